@@ -1,0 +1,212 @@
+// annexctl — administer an Annex installation through its configuration and store, without the daemon.
+#include "app/cli.h"
+#include "app/daemon.h"
+#include "log/logging.h"
+#include "plugin_host/plugin_host.h"
+#include "store/core_schema.h"
+#include "store/database.h"
+#include "store/migrations.h"
+
+#include <boost/program_options.hpp>
+
+#include <functional>
+#include <iomanip>
+#include <iostream>
+#include <map>
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char* kUsage = R"(annexctl — administer Annex
+
+Usage: annexctl [global options] COMMAND [command options]
+
+Commands:
+  plugins list        installed plugins: id, version, kind, state, and why any cannot start
+  migrate status      applied and pending migrations of the core and every plugin
+  migrate apply       apply pending migrations
+  config check        validate the configuration (as annexd --check-config)
+
+Run "annexctl COMMAND --help" for a command's options.
+)";
+
+struct Context {
+  annex::app::CommonFlags flags;
+  annex::config::Settings settings;
+};
+
+using Command = std::function<int(Context&, const std::vector<std::string>&)>;
+
+// Parses a command's own options; returns -1 to continue, or an exit code.
+int parse_command(const std::string& name, const std::string& summary, po::options_description& options,
+                  const std::vector<std::string>& args, po::variables_map& vm) {
+  options.add_options()("help,h", "this help");
+  try {
+    po::store(po::command_line_parser(args).options(options).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "annexctl " << name << ": " << e.what() << "\nTry annexctl " << name << " --help\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << "annexctl " << name << " — " << summary << "\n\n" << options;
+    return 0;
+  }
+  return -1;
+}
+
+int plugins_list(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  po::variables_map vm;
+  if (int rc = parse_command("plugins list", "installed plugins and their state", options, args, vm); rc >= 0) return rc;
+  annex::plugin_host::PluginHost host({});
+  host.load(annex::app::effective_plugin_dirs(ctx.settings), ctx.settings.plugin_config, ctx.settings.disabled_plugins);
+  auto plugins = host.plugins();
+  if (plugins.empty()) {
+    std::cout << "no plugins found in:";
+    for (const auto& d : annex::app::effective_plugin_dirs(ctx.settings)) std::cout << " " << d;
+    std::cout << "\n";
+    return 0;
+  }
+  std::cout << std::left << std::setw(28) << "ID" << std::setw(10) << "VERSION" << std::setw(12) << "KIND"
+            << std::setw(10) << "STATE" << "DETAIL\n";
+  int bad = 0;
+  for (const auto& p : plugins) {
+    // Offline, "ready" means it would start; the daemon reports "started".
+    std::string state = p.state == "ready" ? "ok" : p.state;
+    bad += p.state == "refused" || p.state == "failed";
+    std::cout << std::left << std::setw(28) << p.id << std::setw(10) << p.version << std::setw(12) << p.kind
+              << std::setw(10) << state << (p.error.empty() ? p.path : p.error) << "\n";
+  }
+  return bad > 0 ? 1 : 0;
+}
+
+int migrate(Context& ctx, const std::vector<std::string>& args, bool apply) {
+  po::options_description options("Options");
+  po::variables_map vm;
+  const char* name = apply ? "migrate apply" : "migrate status";
+  if (int rc = parse_command(name, apply ? "apply pending migrations" : "show migration state", options, args, vm); rc >= 0) {
+    return rc;
+  }
+  std::unique_ptr<annex::store::Database> db;
+  try {
+    db = annex::app::open_database(ctx.settings);
+  } catch (const std::exception& e) {
+    std::cerr << "annexctl: " << e.what() << "\n";
+    return 1;
+  }
+  annex::plugin_host::HostParts parts;
+  parts.db = db.get();
+  annex::plugin_host::PluginHost host(parts);
+  host.load(annex::app::effective_plugin_dirs(ctx.settings), ctx.settings.plugin_config, ctx.settings.disabled_plugins);
+  std::vector<std::pair<std::string, std::vector<annex::store::Migration>>> owners;
+  owners.emplace_back(annex::store::kCoreOwner, annex::store::core_migrations(db->dialect()));
+  for (auto& m : host.migrations()) owners.push_back(std::move(m));
+  annex::store::MigrationRunner runner(*db);
+  int failures = 0;
+  try {
+    runner.prepare();
+  } catch (const std::exception& e) {
+    std::cerr << "annexctl: " << e.what() << "\n";
+    return 1;
+  }
+  for (auto& [owner, list] : owners) {
+    try {
+      if (apply) {
+        int ran = runner.apply(owner, list);
+        std::cout << owner << ": " << (ran == 0 ? "up to date" : "applied " + std::to_string(ran)) << "\n";
+      } else {
+        std::cout << owner << ":\n";
+        if (list.empty()) std::cout << "  (no migrations)\n";
+        for (const auto& s : runner.status(owner, list)) {
+          std::cout << "  " << std::setw(4) << s.version << "  " << std::left << std::setw(9)
+                    << annex::store::to_string(s.state) << std::setw(30) << s.name << s.applied_at << std::right << "\n";
+          failures += s.state == annex::store::MigrationState::State::kChanged;
+        }
+      }
+    } catch (const std::exception& e) {
+      std::cerr << "annexctl: " << e.what() << "\n";
+      ++failures;
+    }
+  }
+  for (const auto& p : host.plugins()) {
+    if (p.state == "refused" || p.state == "failed") std::cerr << "annexctl: warning: " << p.id << ": " << p.error << "\n";
+  }
+  return failures > 0 ? 1 : 0;
+}
+
+int config_check(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  po::variables_map vm;
+  if (int rc = parse_command("config check", "validate the configuration", options, args, vm); rc >= 0) return rc;
+  annex::plugin_host::PluginHost host({});
+  host.load(annex::app::effective_plugin_dirs(ctx.settings), ctx.settings.plugin_config, ctx.settings.disabled_plugins);
+  int bad = 0;
+  for (const auto& p : host.plugins()) {
+    if (p.state == "failed" && p.error.rfind("invalid configuration", 0) == 0) {
+      std::cerr << "annexctl: config: " << p.error.substr(std::string("invalid configuration: ").size()) << "\n";
+      ++bad;
+    }
+  }
+  for (const auto& w : host.warnings()) std::cerr << "annexctl: warning: " << w << "\n";
+  if (bad) return 2;
+  std::cout << "configuration is valid\n";
+  return 0;
+}
+
+// Index of the first argument that is not a global option or its value: where the command begins.
+int command_start(int argc, char** argv, const po::options_description& global) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.empty() || arg[0] != '-') return i;
+    if (arg.find('=') != std::string::npos) continue;
+    std::string name = arg.rfind("--", 0) == 0 ? arg.substr(2) : arg.substr(1);
+    const po::option_description* d = global.find_nothrow(name, false, false, arg.rfind("--", 0) != 0);
+    if (d != nullptr && d->semantic()->max_tokens() > 0) ++i;  // its value
+  }
+  return argc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Context ctx;
+  po::options_description global("Global options");
+  annex::app::add_common_options(global, ctx.flags);
+  global.add_options()("help,h", "this help")("version", "print the version");
+  int split = command_start(argc, argv, global);
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(split, argv, global), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "annexctl: " << e.what() << "\n";
+    return 2;
+  }
+  std::vector<std::string> words(argv + split, argv + argc);
+  if (words.empty()) {
+    if (vm.count("version")) {
+      std::cout << "annexctl " << annex::app::version() << "\n";
+      return 0;
+    }
+    std::cout << kUsage << "\n" << global;
+    return vm.count("help") ? 0 : 2;
+  }
+  std::map<std::string, Command> commands = {
+      {"plugins list", plugins_list},
+      {"migrate status", [](Context& c, const std::vector<std::string>& a) { return migrate(c, a, false); }},
+      {"migrate apply", [](Context& c, const std::vector<std::string>& a) { return migrate(c, a, true); }},
+      {"config check", config_check},
+  };
+  std::string name = words[0] + (words.size() > 1 && words[1][0] != '-' ? " " + words[1] : "");
+  auto it = commands.find(name);
+  if (it == commands.end()) {
+    std::cerr << "annexctl: unknown command \"" << name << "\"\n\n" << kUsage;
+    return 2;
+  }
+  if (!annex::app::load_settings_from(ctx.flags, ctx.settings, std::cerr, "annexctl")) return 2;
+  annex::log::init(ctx.settings.log.level == "info" ? "warn" : ctx.settings.log.level, "");
+  std::vector<std::string> args(words.begin() + (name.find(' ') == std::string::npos ? 1 : 2), words.end());
+  return it->second(ctx, args);
+}

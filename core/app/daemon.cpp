@@ -1,0 +1,240 @@
+#include "app/daemon.h"
+
+#include "events/event_bus.h"
+#include "http/api_error.h"
+#include "http/dispatcher.h"
+#include "http/metrics.h"
+#include "http/openapi.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "jobs/scheduler.h"
+#include "log/logging.h"
+#include "plugin_host/plugin_host.h"
+#include "store/core_schema.h"
+#include "store/database.h"
+#include "store/migrations.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Stringifier.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <sstream>
+#include <unistd.h>
+
+#ifndef ANNEX_VERSION
+#define ANNEX_VERSION "0.0.0"
+#endif
+
+namespace annex::app {
+namespace {
+
+constexpr const char* kCore = "annex.core";
+
+std::string stringify(const Poco::Dynamic::Var& v) {
+  std::ostringstream out;
+  Poco::JSON::Stringifier::stringify(v, out);
+  return out.str();
+}
+
+Poco::JSON::Object::Ptr plugin_json(const plugin_host::PluginInfo& p) {
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  o->set("id", p.id);
+  o->set("version", p.version);
+  o->set("name", p.name);
+  o->set("description", p.description);
+  o->set("kind", p.kind);
+  o->set("state", p.state);
+  o->set("error", p.error.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(p.error));
+  o->set("abi", p.abi);
+  o->set("path", p.path);
+  Poco::JSON::Array::Ptr req = new Poco::JSON::Array;
+  for (const auto& r : p.requires_text) req->add(r);
+  o->set("requires", req);
+  Poco::JSON::Array::Ptr uses = new Poco::JSON::Array;
+  for (const auto& u : p.uses) uses->add(u);
+  o->set("uses", uses);
+  return o;
+}
+
+std::filesystem::path executable_dir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::current_path() : exe.parent_path();
+}
+
+}  // namespace
+
+const char* version() { return ANNEX_VERSION; }
+
+std::unique_ptr<store::Database> open_database(const config::Settings& settings) {
+  store::DatabaseOptions options;
+  options.pool_size = settings.database.pool_size;
+  options.busy_timeout_ms = settings.database.busy_timeout_ms;
+  if (settings.database_dialect() == "postgresql") {
+    options.dialect = store::Dialect::kPostgresql;
+    options.target = settings.database.url;
+  } else {
+    options.dialect = store::Dialect::kSqlite;
+    options.target = settings.sqlite_path();
+  }
+  return std::make_unique<store::Database>(options);
+}
+
+std::vector<std::string> effective_plugin_dirs(const config::Settings& settings) {
+  if (!settings.plugin_dirs.empty()) return settings.plugin_dirs;
+  std::vector<std::string> out;
+  auto dir = executable_dir();
+  for (auto candidate : {dir / ".." / "lib" / "annex" / "plugins"}) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(candidate, ec)) out.push_back(std::filesystem::weakly_canonical(candidate).string());
+  }
+  return out;
+}
+
+Daemon::Daemon(config::Settings settings) : settings_(std::move(settings)) {}
+
+Daemon::~Daemon() { stop(); }
+
+std::string Daemon::base_url() const { return server_ ? server_->base_url() : std::string{}; }
+
+void Daemon::start() {
+  std::filesystem::create_directories(settings_.data_dir);
+  db_ = open_database(settings_);
+  spdlog::info("storage: {} ({})", store::dialect_name(db_->dialect()),
+               db_->dialect() == store::Dialect::kSqlite ? settings_.sqlite_path()
+                                                          : store::redact_connection_string(settings_.database.url));
+  store::MigrationRunner runner(*db_);
+  runner.prepare();
+  runner.apply(store::kCoreOwner, store::core_migrations(db_->dialect()));
+
+  events_ = std::make_unique<events::EventBus>(*db_);
+  scheduler_ = std::make_unique<jobs::Scheduler>(2);
+  router_ = std::make_unique<http::Router>();
+  dispatcher_ = std::make_unique<http::Dispatcher>(*router_);
+
+  http::ServerOptions options;
+  options.host = settings_.http.host;
+  options.port = settings_.http.port;
+  options.threads = settings_.http.threads;
+  options.max_queued = settings_.http.max_queued;
+  options.max_body_bytes = settings_.http.max_body_bytes;
+  options.keep_alive = settings_.http.keep_alive;
+  options.keep_alive_timeout_s = settings_.http.keep_alive_timeout_s;
+  options.tls_cert = settings_.http.tls_cert;
+  options.tls_key = settings_.http.tls_key;
+  options.tls_ca = settings_.http.tls_ca;
+  server_ = std::make_unique<http::HttpServer>(options, *dispatcher_);
+  register_core_routes();
+  // Serve /healthz and /readyz while plugins start; /readyz says "not ready" until they have.
+  server_->start();
+  running_ = true;
+
+  plugin_host::HostParts parts;
+  parts.db = db_.get();
+  parts.router = router_.get();
+  parts.events = events_.get();
+  parts.scheduler = scheduler_.get();
+  parts.data_dir = settings_.data_dir;
+  parts.base_url = server_->base_url();
+  plugins_ = std::make_unique<plugin_host::PluginHost>(parts);
+  auto dirs = effective_plugin_dirs(settings_);
+  if (dirs.empty()) spdlog::warn("no plugin directory found; set plugin_dirs or pass --plugin-dir");
+  for (const auto& d : dirs) spdlog::info("plugin directory: {}", d);
+  plugins_->load(dirs, settings_.plugin_config, settings_.disabled_plugins);
+  plugins_->start_all();
+  events_->start();
+  scheduler_->start();
+  int started = 0, total = 0;
+  for (const auto& p : plugins_->plugins()) {
+    ++total;
+    started += p.state == "started";
+  }
+  spdlog::info("annexd {} ready on {}: {} of {} plugins started", version(), server_->base_url(), started, total);
+}
+
+void Daemon::stop() {
+  if (!running_) return;
+  running_ = false;
+  spdlog::info("shutting down: finishing in-flight requests (up to {}s)", settings_.shutdown_grace_s);
+  server_->stop(std::chrono::seconds(settings_.shutdown_grace_s));
+  scheduler_->stop();
+  events_->stop();
+  if (plugins_) plugins_->stop_all();
+  spdlog::info("annexd stopped");
+  spdlog::default_logger()->flush();
+}
+
+void Daemon::register_core_routes() {
+  auto add = [this](const char* method, const char* path, const char* permission, const char* summary,
+                    http::Handler handler) {
+    http::Route r;
+    r.method = method;
+    r.path = path;
+    r.permission = permission;
+    r.summary = summary;
+    r.owner = kCore;
+    r.handler = std::move(handler);
+    std::string problem = router_->add(std::move(r));
+    if (!problem.empty()) throw std::logic_error(problem);
+  };
+
+  add("GET", "/healthz", "", "Liveness: the process answers", [](http::HttpRequest&, http::HttpResponse& resp) {
+    resp.body = R"({"status":"ok"})";
+  });
+  add("GET", "/readyz", "", "Readiness: storage reachable and plugins started",
+      [this](http::HttpRequest&, http::HttpResponse& resp) {
+        bool storage = db_->ping();
+        bool plugins = plugins_ && plugins_->started();
+        Poco::JSON::Object::Ptr checks = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        checks->set("storage", storage ? "ok" : "unreachable");
+        checks->set("plugins", plugins ? "started" : "starting");
+        Poco::JSON::Object::Ptr body = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        body->set("status", storage && plugins ? "ready" : "not_ready");
+        body->set("checks", checks);
+        resp.status = storage && plugins ? 200 : 503;
+        resp.body = stringify(body);
+      });
+  add("GET", "/metrics", "", "Prometheus metrics", [this](http::HttpRequest&, http::HttpResponse& resp) {
+    std::vector<http::Gauge> gauges;
+    http::Gauge states{"annex_plugin_state", "1 for the state each plugin is in.", {}};
+    if (plugins_) {
+      for (const auto& p : plugins_->plugins()) {
+        states.samples.emplace_back("plugin=\"" + p.id + "\",state=\"" + p.state + "\"", 1);
+      }
+    }
+    gauges.push_back(states);
+    gauges.push_back({"annex_db_pool_size", "Connections in the database pool.", {{"", double(db_->pool_size())}}});
+    resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    resp.body = http::render_metrics(*router_, dispatcher_->unmatched(), gauges);
+  });
+  add("GET", "/api/v1/openapi.json", "", "This document", [this](http::HttpRequest&, http::HttpResponse& resp) {
+    resp.body = http::openapi_document(*router_, version());
+  });
+  add("GET", "/api/v1/plugins", "annex.plugins.read", "Installed plugins, their state and any error",
+      [this](http::HttpRequest&, http::HttpResponse& resp) {
+        Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+        if (plugins_) {
+          for (const auto& p : plugins_->plugins()) items->add(plugin_json(p));
+        }
+        Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
+        body->set("items", items);
+        resp.body = stringify(body);
+      });
+  add("GET", "/api/v1/plugins/{id}", "annex.plugins.read", "One plugin",
+      [this](http::HttpRequest& req, http::HttpResponse& resp) {
+        const std::string& id = req.path_params.at("id");
+        if (plugins_) {
+          for (const auto& p : plugins_->plugins()) {
+            if (p.id == id) {
+              resp.body = stringify(plugin_json(p));
+              return;
+            }
+          }
+        }
+        throw http::ApiError::not_found("no plugin " + id);
+      });
+}
+
+}  // namespace annex::app

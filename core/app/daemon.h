@@ -1,0 +1,69 @@
+// Daemon — annexd's parts wired together: the store and the core's migrations, the event bus, the job
+// scheduler, the plugin host, the router with the core's own routes, and the HTTP server.
+#pragma once
+
+#include "config/settings.h"
+
+#include <memory>
+#include <string>
+
+namespace annex::store {
+class Database;
+}
+namespace annex::http {
+class Router;
+class Dispatcher;
+class HttpServer;
+}  // namespace annex::http
+namespace annex::events {
+class EventBus;
+}
+namespace annex::jobs {
+class Scheduler;
+}
+namespace annex::plugin_host {
+class PluginHost;
+}
+
+namespace annex::app {
+
+class Daemon {
+ public:
+  explicit Daemon(config::Settings settings);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Opens the store, applies the core's migrations, binds the listener, loads and starts the plugins, then
+  // serves. Throws std::runtime_error with a message fit for the operator on a fatal problem.
+  void start();
+  // Stops accepting, lets in-flight requests finish (shutdown_grace_s), stops plugins in reverse order.
+  void stop();
+
+  std::string base_url() const;
+  plugin_host::PluginHost& plugins() { return *plugins_; }
+
+ private:
+  void register_core_routes();
+
+  config::Settings settings_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<events::EventBus> events_;
+  std::unique_ptr<jobs::Scheduler> scheduler_;
+  std::unique_ptr<http::Router> router_;
+  std::unique_ptr<http::Dispatcher> dispatcher_;
+  std::unique_ptr<http::HttpServer> server_;
+  std::unique_ptr<plugin_host::PluginHost> plugins_;
+  bool running_ = false;
+};
+
+// Opens the database the settings name (SQLite under data_dir by default). Throws StoreError.
+std::unique_ptr<store::Database> open_database(const config::Settings& settings);
+
+// The plugin directories to search: the configured ones, or the defaults beside the executable.
+std::vector<std::string> effective_plugin_dirs(const config::Settings& settings);
+
+// The daemon's version, "0.1.0".
+const char* version();
+
+}  // namespace annex::app

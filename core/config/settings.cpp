@@ -1,0 +1,318 @@
+#include "config/settings.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/JSONException.h>
+#include <Poco/JSON/Parser.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <sstream>
+
+extern char** environ;
+
+namespace annex::config {
+namespace {
+
+enum class Kind { kString, kInt, kBool, kList };
+
+// Sets a value from its text form (file values are converted to text first). Returns an error message or "".
+using Apply = std::function<std::string(Settings&, const std::string&)>;
+
+struct Key {
+  const char* name;  // dotted, as in the file
+  Kind kind;
+  const char* doc;
+  Apply apply;
+};
+
+std::optional<int64_t> to_int(const std::string& text) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+Apply int_in(int64_t lo, int64_t hi, std::function<void(Settings&, int64_t)> set) {
+  return [=](Settings& s, const std::string& text) -> std::string {
+    auto v = to_int(text);
+    if (!v) return "must be an integer, got \"" + text + "\"";
+    if (*v < lo || *v > hi) return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
+    set(s, *v);
+    return {};
+  };
+}
+
+Apply boolean(std::function<void(Settings&, bool)> set) {
+  return [=](Settings& s, const std::string& text) -> std::string {
+    if (text == "true" || text == "1" || text == "yes" || text == "on") set(s, true);
+    else if (text == "false" || text == "0" || text == "no" || text == "off") set(s, false);
+    else return "must be true or false, got \"" + text + "\"";
+    return {};
+  };
+}
+
+Apply string(std::function<void(Settings&, const std::string&)> set) {
+  return [=](Settings& s, const std::string& text) -> std::string {
+    set(s, text);
+    return {};
+  };
+}
+
+// Lists arrive as JSON arrays from the file and as ':'-separated text from the environment and flags.
+std::vector<std::string> split_list(const std::string& text, char sep) {
+  std::vector<std::string> out;
+  std::string item;
+  std::istringstream in(text);
+  while (std::getline(in, item, sep)) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+std::string parse_listen(Settings& s, const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return "must be HOST:PORT, got \"" + text + "\"";
+  auto port = to_int(text.substr(colon + 1));
+  if (!port || *port < 0 || *port > 65535) return "port must be 0 to 65535, got \"" + text.substr(colon + 1) + "\"";
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  s.http.host = host;
+  s.http.port = static_cast<uint16_t>(*port);
+  return {};
+}
+
+const std::vector<Key>& keys() {
+  static const std::vector<Key> table = {
+      {"data_dir", Kind::kString, "directory for the SQLite store, keys and logs",
+       [](Settings& s, const std::string& v) -> std::string {
+         if (v.empty()) return "must not be empty";
+         s.data_dir = v;
+         return {};
+       }},
+      {"listen", Kind::kString, "HOST:PORT the HTTP server binds (port 0 picks a free one)", parse_listen},
+      {"plugin_dirs", Kind::kList, "directories searched for plugin modules (*.so)",
+       [](Settings& s, const std::string& v) -> std::string {
+         s.plugin_dirs = split_list(v, ':');
+         return {};
+       }},
+      {"disabled_plugins", Kind::kList, "plugin ids not to load",
+       [](Settings& s, const std::string& v) -> std::string {
+         s.disabled_plugins = split_list(v, ':');
+         return {};
+       }},
+      {"shutdown_grace_s", Kind::kInt, "seconds in-flight requests get to finish on SIGTERM",
+       int_in(0, 3600, [](Settings& s, int64_t v) { s.shutdown_grace_s = static_cast<int>(v); })},
+      {"database.url", Kind::kString, "\"\" (SQLite in data_dir), \"sqlite:PATH\" or \"postgresql://USER@HOST:PORT/DB\"",
+       [](Settings& s, const std::string& v) -> std::string {
+         if (!v.empty() && v.rfind("sqlite:", 0) != 0 && v.rfind("postgresql://", 0) != 0 &&
+             v.rfind("postgres://", 0) != 0) {
+           return "must start with sqlite: or postgresql://";
+         }
+         s.database.url = v;
+         return {};
+       }},
+      {"database.pool_size", Kind::kInt, "connections in the pool",
+       int_in(1, 512, [](Settings& s, int64_t v) { s.database.pool_size = static_cast<int>(v); })},
+      {"database.busy_timeout_ms", Kind::kInt, "SQLite: how long a writer waits for the lock",
+       int_in(0, 600000, [](Settings& s, int64_t v) { s.database.busy_timeout_ms = static_cast<int>(v); })},
+      {"http.threads", Kind::kInt, "worker threads; each serves one keep-alive connection at a time",
+       int_in(1, 4096, [](Settings& s, int64_t v) { s.http.threads = static_cast<int>(v); })},
+      {"http.max_queued", Kind::kInt, "accepted connections waiting for a thread",
+       int_in(1, 65536, [](Settings& s, int64_t v) { s.http.max_queued = static_cast<int>(v); })},
+      {"http.max_body_bytes", Kind::kInt, "largest request body accepted (larger: 413)",
+       int_in(0, int64_t{1} << 32, [](Settings& s, int64_t v) { s.http.max_body_bytes = v; })},
+      {"http.keep_alive", Kind::kBool, "keep connections open between requests",
+       boolean([](Settings& s, bool v) { s.http.keep_alive = v; })},
+      {"http.keep_alive_timeout_s", Kind::kInt, "idle seconds before a kept-alive connection closes",
+       int_in(1, 3600, [](Settings& s, int64_t v) { s.http.keep_alive_timeout_s = static_cast<int>(v); })},
+      {"http.tls_cert", Kind::kString, "PEM certificate; with http.tls_key the server speaks HTTPS",
+       string([](Settings& s, const std::string& v) { s.http.tls_cert = v; })},
+      {"http.tls_key", Kind::kString, "PEM private key",
+       string([](Settings& s, const std::string& v) { s.http.tls_key = v; })},
+      {"http.tls_ca", Kind::kString, "PEM CA chain sent with the certificate (optional)",
+       string([](Settings& s, const std::string& v) { s.http.tls_ca = v; })},
+      {"log.level", Kind::kString, "trace, debug, info, warn or error",
+       [](Settings& s, const std::string& v) -> std::string {
+         static const char* levels[] = {"trace", "debug", "info", "warn", "error"};
+         if (std::find(std::begin(levels), std::end(levels), v) == std::end(levels)) {
+           return "must be one of trace, debug, info, warn, error";
+         }
+         s.log.level = v;
+         return {};
+       }},
+      {"log.json_file", Kind::kString, "also write JSON lines to this file",
+       string([](Settings& s, const std::string& v) { s.log.json_file = v; })},
+  };
+  return table;
+}
+
+const Key* find_key(const std::string& name) {
+  for (const Key& k : keys()) {
+    if (name == k.name) return &k;
+  }
+  return nullptr;
+}
+
+std::string env_name(const std::string& key) {
+  std::string out = "ANNEX_";
+  for (char c : key) out.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return out;
+}
+
+// Converts a JSON value from the file to the text form the key's parser takes.
+std::optional<std::string> file_value_text(const Key& key, const Poco::Dynamic::Var& v, std::string& error) {
+  switch (key.kind) {
+    case Kind::kString:
+      if (!v.isString()) break;
+      return v.extract<std::string>();
+    case Kind::kInt:
+      if (!v.isInteger()) break;
+      return v.toString();
+    case Kind::kBool:
+      if (!v.isBoolean()) break;
+      return v.convert<bool>() ? "true" : "false";
+    case Kind::kList: {
+      if (v.type() != typeid(Poco::JSON::Array::Ptr)) break;
+      std::string joined;
+      for (const auto& item : *v.extract<Poco::JSON::Array::Ptr>()) {
+        if (!item.isString()) {
+          error = "must be an array of strings";
+          return std::nullopt;
+        }
+        std::string text = item.extract<std::string>();
+        if (text.find(':') != std::string::npos) {
+          error = "entries may not contain ':'";
+          return std::nullopt;
+        }
+        joined += (joined.empty() ? "" : ":") + text;
+      }
+      return joined;
+    }
+  }
+  static const char* names[] = {"a string", "an integer", "true or false", "an array of strings"};
+  error = std::string("must be ") + names[static_cast<int>(key.kind)];
+  return std::nullopt;
+}
+
+void walk_file(const Poco::JSON::Object& obj, const std::string& prefix, Settings& out,
+               std::vector<SettingsError>& errors) {
+  for (const auto& [name, value] : obj) {
+    std::string key = prefix.empty() ? name : prefix + "." + name;
+    if (key == "plugins") {
+      if (value.type() != typeid(Poco::JSON::Object::Ptr)) {
+        errors.push_back({key, "must be an object of plugin id → configuration object"});
+        continue;
+      }
+      for (const auto& [id, cfg] : *value.extract<Poco::JSON::Object::Ptr>()) {
+        if (cfg.type() != typeid(Poco::JSON::Object::Ptr)) {
+          errors.push_back({"plugins." + id, "must be an object"});
+          continue;
+        }
+        out.plugin_config[id] = cfg.extract<Poco::JSON::Object::Ptr>();
+      }
+      continue;
+    }
+    if (const Key* k = find_key(key)) {
+      std::string error;
+      auto text = file_value_text(*k, value, error);
+      if (!text) {
+        errors.push_back({key, error});
+        continue;
+      }
+      std::string problem = k->apply(out, *text);
+      if (!problem.empty()) errors.push_back({key, problem});
+      continue;
+    }
+    if (value.type() == typeid(Poco::JSON::Object::Ptr) && (key == "http" || key == "database" || key == "log")) {
+      walk_file(*value.extract<Poco::JSON::Object::Ptr>(), key, out, errors);
+      continue;
+    }
+    errors.push_back({key, "unknown key"});
+  }
+}
+
+}  // namespace
+
+std::string Settings::database_dialect() const {
+  return database.url.rfind("postgres", 0) == 0 ? "postgresql" : "sqlite";
+}
+
+std::string Settings::sqlite_path() const {
+  if (database.url.rfind("sqlite:", 0) == 0) return database.url.substr(7);
+  return data_dir + "/annex.db";
+}
+
+std::vector<SettingsError> load_settings(const SettingsSources& sources, Settings& out) {
+  std::vector<SettingsError> errors;
+  if (!sources.config_file.empty()) {
+    std::ifstream in(sources.config_file);
+    if (!in) {
+      errors.push_back({"config", "cannot read " + sources.config_file});
+      return errors;
+    }
+    try {
+      Poco::JSON::Parser parser;
+      Poco::Dynamic::Var root = parser.parse(in);
+      if (root.type() != typeid(Poco::JSON::Object::Ptr)) {
+        errors.push_back({"config", sources.config_file + ": the top level must be a JSON object"});
+        return errors;
+      }
+      walk_file(*root.extract<Poco::JSON::Object::Ptr>(), "", out, errors);
+    } catch (const Poco::Exception& e) {
+      errors.push_back({"config", sources.config_file + ": not valid JSON: " + e.displayText()});
+      return errors;
+    }
+  }
+  for (const auto& [name, value] : sources.env) {
+    for (const Key& k : keys()) {
+      if (env_name(k.name) != name) continue;
+      std::string problem = k.apply(out, value);
+      if (!problem.empty()) errors.push_back({k.name, problem + " (from " + name + ")"});
+    }
+  }
+  for (const auto& [name, value] : sources.overrides) {
+    const Key* k = find_key(name);
+    if (k == nullptr) {
+      errors.push_back({name, "unknown key"});
+      continue;
+    }
+    std::string problem = k->apply(out, value);
+    if (!problem.empty()) errors.push_back({name, problem});
+  }
+  if (out.http.tls_cert.empty() != out.http.tls_key.empty()) {
+    errors.push_back({out.http.tls_cert.empty() ? "http.tls_cert" : "http.tls_key",
+                      "http.tls_cert and http.tls_key must be given together"});
+  }
+  for (const std::string* file : {&out.http.tls_cert, &out.http.tls_key, &out.http.tls_ca}) {
+    if (!file->empty() && !std::ifstream(*file)) {
+      const char* key = file == &out.http.tls_cert ? "http.tls_cert" : file == &out.http.tls_key ? "http.tls_key" : "http.tls_ca";
+      errors.push_back({key, "cannot read " + *file});
+    }
+  }
+  return errors;
+}
+
+std::vector<std::pair<std::string, std::string>> annex_environment() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string entry(*e);
+    if (entry.rfind("ANNEX_", 0) != 0) continue;
+    auto eq = entry.find('=');
+    if (eq == std::string::npos) continue;
+    out.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string describe_keys() {
+  std::ostringstream out;
+  for (const Key& k : keys()) out << "  " << k.name << " (" << env_name(k.name) << ")\n      " << k.doc << "\n";
+  out << "  plugins.<id> — an object: that plugin's configuration, checked against its manifest's config_schema\n";
+  return out.str();
+}
+
+}  // namespace annex::config

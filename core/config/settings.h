@@ -1,0 +1,77 @@
+// Settings — the daemon's configuration: one JSON file, overridden by ANNEX_* environment variables, overridden
+// by command-line flags. Every key is declared in one table (settings.cpp), so an unknown or malformed key is
+// reported by name, and `annexd --check-config` can validate a file without starting anything.
+#pragma once
+
+#include <Poco/JSON/Object.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace annex::config {
+
+struct DatabaseSettings {
+  std::string url;          // "" → SQLite at <data_dir>/annex.db; "sqlite:PATH"; "postgresql://…" (libpq URI)
+  int pool_size = 8;
+  int busy_timeout_ms = 5000;
+};
+
+struct HttpSettings {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  int threads = 64;                 // one per open keep-alive connection, see README
+  int max_queued = 512;
+  int64_t max_body_bytes = 1 << 20; // larger bodies → 413
+  bool keep_alive = true;
+  int keep_alive_timeout_s = 15;
+  std::string tls_cert;             // PEM; with tls_key, the server speaks HTTPS only
+  std::string tls_key;
+  std::string tls_ca;               // optional chain
+};
+
+struct LogSettings {
+  std::string level = "info";  // trace, debug, info, warn, error
+  std::string json_file;       // optional: JSON lines log file
+};
+
+struct Settings {
+  std::string data_dir = "annex-data";
+  HttpSettings http;
+  DatabaseSettings database;
+  LogSettings log;
+  std::vector<std::string> plugin_dirs;
+  std::vector<std::string> disabled_plugins;
+  int shutdown_grace_s = 10;
+  // plugins.<id> → the plugin's configuration object, validated later against its manifest's schema.
+  std::map<std::string, Poco::JSON::Object::Ptr> plugin_config;
+
+  // The SQLite file or PostgreSQL URI the store opens.
+  std::string database_dialect() const;
+  std::string sqlite_path() const;
+};
+
+// A configuration problem, naming the key at fault ("http.threads").
+struct SettingsError {
+  std::string key;
+  std::string message;
+};
+
+// Where the layers come from. Flags are "key=value" pairs in the same dotted names as the file.
+struct SettingsSources {
+  std::string config_file;                               // may be empty
+  std::vector<std::pair<std::string, std::string>> env;  // ANNEX_* variables, name → value
+  std::vector<std::pair<std::string, std::string>> overrides;  // from flags, applied last, in order
+};
+
+// Loads and validates. On success returns no errors and fills `out`; otherwise returns every problem found.
+std::vector<SettingsError> load_settings(const SettingsSources& sources, Settings& out);
+
+// Collects the ANNEX_* variables of this process's environment.
+std::vector<std::pair<std::string, std::string>> annex_environment();
+
+// Documentation of every key, for `annexd --help-config` and the README.
+std::string describe_keys();
+
+}  // namespace annex::config

@@ -1,0 +1,78 @@
+#include "http/dispatcher.h"
+
+#include "http/api_error.h"
+#include "store/database.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <strings.h>
+
+namespace annex::http {
+namespace {
+
+bool is_json(const std::string* content_type) {
+  if (content_type == nullptr) return false;
+  std::string_view ct(*content_type);
+  ct = ct.substr(0, ct.find(';'));
+  while (!ct.empty() && ct.back() == ' ') ct.remove_suffix(1);
+  return ct.size() == 16 && strncasecmp(ct.data(), "application/json", 16) == 0;
+}
+
+}  // namespace
+
+void Dispatcher::reject(HttpResponse& response, int status, const std::string& message, const std::string& field) {
+  response.status = status;
+  response.content_type = "application/json";
+  response.body = error_body(code_for_status(status), message, field);
+}
+
+void Dispatcher::dispatch(HttpRequest& request, HttpResponse& response) {
+  auto started = std::chrono::steady_clock::now();
+  RouteMatch match = router_.match(request.method, request.path, &request.path_params);
+  RouteStats& stats = match.route ? *match.route->stats : *unmatched_;
+  try {
+    if (!match.route) {
+      if (!match.allowed_methods.empty()) {
+        std::string allow;
+        for (const auto& m : match.allowed_methods) allow += (allow.empty() ? "" : ", ") + m;
+        response.set_header("Allow", allow);
+        throw ApiError(405, "method_not_allowed", request.method + " is not allowed here; use " + allow);
+      }
+      throw ApiError::not_found("no route for " + request.method + " " + request.path);
+    }
+    const Route& route = *match.route;
+    if (!request.body.empty() && !is_json(request.header("Content-Type"))) {
+      throw ApiError(415, "unsupported_media_type", "request bodies must be application/json", "Content-Type");
+    }
+    if (access_check_) access_check_(request, route);
+    route.handler(request, response);
+  } catch (const ApiError& e) {
+    response.headers.erase(std::remove_if(response.headers.begin(), response.headers.end(),
+                                          [](auto& h) { return h.first != "Allow" && h.first != "WWW-Authenticate"; }),
+                           response.headers.end());
+    response.status = e.status();
+    response.content_type = "application/json";
+    response.body = error_body(e.code(), e.what(), e.field());
+    if (e.status() >= 500) spdlog::error("{} {} → {}: {}", request.method, request.path, e.status(), e.what());
+  } catch (const store::StoreError& e) {
+    int status = e.kind() == store::StoreError::Kind::kConstraint    ? 409
+                 : e.kind() == store::StoreError::Kind::kUnavailable ? 503
+                                                                     : 500;
+    spdlog::error("{} {} → {}: storage: {}", request.method, request.path, status, e.what());
+    response.headers.clear();
+    reject(response, status,
+           status == 409 ? "the change conflicts with stored data"
+           : status == 503 ? "storage is unavailable; try again"
+                           : "internal error; see the server log for request " + request.request_id);
+  } catch (const std::exception& e) {
+    spdlog::error("{} {} → 500: {}", request.method, request.path, e.what());
+    response.headers.clear();
+    reject(response, 500, "internal error; see the server log for request " + request.request_id);
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  stats.record(response.status, seconds);
+}
+
+}  // namespace annex::http

@@ -1,0 +1,36 @@
+// Dispatcher — the request path between the socket layer and the handlers: routing (404/405), content type
+// (415), the access check, the handler, and the translation of every failure into the one error shape. It never
+// throws, so the socket layer always has a response to send.
+#pragma once
+
+#include "http/router.h"
+
+#include <functional>
+
+namespace annex::http {
+
+// Checks whether the caller may use the route; throws ApiError (401/403) when not. Set by the security core.
+using AccessCheck = std::function<void(HttpRequest&, const Route&)>;
+
+class Dispatcher {
+ public:
+  explicit Dispatcher(Router& router) : router_(router) {}
+
+  void set_access_check(AccessCheck check) { access_check_ = std::move(check); }
+
+  // Handles one request. `request.request_id` must be set. Records the outcome in the route's statistics.
+  void dispatch(HttpRequest& request, HttpResponse& response);
+
+  // Answers with the error shape (used by the socket layer for 413 and similar before dispatching).
+  void reject(HttpResponse& response, int status, const std::string& message, const std::string& field = {});
+
+  // Requests that matched no route.
+  RouteStats& unmatched() { return *unmatched_; }
+
+ private:
+  Router& router_;
+  AccessCheck access_check_;
+  std::shared_ptr<RouteStats> unmatched_ = std::make_shared<RouteStats>();
+};
+
+}  // namespace annex::http

@@ -1,0 +1,234 @@
+#include "http/server.h"
+
+#include "http/api_error.h"
+#include "log/logging.h"
+
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureServerSocket.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/ThreadPool.h>
+#include <Poco/URI.h>
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <istream>
+#include <mutex>
+#include <random>
+#include <thread>
+
+namespace annex::http {
+namespace {
+
+bool valid_request_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+  }
+  return true;
+}
+
+std::string new_request_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char* digits = "0123456789abcdef";
+  std::string id(16, '0');
+  uint64_t v = rng();
+  for (int i = 0; i < 16; ++i) id[i] = digits[(v >> (i * 4)) & 15];
+  return id;
+}
+
+class ExchangeHandler : public Poco::Net::HTTPRequestHandler {
+ public:
+  ExchangeHandler(Dispatcher& dispatcher, const ServerOptions& options, bool secure)
+      : dispatcher_(dispatcher), options_(options), secure_(secure) {}
+
+  void handleRequest(Poco::Net::HTTPServerRequest& in, Poco::Net::HTTPServerResponse& out) override {
+    HttpRequest request;
+    HttpResponse response;
+    const std::string* client_id = nullptr;
+    request.method = in.getMethod();
+    for (const auto& [name, value] : in) {
+      request.headers.emplace_back(name, value);
+      if (client_id == nullptr && Poco::icompare(name, "X-Request-Id") == 0) client_id = &request.headers.back().second;
+    }
+    request.request_id = client_id != nullptr && valid_request_id(*client_id) ? *client_id : new_request_id();
+    log::RequestScope scope(request.request_id);
+    request.remote_address = in.clientAddress().host().toString();
+    auto started = std::chrono::steady_clock::now();
+
+    bool read_ok = split_target(in.getURI(), request, response);
+    if (read_ok) read_ok = read_body(in, request, response);
+    if (read_ok) {
+      dispatcher_.dispatch(request, response);
+    } else {
+      // The body was not read to its end: the connection cannot carry another request.
+      out.setKeepAlive(false);
+    }
+    send(out, request, response);
+    if (spdlog::should_log(spdlog::level::debug)) {
+      spdlog::debug("{} {} {} {:.3f}ms", request.method, request.path, response.status,
+                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+    }
+  }
+
+ private:
+  bool split_target(const std::string& target, HttpRequest& request, HttpResponse& response) {
+    size_t q = target.find('?');
+    std::string raw_path = target.substr(0, q);
+    if (q != std::string::npos) request.query = target.substr(q + 1);
+    if (raw_path.empty() || raw_path[0] != '/' || !url_decode(raw_path, &request.path, false) ||
+        request.path.find('\0') != std::string::npos) {
+      dispatcher_.reject(response, 400, "the request target is not a valid absolute path", "path");
+      return false;
+    }
+    return true;
+  }
+
+  bool read_body(Poco::Net::HTTPServerRequest& in, HttpRequest& request, HttpResponse& response) {
+    const int64_t limit = options_.max_body_bytes;
+    if (in.hasContentLength() && in.getContentLength64() > limit) {
+      dispatcher_.reject(response, 413, "the request body exceeds " + std::to_string(limit) + " bytes", "body");
+      return false;
+    }
+    std::istream& body = in.stream();
+    char chunk[16384];
+    while (body) {
+      body.read(chunk, sizeof chunk);
+      std::streamsize got = body.gcount();
+      if (got <= 0) break;
+      if (static_cast<int64_t>(request.body.size()) + got > limit) {
+        dispatcher_.reject(response, 413, "the request body exceeds " + std::to_string(limit) + " bytes", "body");
+        return false;
+      }
+      request.body.append(chunk, static_cast<size_t>(got));
+    }
+    return true;
+  }
+
+  void send(Poco::Net::HTTPServerResponse& out, const HttpRequest& request, const HttpResponse& response) {
+    out.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(response.status));
+    out.setContentType(response.content_type);
+    out.set("X-Request-Id", request.request_id);
+    out.set("X-Content-Type-Options", "nosniff");
+    out.set("X-Frame-Options", "DENY");
+    out.set("Referrer-Policy", "no-referrer");
+    out.set("Cache-Control", "no-store");
+    out.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    if (secure_) out.set("Strict-Transport-Security", "max-age=31536000");
+    for (const auto& [name, value] : response.headers) out.set(name, value);
+    out.setContentLength64(static_cast<Poco::Int64>(response.body.size()));
+    if (request.method == "HEAD") {
+      out.send();
+      return;
+    }
+    out.sendBuffer(response.body.data(), response.body.size());
+  }
+
+  Dispatcher& dispatcher_;
+  const ServerOptions& options_;
+  bool secure_;
+};
+
+class HandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  HandlerFactory(Dispatcher& dispatcher, const ServerOptions& options, bool secure)
+      : dispatcher_(dispatcher), options_(options), secure_(secure) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+    return new ExchangeHandler(dispatcher_, options_, secure_);
+  }
+
+ private:
+  Dispatcher& dispatcher_;
+  const ServerOptions& options_;
+  bool secure_;
+};
+
+}  // namespace
+
+HttpServer::HttpServer(ServerOptions options, Dispatcher& dispatcher)
+    : options_(std::move(options)), dispatcher_(dispatcher) {}
+
+HttpServer::~HttpServer() {
+  if (server_) stop(std::chrono::seconds(0));
+}
+
+std::string HttpServer::base_url() const {
+  std::string host = options_.host.find(':') != std::string::npos ? "[" + options_.host + "]" : options_.host;
+  return std::string(secure() ? "https" : "http") + "://" + host + ":" + std::to_string(bound_port_);
+}
+
+void HttpServer::start() {
+  Poco::Net::SocketAddress address;
+  try {
+    address = Poco::Net::SocketAddress(options_.host, options_.port);
+  } catch (const Poco::Exception& e) {
+    throw std::runtime_error("cannot resolve listen address " + options_.host + ": " + e.displayText());
+  }
+  const int backlog = std::max(64, options_.max_queued);
+  std::unique_ptr<Poco::Net::ServerSocket> socket;
+  try {
+    if (secure()) {
+      static std::once_flag ssl_once;
+      std::call_once(ssl_once, [] { Poco::Net::initializeSSL(); });
+      Poco::Net::Context::Params params;
+      params.privateKeyFile = options_.tls_key;
+      params.certificateFile = options_.tls_cert;
+      params.caLocation = options_.tls_ca;
+      params.verificationMode = Poco::Net::Context::VERIFY_NONE;
+      params.loadDefaultCAs = false;
+      params.cipherList = "HIGH:!aNULL:!MD5:!RC4:!3DES";
+      Poco::Net::Context::Ptr context;
+      try {
+        context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, params);
+      } catch (const Poco::Exception& e) {
+        throw std::runtime_error("cannot use certificate " + options_.tls_cert + " with key " + options_.tls_key +
+                                 ": " + e.displayText());
+      }
+      context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+      socket = std::make_unique<Poco::Net::SecureServerSocket>(address, backlog, context);
+    } else {
+      socket = std::make_unique<Poco::Net::ServerSocket>(address, backlog);
+    }
+  } catch (const Poco::Exception& e) {
+    throw std::runtime_error("cannot listen on " + address.toString() + ": " + e.displayText());
+  }
+  bound_port_ = socket->address().port();
+
+  pool_ = std::make_unique<Poco::ThreadPool>(std::min(options_.threads, 16), options_.threads + 2, 60);
+  Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+  params->setMaxThreads(options_.threads);
+  params->setMaxQueued(options_.max_queued);
+  params->setKeepAlive(options_.keep_alive);
+  params->setKeepAliveTimeout(Poco::Timespan(options_.keep_alive_timeout_s, 0));
+  params->setMaxKeepAliveRequests(0);  // unlimited
+  params->setTimeout(Poco::Timespan(30, 0));
+  params->setServerName("annexd");
+  server_ = std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(dispatcher_, options_, secure()), *pool_,
+                                                    *socket, params);
+  server_->start();
+}
+
+void HttpServer::stop(std::chrono::seconds grace) {
+  if (!server_) return;
+  // Stop accepting; requests being handled run to completion and their connections then close.
+  server_->stopAll(false);
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (server_->currentConnections() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (server_->currentConnections() > 0) {
+    spdlog::warn("{} connections still open after {}s; closing them", server_->currentConnections(), grace.count());
+    server_->stopAll(true);
+  }
+  pool_->joinAll();
+  server_.reset();
+}
+
+}  // namespace annex::http

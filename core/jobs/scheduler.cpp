@@ -1,0 +1,144 @@
+#include "jobs/scheduler.h"
+
+#include "log/logging.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace annex::jobs {
+
+Scheduler::Scheduler(int workers) : worker_count_(std::max(1, workers)) {}
+
+Scheduler::~Scheduler() { stop(); }
+
+std::string Scheduler::schedule(const std::string& owner, const std::string& name, std::chrono::seconds interval,
+                                std::chrono::seconds initial_delay, JobFn fn) {
+  if (name.empty()) return "a job needs a name";
+  if (interval.count() < 1) return "job " + name + ": the interval must be at least 1 second";
+  std::lock_guard lock(mutex_);
+  for (const auto& j : jobs_) {
+    if (j->owner == owner && j->name == name) return "job " + name + " is already scheduled by " + owner;
+  }
+  auto job = std::make_shared<Job>();
+  job->owner = owner;
+  job->name = name;
+  job->interval = interval;
+  job->fn = std::move(fn);
+  job->next_run = std::chrono::steady_clock::now() + initial_delay;
+  jobs_.push_back(std::move(job));
+  wake_.notify_all();
+  return {};
+}
+
+bool Scheduler::trigger(const std::string& owner, const std::string& name) {
+  std::lock_guard lock(mutex_);
+  for (auto& j : jobs_) {
+    if (j->owner == owner && j->name == name) {
+      j->next_run = std::chrono::steady_clock::now();
+      wake_.notify_all();
+      return true;
+    }
+  }
+  return false;
+}
+
+void Scheduler::remove_owner(const std::string& owner) {
+  std::unique_lock lock(mutex_);
+  std::vector<std::shared_ptr<Job>> removed;
+  for (auto& j : jobs_) {
+    if (j->owner == owner) {
+      j->removed = true;
+      removed.push_back(j);
+    }
+  }
+  jobs_.erase(std::remove_if(jobs_.begin(), jobs_.end(), [&](auto& j) { return j->owner == owner; }), jobs_.end());
+  queue_.erase(std::remove_if(queue_.begin(), queue_.end(), [&](auto& j) { return j->owner == owner; }), queue_.end());
+  // Wait for runs already in progress: the job's code belongs to a plugin that is about to stop.
+  finished_.wait(lock, [&] {
+    return std::none_of(removed.begin(), removed.end(), [](auto& j) { return j->running; });
+  });
+}
+
+void Scheduler::start() {
+  std::lock_guard lock(mutex_);
+  if (running_) return;
+  running_ = true;
+  ticker_ = std::thread([this] { tick_loop(); });
+  for (int i = 0; i < worker_count_; ++i) workers_.emplace_back([this] { worker_loop(); });
+}
+
+void Scheduler::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!running_) return;
+    running_ = false;
+  }
+  wake_.notify_all();
+  work_.notify_all();
+  if (ticker_.joinable()) ticker_.join();
+  for (auto& w : workers_) w.join();
+  workers_.clear();
+}
+
+std::vector<Scheduler::JobInfo> Scheduler::jobs() const {
+  std::lock_guard lock(mutex_);
+  std::vector<JobInfo> out;
+  for (const auto& j : jobs_) out.push_back({j->owner, j->name, j->runs, j->failures, j->last_error});
+  return out;
+}
+
+void Scheduler::tick_loop() {
+  std::unique_lock lock(mutex_);
+  while (running_) {
+    auto now = std::chrono::steady_clock::now();
+    auto next = now + std::chrono::seconds(1);
+    for (auto& j : jobs_) {
+      if (j->running || j->queued) continue;
+      if (j->next_run <= now) {
+        j->queued = true;
+        queue_.push_back(j);
+        work_.notify_one();
+      } else {
+        next = std::min(next, j->next_run);
+      }
+    }
+    wake_.wait_until(lock, next);
+  }
+}
+
+void Scheduler::worker_loop() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    work_.wait(lock, [this] { return !running_ || !queue_.empty(); });
+    if (!running_) return;
+    std::shared_ptr<Job> job = queue_.front();
+    queue_.pop_front();
+    job->queued = false;
+    job->running = true;
+    lock.unlock();
+    std::string error;
+    bool ok = false;
+    {
+      log::RequestScope scope("job:" + job->name);
+      try {
+        ok = job->fn(&error);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+    }
+    lock.lock();
+    job->running = false;
+    ++job->runs;
+    if (!ok) {
+      ++job->failures;
+      job->last_error = error;
+      spdlog::warn("job {} of {} failed: {}", job->name, job->owner, error);
+    }
+    job->next_run = std::chrono::steady_clock::now() + job->interval;
+    finished_.notify_all();
+    wake_.notify_all();
+  }
+}
+
+}  // namespace annex::jobs

@@ -1,0 +1,71 @@
+// Scheduler — recurring jobs that plugins register. Each job runs every `interval` counted from the end of its
+// previous run, never overlapping itself, on a small pool of worker threads so a slow job does not delay others.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace annex::jobs {
+
+// Returns true on success; false with *error to log a failed run.
+using JobFn = std::function<bool(std::string* error)>;
+
+class Scheduler {
+ public:
+  explicit Scheduler(int workers = 2);
+  ~Scheduler();
+
+  // Registers a job. Returns "" or why it was refused (duplicate name, zero interval).
+  std::string schedule(const std::string& owner, const std::string& name, std::chrono::seconds interval,
+                       std::chrono::seconds initial_delay, JobFn fn);
+  // Runs `owner`'s job `name` as soon as a worker is free, unless it is running. False when no such job.
+  bool trigger(const std::string& owner, const std::string& name);
+  // Removes `owner`'s jobs, waiting for their running instances to finish.
+  void remove_owner(const std::string& owner);
+
+  void start();
+  void stop();
+
+  struct JobInfo {
+    std::string owner, name;
+    uint64_t runs = 0, failures = 0;
+    std::string last_error;
+  };
+  std::vector<JobInfo> jobs() const;
+
+ private:
+  struct Job {
+    std::string owner, name;
+    std::chrono::seconds interval;
+    JobFn fn;
+    std::chrono::steady_clock::time_point next_run;
+    bool running = false;
+    bool queued = false;
+    bool removed = false;
+    uint64_t runs = 0, failures = 0;
+    std::string last_error;
+  };
+
+  void tick_loop();
+  void worker_loop();
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;       // the ticker: a job is due or the schedule changed
+  std::condition_variable work_;       // the workers: the queue has a job
+  std::condition_variable finished_;   // a run ended (for remove_owner)
+  std::vector<std::shared_ptr<Job>> jobs_;
+  std::deque<std::shared_ptr<Job>> queue_;
+  int worker_count_;
+  bool running_ = false;
+  std::thread ticker_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace annex::jobs

@@ -1,0 +1,349 @@
+#include "plugin_host/plugin_host.h"
+
+#include "events/event_bus.h"
+#include "http/router.h"
+#include "jobs/scheduler.h"
+#include "plugin_host/config_schema.h"
+#include "plugin_host/resolver.h"
+#include "plugin_host/services.h"
+#include "store/database.h"
+
+#include <Poco/JSON/Stringifier.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+
+namespace annex::plugin_host {
+namespace {
+
+std::string buffer_text(const std::string& s) { return s.empty() ? "no reason given" : s; }
+
+void append_string(void* owner, const char* data, size_t len) {
+  try {
+    static_cast<std::string*>(owner)->append(data, len);
+  } catch (...) {
+  }
+}
+
+}  // namespace
+
+bool choose_migrations(const annex_plugin_descriptor& d, const std::string& dialect,
+                       std::vector<ChosenMigration>* out, std::string* error) {
+  std::map<uint32_t, ChosenMigration> portable, specific;
+  std::map<uint32_t, bool> seen;
+  for (size_t i = 0; i < d.migration_count; ++i) {
+    const annex_migration& m = d.migrations[i];
+    if (m.sql == nullptr || m.version == 0) {
+      *error = std::string("migration #") + std::to_string(i) + " has no SQL or version 0";
+      return false;
+    }
+    std::string which = m.dialect ? m.dialect : "";
+    if (!which.empty() && which != "sqlite" && which != "postgresql") {
+      *error = "migration " + std::to_string(m.version) + " names unknown dialect \"" + which + "\"";
+      return false;
+    }
+    ChosenMigration c{m.version, m.name ? m.name : "", m.sql};
+    seen[m.version] = true;
+    if (which.empty()) portable[m.version] = c;
+    else if (which == dialect) specific[m.version] = c;
+  }
+  out->clear();
+  for (const auto& [version, unused] : seen) {
+    if (auto it = specific.find(version); it != specific.end()) out->push_back(it->second);
+    else if (auto p = portable.find(version); p != portable.end()) out->push_back(p->second);
+    else {
+      *error = "migration " + std::to_string(version) + " has SQL for another database but none for " + dialect;
+      return false;
+    }
+  }
+  return true;
+}
+
+PluginHost::PluginHost(HostParts parts) : parts_(std::move(parts)) {}
+
+PluginHost::~PluginHost() { stop_all(); }
+
+PluginRecord* PluginHost::find(const std::string& id) const {
+  for (const auto& r : records_) {
+    if (r->module.id == id) return r.get();
+  }
+  return nullptr;
+}
+
+void PluginHost::fail(PluginRecord& rec, const std::string& why) {
+  rec.error = why;
+  if (rec.state == "ready" || rec.state == "started") rec.state = "failed";
+  spdlog::error("plugin {}: {}", rec.module.id.empty() ? rec.module.path : rec.module.id, why);
+}
+
+void PluginHost::load(const std::vector<std::string>& dirs,
+                      const std::map<std::string, Poco::JSON::Object::Ptr>& config,
+                      const std::vector<std::string>& disabled) {
+  for (const std::string& path : discover_modules(dirs, &warnings_)) {
+    PluginModule module;
+    std::string error;
+    if (!open_module(path, &module, &error)) {
+      auto rec = std::make_unique<PluginRecord>();
+      rec->module.path = path;
+      const std::string marker = "plugin ";
+      if (error.rfind(marker, 0) == 0) rec->module.id = error.substr(marker.size(), error.find(' ', marker.size()) - marker.size());
+      if (rec->module.id.empty()) rec->module.id = path;
+      rec->state = "refused";
+      rec->error = error;
+      spdlog::error("{}", error);
+      records_.push_back(std::move(rec));
+      continue;
+    }
+    if (std::find(disabled.begin(), disabled.end(), module.id) != disabled.end()) {
+      auto rec = std::make_unique<PluginRecord>();
+      rec->module = module;
+      rec->state = "disabled";
+      rec->error = "listed in disabled_plugins";
+      records_.push_back(std::move(rec));
+      continue;
+    }
+    auto it = config.find(module.id);
+    add_module(std::move(module), it == config.end() ? nullptr : it->second);
+  }
+  for (const auto& [id, unused] : config) {
+    if (find(id) == nullptr) warnings_.push_back("plugins." + id + " is configured, but no such plugin is installed");
+  }
+  for (const auto& w : warnings_) spdlog::warn("{}", w);
+  resolve();
+}
+
+void PluginHost::add_descriptor(const annex_plugin_descriptor* descriptor, const std::string& label,
+                                Poco::JSON::Object::Ptr config) {
+  PluginModule module;
+  std::string error;
+  if (!describe_module(descriptor, label, &module, &error)) {
+    auto rec = std::make_unique<PluginRecord>();
+    rec->module.path = label;
+    rec->module.id = descriptor && descriptor->id ? descriptor->id : label;
+    rec->state = "refused";
+    rec->error = error;
+    records_.push_back(std::move(rec));
+    return;
+  }
+  add_module(std::move(module), config);
+}
+
+void PluginHost::add_module(PluginModule module, Poco::JSON::Object::Ptr config) {
+  auto rec = std::make_unique<PluginRecord>();
+  rec->module = std::move(module);
+  PluginRecord& r = *rec;
+  if (PluginRecord* other = find(r.module.id); other != nullptr && other->state != "refused") {
+    r.state = "refused";
+    r.duplicate = true;
+    r.error = "plugin " + r.module.id + " is also provided by " + other->module.path + "; this copy is ignored";
+    spdlog::error("{}: {}", r.module.path, r.error);
+    records_.push_back(std::move(rec));
+    return;
+  }
+  // A service the host lacks, or at another major version, refuses the plugin now rather than failing later.
+  const auto& provided = provided_services();
+  for (const ServiceUse& use : r.module.manifest.uses) {
+    std::string key = use.name + "@" + std::to_string(use.major);
+    if (std::find(provided.begin(), provided.end(), key) == provided.end()) {
+      std::string have;
+      for (const auto& p : provided) {
+        if (p.rfind(use.name + "@", 0) == 0) have = p;
+      }
+      r.state = "refused";
+      r.error = "plugin " + r.module.id + " uses service " + key + ", which this host does not provide" +
+                (have.empty() ? "" : " (it provides " + have + ")");
+      break;
+    }
+    r.granted.insert(key);
+  }
+  if (r.state == "ready") {
+    Poco::Dynamic::Var value = config ? Poco::Dynamic::Var(config) : Poco::Dynamic::Var(Poco::JSON::Object::Ptr(new Poco::JSON::Object));
+    if (r.module.manifest.config_schema) {
+      auto problems = apply_schema(r.module.manifest.config_schema, value, "plugins." + r.module.id);
+      if (!problems.empty()) {
+        std::string text;
+        for (const auto& p : problems) text += (text.empty() ? "" : "; ") + p.path + ": " + p.message;
+        r.state = "failed";
+        r.error = "invalid configuration: " + text;
+      }
+    }
+    std::ostringstream json;
+    Poco::JSON::Stringifier::stringify(value, json);
+    r.config_json = json.str();
+  }
+  if (r.state != "ready") spdlog::error("{}", r.error);
+  r.logger = spdlog::default_logger()->clone(r.module.id);
+  bind_host_api(*this, r);
+  records_.push_back(std::move(rec));
+}
+
+void PluginHost::resolve() {
+  std::vector<Candidate> candidates;
+  std::map<std::string, std::string> failed;
+  for (const auto& r : records_) {
+    if (r->duplicate) continue;
+    if (r->state == "ready") {
+      candidates.push_back({r->module.id, r->module.version, r->module.manifest.requirements});
+    } else if (r->state != "disabled") {
+      failed[r->module.id] = r->error;
+    } else {
+      failed[r->module.id] = "disabled";
+    }
+  }
+  Resolution res = plugin_host::resolve(candidates, failed);
+  order_ = res.order;
+  for (auto& r : records_) {
+    if (r->state != "ready") continue;
+    if (auto it = res.refused.find(r->module.id); it != res.refused.end()) {
+      r->state = "refused";
+      r->error = it->second;
+      spdlog::error("plugin {}: {}", r->module.id, r->error);
+    }
+  }
+}
+
+std::vector<std::pair<std::string, std::vector<store::Migration>>> PluginHost::migrations() {
+  std::vector<std::pair<std::string, std::vector<store::Migration>>> out;
+  const std::string dialect = parts_.db ? store::dialect_name(parts_.db->dialect()) : "sqlite";
+  for (const std::string& id : order_) {
+    PluginRecord& rec = *find(id);
+    std::vector<ChosenMigration> chosen;
+    std::string error;
+    if (!choose_migrations(*rec.module.descriptor, dialect, &chosen, &error)) {
+      fail(rec, error);
+      continue;
+    }
+    std::vector<store::Migration> list;
+    for (auto& c : chosen) list.push_back({c.version, c.name, c.sql});
+    out.emplace_back(id, std::move(list));
+  }
+  return out;
+}
+
+bool PluginHost::migrate(PluginRecord& rec) {
+  const std::string dialect = store::dialect_name(parts_.db->dialect());
+  std::vector<ChosenMigration> chosen;
+  std::string error;
+  if (!choose_migrations(*rec.module.descriptor, dialect, &chosen, &error)) {
+    fail(rec, error);
+    return false;
+  }
+  std::vector<store::Migration> list;
+  for (auto& c : chosen) list.push_back({c.version, c.name, c.sql});
+  try {
+    store::MigrationRunner runner(*parts_.db);
+    int ran = runner.apply(rec.module.id, list);
+    if (ran > 0) spdlog::info("plugin {}: applied {} migration(s)", rec.module.id, ran);
+    return true;
+  } catch (const std::exception& e) {
+    fail(rec, e.what());
+    return false;
+  }
+}
+
+void PluginHost::migrate_all() {
+  for (const std::string& id : order_) {
+    PluginRecord& rec = *find(id);
+    if (rec.state == "ready") migrate(rec);
+  }
+}
+
+bool PluginHost::start_one(PluginRecord& rec) {
+  // A plugin whose requirement failed to start cannot start either.
+  for (const Requirement& req : rec.module.manifest.requirements) {
+    PluginRecord* dep = find(req.id);
+    if (dep == nullptr || dep->state != "started") {
+      fail(rec, "requires " + req.id + ", which did not start" + (dep ? ": " + dep->error : ""));
+      return false;
+    }
+  }
+  if (parts_.db != nullptr && !migrate(rec)) return false;
+  const annex_plugin_descriptor& d = *rec.module.descriptor;
+  std::string err;
+  annex_buffer buf{&err, &append_string};
+  annex_str config{rec.config_json.data(), rec.config_json.size()};
+  annex_status s = d.create(&rec.api, config, &rec.instance, &buf);
+  if (s != ANNEX_OK || rec.instance == nullptr) {
+    fail(rec, "create failed (status " + std::to_string(s) + "): " + buffer_text(err));
+    rec.instance = nullptr;
+    return false;
+  }
+  s = d.on_register(rec.instance, &buf);
+  if (s != ANNEX_OK) {
+    fail(rec, "registration failed (status " + std::to_string(s) + "): " + buffer_text(err));
+    withdraw(rec);
+    d.destroy(rec.instance);
+    rec.instance = nullptr;
+    return false;
+  }
+  s = d.start(rec.instance, &buf);
+  if (s != ANNEX_OK) {
+    fail(rec, "start failed (status " + std::to_string(s) + "): " + buffer_text(err));
+    withdraw(rec);
+    d.destroy(rec.instance);
+    rec.instance = nullptr;
+    return false;
+  }
+  rec.state = "started";
+  rec.error.clear();
+  spdlog::info("plugin {} {} started ({})", rec.module.id, rec.module.version_text, rec.module.path);
+  return true;
+}
+
+void PluginHost::start_all() {
+  for (const std::string& id : order_) {
+    PluginRecord& rec = *find(id);
+    if (rec.state == "ready") start_one(rec);
+  }
+  std::lock_guard lock(mutex_);
+  started_ = true;
+}
+
+void PluginHost::withdraw(PluginRecord& rec) {
+  if (parts_.router) parts_.router->remove_owner(rec.module.id);
+  if (parts_.events) parts_.events->unsubscribe_owner(rec.module.id);
+  if (parts_.scheduler) parts_.scheduler->remove_owner(rec.module.id);
+}
+
+void PluginHost::stop_all() {
+  for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
+    PluginRecord& rec = *find(*it);
+    if (rec.state != "started") continue;
+    withdraw(rec);
+    std::string err;
+    annex_buffer buf{&err, &append_string};
+    annex_status s = rec.module.descriptor->stop(rec.instance, &buf);
+    if (s != ANNEX_OK) spdlog::warn("plugin {} stopped with status {}: {}", rec.module.id, static_cast<int>(s), err);
+    rec.module.descriptor->destroy(rec.instance);
+    rec.instance = nullptr;
+    rec.state = "stopped";
+    spdlog::info("plugin {} stopped", rec.module.id);
+  }
+}
+
+std::vector<PluginInfo> PluginHost::plugins() const {
+  std::vector<PluginInfo> out;
+  for (const auto& r : records_) {
+    PluginInfo info;
+    info.id = r->module.id;
+    info.version = r->module.version_text;
+    info.name = r->module.manifest.name;
+    info.description = r->module.manifest.description;
+    info.kind = r->module.kind == ANNEX_KIND_CONNECTOR ? "connector" : "capability";
+    info.path = r->module.path;
+    info.state = r->state;
+    info.error = r->error;
+    if (r->module.descriptor) {
+      info.abi = std::to_string(r->module.descriptor->abi_major) + "." + std::to_string(r->module.descriptor->abi_minor);
+    }
+    for (const auto& req : r->module.manifest.requirements) info.requires_text.push_back(req.id + " " + req.range.text());
+    for (const auto& use : r->module.manifest.uses) info.uses.push_back(use.name + "@" + std::to_string(use.major));
+    out.push_back(std::move(info));
+  }
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.id < b.id; });
+  return out;
+}
+
+}  // namespace annex::plugin_host

@@ -1,0 +1,123 @@
+// PluginHost — finds plugin modules, checks them, orders them by their dependencies, and runs their lifecycle:
+// migrations → create → on_register → start, and at shutdown withdraw → stop → destroy in reverse order.
+// One plugin failing is recorded with its reason and does not stop the others (those that require it are
+// refused, saying why).
+#pragma once
+
+#include "plugin_host/module.h"
+#include "store/migrations.h"
+
+#include <Poco/JSON/Object.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace annex::http {
+class Router;
+}
+namespace annex::events {
+class EventBus;
+}
+namespace annex::jobs {
+class Scheduler;
+}
+
+namespace annex::plugin_host {
+
+// The parts of the host that plugins reach through services. Any may be null (annexctl has no router).
+struct HostParts {
+  store::Database* db = nullptr;
+  http::Router* router = nullptr;
+  events::EventBus* events = nullptr;
+  jobs::Scheduler* scheduler = nullptr;
+  std::string data_dir;
+  std::string base_url;
+};
+
+struct PluginInfo {
+  std::string id;
+  std::string version;
+  std::string name;
+  std::string description;
+  std::string kind;   // capability | connector
+  std::string path;
+  std::string state;  // refused | disabled | failed | ready | started | stopped
+  std::string error;  // why it is refused or failed
+  std::string abi;    // "1.0"
+  std::vector<std::string> requires_text;  // "org.x >=1.0.0 <2.0.0"
+  std::vector<std::string> uses;           // "annex.db@1"
+};
+
+// The services this host provides, "name@major".
+const std::vector<std::string>& provided_services();
+
+struct PluginRecord;
+
+class PluginHost {
+ public:
+  explicit PluginHost(HostParts parts);
+  ~PluginHost();
+  PluginHost(const PluginHost&) = delete;
+  PluginHost& operator=(const PluginHost&) = delete;
+
+  // Opens every module in `dirs` and checks it: descriptor and ABI, manifest, declared services, configuration
+  // (plugins.<id> from `config`, checked against the manifest's schema), duplicates, then the dependency order.
+  void load(const std::vector<std::string>& dirs, const std::map<std::string, Poco::JSON::Object::Ptr>& config,
+            const std::vector<std::string>& disabled);
+  // The same for descriptors already in memory (plugins linked into a test).
+  void add_descriptor(const annex_plugin_descriptor* descriptor, const std::string& label,
+                      Poco::JSON::Object::Ptr config = nullptr);
+  // Resolves dependencies among everything loaded or added; called by load(), call it after add_descriptor().
+  void resolve();
+
+  // The migrations of every plugin that is not refused, in dependency order, chosen for the database's
+  // dialect; for `annexctl migrate status`. A plugin whose migrations cannot be chosen is marked failed.
+  std::vector<std::pair<std::string, std::vector<store::Migration>>> migrations();
+  // Applies the migrations of every ready plugin in dependency order. Failures mark the plugin failed.
+  void migrate_all();
+  // Creates, registers and starts every ready plugin in dependency order.
+  void start_all();
+  // Stops started plugins in reverse order.
+  void stop_all();
+
+  std::vector<PluginInfo> plugins() const;
+  // The start-up order computed by resolve().
+  const std::vector<std::string>& order() const { return order_; }
+  bool started() const { return started_; }
+
+  // Problems found while loading that belong to no plugin (missing directories, config for unknown plugins).
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
+  // Used by the service tables.
+  const HostParts& parts() const { return parts_; }
+
+ private:
+  PluginRecord* find(const std::string& id) const;
+  void add_module(PluginModule module, Poco::JSON::Object::Ptr config);
+  void fail(PluginRecord& rec, const std::string& why);
+  bool migrate(PluginRecord& rec);
+  bool start_one(PluginRecord& rec);
+  void withdraw(PluginRecord& rec);
+
+  HostParts parts_;
+  mutable std::mutex mutex_;
+  std::vector<std::unique_ptr<PluginRecord>> records_;
+  std::vector<std::string> order_;
+  std::vector<std::string> warnings_;
+  bool started_ = false;
+};
+
+// Picks, for each version, the SQL for `dialect`: the variant for it when there is one, else the portable one.
+// Returns false with *error when a version has neither.
+struct ChosenMigration {
+  uint32_t version;
+  std::string name;
+  std::string sql;
+};
+bool choose_migrations(const annex_plugin_descriptor& d, const std::string& dialect,
+                       std::vector<ChosenMigration>* out, std::string* error);
+
+}  // namespace annex::plugin_host

@@ -1,0 +1,518 @@
+// The host services behind annex/plugin.h. Every function here is called from plugin code through a C table:
+// none may throw, each checks its arguments, and each reports failure as a status plus a message.
+#include "plugin_host/services.h"
+
+#include "events/event_bus.h"
+#include "http/api_error.h"
+#include "http/router.h"
+#include "jobs/scheduler.h"
+#include "log/logging.h"
+#include "store/database.h"
+#include "store/sql.h"
+#include "store/transaction.h"
+
+#include <Poco/JSON/Parser.h>
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <strings.h>
+
+// The opaque handles of the database service.
+struct annex_rows {
+  annex::store::ResultSet result;
+  size_t cursor = static_cast<size_t>(-1);  // before the first row
+};
+
+struct annex_txn {
+  std::unique_ptr<annex::store::Lease> lease;
+  annex::plugin_host::PluginRecord* owner = nullptr;
+};
+
+namespace annex::plugin_host {
+namespace {
+
+std::string_view view(annex_str s) { return s.data == nullptr ? std::string_view{} : std::string_view(s.data, s.len); }
+annex_str str(std::string_view s) { return annex_str{s.data(), s.size()}; }
+
+void put(annex_buffer* out, std::string_view text) {
+  if (out != nullptr && out->append != nullptr) out->append(out->owner_ptr, text.data(), text.size());
+}
+
+PluginRecord& record_of(annex_host_ctx* ctx) { return *ctx->record; }
+
+annex_status status_for(const store::StoreError& e) {
+  switch (e.kind()) {
+    case store::StoreError::Kind::kConstraint: return ANNEX_ERR_CONFLICT;
+    case store::StoreError::Kind::kBadStatement: return ANNEX_ERR_INVALID_ARGUMENT;
+    case store::StoreError::Kind::kUnavailable: return ANNEX_ERR_UNAVAILABLE;
+    default: return ANNEX_ERR_INTERNAL;
+  }
+}
+
+// Runs `fn`, turning any exception into a status and a message.
+template <typename Fn>
+annex_status guarded(annex_buffer* err, Fn&& fn) noexcept {
+  try {
+    return fn();
+  } catch (const store::StoreError& e) {
+    put(err, e.what());
+    return status_for(e);
+  } catch (const Poco::Exception& e) {
+    put(err, e.displayText());
+    return ANNEX_ERR_INTERNAL;
+  } catch (const std::exception& e) {
+    put(err, e.what());
+    return ANNEX_ERR_INTERNAL;
+  } catch (...) {
+    put(err, "unknown error");
+    return ANNEX_ERR_INTERNAL;
+  }
+}
+
+// ---- annex.log ---------------------------------------------------------------------------------------------
+
+spdlog::level::level_enum spd_level(int32_t level) {
+  switch (level) {
+    case ANNEX_LOG_TRACE: return spdlog::level::trace;
+    case ANNEX_LOG_DEBUG: return spdlog::level::debug;
+    case ANNEX_LOG_INFO: return spdlog::level::info;
+    case ANNEX_LOG_WARN: return spdlog::level::warn;
+    default: return spdlog::level::err;
+  }
+}
+
+void log_write(annex_host_ctx* ctx, int32_t level, annex_str message) {
+  if (ctx == nullptr) return;
+  try {
+    record_of(ctx).logger->log(spd_level(level), "{}", view(message));
+  } catch (...) {
+  }
+}
+
+int32_t log_enabled(annex_host_ctx* ctx, int32_t level) {
+  return ctx != nullptr && record_of(ctx).logger->should_log(spd_level(level)) ? 1 : 0;
+}
+
+const annex_log_v1 kLog = {sizeof(annex_log_v1), 0, &log_write, &log_enabled};
+
+// ---- annex.config ------------------------------------------------------------------------------------------
+
+annex_status config_get(annex_host_ctx* ctx, annex_buffer* out) {
+  if (ctx == nullptr) return ANNEX_ERR_INVALID_ARGUMENT;
+  put(out, record_of(ctx).config_json);
+  return ANNEX_OK;
+}
+
+annex_status config_host_setting(annex_host_ctx* ctx, annex_str key, annex_buffer* out) {
+  if (ctx == nullptr) return ANNEX_ERR_INVALID_ARGUMENT;
+  const HostParts& parts = ctx->host->parts();
+  std::string_view k = view(key);
+  if (k == "data_dir") put(out, parts.data_dir);
+  else if (k == "database.dialect") put(out, parts.db ? store::dialect_name(parts.db->dialect()) : "");
+  else if (k == "http.base_url") put(out, parts.base_url);
+  else return ANNEX_ERR_NOT_FOUND;
+  return ANNEX_OK;
+}
+
+const annex_config_v1 kConfig = {sizeof(annex_config_v1), 0, &config_get, &config_host_setting};
+
+// ---- annex.db ----------------------------------------------------------------------------------------------
+
+annex_status db_query(annex_host_ctx* ctx, annex_txn* txn, annex_str sql, const annex_value* params,
+                      size_t param_count, annex_rows** out_rows, int64_t* out_affected, annex_buffer* err) {
+  if (ctx == nullptr || out_rows == nullptr || (param_count > 0 && params == nullptr)) {
+    put(err, "query: null context, output or parameters");
+    return ANNEX_ERR_INVALID_ARGUMENT;
+  }
+  *out_rows = nullptr;
+  if (txn != nullptr && txn->owner != ctx->record) {
+    put(err, "query: the transaction belongs to another plugin");
+    return ANNEX_ERR_INVALID_ARGUMENT;
+  }
+  return guarded(err, [&] {
+    std::vector<store::Param> bound(param_count);
+    for (size_t i = 0; i < param_count; ++i) {
+      const annex_value& v = params[i];
+      switch (v.type) {
+        case ANNEX_VALUE_NULL: bound[i] = store::Param::null(); break;
+        case ANNEX_VALUE_INT: bound[i] = store::Param::integer(v.i); break;
+        case ANNEX_VALUE_DOUBLE: bound[i] = store::Param{store::CellType::kDouble, 0, v.d, {}}; break;
+        case ANNEX_VALUE_TEXT: bound[i] = store::Param::text(view(v.s)); break;
+        case ANNEX_VALUE_BLOB: bound[i] = store::Param{store::CellType::kBlob, 0, 0, view(v.s)}; break;
+        default:
+          put(err, "query: parameter " + std::to_string(i + 1) + " has unknown type " + std::to_string(v.type));
+          return ANNEX_ERR_INVALID_ARGUMENT;
+      }
+    }
+    auto rows = std::make_unique<annex_rows>();
+    if (txn != nullptr) {
+      rows->result = store::run(txn->lease->session(), view(sql), bound);
+    } else {
+      store::Database& db = *ctx->host->parts().db;
+      store::Lease lease(db);
+      try {
+        rows->result = store::run(lease.session(), view(sql), bound);
+      } catch (const store::StoreError& e) {
+        // A PostgreSQL restart breaks pooled connections: reconnect once and retry the autocommit statement.
+        if (e.kind() != store::StoreError::Kind::kUnavailable || db.dialect() != store::Dialect::kPostgresql) throw;
+        db.reconnect(lease.session());
+        rows->result = store::run(lease.session(), view(sql), bound);
+      }
+    }
+    if (out_affected != nullptr) *out_affected = rows->result.affected;
+    *out_rows = rows.release();
+    return ANNEX_OK;
+  });
+}
+
+int32_t rows_next(annex_rows* rows) {
+  if (rows == nullptr) return 0;
+  if (rows->cursor == static_cast<size_t>(-1)) rows->cursor = 0;
+  else if (rows->cursor < rows->result.rows.size()) ++rows->cursor;
+  return rows->cursor < rows->result.rows.size() ? 1 : 0;
+}
+
+size_t rows_column_count(const annex_rows* rows) { return rows == nullptr ? 0 : rows->result.columns.size(); }
+
+annex_str rows_column_name(const annex_rows* rows, size_t column) {
+  if (rows == nullptr || column >= rows->result.columns.size()) return annex_str{nullptr, 0};
+  return str(rows->result.columns[column]);
+}
+
+annex_value rows_get(const annex_rows* rows, size_t column) {
+  annex_value v{};
+  v.type = ANNEX_VALUE_NULL;
+  if (rows == nullptr || rows->cursor >= rows->result.rows.size()) return v;
+  const auto& row = rows->result.rows[rows->cursor];
+  if (column >= row.size()) return v;
+  const store::Cell& c = row[column];
+  v.type = static_cast<int32_t>(c.type);
+  v.i = c.i;
+  v.d = c.d;
+  v.s = str(c.s);
+  return v;
+}
+
+void rows_free(annex_rows* rows) { delete rows; }
+
+annex_status db_begin(annex_host_ctx* ctx, annex_txn** out, annex_buffer* err) {
+  if (ctx == nullptr || out == nullptr) return ANNEX_ERR_INVALID_ARGUMENT;
+  *out = nullptr;
+  return guarded(err, [&] {
+    store::Database& db = *ctx->host->parts().db;
+    auto txn = std::make_unique<annex_txn>();
+    txn->owner = ctx->record;
+    txn->lease = std::make_unique<store::Lease>(db);
+    store::begin(txn->lease->session(), db.dialect());
+    *out = txn.release();
+    return ANNEX_OK;
+  });
+}
+
+annex_status db_commit(annex_txn* txn, annex_buffer* err) {
+  if (txn == nullptr) return ANNEX_ERR_INVALID_ARGUMENT;
+  std::unique_ptr<annex_txn> owned(txn);
+  annex_status status = guarded(err, [&] {
+    store::commit(owned->lease->session());
+    return ANNEX_OK;
+  });
+  if (status == ANNEX_OK) {
+    // Events published inside the transaction are visible now.
+    if (auto* bus = owned->owner->ctx.host->parts().events) bus->poke();
+  }
+  return status;
+}
+
+void db_rollback(annex_txn* txn) {
+  if (txn == nullptr) return;
+  store::rollback(txn->lease->session());
+  delete txn;
+}
+
+const annex_db_v1 kDb = {sizeof(annex_db_v1), 0,          &db_query, &rows_next, &rows_column_count,
+                         &rows_column_name,   &rows_get,  &rows_free, &db_begin,  &db_commit,
+                         &db_rollback};
+
+// ---- annex.http --------------------------------------------------------------------------------------------
+
+struct RequestView {
+  annex_http_request c{};
+  http::HttpRequest* request;
+};
+
+annex_str req_path_param(const annex_http_request* req, annex_str name) {
+  auto* rv = static_cast<const RequestView*>(req->request_host_ptr);
+  auto it = rv->request->path_params.find(view(name));
+  return it == rv->request->path_params.end() ? annex_str{nullptr, 0} : str(it->second);
+}
+
+int32_t req_query_param(const annex_http_request* req, annex_str name, annex_buffer* out) {
+  auto* rv = static_cast<const RequestView*>(req->request_host_ptr);
+  std::string value;
+  if (!rv->request->query_param(view(name), &value)) return 0;
+  put(out, value);
+  return 1;
+}
+
+annex_str req_header(const annex_http_request* req, annex_str name) {
+  auto* rv = static_cast<const RequestView*>(req->request_host_ptr);
+  const std::string* v = rv->request->header(view(name));
+  return v == nullptr ? annex_str{nullptr, 0} : str(*v);
+}
+
+void resp_set_status(void* ptr, int32_t status) {
+  if (status >= 100 && status <= 599) static_cast<http::HttpResponse*>(ptr)->status = status;
+}
+
+void resp_set_header(void* ptr, annex_str name, annex_str value) {
+  auto* resp = static_cast<http::HttpResponse*>(ptr);
+  std::string n(view(name)), v(view(value));
+  // Header injection: a name or value with CR/LF is dropped, not sent.
+  if (n.empty() || n.find_first_of("\r\n:") != std::string::npos || v.find_first_of("\r\n") != std::string::npos) return;
+  if (strcasecmp(n.c_str(), "Content-Type") == 0) {
+    resp->content_type = v;
+    return;
+  }
+  resp->set_header(std::move(n), std::move(v));
+}
+
+void append_string(void* owner, const char* data, size_t len) {
+  try {
+    static_cast<std::string*>(owner)->append(data, len);
+  } catch (...) {
+  }
+}
+
+int http_status_for(annex_status s) {
+  switch (s) {
+    case ANNEX_ERR_INVALID_ARGUMENT: return 400;
+    case ANNEX_ERR_UNAUTHENTICATED: return 401;
+    case ANNEX_ERR_PERMISSION_DENIED: return 403;
+    case ANNEX_ERR_NOT_FOUND: return 404;
+    case ANNEX_ERR_CONFLICT: return 409;
+    case ANNEX_ERR_PRECONDITION_FAILED: return 412;
+    case ANNEX_ERR_UNPROCESSABLE: return 422;
+    case ANNEX_ERR_UNAVAILABLE: return 503;
+    default: return 500;
+  }
+}
+
+annex_status http_add_route(annex_host_ctx* ctx, const annex_route* route, annex_buffer* err) {
+  if (ctx == nullptr || route == nullptr || route->handler == nullptr ||
+      !ANNEX_HAS_FIELD(route, annex_route, handler_plugin_ptr)) {
+    put(err, "add_route: null context, route or handler");
+    return ANNEX_ERR_INVALID_ARGUMENT;
+  }
+  return guarded(err, [&] {
+    PluginRecord* rec = ctx->record;
+    http::Router* router = ctx->host->parts().router;
+    if (router == nullptr) {
+      put(err, "add_route: this host serves no HTTP");
+      return ANNEX_ERR_UNSUPPORTED;
+    }
+    http::Route r;
+    r.method = std::string(view(route->method));
+    r.path = std::string(view(route->path));
+    r.permission = std::string(view(route->permission));
+    r.summary = std::string(view(route->summary));
+    r.owner = rec->module.id;
+    annex_http_handler handler = route->handler;
+    void* plugin_ptr = route->handler_plugin_ptr;
+    r.handler = [rec, handler, plugin_ptr](http::HttpRequest& request, http::HttpResponse& response) {
+      annex_principal principal{sizeof(annex_principal), str(request.principal.id), str(request.principal.login)};
+      RequestView rv;
+      rv.request = &request;
+      rv.c.struct_size = sizeof(annex_http_request);
+      rv.c.method = str(request.method);
+      rv.c.path = str(request.path);
+      rv.c.query = str(request.query);
+      rv.c.body = str(request.body);
+      rv.c.request_id = str(request.request_id);
+      rv.c.principal = &principal;
+      rv.c.request_host_ptr = &rv;
+      rv.c.path_param = &req_path_param;
+      rv.c.query_param = &req_query_param;
+      rv.c.header = &req_header;
+      annex_http_response out{};
+      out.struct_size = sizeof out;
+      out.response_host_ptr = &response;
+      out.set_status = &resp_set_status;
+      out.set_header = &resp_set_header;
+      out.body = annex_buffer{&response.body, &append_string};
+      std::string error;
+      annex_buffer err_buf{&error, &append_string};
+      annex_status status = handler(plugin_ptr, &rv.c, &out, &err_buf);
+      if (status == ANNEX_OK) return;
+      std::string field;
+      if (error.rfind("field=", 0) == 0) {
+        size_t nl = error.find('\n');
+        field = error.substr(6, nl == std::string::npos ? std::string::npos : nl - 6);
+        error = nl == std::string::npos ? std::string{} : error.substr(nl + 1);
+      }
+      int http_status = http_status_for(status);
+      if (http_status == 500) {
+        spdlog::error("plugin {} failed on {} {}: {}", rec->module.id, request.method, request.path, error);
+        error = "internal error in plugin " + rec->module.id + "; see the server log for request " + request.request_id;
+      }
+      if (error.empty()) error = http::code_for_status(http_status);
+      throw http::ApiError(http_status, http::code_for_status(http_status), error, field);
+    };
+    std::string problem = router->add(std::move(r));
+    if (!problem.empty()) {
+      put(err, problem);
+      return problem.find("already registered") != std::string::npos ? ANNEX_ERR_CONFLICT : ANNEX_ERR_INVALID_ARGUMENT;
+    }
+    return ANNEX_OK;
+  });
+}
+
+const annex_http_v1 kHttp = {sizeof(annex_http_v1), 0, &http_add_route};
+
+// ---- annex.events ------------------------------------------------------------------------------------------
+
+annex_status events_publish(annex_host_ctx* ctx, annex_txn* txn, annex_str topic, annex_str payload,
+                            annex_str key, annex_buffer* err) {
+  if (ctx == nullptr) return ANNEX_ERR_INVALID_ARGUMENT;
+  return guarded(err, [&] {
+    events::EventBus* bus = ctx->host->parts().events;
+    if (bus == nullptr) {
+      put(err, "publish: this host has no event bus");
+      return ANNEX_ERR_UNSUPPORTED;
+    }
+    if (view(key).empty()) {
+      put(err, "publish: an idempotency key is required");
+      return ANNEX_ERR_INVALID_ARGUMENT;
+    }
+    try {
+      Poco::JSON::Parser().parse(std::string(view(payload)));
+    } catch (const Poco::Exception& e) {
+      put(err, "publish: the payload is not valid JSON: " + e.displayText());
+      return ANNEX_ERR_INVALID_ARGUMENT;
+    }
+    if (txn != nullptr && txn->owner != ctx->record) {
+      put(err, "publish: the transaction belongs to another plugin");
+      return ANNEX_ERR_INVALID_ARGUMENT;
+    }
+    bus->publish(txn ? &txn->lease->session() : nullptr, ctx->record->module.id, std::string(view(topic)),
+                 std::string(view(payload)), std::string(view(key)));
+    return ANNEX_OK;
+  });
+}
+
+annex_status events_subscribe(annex_host_ctx* ctx, annex_str topic, annex_event_handler handler, void* plugin_ptr,
+                              annex_buffer* err) {
+  if (ctx == nullptr || handler == nullptr) return ANNEX_ERR_INVALID_ARGUMENT;
+  return guarded(err, [&] {
+    events::EventBus* bus = ctx->host->parts().events;
+    if (bus == nullptr) {
+      put(err, "subscribe: this host has no event bus");
+      return ANNEX_ERR_UNSUPPORTED;
+    }
+    std::string problem = bus->subscribe(
+        ctx->record->module.id, std::string(view(topic)),
+        [handler, plugin_ptr](const events::Event& e, std::string* error) {
+          annex_event ev{sizeof(annex_event), e.sequence, str(e.topic), str(e.payload), str(e.idempotency_key),
+                         str(e.publisher)};
+          annex_buffer buf{error, &append_string};
+          return handler(plugin_ptr, &ev, &buf) == ANNEX_OK;
+        });
+    if (!problem.empty()) {
+      put(err, problem);
+      return ANNEX_ERR_INVALID_ARGUMENT;
+    }
+    return ANNEX_OK;
+  });
+}
+
+const annex_events_v1 kEvents = {sizeof(annex_events_v1), 0, &events_publish, &events_subscribe};
+
+// ---- annex.jobs --------------------------------------------------------------------------------------------
+
+annex_status jobs_schedule(annex_host_ctx* ctx, const annex_job* job, annex_buffer* err) {
+  if (ctx == nullptr || job == nullptr || job->run == nullptr || !ANNEX_HAS_FIELD(job, annex_job, job_plugin_ptr)) {
+    put(err, "schedule: null context, job or function");
+    return ANNEX_ERR_INVALID_ARGUMENT;
+  }
+  return guarded(err, [&] {
+    jobs::Scheduler* scheduler = ctx->host->parts().scheduler;
+    if (scheduler == nullptr) {
+      put(err, "schedule: this host runs no jobs");
+      return ANNEX_ERR_UNSUPPORTED;
+    }
+    annex_job_fn fn = job->run;
+    void* plugin_ptr = job->job_plugin_ptr;
+    std::string problem = scheduler->schedule(
+        ctx->record->module.id, std::string(view(job->name)), std::chrono::seconds(job->interval_seconds),
+        std::chrono::seconds(job->initial_delay_seconds), [fn, plugin_ptr](std::string* error) {
+          annex_buffer buf{error, &append_string};
+          return fn(plugin_ptr, &buf) == ANNEX_OK;
+        });
+    if (!problem.empty()) {
+      put(err, problem);
+      return ANNEX_ERR_INVALID_ARGUMENT;
+    }
+    return ANNEX_OK;
+  });
+}
+
+annex_status jobs_trigger(annex_host_ctx* ctx, annex_str name, annex_buffer* err) {
+  if (ctx == nullptr) return ANNEX_ERR_INVALID_ARGUMENT;
+  jobs::Scheduler* scheduler = ctx->host->parts().scheduler;
+  if (scheduler == nullptr || !scheduler->trigger(ctx->record->module.id, std::string(view(name)))) {
+    put(err, "trigger: no job named " + std::string(view(name)));
+    return ANNEX_ERR_NOT_FOUND;
+  }
+  return ANNEX_OK;
+}
+
+const annex_jobs_v1 kJobs = {sizeof(annex_jobs_v1), 0, &jobs_schedule, &jobs_trigger};
+
+// ---- get_service -------------------------------------------------------------------------------------------
+
+struct ServiceEntry {
+  const char* name;
+  uint32_t major;
+  const void* table;
+};
+
+const ServiceEntry kServices[] = {
+    {ANNEX_SERVICE_LOG, 1, &kLog},       {ANNEX_SERVICE_CONFIG, 1, &kConfig}, {ANNEX_SERVICE_DB, 1, &kDb},
+    {ANNEX_SERVICE_HTTP, 1, &kHttp},     {ANNEX_SERVICE_EVENTS, 1, &kEvents}, {ANNEX_SERVICE_JOBS, 1, &kJobs},
+};
+
+const void* get_service(annex_host_ctx* ctx, annex_str name, uint32_t major) {
+  if (ctx == nullptr) return nullptr;
+  std::string key = std::string(view(name)) + "@" + std::to_string(major);
+  PluginRecord& rec = record_of(ctx);
+  if (!rec.granted.count(key)) {
+    rec.logger->warn("asked for service {}, which its manifest does not declare under \"uses\"", key);
+    return nullptr;
+  }
+  for (const auto& s : kServices) {
+    if (view(name) == s.name && major == s.major) return s.table;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+const std::vector<std::string>& provided_services() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& s : kServices) out.push_back(std::string(s.name) + "@" + std::to_string(s.major));
+    return out;
+  }();
+  return names;
+}
+
+void bind_host_api(PluginHost& host, PluginRecord& rec) {
+  rec.ctx.host = &host;
+  rec.ctx.record = &rec;
+  rec.api.struct_size = sizeof(annex_host_api);
+  rec.api.abi_major = ANNEX_ABI_MAJOR;
+  rec.api.abi_minor = ANNEX_ABI_MINOR;
+  rec.api.ctx_host_ptr = &rec.ctx;
+  rec.api.get_service = &get_service;
+}
+
+}  // namespace annex::plugin_host

@@ -1,0 +1,46 @@
+// The per-plugin context behind annex_host_ctx, and the C function tables of the host services.
+#pragma once
+
+#include "plugin_host/plugin_host.h"
+
+#include <annex/plugin.h>
+
+#include <memory>
+#include <set>
+#include <string>
+
+namespace spdlog {
+class logger;
+}
+
+namespace annex::plugin_host {
+
+struct PluginRecord;
+
+}  // namespace annex::plugin_host
+
+// What the host knows about one plugin while it lives. Opaque to plugins.
+struct annex_host_ctx {
+  annex::plugin_host::PluginHost* host = nullptr;
+  annex::plugin_host::PluginRecord* record = nullptr;
+};
+
+namespace annex::plugin_host {
+
+struct PluginRecord {
+  PluginModule module;
+  std::string state = "ready";
+  bool duplicate = false;  // another module provides the same id; this one takes no part in resolution
+  std::string error;
+  std::string config_json = "{}";
+  std::set<std::string> granted;  // "annex.db@1"
+  std::shared_ptr<spdlog::logger> logger;
+  annex_host_ctx ctx;
+  annex_host_api api{};
+  annex_plugin* instance = nullptr;
+};
+
+// Fills rec.api so that get_service() hands out the tables rec.granted allows.
+void bind_host_api(PluginHost& host, PluginRecord& rec);
+
+}  // namespace annex::plugin_host

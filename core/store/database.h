@@ -1,0 +1,80 @@
+// Database — a SOCI connection pool on SQLite (the embedded default) or PostgreSQL, the same code for both.
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace soci {
+class connection_pool;
+class session;
+}  // namespace soci
+
+namespace annex::store {
+
+enum class Dialect { kSqlite, kPostgresql };
+
+const char* dialect_name(Dialect d);
+
+// Thrown for storage failures. `kind` says whether retrying can help and how the HTTP edge should answer.
+class StoreError : public std::runtime_error {
+ public:
+  enum class Kind { kUnavailable, kConstraint, kBadStatement, kOther };
+  StoreError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  Kind kind() const noexcept { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
+struct DatabaseOptions {
+  Dialect dialect = Dialect::kSqlite;
+  std::string target;  // the SQLite file, or a libpq connection string / URI
+  int pool_size = 8;
+  int busy_timeout_ms = 5000;
+};
+
+class Database {
+ public:
+  // Opens every connection of the pool. SQLite: creates the file, WAL, synchronous=NORMAL, foreign keys on,
+  // busy timeout. Throws StoreError(kUnavailable) naming the target (without its password) on failure.
+  explicit Database(const DatabaseOptions& options);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  Dialect dialect() const noexcept { return options_.dialect; }
+  int pool_size() const noexcept { return options_.pool_size; }
+  soci::connection_pool& pool() noexcept { return *pool_; }
+  // Runs a trivial query on a pooled connection; false when the database cannot be reached.
+  bool ping() noexcept;
+  // Re-opens a pooled session whose connection broke (PostgreSQL restarted). Throws StoreError on failure.
+  void reconnect(soci::session& session);
+
+ private:
+  void open_session(soci::session& session);
+
+  DatabaseOptions options_;
+  std::unique_ptr<soci::connection_pool> pool_;
+};
+
+// A session borrowed from the pool for the lifetime of this object.
+class Lease {
+ public:
+  explicit Lease(Database& db);
+  ~Lease();
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  soci::session& session() noexcept { return *session_; }
+  Database& database() noexcept { return db_; }
+
+ private:
+  Database& db_;
+  size_t position_;
+  soci::session* session_;
+};
+
+// Removes a password from a connection string or URI before it is shown or logged.
+std::string redact_connection_string(const std::string& target);
+
+}  // namespace annex::store

@@ -1,0 +1,255 @@
+#include "store/sql.h"
+
+#include "store/database.h"
+
+#include <soci/soci.h>
+
+#include <cstring>
+#include <ctime>
+
+namespace annex::store {
+namespace {
+
+// Walks `sql`, calling on_char for each character outside quotes and comments. Returns the text with quoted
+// parts and comments copied through unchanged and other characters replaced by what on_char returns.
+template <typename OnChar>
+std::string scan(std::string_view sql, OnChar on_char) {
+  std::string out;
+  out.reserve(sql.size() + 16);
+  size_t i = 0;
+  while (i < sql.size()) {
+    char c = sql[i];
+    if (c == '\'' || c == '"') {
+      size_t end = i + 1;
+      while (end < sql.size()) {
+        if (sql[end] == c) {
+          if (end + 1 < sql.size() && sql[end + 1] == c) {
+            end += 2;  // doubled quote inside the literal
+            continue;
+          }
+          break;
+        }
+        ++end;
+      }
+      end = std::min(end + 1, sql.size());
+      out.append(sql.substr(i, end - i));
+      i = end;
+    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      size_t end = sql.find('\n', i);
+      end = end == std::string_view::npos ? sql.size() : end;
+      out.append(sql.substr(i, end - i));
+      i = end;
+    } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
+      size_t end = sql.find("*/", i + 2);
+      end = end == std::string_view::npos ? sql.size() : end + 2;
+      out.append(sql.substr(i, end - i));
+      i = end;
+    } else if (c == '$') {
+      // PostgreSQL dollar quoting: $tag$ … $tag$
+      size_t tag_end = i + 1;
+      while (tag_end < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[tag_end])) || sql[tag_end] == '_')) ++tag_end;
+      if (tag_end < sql.size() && sql[tag_end] == '$') {
+        std::string_view tag = sql.substr(i, tag_end - i + 1);
+        size_t close = sql.find(tag, tag_end + 1);
+        size_t end = close == std::string_view::npos ? sql.size() : close + tag.size();
+        out.append(sql.substr(i, end - i));
+        i = end;
+      } else {
+        out += on_char(c);
+        ++i;
+      }
+    } else {
+      out += on_char(c);
+      ++i;
+    }
+  }
+  return out;
+}
+
+StoreError translate(const soci::soci_error& e) {
+  std::string message = e.get_error_message();
+  switch (e.get_error_category()) {
+    case soci::soci_error::constraint_violation:
+      return StoreError(StoreError::Kind::kConstraint, message);
+    case soci::soci_error::connection_error:
+      return StoreError(StoreError::Kind::kUnavailable, message);
+    case soci::soci_error::invalid_statement:
+    case soci::soci_error::no_privilege:
+      return StoreError(StoreError::Kind::kBadStatement, message);
+    default:
+      break;
+  }
+  // SOCI does not classify every backend's messages; recognise the common ones.
+  if (message.find("UNIQUE constraint") != std::string::npos ||
+      message.find("FOREIGN KEY constraint") != std::string::npos ||
+      message.find("NOT NULL constraint") != std::string::npos ||
+      message.find("CHECK constraint") != std::string::npos || message.find("duplicate key") != std::string::npos ||
+      message.find("violates") != std::string::npos) {
+    return StoreError(StoreError::Kind::kConstraint, message);
+  }
+  if (message.find("database is locked") != std::string::npos || message.find("server closed") != std::string::npos ||
+      message.find("connection") != std::string::npos) {
+    return StoreError(StoreError::Kind::kUnavailable, message);
+  }
+  if (message.find("syntax") != std::string::npos || message.find("no such") != std::string::npos ||
+      message.find("does not exist") != std::string::npos) {
+    return StoreError(StoreError::Kind::kBadStatement, message);
+  }
+  return StoreError(StoreError::Kind::kOther, message);
+}
+
+Cell read_cell(const soci::row& row, std::size_t i) {
+  Cell cell;
+  if (row.get_indicator(i) == soci::i_null) return cell;
+  switch (row.get_properties(i).get_data_type()) {
+    case soci::dt_string:
+    case soci::dt_xml:
+      cell.type = CellType::kText;
+      cell.s = row.get<std::string>(i);
+      break;
+    case soci::dt_blob:
+      cell.type = CellType::kBlob;
+      cell.s = row.get<std::string>(i);
+      break;
+    case soci::dt_double:
+      cell.type = CellType::kDouble;
+      cell.d = row.get<double>(i);
+      break;
+    case soci::dt_integer:
+      cell.type = CellType::kInt;
+      cell.i = row.get<int>(i);
+      break;
+    case soci::dt_long_long:
+      cell.type = CellType::kInt;
+      cell.i = row.get<long long>(i);
+      break;
+    case soci::dt_unsigned_long_long:
+      cell.type = CellType::kInt;
+      cell.i = static_cast<int64_t>(row.get<unsigned long long>(i));
+      break;
+    case soci::dt_date: {
+      std::tm tm = row.get<std::tm>(i);
+      char text[32];
+      std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+      cell.type = CellType::kText;
+      cell.s = text;
+      break;
+    }
+  }
+  return cell;
+}
+
+struct Bound {
+  long long i = 0;
+  double d = 0;
+  std::string s;
+  soci::indicator ind = soci::i_ok;
+};
+
+}  // namespace
+
+std::string rewrite_placeholders(std::string_view sql, size_t* count) {
+  size_t n = 0;
+  std::string out = scan(sql, [&](char c) -> std::string {
+    if (c != '?') return std::string(1, c);
+    return ":p" + std::to_string(++n);
+  });
+  if (count != nullptr) *count = n;
+  return out;
+}
+
+std::vector<std::string> split_statements(std::string_view script) {
+  std::vector<std::string> out;
+  std::string joined = scan(script, [](char c) -> std::string { return c == ';' ? std::string(1, '\0') : std::string(1, c); });
+  size_t start = 0;
+  for (size_t i = 0; i <= joined.size(); ++i) {
+    if (i == joined.size() || joined[i] == '\0') {
+      std::string stmt = joined.substr(start, i - start);
+      size_t first = stmt.find_first_not_of(" \t\r\n");
+      if (first != std::string::npos) {
+        // A statement that is only comments is not a statement.
+        bool only_comments = true;
+        size_t j = 0;
+        while (j < stmt.size()) {
+          if (stmt.compare(j, 2, "--") == 0) {
+            j = stmt.find('\n', j);
+            if (j == std::string::npos) break;
+          } else if (stmt.compare(j, 2, "/*") == 0) {
+            j = stmt.find("*/", j);
+            if (j == std::string::npos) break;
+            j += 2;
+          } else if (!std::isspace(static_cast<unsigned char>(stmt[j]))) {
+            only_comments = false;
+            break;
+          } else {
+            ++j;
+          }
+        }
+        if (!only_comments) out.push_back(stmt);
+      }
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+ResultSet run(soci::session& session, std::string_view sql, std::span<const Param> params) {
+  size_t placeholders = 0;
+  std::string rewritten = rewrite_placeholders(sql, &placeholders);
+  if (placeholders != params.size()) {
+    throw StoreError(StoreError::Kind::kBadStatement, "the statement has " + std::to_string(placeholders) +
+                                                          " placeholders but " + std::to_string(params.size()) +
+                                                          " parameters were given");
+  }
+  ResultSet result;
+  try {
+    std::vector<Bound> bound(params.size());
+    soci::statement st(session);
+    for (size_t k = 0; k < params.size(); ++k) {
+      const Param& p = params[k];
+      Bound& b = bound[k];
+      switch (p.type) {
+        case CellType::kNull:
+          b.ind = soci::i_null;
+          st.exchange(soci::use(b.s, b.ind));
+          break;
+        case CellType::kInt:
+          b.i = p.i;
+          st.exchange(soci::use(b.i, b.ind));
+          break;
+        case CellType::kDouble:
+          b.d = p.d;
+          st.exchange(soci::use(b.d, b.ind));
+          break;
+        case CellType::kText:
+        case CellType::kBlob:
+          b.s.assign(p.s);
+          st.exchange(soci::use(b.s, b.ind));
+          break;
+      }
+    }
+    soci::row row;
+    st.exchange(soci::into(row));
+    st.alloc();
+    st.prepare(rewritten);
+    st.define_and_bind();
+    bool have = st.execute(true);
+    result.affected = st.get_affected_rows();
+    if (have) {
+      std::size_t columns = row.size();
+      result.columns.reserve(columns);
+      for (std::size_t i = 0; i < columns; ++i) result.columns.push_back(row.get_properties(i).get_name());
+      do {
+        std::vector<Cell> cells;
+        cells.reserve(columns);
+        for (std::size_t i = 0; i < columns; ++i) cells.push_back(read_cell(row, i));
+        result.rows.push_back(std::move(cells));
+      } while (st.fetch());
+    }
+  } catch (const soci::soci_error& e) {
+    throw translate(e);
+  }
+  return result;
+}
+
+}  // namespace annex::store

@@ -1,0 +1,54 @@
+// Running one SQL statement with positional parameters on a SOCI session, and reading its rows as typed cells.
+// The database host service and the core's own stores share this path.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace soci {
+class session;
+}
+
+namespace annex::store {
+
+enum class CellType { kNull = 0, kInt = 1, kDouble = 2, kText = 3, kBlob = 4 };
+
+struct Param {
+  CellType type = CellType::kNull;
+  int64_t i = 0;
+  double d = 0;
+  std::string_view s;
+
+  static Param null() { return {}; }
+  static Param integer(int64_t v) { return {CellType::kInt, v, 0, {}}; }
+  static Param text(std::string_view v) { return {CellType::kText, 0, 0, v}; }
+};
+
+struct Cell {
+  CellType type = CellType::kNull;
+  int64_t i = 0;
+  double d = 0;
+  std::string s;
+};
+
+struct ResultSet {
+  std::vector<std::string> columns;
+  std::vector<std::vector<Cell>> rows;
+  int64_t affected = 0;
+};
+
+// Rewrites positional `?` placeholders (outside quotes and comments) to SOCI's named `:pN` form and counts them.
+std::string rewrite_placeholders(std::string_view sql, size_t* count);
+
+// Runs `sql` with `params` and returns every row. Throws StoreError: kConstraint for uniqueness/foreign-key
+// violations, kBadStatement for malformed SQL or a parameter count mismatch, kUnavailable when the connection
+// is lost or the database is locked past its timeout.
+ResultSet run(soci::session& session, std::string_view sql, std::span<const Param> params);
+
+// Splits a script of ';'-separated statements, keeping ';' inside quotes, comments and dollar-quoted bodies.
+std::vector<std::string> split_statements(std::string_view script);
+
+}  // namespace annex::store

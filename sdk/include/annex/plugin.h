@@ -1,0 +1,413 @@
+/*
+ * annex/plugin.h — the binary boundary between the Annex host (annexd) and its plugins.
+ *
+ * This C header is the whole contract. A plugin is a shared library that exports one symbol,
+ * annex_plugin_query_v1(), returning a descriptor that is pure data. The host reads the descriptor, checks the
+ * ABI version, resolves the declared dependencies, then calls the lifecycle functions in order:
+ *
+ *     create → on_register → start → … → stop → destroy
+ *
+ * Rules that keep the boundary stable:
+ *   - Only C types, (pointer, length) strings and UTF-8 JSON cross it. No C++ object, exception or STL type.
+ *   - Every struct begins with `struct_size`. Structs grow only by appending fields; a reader treats trailing
+ *     fields beyond `struct_size` as absent. Use ANNEX_HAS_FIELD() to test for one.
+ *   - Pointer names say who owns the memory: `*_host_ptr` is owned by the host, `*_plugin_ptr` by the plugin.
+ *     Whoever allocates frees. Memory passed into a call is borrowed for the duration of that call only,
+ *     unless the function's comment says otherwise.
+ *   - Every function that can fail returns an annex_status; ANNEX_OK is 0. A longer message, where one is
+ *     useful, is written into an annex_buffer the caller supplies.
+ *   - Host services are looked up by name and major version through annex_host_api.get_service(). A plugin
+ *     may obtain only the services its manifest lists under "uses": the declaration is also the permission.
+ *
+ * Versioning: ANNEX_ABI_MAJOR changes only when an existing field or function changes meaning; the host
+ * refuses a plugin built for another major. ANNEX_ABI_MINOR grows when fields or services are appended; the
+ * host refuses a plugin built against a newer minor than its own, and serves older ones unchanged.
+ */
+#ifndef ANNEX_PLUGIN_H
+#define ANNEX_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ANNEX_ABI_MAJOR 1
+#define ANNEX_ABI_MINOR 0
+
+/* The one symbol a plugin exports. */
+#define ANNEX_PLUGIN_QUERY_SYMBOL "annex_plugin_query_v1"
+
+#if defined(_WIN32)
+#define ANNEX_EXPORT __declspec(dllexport)
+#else
+#define ANNEX_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* True when the struct pointed to by `p` (whose first field is struct_size) is large enough to hold `field`. */
+#define ANNEX_HAS_FIELD(p, type, field) \
+  ((p) != NULL && (p)->struct_size >= offsetof(type, field) + sizeof(((type*)0)->field))
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Status codes                                                                                               */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+/* The result of every call that can fail. Values are stable; new codes are only appended. The HTTP layer maps
+ * them to statuses: INVALID_ARGUMENT→400, UNAUTHENTICATED→401, PERMISSION_DENIED→403, NOT_FOUND→404,
+ * CONFLICT→409, PRECONDITION_FAILED→412, UNPROCESSABLE→422, UNAVAILABLE→503, everything else→500. */
+typedef enum annex_status {
+  ANNEX_OK = 0,
+  ANNEX_ERR_INVALID_ARGUMENT = 1,  /* the caller passed something malformed */
+  ANNEX_ERR_NOT_FOUND = 2,         /* the object or service does not exist, or is out of the caller's reach */
+  ANNEX_ERR_PERMISSION_DENIED = 3, /* the caller may not do this */
+  ANNEX_ERR_CONFLICT = 4,          /* the object exists already, or changed under the caller */
+  ANNEX_ERR_UNAVAILABLE = 5,       /* a dependency (database, peer) cannot be reached now; retrying may help */
+  ANNEX_ERR_INTERNAL = 6,          /* a bug or an unexpected failure */
+  ANNEX_ERR_UNSUPPORTED = 7,       /* the host or plugin does not implement this */
+  ANNEX_ERR_UNAUTHENTICATED = 8,   /* the caller is not known */
+  ANNEX_ERR_PRECONDITION_FAILED = 9, /* a stated precondition (If-Match) does not hold */
+  ANNEX_ERR_UNPROCESSABLE = 10     /* well-formed, but breaks a business rule */
+} annex_status;
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Strings and buffers                                                                                        */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+/* A borrowed UTF-8 string. `data` need not be NUL-terminated; `len` counts bytes. {NULL, 0} is empty. */
+typedef struct annex_str {
+  const char* data;
+  size_t len;
+} annex_str;
+
+/* A growable byte sink owned by whoever created it. The other side writes into it with append(); it never
+ * frees or keeps the pointer. Used for error messages, response bodies and JSON results, so that no memory
+ * allocated on one side is ever freed on the other. */
+typedef struct annex_buffer {
+  void* owner_ptr; /* opaque; owned by the creator of the buffer */
+  void (*append)(void* owner_ptr, const char* data, size_t len);
+} annex_buffer;
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Values and rows (database service)                                                                         */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+typedef enum annex_value_type {
+  ANNEX_VALUE_NULL = 0,
+  ANNEX_VALUE_INT = 1,    /* int64; money is always an INT of minor units */
+  ANNEX_VALUE_DOUBLE = 2, /* for measures and ratios only, never money */
+  ANNEX_VALUE_TEXT = 3,   /* UTF-8 */
+  ANNEX_VALUE_BLOB = 4
+} annex_value_type;
+
+/* A typed value bound to a parameter or read from a column. For TEXT and BLOB, `s` is borrowed: a bound
+ * parameter must outlive the call; a column value lives until the next annex_db_v1.rows_next() or rows_free(). */
+typedef struct annex_value {
+  int32_t type; /* annex_value_type */
+  int64_t i;
+  double d;
+  annex_str s;
+} annex_value;
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Migrations                                                                                                 */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+/* One numbered schema change a plugin owns. The host applies a plugin's migrations in ascending `version`
+ * order, each in its own transaction, and records the version with a SHA-256 of its SQL. A migration that was
+ * applied and whose SQL has since changed stops start-up: migrations are never silently re-run.
+ * `sql` may hold several statements separated by ';'. `dialect` is NULL or "" for SQL that runs on every
+ * backend, or "sqlite" / "postgresql" for a variant that replaces the portable one on that backend. */
+typedef struct annex_migration {
+  uint32_t struct_size;
+  uint32_t version;     /* 1, 2, 3 … */
+  const char* name;     /* short description, NUL-terminated, static */
+  const char* sql;      /* NUL-terminated, static */
+  const char* dialect;  /* NULL, "", "sqlite" or "postgresql" */
+} annex_migration;
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* The host, as a plugin sees it                                                                              */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+/* The host's per-plugin context. Opaque; owned by the host; valid from create() until destroy() returns.
+ * Everything a plugin registers through services (routes, subscriptions, jobs) is tied to it. */
+typedef struct annex_host_ctx annex_host_ctx;
+
+/* The plugin instance. Opaque to the host; created by the plugin's create(), freed by its destroy(). */
+typedef struct annex_plugin annex_plugin;
+
+typedef struct annex_host_api {
+  uint32_t struct_size;
+  uint16_t abi_major; /* the host's ANNEX_ABI_MAJOR */
+  uint16_t abi_minor; /* the host's ANNEX_ABI_MINOR */
+  annex_host_ctx* ctx_host_ptr;
+  /* Returns the function table of service `name` at major version `major`, or NULL when the host has no
+   * such service or the plugin's manifest does not declare it under "uses". The table is owned by the host
+   * and stays valid until destroy(). Each table starts with struct_size and the service's minor version. */
+  const void* (*get_service)(annex_host_ctx* ctx, annex_str name, uint32_t major);
+} annex_host_api;
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Service "annex.log" v1                                                                                     */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+#define ANNEX_SERVICE_LOG "annex.log"
+
+typedef enum annex_log_level {
+  ANNEX_LOG_TRACE = 0,
+  ANNEX_LOG_DEBUG = 1,
+  ANNEX_LOG_INFO = 2,
+  ANNEX_LOG_WARN = 3,
+  ANNEX_LOG_ERROR = 4
+} annex_log_level;
+
+typedef struct annex_log_v1 {
+  uint32_t struct_size;
+  uint32_t minor;
+  /* Writes one line to the host's log, tagged with the plugin id and the current request id. Never fails. */
+  void (*write)(annex_host_ctx* ctx, int32_t level, annex_str message);
+  /* Returns non-zero when a message at `level` would be written, so that costly messages can be skipped. */
+  int32_t (*enabled)(annex_host_ctx* ctx, int32_t level);
+} annex_log_v1;
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Service "annex.config" v1                                                                                  */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+#define ANNEX_SERVICE_CONFIG "annex.config"
+
+typedef struct annex_config_v1 {
+  uint32_t struct_size;
+  uint32_t minor;
+  /* Appends the plugin's configuration — the object under "plugins.<id>" in the host's configuration,
+   * validated against the manifest's "config_schema" with its defaults filled in — to `out` as JSON. */
+  annex_status (*get)(annex_host_ctx* ctx, annex_buffer* out);
+  /* Appends to `out` the value of a host setting that plugins may read: "data_dir", "database.dialect"
+   * ("sqlite" or "postgresql"), "http.base_url". Returns NOT_FOUND for any other key. */
+  annex_status (*host_setting)(annex_host_ctx* ctx, annex_str key, annex_buffer* out);
+} annex_config_v1;
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Service "annex.db" v1                                                                                      */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+#define ANNEX_SERVICE_DB "annex.db"
+
+/* A result set, owned by the host; free it with rows_free(). */
+typedef struct annex_rows annex_rows;
+/* A transaction pinned to one connection, owned by the host; ended by commit() or rollback(), which free it. */
+typedef struct annex_txn annex_txn;
+
+typedef struct annex_db_v1 {
+  uint32_t struct_size;
+  uint32_t minor;
+  /* Runs one statement with positional parameters written as `?` in `sql` (outside quotes). `txn` is NULL for
+   * a statement in its own transaction, or a transaction from begin(). On success stores a result set in
+   * *out_rows_host_ptr (never NULL; empty for statements that return no rows) and the number of rows changed
+   * in *out_affected (may be NULL). On failure appends the database's message to `err` and returns
+   * INVALID_ARGUMENT (bad SQL or parameters), CONFLICT (a uniqueness or foreign-key violation) or UNAVAILABLE. */
+  annex_status (*query)(annex_host_ctx* ctx, annex_txn* txn, annex_str sql, const annex_value* params,
+                        size_t param_count, annex_rows** out_rows_host_ptr, int64_t* out_affected,
+                        annex_buffer* err);
+  /* Advances to the next row: returns 1 when a row is current, 0 when the rows are exhausted. */
+  int32_t (*rows_next)(annex_rows* rows);
+  size_t (*rows_column_count)(const annex_rows* rows);
+  /* The column's name; borrowed until rows_free(). */
+  annex_str (*rows_column_name)(const annex_rows* rows, size_t column);
+  /* The current row's value in `column`; TEXT/BLOB data is borrowed until the next rows_next() or rows_free().
+   * An out-of-range column reads as NULL. */
+  annex_value (*rows_get)(const annex_rows* rows, size_t column);
+  void (*rows_free)(annex_rows* rows);
+  /* Starts a transaction on a connection reserved until commit() or rollback(). */
+  annex_status (*begin)(annex_host_ctx* ctx, annex_txn** out_txn_host_ptr, annex_buffer* err);
+  /* Commits and frees `txn`. On failure the transaction is rolled back, freed, and the reason appended. */
+  annex_status (*commit)(annex_txn* txn, annex_buffer* err);
+  /* Rolls back and frees `txn`. Never fails from the caller's point of view. */
+  void (*rollback)(annex_txn* txn);
+} annex_db_v1;
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Service "annex.http" v1                                                                                    */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+#define ANNEX_SERVICE_HTTP "annex.http"
+
+/* The authenticated caller of a request. All strings borrowed for the duration of the handler call. */
+typedef struct annex_principal {
+  uint32_t struct_size;
+  annex_str id;    /* stable user id; empty for an anonymous caller */
+  annex_str login; /* login name; empty for an anonymous caller */
+} annex_principal;
+
+typedef struct annex_http_request annex_http_request;
+
+/* One incoming request, owned by the host, valid only during the handler call. */
+struct annex_http_request {
+  uint32_t struct_size;
+  annex_str method;     /* "GET", "POST" … */
+  annex_str path;       /* decoded path, without the query string */
+  annex_str query;      /* the raw query string after '?', or empty */
+  annex_str body;       /* the request body (size already checked against the host's limit) */
+  annex_str request_id; /* the id the host logs and returns in X-Request-Id */
+  const annex_principal* principal;
+  const void* request_host_ptr; /* opaque, for the accessors below */
+  /* The path parameter named `name` in the route's template (`/items/{id}`); empty when absent. */
+  annex_str (*path_param)(const annex_http_request* req, annex_str name);
+  /* The first query parameter named `name`, URL-decoded into `out`; returns 0 when absent, 1 when present. */
+  int32_t (*query_param)(const annex_http_request* req, annex_str name, annex_buffer* out);
+  /* The first header named `name` (case-insensitive); empty when absent. */
+  annex_str (*header)(const annex_http_request* req, annex_str name);
+};
+
+/* The response a handler fills. Owned by the host. Status defaults to 200, content type to application/json. */
+typedef struct annex_http_response {
+  uint32_t struct_size;
+  void* response_host_ptr;
+  void (*set_status)(void* response_host_ptr, int32_t status);
+  void (*set_header)(void* response_host_ptr, annex_str name, annex_str value);
+  annex_buffer body;
+} annex_http_response;
+
+/* A route handler. Return ANNEX_OK after filling `resp`. Any other status makes the host answer with its one
+ * error shape, the HTTP status mapped from the code and the text appended to `err` as the message; to name the
+ * field at fault, append "field=<name>\n" before the message. */
+typedef annex_status (*annex_http_handler)(void* handler_plugin_ptr, const annex_http_request* req,
+                                           annex_http_response* resp, annex_buffer* err);
+
+typedef struct annex_route {
+  uint32_t struct_size;
+  annex_str method;     /* GET, POST, PUT, PATCH or DELETE */
+  annex_str path;       /* template under the host root, e.g. "/api/v1/hello/greetings/{id}" */
+  annex_str permission; /* permission the caller must hold, e.g. "hello.greeting.read"; empty for public */
+  annex_str summary;    /* one line for the OpenAPI document */
+  annex_http_handler handler;
+  void* handler_plugin_ptr; /* passed back to handler; owned by the plugin */
+} annex_route;
+
+typedef struct annex_http_v1 {
+  uint32_t struct_size;
+  uint32_t minor;
+  /* Registers a route owned by the plugin until it stops. Returns CONFLICT when another route has the same
+   * method and template, INVALID_ARGUMENT for a malformed template or method. */
+  annex_status (*add_route)(annex_host_ctx* ctx, const annex_route* route, annex_buffer* err);
+} annex_http_v1;
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Service "annex.events" v1                                                                                  */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+#define ANNEX_SERVICE_EVENTS "annex.events"
+
+typedef struct annex_event {
+  uint32_t struct_size;
+  int64_t sequence;          /* the host's sequence number, increasing */
+  annex_str topic;           /* e.g. "hello.greeting.created" */
+  annex_str payload;         /* UTF-8 JSON */
+  annex_str idempotency_key; /* the publisher's key: a subscriber may see an event more than once, never
+                                two events with one key */
+  annex_str publisher;       /* the publishing plugin's id */
+} annex_event;
+
+/* An event handler. Return ANNEX_OK once the event is handled; any other status makes the host deliver it
+ * again later (at-least-once). Handlers must therefore be idempotent, keyed by idempotency_key. */
+typedef annex_status (*annex_event_handler)(void* handler_plugin_ptr, const annex_event* event,
+                                            annex_buffer* err);
+
+typedef struct annex_events_v1 {
+  uint32_t struct_size;
+  uint32_t minor;
+  /* Publishes an event durably. `txn` may be NULL, or a transaction from annex.db, so that the event is stored
+   * only if the business change commits. Publishing a second event with an idempotency key already used by
+   * this plugin on the same topic is a no-op returning OK. */
+  annex_status (*publish)(annex_host_ctx* ctx, annex_txn* txn, annex_str topic, annex_str payload_json,
+                          annex_str idempotency_key, annex_buffer* err);
+  /* Subscribes to `topic` ("orders.created", or a prefix ending in ".*") until the plugin stops. The plugin's
+   * position is kept by the host, so events published while it was stopped are delivered when it starts. */
+  annex_status (*subscribe)(annex_host_ctx* ctx, annex_str topic, annex_event_handler handler,
+                            void* handler_plugin_ptr, annex_buffer* err);
+} annex_events_v1;
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Service "annex.jobs" v1                                                                                    */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+#define ANNEX_SERVICE_JOBS "annex.jobs"
+
+typedef annex_status (*annex_job_fn)(void* job_plugin_ptr, annex_buffer* err);
+
+typedef struct annex_job {
+  uint32_t struct_size;
+  annex_str name;            /* unique within the plugin */
+  uint32_t interval_seconds; /* run every N seconds, counted from the end of the previous run; >= 1 */
+  uint32_t initial_delay_seconds;
+  annex_job_fn run;
+  void* job_plugin_ptr;
+} annex_job;
+
+typedef struct annex_jobs_v1 {
+  uint32_t struct_size;
+  uint32_t minor;
+  /* Schedules a recurring job until the plugin stops. Runs never overlap for one job. A failing run is logged
+   * with its message and the job runs again at its next interval. */
+  annex_status (*schedule)(annex_host_ctx* ctx, const annex_job* job, annex_buffer* err);
+  /* Runs the job named `name` now, in the background, if it is not already running. */
+  annex_status (*trigger)(annex_host_ctx* ctx, annex_str name, annex_buffer* err);
+} annex_jobs_v1;
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* The plugin descriptor                                                                                      */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+typedef enum annex_plugin_kind {
+  ANNEX_KIND_CAPABILITY = 1, /* adds business capability: routes, tables, jobs */
+  ANNEX_KIND_CONNECTOR = 2   /* moves data between Annex and an outside system */
+} annex_plugin_kind;
+
+/* Returned by annex_plugin_query_v1(). Pure data, static, readable before any of the plugin's code runs.
+ *
+ * `manifest_json` is a UTF-8 JSON object:
+ *   {
+ *     "name": "Hello",                         human name
+ *     "description": "…",
+ *     "requires": {"org.example.other": ">=1.2.0 <2.0.0"},   other plugins and semver ranges
+ *     "uses": ["annex.db@1", "annex.http@1"],  host services and their major versions
+ *     "config_schema": { JSON Schema subset: type, properties, required, default, enum, minimum, maximum,
+ *                        minLength, maxLength, items }
+ *   }
+ */
+typedef struct annex_plugin_descriptor {
+  uint32_t struct_size;
+  uint16_t abi_major;        /* ANNEX_ABI_MAJOR the plugin was built with */
+  uint16_t abi_minor;        /* ANNEX_ABI_MINOR the plugin was built with */
+  const char* id;            /* reverse-DNS id, e.g. "org.annex.hello" */
+  const char* version;       /* semantic version, e.g. "1.0.0" */
+  int32_t kind;              /* annex_plugin_kind */
+  const char* manifest_json; /* see above */
+  const annex_migration* migrations; /* static array, may be NULL */
+  size_t migration_count;
+
+  /* Creates the instance with its validated configuration (JSON). Must not start threads or register anything.
+   * On success stores the instance in *out_plugin_ptr. */
+  annex_status (*create)(const annex_host_api* host, annex_str config_json, annex_plugin** out_plugin_ptr,
+                         annex_buffer* err);
+  /* Registers routes, subscriptions and jobs through the services. Called once, after the plugin's migrations
+   * are applied and after every plugin it requires has started. */
+  annex_status (*on_register)(annex_plugin* plugin, annex_buffer* err);
+  /* Begins work (threads, connections). Routes answer from the moment start() returns OK. */
+  annex_status (*start)(annex_plugin* plugin, annex_buffer* err);
+  /* Ends work; called in the reverse of start-up order. Before calling it the host withdraws the plugin's
+   * routes, subscriptions and jobs and waits for the calls already inside them, so stop() never races a
+   * handler. */
+  annex_status (*stop)(annex_plugin* plugin, annex_buffer* err);
+  /* Frees the instance. The library itself is never unloaded. */
+  void (*destroy)(annex_plugin* plugin);
+} annex_plugin_descriptor;
+
+typedef const annex_plugin_descriptor* (*annex_plugin_query_fn)(void);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* ANNEX_PLUGIN_H */

@@ -1,0 +1,652 @@
+// annex/sdk.hpp — the header-only C++20 layer over annex/plugin.h.
+//
+// It gives plugin authors RAII handles, typed helpers and a base class, and exports a plugin with one macro:
+//
+//     class HelloPlugin : public annex::Plugin {
+//      public:
+//       static constexpr const char* kId = "org.annex.hello";
+//       static constexpr const char* kVersion = "1.0.0";
+//       static constexpr const char* kManifest = R"({"name":"Hello","uses":["annex.db@1","annex.http@1"]})";
+//       using annex::Plugin::Plugin;
+//       void on_register() override {
+//         host().http().route("GET", "/api/v1/hello", "", "Say hello",
+//                             [](const annex::Request&, annex::Response& resp) { resp.body(R"({"hello":1})"); });
+//       }
+//     };
+//     ANNEX_PLUGIN(HelloPlugin)
+//
+// Nothing from the C++ standard library crosses the binary boundary: every callback the host sees is a C
+// trampoline that catches every exception and turns it into an annex_status. So a plugin built with another
+// compiler or standard library than the host's still loads.
+#ifndef ANNEX_SDK_HPP
+#define ANNEX_SDK_HPP
+
+#include <annex/plugin.h>
+
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace annex {
+
+// ---------------------------------------------------------------------------------------------------------
+// Strings, buffers and errors
+// ---------------------------------------------------------------------------------------------------------
+
+inline annex_str to_str(std::string_view s) noexcept { return annex_str{s.data(), s.size()}; }
+inline std::string_view to_view(annex_str s) noexcept {
+  return s.data == nullptr ? std::string_view{} : std::string_view{s.data, s.len};
+}
+
+// An annex_buffer that appends into a std::string the caller owns.
+class StringSink {
+ public:
+  explicit StringSink(std::string& target) noexcept : buffer_{&target, &StringSink::append} {}
+  annex_buffer* get() noexcept { return &buffer_; }
+
+ private:
+  static void append(void* owner, const char* data, size_t len) {
+    try {
+      static_cast<std::string*>(owner)->append(data, len);
+    } catch (...) {
+      // Out of memory: drop the text rather than let an exception cross the boundary.
+    }
+  }
+  annex_buffer buffer_;
+};
+
+// Appends text to a buffer the other side owns. Safe with a null buffer.
+inline void write(annex_buffer* out, std::string_view text) noexcept {
+  if (out != nullptr && out->append != nullptr) out->append(out->owner_ptr, text.data(), text.size());
+}
+
+// The exception plugin code throws to report a failure with a status. `field` names the input at fault, so the
+// host can answer {"error":{"code","message","field"}}. Trampolines turn it into a status and a message.
+class Error : public std::exception {
+ public:
+  Error(annex_status code, std::string message, std::string field = {})
+      : code_(code), message_(std::move(message)), field_(std::move(field)) {}
+  annex_status code() const noexcept { return code_; }
+  const std::string& message() const noexcept { return message_; }
+  const std::string& field() const noexcept { return field_; }
+  const char* what() const noexcept override { return message_.c_str(); }
+
+ private:
+  annex_status code_;
+  std::string message_;
+  std::string field_;
+};
+
+// Throws Error(code, message from the host) when `status` is not ANNEX_OK.
+inline void check(annex_status status, const std::string& message) {
+  if (status != ANNEX_OK) throw Error(status, message);
+}
+
+namespace detail {
+// Runs `fn`, turning any exception into a status and a message in `err`. Used by every trampoline.
+template <typename Fn>
+annex_status guarded(annex_buffer* err, Fn&& fn) noexcept {
+  try {
+    fn();
+    return ANNEX_OK;
+  } catch (const Error& e) {
+    if (!e.field().empty()) {
+      write(err, "field=");
+      write(err, e.field());
+      write(err, "\n");
+    }
+    write(err, e.message());
+    return e.code() == ANNEX_OK ? ANNEX_ERR_INTERNAL : e.code();
+  } catch (const std::exception& e) {
+    write(err, e.what());
+    return ANNEX_ERR_INTERNAL;
+  } catch (...) {
+    write(err, "unknown exception");
+    return ANNEX_ERR_INTERNAL;
+  }
+}
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------------------
+// JSON text helpers. The SDK does not impose a JSON library; these cover writing simple documents.
+// ---------------------------------------------------------------------------------------------------------
+
+// Returns `s` as a JSON string literal, quotes included.
+inline std::string json_quote(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          static const char* hex = "0123456789abcdef";
+          out += "\\u00";
+          out.push_back(hex[c >> 4]);
+          out.push_back(hex[c & 15]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Database
+// ---------------------------------------------------------------------------------------------------------
+
+// A parameter value. Construct from integers, text, nullptr or (for non-money measures) double.
+class Value {
+ public:
+  Value(std::nullptr_t) noexcept { v_.type = ANNEX_VALUE_NULL; }
+  template <typename I, typename = std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool>>>
+  Value(I v) noexcept {
+    v_.type = ANNEX_VALUE_INT;
+    v_.i = static_cast<int64_t>(v);
+  }
+  Value(bool v) noexcept : Value(v ? 1 : 0) {}
+  Value(double v) noexcept { v_.type = ANNEX_VALUE_DOUBLE; v_.d = v; }
+  Value(std::string_view v) noexcept { v_.type = ANNEX_VALUE_TEXT; v_.s = to_str(v); }
+  Value(const std::string& v) noexcept : Value(std::string_view(v)) {}
+  Value(const char* v) noexcept : Value(std::string_view(v)) {}
+  template <typename T>
+  Value(const std::optional<T>& v) noexcept : Value(nullptr) {
+    if (v) *this = Value(*v);
+  }
+  const annex_value& raw() const noexcept { return v_; }
+
+ private:
+  annex_value v_{};
+};
+
+// The current row of a result set, read by column index.
+class Row {
+ public:
+  Row(const annex_db_v1* db, const annex_rows* rows) noexcept : db_(db), rows_(rows) {}
+  bool is_null(size_t column) const { return db_->rows_get(rows_, column).type == ANNEX_VALUE_NULL; }
+  int64_t integer(size_t column) const {
+    annex_value v = db_->rows_get(rows_, column);
+    if (v.type == ANNEX_VALUE_INT) return v.i;
+    if (v.type == ANNEX_VALUE_TEXT) return std::stoll(std::string(to_view(v.s)));
+    if (v.type == ANNEX_VALUE_DOUBLE) return static_cast<int64_t>(v.d);
+    return 0;
+  }
+  double real(size_t column) const {
+    annex_value v = db_->rows_get(rows_, column);
+    return v.type == ANNEX_VALUE_DOUBLE ? v.d : v.type == ANNEX_VALUE_INT ? static_cast<double>(v.i) : 0.0;
+  }
+  std::string text(size_t column) const {
+    annex_value v = db_->rows_get(rows_, column);
+    if (v.type == ANNEX_VALUE_TEXT || v.type == ANNEX_VALUE_BLOB) return std::string(to_view(v.s));
+    if (v.type == ANNEX_VALUE_INT) return std::to_string(v.i);
+    return {};
+  }
+  std::optional<std::string> optional_text(size_t column) const {
+    if (is_null(column)) return std::nullopt;
+    return text(column);
+  }
+  size_t column_count() const { return db_->rows_column_count(rows_); }
+  std::string_view column_name(size_t column) const { return to_view(db_->rows_column_name(rows_, column)); }
+
+ private:
+  const annex_db_v1* db_;
+  const annex_rows* rows_;
+};
+
+// An owned result set. Iterate with next(); free on destruction.
+class Rows {
+ public:
+  Rows(const annex_db_v1* db, annex_rows* rows, int64_t affected) noexcept
+      : db_(db), rows_(rows), affected_(affected) {}
+  Rows(Rows&& other) noexcept
+      : db_(other.db_), rows_(std::exchange(other.rows_, nullptr)), affected_(other.affected_) {}
+  Rows(const Rows&) = delete;
+  Rows& operator=(const Rows&) = delete;
+  ~Rows() {
+    if (rows_ != nullptr) db_->rows_free(rows_);
+  }
+  // Advances to the next row; returns false at the end.
+  bool next() { return db_->rows_next(rows_) != 0; }
+  Row row() const noexcept { return Row(db_, rows_); }
+  // The number of rows the statement changed (INSERT/UPDATE/DELETE).
+  int64_t affected() const noexcept { return affected_; }
+
+ private:
+  const annex_db_v1* db_;
+  annex_rows* rows_;
+  int64_t affected_;
+};
+
+class Db;
+
+// A transaction. Rolls back on destruction unless commit() succeeded.
+class Transaction {
+ public:
+  Transaction(const annex_db_v1* db, annex_txn* txn) noexcept : db_(db), txn_(txn) {}
+  Transaction(Transaction&& other) noexcept : db_(other.db_), txn_(std::exchange(other.txn_, nullptr)) {}
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction() {
+    if (txn_ != nullptr) db_->rollback(txn_);
+  }
+  // Commits. Throws Error on failure; the transaction is then rolled back.
+  void commit() {
+    std::string err;
+    StringSink sink(err);
+    annex_txn* txn = std::exchange(txn_, nullptr);
+    check(db_->commit(txn, sink.get()), err);
+  }
+  annex_txn* get() const noexcept { return txn_; }
+
+ private:
+  const annex_db_v1* db_;
+  annex_txn* txn_;
+};
+
+// The "annex.db" v1 service: parameterised SQL (`?` placeholders), transactions and rows.
+class Db {
+ public:
+  Db(annex_host_ctx* ctx, const annex_db_v1* api) noexcept : ctx_(ctx), api_(api) {}
+
+  // Runs `sql` with `params` in its own transaction. Throws Error with the database's message on failure.
+  Rows query(std::string_view sql, std::initializer_list<Value> params = {}) const {
+    return run(nullptr, sql, params);
+  }
+  // Runs `sql` inside `txn`.
+  Rows query(Transaction& txn, std::string_view sql, std::initializer_list<Value> params = {}) const {
+    return run(txn.get(), sql, params);
+  }
+  // Runs `sql` with a parameter list built at run time.
+  Rows query(Transaction* txn, std::string_view sql, std::span<const Value> params) const {
+    return run(txn != nullptr ? txn->get() : nullptr, sql, params);
+  }
+  Transaction begin() const {
+    std::string err;
+    StringSink sink(err);
+    annex_txn* txn = nullptr;
+    check(api_->begin(ctx_, &txn, sink.get()), err);
+    return Transaction(api_, txn);
+  }
+  const annex_db_v1* raw() const noexcept { return api_; }
+
+ private:
+  Rows run(annex_txn* txn, std::string_view sql, std::span<const Value> params) const {
+    std::vector<annex_value> raw;
+    raw.reserve(params.size());
+    for (const Value& v : params) raw.push_back(v.raw());
+    return run_raw(txn, sql, raw);
+  }
+  Rows run(annex_txn* txn, std::string_view sql, std::initializer_list<Value> params) const {
+    return run(txn, sql, std::span<const Value>(params.begin(), params.size()));
+  }
+  Rows run_raw(annex_txn* txn, std::string_view sql, const std::vector<annex_value>& raw) const {
+    std::string err;
+    StringSink sink(err);
+    annex_rows* rows = nullptr;
+    int64_t affected = 0;
+    check(api_->query(ctx_, txn, to_str(sql), raw.data(), raw.size(), &rows, &affected, sink.get()), err);
+    return Rows(api_, rows, affected);
+  }
+
+  annex_host_ctx* ctx_;
+  const annex_db_v1* api_;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// HTTP
+// ---------------------------------------------------------------------------------------------------------
+
+// A read-only view of the incoming request, valid during the handler call.
+class Request {
+ public:
+  explicit Request(const annex_http_request* req) noexcept : req_(req) {}
+  std::string_view method() const noexcept { return to_view(req_->method); }
+  std::string_view path() const noexcept { return to_view(req_->path); }
+  std::string_view body() const noexcept { return to_view(req_->body); }
+  std::string_view request_id() const noexcept { return to_view(req_->request_id); }
+  std::string_view path_param(std::string_view name) const { return to_view(req_->path_param(req_, to_str(name))); }
+  std::optional<std::string> query_param(std::string_view name) const {
+    std::string out;
+    StringSink sink(out);
+    if (req_->query_param(req_, to_str(name), sink.get()) == 0) return std::nullopt;
+    return out;
+  }
+  std::string_view header(std::string_view name) const { return to_view(req_->header(req_, to_str(name))); }
+  // The caller's user id; empty when anonymous.
+  std::string_view principal_id() const noexcept {
+    return req_->principal != nullptr ? to_view(req_->principal->id) : std::string_view{};
+  }
+  const annex_http_request* raw() const noexcept { return req_; }
+
+ private:
+  const annex_http_request* req_;
+};
+
+// The response a handler fills. Status 200 and JSON by default.
+class Response {
+ public:
+  explicit Response(annex_http_response* resp) noexcept : resp_(resp) {}
+  Response& status(int code) {
+    resp_->set_status(resp_->response_host_ptr, code);
+    return *this;
+  }
+  Response& header(std::string_view name, std::string_view value) {
+    resp_->set_header(resp_->response_host_ptr, to_str(name), to_str(value));
+    return *this;
+  }
+  Response& body(std::string_view text) {
+    write(&resp_->body, text);
+    return *this;
+  }
+
+ private:
+  annex_http_response* resp_;
+};
+
+using RouteHandler = std::function<void(const Request&, Response&)>;
+
+// The "annex.http" v1 service.
+class Http {
+ public:
+  Http(annex_host_ctx* ctx, const annex_http_v1* api, std::deque<RouteHandler>* handlers) noexcept
+      : ctx_(ctx), api_(api), handlers_(handlers) {}
+
+  // Registers `handler` for `method` and path template `path` (e.g. "/api/v1/things/{id}"), requiring
+  // `permission` (empty for public routes). Throws Error when the host refuses the route.
+  void route(std::string_view method, std::string_view path, std::string_view permission,
+             std::string_view summary, RouteHandler handler) const {
+    handlers_->push_back(std::move(handler));
+    annex_route r{};
+    r.struct_size = sizeof r;
+    r.method = to_str(method);
+    r.path = to_str(path);
+    r.permission = to_str(permission);
+    r.summary = to_str(summary);
+    r.handler = &Http::trampoline;
+    r.handler_plugin_ptr = &handlers_->back();
+    std::string err;
+    StringSink sink(err);
+    check(api_->add_route(ctx_, &r, sink.get()), err);
+  }
+
+ private:
+  static annex_status trampoline(void* plugin_ptr, const annex_http_request* req, annex_http_response* resp,
+                                 annex_buffer* err) noexcept {
+    return detail::guarded(err, [&] {
+      Request request(req);
+      Response response(resp);
+      (*static_cast<RouteHandler*>(plugin_ptr))(request, response);
+    });
+  }
+
+  annex_host_ctx* ctx_;
+  const annex_http_v1* api_;
+  std::deque<RouteHandler>* handlers_;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Events and jobs
+// ---------------------------------------------------------------------------------------------------------
+
+struct Event {
+  int64_t sequence;
+  std::string_view topic;
+  std::string_view payload;
+  std::string_view idempotency_key;
+  std::string_view publisher;
+};
+using EventHandler = std::function<void(const Event&)>;
+using JobFn = std::function<void()>;
+
+// The "annex.events" v1 service.
+class Events {
+ public:
+  Events(annex_host_ctx* ctx, const annex_events_v1* api, std::deque<EventHandler>* handlers) noexcept
+      : ctx_(ctx), api_(api), handlers_(handlers) {}
+
+  // Publishes durably; with a transaction, only if it commits. A repeated key on a topic is a no-op.
+  void publish(std::string_view topic, std::string_view payload_json, std::string_view idempotency_key,
+               Transaction* txn = nullptr) const {
+    std::string err;
+    StringSink sink(err);
+    check(api_->publish(ctx_, txn != nullptr ? txn->get() : nullptr, to_str(topic), to_str(payload_json),
+                        to_str(idempotency_key), sink.get()),
+          err);
+  }
+  // Subscribes until the plugin stops. A handler that throws gets the event again later.
+  void subscribe(std::string_view topic, EventHandler handler) const {
+    handlers_->push_back(std::move(handler));
+    std::string err;
+    StringSink sink(err);
+    check(api_->subscribe(ctx_, to_str(topic), &Events::trampoline, &handlers_->back(), sink.get()), err);
+  }
+
+ private:
+  static annex_status trampoline(void* plugin_ptr, const annex_event* e, annex_buffer* err) noexcept {
+    return detail::guarded(err, [&] {
+      Event event{e->sequence, to_view(e->topic), to_view(e->payload), to_view(e->idempotency_key),
+                  to_view(e->publisher)};
+      (*static_cast<EventHandler*>(plugin_ptr))(event);
+    });
+  }
+
+  annex_host_ctx* ctx_;
+  const annex_events_v1* api_;
+  std::deque<EventHandler>* handlers_;
+};
+
+// The "annex.jobs" v1 service.
+class Jobs {
+ public:
+  Jobs(annex_host_ctx* ctx, const annex_jobs_v1* api, std::deque<JobFn>* fns) noexcept
+      : ctx_(ctx), api_(api), fns_(fns) {}
+
+  // Runs `fn` every `interval_seconds`, first after `initial_delay_seconds`. Runs of one job never overlap.
+  void schedule(std::string_view name, uint32_t interval_seconds, JobFn fn, uint32_t initial_delay_seconds = 0) const {
+    fns_->push_back(std::move(fn));
+    annex_job job{};
+    job.struct_size = sizeof job;
+    job.name = to_str(name);
+    job.interval_seconds = interval_seconds;
+    job.initial_delay_seconds = initial_delay_seconds;
+    job.run = &Jobs::trampoline;
+    job.job_plugin_ptr = &fns_->back();
+    std::string err;
+    StringSink sink(err);
+    check(api_->schedule(ctx_, &job, sink.get()), err);
+  }
+  // Runs the job now in the background unless it is running.
+  void trigger(std::string_view name) const {
+    std::string err;
+    StringSink sink(err);
+    check(api_->trigger(ctx_, to_str(name), sink.get()), err);
+  }
+
+ private:
+  static annex_status trampoline(void* plugin_ptr, annex_buffer* err) noexcept {
+    return detail::guarded(err, [&] { (*static_cast<JobFn*>(plugin_ptr))(); });
+  }
+
+  annex_host_ctx* ctx_;
+  const annex_jobs_v1* api_;
+  std::deque<JobFn>* fns_;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// The host
+// ---------------------------------------------------------------------------------------------------------
+
+// The plugin's view of the host: logging, configuration and the services its manifest declares.
+// Accessors throw Error(UNSUPPORTED) when a service was not declared under "uses" or the host lacks it.
+class Host {
+ public:
+  explicit Host(const annex_host_api* api) noexcept : api_(api) {}
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  // Looks up service `name` at `major`; nullptr when unavailable. For services the SDK does not wrap.
+  const void* service(std::string_view name, uint32_t major) const noexcept {
+    return api_->get_service(api_->ctx_host_ptr, to_str(name), major);
+  }
+  template <typename Table>
+  const Table& require(std::string_view name, uint32_t major) const {
+    const void* table = service(name, major);
+    if (table == nullptr) {
+      throw Error(ANNEX_ERR_UNSUPPORTED, "service " + std::string(name) + "@" + std::to_string(major) +
+                                             " is not available (is it listed under \"uses\" in the manifest?)");
+    }
+    return *static_cast<const Table*>(table);
+  }
+
+  // Writes a line to the host's log. Silently does nothing if annex.log is not declared.
+  void log(annex_log_level level, std::string_view message) const noexcept {
+    auto* log = static_cast<const annex_log_v1*>(service(ANNEX_SERVICE_LOG, 1));
+    if (log != nullptr) log->write(api_->ctx_host_ptr, level, to_str(message));
+  }
+  void info(std::string_view message) const noexcept { log(ANNEX_LOG_INFO, message); }
+  void warn(std::string_view message) const noexcept { log(ANNEX_LOG_WARN, message); }
+  void error(std::string_view message) const noexcept { log(ANNEX_LOG_ERROR, message); }
+
+  Db db() const { return Db(api_->ctx_host_ptr, &require<annex_db_v1>(ANNEX_SERVICE_DB, 1)); }
+  Http http() { return Http(api_->ctx_host_ptr, &require<annex_http_v1>(ANNEX_SERVICE_HTTP, 1), &routes_); }
+  Events events() {
+    return Events(api_->ctx_host_ptr, &require<annex_events_v1>(ANNEX_SERVICE_EVENTS, 1), &subscriptions_);
+  }
+  Jobs jobs() { return Jobs(api_->ctx_host_ptr, &require<annex_jobs_v1>(ANNEX_SERVICE_JOBS, 1), &jobs_); }
+
+  // A host setting ("data_dir", "database.dialect", "http.base_url"); empty when unknown or undeclared.
+  std::string setting(std::string_view key) const {
+    auto* config = static_cast<const annex_config_v1*>(service(ANNEX_SERVICE_CONFIG, 1));
+    std::string out;
+    if (config == nullptr) return out;
+    StringSink sink(out);
+    if (config->host_setting(api_->ctx_host_ptr, to_str(key), sink.get()) != ANNEX_OK) out.clear();
+    return out;
+  }
+
+  const annex_host_api* raw() const noexcept { return api_; }
+
+ private:
+  const annex_host_api* api_;
+  // Callables registered with the host; they live as long as the plugin instance (deque: stable addresses).
+  std::deque<RouteHandler> routes_;
+  std::deque<EventHandler> subscriptions_;
+  std::deque<JobFn> jobs_;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// The plugin base class and the export macro
+// ---------------------------------------------------------------------------------------------------------
+
+// Base class of a plugin. The derived class must be constructible from (const annex_host_api*, std::string
+// config_json) — inherit the constructor with `using annex::Plugin::Plugin;` — and must define:
+//   static constexpr const char* kId, kVersion, kManifest;
+// and may define `static constexpr annex_plugin_kind kKind` (default: capability) and
+// `static std::span<const annex_migration> migrations()` (default: none).
+// Every overridable step may throw annex::Error; the trampolines turn it into a status.
+class Plugin {
+ public:
+  static constexpr annex_plugin_kind kKind = ANNEX_KIND_CAPABILITY;
+  static std::span<const annex_migration> migrations() noexcept { return {}; }
+
+  Plugin(const annex_host_api* api, std::string config_json) : host_(api), config_json_(std::move(config_json)) {}
+  virtual ~Plugin() = default;
+  Plugin(const Plugin&) = delete;
+  Plugin& operator=(const Plugin&) = delete;
+
+  // Register routes, subscriptions and jobs.
+  virtual void on_register() {}
+  // Start background work.
+  virtual void start() {}
+  // Stop background work. Registrations are removed by the host afterwards.
+  virtual void stop() {}
+
+  Host& host() noexcept { return host_; }
+  // The plugin's validated configuration, as JSON.
+  const std::string& config_json() const noexcept { return config_json_; }
+
+ private:
+  Host host_;
+  std::string config_json_;
+};
+
+namespace detail {
+
+template <typename P>
+struct Export {
+  static Plugin* self(annex_plugin* p) noexcept { return reinterpret_cast<Plugin*>(p); }
+
+  static annex_status create(const annex_host_api* api, annex_str config, annex_plugin** out,
+                             annex_buffer* err) noexcept {
+    return guarded(err, [&] {
+      if (api == nullptr || out == nullptr) throw Error(ANNEX_ERR_INVALID_ARGUMENT, "null host or output");
+      if (api->abi_major != ANNEX_ABI_MAJOR) throw Error(ANNEX_ERR_UNSUPPORTED, "host ABI major differs");
+      Plugin* plugin = new P(api, std::string(to_view(config)));
+      *out = reinterpret_cast<annex_plugin*>(plugin);
+    });
+  }
+  static annex_status on_register(annex_plugin* p, annex_buffer* err) noexcept {
+    return guarded(err, [&] { self(p)->on_register(); });
+  }
+  static annex_status start(annex_plugin* p, annex_buffer* err) noexcept {
+    return guarded(err, [&] { self(p)->start(); });
+  }
+  static annex_status stop(annex_plugin* p, annex_buffer* err) noexcept {
+    return guarded(err, [&] { self(p)->stop(); });
+  }
+  static void destroy(annex_plugin* p) noexcept {
+    try {
+      delete self(p);
+    } catch (...) {
+    }
+  }
+  static const annex_plugin_descriptor* descriptor() noexcept {
+    static const annex_plugin_descriptor d = [] {
+      annex_plugin_descriptor x{};
+      x.struct_size = sizeof x;
+      x.abi_major = ANNEX_ABI_MAJOR;
+      x.abi_minor = ANNEX_ABI_MINOR;
+      x.id = P::kId;
+      x.version = P::kVersion;
+      x.kind = P::kKind;
+      x.manifest_json = P::kManifest;
+      auto migrations = P::migrations();
+      x.migrations = migrations.empty() ? nullptr : migrations.data();
+      x.migration_count = migrations.size();
+      x.create = &create;
+      x.on_register = &on_register;
+      x.start = &start;
+      x.stop = &stop;
+      x.destroy = &destroy;
+      return x;
+    }();
+    return &d;
+  }
+};
+
+}  // namespace detail
+}  // namespace annex
+
+// Exports `PluginClass` as this module's plugin. Use once per module, at namespace scope.
+#define ANNEX_PLUGIN(PluginClass)                                                        \
+  extern "C" ANNEX_EXPORT const annex_plugin_descriptor* annex_plugin_query_v1(void) {  \
+    return ::annex::detail::Export<PluginClass>::descriptor();                          \
+  }
+
+#endif  // ANNEX_SDK_HPP
