@@ -114,6 +114,7 @@ RouteMatch Router::match(std::string_view method, std::string_view path,
       result.route = r;
     }
   }
+  std::sort(result.allowed_methods.begin(), result.allowed_methods.end());
   if (best != nullptr) {
     result.allowed_methods.clear();
     if (params != nullptr) {

@@ -5,6 +5,8 @@
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include <libpq-fe.h>
+
 #include <filesystem>
 #include <regex>
 
@@ -17,6 +19,31 @@ std::string redact_connection_string(const std::string& target) {
   static const std::regex kv_password(R"((password\s*=\s*)('[^']*'|\S+))", std::regex::icase);
   std::string out = std::regex_replace(target, uri_password, "$1***@");
   return std::regex_replace(out, kv_password, "$1***");
+}
+
+// SOCI 4.0 rewrites the connection string it is given and mangles libpq URIs ("…/db" becomes "…/db="), so
+// URIs are turned into libpq's keyword form, each value quoted, before SOCI sees them.
+std::string to_keyword_conninfo(const std::string& target) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(target.c_str(), &error);
+  if (options == nullptr) {
+    std::string why = error ? error : "cannot parse";
+    PQfreemem(error);
+    throw StoreError(StoreError::Kind::kUnavailable, "invalid PostgreSQL connection string " +
+                                                         redact_connection_string(target) + ": " + why);
+  }
+  std::string out;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || *o->val == '\0') continue;
+    std::string value;
+    for (const char* c = o->val; *c; ++c) {
+      if (*c == '\'' || *c == '\\') value.push_back('\\');
+      value.push_back(*c);
+    }
+    out += (out.empty() ? "" : " ") + std::string(o->keyword) + "='" + value + "'";
+  }
+  PQconninfoFree(options);
+  return out;
 }
 
 Database::Database(const DatabaseOptions& options)
@@ -40,7 +67,7 @@ void Database::open_session(soci::session& session) {
       session << "PRAGMA foreign_keys=ON";
       session << "PRAGMA busy_timeout=" + std::to_string(options_.busy_timeout_ms);
     } else {
-      session.open(*soci::factory_postgresql(), options_.target);
+      session.open(*soci::factory_postgresql(), to_keyword_conninfo(options_.target));
     }
   } catch (const soci::soci_error& e) {
     throw StoreError(StoreError::Kind::kUnavailable, std::string("cannot open ") + dialect_name(options_.dialect) +

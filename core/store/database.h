@@ -74,6 +74,9 @@ class Lease {
   soci::session* session_;
 };
 
+// A libpq connection string or URI in libpq's quoted keyword form. Throws StoreError on a malformed one.
+std::string to_keyword_conninfo(const std::string& target);
+
 // Removes a password from a connection string or URI before it is shown or logged.
 std::string redact_connection_string(const std::string& target);
 

@@ -104,7 +104,7 @@ int MigrationRunner::apply(const std::string& owner, std::vector<Migration> migr
     ScopedTransaction txn(session, db_.dialect());
     if (db_.dialect() == Dialect::kPostgresql) {
       // Two daemons starting together on one database take turns here.
-      run(session, "SELECT pg_advisory_xact_lock(4242424242)", {});
+      run(session, "SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock(4242424242)) AS turn", {});
     }
     // Read inside the transaction: another process may have applied it meanwhile.
     std::map<uint32_t, Applied> applied = read_applied(session, owner);
@@ -127,8 +127,9 @@ int MigrationRunner::apply(const std::string& owner, std::vector<Migration> migr
       throw MigrationError(owner + ": migration " + std::to_string(m.version) + " (" + m.name +
                            ") failed and was rolled back: " + e.what());
     }
+    const std::string applied_at = utc_now();  // Param holds a view: the string must outlive the call
     Param params[] = {Param::text(owner), Param::integer(m.version), Param::text(m.name), Param::text(checksum),
-                      Param::text(utc_now())};
+                      Param::text(applied_at)};
     run(session,
         "INSERT INTO annex_schema_migrations (owner, version, name, checksum, applied_at) VALUES (?, ?, ?, ?, ?)",
         params);

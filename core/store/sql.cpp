@@ -3,12 +3,15 @@
 #include "store/database.h"
 
 #include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>  // declares SQLite's API inside namespace sqlite_api
 
 #include <cstring>
 #include <ctime>
 
 namespace annex::store {
 namespace {
+
+using namespace sqlite_api;
 
 // Walks `sql`, calling on_char for each character outside quotes and comments. Returns the text with quoted
 // parts and comments copied through unchanged and other characters replaced by what on_char returns.
@@ -146,6 +149,89 @@ struct Bound {
   soci::indicator ind = soci::i_ok;
 };
 
+
+// SQLite through its own API rather than SOCI's rows: SOCI types a result column from its declared type, so
+// an expression (COUNT(*), MAX(x)) comes back as text and an INTEGER column as a 32-bit int. SQLite knows the
+// type of each value; reading it directly keeps every integer a full int64 (money is int64 minor units).
+ResultSet run_sqlite(sqlite3* db, std::string_view sql, std::span<const Param> params) {
+  sqlite3_stmt* raw = nullptr;
+  const char* tail = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, &tail);
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, &sqlite3_finalize);
+  auto fail = [&](int code) -> StoreError {
+    std::string message = sqlite3_errmsg(db);
+    int primary = code & 0xff;
+    if (primary == SQLITE_CONSTRAINT) return StoreError(StoreError::Kind::kConstraint, message);
+    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_IOERR || primary == SQLITE_FULL) {
+      return StoreError(StoreError::Kind::kUnavailable, message);
+    }
+    if (primary == SQLITE_ERROR || primary == SQLITE_RANGE || primary == SQLITE_MISMATCH) {
+      return StoreError(StoreError::Kind::kBadStatement, message);
+    }
+    return StoreError(StoreError::Kind::kOther, message);
+  };
+  if (rc != SQLITE_OK) throw fail(rc);
+  if (stmt == nullptr) return {};  // only whitespace or a comment
+  if (tail != nullptr && std::string_view(tail).find_first_not_of(" \t\r\n;") != std::string_view::npos) {
+    throw StoreError(StoreError::Kind::kBadStatement, "one statement at a time: text follows the first statement");
+  }
+  int expected = sqlite3_bind_parameter_count(stmt.get());
+  if (expected != static_cast<int>(params.size())) {
+    throw StoreError(StoreError::Kind::kBadStatement, "the statement has " + std::to_string(expected) +
+                                                          " placeholders but " + std::to_string(params.size()) +
+                                                          " parameters were given");
+  }
+  for (size_t k = 0; k < params.size(); ++k) {
+    const Param& p = params[k];
+    int i = static_cast<int>(k) + 1;
+    switch (p.type) {
+      case CellType::kNull: rc = sqlite3_bind_null(stmt.get(), i); break;
+      case CellType::kInt: rc = sqlite3_bind_int64(stmt.get(), i, p.i); break;
+      case CellType::kDouble: rc = sqlite3_bind_double(stmt.get(), i, p.d); break;
+      case CellType::kText:
+        rc = sqlite3_bind_text64(stmt.get(), i, p.s.data(), p.s.size(), SQLITE_STATIC, SQLITE_UTF8);
+        break;
+      case CellType::kBlob: rc = sqlite3_bind_blob64(stmt.get(), i, p.s.data(), p.s.size(), SQLITE_STATIC); break;
+    }
+    if (rc != SQLITE_OK) throw fail(rc);
+  }
+  ResultSet result;
+  int columns = sqlite3_column_count(stmt.get());
+  for (int c = 0; c < columns; ++c) result.columns.emplace_back(sqlite3_column_name(stmt.get(), c));
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    std::vector<Cell> cells(static_cast<size_t>(columns));
+    for (int c = 0; c < columns; ++c) {
+      Cell& cell = cells[static_cast<size_t>(c)];
+      switch (sqlite3_column_type(stmt.get(), c)) {
+        case SQLITE_INTEGER:
+          cell.type = CellType::kInt;
+          cell.i = sqlite3_column_int64(stmt.get(), c);
+          break;
+        case SQLITE_FLOAT:
+          cell.type = CellType::kDouble;
+          cell.d = sqlite3_column_double(stmt.get(), c);
+          break;
+        case SQLITE_TEXT:
+          cell.type = CellType::kText;
+          cell.s.assign(reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), c)),
+                        static_cast<size_t>(sqlite3_column_bytes(stmt.get(), c)));
+          break;
+        case SQLITE_BLOB:
+          cell.type = CellType::kBlob;
+          cell.s.assign(static_cast<const char*>(sqlite3_column_blob(stmt.get(), c)),
+                        static_cast<size_t>(sqlite3_column_bytes(stmt.get(), c)));
+          break;
+        default:
+          break;
+      }
+    }
+    result.rows.push_back(std::move(cells));
+  }
+  if (rc != SQLITE_DONE) throw fail(rc);
+  result.affected = sqlite3_stmt_readonly(stmt.get()) ? 0 : sqlite3_changes(db);
+  return result;
+}
+
 }  // namespace
 
 std::string rewrite_placeholders(std::string_view sql, size_t* count) {
@@ -194,6 +280,10 @@ std::vector<std::string> split_statements(std::string_view script) {
 }
 
 ResultSet run(soci::session& session, std::string_view sql, std::span<const Param> params) {
+  if (session.get_backend_name() == "sqlite3") {
+    auto* backend = static_cast<soci::sqlite3_session_backend*>(session.get_backend());
+    return run_sqlite(backend->conn_, sql, params);
+  }
   size_t placeholders = 0;
   std::string rewritten = rewrite_placeholders(sql, &placeholders);
   if (placeholders != params.size()) {

@@ -8,7 +8,7 @@
 # no undefined symbols, exporting only annex_plugin_query_v1. With MIGRATIONS, the SQL files are compiled into
 # the module as the header "annex_migrations.h", which defines annex_generated::kMigrations for the plugin
 # class's migrations(). Editing a migration file re-runs the configure step.
-set(_ANNEX_PLUGIN_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}")
+set_property(GLOBAL PROPERTY ANNEX_PLUGIN_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}")
 
 function(_annex_generate_migrations target dir out_header)
   file(GLOB sql_files CONFIGURE_DEPENDS "${dir}/*.sql")
@@ -48,6 +48,7 @@ function(annex_add_plugin name)
   if(NOT ARG_SOURCES)
     message(FATAL_ERROR "annex_add_plugin(${name}): SOURCES is required")
   endif()
+  get_property(_ANNEX_PLUGIN_CMAKE_DIR GLOBAL PROPERTY ANNEX_PLUGIN_CMAKE_DIR)
   add_library(${name} MODULE ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE Annex::sdk ${ARG_LIBRARIES})
   target_compile_features(${name} PRIVATE cxx_std_20)

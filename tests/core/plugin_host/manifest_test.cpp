@@ -1,0 +1,143 @@
+#include "plugin_host/config_schema.h"
+#include "plugin_host/manifest.h"
+#include "plugin_host/module.h"
+
+#include <Poco/JSON/Parser.h>
+#include <gtest/gtest.h>
+
+namespace annex::plugin_host {
+namespace {
+
+TEST(Manifest, ParsesRequiresUsesAndSchema) {
+  Manifest m;
+  std::string error;
+  ASSERT_TRUE(parse_manifest(R"({"name":"X","requires":{"org.a":"^1.2"},"uses":["annex.db@1"],
+                                 "config_schema":{"type":"object","properties":{"n":{"type":"integer"}}}})",
+                             &m, &error))
+      << error;
+  EXPECT_EQ(m.name, "X");
+  ASSERT_EQ(m.requirements.size(), 1u);
+  EXPECT_EQ(m.requirements[0].id, "org.a");
+  ASSERT_EQ(m.uses.size(), 1u);
+  EXPECT_EQ(m.uses[0].name, "annex.db");
+  EXPECT_EQ(m.uses[0].major, 1u);
+  EXPECT_TRUE(m.config_schema);
+}
+
+TEST(Manifest, NamesTheMemberAtFault) {
+  Manifest m;
+  std::string error;
+  EXPECT_FALSE(parse_manifest(R"({"uses":["annex.db"]})", &m, &error));
+  EXPECT_NE(error.find("manifest.uses"), std::string::npos) << error;
+  EXPECT_FALSE(parse_manifest(R"({"requires":{"org.a":"not a range!"}})", &m, &error));
+  EXPECT_NE(error.find("manifest.requires.org.a"), std::string::npos) << error;
+  EXPECT_FALSE(parse_manifest(R"({"config_schema":{"type":"object","patternProperties":{}}})", &m, &error));
+  EXPECT_NE(error.find("patternProperties"), std::string::npos) << error;
+  EXPECT_FALSE(parse_manifest("{not json", &m, &error));
+  EXPECT_NE(error.find("not valid JSON"), std::string::npos) << error;
+}
+
+TEST(Manifest, ReverseDnsIds) {
+  EXPECT_TRUE(is_reverse_dns("org.annex.hello"));
+  EXPECT_TRUE(is_reverse_dns("com.example.my-plugin_2"));
+  EXPECT_FALSE(is_reverse_dns("hello"));
+  EXPECT_FALSE(is_reverse_dns("Org.Annex"));
+  EXPECT_FALSE(is_reverse_dns("org..annex"));
+  EXPECT_FALSE(is_reverse_dns("org.1annex"));
+}
+
+Poco::JSON::Object::Ptr object(const std::string& json) {
+  return Poco::JSON::Parser().parse(json).extract<Poco::JSON::Object::Ptr>();
+}
+
+TEST(ConfigSchema, FillsDefaultsAndReportsEveryProblemWithItsPath) {
+  auto schema = object(R"({"type":"object","required":["url"],"properties":{
+      "url":{"type":"string","minLength":1},
+      "batch":{"type":"integer","default":100,"minimum":1,"maximum":1000},
+      "mode":{"type":"string","enum":["pull","push"],"default":"pull"}}})");
+  Poco::Dynamic::Var ok = object(R"({"url":"http://x"})");
+  EXPECT_TRUE(apply_schema(schema, ok, "plugins.p").empty());
+  auto filled = ok.extract<Poco::JSON::Object::Ptr>();
+  EXPECT_EQ(filled->getValue<int>("batch"), 100);
+  EXPECT_EQ(filled->getValue<std::string>("mode"), "pull");
+
+  Poco::Dynamic::Var bad = object(R"({"batch":0,"mode":"sideways"})");
+  auto problems = apply_schema(schema, bad, "plugins.p");
+  ASSERT_EQ(problems.size(), 3u);
+  std::map<std::string, std::string> by_path;
+  for (auto& p : problems) by_path[p.path] = p.message;
+  EXPECT_NE(by_path["plugins.p.batch"].find("at least 1"), std::string::npos);
+  EXPECT_NE(by_path["plugins.p.mode"].find("one of"), std::string::npos);
+  EXPECT_EQ(by_path["plugins.p.url"], "is required");
+}
+
+TEST(ConfigSchema, RejectsAWrongType) {
+  auto schema = object(R"({"type":"object","properties":{"n":{"type":"integer"}}})");
+  Poco::Dynamic::Var bad = object(R"({"n":"ten"})");
+  auto problems = apply_schema(schema, bad, "plugins.p");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].path, "plugins.p.n");
+  EXPECT_NE(problems[0].message.find("integer"), std::string::npos);
+}
+
+annex_status noop_create(const annex_host_api*, annex_str, annex_plugin**, annex_buffer*) { return ANNEX_OK; }
+annex_status noop(annex_plugin*, annex_buffer*) { return ANNEX_OK; }
+void noop_destroy(annex_plugin*) {}
+
+annex_plugin_descriptor good_descriptor() {
+  annex_plugin_descriptor d{};
+  d.struct_size = sizeof d;
+  d.abi_major = ANNEX_ABI_MAJOR;
+  d.abi_minor = ANNEX_ABI_MINOR;
+  d.id = "org.annex.test.good";
+  d.version = "1.0.0";
+  d.kind = ANNEX_KIND_CAPABILITY;
+  d.manifest_json = "{}";
+  d.create = &noop_create;
+  d.on_register = &noop;
+  d.start = &noop;
+  d.stop = &noop;
+  d.destroy = &noop_destroy;
+  return d;
+}
+
+TEST(DescriptorCheck, AcceptsACurrentDescriptorAndAnOlderMinor) {
+  annex_plugin_descriptor d = good_descriptor();
+  EXPECT_EQ(check_descriptor(&d, "good.so", ANNEX_ABI_MAJOR, ANNEX_ABI_MINOR), "");
+  EXPECT_EQ(check_descriptor(&d, "good.so", ANNEX_ABI_MAJOR, ANNEX_ABI_MINOR + 3), "");
+}
+
+TEST(DescriptorCheck, RefusesAnotherMajorNamingPluginFoundAndExpected) {
+  annex_plugin_descriptor d = good_descriptor();
+  d.abi_major = 2;
+  std::string why = check_descriptor(&d, "x.so", 1, 0);
+  EXPECT_NE(why.find("org.annex.test.good"), std::string::npos) << why;
+  EXPECT_NE(why.find("ABI 2.0"), std::string::npos) << why;
+  EXPECT_NE(why.find("ABI 1.0"), std::string::npos) << why;
+}
+
+TEST(DescriptorCheck, RefusesANewerMinor) {
+  annex_plugin_descriptor d = good_descriptor();
+  d.abi_minor = 4;
+  std::string why = check_descriptor(&d, "x.so", 1, 2);
+  EXPECT_NE(why.find("ABI 1.4"), std::string::npos) << why;
+  EXPECT_NE(why.find("newer than this host's ABI 1.2"), std::string::npos) << why;
+}
+
+TEST(DescriptorCheck, RefusesBadIdsVersionsAndMissingFunctions) {
+  annex_plugin_descriptor d = good_descriptor();
+  d.id = "NoDots";
+  EXPECT_NE(check_descriptor(&d, "x.so", 1, 0).find("reverse-DNS"), std::string::npos);
+  d = good_descriptor();
+  d.version = "one";
+  EXPECT_NE(check_descriptor(&d, "x.so", 1, 0).find("semantic version"), std::string::npos);
+  d = good_descriptor();
+  d.start = nullptr;
+  EXPECT_NE(check_descriptor(&d, "x.so", 1, 0).find("lifecycle"), std::string::npos);
+  d = good_descriptor();
+  d.struct_size = 8;
+  EXPECT_NE(check_descriptor(&d, "x.so", 1, 0).find("smaller"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace annex::plugin_host

@@ -1,0 +1,218 @@
+// The plugin host against real plugin modules: the hello example and fixtures built to be refused or to fail.
+#include "events/event_bus.h"
+#include "http/dispatcher.h"
+#include "http/router.h"
+#include "jobs/scheduler.h"
+#include "plugin_host/plugin_host.h"
+#include "store/core_schema.h"
+#include "store/database.h"
+#include "store/migrations.h"
+#include "support/test_support.h"
+
+#include <Poco/JSON/Parser.h>
+#include <gtest/gtest.h>
+
+namespace annex::plugin_host {
+namespace {
+
+using test::TempDir;
+
+class PluginHostTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    store::DatabaseOptions options;
+    ASSERT_TRUE(test::fresh_database(test::Backend::kSqlite, dir_, &options));
+    db_ = std::make_unique<store::Database>(options);
+    store::MigrationRunner runner(*db_);
+    runner.prepare();
+    runner.apply(store::kCoreOwner, store::core_migrations(db_->dialect()));
+    events_ = std::make_unique<events::EventBus>(*db_);
+    scheduler_ = std::make_unique<jobs::Scheduler>(1);
+    HostParts parts;
+    parts.db = db_.get();
+    parts.router = &router_;
+    parts.events = events_.get();
+    parts.scheduler = scheduler_.get();
+    host_ = std::make_unique<PluginHost>(parts);
+  }
+
+  // A plugin directory holding links to the named modules ("hello" from the build, the rest from the fixtures).
+  std::string plugin_dir(const std::vector<std::string>& names) {
+    auto d = dir_.path() / ("plugins-" + std::to_string(++dirs_));
+    std::filesystem::create_directories(d);
+    for (const auto& n : names) {
+      std::string src = n == "hello" ? test::build_path("lib/annex/plugins/hello.so")
+                                     : std::string(ANNEX_FIXTURE_PLUGIN_DIR) + "/" + n + ".so";
+      std::filesystem::create_symlink(src, d / (n + ".so"));
+    }
+    return d.string();
+  }
+
+  void load(const std::vector<std::string>& names, std::map<std::string, Poco::JSON::Object::Ptr> config = {}) {
+    host_->load({plugin_dir(names)}, config, {});
+    host_->start_all();
+  }
+
+  PluginInfo info(const std::string& id) {
+    for (const auto& p : host_->plugins()) {
+      if (p.id == id) return p;
+    }
+    ADD_FAILURE() << "no plugin " << id;
+    return {};
+  }
+
+  http::HttpResponse get(const std::string& path) {
+    http::HttpRequest req;
+    req.method = "GET";
+    req.path = path;
+    req.request_id = "t";
+    http::HttpResponse resp;
+    dispatcher_.dispatch(req, resp);
+    return resp;
+  }
+
+  TempDir dir_;
+  int dirs_ = 0;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<events::EventBus> events_;
+  std::unique_ptr<jobs::Scheduler> scheduler_;
+  http::Router router_;
+  http::Dispatcher dispatcher_{router_};
+  std::unique_ptr<PluginHost> host_;
+};
+
+TEST_F(PluginHostTest, StartsHelloAndServesItsRoutes) {
+  load({"hello"});
+  EXPECT_EQ(info("org.annex.hello").state, "started");
+  EXPECT_EQ(get("/api/v1/hello/greetings").status, 200);
+  EXPECT_EQ(get("/api/v1/hello/greetings/999").status, 404);
+}
+
+TEST_F(PluginHostTest, APluginWrittenInPlainCWorks) {
+  load({"c_plugin"});
+  EXPECT_EQ(info("org.annex.test.cplugin").state, "started");
+  http::HttpResponse resp = get("/api/v1/c-plugin");
+  EXPECT_EQ(resp.status, 200);
+  EXPECT_EQ(resp.body, R"({"language":"C"})");
+}
+
+TEST_F(PluginHostTest, RefusesAnotherAbiMajorWithFoundAndExpectedVersions) {
+  load({"abi_major", "hello"});
+  PluginInfo p = info("org.annex.test.abi-major");
+  EXPECT_EQ(p.state, "refused");
+  EXPECT_NE(p.error.find("built for plugin ABI 2." + std::to_string(ANNEX_ABI_MINOR)), std::string::npos) << p.error;
+  EXPECT_NE(p.error.find("this host speaks ABI " + std::to_string(ANNEX_ABI_MAJOR) + "."), std::string::npos) << p.error;
+  EXPECT_EQ(info("org.annex.hello").state, "started");
+}
+
+TEST_F(PluginHostTest, RefusesANewerAbiMinor) {
+  load({"abi_minor"});
+  PluginInfo p = info("org.annex.test.abi-minor");
+  EXPECT_EQ(p.state, "refused");
+  EXPECT_NE(p.error.find("ABI 1.99"), std::string::npos) << p.error;
+  EXPECT_NE(p.error.find("newer than this host's"), std::string::npos) << p.error;
+}
+
+TEST_F(PluginHostTest, RefusesAServiceTheHostDoesNotProvide) {
+  load({"missing_service", "newer_service"});
+  PluginInfo missing = info("org.annex.test.missing-service");
+  EXPECT_EQ(missing.state, "refused");
+  EXPECT_NE(missing.error.find("annex.teleport@1, which this host does not provide"), std::string::npos) << missing.error;
+  PluginInfo newer = info("org.annex.test.newer-service");
+  EXPECT_EQ(newer.state, "refused");
+  EXPECT_NE(newer.error.find("annex.db@2"), std::string::npos) << newer.error;
+  EXPECT_NE(newer.error.find("it provides annex.db@1"), std::string::npos) << newer.error;
+}
+
+TEST_F(PluginHostTest, HandsOutOnlyDeclaredServices) {
+  load({"undeclared_service"});
+  PluginInfo p = info("org.annex.test.undeclared");
+  EXPECT_EQ(p.state, "failed");
+  EXPECT_NE(p.error.find("annex.db@1 is not available"), std::string::npos) << p.error;
+}
+
+TEST_F(PluginHostTest, RefusesACyclicRequirement) {
+  load({"cycle_a", "cycle_b", "hello"});
+  for (const char* id : {"org.annex.test.cycle-a", "org.annex.test.cycle-b"}) {
+    PluginInfo p = info(id);
+    EXPECT_EQ(p.state, "refused") << id;
+    EXPECT_NE(p.error.find("dependency cycle"), std::string::npos) << p.error;
+  }
+  EXPECT_EQ(info("org.annex.hello").state, "started");
+}
+
+TEST_F(PluginHostTest, RefusesMissingAndMismatchedRequirements) {
+  load({"needs_absent", "needs_hello_v2", "hello"});
+  EXPECT_EQ(info("org.annex.test.needs-absent").error,
+            "requires org.annex.test.absent >=1.0.0, which is not installed");
+  EXPECT_EQ(info("org.annex.test.needs-hello-v2").error,
+            "requires org.annex.hello >=2.0.0 <3.0.0, but version 1.0.0 is installed");
+}
+
+TEST_F(PluginHostTest, StartsAPluginAfterWhatItRequires) {
+  load({"needs_hello", "hello"});  // the directory lists needs_hello first
+  const auto& order = host_->order();
+  auto hello = std::find(order.begin(), order.end(), "org.annex.hello");
+  auto dependant = std::find(order.begin(), order.end(), "org.annex.test.needs-hello");
+  ASSERT_NE(hello, order.end());
+  ASSERT_NE(dependant, order.end());
+  EXPECT_LT(hello, dependant);
+  EXPECT_EQ(info("org.annex.test.needs-hello").state, "started");
+}
+
+TEST_F(PluginHostTest, AFailedStartIsReportedItsRoutesWithdrawnAndOthersRun) {
+  load({"fails_start", "hello"});
+  PluginInfo p = info("org.annex.test.fails-start");
+  EXPECT_EQ(p.state, "failed");
+  EXPECT_NE(p.error.find("the widget server is unreachable"), std::string::npos) << p.error;
+  EXPECT_EQ(get("/api/v1/fails-start").status, 404);
+  EXPECT_EQ(get("/api/v1/hello/greetings").status, 200);
+}
+
+TEST_F(PluginHostTest, ALibraryThatIsNotAPluginIsReported) {
+  load({"not_a_plugin", "hello"});
+  bool found = false;
+  for (const auto& p : host_->plugins()) {
+    if (p.path.find("not_a_plugin") != std::string::npos) {
+      found = true;
+      EXPECT_EQ(p.state, "refused");
+      EXPECT_NE(p.error.find("does not export annex_plugin_query_v1"), std::string::npos) << p.error;
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(PluginHostTest, InvalidConfigurationFailsThePluginNamingTheKey) {
+  auto config = Poco::JSON::Parser().parse(R"({"tick_seconds":0})").extract<Poco::JSON::Object::Ptr>();
+  load({"hello"}, {{"org.annex.hello", config}});
+  PluginInfo p = info("org.annex.hello");
+  EXPECT_EQ(p.state, "failed");
+  EXPECT_NE(p.error.find("plugins.org.annex.hello.tick_seconds: must be at least 1"), std::string::npos) << p.error;
+}
+
+TEST_F(PluginHostTest, StoppingRemovesEveryRouteThePluginRegistered) {
+  load({"hello", "c_plugin"});
+  ASSERT_EQ(get("/api/v1/c-plugin").status, 200);
+  host_->stop_all();
+  EXPECT_EQ(get("/api/v1/c-plugin").status, 404);
+  EXPECT_EQ(get("/api/v1/hello/greetings").status, 404);
+  EXPECT_TRUE(router_.routes().empty());
+  EXPECT_EQ(info("org.annex.hello").state, "stopped");
+}
+
+TEST_F(PluginHostTest, ASecondCopyOfAPluginIsRefusedAndTheFirstRuns) {
+  std::string a = plugin_dir({"hello"});
+  std::string b = plugin_dir({"hello"});
+  host_->load({a, b}, {}, {});
+  host_->start_all();
+  int started = 0, refused = 0;
+  for (const auto& p : host_->plugins()) {
+    started += p.state == "started";
+    refused += p.state == "refused" && p.error.find("is also provided by") != std::string::npos;
+  }
+  EXPECT_EQ(started, 1);
+  EXPECT_EQ(refused, 1);
+}
+
+}  // namespace
+}  // namespace annex::plugin_host

@@ -1,0 +1,197 @@
+// The host services as a plugin sees them through the SDK, on both backends: a probe plugin linked into this
+// test is started by a real PluginHost, and the test drives its annex::Host.
+#include "events/event_bus.h"
+#include "http/router.h"
+#include "jobs/scheduler.h"
+#include "plugin_host/plugin_host.h"
+#include "store/core_schema.h"
+#include "store/migrations.h"
+#include "support/test_support.h"
+
+#include <annex/sdk.hpp>
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+namespace {
+
+const annex_migration kProbeMigrations[] = {
+    {sizeof(annex_migration), 1, "items",
+     "CREATE TABLE probe_items (id BIGINT PRIMARY KEY, name TEXT NOT NULL UNIQUE, amount_minor BIGINT, note TEXT)",
+     nullptr},
+};
+
+class ProbePlugin : public annex::Plugin {
+ public:
+  static constexpr const char* kId = "org.annex.test.probe";
+  static constexpr const char* kVersion = "1.0.0";
+  static constexpr const char* kManifest = R"({"uses":["annex.log@1","annex.config@1","annex.db@1","annex.http@1",
+      "annex.events@1","annex.jobs@1"],"config_schema":{"type":"object","properties":{"limit":{"type":"integer","default":7}}}})";
+  static std::span<const annex_migration> migrations() noexcept { return kProbeMigrations; }
+  static inline ProbePlugin* instance = nullptr;
+  static inline std::atomic<int> deliveries{0};
+  static inline std::atomic<int> job_runs{0};
+
+  ProbePlugin(const annex_host_api* api, std::string config) : annex::Plugin(api, std::move(config)) { instance = this; }
+  ~ProbePlugin() override { instance = nullptr; }
+  void on_register() override {
+    host().events().subscribe("probe.*", [](const annex::Event&) { ++deliveries; });
+    host().jobs().schedule("count", 3600, [] { ++job_runs; }, 3600);
+  }
+};
+
+}  // namespace
+
+namespace annex::plugin_host {
+namespace {
+
+using test::Backend;
+
+class ServicesTest : public testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    store::DatabaseOptions options;
+    if (!test::fresh_database(GetParam(), dir_, &options)) GTEST_SKIP() << "no PostgreSQL for this run";
+    db_ = std::make_unique<store::Database>(options);
+    store::MigrationRunner runner(*db_);
+    runner.prepare();
+    runner.apply(store::kCoreOwner, store::core_migrations(db_->dialect()));
+    events_ = std::make_unique<events::EventBus>(*db_);
+    scheduler_ = std::make_unique<jobs::Scheduler>(1);
+    HostParts parts{db_.get(), &router_, events_.get(), scheduler_.get(), dir_.str(), "http://test"};
+    host_ = std::make_unique<PluginHost>(parts);
+    ProbePlugin::deliveries = 0;
+    ProbePlugin::job_runs = 0;
+    host_->add_descriptor(annex::detail::Export<ProbePlugin>::descriptor(), "linked");
+    host_->resolve();
+    host_->start_all();
+    ASSERT_NE(ProbePlugin::instance, nullptr) << host_->plugins()[0].error;
+    scheduler_->start();
+  }
+  void TearDown() override {
+    if (scheduler_) scheduler_->stop();
+    if (host_) host_->stop_all();
+  }
+  annex::Host& host() { return ProbePlugin::instance->host(); }
+  int64_t items() {
+    annex::Rows rows = host().db().query("SELECT COUNT(*) FROM probe_items");
+    rows.next();
+    return rows.row().integer(0);
+  }
+
+  test::TempDir dir_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<events::EventBus> events_;
+  std::unique_ptr<jobs::Scheduler> scheduler_;
+  http::Router router_;
+  std::unique_ptr<PluginHost> host_;
+};
+
+TEST_P(ServicesTest, QueriesBindTypedParametersAndReadRows) {
+  annex::Db db = host().db();
+  annex::Rows ins = db.query("INSERT INTO probe_items (id, name, amount_minor, note) VALUES (?, ?, ?, ?)",
+                             {1, "Ada", 123456789012LL, nullptr});
+  EXPECT_EQ(ins.affected(), 1);
+  annex::Rows rows = db.query("SELECT id, name, amount_minor, note FROM probe_items WHERE name = ?", {"Ada"});
+  ASSERT_TRUE(rows.next());
+  annex::Row row = rows.row();
+  EXPECT_EQ(row.integer(0), 1);
+  EXPECT_EQ(row.text(1), "Ada");
+  EXPECT_EQ(row.integer(2), 123456789012LL);
+  EXPECT_TRUE(row.is_null(3));
+  EXPECT_EQ(row.column_name(1), "name");
+  EXPECT_FALSE(rows.next());
+}
+
+TEST_P(ServicesTest, ATransactionCommitsOrRollsBackAsAWhole) {
+  annex::Db db = host().db();
+  {
+    annex::Transaction txn = db.begin();
+    db.query(txn, "INSERT INTO probe_items (id, name) VALUES (?, ?)", {1, "kept"});
+    txn.commit();
+  }
+  {
+    annex::Transaction txn = db.begin();
+    db.query(txn, "INSERT INTO probe_items (id, name) VALUES (?, ?)", {2, "dropped"});
+    // destroyed without commit
+  }
+  EXPECT_EQ(items(), 1);
+}
+
+TEST_P(ServicesTest, AUniquenessViolationIsAConflictWithTheDatabasesMessage) {
+  annex::Db db = host().db();
+  db.query("INSERT INTO probe_items (id, name) VALUES (?, ?)", {1, "same"});
+  try {
+    db.query("INSERT INTO probe_items (id, name) VALUES (?, ?)", {2, "same"});
+    FAIL() << "duplicate accepted";
+  } catch (const annex::Error& e) {
+    EXPECT_EQ(e.code(), ANNEX_ERR_CONFLICT);
+    EXPECT_FALSE(e.message().empty());
+  }
+  EXPECT_EQ(items(), 1);
+}
+
+TEST_P(ServicesTest, BadSqlIsAnInvalidArgument) {
+  try {
+    host().db().query("SELEKT nonsense");
+    FAIL() << "bad SQL accepted";
+  } catch (const annex::Error& e) {
+    EXPECT_EQ(e.code(), ANNEX_ERR_INVALID_ARGUMENT) << e.message();
+  }
+}
+
+TEST_P(ServicesTest, AnEventInARolledBackTransactionIsNeverDelivered) {
+  annex::Db db = host().db();
+  {
+    annex::Transaction txn = db.begin();
+    host().events().publish("probe.created", R"({"id":1})", "k-1", &txn);
+  }
+  events_->drain();
+  EXPECT_EQ(ProbePlugin::deliveries.load(), 0);
+  {
+    annex::Transaction txn = db.begin();
+    host().events().publish("probe.created", R"({"id":2})", "k-2", &txn);
+    txn.commit();
+  }
+  events_->drain();
+  EXPECT_EQ(ProbePlugin::deliveries.load(), 1);
+}
+
+TEST_P(ServicesTest, ARepeatedIdempotencyKeyPublishesOnce) {
+  host().events().publish("probe.updated", "{}", "same-key");
+  host().events().publish("probe.updated", "{}", "same-key");
+  host().events().publish("other.topic", "{}", "other-key");
+  events_->drain();
+  EXPECT_EQ(ProbePlugin::deliveries.load(), 1);
+  events_->drain();
+  EXPECT_EQ(ProbePlugin::deliveries.load(), 1) << "a delivered event is not delivered again";
+}
+
+TEST_P(ServicesTest, PublishRefusesAPayloadThatIsNotJson) {
+  try {
+    host().events().publish("probe.bad", "{oops", "k");
+    FAIL() << "invalid JSON accepted";
+  } catch (const annex::Error& e) {
+    EXPECT_EQ(e.code(), ANNEX_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(e.message().find("not valid JSON"), std::string::npos) << e.message();
+  }
+}
+
+TEST_P(ServicesTest, AJobRunsWhenTriggered) {
+  host().jobs().trigger("count");
+  EXPECT_TRUE(test::eventually([] { return ProbePlugin::job_runs.load() == 1; }));
+  EXPECT_THROW(host().jobs().trigger("no-such-job"), annex::Error);
+}
+
+TEST_P(ServicesTest, ConfigurationArrivesWithDefaultsAndHostSettings) {
+  EXPECT_EQ(ProbePlugin::instance->config_json(), R"({"limit":7})");
+  EXPECT_EQ(host().setting("database.dialect"), GetParam() == Backend::kSqlite ? "sqlite" : "postgresql");
+  EXPECT_EQ(host().setting("data_dir"), dir_.str());
+  EXPECT_EQ(host().setting("no.such.key"), "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ServicesTest, testing::Values(Backend::kSqlite, Backend::kPostgresql),
+                         test::backend_param_name);
+
+}  // namespace
+}  // namespace annex::plugin_host

@@ -1,0 +1,29 @@
+#include "store/sql.h"
+
+#include <gtest/gtest.h>
+
+namespace annex::store {
+namespace {
+
+TEST(Placeholders, RewritesQuestionMarksOutsideQuotesAndComments) {
+  size_t n = 0;
+  EXPECT_EQ(rewrite_placeholders("SELECT * FROM t WHERE a = ? AND b = '?' AND \"c?\" = ? -- ?\n", &n),
+            "SELECT * FROM t WHERE a = :p1 AND b = '?' AND \"c?\" = :p2 -- ?\n");
+  EXPECT_EQ(n, 2u);
+  EXPECT_EQ(rewrite_placeholders("SELECT 'it''s ?', ? /* ? */", &n), "SELECT 'it''s ?', :p1 /* ? */");
+  EXPECT_EQ(n, 1u);
+  EXPECT_EQ(rewrite_placeholders("SELECT $$ ? $$, ?", &n), "SELECT $$ ? $$, :p1");
+  EXPECT_EQ(n, 1u);
+}
+
+TEST(Statements, SplitsOnSemicolonsOutsideQuotesAndBodies) {
+  auto parts = split_statements("CREATE TABLE a (x TEXT DEFAULT ';');\n-- only a comment;\nINSERT INTO a VALUES ('b;c');\n"
+                                "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;  ");
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_NE(parts[0].find("DEFAULT ';'"), std::string::npos);
+  EXPECT_NE(parts[1].find("'b;c'"), std::string::npos);
+  EXPECT_NE(parts[2].find("SELECT 1; $$"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace annex::store

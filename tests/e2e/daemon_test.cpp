@@ -1,0 +1,260 @@
+// annexd as a process, spoken to over HTTP(S): what a user and an operator see.
+#include "support/test_support.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <future>
+
+namespace annex::test {
+namespace {
+
+Poco::JSON::Object::Ptr json(const std::string& body) {
+  return Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
+}
+
+// A plugin directory with links to the named fixture modules.
+std::string fixture_dir(const TempDir& dir, const std::vector<std::string>& names) {
+  auto d = dir.path() / "fixtures";
+  std::filesystem::create_directories(d);
+  for (const auto& n : names) {
+    std::filesystem::create_symlink(std::string(ANNEX_FIXTURE_PLUGIN_DIR) + "/" + n + ".so", d / (n + ".so"));
+  }
+  return d.string();
+}
+
+Poco::JSON::Object::Ptr plugin(const Annexd& d, const std::string& id) {
+  auto items = json(d.call("GET", "/api/v1/plugins").body)->getArray("items");
+  for (size_t i = 0; i < items->size(); ++i) {
+    auto p = items->getObject(static_cast<unsigned>(i));
+    if (p->getValue<std::string>("id") == id) return p;
+  }
+  return nullptr;
+}
+
+TEST(Daemon, ServesTheHelloPluginEndToEnd) {
+  Annexd d({});
+  HttpResult created = d.call("POST", "/api/v1/hello/greetings", R"({"name":"Ada"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto g = json(created.body);
+  EXPECT_EQ(g->getValue<std::string>("message"), "Hello, Ada!");
+  std::string location = created.header("location");
+  ASSERT_EQ(location, "/api/v1/hello/greetings/" + std::to_string(g->getValue<int64_t>("id")));
+
+  HttpResult read = d.call("GET", location);
+  EXPECT_EQ(read.status, 200);
+  EXPECT_EQ(json(read.body)->getValue<std::string>("name"), "Ada");
+  EXPECT_EQ(d.call("GET", "/api/v1/hello/greetings/424242").status, 404);
+
+  // The event the plugin published is delivered to its subscriber, and its job runs.
+  EXPECT_TRUE(eventually([&] {
+    auto stats = json(d.call("GET", "/api/v1/hello/stats").body);
+    return stats->getValue<int>("greetings_seen") == 1 && stats->getValue<int>("ticks") >= 1;
+  })) << d.call("GET", "/api/v1/hello/stats").body;
+}
+
+TEST(Daemon, ListsPluginsWithTheirStateAndWhyAnyCannotRun) {
+  TempDir dir;
+  Annexd::Options o;
+  o.plugin_dirs = {build_path("lib/annex/plugins"), fixture_dir(dir, {"abi_major", "fails_start", "c_plugin"})};
+  Annexd d(o);
+  EXPECT_EQ(plugin(d, "org.annex.hello")->getValue<std::string>("state"), "started");
+  EXPECT_EQ(plugin(d, "org.annex.test.cplugin")->getValue<std::string>("state"), "started");
+  auto major = plugin(d, "org.annex.test.abi-major");
+  ASSERT_TRUE(major);
+  EXPECT_EQ(major->getValue<std::string>("state"), "refused");
+  EXPECT_NE(major->getValue<std::string>("error").find("built for plugin ABI 2."), std::string::npos);
+  auto failing = plugin(d, "org.annex.test.fails-start");
+  EXPECT_EQ(failing->getValue<std::string>("state"), "failed");
+  EXPECT_NE(failing->getValue<std::string>("error").find("widget server"), std::string::npos);
+  // The rest run.
+  EXPECT_EQ(d.call("GET", "/api/v1/c-plugin").status, 200);
+  EXPECT_EQ(d.call("GET", "/api/v1/fails-start").status, 404);
+  auto one = d.call("GET", "/api/v1/plugins/org.annex.hello");
+  EXPECT_EQ(one.status, 200);
+  EXPECT_EQ(d.call("GET", "/api/v1/plugins/org.nothing.here").status, 404);
+  // Plugin states are exported as metrics.
+  std::string metrics = d.call("GET", "/metrics").body;
+  EXPECT_NE(metrics.find("annex_plugin_state{plugin=\"org.annex.test.abi-major\",state=\"refused\"} 1"), std::string::npos);
+}
+
+TEST(Daemon, EveryErrorUsesTheOneShape) {
+  Annexd::Options o;
+  o.args = {"--set", "http.max_body_bytes=64"};
+  Annexd d(o);
+  struct Case {
+    std::string method, path, body, content_type;
+    int status;
+    std::string code, field;
+  };
+  std::vector<Case> cases = {
+      {"GET", "/api/v1/nothing", "", "", 404, "not_found", ""},
+      {"DELETE", "/api/v1/hello/greetings", "", "", 405, "method_not_allowed", ""},
+      {"POST", "/api/v1/hello/greetings", std::string(200, 'x'), "application/json", 413, "payload_too_large", "body"},
+      {"POST", "/api/v1/hello/greetings", "name=Ada", "text/plain", 415, "unsupported_media_type", "Content-Type"},
+      {"POST", "/api/v1/hello/greetings", "{\"name\":", "application/json", 400, "bad_request", ""},
+      {"POST", "/api/v1/hello/greetings", R"({"name":42})", "application/json", 400, "bad_request", "name"},
+      {"POST", "/api/v1/hello/greetings", R"({"name":""})", "application/json", 422, "unprocessable", "name"},
+      {"GET", "/api/v1/hello/greetings/abc", "", "", 400, "bad_request", "id"},
+  };
+  for (const auto& c : cases) {
+    std::map<std::string, std::string> headers;
+    if (!c.content_type.empty()) headers["Content-Type"] = c.content_type;
+    HttpResult r = d.call(c.method, c.path, c.body, headers);
+    SCOPED_TRACE(c.method + " " + c.path + " " + c.body.substr(0, 20));
+    EXPECT_EQ(r.status, c.status) << r.body;
+    EXPECT_EQ(r.header("content-type"), "application/json");
+    auto err = json(r.body)->getObject("error");
+    ASSERT_TRUE(err);
+    EXPECT_EQ(err->getValue<std::string>("code"), c.code);
+    EXPECT_FALSE(err->getValue<std::string>("message").empty());
+    if (c.field.empty()) {
+      EXPECT_TRUE(err->isNull("field"));
+    } else {
+      EXPECT_EQ(err->getValue<std::string>("field"), c.field);
+    }
+  }
+  EXPECT_EQ(d.call("DELETE", "/api/v1/hello/greetings").header("allow"), "GET, POST");
+  EXPECT_EQ(d.call("GET", "/healthz").status, 200) << "the daemon still answers after every error";
+}
+
+TEST(Daemon, EchoesAClientRequestIdAndMakesOneOtherwise) {
+  Annexd::Options o;
+  o.args = {"--log-level", "debug"};
+  Annexd d(o);
+  HttpResult mine = d.call("GET", "/healthz", "", {{"X-Request-Id", "trace-abc-123"}});
+  EXPECT_EQ(mine.header("x-request-id"), "trace-abc-123");
+  HttpResult bad = d.call("GET", "/healthz", "", {{"X-Request-Id", "has spaces and {braces}"}});
+  EXPECT_NE(bad.header("x-request-id"), "has spaces and {braces}");
+  EXPECT_EQ(bad.header("x-request-id").size(), 16u);
+  EXPECT_EQ(mine.header("x-content-type-options"), "nosniff");
+  EXPECT_EQ(mine.header("cache-control"), "no-store");
+  // The request id is in the log line of a request that failed inside a plugin.
+  d.call("GET", "/api/v1/nothing", "", {{"X-Request-Id", "find-me-in-the-log"}});
+  d.call("POST", "/api/v1/hello/greetings", R"({"name":"Log"})", {{"X-Request-Id", "rid-create-1"}});
+  d.terminate();
+  EXPECT_NE(d.log().find("req=rid-create-1"), std::string::npos) << d.log();
+}
+
+TEST(Daemon, HealthReadinessMetricsAndOpenApi) {
+  Annexd d({});
+  EXPECT_EQ(d.call("GET", "/healthz").status, 200);
+  HttpResult ready = d.call("GET", "/readyz");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(json(ready.body)->getValue<std::string>("status"), "ready");
+
+  d.call("GET", "/api/v1/hello/greetings");
+  d.call("GET", "/api/v1/hello/greetings/77");
+  HttpResult metrics = d.call("GET", "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_EQ(metrics.header("content-type").rfind("text/plain; version=0.0.4", 0), 0u);
+  EXPECT_NE(metrics.body.find("annex_http_requests_total{route=\"/api/v1/hello/greetings/{id}\",method=\"GET\",status=\"404\"} 1"),
+            std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("annex_http_request_duration_seconds_bucket{route=\"/api/v1/hello/greetings\",method=\"GET\",le=\"+Inf\"} 1"),
+            std::string::npos);
+
+  auto doc = json(d.call("GET", "/api/v1/openapi.json").body);
+  EXPECT_EQ(doc->getValue<std::string>("openapi"), "3.0.3");
+  auto paths = doc->getObject("paths");
+  ASSERT_TRUE(paths->has("/api/v1/hello/greetings/{id}"));
+  auto get = paths->getObject("/api/v1/hello/greetings/{id}")->getObject("get");
+  EXPECT_EQ(get->getValue<std::string>("x-annex-permission"), "hello.greeting.read");
+  EXPECT_EQ(get->getArray("parameters")->getObject(0)->getValue<std::string>("name"), "id");
+  EXPECT_TRUE(paths->getObject("/api/v1/hello/greetings")->has("post"));
+  EXPECT_TRUE(paths->has("/api/v1/plugins"));
+}
+
+TEST(Daemon, ServesHttpsWhenACertificateIsConfigured) {
+  TempDir dir;
+  std::string cert = dir.str() + "/cert.pem", key = dir.str() + "/key.pem";
+  std::string out;
+  ASSERT_EQ(run_program("/usr/bin/openssl",
+                        {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert},
+                        &out),
+            0)
+      << out;
+  Annexd::Options o;
+  o.args = {"--set", "http.tls_cert=" + cert, "--set", "http.tls_key=" + key};
+  Annexd d(o);
+  d.ca_file = cert;
+  ASSERT_EQ(d.base_url().rfind("https://", 0), 0u) << d.base_url();
+  HttpResult r = d.call("GET", "/healthz");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("strict-transport-security"), "max-age=31536000");
+  EXPECT_EQ(d.call("POST", "/api/v1/hello/greetings", R"({"name":"TLS"})").status, 201);
+  // Plain HTTP to the TLS port gets no answer it could mistake for success.
+  std::string plain = "http://" + d.base_url().substr(8);
+  bool plain_ok = false;
+  try {
+    plain_ok = http_call(plain, "GET", "/healthz").status == 200;
+  } catch (const std::exception&) {
+  }
+  EXPECT_FALSE(plain_ok);
+}
+
+TEST(Daemon, ShutdownLetsInFlightRequestsFinishAndStopsPlugins) {
+  TempDir dir;
+  Annexd::Options o;
+  o.plugin_dirs = {build_path("lib/annex/plugins"), fixture_dir(dir, {"slow_route"})};
+  Annexd d(o);
+  auto slow = std::async(std::launch::async, [&] { return d.call("GET", "/api/v1/test/slow?ms=800"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  int code = d.terminate();
+  HttpResult r = slow.get();
+  EXPECT_EQ(r.status, 200) << "the request in flight at SIGTERM must complete";
+  EXPECT_EQ(code, 0);
+  std::string log = d.log();
+  EXPECT_NE(log.find("plugin org.annex.hello stopped"), std::string::npos) << log;
+  EXPECT_NE(log.find("annexd stopped"), std::string::npos);
+}
+
+TEST(Daemon, KeepsDataAcrossARestart) {
+  TempDir dir;
+  Annexd::Options o;
+  o.data_dir = dir.str();
+  int64_t id = 0;
+  {
+    Annexd d(o);
+    HttpResult created = d.call("POST", "/api/v1/hello/greetings", R"({"name":"Persistent"})");
+    ASSERT_EQ(created.status, 201);
+    id = json(created.body)->getValue<int64_t>("id");
+  }
+  Annexd again(o);
+  HttpResult read = again.call("GET", "/api/v1/hello/greetings/" + std::to_string(id));
+  EXPECT_EQ(read.status, 200);
+  EXPECT_EQ(json(read.body)->getValue<std::string>("name"), "Persistent");
+  EXPECT_NE(again.log().find("annexd"), std::string::npos);
+}
+
+TEST(Daemon, RunsOnPostgreSQL) {
+  std::string url = postgres_url();
+  if (url.empty()) GTEST_SKIP() << "no PostgreSQL for this run";
+  TempDir dir;
+  store::DatabaseOptions db;
+  ASSERT_TRUE(fresh_database(Backend::kPostgresql, dir, &db));
+  Annexd::Options o;
+  o.args = {"--database-url", db.target};
+  Annexd d(o);
+  EXPECT_NE(d.log().find("storage: postgresql"), std::string::npos) << d.log();
+  ASSERT_EQ(d.call("POST", "/api/v1/hello/greetings", R"({"name":"Pg"})").status, 201);
+  EXPECT_EQ(json(d.call("GET", "/api/v1/hello/greetings").body)->getArray("items")->size(), 1u);
+  EXPECT_TRUE(eventually([&] { return json(d.call("GET", "/api/v1/hello/stats").body)->getValue<int>("greetings_seen") == 1; }));
+  EXPECT_EQ(json(d.call("GET", "/readyz").body)->getValue<std::string>("status"), "ready");
+}
+
+TEST(Daemon, RefusesToStartOnABadConfigurationNamingTheKey) {
+  Annexd::Options o;
+  o.args = {"--set", "http.threads=0"};
+  o.expect_start = false;
+  Annexd d(o);
+  EXPECT_TRUE(d.base_url().empty());
+  std::string log = d.log();
+  EXPECT_NE(log.find("http.threads"), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace annex::test

@@ -1,0 +1,101 @@
+// Helpers the tests share: temporary directories, the databases under test (SQLite and a real PostgreSQL),
+// a spawned annexd, and a small HTTP client.
+#pragma once
+
+#include "store/database.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace annex::test {
+
+// A directory removed when the object goes.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::string str() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+enum class Backend { kSqlite, kPostgresql };
+std::string backend_name(Backend b);
+// For INSTANTIATE_TEST_SUITE_P name generators.
+std::string backend_param_name(const testing::TestParamInfo<Backend>& info);
+
+// The PostgreSQL the test fixture started (tests/support/pg_up.sh), as a libpq URI; "" when none.
+// When ANNEX_REQUIRE_PG=1 and none is available, fails the calling test instead of letting it skip.
+std::string postgres_url();
+
+// Options for a fresh, empty database of `backend`: a new SQLite file in `dir`, or a new PostgreSQL schema
+// (selected through the connection's search_path). Returns false when PostgreSQL is unavailable.
+bool fresh_database(Backend backend, const TempDir& dir, store::DatabaseOptions* out);
+
+// Path of a built binary or plugin directory, from the build tree.
+std::string build_path(const std::string& relative);
+
+struct HttpResult {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  std::string header(const std::string& lower_name) const;
+};
+
+// A minimal HTTP(S) client. `ca_file` set → HTTPS, verifying the server against that CA.
+HttpResult http_call(const std::string& base_url, const std::string& method, const std::string& path,
+                     const std::string& body = "", const std::map<std::string, std::string>& headers = {},
+                     const std::string& ca_file = "");
+
+// annexd as a child process on a free port, stopped (SIGTERM) when destroyed.
+class Annexd {
+ public:
+  struct Options {
+    std::vector<std::string> args;           // extra flags
+    std::vector<std::string> plugin_dirs;    // default: the build tree's plugin directory
+    std::map<std::string, std::string> env;  // extra environment
+    std::string data_dir;                    // default: a fresh temporary directory
+    bool expect_start = true;
+  };
+  explicit Annexd(Options options);
+  ~Annexd();
+
+  const std::string& base_url() const { return base_url_; }
+  const std::string& data_dir() const { return data_dir_; }
+  HttpResult call(const std::string& method, const std::string& path, const std::string& body = "",
+                  const std::map<std::string, std::string>& headers = {}) const;
+  // Sends SIGTERM and waits; returns the exit code.
+  int terminate(std::chrono::seconds timeout = std::chrono::seconds(20));
+  // Everything annexd wrote to stderr so far (its log).
+  std::string log() const;
+  std::string ca_file;  // for HTTPS daemons
+
+ private:
+  std::unique_ptr<TempDir> owned_dir_;
+  std::string data_dir_;
+  std::string base_url_;
+  std::string log_file_;
+  int pid_ = -1;
+  bool running_ = false;
+};
+
+// Runs a program to completion; returns its exit code and fills *output with stdout and stderr.
+int run_program(const std::string& program, const std::vector<std::string>& args, std::string* output,
+                const std::map<std::string, std::string>& env = {});
+
+// Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+}  // namespace annex::test
