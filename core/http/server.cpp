@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include "http/api_error.h"
+#include "http/request_reader.h"
 #include "log/logging.h"
 
 #include <Poco/Net/Context.h>
@@ -52,22 +53,17 @@ class ExchangeHandler : public Poco::Net::HTTPRequestHandler {
   void handleRequest(Poco::Net::HTTPServerRequest& in, Poco::Net::HTTPServerResponse& out) override {
     HttpRequest request;
     HttpResponse response;
-    const std::string* client_id = nullptr;
-    request.method = in.getMethod();
-    for (const auto& [name, value] : in) {
-      request.headers.emplace_back(name, value);
-      if (client_id == nullptr && Poco::icompare(name, "X-Request-Id") == 0) client_id = &request.headers.back().second;
-    }
-    request.request_id = client_id != nullptr && valid_request_id(*client_id) ? *client_id : new_request_id();
+    const std::string client_id = in.get("X-Request-Id", "");
+    request.request_id = valid_request_id(client_id) ? client_id : new_request_id();
     log::RequestScope scope(request.request_id);
     request.remote_address = in.clientAddress().host().toString();
     auto started = std::chrono::steady_clock::now();
 
-    bool read_ok = split_target(in.getURI(), request, response);
-    if (read_ok) read_ok = read_body(in, request, response);
-    if (read_ok) {
+    ReadOutcome outcome = read_request(in, in.stream(), options_.max_body_bytes, request, response);
+    if (outcome == ReadOutcome::kOk) {
       dispatcher_.dispatch(request, response);
     } else {
+      dispatcher_.unmatched().record(response.status, 0);
       // The body was not read to its end: the connection cannot carry another request.
       out.setKeepAlive(false);
     }
@@ -79,39 +75,6 @@ class ExchangeHandler : public Poco::Net::HTTPRequestHandler {
   }
 
  private:
-  bool split_target(const std::string& target, HttpRequest& request, HttpResponse& response) {
-    size_t q = target.find('?');
-    std::string raw_path = target.substr(0, q);
-    if (q != std::string::npos) request.query = target.substr(q + 1);
-    if (raw_path.empty() || raw_path[0] != '/' || !url_decode(raw_path, &request.path, false) ||
-        request.path.find('\0') != std::string::npos) {
-      dispatcher_.reject(response, 400, "the request target is not a valid absolute path", "path");
-      return false;
-    }
-    return true;
-  }
-
-  bool read_body(Poco::Net::HTTPServerRequest& in, HttpRequest& request, HttpResponse& response) {
-    const int64_t limit = options_.max_body_bytes;
-    if (in.hasContentLength() && in.getContentLength64() > limit) {
-      dispatcher_.reject(response, 413, "the request body exceeds " + std::to_string(limit) + " bytes", "body");
-      return false;
-    }
-    std::istream& body = in.stream();
-    char chunk[16384];
-    while (body) {
-      body.read(chunk, sizeof chunk);
-      std::streamsize got = body.gcount();
-      if (got <= 0) break;
-      if (static_cast<int64_t>(request.body.size()) + got > limit) {
-        dispatcher_.reject(response, 413, "the request body exceeds " + std::to_string(limit) + " bytes", "body");
-        return false;
-      }
-      request.body.append(chunk, static_cast<size_t>(got));
-    }
-    return true;
-  }
-
   void send(Poco::Net::HTTPServerResponse& out, const HttpRequest& request, const HttpResponse& response) {
     out.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(response.status));
     out.setContentType(response.content_type);

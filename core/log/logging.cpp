@@ -1,5 +1,7 @@
 #include "log/logging.h"
 
+#include <annex/sdk.hpp>
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -63,28 +65,6 @@ std::string_view current_request_id() { return t_request_id; }
 RequestScope::RequestScope(std::string_view id) : previous_(std::move(t_request_id)) { t_request_id.assign(id); }
 RequestScope::~RequestScope() { t_request_id = std::move(previous_); }
 
-std::string json_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          static const char* hex = "0123456789abcdef";
-          out += "\\u00";
-          out.push_back(hex[c >> 4]);
-          out.push_back(hex[c & 15]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  return out;
-}
+std::string json_escape(std::string_view text) { return annex::json_escape(text); }
 
 }  // namespace annex::log

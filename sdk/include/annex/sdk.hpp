@@ -120,32 +120,56 @@ annex_status guarded(annex_buffer* err, Fn&& fn) noexcept {
 // JSON text helpers. The SDK does not impose a JSON library; these cover writing simple documents.
 // ---------------------------------------------------------------------------------------------------------
 
-// Returns `s` as a JSON string literal, quotes included.
-inline std::string json_quote(std::string_view s) {
+namespace detail {
+// Length of the valid UTF-8 sequence starting at text[i], or 0 when there is none (overlong forms, surrogates
+// and code points above U+10FFFF included).
+inline size_t utf8_sequence(std::string_view text, size_t i) noexcept {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char c = byte(i);
+  size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+  if (len == 0 || i + len > text.size()) return 0;
+  uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
+  for (size_t k = 1; k < len; ++k) {
+    if ((byte(i + k) & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (byte(i + k) & 0x3fu);
+  }
+  static constexpr uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMinForLength[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return len;
+}
+}  // namespace detail
+
+// Returns `s` escaped for the inside of a JSON string. Bytes that are not UTF-8 become U+FFFD, so the result
+// is always valid JSON text whatever the input.
+inline std::string json_escape(std::string_view s) {
   std::string out;
-  out.reserve(s.size() + 2);
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          static const char* hex = "0123456789abcdef";
-          out += "\\u00";
-          out.push_back(hex[c >> 4]);
-          out.push_back(hex[c & 15]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+  out.reserve(s.size() + 8);
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    const char* escaped = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : nullptr;
+    if (escaped != nullptr) {
+      out += escaped;
+      ++i;
+    } else if (c < 0x20 || c == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\u00";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+      ++i;
+    } else if (size_t len = detail::utf8_sequence(s, i); len == 0) {
+      out += "\\ufffd";
+      ++i;
+    } else {
+      out.append(s.substr(i, len));
+      i += len;
     }
   }
-  out.push_back('"');
   return out;
 }
+
+// Returns `s` as a JSON string literal, quotes included (see json_escape).
+inline std::string json_quote(std::string_view s) { return "\"" + json_escape(s) + "\""; }
 
 // ---------------------------------------------------------------------------------------------------------
 // Database

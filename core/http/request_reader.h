@@ -1,0 +1,27 @@
+// Turns a request Poco has parsed (request line and headers) and its body stream into an HttpRequest: the
+// target split into a decoded path and a raw query, the body read up to the configured limit. Shared by the
+// server and the fuzz target, so the fuzzer exercises the very code that faces the network.
+#pragma once
+
+#include "http/exchange.h"
+
+#include <Poco/Net/HTTPRequest.h>
+
+#include <cstdint>
+#include <istream>
+
+namespace annex::http {
+
+enum class ReadOutcome {
+  kOk,            // dispatch the request
+  kBadTarget,     // 400 filled into the response
+  kBadHeader,     // 400 filled into the response; the body was not read
+  kBodyTooLarge,  // 413 filled into the response; the rest of the body was not read
+};
+
+// Fills `request` (method, path, query, headers, body). `request.request_id` is left to the caller.
+ReadOutcome read_request(const Poco::Net::HTTPRequest& head, std::istream& body, int64_t max_body_bytes,
+                         HttpRequest& request, HttpResponse& response);
+
+
+}  // namespace annex::http
