@@ -21,7 +21,7 @@ struct DatabaseSettings {
 struct HttpSettings {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
-  int threads = 64;                 // one per open keep-alive connection, see README
+  int threads = 128;                // one per open keep-alive connection, see README
   int max_queued = 512;
   int64_t max_body_bytes = 1 << 20; // larger bodies → 413
   bool keep_alive = true;

@@ -1,0 +1,57 @@
+// The header-only SDK layer on its own: JSON text, values, and the trampolines' error translation.
+#include <annex/sdk.hpp>
+
+#include <gtest/gtest.h>
+
+namespace {
+
+TEST(JsonText, EscapesControlCharactersAndQuotes) {
+  EXPECT_EQ(annex::json_quote("a\"b\\c\nd\te\x01"), "\"a\\\"b\\\\c\\nd\\te\\u0001\"");
+}
+
+TEST(JsonText, KeepsValidUtf8AndReplacesInvalidBytes) {
+  EXPECT_EQ(annex::json_escape("客情费 Grüße"), "客情费 Grüße");
+  EXPECT_EQ(annex::json_escape("a\x8e" "b"), "a\\ufffdb");
+  EXPECT_EQ(annex::json_escape("\xc0\xaf"), "\\ufffd\\ufffd") << "overlong encodings are not UTF-8";
+  EXPECT_EQ(annex::json_escape("\xed\xa0\x80"), "\\ufffd\\ufffd\\ufffd") << "surrogates are not UTF-8";
+  EXPECT_EQ(annex::json_escape("\xe4\xbd"), "\\ufffd\\ufffd") << "a truncated sequence is not UTF-8";
+}
+
+TEST(Values, IntegersStayIntegersAndTextIsBorrowed) {
+  annex::Value big(int64_t{9007199254740993});
+  EXPECT_EQ(big.raw().type, ANNEX_VALUE_INT);
+  EXPECT_EQ(big.raw().i, 9007199254740993);
+  std::string s = "text";
+  annex::Value t(s);
+  EXPECT_EQ(t.raw().type, ANNEX_VALUE_TEXT);
+  EXPECT_EQ(t.raw().s.data, s.data());
+  EXPECT_EQ(annex::Value(nullptr).raw().type, ANNEX_VALUE_NULL);
+  EXPECT_EQ(annex::Value(std::optional<int>{}).raw().type, ANNEX_VALUE_NULL);
+  EXPECT_EQ(annex::Value(std::optional<int>{4}).raw().i, 4);
+  EXPECT_EQ(annex::Value(true).raw().i, 1);
+}
+
+TEST(Trampolines, TurnExceptionsIntoStatusesWithField) {
+  std::string err;
+  annex::StringSink sink(err);
+  annex_status s = annex::detail::guarded(sink.get(), [] {
+    throw annex::Error(ANNEX_ERR_UNPROCESSABLE, "amount must be positive", "amount_minor");
+  });
+  EXPECT_EQ(s, ANNEX_ERR_UNPROCESSABLE);
+  EXPECT_EQ(err, "field=amount_minor\namount must be positive");
+  err.clear();
+  EXPECT_EQ(annex::detail::guarded(sink.get(), [] { throw std::runtime_error("boom"); }), ANNEX_ERR_INTERNAL);
+  EXPECT_EQ(err, "boom");
+  EXPECT_EQ(annex::detail::guarded(sink.get(), [] { throw 42; }), ANNEX_ERR_INTERNAL);
+  EXPECT_EQ(annex::detail::guarded(sink.get(), [] {}), ANNEX_OK);
+}
+
+TEST(Abi, StructsOnlyGrowAndFieldPresenceIsTestable) {
+  annex_route route{};
+  route.struct_size = offsetof(annex_route, handler);  // as if built by a host that knew fewer fields
+  EXPECT_FALSE(ANNEX_HAS_FIELD(&route, annex_route, handler));
+  route.struct_size = sizeof route;
+  EXPECT_TRUE(ANNEX_HAS_FIELD(&route, annex_route, handler_plugin_ptr));
+}
+
+}  // namespace
