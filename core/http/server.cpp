@@ -162,6 +162,9 @@ void HttpServer::start() {
   } catch (const Poco::Exception& e) {
     throw std::runtime_error("cannot listen on " + address.toString() + ": " + e.displayText());
   }
+  // Responses leave in two writes (head, then body); with Nagle's algorithm the body would wait for the ACK of
+  // the head, which a delayed-ACK client holds back for up to 40 ms. Accepted sockets inherit TCP_NODELAY.
+  socket->setNoDelay(true);
   bound_port_ = socket->address().port();
 
   pool_ = std::make_unique<Poco::ThreadPool>(std::min(options_.threads, 16), options_.threads + 2, 60);

@@ -1,6 +1,7 @@
 #include "store/database.h"
 
-#include <soci/connection-pool.h>
+#include "store/sql.h"
+
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
@@ -8,6 +9,7 @@
 #include <libpq-fe.h>
 
 #include <filesystem>
+#include <mutex>
 #include <regex>
 
 namespace annex::store {
@@ -47,15 +49,63 @@ std::string to_keyword_conninfo(const std::string& target) {
 }
 
 Database::Database(const DatabaseOptions& options)
-    : options_(options), pool_(std::make_unique<soci::connection_pool>(options.pool_size)) {
+    : options_(options), free_((static_cast<size_t>(options.pool_size) + 63) / 64) {
   if (options_.dialect == Dialect::kSqlite) {
+    // Before SQLite's first use: no global memory statistics (a process-wide mutex taken on every allocation),
+    // and no per-connection mutex, since a pooled connection is only ever used by the thread that leased it.
+    static std::once_flag configured;
+    std::call_once(configured, [] {
+      sqlite_api::sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+      sqlite_api::sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    });
     std::filesystem::path file(options_.target);
     if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
   }
-  for (int i = 0; i < options_.pool_size; ++i) open_session(pool_->at(i));
+  for (int i = 0; i < options_.pool_size; ++i) {
+    sessions_.push_back(std::make_unique<soci::session>());
+    open_session(*sessions_.back());
+  }
+  for (size_t i = 0; i < sessions_.size(); ++i) free_[i / 64].fetch_or(uint64_t{1} << (i % 64));
 }
 
-Database::~Database() = default;
+size_t Database::acquire() {
+  // Start the search where this thread found a session last time, so threads spread over the words.
+  thread_local size_t hint = 0;
+  auto try_take = [this](size_t& found) {
+    for (size_t n = 0; n < free_.size(); ++n) {
+      size_t w = (hint + n) % free_.size();
+      uint64_t bits = free_[w].load(std::memory_order_relaxed);
+      while (bits != 0) {
+        uint64_t bit = bits & (~bits + 1);
+        if (free_[w].compare_exchange_weak(bits, bits & ~bit, std::memory_order_acquire, std::memory_order_relaxed)) {
+          found = w * 64 + static_cast<size_t>(__builtin_ctzll(bit));
+          hint = w;
+          return true;
+        }
+      }
+    }
+    return false;
+  };
+  size_t index = 0;
+  if (try_take(index)) return index;
+  std::unique_lock lock(wait_mutex_);
+  ++waiters_;
+  wait_cv_.wait(lock, [&] { return try_take(index); });
+  --waiters_;
+  return index;
+}
+
+void Database::release(size_t index) {
+  free_[index / 64].fetch_or(uint64_t{1} << (index % 64), std::memory_order_release);
+  if (waiters_.load(std::memory_order_acquire) > 0) {
+    std::lock_guard lock(wait_mutex_);
+    wait_cv_.notify_one();
+  }
+}
+
+Database::~Database() {
+  for (auto& session : sessions_) forget_statements(*session);
+}
 
 void Database::open_session(soci::session& session) {
   try {
@@ -77,6 +127,7 @@ void Database::open_session(soci::session& session) {
 }
 
 void Database::reconnect(soci::session& session) {
+  forget_statements(session);
   try {
     session.close();
   } catch (const soci::soci_error&) {
@@ -100,7 +151,7 @@ bool Database::ping() noexcept {
   }
 }
 
-Lease::Lease(Database& db) : db_(db), position_(db.pool().lease()), session_(&db.pool().at(position_)) {}
-Lease::~Lease() { db_.pool().give_back(position_); }
+Lease::Lease(Database& db) : db_(db), position_(db.acquire()), session_(db.sessions_[position_].get()) {}
+Lease::~Lease() { db_.release(position_); }
 
 }  // namespace annex::store

@@ -1,12 +1,15 @@
 // Database — a SOCI connection pool on SQLite (the embedded default) or PostgreSQL, the same code for both.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace soci {
-class connection_pool;
 class session;
 }  // namespace soci
 
@@ -45,7 +48,6 @@ class Database {
 
   Dialect dialect() const noexcept { return options_.dialect; }
   int pool_size() const noexcept { return options_.pool_size; }
-  soci::connection_pool& pool() noexcept { return *pool_; }
   // Runs a trivial query on a pooled connection; false when the database cannot be reached.
   bool ping() noexcept;
   // Re-opens a pooled session whose connection broke (PostgreSQL restarted). Throws StoreError on failure.
@@ -54,8 +56,20 @@ class Database {
  private:
   void open_session(soci::session& session);
 
+  friend class Lease;
+  // Takes a free session, waiting for one when all are leased. Returns its index.
+  size_t acquire();
+  void release(size_t index);
+
   DatabaseOptions options_;
-  std::unique_ptr<soci::connection_pool> pool_;
+  // The pool. Free sessions are bits in `free_`: taking and returning one is a compare-and-swap, with no lock
+  // unless every session is taken. (SOCI's own pool takes a mutex twice per query; with a hundred HTTP threads on
+  // two cores, a holder preempted inside it stalls them all.)
+  std::vector<std::unique_ptr<soci::session>> sessions_;
+  std::vector<std::atomic<uint64_t>> free_;
+  std::mutex wait_mutex_;
+  std::condition_variable wait_cv_;
+  std::atomic<int> waiters_{0};
 };
 
 // A session borrowed from the pool for the lifetime of this object.

@@ -7,6 +7,10 @@
 
 #include <cstring>
 #include <ctime>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
 
 namespace annex::store {
 namespace {
@@ -153,11 +157,73 @@ struct Bound {
 // SQLite through its own API rather than SOCI's rows: SOCI types a result column from its declared type, so
 // an expression (COUNT(*), MAX(x)) comes back as text and an INTEGER column as a 32-bit int. SQLite knows the
 // type of each value; reading it directly keeps every integer a full int64 (money is int64 minor units).
+// Prepared statements kept per connection, so a route that runs the same SQL on every request does not parse
+// it every time. A connection is used by one thread at a time (it is leased), so only finding its cache needs
+// the lock. A statement is reset as soon as its rows are read: a statement left mid-read would hold a read
+// transaction open and stop WAL checkpoints.
+class StatementCache {
+ public:
+  static constexpr size_t kMaxStatements = 128;
+
+  ~StatementCache() { clear(); }
+  sqlite3_stmt* find(std::string_view sql) {
+    auto it = statements_.find(std::string(sql));
+    return it == statements_.end() ? nullptr : it->second;
+  }
+  void keep(std::string_view sql, sqlite3_stmt* stmt) {
+    if (statements_.size() >= kMaxStatements) clear();
+    statements_.emplace(std::string(sql), stmt);
+  }
+  void clear() {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    statements_.clear();
+  }
+
+ private:
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+std::mutex g_caches_mutex;
+std::unordered_map<sqlite3*, std::unique_ptr<StatementCache>> g_caches;
+std::atomic<uint64_t> g_caches_generation{0};  // bumped whenever a cache is dropped
+
+// Finding a connection's cache happens on every query from every HTTP thread; each thread remembers what it
+// found, so the shared map (and its lock) is consulted once per thread and connection, not once per query.
+StatementCache& cache_for(sqlite3* db) {
+  thread_local std::unordered_map<sqlite3*, StatementCache*> seen;
+  thread_local uint64_t seen_generation = 0;
+  uint64_t generation = g_caches_generation.load(std::memory_order_acquire);
+  if (generation != seen_generation) {
+    seen.clear();
+    seen_generation = generation;
+  }
+  if (auto it = seen.find(db); it != seen.end()) return *it->second;
+  std::lock_guard lock(g_caches_mutex);
+  auto& cache = g_caches[db];
+  if (!cache) cache = std::make_unique<StatementCache>();
+  seen[db] = cache.get();
+  return *cache;
+}
+
+// Resets a cached statement (or finalizes an uncached one) when the read is over, however it ends.
+struct StatementLease {
+  sqlite3_stmt* stmt;
+  bool cached;
+  ~StatementLease() {
+    if (stmt == nullptr) return;
+    if (cached) {
+      sqlite3_reset(stmt);
+      sqlite3_clear_bindings(stmt);
+    } else {
+      sqlite3_finalize(stmt);
+    }
+  }
+  sqlite3_stmt* get() const { return stmt; }
+};
+
 ResultSet run_sqlite(sqlite3* db, std::string_view sql, std::span<const Param> params) {
-  sqlite3_stmt* raw = nullptr;
-  const char* tail = nullptr;
-  int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, &tail);
-  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, &sqlite3_finalize);
+  StatementCache& cache = cache_for(db);
+  int rc = SQLITE_OK;
   auto fail = [&](int code) -> StoreError {
     std::string message = sqlite3_errmsg(db);
     int primary = code & 0xff;
@@ -170,11 +236,27 @@ ResultSet run_sqlite(sqlite3* db, std::string_view sql, std::span<const Param> p
     }
     return StoreError(StoreError::Kind::kOther, message);
   };
-  if (rc != SQLITE_OK) throw fail(rc);
-  if (stmt == nullptr) return {};  // only whitespace or a comment
-  if (tail != nullptr && std::string_view(tail).find_first_not_of(" \t\r\n;") != std::string_view::npos) {
-    throw StoreError(StoreError::Kind::kBadStatement, "one statement at a time: text follows the first statement");
+  sqlite3_stmt* found = cache.find(sql);
+  bool cached = found != nullptr;
+  if (found == nullptr) {
+    const char* tail = nullptr;
+    rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &found, &tail);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(found);
+      throw fail(rc);
+    }
+    if (found == nullptr) return {};  // only whitespace or a comment
+    if (tail != nullptr && std::string_view(tail).find_first_not_of(" \t\r\n;") != std::string_view::npos) {
+      sqlite3_finalize(found);
+      throw StoreError(StoreError::Kind::kBadStatement, "one statement at a time: text follows the first statement");
+    }
+    // Long statements are one-offs (migrations); the rest are what routes run again and again.
+    if (sql.size() < 4096) {
+      cache.keep(sql, found);
+      cached = true;
+    }
   }
+  StatementLease stmt{found, cached};
   int expected = sqlite3_bind_parameter_count(stmt.get());
   if (expected != static_cast<int>(params.size())) {
     throw StoreError(StoreError::Kind::kBadStatement, "the statement has " + std::to_string(expected) +
@@ -277,6 +359,14 @@ std::vector<std::string> split_statements(std::string_view script) {
     }
   }
   return out;
+}
+
+void forget_statements(soci::session& session) {
+  if (session.get_backend() == nullptr || session.get_backend_name() != "sqlite3") return;
+  auto* backend = static_cast<soci::sqlite3_session_backend*>(session.get_backend());
+  std::lock_guard lock(g_caches_mutex);
+  g_caches_generation.fetch_add(1, std::memory_order_acq_rel);
+  g_caches.erase(backend->conn_);
 }
 
 ResultSet run(soci::session& session, std::string_view sql, std::span<const Param> params) {

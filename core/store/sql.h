@@ -48,6 +48,9 @@ std::string rewrite_placeholders(std::string_view sql, size_t* count);
 // is lost or the database is locked past its timeout.
 ResultSet run(soci::session& session, std::string_view sql, std::span<const Param> params);
 
+// Finalizes the prepared statements kept for `session`'s connection; call before closing it.
+void forget_statements(soci::session& session);
+
 // Splits a script of ';'-separated statements, keeping ';' inside quotes, comments and dollar-quoted bodies.
 std::vector<std::string> split_statements(std::string_view script);
 
