@@ -139,6 +139,28 @@ TEST(Daemon, EchoesAClientRequestIdAndMakesOneOtherwise) {
   EXPECT_NE(d.log().find("req=rid-create-1"), std::string::npos) << d.log();
 }
 
+TEST(Daemon, WritesJsonLinesWithTheRequestIdWhenAsked) {
+  TempDir dir;
+  std::string file = dir.str() + "/annexd.jsonl";
+  Annexd::Options o;
+  o.args = {"--log-level", "debug", "--set", "log.json_file=" + file};
+  Annexd d(o);
+  d.call("POST", "/api/v1/hello/greetings", R"({"name":"quote \" and newline \n"})", {{"X-Request-Id", "json-log-1"}});
+  d.terminate();
+  std::ifstream in(file);
+  std::string line;
+  int lines = 0, with_id = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    Poco::JSON::Object::Ptr entry;
+    ASSERT_NO_THROW(entry = json(line)) << "not JSON: " << line;
+    for (const char* key : {"time", "level", "logger", "request_id", "message"}) EXPECT_TRUE(entry->has(key)) << key;
+    with_id += entry->getValue<std::string>("request_id") == "json-log-1";
+  }
+  EXPECT_GT(lines, 3);
+  EXPECT_GE(with_id, 1);
+}
+
 TEST(Daemon, HealthReadinessMetricsAndOpenApi) {
   Annexd d({});
   EXPECT_EQ(d.call("GET", "/healthz").status, 200);
@@ -199,7 +221,7 @@ TEST(Daemon, ServesHttpsWhenACertificateIsConfigured) {
 TEST(Daemon, ShutdownLetsInFlightRequestsFinishAndStopsPlugins) {
   TempDir dir;
   Annexd::Options o;
-  o.plugin_dirs = {build_path("lib/annex/plugins"), fixture_dir(dir, {"slow_route"})};
+  o.plugin_dirs = {build_path("lib/annex/plugins"), fixture_dir(dir, {"slow_route", "needs_hello"})};
   Annexd d(o);
   auto slow = std::async(std::launch::async, [&] { return d.call("GET", "/api/v1/test/slow?ms=800"); });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -208,7 +230,11 @@ TEST(Daemon, ShutdownLetsInFlightRequestsFinishAndStopsPlugins) {
   EXPECT_EQ(r.status, 200) << "the request in flight at SIGTERM must complete";
   EXPECT_EQ(code, 0);
   std::string log = d.log();
-  EXPECT_NE(log.find("plugin org.annex.hello stopped"), std::string::npos) << log;
+  size_t hello = log.find("plugin org.annex.hello stopped");
+  size_t dependant = log.find("plugin org.annex.test.needs-hello stopped");
+  ASSERT_NE(hello, std::string::npos) << log;
+  ASSERT_NE(dependant, std::string::npos) << log;
+  EXPECT_LT(dependant, hello) << "plugins stop in the reverse of start-up order: a dependant before what it requires";
   EXPECT_NE(log.find("annexd stopped"), std::string::npos);
 }
 

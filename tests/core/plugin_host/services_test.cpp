@@ -190,6 +190,18 @@ TEST_P(ServicesTest, ConfigurationArrivesWithDefaultsAndHostSettings) {
   EXPECT_EQ(host().setting("no.such.key"), "");
 }
 
+TEST_P(ServicesTest, StoppingWithdrawsSubscriptionsAndJobs) {
+  host().events().publish("probe.before", "{}", "before");
+  events_->drain();
+  ASSERT_EQ(ProbePlugin::deliveries.load(), 1);
+  ASSERT_EQ(scheduler_->jobs().size(), 1u);
+  host_->stop_all();
+  EXPECT_TRUE(scheduler_->jobs().empty());
+  events_->publish(nullptr, "org.annex.other", "probe.after", "{}", "after");
+  events_->drain();
+  EXPECT_EQ(ProbePlugin::deliveries.load(), 1) << "a stopped plugin must not receive events";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ServicesTest, testing::Values(Backend::kSqlite, Backend::kPostgresql),
                          test::backend_param_name);
 
