@@ -1,6 +1,9 @@
 // annexctl — administer an Annex installation through its configuration and store, without the daemon.
 #include "app/cli.h"
 #include "app/daemon.h"
+#include "auth/authenticator.h"
+#include "auth/identity.h"
+#include "auth/roles.h"
 #include "log/logging.h"
 #include "plugin_host/plugin_host.h"
 #include "store/core_schema.h"
@@ -9,6 +12,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <iomanip>
 #include <iostream>
@@ -27,6 +31,9 @@ Commands:
   migrate status      applied and pending migrations of the core and every plugin
   migrate apply       apply pending migrations
   config check        validate the configuration (as annexd --check-config)
+  user create LOGIN   create a user: --role ROLE [--sector S] [--display-name N] [--password-stdin]
+  user disable LOGIN  disable an account: its sessions and tokens stop working at once (also: freeze, activate)
+  token create LOGIN  create a personal API token for LOGIN and print its secret, once
 
 Run "annexctl COMMAND --help" for a command's options.
 )";
@@ -136,6 +143,145 @@ int migrate(Context& ctx, const std::vector<std::string>& args, bool apply) {
   return failures > 0 ? 1 : 0;
 }
 
+// Opens the store with the core's tables up to date, for the identity commands.
+std::unique_ptr<annex::store::Database> open_migrated(Context& ctx) {
+  auto db = annex::app::open_database(ctx.settings);
+  annex::store::MigrationRunner runner(*db);
+  runner.prepare();
+  runner.apply(annex::store::kCoreOwner, annex::store::core_migrations(db->dialect()));
+  return db;
+}
+
+int user_create(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  std::string login, display_name, employee_number, sector = "*";
+  std::vector<std::string> roles;
+  bool password_stdin = false;
+  options.add_options()
+      ("login", po::value(&login)->required(), "login name (or the first argument)")
+      ("role,r", po::value(&roles)->composing()->value_name("ROLE"), "role to grant (repeatable)")
+      ("sector,s", po::value(&sector)->value_name("SECTOR"), "the sector the roles apply to (default: all sectors)")
+      ("display-name", po::value(&display_name), "name shown to people")
+      ("employee-number", po::value(&employee_number), "employee number")
+      ("password-stdin", po::bool_switch(&password_stdin), "read a password (one line) from standard input");
+  po::positional_options_description positional;
+  positional.add("login", 1);
+  po::variables_map vm;
+  if (std::find(args.begin(), args.end(), "--help") != args.end()) {
+    std::cout << "annexctl user create — create a user\n\nUsage: annexctl user create LOGIN --role ROLE [options]\n\n" << options;
+    return 0;
+  }
+  try {
+    po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "annexctl user create: " << e.what() << "\nTry annexctl user create --help\n";
+    return 2;
+  }
+  annex::auth::RoleCatalog catalog = annex::app::role_catalog(ctx.settings);
+  if (roles.empty()) {
+    std::cerr << "annexctl user create: give at least one --role (one of:";
+    for (const auto& r : catalog.names()) std::cerr << " " << r;
+    std::cerr << ")\n";
+    return 2;
+  }
+  for (const auto& r : roles) {
+    if (!catalog.has(r)) {
+      std::cerr << "annexctl user create: --role: unknown role \"" << r << "\"\n";
+      return 2;
+    }
+  }
+  std::string password;
+  if (password_stdin) std::getline(std::cin, password);
+  try {
+    auto db = open_migrated(ctx);
+    annex::auth::IdentityStore store(*db);
+    annex::auth::User user = store.create_user(login, display_name, employee_number, password, ctx.settings.auth.pbkdf2_iterations);
+    if (sector != "*") store.ensure_sector(sector, sector);
+    for (const auto& r : roles) store.assign_role(user.id, r, sector);
+    std::cout << "created user " << user.login << " (" << user.id << ")\n";
+    return 0;
+  } catch (const annex::auth::IdentityError& e) {
+    std::cerr << "annexctl user create: " << e.field() << ": " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "annexctl: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int user_status(Context& ctx, const std::vector<std::string>& args, const std::string& status, const char* name) {
+  if (std::find(args.begin(), args.end(), "--help") != args.end()) {
+    std::cout << "annexctl " << name << " — set an account to " << status << "\n\nUsage: annexctl " << name << " LOGIN\n";
+    return 0;
+  }
+  if (args.size() != 1) {
+    std::cerr << "annexctl " << name << ": give exactly one LOGIN\n";
+    return 2;
+  }
+  try {
+    auto db = open_migrated(ctx);
+    annex::auth::IdentityStore store(*db);
+    auto user = store.find_by_login(args[0]);
+    if (!user) {
+      std::cerr << "annexctl " << name << ": no user " << args[0] << "\n";
+      return 1;
+    }
+    store.set_status(user->id, status);
+    std::cout << user->login << " is " << status << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "annexctl: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int token_create(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  std::string login, name = "annexctl";
+  long long days = 0;
+  options.add_options()
+      ("login", po::value(&login)->required(), "whose token (or the first argument)")
+      ("name,n", po::value(&name), "what the token is for")
+      ("expires-days", po::value(&days), "days until it expires (default: never)");
+  po::positional_options_description positional;
+  positional.add("login", 1);
+  po::variables_map vm;
+  if (std::find(args.begin(), args.end(), "--help") != args.end()) {
+    std::cout << "annexctl token create — create an API token and print its secret once\n\nUsage: annexctl token create LOGIN [options]\n\n" << options;
+    return 0;
+  }
+  try {
+    po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "annexctl token create: " << e.what() << "\n";
+    return 2;
+  }
+  if (days < 0 || days > 3650) {
+    std::cerr << "annexctl token create: --expires-days must be 1 to 3650\n";
+    return 2;
+  }
+  try {
+    auto db = open_migrated(ctx);
+    annex::auth::IdentityStore store(*db);
+    auto user = store.find_by_login(login);
+    if (!user) {
+      std::cerr << "annexctl token create: no user " << login << "\n";
+      return 1;
+    }
+    annex::auth::IssuedToken issued = store.issue_token(user->id, "api", name, days * 86400);
+    // The secret alone on stdout, so that scripts can capture it; it is not stored and cannot be shown again.
+    std::cout << issued.secret << std::endl;
+    std::cerr << "token " << issued.token.id << " for " << login << (days ? " expires " + issued.token.expires_at : "")
+              << "; keep the secret now, it is not shown again\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "annexctl: " << e.what() << "\n";
+    return 1;
+  }
+}
+
 int config_check(Context& ctx, const std::vector<std::string>& args) {
   po::options_description options("Options");
   po::variables_map vm;
@@ -198,6 +344,11 @@ int main(int argc, char** argv) {
       {"migrate status", [](Context& c, const std::vector<std::string>& a) { return migrate(c, a, false); }},
       {"migrate apply", [](Context& c, const std::vector<std::string>& a) { return migrate(c, a, true); }},
       {"config check", config_check},
+      {"user create", user_create},
+      {"user disable", [](Context& c, const std::vector<std::string>& a) { return user_status(c, a, "disabled", "user disable"); }},
+      {"user freeze", [](Context& c, const std::vector<std::string>& a) { return user_status(c, a, "frozen", "user freeze"); }},
+      {"user activate", [](Context& c, const std::vector<std::string>& a) { return user_status(c, a, "active", "user activate"); }},
+      {"token create", token_create},
   };
   std::string name = words[0] + (words.size() > 1 && words[1][0] != '-' ? " " + words[1] : "");
   auto it = commands.find(name);

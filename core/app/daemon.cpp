@@ -1,5 +1,8 @@
 #include "app/daemon.h"
 
+#include "auth/auth_routes.h"
+#include "auth/authenticator.h"
+#include "auth/identity.h"
 #include "events/event_bus.h"
 #include "http/api_error.h"
 #include "http/dispatcher.h"
@@ -93,6 +96,22 @@ std::vector<std::string> effective_plugin_dirs(const config::Settings& settings)
   return out;
 }
 
+auth::RoleCatalog role_catalog(const config::Settings& settings) {
+  auth::RoleCatalog roles = auth::RoleCatalog::defaults();
+  for (const auto& [name, patterns] : settings.roles) roles.define(name, patterns);
+  return roles;
+}
+
+auth::AuthSettings auth_settings(const config::Settings& settings) {
+  auth::AuthSettings a;
+  a.pbkdf2_iterations = settings.auth.pbkdf2_iterations;
+  a.session_idle_s = settings.auth.session_idle_s;
+  a.session_lifetime_s = settings.auth.session_lifetime_s;
+  a.max_failed_logins = settings.auth.max_failed_logins;
+  a.failed_login_window_s = settings.auth.failed_login_window_s;
+  return a;
+}
+
 Daemon::Daemon(config::Settings settings) : settings_(std::move(settings)) {}
 
 Daemon::~Daemon() { stop(); }
@@ -113,6 +132,10 @@ void Daemon::start() {
   scheduler_ = std::make_unique<jobs::Scheduler>(2);
   router_ = std::make_unique<http::Router>();
   dispatcher_ = std::make_unique<http::Dispatcher>(*router_);
+  identities_ = std::make_unique<auth::IdentityStore>(*db_);
+  authenticator_ = std::make_unique<auth::Authenticator>(*identities_, role_catalog(settings_), auth_settings(settings_));
+  dispatcher_->set_access_check(
+      [this](http::HttpRequest& request, const http::Route& route) { authenticator_->check(request, route); });
 
   http::ServerOptions options;
   options.host = settings_.http.host;
@@ -127,6 +150,7 @@ void Daemon::start() {
   options.tls_ca = settings_.http.tls_ca;
   server_ = std::make_unique<http::HttpServer>(options, *dispatcher_);
   register_core_routes();
+  auth::register_auth_routes(*router_, *authenticator_);
   // Serve /healthz and /readyz while plugins start; /readyz says "not ready" until they have.
   server_->start();
   running_ = true;

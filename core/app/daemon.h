@@ -24,6 +24,12 @@ class Scheduler;
 namespace annex::plugin_host {
 class PluginHost;
 }
+namespace annex::auth {
+class IdentityStore;
+class Authenticator;
+class RoleCatalog;
+struct AuthSettings;
+}  // namespace annex::auth
 
 namespace annex::app {
 
@@ -54,6 +60,8 @@ class Daemon {
   std::unique_ptr<http::Dispatcher> dispatcher_;
   std::unique_ptr<http::HttpServer> server_;
   std::unique_ptr<plugin_host::PluginHost> plugins_;
+  std::unique_ptr<auth::IdentityStore> identities_;
+  std::unique_ptr<auth::Authenticator> authenticator_;
   bool running_ = false;
 };
 
@@ -62,6 +70,10 @@ std::unique_ptr<store::Database> open_database(const config::Settings& settings)
 
 // The plugin directories to search: the configured ones, or the defaults beside the executable.
 std::vector<std::string> effective_plugin_dirs(const config::Settings& settings);
+
+// The role catalog and authentication settings the configuration describes.
+auth::RoleCatalog role_catalog(const config::Settings& settings);
+auth::AuthSettings auth_settings(const config::Settings& settings);
 
 // The daemon's version, "0.1.0".
 const char* version();

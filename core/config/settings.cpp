@@ -143,6 +143,16 @@ const std::vector<Key>& keys() {
          s.log.level = v;
          return {};
        }},
+      {"auth.pbkdf2_iterations", Kind::kInt, "PBKDF2-HMAC-SHA256 iterations for new password hashes",
+       int_in(100000, 10000000, [](Settings& s, int64_t v) { s.auth.pbkdf2_iterations = static_cast<int>(v); })},
+      {"auth.session_idle_s", Kind::kInt, "a login session unused this many seconds ends",
+       int_in(60, 86400 * 30, [](Settings& s, int64_t v) { s.auth.session_idle_s = static_cast<int>(v); })},
+      {"auth.session_lifetime_s", Kind::kInt, "no login session lives longer than this many seconds",
+       int_in(60, 86400 * 365, [](Settings& s, int64_t v) { s.auth.session_lifetime_s = static_cast<int>(v); })},
+      {"auth.max_failed_logins", Kind::kInt, "failed logins per account or address before logins are refused",
+       int_in(1, 1000, [](Settings& s, int64_t v) { s.auth.max_failed_logins = static_cast<int>(v); })},
+      {"auth.failed_login_window_s", Kind::kInt, "the window, in seconds, failed logins are counted over",
+       int_in(1, 86400, [](Settings& s, int64_t v) { s.auth.failed_login_window_s = static_cast<int>(v); })},
       {"log.json_file", Kind::kString, "also write JSON lines to this file",
        string([](Settings& s, const std::string& v) { s.log.json_file = v; })},
   };
@@ -201,6 +211,28 @@ void walk_file(const Poco::JSON::Object& obj, const std::string& prefix, Setting
                std::vector<SettingsError>& errors) {
   for (const auto& [name, value] : obj) {
     std::string key = prefix.empty() ? name : prefix + "." + name;
+    if (key == "roles") {
+      if (value.type() != typeid(Poco::JSON::Object::Ptr)) {
+        errors.push_back({key, "must be an object of role name → array of permission patterns"});
+        continue;
+      }
+      for (const auto& [role, patterns] : *value.extract<Poco::JSON::Object::Ptr>()) {
+        if (patterns.type() != typeid(Poco::JSON::Array::Ptr)) {
+          errors.push_back({"roles." + role, "must be an array of permission patterns"});
+          continue;
+        }
+        std::vector<std::string> list;
+        for (const auto& p : *patterns.extract<Poco::JSON::Array::Ptr>()) {
+          if (!p.isString() || p.extract<std::string>().empty()) {
+            errors.push_back({"roles." + role, "every pattern must be a non-empty string"});
+            break;
+          }
+          list.push_back(p.extract<std::string>());
+        }
+        out.roles[role] = std::move(list);
+      }
+      continue;
+    }
     if (key == "plugins") {
       if (value.type() != typeid(Poco::JSON::Object::Ptr)) {
         errors.push_back({key, "must be an object of plugin id → configuration object"});
@@ -226,7 +258,7 @@ void walk_file(const Poco::JSON::Object& obj, const std::string& prefix, Setting
       if (!problem.empty()) errors.push_back({key, problem});
       continue;
     }
-    if (value.type() == typeid(Poco::JSON::Object::Ptr) && (key == "http" || key == "database" || key == "log")) {
+    if (value.type() == typeid(Poco::JSON::Object::Ptr) && (key == "http" || key == "database" || key == "log" || key == "auth")) {
       walk_file(*value.extract<Poco::JSON::Object::Ptr>(), key, out, errors);
       continue;
     }
@@ -311,6 +343,7 @@ std::vector<std::pair<std::string, std::string>> annex_environment() {
 std::string describe_keys() {
   std::ostringstream out;
   for (const Key& k : keys()) out << "  " << k.name << " (" << env_name(k.name) << ")\n      " << k.doc << "\n";
+  out << "  roles.<name> — an array of permission patterns (\"*\", \"*.read\", \"expenses.*\"): defines or replaces a role\n";
   out << "  plugins.<id> — an object: that plugin's configuration, checked against its manifest's config_schema\n";
   return out.str();
 }

@@ -36,11 +36,22 @@ struct LogSettings {
   std::string json_file;       // optional: JSON lines log file
 };
 
+struct AuthSettingsConfig {
+  int pbkdf2_iterations = 600000;
+  int session_idle_s = 1800;
+  int session_lifetime_s = 43200;
+  int max_failed_logins = 5;
+  int failed_login_window_s = 900;
+};
+
 struct Settings {
   std::string data_dir = "annex-data";
   HttpSettings http;
   DatabaseSettings database;
   LogSettings log;
+  AuthSettingsConfig auth;
+  // roles.<name> → permission patterns; replaces or adds to the default roles.
+  std::map<std::string, std::vector<std::string>> roles;
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> disabled_plugins;
   int shutdown_grace_s = 10;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,6 +15,9 @@ namespace annex::http {
 struct Principal {
   std::string id;
   std::string login;
+  std::string token_id;                  // the session or API token the request came with
+  // Patterns granted by the caller's roles (see auth/roles.h); shared, since every request of a caller carries it.
+  std::shared_ptr<const std::vector<std::string>> permissions;
   bool authenticated() const { return !id.empty(); }
 };
 

@@ -25,6 +25,38 @@ std::vector<Migration> core_migrations(Dialect dialect) {
        "CREATE TABLE annex_event_floors ("
        " subscriber TEXT PRIMARY KEY,"
        " floor BIGINT NOT NULL);"},
+      {2, "identity",
+       "CREATE TABLE annex_sectors ("
+       " id TEXT PRIMARY KEY,"
+       " name TEXT NOT NULL,"
+       " created_at TEXT NOT NULL);"
+       "CREATE TABLE annex_users ("
+       " id TEXT PRIMARY KEY,"
+       " login TEXT NOT NULL UNIQUE,"
+       " display_name TEXT NOT NULL,"
+       " employee_number TEXT,"
+       " status TEXT NOT NULL CHECK (status IN ('active', 'frozen', 'disabled')),"
+       " password_hash TEXT,"
+       " created_at TEXT NOT NULL,"
+       " last_login_at TEXT);"
+       // A role held in one sector, or in all ('*').
+       "CREATE TABLE annex_role_assignments ("
+       " user_id TEXT NOT NULL REFERENCES annex_users (id),"
+       " role TEXT NOT NULL,"
+       " sector_id TEXT NOT NULL,"
+       " PRIMARY KEY (user_id, role, sector_id));"
+       // Login sessions and personal API tokens; only a digest of each secret is stored.
+       "CREATE TABLE annex_tokens ("
+       " id TEXT PRIMARY KEY,"
+       " user_id TEXT NOT NULL REFERENCES annex_users (id),"
+       " kind TEXT NOT NULL CHECK (kind IN ('session', 'api')),"
+       " name TEXT NOT NULL,"
+       " secret_digest TEXT NOT NULL UNIQUE,"
+       " created_at TEXT NOT NULL,"
+       " expires_at TEXT,"
+       " last_used_at TEXT,"
+       " revoked_at TEXT);"
+       "CREATE INDEX annex_tokens_user ON annex_tokens (user_id);"},
   };
 }
 

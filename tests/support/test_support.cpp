@@ -48,10 +48,11 @@ std::string read_file(const std::string& path) {
 
 // Spawns `program` with `args`, stdout and stderr appended to the given files. Returns the pid.
 int spawn(const std::string& program, const std::vector<std::string>& args, const std::string& out_file,
-          const std::string& err_file, const std::map<std::string, std::string>& env) {
+          const std::string& err_file, const std::map<std::string, std::string>& env,
+          const std::string& in_file = "/dev/null") {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 0, in_file.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, out_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   std::vector<std::string> argv_store{program};
@@ -181,6 +182,11 @@ Annexd::Annexd(Options options) {
   log_file_ = data_dir_ + "/annexd.stderr";
   std::string out_file = data_dir_ + "/annexd.stdout";
   std::filesystem::remove(out_file);
+  store_args_ = {"--data-dir", data_dir_};
+  for (size_t i = 0; i + 1 < options.args.size(); ++i) {
+    if (options.args[i] == "--database-url") store_args_ = {"--data-dir", data_dir_, "--database-url", options.args[i + 1]};
+  }
+  if (options.bootstrap_admin) admin_token_ = user_with_role("admin", "system-admin");
   std::vector<std::string> args = {"--data-dir", data_dir_, "--listen", "127.0.0.1:0"};
   if (options.plugin_dirs.empty()) options.plugin_dirs.push_back(build_path("lib/annex/plugins"));
   for (const auto& d : options.plugin_dirs) {
@@ -215,7 +221,45 @@ Annexd::~Annexd() {
 
 HttpResult Annexd::call(const std::string& method, const std::string& path, const std::string& body,
                         const std::map<std::string, std::string>& headers) const {
-  return http_call(base_url_, method, path, body, headers, ca_file);
+  std::map<std::string, std::string> with_auth = headers;
+  if (!admin_token_.empty() && !with_auth.count("Authorization")) with_auth["Authorization"] = "Bearer " + admin_token_;
+  return http_call(base_url_, method, path, body, with_auth, ca_file);
+}
+
+HttpResult Annexd::anonymous(const std::string& method, const std::string& path, const std::string& body) const {
+  return http_call(base_url_, method, path, body, {}, ca_file);
+}
+
+HttpResult Annexd::call_as(const std::string& token, const std::string& method, const std::string& path,
+                           const std::string& body) const {
+  return http_call(base_url_, method, path, body, {{"Authorization", "Bearer " + token}}, ca_file);
+}
+
+int Annexd::annexctl(const std::vector<std::string>& args, std::string* output, const std::string& stdin_text) const {
+  std::vector<std::string> all = store_args_;
+  all.insert(all.end(), args.begin(), args.end());
+  return run_program(build_path("bin/annexctl"), all, output, {}, stdin_text);
+}
+
+std::string Annexd::user_with_role(const std::string& login, const std::string& role, const std::string& sector) const {
+  std::string out;
+  std::vector<std::string> create = {"user", "create", login, "--role", role};
+  if (!sector.empty()) create.insert(create.end(), {"--sector", sector});
+  if (annexctl(create, &out) != 0 && out.find("is taken") == std::string::npos) {
+    ADD_FAILURE() << "annexctl user create failed: " << out;
+    return {};
+  }
+  if (annexctl({"token", "create", login}, &out) != 0) {
+    ADD_FAILURE() << "annexctl token create failed: " << out;
+    return {};
+  }
+  std::istringstream lines(out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind("annex_pat_", 0) == 0) return line;
+  }
+  ADD_FAILURE() << "no token in annexctl output: " << out;
+  return {};
 }
 
 int Annexd::terminate(std::chrono::seconds timeout) {
@@ -240,10 +284,12 @@ int Annexd::terminate(std::chrono::seconds timeout) {
 std::string Annexd::log() const { return read_file(log_file_); }
 
 int run_program(const std::string& program, const std::vector<std::string>& args, std::string* output,
-                const std::map<std::string, std::string>& env) {
+                const std::map<std::string, std::string>& env, const std::string& stdin_text) {
   TempDir dir;
   std::string out = dir.str() + "/out";
-  int pid = spawn(program, args, out, out, env);
+  std::string in = dir.str() + "/in";
+  std::ofstream(in) << stdin_text;
+  int pid = spawn(program, args, out, out, env, in);
   int status = 0;
   waitpid(pid, &status, 0);
   if (output != nullptr) *output = read_file(out);

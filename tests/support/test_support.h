@@ -68,14 +68,26 @@ class Annexd {
     std::map<std::string, std::string> env;  // extra environment
     std::string data_dir;                    // default: a fresh temporary directory
     bool expect_start = true;
+    bool bootstrap_admin = true;             // create user "admin" (system-admin) and a token for it first
   };
   explicit Annexd(Options options);
   ~Annexd();
 
   const std::string& base_url() const { return base_url_; }
   const std::string& data_dir() const { return data_dir_; }
+  // Calls as the bootstrap admin (unless `headers` has its own Authorization).
   HttpResult call(const std::string& method, const std::string& path, const std::string& body = "",
                   const std::map<std::string, std::string>& headers = {}) const;
+  // Calls without credentials.
+  HttpResult anonymous(const std::string& method, const std::string& path, const std::string& body = "") const;
+  // Calls with `token` as the bearer.
+  HttpResult call_as(const std::string& token, const std::string& method, const std::string& path,
+                     const std::string& body = "") const;
+  // Runs annexctl against this daemon's store; returns its exit code, output in *output.
+  int annexctl(const std::vector<std::string>& args, std::string* output, const std::string& stdin_text = "") const;
+  // Creates a user with `role` (in `sector`, or all) and returns a fresh API token for it.
+  std::string user_with_role(const std::string& login, const std::string& role, const std::string& sector = "") const;
+  const std::string& admin_token() const { return admin_token_; }
   // Sends SIGTERM and waits; returns the exit code.
   int terminate(std::chrono::seconds timeout = std::chrono::seconds(20));
   // Everything annexd wrote to stderr so far (its log).
@@ -87,13 +99,15 @@ class Annexd {
   std::string data_dir_;
   std::string base_url_;
   std::string log_file_;
+  std::vector<std::string> store_args_;  // --data-dir / --database-url, for annexctl
+  std::string admin_token_;
   int pid_ = -1;
   bool running_ = false;
 };
 
 // Runs a program to completion; returns its exit code and fills *output with stdout and stderr.
 int run_program(const std::string& program, const std::vector<std::string>& args, std::string* output,
-                const std::map<std::string, std::string>& env = {});
+                const std::map<std::string, std::string>& env = {}, const std::string& stdin_text = "");
 
 // Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = std::chrono::seconds(10));

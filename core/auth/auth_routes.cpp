@@ -1,0 +1,151 @@
+#include "auth/auth_routes.h"
+
+#include "http/api_error.h"
+#include "http/json_body.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Stringifier.h>
+
+#include <sstream>
+
+namespace annex::auth {
+namespace {
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+std::string stringify(const Object::Ptr& o) {
+  std::ostringstream out;
+  Poco::JSON::Stringifier::stringify(o, out);
+  return out.str();
+}
+
+Poco::Dynamic::Var nullable(const std::string& s) { return s.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(s); }
+
+std::string required_string(const Object::Ptr& body, const std::string& field, size_t max_len) {
+  if (!body->has(field) || !body->get(field).isString()) {
+    throw http::ApiError::bad_request(field + " is required and must be a string", field);
+  }
+  std::string value = body->getValue<std::string>(field);
+  if (value.empty() || value.size() > max_len) {
+    throw http::ApiError::unprocessable(field + " must be 1 to " + std::to_string(max_len) + " characters", field);
+  }
+  return value;
+}
+
+Object::Ptr token_json(const Token& t) {
+  Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  o->set("id", t.id);
+  o->set("kind", t.kind);
+  o->set("name", t.name);
+  o->set("created_at", t.created_at);
+  o->set("expires_at", nullable(t.expires_at));
+  o->set("last_used_at", nullable(t.last_used_at));
+  o->set("revoked_at", nullable(t.revoked_at));
+  return o;
+}
+
+Object::Ptr user_json(const User& u) {
+  Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  o->set("id", u.id);
+  o->set("login", u.login);
+  o->set("display_name", u.display_name);
+  o->set("status", u.status);
+  return o;
+}
+
+void add(http::Router& router, const char* method, const char* path, const char* permission, const char* summary,
+         http::Handler handler) {
+  http::Route r;
+  r.method = method;
+  r.path = path;
+  r.permission = permission;
+  r.summary = summary;
+  r.owner = "annex.core";
+  r.handler = std::move(handler);
+  std::string problem = router.add(std::move(r));
+  if (!problem.empty()) throw std::logic_error(problem);
+}
+
+}  // namespace
+
+void register_auth_routes(http::Router& router, Authenticator& auth) {
+  add(router, "POST", "/api/v1/auth/login", "", "Log in with a password; returns a session token",
+      [&auth](http::HttpRequest& req, http::HttpResponse& resp) {
+        Object::Ptr body = http::parse_json_object(req);
+        std::string login = required_string(body, "login", 100);
+        std::string password = required_string(body, "password", 1024);
+        User user;
+        IssuedToken session = auth.login(login, password, req.remote_address, &user);
+        Object::Ptr out = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        out->set("token", session.secret);
+        out->set("token_id", session.token.id);
+        out->set("expires_at", session.token.expires_at);
+        out->set("user", user_json(user));
+        resp.body = stringify(out);
+      });
+  add(router, "POST", "/api/v1/auth/logout", kAuthenticated, "End the session this request came with",
+      [&auth](http::HttpRequest& req, http::HttpResponse& resp) {
+        auth.store().revoke(req.principal.token_id, req.principal.id);
+        auth.forget_cached();
+        resp.status = 204;
+      });
+  add(router, "GET", "/api/v1/auth/me", kAuthenticated, "The caller: account, roles and permissions",
+      [&auth](http::HttpRequest& req, http::HttpResponse& resp) {
+        std::optional<User> user = auth.store().find(req.principal.id);
+        if (!user) throw http::ApiError::not_found("no such user");
+        Object::Ptr out = user_json(*user);
+        Array::Ptr roles = new Array;
+        for (const auto& a : auth.store().roles_of(user->id)) {
+          Object::Ptr r = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+          r->set("role", a.role);
+          r->set("sector", a.sector_id);
+          roles->add(r);
+        }
+        out->set("roles", roles);
+        Array::Ptr permissions = new Array;
+        if (req.principal.permissions) {
+          for (const auto& p : *req.principal.permissions) permissions->add(p);
+        }
+        out->set("permissions", permissions);
+        resp.body = stringify(out);
+      });
+  add(router, "POST", "/api/v1/tokens", kAuthenticated, "Create a personal API token; its secret is shown once",
+      [&auth](http::HttpRequest& req, http::HttpResponse& resp) {
+        Object::Ptr body = http::parse_json_object(req);
+        std::string name = required_string(body, "name", 100);
+        long long days = 0;
+        if (body->has("expires_in_days") && !body->isNull("expires_in_days")) {
+          Poco::Dynamic::Var v = body->get("expires_in_days");
+          if (!v.isInteger() || v.convert<long long>() < 1 || v.convert<long long>() > 3650) {
+            throw http::ApiError::unprocessable("expires_in_days must be a whole number from 1 to 3650", "expires_in_days");
+          }
+          days = v.convert<long long>();
+        }
+        IssuedToken issued = auth.store().issue_token(req.principal.id, "api", name, days * 86400);
+        Object::Ptr out = token_json(issued.token);
+        out->set("token", issued.secret);
+        resp.status = 201;
+        resp.body = stringify(out);
+      });
+  add(router, "GET", "/api/v1/tokens", kAuthenticated, "The caller's tokens",
+      [&auth](http::HttpRequest& req, http::HttpResponse& resp) {
+        Array::Ptr items = new Array;
+        for (const auto& t : auth.store().tokens_of(req.principal.id)) items->add(token_json(t));
+        Object::Ptr out = new Object;
+        out->set("items", items);
+        resp.body = stringify(out);
+      });
+  add(router, "DELETE", "/api/v1/tokens/{id}", kAuthenticated, "Revoke one of the caller's tokens",
+      [&auth](http::HttpRequest& req, http::HttpResponse& resp) {
+        // Another user's token answers 404 like a missing one: its existence is not disclosed.
+        if (!auth.store().revoke(req.path_params.at("id"), req.principal.id)) {
+          throw http::ApiError::not_found("no such token");
+        }
+        auth.forget_cached();
+        resp.status = 204;
+      });
+}
+
+}  // namespace annex::auth

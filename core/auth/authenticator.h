@@ -1,0 +1,71 @@
+// Authenticator — who is asking, and may they use this route. Installed as the dispatcher's access check.
+//
+// A request names its caller with "Authorization: Bearer <secret>", the secret of a login session or of a
+// personal API token. The caller must be an active user; the route's permission must match one of the patterns
+// their roles grant. Missing or unknown credentials answer 401, a disabled or frozen account 401, a missing
+// permission 403. Every decision that refuses, and every login, is logged — never the secret.
+#pragma once
+
+#include "auth/identity.h"
+#include "auth/roles.h"
+#include "http/dispatcher.h"
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+#include <string>
+
+namespace annex::auth {
+
+struct AuthSettings {
+  int pbkdf2_iterations = 600000;
+  int session_idle_s = 1800;       // a session unused this long ends
+  int session_lifetime_s = 43200;  // and none lives longer than this
+  int max_failed_logins = 5;       // per account and per address, within the window
+  int failed_login_window_s = 900;
+  int cache_ms = 1000;             // how long a resolved token is trusted before the store is asked again
+};
+
+class Authenticator {
+ public:
+  Authenticator(IdentityStore& store, RoleCatalog roles, AuthSettings settings);
+
+  // The access check: fills request.principal, throws ApiError 401/403.
+  void check(http::HttpRequest& request, const http::Route& route);
+
+  // Verifies a password login; on success issues a session. Throws ApiError 401 (wrong login or password,
+  // account not active) or 429 (too many failures for the account or the address, with Retry-After).
+  IssuedToken login(const std::string& login, const std::string& password, const std::string& address, User* user);
+
+  // Forgets cached principals, so a revoked token or a disabled account stops working at once.
+  void forget_cached();
+
+  const RoleCatalog& roles() const { return roles_; }
+  const AuthSettings& settings() const { return settings_; }
+  IdentityStore& store() { return store_; }
+
+  // The permission patterns a user's roles grant (roles unknown to the catalog grant nothing).
+  std::vector<std::string> permissions_of(const std::string& user_id);
+
+ private:
+  struct Cached {
+    http::Principal principal;
+    std::string status;
+    std::chrono::steady_clock::time_point until;
+  };
+  bool throttled(const std::string& key, std::chrono::steady_clock::time_point now, int* retry_after);
+  void record_failure(const std::string& key, std::chrono::steady_clock::time_point now);
+
+  IdentityStore& store_;
+  RoleCatalog roles_;
+  AuthSettings settings_;
+  std::mutex mutex_;                      // guards failures_
+  std::shared_mutex cache_mutex_;         // guards cache_: every request reads it, a miss writes it
+  std::unordered_map<std::string, Cached> cache_;  // secret digest → principal
+  std::map<std::string, std::deque<std::chrono::steady_clock::time_point>> failures_;
+};
+
+}  // namespace annex::auth

@@ -1,0 +1,188 @@
+#include "auth/identity.h"
+
+#include "auth/secrets.h"
+#include "store/sql.h"
+
+#include <ctime>
+
+namespace annex::auth {
+namespace {
+
+using store::Param;
+
+std::string text_or_empty(const store::Cell& c) { return c.type == store::CellType::kNull ? std::string{} : c.s; }
+
+User read_user(const std::vector<store::Cell>& row) {
+  return User{row[0].s, row[1].s, row[2].s, text_or_empty(row[3]), row[4].s, text_or_empty(row[5]), row[6].s,
+              text_or_empty(row[7])};
+}
+
+Token read_token(const std::vector<store::Cell>& row) {
+  return Token{row[0].s, row[1].s, row[2].s, row[3].s, row[4].s, text_or_empty(row[5]), text_or_empty(row[6]),
+               text_or_empty(row[7])};
+}
+
+constexpr const char* kUserColumns =
+    "id, login, display_name, employee_number, status, password_hash, created_at, last_login_at";
+constexpr const char* kTokenColumns = "id, user_id, kind, name, created_at, expires_at, last_used_at, revoked_at";
+
+Param opt(const std::string& s) { return s.empty() ? Param::null() : Param::text(s); }
+
+}  // namespace
+
+std::string utc_now(long long offset_seconds) {
+  std::time_t t = std::time(nullptr) + static_cast<std::time_t>(offset_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+User IdentityStore::create_user(const std::string& login, const std::string& display_name,
+                                const std::string& employee_number, const std::string& password,
+                                int pbkdf2_iterations) {
+  if (login.empty() || login.size() > 100 || login.find_first_of(" \t\r\n") != std::string::npos) {
+    throw IdentityError("login", "login must be 1 to 100 characters without spaces");
+  }
+  if (!password.empty() && password.size() < kMinPasswordLength) {
+    throw IdentityError("password", "password must be at least " + std::to_string(kMinPasswordLength) + " characters");
+  }
+  User u{new_id("u_"), login, display_name.empty() ? login : display_name, employee_number, "active",
+         password.empty() ? std::string{} : hash_password(password, pbkdf2_iterations), utc_now(), {}};
+  store::Lease lease(db_);
+  Param params[] = {Param::text(u.id), Param::text(u.login), Param::text(u.display_name), opt(u.employee_number),
+                    Param::text(u.status), opt(u.password_hash), Param::text(u.created_at)};
+  try {
+    store::run(lease.session(),
+               "INSERT INTO annex_users (id, login, display_name, employee_number, status, password_hash, created_at) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?)",
+               params);
+  } catch (const store::StoreError& e) {
+    if (e.kind() == store::StoreError::Kind::kConstraint) throw IdentityError("login", "login " + login + " is taken");
+    throw;
+  }
+  return u;
+}
+
+std::optional<User> IdentityStore::find_by_login(const std::string& login) {
+  store::Lease lease(db_);
+  Param p = Param::text(login);
+  auto rs = store::run(lease.session(), std::string("SELECT ") + kUserColumns + " FROM annex_users WHERE login = ?",
+                       std::span<const Param>(&p, 1));
+  if (rs.rows.empty()) return std::nullopt;
+  return read_user(rs.rows[0]);
+}
+
+std::optional<User> IdentityStore::find(const std::string& id) {
+  store::Lease lease(db_);
+  Param p = Param::text(id);
+  auto rs = store::run(lease.session(), std::string("SELECT ") + kUserColumns + " FROM annex_users WHERE id = ?",
+                       std::span<const Param>(&p, 1));
+  if (rs.rows.empty()) return std::nullopt;
+  return read_user(rs.rows[0]);
+}
+
+void IdentityStore::set_status(const std::string& user_id, const std::string& status) {
+  if (status != "active" && status != "frozen" && status != "disabled") {
+    throw IdentityError("status", "status must be active, frozen or disabled");
+  }
+  store::Lease lease(db_);
+  Param params[] = {Param::text(status), Param::text(user_id)};
+  auto rs = store::run(lease.session(), "UPDATE annex_users SET status = ? WHERE id = ?", params);
+  if (rs.affected == 0) throw IdentityError("user", "no such user");
+}
+
+void IdentityStore::record_login(const std::string& user_id) {
+  store::Lease lease(db_);
+  std::string now = utc_now();
+  Param params[] = {Param::text(now), Param::text(user_id)};
+  store::run(lease.session(), "UPDATE annex_users SET last_login_at = ? WHERE id = ?", params);
+}
+
+void IdentityStore::ensure_sector(const std::string& id, const std::string& name) {
+  store::Lease lease(db_);
+  std::string now = utc_now();
+  Param params[] = {Param::text(id), Param::text(name.empty() ? id : name), Param::text(now)};
+  store::run(lease.session(), "INSERT INTO annex_sectors (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+             params);
+}
+
+void IdentityStore::assign_role(const std::string& user_id, const std::string& role, const std::string& sector_id) {
+  store::Lease lease(db_);
+  Param params[] = {Param::text(user_id), Param::text(role), Param::text(sector_id)};
+  store::run(lease.session(),
+             "INSERT INTO annex_role_assignments (user_id, role, sector_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+             params);
+}
+
+std::vector<RoleAssignment> IdentityStore::roles_of(const std::string& user_id) {
+  store::Lease lease(db_);
+  Param p = Param::text(user_id);
+  auto rs = store::run(lease.session(), "SELECT role, sector_id FROM annex_role_assignments WHERE user_id = ? ORDER BY role, sector_id",
+                       std::span<const Param>(&p, 1));
+  std::vector<RoleAssignment> out;
+  for (auto& row : rs.rows) out.push_back({row[0].s, row[1].s});
+  return out;
+}
+
+IssuedToken IdentityStore::issue_token(const std::string& user_id, const std::string& kind, const std::string& name,
+                                       long long ttl_seconds) {
+  IssuedToken issued;
+  issued.secret = new_secret(kind == "session" ? "annex_ses_" : "annex_pat_");
+  issued.token = Token{new_id("t_"), user_id, kind, name, utc_now(), ttl_seconds > 0 ? utc_now(ttl_seconds) : "", {}, {}};
+  std::string digest = secret_digest(issued.secret);
+  store::Lease lease(db_);
+  Param params[] = {Param::text(issued.token.id), Param::text(user_id), Param::text(kind), Param::text(name),
+                    Param::text(digest), Param::text(issued.token.created_at), opt(issued.token.expires_at)};
+  store::run(lease.session(),
+             "INSERT INTO annex_tokens (id, user_id, kind, name, secret_digest, created_at, expires_at) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?)",
+             params);
+  return issued;
+}
+
+std::optional<Token> IdentityStore::resolve(const std::string& secret) {
+  if (secret.size() < 20 || secret.size() > 200) return std::nullopt;
+  std::string digest = secret_digest(secret);
+  std::string now = utc_now();
+  store::Lease lease(db_);
+  Param params[] = {Param::text(digest), Param::text(now)};
+  auto rs = store::run(lease.session(),
+                       std::string("SELECT ") + kTokenColumns +
+                           " FROM annex_tokens WHERE secret_digest = ? AND revoked_at IS NULL"
+                           " AND (expires_at IS NULL OR expires_at > ?)",
+                       params);
+  if (rs.rows.empty()) return std::nullopt;
+  return read_token(rs.rows[0]);
+}
+
+void IdentityStore::touch(const std::string& token_id, const std::string& expires_at) {
+  store::Lease lease(db_);
+  std::string now = utc_now();
+  Param params[] = {Param::text(now), Param::text(expires_at), Param::text(token_id)};
+  store::run(lease.session(), "UPDATE annex_tokens SET last_used_at = ?, expires_at = ? WHERE id = ?", params);
+}
+
+bool IdentityStore::revoke(const std::string& token_id, const std::string& user_id) {
+  store::Lease lease(db_);
+  std::string now = utc_now();
+  Param params[] = {Param::text(now), Param::text(token_id), Param::text(user_id), Param::text(user_id)};
+  auto rs = store::run(lease.session(),
+                       "UPDATE annex_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL AND (? = '' OR user_id = ?)",
+                       params);
+  return rs.affected > 0;
+}
+
+std::vector<Token> IdentityStore::tokens_of(const std::string& user_id) {
+  store::Lease lease(db_);
+  Param p = Param::text(user_id);
+  auto rs = store::run(lease.session(),
+                       std::string("SELECT ") + kTokenColumns + " FROM annex_tokens WHERE user_id = ? ORDER BY created_at, id",
+                       std::span<const Param>(&p, 1));
+  std::vector<Token> out;
+  for (auto& row : rs.rows) out.push_back(read_token(row));
+  return out;
+}
+
+}  // namespace annex::auth
