@@ -193,15 +193,7 @@ void Daemon::stop() {
 void Daemon::register_core_routes() {
   auto add = [this](const char* method, const char* path, const char* permission, const char* summary,
                     http::Handler handler) {
-    http::Route r;
-    r.method = method;
-    r.path = path;
-    r.permission = permission;
-    r.summary = summary;
-    r.owner = kCore;
-    r.handler = std::move(handler);
-    std::string problem = router_->add(std::move(r));
-    if (!problem.empty()) throw std::logic_error(problem);
+    http::add_route(*router_, kCore, method, path, permission, summary, std::move(handler));
   };
 
   add("GET", "/healthz", "", "Liveness: the process answers", [](http::HttpRequest&, http::HttpResponse& resp) {

@@ -57,15 +57,7 @@ Object::Ptr user_json(const User& u) {
 
 void add(http::Router& router, const char* method, const char* path, const char* permission, const char* summary,
          http::Handler handler) {
-  http::Route r;
-  r.method = method;
-  r.path = path;
-  r.permission = permission;
-  r.summary = summary;
-  r.owner = "annex.core";
-  r.handler = std::move(handler);
-  std::string problem = router.add(std::move(r));
-  if (!problem.empty()) throw std::logic_error(problem);
+  http::add_route(router, "annex.core", method, path, permission, summary, std::move(handler));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "auth/authenticator.h"
 
 #include "auth/secrets.h"
+#include "clock/utc.h"
 #include "http/api_error.h"
 
 #include <spdlog/spdlog.h>
@@ -18,20 +19,6 @@ std::string bearer(const http::HttpRequest& request) {
   const std::string prefix = "Bearer ";
   if (header->size() <= prefix.size() || strncasecmp(header->c_str(), prefix.c_str(), prefix.size()) != 0) return {};
   return header->substr(prefix.size());
-}
-
-std::time_t parse_utc(const std::string& text) {
-  std::tm tm{};
-  if (strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm) == nullptr) return 0;
-  return timegm(&tm);
-}
-
-std::string format_utc(std::time_t t) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
 }
 
 http::ApiError unauthenticated(const std::string& message) {
@@ -86,8 +73,8 @@ void Authenticator::check(http::HttpRequest& request, const http::Route& route) 
     if (token->kind == "session") {
       // Idle timeout: each use pushes the end out, never past the session's absolute lifetime.
       std::time_t idle_end = std::time(nullptr) + settings_.session_idle_s;
-      std::time_t absolute_end = parse_utc(token->created_at) + settings_.session_lifetime_s;
-      store_.touch(token->id, format_utc(std::min(idle_end, absolute_end)));
+      std::time_t absolute_end = clock::parse_utc_iso(token->created_at) + settings_.session_lifetime_s;
+      store_.touch(token->id, clock::utc_iso(std::min(idle_end, absolute_end)));
     }
     entry.principal.id = user->id;
     entry.principal.login = user->login;

@@ -1,6 +1,7 @@
 #include "auth/identity.h"
 
 #include "auth/secrets.h"
+#include "clock/utc.h"
 #include "store/sql.h"
 
 #include <ctime>
@@ -8,6 +9,7 @@
 namespace annex::auth {
 namespace {
 
+using clock::utc_now;
 using store::Param;
 
 std::string text_or_empty(const store::Cell& c) { return c.type == store::CellType::kNull ? std::string{} : c.s; }
@@ -29,15 +31,6 @@ constexpr const char* kTokenColumns = "id, user_id, kind, name, created_at, expi
 Param opt(const std::string& s) { return s.empty() ? Param::null() : Param::text(s); }
 
 }  // namespace
-
-std::string utc_now(long long offset_seconds) {
-  std::time_t t = std::time(nullptr) + static_cast<std::time_t>(offset_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
 
 User IdentityStore::create_user(const std::string& login, const std::string& display_name,
                                 const std::string& employee_number, const std::string& password,

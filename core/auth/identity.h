@@ -52,9 +52,6 @@ class IdentityError : public std::runtime_error {
   std::string field_;
 };
 
-// Current UTC time as ISO 8601 ("2026-11-23T14:00:00Z"), and `seconds` from now.
-std::string utc_now(long long offset_seconds = 0);
-
 class IdentityStore {
  public:
   explicit IdentityStore(store::Database& db) : db_(db) {}

@@ -1,5 +1,6 @@
 #include "events/event_bus.h"
 
+#include "clock/utc.h"
 #include "store/sql.h"
 
 #include <soci/soci.h>
@@ -11,14 +12,6 @@
 
 namespace annex::events {
 namespace {
-
-std::string utc_iso(std::time_t t) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
 
 bool valid_topic(const std::string& t) {
   if (t.empty() || t.size() > 200) return false;
@@ -53,7 +46,7 @@ void EventBus::publish(soci::session* session, const std::string& publisher, con
   if (!valid_topic(topic) || topic.find('*') != std::string::npos) {
     throw store::StoreError(store::StoreError::Kind::kBadStatement, "invalid topic \"" + topic + "\"");
   }
-  std::string now = utc_iso(std::time(nullptr));
+  std::string now = clock::utc_now();
   store::Param params[] = {store::Param::text(topic), store::Param::text(payload),
                            store::Param::text(idempotency_key), store::Param::text(publisher), store::Param::text(now)};
   const char* sql =
@@ -221,7 +214,7 @@ void EventBus::advance_floor(Subscription& sub) {
   sub.floor_checked = now;
   std::string topic;
   std::string condition = topic_condition(sub.topic, &topic);
-  std::string settled = utc_iso(std::time(nullptr) - kSettleSeconds);
+  std::string settled = clock::utc_now(-kSettleSeconds);
   store::Lease lease(db_);
   soci::session& session = lease.session();
   store::Param p1[] = {store::Param::text(sub.subscriber), store::Param::text(topic), store::Param::text(settled),

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 namespace annex::http {
@@ -42,6 +43,19 @@ void RouteStats::record(int status, double seconds) {
   buckets[b].fetch_add(1, std::memory_order_relaxed);
   count.fetch_add(1, std::memory_order_relaxed);
   sum_micros.fetch_add(static_cast<uint64_t>(seconds * 1e6), std::memory_order_relaxed);
+}
+
+void add_route(Router& router, std::string owner, std::string method, std::string path, std::string permission,
+               std::string summary, Handler handler) {
+  Route r;
+  r.owner = std::move(owner);
+  r.method = std::move(method);
+  r.path = std::move(path);
+  r.permission = std::move(permission);
+  r.summary = std::move(summary);
+  r.handler = std::move(handler);
+  std::string problem = router.add(std::move(r));
+  if (!problem.empty()) throw std::logic_error(problem);
 }
 
 std::vector<std::string_view> split_path(std::string_view path) {

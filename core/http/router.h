@@ -68,6 +68,11 @@ class Router {
   std::vector<std::shared_ptr<const Route>> routes_;
 };
 
+// Adds a route owned by `owner` and throws std::logic_error if the router refuses it: for the core's own
+// routes, where a refusal is a programming error.
+void add_route(Router& router, std::string owner, std::string method, std::string path, std::string permission,
+               std::string summary, Handler handler);
+
 // Splits a path into its segments ("/a/b/" → {"a","b"}). Empty segments are dropped.
 std::vector<std::string_view> split_path(std::string_view path);
 

@@ -1,5 +1,6 @@
 #include "store/migrations.h"
 
+#include "clock/utc.h"
 #include "crypto/digest.h"
 #include "store/sql.h"
 #include "store/transaction.h"
@@ -13,15 +14,6 @@
 
 namespace annex::store {
 namespace {
-
-std::string utc_now() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
 
 void sort_and_check(const std::string& owner, std::vector<Migration>& migrations) {
   std::sort(migrations.begin(), migrations.end(), [](auto& a, auto& b) { return a.version < b.version; });
@@ -127,7 +119,7 @@ int MigrationRunner::apply(const std::string& owner, std::vector<Migration> migr
       throw MigrationError(owner + ": migration " + std::to_string(m.version) + " (" + m.name +
                            ") failed and was rolled back: " + e.what());
     }
-    const std::string applied_at = utc_now();  // Param holds a view: the string must outlive the call
+    const std::string applied_at = clock::utc_now();  // Param holds a view: the string must outlive the call
     Param params[] = {Param::text(owner), Param::integer(m.version), Param::text(m.name), Param::text(checksum),
                       Param::text(applied_at)};
     run(session,
