@@ -1,5 +1,6 @@
 #include "http/api_error.h"
 
+#include "http/exchange.h"
 #include "log/logging.h"
 
 namespace annex::http {
@@ -20,6 +21,12 @@ const char* code_for_status(int status) {
     case 503: return "unavailable";
     default: return status >= 500 ? "internal" : "bad_request";
   }
+}
+
+void set_error(HttpResponse& response, int status, const std::string& message, const std::string& field) {
+  response.status = status;
+  response.content_type = "application/json";
+  response.body = error_body(code_for_status(status), message, field);
 }
 
 std::string error_body(const std::string& code, const std::string& message, const std::string& field) {

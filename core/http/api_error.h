@@ -33,6 +33,10 @@ class ApiError : public std::runtime_error {
 // The error code conventionally used for an HTTP status.
 const char* code_for_status(int status);
 
+// Fills `response` with the error shape for `status` (code from code_for_status).
+struct HttpResponse;
+void set_error(HttpResponse& response, int status, const std::string& message, const std::string& field = {});
+
 // Renders the error body.
 std::string error_body(const std::string& code, const std::string& message, const std::string& field);
 

@@ -22,12 +22,6 @@ bool is_json(const std::string* content_type) {
 
 }  // namespace
 
-void Dispatcher::reject(HttpResponse& response, int status, const std::string& message, const std::string& field) {
-  response.status = status;
-  response.content_type = "application/json";
-  response.body = error_body(code_for_status(status), message, field);
-}
-
 void Dispatcher::dispatch(HttpRequest& request, HttpResponse& response) {
   auto started = std::chrono::steady_clock::now();
   RouteMatch match = router_.match(request.method, request.path, &request.path_params);
@@ -62,14 +56,14 @@ void Dispatcher::dispatch(HttpRequest& request, HttpResponse& response) {
                                                                      : 500;
     spdlog::error("{} {} → {}: storage: {}", request.method, request.path, status, e.what());
     response.headers.clear();
-    reject(response, status,
+    set_error(response, status,
            status == 409 ? "the change conflicts with stored data"
            : status == 503 ? "storage is unavailable; try again"
                            : "internal error; see the server log for request " + request.request_id);
   } catch (const std::exception& e) {
     spdlog::error("{} {} → 500: {}", request.method, request.path, e.what());
     response.headers.clear();
-    reject(response, 500, "internal error; see the server log for request " + request.request_id);
+    set_error(response, 500, "internal error; see the server log for request " + request.request_id);
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   stats.record(response.status, seconds);

@@ -21,9 +21,6 @@ class Dispatcher {
   // Handles one request. `request.request_id` must be set. Records the outcome in the route's statistics.
   void dispatch(HttpRequest& request, HttpResponse& response);
 
-  // Answers with the error shape (used by the socket layer for 413 and similar before dispatching).
-  void reject(HttpResponse& response, int status, const std::string& message, const std::string& field = {});
-
   // Requests that matched no route.
   RouteStats& unmatched() { return *unmatched_; }
 

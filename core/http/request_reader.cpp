@@ -5,16 +5,6 @@
 #include <Poco/Exception.h>
 
 namespace annex::http {
-namespace {
-
-void reject(HttpResponse& response, int status, const std::string& message, const std::string& field) {
-  response.status = status;
-  response.content_type = "application/json";
-  response.body = error_body(code_for_status(status), message, field);
-}
-
-}  // namespace
-
 ReadOutcome read_request(const Poco::Net::HTTPRequest& head, std::istream& body, int64_t max_body_bytes,
                          HttpRequest& request, HttpResponse& response) {
   request.method = head.getMethod();
@@ -25,18 +15,18 @@ ReadOutcome read_request(const Poco::Net::HTTPRequest& head, std::istream& body,
   if (q != std::string::npos) request.query = target.substr(q + 1);
   if (raw_path.empty() || raw_path[0] != '/' || !url_decode(raw_path, &request.path, false) ||
       request.path.find('\0') != std::string::npos) {
-    reject(response, 400, "the request target is not a valid absolute path", "path");
+    set_error(response, 400, "the request target is not a valid absolute path", "path");
     return ReadOutcome::kBadTarget;
   }
   int64_t declared = -1;
   try {
     if (head.hasContentLength()) declared = head.getContentLength64();
   } catch (const Poco::Exception&) {
-    reject(response, 400, "Content-Length is not a number", "Content-Length");
+    set_error(response, 400, "Content-Length is not a number", "Content-Length");
     return ReadOutcome::kBadHeader;
   }
   if (declared > max_body_bytes) {
-    reject(response, 413, "the request body exceeds " + std::to_string(max_body_bytes) + " bytes", "body");
+    set_error(response, 413, "the request body exceeds " + std::to_string(max_body_bytes) + " bytes", "body");
     return ReadOutcome::kBodyTooLarge;
   }
   char chunk[16384];
@@ -45,7 +35,7 @@ ReadOutcome read_request(const Poco::Net::HTTPRequest& head, std::istream& body,
     std::streamsize got = body.gcount();
     if (got <= 0) break;
     if (static_cast<int64_t>(request.body.size()) + got > max_body_bytes) {
-      reject(response, 413, "the request body exceeds " + std::to_string(max_body_bytes) + " bytes", "body");
+      set_error(response, 413, "the request body exceeds " + std::to_string(max_body_bytes) + " bytes", "body");
       return ReadOutcome::kBodyTooLarge;
     }
     request.body.append(chunk, static_cast<size_t>(got));
