@@ -1,5 +1,9 @@
 #include "app/daemon.h"
 
+#include "audit/audit_log.h"
+#include "audit/audit_routes.h"
+#include "auth/access.h"
+#include "auth/admin_routes.h"
 #include "auth/auth_routes.h"
 #include "auth/authenticator.h"
 #include "auth/identity.h"
@@ -98,7 +102,11 @@ std::vector<std::string> effective_plugin_dirs(const config::Settings& settings)
 
 auth::RoleCatalog role_catalog(const config::Settings& settings) {
   auth::RoleCatalog roles = auth::RoleCatalog::defaults();
-  for (const auto& [name, patterns] : settings.roles) roles.define(name, patterns);
+  for (const auto& [name, role] : settings.roles) {
+    auth::Reach reach = auth::Reach::kOwn;
+    auth::parse_reach(role.reach, &reach);
+    roles.define(name, role.patterns, reach);
+  }
   return roles;
 }
 
@@ -110,6 +118,11 @@ auth::AuthSettings auth_settings(const config::Settings& settings) {
   a.max_failed_logins = settings.auth.max_failed_logins;
   a.failed_login_window_s = settings.auth.failed_login_window_s;
   return a;
+}
+
+std::unique_ptr<audit::AuditLog> open_audit_log(const config::Settings& settings, store::Database& db) {
+  auto signer = std::make_shared<const audit::Signer>(audit::Signer::load_or_create(settings.audit_key_path()));
+  return std::make_unique<audit::AuditLog>(db, std::move(signer), settings.audit.checkpoint_every);
 }
 
 Daemon::Daemon(config::Settings settings) : settings_(std::move(settings)) {}
@@ -133,7 +146,11 @@ void Daemon::start() {
   router_ = std::make_unique<http::Router>();
   dispatcher_ = std::make_unique<http::Dispatcher>(*router_);
   identities_ = std::make_unique<auth::IdentityStore>(*db_);
-  authenticator_ = std::make_unique<auth::Authenticator>(*identities_, role_catalog(settings_), auth_settings(settings_));
+  auth::AuthSettings auth_options = auth_settings(settings_);
+  authorizer_ = std::make_unique<auth::Authorizer>(*identities_, role_catalog(settings_), auth_options.cache_ms);
+  authenticator_ = std::make_unique<auth::Authenticator>(*identities_, *authorizer_, auth_options);
+  audit_ = open_audit_log(settings_, *db_);
+  spdlog::info("audit log: checkpoints signed with key {} ({})", audit_->signer()->key_id(), settings_.audit_key_path());
   dispatcher_->set_access_check(
       [this](http::HttpRequest& request, const http::Route& route) { authenticator_->check(request, route); });
 
@@ -151,6 +168,8 @@ void Daemon::start() {
   server_ = std::make_unique<http::HttpServer>(options, *dispatcher_);
   register_core_routes();
   auth::register_auth_routes(*router_, *authenticator_);
+  auth::register_admin_routes(*router_, *db_, *authenticator_, *audit_);
+  audit::register_audit_routes(*router_, *db_, *audit_);
   // Serve /healthz and /readyz while plugins start; /readyz says "not ready" until they have.
   server_->start();
   running_ = true;
@@ -169,6 +188,12 @@ void Daemon::start() {
   plugins_->load(dirs, settings_.plugin_config, settings_.disabled_plugins);
   plugins_->start_all();
   events_->start();
+  // Sign the audit head regularly, so that recent entries do not wait for the N-th append to be covered.
+  scheduler_->schedule(kCore, "audit-checkpoint", std::chrono::seconds(settings_.audit.checkpoint_interval_s),
+                       std::chrono::seconds(settings_.audit.checkpoint_interval_s), [this](std::string*) {
+                         audit_->checkpoint();
+                         return true;
+                       });
   scheduler_->start();
   int started = 0, total = 0;
   for (const auto& p : plugins_->plugins()) {
@@ -186,6 +211,11 @@ void Daemon::stop() {
   scheduler_->stop();
   events_->stop();
   if (plugins_) plugins_->stop_all();
+  try {
+    if (int64_t seq = audit_->checkpoint()) spdlog::info("audit log: checkpoint signed at entry {}", seq);
+  } catch (const std::exception& e) {
+    spdlog::error("audit log: cannot sign the final checkpoint: {}", e.what());
+  }
   spdlog::info("annexd stopped");
   spdlog::default_logger()->flush();
 }

@@ -24,9 +24,13 @@ class Scheduler;
 namespace annex::plugin_host {
 class PluginHost;
 }
+namespace annex::audit {
+class AuditLog;
+}
 namespace annex::auth {
 class IdentityStore;
 class Authenticator;
+class Authorizer;
 class RoleCatalog;
 struct AuthSettings;
 }  // namespace annex::auth
@@ -61,7 +65,9 @@ class Daemon {
   std::unique_ptr<http::HttpServer> server_;
   std::unique_ptr<plugin_host::PluginHost> plugins_;
   std::unique_ptr<auth::IdentityStore> identities_;
+  std::unique_ptr<auth::Authorizer> authorizer_;
   std::unique_ptr<auth::Authenticator> authenticator_;
+  std::unique_ptr<audit::AuditLog> audit_;
   bool running_ = false;
 };
 
@@ -74,6 +80,8 @@ std::vector<std::string> effective_plugin_dirs(const config::Settings& settings)
 // The role catalog and authentication settings the configuration describes.
 auth::RoleCatalog role_catalog(const config::Settings& settings);
 auth::AuthSettings auth_settings(const config::Settings& settings);
+// The audit log with the configured signing key (created when absent). Throws std::runtime_error.
+std::unique_ptr<audit::AuditLog> open_audit_log(const config::Settings& settings, store::Database& db);
 
 // The daemon's version, "0.1.0".
 const char* version();

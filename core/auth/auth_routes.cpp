@@ -5,9 +5,6 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Stringifier.h>
-
-#include <sstream>
 
 namespace annex::auth {
 namespace {
@@ -15,24 +12,10 @@ namespace {
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-std::string stringify(const Object::Ptr& o) {
-  std::ostringstream out;
-  Poco::JSON::Stringifier::stringify(o, out);
-  return out.str();
-}
+using http::nullable;
+using http::required_string;
 
-Poco::Dynamic::Var nullable(const std::string& s) { return s.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(s); }
-
-std::string required_string(const Object::Ptr& body, const std::string& field, size_t max_len) {
-  if (!body->has(field) || !body->get(field).isString()) {
-    throw http::ApiError::bad_request(field + " is required and must be a string", field);
-  }
-  std::string value = body->getValue<std::string>(field);
-  if (value.empty() || value.size() > max_len) {
-    throw http::ApiError::unprocessable(field + " must be 1 to " + std::to_string(max_len) + " characters", field);
-  }
-  return value;
-}
+std::string stringify(const Object::Ptr& o) { return http::to_json(o); }
 
 Object::Ptr token_json(const Token& t) {
   Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);

@@ -27,20 +27,15 @@ http::ApiError unauthenticated(const std::string& message) {
 
 }  // namespace
 
-Authenticator::Authenticator(IdentityStore& store, RoleCatalog roles, AuthSettings settings)
-    : store_(store), roles_(std::move(roles)), settings_(settings) {}
-
-std::vector<std::string> Authenticator::permissions_of(const std::string& user_id) {
-  std::vector<std::string> out{kAuthenticated};
-  for (const auto& a : store_.roles_of(user_id)) {
-    if (const auto* patterns = roles_.patterns(a.role)) out.insert(out.end(), patterns->begin(), patterns->end());
-  }
-  return out;
-}
+Authenticator::Authenticator(IdentityStore& store, Authorizer& authorizer, AuthSettings settings)
+    : store_(store), authorizer_(authorizer), settings_(settings) {}
 
 void Authenticator::forget_cached() {
-  std::unique_lock lock(cache_mutex_);
-  cache_.clear();
+  {
+    std::unique_lock lock(cache_mutex_);
+    cache_.clear();
+  }
+  authorizer_.forget();
 }
 
 void Authenticator::check(http::HttpRequest& request, const http::Route& route) {
@@ -68,31 +63,31 @@ void Authenticator::check(http::HttpRequest& request, const http::Route& route) 
       spdlog::info("access denied: unknown, expired or revoked token for {} {}", request.method, route.path);
       throw unauthenticated("the token is unknown, expired or revoked");
     }
-    std::optional<User> user = store_.find(token->user_id);
-    if (!user) throw unauthenticated("the token's user no longer exists");
     if (token->kind == "session") {
       // Idle timeout: each use pushes the end out, never past the session's absolute lifetime.
       std::time_t idle_end = std::time(nullptr) + settings_.session_idle_s;
       std::time_t absolute_end = clock::parse_utc_iso(token->created_at) + settings_.session_lifetime_s;
       store_.touch(token->id, clock::utc_iso(std::min(idle_end, absolute_end)));
     }
-    entry.principal.id = user->id;
-    entry.principal.login = user->login;
-    entry.principal.token_id = token->id;
-    entry.principal.permissions = std::make_shared<const std::vector<std::string>>(permissions_of(user->id));
-    entry.status = user->status;
+    entry.user_id = token->user_id;
+    entry.token_id = token->id;
     entry.until = now + std::chrono::milliseconds(settings_.cache_ms);
     std::unique_lock lock(cache_mutex_);
     if (cache_.size() > 10000) cache_.clear();
     cache_[digest] = entry;
   }
-  if (entry.status != "active") {
-    spdlog::info("access denied: account {} is {}", entry.principal.login, entry.status);
-    throw unauthenticated("the account is " + entry.status);
+  std::shared_ptr<const Access> access = authorizer_.access_of(entry.user_id);
+  if (!access) throw unauthenticated("the token's user no longer exists");
+  if (access->status != "active") {
+    spdlog::info("access denied: account {} is {}", access->login, access->status);
+    throw unauthenticated("the account is " + access->status);
   }
-  request.principal = entry.principal;
-  if (route.permission.empty() || permitted(*entry.principal.permissions, route.permission)) return;
-  spdlog::info("access denied: {} lacks {} for {} {}", entry.principal.login, route.permission, request.method, route.path);
+  request.principal.id = access->user_id;
+  request.principal.login = access->login;
+  request.principal.token_id = entry.token_id;
+  request.principal.permissions = access->permissions;
+  if (route.permission.empty() || permitted(*access->permissions, route.permission)) return;
+  spdlog::info("access denied: {} lacks {} for {} {}", access->login, route.permission, request.method, route.path);
   throw http::ApiError(403, "forbidden", "this needs the permission " + route.permission);
 }
 

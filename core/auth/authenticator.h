@@ -6,6 +6,7 @@
 // permission 403. Every decision that refuses, and every login, is logged — never the secret.
 #pragma once
 
+#include "auth/access.h"
 #include "auth/identity.h"
 #include "auth/roles.h"
 #include "http/dispatcher.h"
@@ -31,7 +32,7 @@ struct AuthSettings {
 
 class Authenticator {
  public:
-  Authenticator(IdentityStore& store, RoleCatalog roles, AuthSettings settings);
+  Authenticator(IdentityStore& store, Authorizer& authorizer, AuthSettings settings);
 
   // The access check: fills request.principal, throws ApiError 401/403.
   void check(http::HttpRequest& request, const http::Route& route);
@@ -40,31 +41,30 @@ class Authenticator {
   // account not active) or 429 (too many failures for the account or the address, with Retry-After).
   IssuedToken login(const std::string& login, const std::string& password, const std::string& address, User* user);
 
-  // Forgets cached principals, so a revoked token or a disabled account stops working at once.
+  // Forgets cached principals and access, so a revoked token, a changed role or a disabled account takes
+  // effect at once.
   void forget_cached();
 
-  const RoleCatalog& roles() const { return roles_; }
+  const RoleCatalog& roles() const { return authorizer_.roles(); }
   const AuthSettings& settings() const { return settings_; }
   IdentityStore& store() { return store_; }
-
-  // The permission patterns a user's roles grant (roles unknown to the catalog grant nothing).
-  std::vector<std::string> permissions_of(const std::string& user_id);
+  Authorizer& authorizer() { return authorizer_; }
 
  private:
   struct Cached {
-    http::Principal principal;
-    std::string status;
+    std::string user_id;
+    std::string token_id;
     std::chrono::steady_clock::time_point until;
   };
   bool throttled(const std::string& key, std::chrono::steady_clock::time_point now, int* retry_after);
   void record_failure(const std::string& key, std::chrono::steady_clock::time_point now);
 
   IdentityStore& store_;
-  RoleCatalog roles_;
+  Authorizer& authorizer_;
   AuthSettings settings_;
   std::mutex mutex_;                      // guards failures_
   std::shared_mutex cache_mutex_;         // guards cache_: every request reads it, a miss writes it
-  std::unordered_map<std::string, Cached> cache_;  // secret digest → principal
+  std::unordered_map<std::string, Cached> cache_;  // secret digest → token and user
   std::map<std::string, std::deque<std::chrono::steady_clock::time_point>> failures_;
 };
 

@@ -3,6 +3,9 @@
 #include "auth/secrets.h"
 #include "clock/utc.h"
 #include "store/sql.h"
+#include "store/transaction.h"
+
+#include <cctype>
 
 #include <ctime>
 
@@ -30,6 +33,19 @@ constexpr const char* kTokenColumns = "id, user_id, kind, name, created_at, expi
 
 Param opt(const std::string& s) { return s.empty() ? Param::null() : Param::text(s); }
 
+// The session a statement runs on: the pinned one, or one leased from the pool for the call.
+class Conn {
+ public:
+  Conn(store::Database& db, soci::session* pinned) : pinned_(pinned) {
+    if (pinned_ == nullptr) lease_.emplace(db);
+  }
+  soci::session& session() { return pinned_ != nullptr ? *pinned_ : lease_->session(); }
+
+ private:
+  soci::session* pinned_;
+  std::optional<store::Lease> lease_;
+};
+
 }  // namespace
 
 User IdentityStore::create_user(const std::string& login, const std::string& display_name,
@@ -43,7 +59,7 @@ User IdentityStore::create_user(const std::string& login, const std::string& dis
   }
   User u{new_id("u_"), login, display_name.empty() ? login : display_name, employee_number, "active",
          password.empty() ? std::string{} : hash_password(password, pbkdf2_iterations), utc_now(), {}};
-  store::Lease lease(db_);
+  Conn lease(db_, pinned_);
   Param params[] = {Param::text(u.id), Param::text(u.login), Param::text(u.display_name), opt(u.employee_number),
                     Param::text(u.status), opt(u.password_hash), Param::text(u.created_at)};
   try {
@@ -52,14 +68,14 @@ User IdentityStore::create_user(const std::string& login, const std::string& dis
                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                params);
   } catch (const store::StoreError& e) {
-    if (e.kind() == store::StoreError::Kind::kConstraint) throw IdentityError("login", "login " + login + " is taken");
+    if (e.kind() == store::StoreError::Kind::kConstraint) throw IdentityError("login", "login " + login + " is taken", 409);
     throw;
   }
   return u;
 }
 
 std::optional<User> IdentityStore::find_by_login(const std::string& login) {
-  store::Lease lease(db_);
+  Conn lease(db_, pinned_);
   Param p = Param::text(login);
   auto rs = store::run(lease.session(), std::string("SELECT ") + kUserColumns + " FROM annex_users WHERE login = ?",
                        std::span<const Param>(&p, 1));
@@ -68,7 +84,7 @@ std::optional<User> IdentityStore::find_by_login(const std::string& login) {
 }
 
 std::optional<User> IdentityStore::find(const std::string& id) {
-  store::Lease lease(db_);
+  Conn lease(db_, pinned_);
   Param p = Param::text(id);
   auto rs = store::run(lease.session(), std::string("SELECT ") + kUserColumns + " FROM annex_users WHERE id = ?",
                        std::span<const Param>(&p, 1));
@@ -80,37 +96,194 @@ void IdentityStore::set_status(const std::string& user_id, const std::string& st
   if (status != "active" && status != "frozen" && status != "disabled") {
     throw IdentityError("status", "status must be active, frozen or disabled");
   }
-  store::Lease lease(db_);
+  Conn lease(db_, pinned_);
   Param params[] = {Param::text(status), Param::text(user_id)};
   auto rs = store::run(lease.session(), "UPDATE annex_users SET status = ? WHERE id = ?", params);
-  if (rs.affected == 0) throw IdentityError("user", "no such user");
+  if (rs.affected == 0) throw IdentityError("user", "no such user", 404);
 }
 
 void IdentityStore::record_login(const std::string& user_id) {
-  store::Lease lease(db_);
+  Conn lease(db_, pinned_);
   std::string now = utc_now();
   Param params[] = {Param::text(now), Param::text(user_id)};
   store::run(lease.session(), "UPDATE annex_users SET last_login_at = ? WHERE id = ?", params);
 }
 
 void IdentityStore::ensure_sector(const std::string& id, const std::string& name) {
-  store::Lease lease(db_);
+  Conn lease(db_, pinned_);
   std::string now = utc_now();
   Param params[] = {Param::text(id), Param::text(name.empty() ? id : name), Param::text(now)};
   store::run(lease.session(), "INSERT INTO annex_sectors (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
              params);
 }
 
+std::vector<User> IdentityStore::users() {
+  Conn lease(db_, pinned_);
+  auto rs = store::run(lease.session(), std::string("SELECT ") + kUserColumns + " FROM annex_users ORDER BY login", {});
+  std::vector<User> out;
+  for (const auto& row : rs.rows) out.push_back(read_user(row));
+  return out;
+}
+
+void IdentityStore::update_user(const std::string& user_id, const std::string& display_name,
+                                const std::string& employee_number) {
+  if (display_name.empty() || display_name.size() > 200) {
+    throw IdentityError("display_name", "display_name must be 1 to 200 characters");
+  }
+  Conn lease(db_, pinned_);
+  Param params[] = {Param::text(display_name), opt(employee_number), Param::text(user_id)};
+  auto rs = store::run(lease.session(), "UPDATE annex_users SET display_name = ?, employee_number = ? WHERE id = ?", params);
+  if (rs.affected == 0) throw IdentityError("user", "no such user", 404);
+}
+
+std::vector<User> IdentityStore::idle_users(int days) {
+  std::string cutoff = utc_now(-static_cast<long long>(days) * 86400);
+  Conn lease(db_, pinned_);
+  Param p = Param::text(cutoff);
+  auto rs = store::run(lease.session(),
+                       std::string("SELECT ") + kUserColumns +
+                           " FROM annex_users WHERE status = 'active' AND COALESCE(last_login_at, created_at) < ?"
+                           " ORDER BY COALESCE(last_login_at, created_at), login",
+                       std::span<const Param>(&p, 1));
+  std::vector<User> out;
+  for (const auto& row : rs.rows) out.push_back(read_user(row));
+  return out;
+}
+
+Sector IdentityStore::create_sector(const std::string& id, const std::string& name) {
+  bool id_ok = !id.empty() && id.size() <= 64 && id != "*";
+  for (char c : id) id_ok = id_ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
+  if (!id_ok) throw IdentityError("id", "a sector id is 1 to 64 letters, digits, '_', '.' or '-'");
+  if (name.empty() || name.size() > 200) throw IdentityError("name", "name must be 1 to 200 characters");
+  Sector sector{id, name, utc_now()};
+  Conn lease(db_, pinned_);
+  Param params[] = {Param::text(id), Param::text(name), Param::text(sector.created_at)};
+  try {
+    store::run(lease.session(), "INSERT INTO annex_sectors (id, name, created_at) VALUES (?, ?, ?)", params);
+  } catch (const store::StoreError& e) {
+    if (e.kind() == store::StoreError::Kind::kConstraint) throw IdentityError("id", "sector " + id + " exists", 409);
+    throw;
+  }
+  return sector;
+}
+
+void IdentityStore::rename_sector(const std::string& id, const std::string& name) {
+  if (name.empty() || name.size() > 200) throw IdentityError("name", "name must be 1 to 200 characters");
+  Conn lease(db_, pinned_);
+  Param params[] = {Param::text(name), Param::text(id)};
+  if (store::run(lease.session(), "UPDATE annex_sectors SET name = ? WHERE id = ?", params).affected == 0) {
+    throw IdentityError("sector", "no such sector", 404);
+  }
+}
+
+std::optional<Sector> IdentityStore::find_sector(const std::string& id) {
+  Conn lease(db_, pinned_);
+  Param p = Param::text(id);
+  auto rs = store::run(lease.session(), "SELECT id, name, created_at FROM annex_sectors WHERE id = ?",
+                       std::span<const Param>(&p, 1));
+  if (rs.rows.empty()) return std::nullopt;
+  return Sector{rs.rows[0][0].s, rs.rows[0][1].s, rs.rows[0][2].s};
+}
+
+std::vector<Sector> IdentityStore::sectors() {
+  Conn lease(db_, pinned_);
+  auto rs = store::run(lease.session(), "SELECT id, name, created_at FROM annex_sectors ORDER BY id", {});
+  std::vector<Sector> out;
+  for (const auto& row : rs.rows) out.push_back({row[0].s, row[1].s, row[2].s});
+  return out;
+}
+
+void IdentityStore::add_membership(const std::string& user_id, const std::string& sector_id) {
+  if (!find_sector(sector_id)) throw IdentityError("sector_id", "no sector " + sector_id);
+  if (!find(user_id)) throw IdentityError("user", "no such user", 404);
+  Conn lease(db_, pinned_);
+  std::string now = utc_now();
+  Param params[] = {Param::text(user_id), Param::text(sector_id), Param::text(now)};
+  store::run(lease.session(),
+             "INSERT INTO annex_memberships (user_id, sector_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+             params);
+}
+
+bool IdentityStore::remove_membership(const std::string& user_id, const std::string& sector_id) {
+  Conn lease(db_, pinned_);
+  std::optional<store::ScopedTransaction> txn;
+  if (pinned_ == nullptr) txn.emplace(lease.session(), db_.dialect());
+  Param params[] = {Param::text(user_id), Param::text(sector_id)};
+  store::run(lease.session(), "DELETE FROM annex_role_assignments WHERE user_id = ? AND sector_id = ?", params);
+  auto rs = store::run(lease.session(), "DELETE FROM annex_memberships WHERE user_id = ? AND sector_id = ?", params);
+  if (txn) txn->commit();
+  return rs.affected > 0;
+}
+
+std::vector<std::string> IdentityStore::sectors_of(const std::string& user_id) {
+  Conn lease(db_, pinned_);
+  Param p = Param::text(user_id);
+  auto rs = store::run(lease.session(), "SELECT sector_id FROM annex_memberships WHERE user_id = ? ORDER BY created_at, sector_id",
+                       std::span<const Param>(&p, 1));
+  std::vector<std::string> out;
+  for (const auto& row : rs.rows) out.push_back(row[0].s);
+  return out;
+}
+
 void IdentityStore::assign_role(const std::string& user_id, const std::string& role, const std::string& sector_id) {
-  store::Lease lease(db_);
+  if (sector_id != "*") add_membership(user_id, sector_id);
+  Conn lease(db_, pinned_);
   Param params[] = {Param::text(user_id), Param::text(role), Param::text(sector_id)};
   store::run(lease.session(),
              "INSERT INTO annex_role_assignments (user_id, role, sector_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
              params);
 }
 
+bool IdentityStore::unassign_role(const std::string& user_id, const std::string& role, const std::string& sector_id) {
+  Conn lease(db_, pinned_);
+  Param params[] = {Param::text(user_id), Param::text(role), Param::text(sector_id)};
+  return store::run(lease.session(), "DELETE FROM annex_role_assignments WHERE user_id = ? AND role = ? AND sector_id = ?",
+                    params)
+             .affected > 0;
+}
+
+void IdentityStore::grant(const std::string& object_type, const std::string& object_id, const std::string& user_id,
+                          const std::string& granted_by) {
+  if (!find(user_id)) throw IdentityError("user_id", "no such user");
+  Conn lease(db_, pinned_);
+  std::string now = utc_now();
+  Param params[] = {Param::text(object_type), Param::text(object_id), Param::text(user_id), Param::text(granted_by),
+                    Param::text(now)};
+  store::run(lease.session(),
+             "INSERT INTO annex_grants (object_type, object_id, user_id, granted_by, created_at) VALUES (?, ?, ?, ?, ?)"
+             " ON CONFLICT DO NOTHING",
+             params);
+}
+
+bool IdentityStore::revoke_grant(const std::string& object_type, const std::string& object_id,
+                                 const std::string& user_id) {
+  Conn lease(db_, pinned_);
+  Param params[] = {Param::text(object_type), Param::text(object_id), Param::text(user_id)};
+  return store::run(lease.session(), "DELETE FROM annex_grants WHERE object_type = ? AND object_id = ? AND user_id = ?",
+                    params)
+             .affected > 0;
+}
+
+bool IdentityStore::has_grant(const std::string& object_type, const std::string& object_id,
+                              const std::string& user_id) {
+  Conn lease(db_, pinned_);
+  Param params[] = {Param::text(object_type), Param::text(object_id), Param::text(user_id)};
+  return !store::run(lease.session(),
+                     "SELECT 1 FROM annex_grants WHERE object_type = ? AND object_id = ? AND user_id = ?", params)
+              .rows.empty();
+}
+
+std::vector<std::string> IdentityStore::granted_ids(const std::string& object_type, const std::string& user_id) {
+  Conn lease(db_, pinned_);
+  Param params[] = {Param::text(object_type), Param::text(user_id)};
+  auto rs = store::run(lease.session(), "SELECT object_id FROM annex_grants WHERE object_type = ? AND user_id = ?", params);
+  std::vector<std::string> out;
+  for (const auto& row : rs.rows) out.push_back(row[0].s);
+  return out;
+}
+
 std::vector<RoleAssignment> IdentityStore::roles_of(const std::string& user_id) {
-  store::Lease lease(db_);
+  Conn lease(db_, pinned_);
   Param p = Param::text(user_id);
   auto rs = store::run(lease.session(), "SELECT role, sector_id FROM annex_role_assignments WHERE user_id = ? ORDER BY role, sector_id",
                        std::span<const Param>(&p, 1));
@@ -125,7 +298,7 @@ IssuedToken IdentityStore::issue_token(const std::string& user_id, const std::st
   issued.secret = new_secret(kind == "session" ? "annex_ses_" : "annex_pat_");
   issued.token = Token{new_id("t_"), user_id, kind, name, utc_now(), ttl_seconds > 0 ? utc_now(ttl_seconds) : "", {}, {}};
   std::string digest = secret_digest(issued.secret);
-  store::Lease lease(db_);
+  Conn lease(db_, pinned_);
   Param params[] = {Param::text(issued.token.id), Param::text(user_id), Param::text(kind), Param::text(name),
                     Param::text(digest), Param::text(issued.token.created_at), opt(issued.token.expires_at)};
   store::run(lease.session(),
@@ -139,7 +312,7 @@ std::optional<Token> IdentityStore::resolve(const std::string& secret) {
   if (secret.size() < 20 || secret.size() > 200) return std::nullopt;
   std::string digest = secret_digest(secret);
   std::string now = utc_now();
-  store::Lease lease(db_);
+  Conn lease(db_, pinned_);
   Param params[] = {Param::text(digest), Param::text(now)};
   auto rs = store::run(lease.session(),
                        std::string("SELECT ") + kTokenColumns +
@@ -151,14 +324,14 @@ std::optional<Token> IdentityStore::resolve(const std::string& secret) {
 }
 
 void IdentityStore::touch(const std::string& token_id, const std::string& expires_at) {
-  store::Lease lease(db_);
+  Conn lease(db_, pinned_);
   std::string now = utc_now();
   Param params[] = {Param::text(now), Param::text(expires_at), Param::text(token_id)};
   store::run(lease.session(), "UPDATE annex_tokens SET last_used_at = ?, expires_at = ? WHERE id = ?", params);
 }
 
 bool IdentityStore::revoke(const std::string& token_id, const std::string& user_id) {
-  store::Lease lease(db_);
+  Conn lease(db_, pinned_);
   std::string now = utc_now();
   Param params[] = {Param::text(now), Param::text(token_id), Param::text(user_id), Param::text(user_id)};
   auto rs = store::run(lease.session(),
@@ -168,7 +341,7 @@ bool IdentityStore::revoke(const std::string& token_id, const std::string& user_
 }
 
 std::vector<Token> IdentityStore::tokens_of(const std::string& user_id) {
-  store::Lease lease(db_);
+  Conn lease(db_, pinned_);
   Param p = Param::text(user_id);
   auto rs = store::run(lease.session(),
                        std::string("SELECT ") + kTokenColumns + " FROM annex_tokens WHERE user_id = ? ORDER BY created_at, id",

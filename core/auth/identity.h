@@ -25,6 +25,12 @@ struct RoleAssignment {
   std::string sector_id;  // "*" for every sector
 };
 
+struct Sector {
+  std::string id;
+  std::string name;
+  std::string created_at;
+};
+
 struct Token {
   std::string id;
   std::string user_id;
@@ -43,18 +49,25 @@ struct IssuedToken {
 };
 
 // Thrown for a request that breaks a rule of the store (duplicate login, unknown user …), naming the field.
+// `status` is the HTTP status the refusal maps to: 422 (a rule), 409 (a duplicate), 404 (no such record).
 class IdentityError : public std::runtime_error {
  public:
-  IdentityError(std::string field, const std::string& message) : std::runtime_error(message), field_(std::move(field)) {}
+  IdentityError(std::string field, const std::string& message, int status = 422)
+      : std::runtime_error(message), field_(std::move(field)), status_(status) {}
   const std::string& field() const { return field_; }
+  int status() const { return status_; }
 
  private:
   std::string field_;
+  int status_;
 };
 
 class IdentityStore {
  public:
   explicit IdentityStore(store::Database& db) : db_(db) {}
+  // A store whose every statement runs on `pinned`, inside the caller's transaction — so that a change and
+  // its audit entry commit together.
+  IdentityStore(store::Database& db, soci::session& pinned) : db_(db), pinned_(&pinned) {}
 
   // Creates an active user. `password` may be empty (token-only account); otherwise it must be at least
   // kMinPasswordLength characters. Throws IdentityError (field "login" or "password").
@@ -66,9 +79,37 @@ class IdentityStore {
   void set_status(const std::string& user_id, const std::string& status);
   void record_login(const std::string& user_id);
 
+  std::vector<User> users();
+  // Changes the display name and employee number. Throws IdentityError for an unknown user.
+  void update_user(const std::string& user_id, const std::string& display_name, const std::string& employee_number);
+  // Active users whose last login (or, never having logged in, whose creation) is older than `days` days.
+  std::vector<User> idle_users(int days);
+
   void ensure_sector(const std::string& id, const std::string& name);
+  // Creates a sector; ids are 1 to 64 of [A-Za-z0-9_.-]. Throws IdentityError ("id" taken or malformed, "name").
+  Sector create_sector(const std::string& id, const std::string& name);
+  void rename_sector(const std::string& id, const std::string& name);
+  std::optional<Sector> find_sector(const std::string& id);
+  std::vector<Sector> sectors();
+
+  // Makes the user a member of the sector (an existing one). Idempotent.
+  void add_membership(const std::string& user_id, const std::string& sector_id);
+  // Ends the membership and the roles the user held in that sector. False when there was none.
+  bool remove_membership(const std::string& user_id, const std::string& sector_id);
+  std::vector<std::string> sectors_of(const std::string& user_id);
+
+  // Grants `role` in `sector_id` ('*' for every sector); a sector role also makes the user a member there.
   void assign_role(const std::string& user_id, const std::string& role, const std::string& sector_id);
+  bool unassign_role(const std::string& user_id, const std::string& role, const std::string& sector_id);
   std::vector<RoleAssignment> roles_of(const std::string& user_id);
+
+  // Assigns one record to a user beyond what they own. Idempotent.
+  void grant(const std::string& object_type, const std::string& object_id, const std::string& user_id,
+             const std::string& granted_by);
+  bool revoke_grant(const std::string& object_type, const std::string& object_id, const std::string& user_id);
+  bool has_grant(const std::string& object_type, const std::string& object_id, const std::string& user_id);
+  // The ids of the records of `object_type` assigned to the user.
+  std::vector<std::string> granted_ids(const std::string& object_type, const std::string& user_id);
 
   // Issues a token for `user_id`. `ttl_seconds` <= 0 means no expiry.
   IssuedToken issue_token(const std::string& user_id, const std::string& kind, const std::string& name,
@@ -83,6 +124,7 @@ class IdentityStore {
 
  private:
   store::Database& db_;
+  soci::session* pinned_ = nullptr;
 };
 
 }  // namespace annex::auth

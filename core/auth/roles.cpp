@@ -6,24 +6,49 @@ namespace annex::auth {
 
 RoleCatalog RoleCatalog::defaults() {
   RoleCatalog c;
-  c.define("system-admin", {"*"});
+  c.define("system-admin", {"*"}, Reach::kAll);
   // Group management sees every sector, may assign "general actions" to anyone, and alone moves records
   // between sectors (DOMAIN C1, C2).
-  c.define("group-executive", {"*.read", "*.write", "records.move-sector", "pipeline.activity.assign-any"});
-  c.define("sector-head", {"*.read", "*.write", "*.approve", "quotas.*"});
-  c.define("sector-admin", {"*.read", "annex.users.*", "annex.memberships.*"});
-  c.define("sales-rep", {"*.read", "*.write", "*.submit"});
-  c.define("sales-clerk", {"*.read", "*.review"});
-  c.define("finance", {"*.read", "*.review", "*.approve", "finance.*"});
-  c.define("auditor", {"*.read", "annex.audit.*"});
+  c.define("group-executive", {"*.read", "*.write", "records.move-sector", "pipeline.activity.assign-any"}, Reach::kAll);
+  c.define("sector-head", {"*.read", "*.write", "*.approve", "quotas.*"}, Reach::kSector);
+  // Manages the users and role assignments of its sector; reads there, changes no business record.
+  c.define("sector-admin", {"*.read", "annex.users.*", "annex.memberships.*"}, Reach::kSector);
+  c.define("sales-rep", {"*.read", "*.write", "*.submit"}, Reach::kOwn);
+  c.define("sales-clerk", {"*.read", "*.review"}, Reach::kSector);
+  c.define("finance", {"*.read", "*.review", "*.approve", "finance.*"}, Reach::kAll);
+  // Reads everything, the audit log included; changes nothing.
+  c.define("auditor", {"*.read", "annex.audit.read", "annex.audit.verify"}, Reach::kAll);
   return c;
 }
 
-void RoleCatalog::define(const std::string& role, std::vector<std::string> patterns) { roles_[role] = std::move(patterns); }
+const char* reach_name(Reach r) {
+  switch (r) {
+    case Reach::kAll: return "all";
+    case Reach::kSector: return "sector";
+    default: return "own";
+  }
+}
 
-const std::vector<std::string>* RoleCatalog::patterns(const std::string& role) const {
+bool parse_reach(std::string_view text, Reach* out) {
+  if (text == "all") *out = Reach::kAll;
+  else if (text == "sector") *out = Reach::kSector;
+  else if (text == "own") *out = Reach::kOwn;
+  else return false;
+  return true;
+}
+
+void RoleCatalog::define(const std::string& role, std::vector<std::string> patterns, Reach reach) {
+  roles_[role] = Role{std::move(patterns), reach};
+}
+
+const Role* RoleCatalog::find(const std::string& role) const {
   auto it = roles_.find(role);
   return it == roles_.end() ? nullptr : &it->second;
+}
+
+const std::vector<std::string>* RoleCatalog::patterns(const std::string& role) const {
+  const Role* r = find(role);
+  return r == nullptr ? nullptr : &r->patterns;
 }
 
 std::vector<std::string> RoleCatalog::names() const {

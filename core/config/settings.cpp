@@ -143,6 +143,12 @@ const std::vector<Key>& keys() {
          s.log.level = v;
          return {};
        }},
+      {"audit.signing_key", Kind::kString, "Ed25519 PEM key signing audit checkpoints (created when absent)",
+       string([](Settings& s, const std::string& v) { s.audit.signing_key = v; })},
+      {"audit.checkpoint_every", Kind::kInt, "sign an audit checkpoint every N entries",
+       int_in(1, 1000000, [](Settings& s, int64_t v) { s.audit.checkpoint_every = static_cast<int>(v); })},
+      {"audit.checkpoint_interval_s", Kind::kInt, "and at most this many seconds after the last entry",
+       int_in(1, 86400, [](Settings& s, int64_t v) { s.audit.checkpoint_interval_s = static_cast<int>(v); })},
       {"auth.pbkdf2_iterations", Kind::kInt, "PBKDF2-HMAC-SHA256 iterations for new password hashes",
        int_in(100000, 10000000, [](Settings& s, int64_t v) { s.auth.pbkdf2_iterations = static_cast<int>(v); })},
       {"auth.session_idle_s", Kind::kInt, "a login session unused this many seconds ends",
@@ -216,20 +222,37 @@ void walk_file(const Poco::JSON::Object& obj, const std::string& prefix, Setting
         errors.push_back({key, "must be an object of role name → array of permission patterns"});
         continue;
       }
-      for (const auto& [role, patterns] : *value.extract<Poco::JSON::Object::Ptr>()) {
+      for (const auto& [role, definition] : *value.extract<Poco::JSON::Object::Ptr>()) {
+        RoleSetting setting;
+        Poco::Dynamic::Var patterns = definition;
+        if (definition.type() == typeid(Poco::JSON::Object::Ptr)) {
+          auto obj = definition.extract<Poco::JSON::Object::Ptr>();
+          patterns = obj->get("permissions");
+          if (obj->has("reach")) {
+            Poco::Dynamic::Var reach = obj->get("reach");
+            std::string text = reach.isString() ? reach.extract<std::string>() : std::string{};
+            if (text != "own" && text != "sector" && text != "all") {
+              errors.push_back({"roles." + role + ".reach", "must be \"own\", \"sector\" or \"all\""});
+              continue;
+            }
+            setting.reach = text;
+          }
+        }
         if (patterns.type() != typeid(Poco::JSON::Array::Ptr)) {
-          errors.push_back({"roles." + role, "must be an array of permission patterns"});
+          errors.push_back({"roles." + role,
+                            "must be an array of permission patterns, or {\"permissions\": [...], \"reach\": ...}"});
           continue;
         }
-        std::vector<std::string> list;
+        bool ok = true;
         for (const auto& p : *patterns.extract<Poco::JSON::Array::Ptr>()) {
           if (!p.isString() || p.extract<std::string>().empty()) {
             errors.push_back({"roles." + role, "every pattern must be a non-empty string"});
+            ok = false;
             break;
           }
-          list.push_back(p.extract<std::string>());
+          setting.patterns.push_back(p.extract<std::string>());
         }
-        out.roles[role] = std::move(list);
+        if (ok) out.roles[role] = std::move(setting);
       }
       continue;
     }
@@ -258,7 +281,8 @@ void walk_file(const Poco::JSON::Object& obj, const std::string& prefix, Setting
       if (!problem.empty()) errors.push_back({key, problem});
       continue;
     }
-    if (value.type() == typeid(Poco::JSON::Object::Ptr) && (key == "http" || key == "database" || key == "log" || key == "auth")) {
+    if (value.type() == typeid(Poco::JSON::Object::Ptr) && (key == "http" || key == "database" || key == "log" || key == "auth" ||
+                                                          key == "audit")) {
       walk_file(*value.extract<Poco::JSON::Object::Ptr>(), key, out, errors);
       continue;
     }
@@ -275,6 +299,10 @@ std::string Settings::database_dialect() const {
 std::string Settings::sqlite_path() const {
   if (database.url.rfind("sqlite:", 0) == 0) return database.url.substr(7);
   return data_dir + "/annex.db";
+}
+
+std::string Settings::audit_key_path() const {
+  return audit.signing_key.empty() ? data_dir + "/audit-signing.key" : audit.signing_key;
 }
 
 std::vector<SettingsError> load_settings(const SettingsSources& sources, Settings& out) {
@@ -343,7 +371,8 @@ std::vector<std::pair<std::string, std::string>> annex_environment() {
 std::string describe_keys() {
   std::ostringstream out;
   for (const Key& k : keys()) out << "  " << k.name << " (" << env_name(k.name) << ")\n      " << k.doc << "\n";
-  out << "  roles.<name> — an array of permission patterns (\"*\", \"*.read\", \"expenses.*\"): defines or replaces a role\n";
+  out << "  roles.<name> — an array of permission patterns (\"*\", \"*.read\", \"expenses.*\"), or\n"
+         "                 {\"permissions\": [...], \"reach\": \"own\"|\"sector\"|\"all\"}: defines or replaces a role\n";
   out << "  plugins.<id> — an object: that plugin's configuration, checked against its manifest's config_schema\n";
   return out.str();
 }

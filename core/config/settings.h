@@ -44,14 +44,28 @@ struct AuthSettingsConfig {
   int failed_login_window_s = 900;
 };
 
+struct AuditSettingsConfig {
+  std::string signing_key;       // "" → <data_dir>/audit-signing.key
+  int checkpoint_every = 1000;   // sign the head every N entries
+  int checkpoint_interval_s = 60;  // and at most this long after an entry
+};
+
+// A role defined in configuration: either an array of patterns (reach "own") or
+// {"permissions": [...], "reach": "own" | "sector" | "all"}.
+struct RoleSetting {
+  std::vector<std::string> patterns;
+  std::string reach = "own";
+};
+
 struct Settings {
   std::string data_dir = "annex-data";
   HttpSettings http;
   DatabaseSettings database;
   LogSettings log;
   AuthSettingsConfig auth;
-  // roles.<name> → permission patterns; replaces or adds to the default roles.
-  std::map<std::string, std::vector<std::string>> roles;
+  AuditSettingsConfig audit;
+  // roles.<name> → permission patterns and reach; replaces or adds to the default roles.
+  std::map<std::string, RoleSetting> roles;
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> disabled_plugins;
   int shutdown_grace_s = 10;
@@ -61,6 +75,8 @@ struct Settings {
   // The SQLite file or PostgreSQL URI the store opens.
   std::string database_dialect() const;
   std::string sqlite_path() const;
+  // The audit signing key's file: audit.signing_key, or audit-signing.key in data_dir.
+  std::string audit_key_path() const;
 };
 
 // A configuration problem, naming the key at fault ("http.threads").

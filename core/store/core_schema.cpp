@@ -57,6 +57,51 @@ std::vector<Migration> core_migrations(Dialect dialect) {
        " last_used_at TEXT,"
        " revoked_at TEXT);"
        "CREATE INDEX annex_tokens_user ON annex_tokens (user_id);"},
+      {3, "access",
+       // The sectors a user works in; a role held in one sector makes its holder a member there.
+       "CREATE TABLE annex_memberships ("
+       " user_id TEXT NOT NULL REFERENCES annex_users (id),"
+       " sector_id TEXT NOT NULL REFERENCES annex_sectors (id),"
+       " created_at TEXT NOT NULL,"
+       " PRIMARY KEY (user_id, sector_id));"
+       "INSERT INTO annex_memberships (user_id, sector_id, created_at)"
+       " SELECT DISTINCT a.user_id, a.sector_id, s.created_at FROM annex_role_assignments a"
+       " JOIN annex_sectors s ON s.id = a.sector_id;"
+       // Records assigned to a user beyond what they own (DOMAIN: reps see their own and assigned records).
+       "CREATE TABLE annex_grants ("
+       " object_type TEXT NOT NULL,"
+       " object_id TEXT NOT NULL,"
+       " user_id TEXT NOT NULL REFERENCES annex_users (id),"
+       " granted_by TEXT NOT NULL,"
+       " created_at TEXT NOT NULL,"
+       " PRIMARY KEY (object_type, object_id, user_id));"
+       "CREATE INDEX annex_grants_user ON annex_grants (user_id, object_type);"},
+      {4, "audit",
+       // The hash-chained audit log (audit/audit_log.h). Entries are only ever appended.
+       "CREATE TABLE annex_audit ("
+       " seq BIGINT PRIMARY KEY,"
+       " at TEXT NOT NULL,"
+       " principal TEXT NOT NULL,"
+       " action TEXT NOT NULL,"
+       " object_type TEXT NOT NULL,"
+       " object_id TEXT NOT NULL,"
+       " before_json TEXT NOT NULL,"
+       " after_json TEXT NOT NULL,"
+       " hash TEXT NOT NULL);"
+       "CREATE INDEX annex_audit_object ON annex_audit (object_type, object_id, seq);"
+       "CREATE INDEX annex_audit_at ON annex_audit (at);"
+       "CREATE TABLE annex_audit_checkpoints ("
+       " seq BIGINT PRIMARY KEY,"
+       " hash TEXT NOT NULL,"
+       " at TEXT NOT NULL,"
+       " key_id TEXT NOT NULL,"
+       " signature TEXT NOT NULL);"
+       // The last entry: appenders lock this row, and verification compares the chain's end with it.
+       "CREATE TABLE annex_audit_head ("
+       " id INTEGER PRIMARY KEY CHECK (id = 1),"
+       " seq BIGINT NOT NULL,"
+       " hash TEXT NOT NULL);"
+       "INSERT INTO annex_audit_head (id, seq, hash) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');"},
   };
 }
 

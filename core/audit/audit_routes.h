@@ -1,0 +1,20 @@
+// The audit log over HTTP, for auditors: search, export (JSON Lines, verifiable offline with
+// `annexctl audit verify --file`), an online verification and the public key that checks the checkpoints.
+#pragma once
+
+#include "audit/audit_log.h"
+#include "http/router.h"
+
+namespace annex::audit {
+
+inline constexpr const char* kAuditRead = "annex.audit.read";
+inline constexpr const char* kAuditVerify = "annex.audit.verify";
+
+// Registers, owned by "annex.core":
+//   GET /api/v1/audit             ?object_type= &object_id= &principal= &from= &to= &after_seq= &limit=
+//   GET /api/v1/audit/export      every entry, checkpoint and the head, as JSON Lines
+//   GET /api/v1/audit/verify      recomputes the chain and checks the signatures
+//   GET /api/v1/audit/public-key  the Ed25519 public key (PEM)
+void register_audit_routes(http::Router& router, store::Database& db, AuditLog& log);
+
+}  // namespace annex::audit
