@@ -179,6 +179,8 @@ void Daemon::start() {
   parts.router = router_.get();
   parts.events = events_.get();
   parts.scheduler = scheduler_.get();
+  parts.authorizer = authorizer_.get();
+  parts.audit = audit_.get();
   parts.data_dir = settings_.data_dir;
   parts.base_url = server_->base_url();
   plugins_ = std::make_unique<plugin_host::PluginHost>(parts);

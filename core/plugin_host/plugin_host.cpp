@@ -7,6 +7,7 @@
 #include "plugin_host/resolver.h"
 #include "plugin_host/services.h"
 #include "store/database.h"
+#include "store/sql.h"
 
 #include <Poco/JSON/Stringifier.h>
 #include <spdlog/spdlog.h>
@@ -231,7 +232,15 @@ bool PluginHost::migrate(PluginRecord& rec) {
     return false;
   }
   std::vector<store::Migration> list;
-  for (auto& c : chosen) list.push_back({c.version, c.name, c.sql});
+  for (auto& c : chosen) {
+    std::string table = store::core_table_reference(c.sql);
+    if (!table.empty()) {
+      fail(rec, "migration " + std::to_string(c.version) + " names the host's table " + table +
+                    "; plugins keep to their own tables");
+      return false;
+    }
+    list.push_back({c.version, c.name, c.sql});
+  }
   try {
     store::MigrationRunner runner(*parts_.db);
     int ran = runner.apply(rec.module.id, list);

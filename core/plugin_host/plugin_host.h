@@ -24,6 +24,15 @@ class EventBus;
 namespace annex::jobs {
 class Scheduler;
 }
+namespace annex::auth {
+class Authorizer;
+}
+namespace annex::audit {
+class AuditLog;
+}
+namespace annex::approvals {
+class ApprovalService;
+}
 
 namespace annex::plugin_host {
 
@@ -35,6 +44,9 @@ struct HostParts {
   jobs::Scheduler* scheduler = nullptr;
   std::string data_dir;
   std::string base_url;
+  auth::Authorizer* authorizer = nullptr;
+  audit::AuditLog* audit = nullptr;
+  approvals::ApprovalService* approvals = nullptr;
 };
 
 struct PluginInfo {

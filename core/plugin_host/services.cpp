@@ -2,6 +2,8 @@
 // none may throw, each checks its arguments, and each reports failure as a status plus a message.
 #include "plugin_host/services.h"
 
+#include "plugin_host/service_support.h"
+
 #include "events/event_bus.h"
 #include "http/api_error.h"
 #include "http/router.h"
@@ -30,44 +32,6 @@ struct annex_txn {
 
 namespace annex::plugin_host {
 namespace {
-
-std::string_view view(annex_str s) { return s.data == nullptr ? std::string_view{} : std::string_view(s.data, s.len); }
-annex_str str(std::string_view s) { return annex_str{s.data(), s.size()}; }
-
-void put(annex_buffer* out, std::string_view text) {
-  if (out != nullptr && out->append != nullptr) out->append(out->owner_ptr, text.data(), text.size());
-}
-
-PluginRecord& record_of(annex_host_ctx* ctx) { return *ctx->record; }
-
-annex_status status_for(const store::StoreError& e) {
-  switch (e.kind()) {
-    case store::StoreError::Kind::kConstraint: return ANNEX_ERR_CONFLICT;
-    case store::StoreError::Kind::kBadStatement: return ANNEX_ERR_INVALID_ARGUMENT;
-    case store::StoreError::Kind::kUnavailable: return ANNEX_ERR_UNAVAILABLE;
-    default: return ANNEX_ERR_INTERNAL;
-  }
-}
-
-// Runs `fn`, turning any exception into a status and a message.
-template <typename Fn>
-annex_status guarded(annex_buffer* err, Fn&& fn) noexcept {
-  try {
-    return fn();
-  } catch (const store::StoreError& e) {
-    put(err, e.what());
-    return status_for(e);
-  } catch (const Poco::Exception& e) {
-    put(err, e.displayText());
-    return ANNEX_ERR_INTERNAL;
-  } catch (const std::exception& e) {
-    put(err, e.what());
-    return ANNEX_ERR_INTERNAL;
-  } catch (...) {
-    put(err, "unknown error");
-    return ANNEX_ERR_INTERNAL;
-  }
-}
 
 // ---- annex.log ---------------------------------------------------------------------------------------------
 
@@ -128,6 +92,10 @@ annex_status db_query(annex_host_ctx* ctx, annex_txn* txn, annex_str sql, const 
   if (txn != nullptr && txn->owner != ctx->record) {
     put(err, "query: the transaction belongs to another plugin");
     return ANNEX_ERR_INVALID_ARGUMENT;
+  }
+  if (std::string table = store::core_table_reference(view(sql)); !table.empty()) {
+    put(err, "query: " + table + " is one of the host's tables; plugins reach host data through its services");
+    return ANNEX_ERR_PERMISSION_DENIED;
   }
   return guarded(err, [&] {
     std::vector<store::Param> bound(param_count);
@@ -476,8 +444,10 @@ struct ServiceEntry {
 };
 
 const ServiceEntry kServices[] = {
-    {ANNEX_SERVICE_LOG, 1, &kLog},       {ANNEX_SERVICE_CONFIG, 1, &kConfig}, {ANNEX_SERVICE_DB, 1, &kDb},
-    {ANNEX_SERVICE_HTTP, 1, &kHttp},     {ANNEX_SERVICE_EVENTS, 1, &kEvents}, {ANNEX_SERVICE_JOBS, 1, &kJobs},
+    {ANNEX_SERVICE_LOG, 1, &kLog},         {ANNEX_SERVICE_CONFIG, 1, &kConfig},
+    {ANNEX_SERVICE_DB, 1, &kDb},           {ANNEX_SERVICE_HTTP, 1, &kHttp},
+    {ANNEX_SERVICE_EVENTS, 1, &kEvents},   {ANNEX_SERVICE_JOBS, 1, &kJobs},
+    {ANNEX_SERVICE_AUTHZ, 1, &authz_v1()}, {ANNEX_SERVICE_AUDIT, 1, &audit_v1()},
 };
 
 const void* get_service(annex_host_ctx* ctx, annex_str name, uint32_t major) {
@@ -495,6 +465,15 @@ const void* get_service(annex_host_ctx* ctx, annex_str name, uint32_t major) {
 }
 
 }  // namespace
+
+soci::session* txn_session(annex_txn* txn, annex_host_ctx* ctx, std::string* error) {
+  if (txn == nullptr) return nullptr;
+  if (txn->owner != ctx->record) {
+    *error = "the transaction belongs to another plugin";
+    return nullptr;
+  }
+  return &txn->lease->session();
+}
 
 const std::vector<std::string>& provided_services() {
   static const std::vector<std::string> names = [] {

@@ -12,6 +12,9 @@
 namespace spdlog {
 class logger;
 }
+namespace soci {
+class session;
+}
 
 namespace annex::plugin_host {
 
@@ -39,6 +42,13 @@ struct PluginRecord {
   annex_host_api api{};
   annex_plugin* instance = nullptr;
 };
+
+// The tables of the security services (security_services.cpp).
+const annex_authz_v1& authz_v1();
+const annex_audit_v1& audit_v1();
+
+// The session a plugin's transaction runs on (for host services that join it); null when txn is null.
+soci::session* txn_session(annex_txn* txn, annex_host_ctx* ctx, std::string* error);
 
 // Fills rec.api so that get_service() hands out the tables rec.granted allows.
 void bind_host_api(PluginHost& host, PluginRecord& rec);

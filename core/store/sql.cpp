@@ -326,6 +326,33 @@ std::string rewrite_placeholders(std::string_view sql, size_t* count) {
   return out;
 }
 
+std::string core_table_reference(std::string_view sql) {
+  auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+  auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$'; };
+  auto word_at = [&](std::string_view text, size_t i) {
+    std::string word;
+    while (i < text.size() && ident(text[i])) word += lower(text[i++]);
+    return word;
+  };
+  std::string outside;
+  scan(sql, [&](char c) {
+    outside += c;
+    return std::string(1, c);
+  });
+  for (size_t i = 0; i < outside.size(); ++i) {
+    if (ident(outside[i]) && (i == 0 || !ident(outside[i - 1]))) {
+      std::string word = word_at(outside, i);
+      if (word.rfind("annex_", 0) == 0) return word;
+    }
+  }
+  // Quoted identifiers ("annex_audit") are passed over by scan(); look for them directly.
+  for (size_t i = sql.find('"'); i != std::string_view::npos; i = sql.find('"', i + 1)) {
+    std::string word = word_at(sql, i + 1);
+    if (word.rfind("annex_", 0) == 0) return word;
+  }
+  return {};
+}
+
 std::vector<std::string> split_statements(std::string_view script) {
   std::vector<std::string> out;
   std::string joined = scan(script, [](char c) -> std::string { return c == ';' ? std::string(1, '\0') : std::string(1, c); });

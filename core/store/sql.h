@@ -51,6 +51,11 @@ ResultSet run(soci::session& session, std::string_view sql, std::span<const Para
 // Finalizes the prepared statements kept for `session`'s connection; call before closing it.
 void forget_statements(soci::session& session);
 
+// The first identifier in `sql` (outside literals and comments, quoted identifiers included) that names one of
+// the host's own tables (prefix "annex_"), or "" when there is none. Plugins may not touch those tables: their
+// data reaches plugins only through the host services.
+std::string core_table_reference(std::string_view sql);
+
 // Splits a script of ';'-separated statements, keeping ';' inside quotes, comments and dollar-quoted bodies.
 std::vector<std::string> split_statements(std::string_view script);
 

@@ -95,7 +95,7 @@ TEST(Daemon, EveryErrorUsesTheOneShape) {
       {"DELETE", "/api/v1/hello/greetings", "", "", 405, "method_not_allowed", ""},
       {"POST", "/api/v1/hello/greetings", std::string(200, 'x'), "application/json", 413, "payload_too_large", "body"},
       {"POST", "/api/v1/hello/greetings", "name=Ada", "text/plain", 415, "unsupported_media_type", "Content-Type"},
-      {"POST", "/api/v1/hello/greetings", "{\"name\":", "application/json", 400, "bad_request", ""},
+      {"POST", "/api/v1/hello/greetings", "{\"name\":", "application/json", 400, "bad_request", "body"},
       {"POST", "/api/v1/hello/greetings", R"({"name":42})", "application/json", 400, "bad_request", "name"},
       {"POST", "/api/v1/hello/greetings", R"({"name":""})", "application/json", 422, "unprocessable", "name"},
       {"GET", "/api/v1/hello/greetings/abc", "", "", 400, "bad_request", "id"},

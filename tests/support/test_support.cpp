@@ -186,7 +186,7 @@ Annexd::Annexd(Options options) {
   for (size_t i = 0; i + 1 < options.args.size(); ++i) {
     if (options.args[i] == "--database-url") store_args_ = {"--data-dir", data_dir_, "--database-url", options.args[i + 1]};
   }
-  if (options.bootstrap_admin) admin_token_ = user_with_role("admin", "system-admin");
+  if (options.bootstrap_admin) admin_token_ = user_with_role("admin", "system-admin", "hq");
   std::vector<std::string> args = {"--data-dir", data_dir_, "--listen", "127.0.0.1:0"};
   if (options.plugin_dirs.empty()) options.plugin_dirs.push_back(build_path("lib/annex/plugins"));
   for (const auto& d : options.plugin_dirs) {

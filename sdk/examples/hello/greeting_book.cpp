@@ -15,36 +15,71 @@ std::string utc_now() {
 }
 
 Greeting read_greeting(const annex::Row& row) {
-  return Greeting{row.integer(0), row.text(1), row.text(2), row.text(3)};
+  return Greeting{row.integer(0), row.text(1), row.text(2), row.text(3), row.text(4), row.text(5)};
 }
+
+constexpr const char* kColumns = "id, name, message, created_at, sector_id, owner_id";
 
 }  // namespace
 
-Greeting GreetingBook::add(const std::string& name, const std::string& salutation, annex::Events events) {
-  Greeting g{0, name, salutation + ", " + name + "!", utc_now()};
+Greeting GreetingBook::add(const std::string& name, const std::string& salutation, const std::string& sector,
+                           const std::string& owner, annex::Events events, annex::Audit audit) {
+  Greeting g{0, name, salutation + ", " + name + "!", utc_now(), sector, owner};
   annex::Transaction txn = db_.begin();
-  annex::Rows rows = db_.query(txn, "INSERT INTO hello_greetings (name, message, created_at) VALUES (?, ?, ?) RETURNING id",
-                               {g.name, g.message, g.created_at});
+  annex::Rows rows = db_.query(
+      txn, "INSERT INTO hello_greetings (name, message, created_at, sector_id, owner_id) VALUES (?, ?, ?, ?, ?) RETURNING id",
+      {g.name, g.message, g.created_at, g.sector_id, g.owner_id});
   if (!rows.next()) throw annex::Error(ANNEX_ERR_INTERNAL, "insert returned no id");
   g.id = rows.row().integer(0);
   events.publish("hello.greeting.created", to_json(g), "greeting-" + std::to_string(g.id), &txn);
+  audit.append(&txn, owner, "hello.greeting.create", kType, std::to_string(g.id), "", to_json(g));
   txn.commit();
   return g;
 }
 
 std::optional<Greeting> GreetingBook::find(int64_t id) const {
-  annex::Rows rows = db_.query("SELECT id, name, message, created_at FROM hello_greetings WHERE id = ?", {id});
+  annex::Rows rows = db_.query(std::string("SELECT ") + kColumns + " FROM hello_greetings WHERE id = ?", {id});
   if (!rows.next()) return std::nullopt;
   return read_greeting(rows.row());
 }
 
-std::vector<Greeting> GreetingBook::list(int64_t limit, std::optional<int64_t> before) const {
-  annex::Rows rows = db_.query(
-      "SELECT id, name, message, created_at FROM hello_greetings WHERE (CAST(? AS BIGINT) IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
-      {before, before, limit});
+std::vector<Greeting> GreetingBook::list(int64_t limit, std::optional<int64_t> before, const std::string& filter) const {
+  annex::Rows rows = db_.query(std::string("SELECT ") + kColumns +
+                                   " FROM hello_greetings WHERE (CAST(? AS BIGINT) IS NULL OR id < ?) AND " + filter +
+                                   " ORDER BY id DESC LIMIT ?",
+                               {before, before, limit});
   std::vector<Greeting> out;
   while (rows.next()) out.push_back(read_greeting(rows.row()));
   return out;
+}
+
+Greeting GreetingBook::rename(const Greeting& g, const std::string& name, const std::string& salutation,
+                              const std::string& actor, annex::Audit audit) {
+  Greeting after = g;
+  after.name = name;
+  after.message = salutation + ", " + name + "!";
+  annex::Transaction txn = db_.begin();
+  db_.query(txn, "UPDATE hello_greetings SET name = ?, message = ? WHERE id = ?", {after.name, after.message, g.id});
+  audit.append(&txn, actor, "hello.greeting.update", kType, std::to_string(g.id), to_json(g), to_json(after));
+  txn.commit();
+  return after;
+}
+
+Greeting GreetingBook::move(const Greeting& g, const std::string& sector, const std::string& actor, annex::Audit audit) {
+  Greeting after = g;
+  after.sector_id = sector;
+  annex::Transaction txn = db_.begin();
+  db_.query(txn, "UPDATE hello_greetings SET sector_id = ? WHERE id = ?", {sector, g.id});
+  audit.append(&txn, actor, "hello.greeting.move-sector", kType, std::to_string(g.id), to_json(g), to_json(after));
+  txn.commit();
+  return after;
+}
+
+void GreetingBook::remove(const Greeting& g, const std::string& actor, annex::Audit audit) {
+  annex::Transaction txn = db_.begin();
+  db_.query(txn, "DELETE FROM hello_greetings WHERE id = ?", {g.id});
+  audit.append(&txn, actor, "hello.greeting.delete", kType, std::to_string(g.id), to_json(g), "");
+  txn.commit();
 }
 
 void GreetingBook::record_seen(std::string_view idempotency_key) {
@@ -71,7 +106,8 @@ int64_t GreetingBook::counter(const std::string& counter) const {
 
 std::string to_json(const Greeting& g) {
   return "{\"id\":" + std::to_string(g.id) + ",\"name\":" + annex::json_quote(g.name) +
-         ",\"message\":" + annex::json_quote(g.message) + ",\"created_at\":" + annex::json_quote(g.created_at) + "}";
+         ",\"message\":" + annex::json_quote(g.message) + ",\"created_at\":" + annex::json_quote(g.created_at) +
+         ",\"sector_id\":" + annex::json_quote(g.sector_id) + ",\"owner_id\":" + annex::json_quote(g.owner_id) + "}";
 }
 
 }  // namespace hello

@@ -11,22 +11,34 @@
 
 namespace hello {
 
+inline constexpr const char* kType = "hello.greeting";
+
 struct Greeting {
   int64_t id = 0;
   std::string name;
   std::string message;
   std::string created_at;
+  std::string sector_id;
+  std::string owner_id;
 };
 
 class GreetingBook {
  public:
   explicit GreetingBook(annex::Db db) : db_(db) {}
 
-  // Stores a greeting for `name` and publishes "hello.greeting.created" in the same transaction.
-  Greeting add(const std::string& name, const std::string& salutation, annex::Events events);
+  // Stores a greeting for `name` owned by `owner` in `sector`, and in the same transaction publishes
+  // "hello.greeting.created" and writes the audit entry.
+  Greeting add(const std::string& name, const std::string& salutation, const std::string& sector,
+               const std::string& owner, annex::Events events, annex::Audit audit);
   std::optional<Greeting> find(int64_t id) const;
-  // The newest greetings first, at most `limit`, with ids below `before` when given.
-  std::vector<Greeting> list(int64_t limit, std::optional<int64_t> before) const;
+  // The newest greetings first, at most `limit`, with ids below `before` when given, among the rows `filter`
+  // (a condition from annex::Authz::list_filter) selects.
+  std::vector<Greeting> list(int64_t limit, std::optional<int64_t> before, const std::string& filter) const;
+  // Renames, moves to another sector, or deletes; each audited by `actor` in the change's transaction.
+  Greeting rename(const Greeting& g, const std::string& name, const std::string& salutation, const std::string& actor,
+                  annex::Audit audit);
+  Greeting move(const Greeting& g, const std::string& sector, const std::string& actor, annex::Audit audit);
+  void remove(const Greeting& g, const std::string& actor, annex::Audit audit);
 
   // Records an event once per idempotency key: deliveries are at-least-once, so a repeat must not count.
   void record_seen(std::string_view idempotency_key);

@@ -32,6 +32,12 @@ std::string required_string(const nlohmann::json& body, const char* field, size_
   return value;
 }
 
+nlohmann::json parse_body(const annex::Request& req) {
+  nlohmann::json body = nlohmann::json::parse(req.body(), nullptr, false);
+  if (!body.is_object()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "body must be a JSON object", "body");
+  return body;
+}
+
 }  // namespace
 
 class HelloPlugin : public annex::Plugin {
@@ -42,7 +48,8 @@ class HelloPlugin : public annex::Plugin {
     "name": "Hello",
     "description": "Example plugin: stores greetings, counts events, runs a job.",
     "requires": {},
-    "uses": ["annex.log@1", "annex.config@1", "annex.db@1", "annex.http@1", "annex.events@1", "annex.jobs@1"],
+    "uses": ["annex.log@1", "annex.config@1", "annex.db@1", "annex.http@1", "annex.events@1", "annex.jobs@1",
+             "annex.authz@1", "annex.audit@1"],
     "config_schema": {
       "type": "object",
       "properties": {
@@ -54,7 +61,7 @@ class HelloPlugin : public annex::Plugin {
   static std::span<const annex_migration> migrations() noexcept { return annex_generated::kMigrations; }
 
   HelloPlugin(const annex_host_api* api, std::string config_json)
-      : annex::Plugin(api, std::move(config_json)), book_(host().db()) {
+      : annex::Plugin(api, std::move(config_json)), book_(host().db()), authz_(host().authz()) {
     nlohmann::json config = nlohmann::json::parse(this->config_json());
     salutation_ = config.value("salutation", "Hello");
     tick_seconds_ = config.value("tick_seconds", 1u);
@@ -62,25 +69,58 @@ class HelloPlugin : public annex::Plugin {
 
   void on_register() override {
     annex::Http http = host().http();
-    http.route("POST", "/api/v1/hello/greetings", "hello.greeting.write", "Greet someone and store the greeting",
+    http.route("POST", "/api/v1/hello/greetings", "hello.greeting.write",
+               "Greet someone; the greeting belongs to the caller, in sector_id or the caller's home sector",
                [this](const annex::Request& req, annex::Response& resp) {
-                 nlohmann::json body = nlohmann::json::parse(req.body(), nullptr, false);
-                 if (!body.is_object()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "body must be a JSON object");
+                 nlohmann::json body = parse_body(req);
                  std::string name = required_string(body, "name", 200);
-                 Greeting g = book_.add(name, salutation_, host().events());
+                 std::string sector;
+                 if (body.contains("sector_id")) {
+                   sector = required_string(body, "sector_id", 64);
+                 } else if (auto home = authz_.home_sector(req.principal_id())) {
+                   sector = *home;
+                 } else {
+                   throw annex::Error(ANNEX_ERR_UNPROCESSABLE, "sector_id is required: you belong to no sector", "sector_id");
+                 }
+                 std::string owner(req.principal_id());
+                 if (!authz_.may(owner, "hello.greeting.write", {kType, "", sector, owner})) {
+                   throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "sector " + sector + " is outside your reach", "sector_id");
+                 }
+                 Greeting g = book_.add(name, salutation_, sector, owner, host().events(), host().audit());
                  resp.status(201).header("Location", "/api/v1/hello/greetings/" + std::to_string(g.id)).body(to_json(g));
                });
     http.route("GET", "/api/v1/hello/greetings/{id}", "hello.greeting.read", "Read one greeting",
                [this](const annex::Request& req, annex::Response& resp) {
-                 std::optional<Greeting> g = book_.find(parse_id(req.path_param("id")));
-                 if (!g) throw annex::Error(ANNEX_ERR_NOT_FOUND, "no such greeting");
-                 resp.body(to_json(*g));
+                 resp.body(to_json(reachable(req, "hello.greeting.read")));
                });
-    http.route("GET", "/api/v1/hello/greetings", "hello.greeting.read", "List greetings, newest first",
+    http.route("PUT", "/api/v1/hello/greetings/{id}", "hello.greeting.write", "Change the name greeted",
+               [this](const annex::Request& req, annex::Response& resp) {
+                 Greeting g = writable(req);
+                 std::string name = required_string(parse_body(req), "name", 200);
+                 resp.body(to_json(book_.rename(g, name, salutation_, std::string(req.principal_id()), host().audit())));
+               });
+    http.route("DELETE", "/api/v1/hello/greetings/{id}", "hello.greeting.write", "Delete a greeting",
+               [this](const annex::Request& req, annex::Response& resp) {
+                 book_.remove(writable(req), std::string(req.principal_id()), host().audit());
+                 resp.status(204);
+               });
+    http.route("POST", "/api/v1/hello/greetings/{id}/move", "hello.greeting.write",
+               "Move a greeting to another sector (needs records.move-sector)",
+               [this](const annex::Request& req, annex::Response& resp) {
+                 Greeting g = reachable(req, "hello.greeting.read");
+                 std::string sector = required_string(parse_body(req), "sector_id", 64);
+                 std::string actor(req.principal_id());
+                 if (!authz_.may(actor, "records.move-sector", {kType, std::to_string(g.id), g.sector_id, g.owner_id})) {
+                   throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "moving a record to another sector needs records.move-sector");
+                 }
+                 resp.body(to_json(book_.move(g, sector, actor, host().audit())));
+               });
+    http.route("GET", "/api/v1/hello/greetings", "hello.greeting.read", "List the greetings within reach, newest first",
                [this](const annex::Request& req, annex::Response& resp) {
                  std::optional<int64_t> before;
                  if (auto cursor = req.query_param("cursor")) before = parse_id(*cursor);
-                 std::vector<Greeting> page = book_.list(50, before);
+                 std::string filter = authz_.list_filter(req.principal_id(), "hello.greeting.read", kType);
+                 std::vector<Greeting> page = book_.list(50, before, filter);
                  std::string out = "{\"items\":[";
                  for (size_t i = 0; i < page.size(); ++i) out += (i ? "," : "") + to_json(page[i]);
                  out += "],\"next_cursor\":";
@@ -97,10 +137,29 @@ class HelloPlugin : public annex::Plugin {
     host().jobs().schedule("tick", tick_seconds_, [this] { book_.bump("ticks"); });
   }
 
+  // The greeting the path names, if the caller's `permission` reaches it; otherwise 404, as if it did not exist.
+  Greeting reachable(const annex::Request& req, std::string_view permission) const {
+    std::optional<Greeting> g = book_.find(parse_id(req.path_param("id")));
+    if (!g || !authz_.may(req.principal_id(), permission, {kType, std::to_string(g->id), g->sector_id, g->owner_id})) {
+      throw annex::Error(ANNEX_ERR_NOT_FOUND, "no such greeting");
+    }
+    return *g;
+  }
+
+  // For a change: 404 when the caller cannot even see the greeting, 403 when they see it but may not change it.
+  Greeting writable(const annex::Request& req) const {
+    Greeting g = reachable(req, "hello.greeting.read");
+    if (!authz_.may(req.principal_id(), "hello.greeting.write", {kType, std::to_string(g.id), g.sector_id, g.owner_id})) {
+      throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "you may read this greeting but not change it");
+    }
+    return g;
+  }
+
   void start() override { host().info("hello started; salutation \"" + salutation_ + "\""); }
 
  private:
   GreetingBook book_;
+  annex::Authz authz_;
   std::string salutation_;
   uint32_t tick_seconds_ = 1;
 };

@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 #define ANNEX_ABI_MAJOR 1
-#define ANNEX_ABI_MINOR 0
+#define ANNEX_ABI_MINOR 1
 
 /* The one symbol a plugin exports. */
 #define ANNEX_PLUGIN_QUERY_SYMBOL "annex_plugin_query_v1"
@@ -354,6 +354,68 @@ typedef struct annex_jobs_v1 {
   /* Runs the job named `name` now, in the background, if it is not already running. */
   annex_status (*trigger)(annex_host_ctx* ctx, annex_str name, annex_buffer* err);
 } annex_jobs_v1;
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Service "annex.authz" v1 (since ABI 1.1)                                                                   */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+#define ANNEX_SERVICE_AUTHZ "annex.authz"
+
+/* A business record as the authorisation service sees it. Every business row carries a sector and an owner. */
+typedef struct annex_object_ref {
+  uint32_t struct_size;
+  annex_str type;      /* the kind of record, namespaced by the plugin: "hello.greeting" */
+  annex_str id;        /* its id as text; empty for a record not yet created */
+  annex_str sector_id; /* the sector it belongs to */
+  annex_str owner_id;  /* the user id of its owner */
+} annex_object_ref;
+
+typedef struct annex_authz_v1 {
+  uint32_t struct_size;
+  uint32_t minor;
+  /* Sets *out_allowed to 1 when user `user_id` may exercise `permission` on `object`, else 0. The user's roles
+   * decide how far the permission reaches: every sector, the sectors of the role assignment, or the user's
+   * own records and those assigned to them. A refusal is logged with the user, permission and object; answer
+   * it with NOT_FOUND for an existing record, so that its existence is not disclosed. To check a record about
+   * to be created, pass an empty id and the intended sector and owner. */
+  annex_status (*check)(annex_host_ctx* ctx, annex_str user_id, annex_str permission, const annex_object_ref* object,
+                        int32_t* out_allowed, annex_buffer* err);
+  /* Appends to `out_sql` a boolean SQL expression that holds exactly for the rows of `object_type` the user may
+   * exercise `permission` on, written over the plugin's own columns (plain or qualified identifiers): for
+   * example "(t.sector_id IN ('north') OR t.owner_id = 'u_1')", or "1 = 1" / "1 = 0". AND it into the WHERE
+   * clause of a list query. INVALID_ARGUMENT when a column name is not an identifier. */
+  annex_status (*list_filter)(annex_host_ctx* ctx, annex_str user_id, annex_str permission, annex_str object_type,
+                              annex_str sector_column, annex_str owner_column, annex_str id_column,
+                              annex_buffer* out_sql, annex_buffer* err);
+  /* Appends the user's home sector (their first membership) to `out`; NOT_FOUND when they belong to none. */
+  annex_status (*home_sector)(annex_host_ctx* ctx, annex_str user_id, annex_buffer* out, annex_buffer* err);
+  /* Assigns one record to a user beyond what they own ("assigned records"), or withdraws it. `txn` may be NULL
+   * or a transaction from annex.db, so that the assignment commits with the business change. */
+  annex_status (*grant)(annex_host_ctx* ctx, annex_txn* txn, annex_str object_type, annex_str object_id,
+                        annex_str user_id, annex_str granted_by, annex_buffer* err);
+  annex_status (*revoke)(annex_host_ctx* ctx, annex_txn* txn, annex_str object_type, annex_str object_id,
+                         annex_str user_id, annex_buffer* err);
+} annex_authz_v1;
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Service "annex.audit" v1 (since ABI 1.1)                                                                   */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+#define ANNEX_SERVICE_AUDIT "annex.audit"
+
+typedef struct annex_audit_v1 {
+  uint32_t struct_size;
+  uint32_t minor;
+  /* Appends an entry to the host's tamper-evident audit log: who (`principal_id`, a user id), what (`action`,
+   * e.g. "expenses.claim.approve"), on which record (`object_type`, `object_id`), and the record before and
+   * after the change as JSON (empty for none; stored in canonical form). Pass the transaction that makes the
+   * change, so that the change and its entry commit together; NULL appends in a transaction of its own.
+   * Stores the entry's sequence number in *out_seq (may be NULL). INVALID_ARGUMENT when before/after are not
+   * JSON or the action or object type is empty. */
+  annex_status (*append)(annex_host_ctx* ctx, annex_txn* txn, annex_str principal_id, annex_str action,
+                         annex_str object_type, annex_str object_id, annex_str before_json, annex_str after_json,
+                         int64_t* out_seq, annex_buffer* err);
+} annex_audit_v1;
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* The plugin descriptor                                                                                      */

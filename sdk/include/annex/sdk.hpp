@@ -513,6 +513,107 @@ class Jobs {
 };
 
 // ---------------------------------------------------------------------------------------------------------
+// Security: object-level access and the audit log (ABI 1.1)
+// ---------------------------------------------------------------------------------------------------------
+
+// A business record, as the authorisation service sees it.
+struct ObjectRef {
+  std::string_view type;       // "hello.greeting"
+  std::string_view id;         // empty for a record about to be created
+  std::string_view sector_id;
+  std::string_view owner_id;
+};
+
+// The "annex.authz" v1 service.
+class Authz {
+ public:
+  Authz(annex_host_ctx* ctx, const annex_authz_v1* api) noexcept : ctx_(ctx), api_(api) {}
+
+  // True when `user_id` may exercise `permission` on `object`. The host logs every refusal.
+  bool may(std::string_view user_id, std::string_view permission, const ObjectRef& object) const {
+    annex_object_ref ref{sizeof(annex_object_ref), to_str(object.type), to_str(object.id), to_str(object.sector_id),
+                         to_str(object.owner_id)};
+    int32_t allowed = 0;
+    std::string err;
+    StringSink sink(err);
+    check(api_->check(ctx_, to_str(user_id), to_str(permission), &ref, &allowed, sink.get()), err);
+    return allowed != 0;
+  }
+  // Throws Error(NOT_FOUND, not_found_message) unless allowed: a record out of reach looks like no record.
+  void require(std::string_view user_id, std::string_view permission, const ObjectRef& object,
+               std::string_view not_found_message) const {
+    if (!may(user_id, permission, object)) throw Error(ANNEX_ERR_NOT_FOUND, std::string(not_found_message));
+  }
+  // A SQL condition over the plugin's columns selecting the rows of `object_type` the user may act on.
+  std::string list_filter(std::string_view user_id, std::string_view permission, std::string_view object_type,
+                          std::string_view sector_column = "sector_id", std::string_view owner_column = "owner_id",
+                          std::string_view id_column = "id") const {
+    std::string sql, err;
+    StringSink out(sql), sink(err);
+    check(api_->list_filter(ctx_, to_str(user_id), to_str(permission), to_str(object_type), to_str(sector_column),
+                            to_str(owner_column), to_str(id_column), out.get(), sink.get()),
+          err);
+    return sql;
+  }
+  // The user's home sector (first membership), or nothing when they belong to none.
+  std::optional<std::string> home_sector(std::string_view user_id) const {
+    std::string sector, err;
+    StringSink out(sector), sink(err);
+    annex_status st = api_->home_sector(ctx_, to_str(user_id), out.get(), sink.get());
+    if (st == ANNEX_ERR_NOT_FOUND) return std::nullopt;
+    check(st, err);
+    return sector;
+  }
+  // Assigns a record to a user beyond what they own; with `txn`, only if it commits.
+  void grant(std::string_view object_type, std::string_view object_id, std::string_view user_id,
+             std::string_view granted_by, Transaction* txn = nullptr) const {
+    std::string err;
+    StringSink sink(err);
+    check(api_->grant(ctx_, txn != nullptr ? txn->get() : nullptr, to_str(object_type), to_str(object_id),
+                      to_str(user_id), to_str(granted_by), sink.get()),
+          err);
+  }
+  void revoke(std::string_view object_type, std::string_view object_id, std::string_view user_id,
+              Transaction* txn = nullptr) const {
+    std::string err;
+    StringSink sink(err);
+    check(api_->revoke(ctx_, txn != nullptr ? txn->get() : nullptr, to_str(object_type), to_str(object_id),
+                       to_str(user_id), sink.get()),
+          err);
+  }
+
+ private:
+  annex_host_ctx* ctx_;
+  const annex_authz_v1* api_;
+};
+
+// The "annex.audit" v1 service: every change to a financial record goes through append(), inside the
+// transaction that makes the change.
+class Audit {
+ public:
+  Audit(annex_host_ctx* ctx, const annex_audit_v1* api) noexcept : ctx_(ctx), api_(api) {}
+
+  // Appends {principal, action, object, before, after}; before/after are JSON text ("" for none). Returns the
+  // entry's sequence number.
+  int64_t append(Transaction* txn, std::string_view principal_id, std::string_view action,
+                 std::string_view object_type, std::string_view object_id, std::string_view before_json,
+                 std::string_view after_json) const {
+    int64_t seq = 0;
+    std::string err;
+    StringSink sink(err);
+    check(api_->append(ctx_, txn != nullptr ? txn->get() : nullptr, to_str(principal_id), to_str(action),
+                       to_str(object_type), to_str(object_id), to_str(before_json), to_str(after_json), &seq,
+                       sink.get()),
+          err);
+    return seq;
+  }
+
+ private:
+  annex_host_ctx* ctx_;
+  const annex_audit_v1* api_;
+};
+
+// ---------------------------------------------------------------------------------------------------------
 // The host
 // ---------------------------------------------------------------------------------------------------------
 
@@ -553,6 +654,8 @@ class Host {
     return Events(api_->ctx_host_ptr, &require<annex_events_v1>(ANNEX_SERVICE_EVENTS, 1), &subscriptions_);
   }
   Jobs jobs() { return Jobs(api_->ctx_host_ptr, &require<annex_jobs_v1>(ANNEX_SERVICE_JOBS, 1), &jobs_); }
+  Authz authz() const { return Authz(api_->ctx_host_ptr, &require<annex_authz_v1>(ANNEX_SERVICE_AUTHZ, 1)); }
+  Audit audit() const { return Audit(api_->ctx_host_ptr, &require<annex_audit_v1>(ANNEX_SERVICE_AUDIT, 1)); }
 
   // A host setting ("data_dir", "database.dialect", "http.base_url"); empty when unknown or undeclared.
   std::string setting(std::string_view key) const {

@@ -110,6 +110,7 @@ TEST(DescriptorCheck, AcceptsACurrentDescriptorAndAnOlderMinor) {
 TEST(DescriptorCheck, RefusesAnotherMajorNamingPluginFoundAndExpected) {
   annex_plugin_descriptor d = good_descriptor();
   d.abi_major = 2;
+  d.abi_minor = 0;
   std::string why = check_descriptor(&d, "x.so", 1, 0);
   EXPECT_NE(why.find("org.annex.test.good"), std::string::npos) << why;
   EXPECT_NE(why.find("ABI 2.0"), std::string::npos) << why;
@@ -127,16 +128,16 @@ TEST(DescriptorCheck, RefusesANewerMinor) {
 TEST(DescriptorCheck, RefusesBadIdsVersionsAndMissingFunctions) {
   annex_plugin_descriptor d = good_descriptor();
   d.id = "NoDots";
-  EXPECT_NE(check_descriptor(&d, "x.so", 1, 0).find("reverse-DNS"), std::string::npos);
+  EXPECT_NE(check_descriptor(&d, "x.so", 1, ANNEX_ABI_MINOR).find("reverse-DNS"), std::string::npos);
   d = good_descriptor();
   d.version = "one";
-  EXPECT_NE(check_descriptor(&d, "x.so", 1, 0).find("semantic version"), std::string::npos);
+  EXPECT_NE(check_descriptor(&d, "x.so", 1, ANNEX_ABI_MINOR).find("semantic version"), std::string::npos);
   d = good_descriptor();
   d.start = nullptr;
-  EXPECT_NE(check_descriptor(&d, "x.so", 1, 0).find("lifecycle"), std::string::npos);
+  EXPECT_NE(check_descriptor(&d, "x.so", 1, ANNEX_ABI_MINOR).find("lifecycle"), std::string::npos);
   d = good_descriptor();
   d.struct_size = 8;
-  EXPECT_NE(check_descriptor(&d, "x.so", 1, 0).find("smaller"), std::string::npos);
+  EXPECT_NE(check_descriptor(&d, "x.so", 1, ANNEX_ABI_MINOR).find("smaller"), std::string::npos);
 }
 
 }  // namespace

@@ -1,4 +1,6 @@
 // The plugin host against real plugin modules: the hello example and fixtures built to be refused or to fail.
+#include "audit/audit_log.h"
+#include "auth/access.h"
 #include "events/event_bus.h"
 #include "http/dispatcher.h"
 #include "http/router.h"
@@ -28,11 +30,16 @@ class PluginHostTest : public testing::Test {
     runner.apply(store::kCoreOwner, store::core_migrations(db_->dialect()));
     events_ = std::make_unique<events::EventBus>(*db_);
     scheduler_ = std::make_unique<jobs::Scheduler>(1);
+    ids_ = std::make_unique<auth::IdentityStore>(*db_);
+    authorizer_ = std::make_unique<auth::Authorizer>(*ids_, auth::RoleCatalog::defaults());
+    audit_ = std::make_unique<audit::AuditLog>(*db_, nullptr);
     HostParts parts;
     parts.db = db_.get();
     parts.router = &router_;
     parts.events = events_.get();
     parts.scheduler = scheduler_.get();
+    parts.authorizer = authorizer_.get();
+    parts.audit = audit_.get();
     host_ = std::make_unique<PluginHost>(parts);
   }
 
@@ -78,6 +85,9 @@ class PluginHostTest : public testing::Test {
   std::unique_ptr<jobs::Scheduler> scheduler_;
   http::Router router_;
   http::Dispatcher dispatcher_{router_};
+  std::unique_ptr<auth::IdentityStore> ids_;
+  std::unique_ptr<auth::Authorizer> authorizer_;
+  std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<PluginHost> host_;
 };
 

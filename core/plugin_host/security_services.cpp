@@ -1,0 +1,147 @@
+// The security host services: "annex.authz" (object-level access) and "annex.audit" (the tamper-evident log).
+#include "audit/audit_log.h"
+#include "auth/access.h"
+#include "plugin_host/service_support.h"
+
+namespace annex::plugin_host {
+namespace {
+
+auth::Authorizer* authorizer_of(annex_host_ctx* ctx, annex_buffer* err) {
+  auth::Authorizer* a = ctx == nullptr ? nullptr : ctx->host->parts().authorizer;
+  if (a == nullptr) put(err, "this host has no authorisation service");
+  return a;
+}
+
+auth::ObjectRef object_of(const annex_object_ref* o) {
+  return auth::ObjectRef{std::string(view(o->type)), std::string(view(o->id)), std::string(view(o->sector_id)),
+                         std::string(view(o->owner_id))};
+}
+
+// ---- annex.authz -------------------------------------------------------------------------------------------
+
+annex_status authz_check(annex_host_ctx* ctx, annex_str user_id, annex_str permission, const annex_object_ref* object,
+                         int32_t* out_allowed, annex_buffer* err) {
+  if (out_allowed == nullptr || object == nullptr || !ANNEX_HAS_FIELD(object, annex_object_ref, owner_id)) {
+    put(err, "check: null object or output");
+    return ANNEX_ERR_INVALID_ARGUMENT;
+  }
+  *out_allowed = 0;
+  auth::Authorizer* a = authorizer_of(ctx, err);
+  if (a == nullptr) return ANNEX_ERR_UNSUPPORTED;
+  return guarded(err, [&] {
+    *out_allowed = a->may(std::string(view(user_id)), view(permission), object_of(object)) ? 1 : 0;
+    return ANNEX_OK;
+  });
+}
+
+annex_status authz_list_filter(annex_host_ctx* ctx, annex_str user_id, annex_str permission, annex_str object_type,
+                               annex_str sector_column, annex_str owner_column, annex_str id_column,
+                               annex_buffer* out_sql, annex_buffer* err) {
+  auth::Authorizer* a = authorizer_of(ctx, err);
+  if (a == nullptr) return ANNEX_ERR_UNSUPPORTED;
+  return guarded(err, [&] {
+    put(out_sql, a->list_filter(std::string(view(user_id)), view(permission), std::string(view(object_type)),
+                                view(sector_column), view(owner_column), view(id_column)));
+    return ANNEX_OK;
+  });
+}
+
+annex_status authz_home_sector(annex_host_ctx* ctx, annex_str user_id, annex_buffer* out, annex_buffer* err) {
+  auth::Authorizer* a = authorizer_of(ctx, err);
+  if (a == nullptr) return ANNEX_ERR_UNSUPPORTED;
+  return guarded(err, [&] {
+    auto access = a->access_of(std::string(view(user_id)));
+    if (!access || access->sectors.empty()) {
+      put(err, "the user belongs to no sector");
+      return ANNEX_ERR_NOT_FOUND;
+    }
+    put(out, access->sectors.front());
+    return ANNEX_OK;
+  });
+}
+
+annex_status authz_grant(annex_host_ctx* ctx, annex_txn* txn, annex_str object_type, annex_str object_id,
+                         annex_str user_id, annex_str granted_by, annex_buffer* err) {
+  auth::Authorizer* a = authorizer_of(ctx, err);
+  if (a == nullptr) return ANNEX_ERR_UNSUPPORTED;
+  return guarded(err, [&] {
+    std::string problem;
+    soci::session* session = txn_session(txn, ctx, &problem);
+    if (!problem.empty()) throw std::invalid_argument("grant: " + problem);
+    if (view(object_type).empty() || view(object_id).empty()) throw std::invalid_argument("grant: object type and id are required");
+    store::Database& db = *ctx->host->parts().db;
+    auto run = [&](auth::IdentityStore& ids) {
+      ids.grant(std::string(view(object_type)), std::string(view(object_id)), std::string(view(user_id)),
+                std::string(view(granted_by)));
+    };
+    try {
+      if (session != nullptr) {
+        auth::IdentityStore ids(db, *session);
+        run(ids);
+      } else {
+        run(a->store());
+      }
+    } catch (const auth::IdentityError& e) {
+      put(err, e.what());
+      return ANNEX_ERR_NOT_FOUND;
+    }
+    a->forget();
+    return ANNEX_OK;
+  });
+}
+
+annex_status authz_revoke(annex_host_ctx* ctx, annex_txn* txn, annex_str object_type, annex_str object_id,
+                          annex_str user_id, annex_buffer* err) {
+  auth::Authorizer* a = authorizer_of(ctx, err);
+  if (a == nullptr) return ANNEX_ERR_UNSUPPORTED;
+  return guarded(err, [&] {
+    std::string problem;
+    soci::session* session = txn_session(txn, ctx, &problem);
+    if (!problem.empty()) throw std::invalid_argument("revoke: " + problem);
+    store::Database& db = *ctx->host->parts().db;
+    std::optional<auth::IdentityStore> pinned;
+    if (session != nullptr) pinned.emplace(db, *session);
+    auth::IdentityStore& ids = pinned ? *pinned : a->store();
+    if (!ids.revoke_grant(std::string(view(object_type)), std::string(view(object_id)), std::string(view(user_id)))) {
+      put(err, "revoke: no such assignment");
+      return ANNEX_ERR_NOT_FOUND;
+    }
+    a->forget();
+    return ANNEX_OK;
+  });
+}
+
+const annex_authz_v1 kAuthz = {sizeof(annex_authz_v1), 0,          &authz_check, &authz_list_filter,
+                               &authz_home_sector,     &authz_grant, &authz_revoke};
+
+// ---- annex.audit -------------------------------------------------------------------------------------------
+
+annex_status audit_append(annex_host_ctx* ctx, annex_txn* txn, annex_str principal_id, annex_str action,
+                          annex_str object_type, annex_str object_id, annex_str before_json, annex_str after_json,
+                          int64_t* out_seq, annex_buffer* err) {
+  audit::AuditLog* log = ctx == nullptr ? nullptr : ctx->host->parts().audit;
+  if (log == nullptr) {
+    put(err, "append: this host keeps no audit log");
+    return ANNEX_ERR_UNSUPPORTED;
+  }
+  return guarded(err, [&] {
+    std::string problem;
+    soci::session* session = txn_session(txn, ctx, &problem);
+    if (!problem.empty()) throw std::invalid_argument("append: " + problem);
+    audit::Change change{std::string(view(principal_id)), std::string(view(action)), std::string(view(object_type)),
+                         std::string(view(object_id)),    std::string(view(before_json)), std::string(view(after_json))};
+    if (change.principal.empty()) change.principal = ctx->record->module.id;
+    audit::Entry e = session != nullptr ? log->append(*session, change) : log->append(change);
+    if (out_seq != nullptr) *out_seq = e.seq;
+    return ANNEX_OK;
+  });
+}
+
+const annex_audit_v1 kAudit = {sizeof(annex_audit_v1), 0, &audit_append};
+
+}  // namespace
+
+const annex_authz_v1& authz_v1() { return kAuthz; }
+const annex_audit_v1& audit_v1() { return kAudit; }
+
+}  // namespace annex::plugin_host
