@@ -1,6 +1,7 @@
 // annexctl — administer an Annex installation through its configuration and store, without the daemon.
 #include "app/cli.h"
 #include "app/daemon.h"
+#include "audit/audit_log.h"
 #include "auth/authenticator.h"
 #include "auth/identity.h"
 #include "auth/roles.h"
@@ -9,11 +10,19 @@
 #include "store/core_schema.h"
 #include "store/database.h"
 #include "store/migrations.h"
+#include "store/transaction.h"
+
+#include <annex/sdk.hpp>
 
 #include <boost/program_options.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <optional>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -34,6 +43,8 @@ Commands:
   user create LOGIN   create a user: --role ROLE [--sector S] [--display-name N] [--password-stdin]
   user disable LOGIN  disable an account: its sessions and tokens stop working at once (also: freeze, activate)
   token create LOGIN  create a personal API token for LOGIN and print its secret, once
+  audit verify        recompute the audit chain and check its signed checkpoints (--file F: an export)
+  audit export        write the audit log as JSON Lines (--out F), for offline verification
 
 Run "annexctl COMMAND --help" for a command's options.
 )";
@@ -152,6 +163,12 @@ std::unique_ptr<annex::store::Database> open_migrated(Context& ctx) {
   return db;
 }
 
+// Who made a change from the command line, for the audit log: "annexctl:<login name>".
+std::string operator_name() {
+  const char* user = std::getenv("USER");
+  return std::string("annexctl:") + (user != nullptr && *user ? user : "unknown");
+}
+
 int user_create(Context& ctx, const std::vector<std::string>& args) {
   po::options_description options("Options");
   std::string login, display_name, employee_number, sector = "*";
@@ -195,10 +212,19 @@ int user_create(Context& ctx, const std::vector<std::string>& args) {
   if (password_stdin) std::getline(std::cin, password);
   try {
     auto db = open_migrated(ctx);
-    annex::auth::IdentityStore store(*db);
+    auto audit = annex::app::open_audit_log(ctx.settings, *db);
+    annex::store::Lease lease(*db);
+    annex::store::ScopedTransaction txn(lease.session(), db->dialect());
+    annex::auth::IdentityStore store(*db, lease.session());
     annex::auth::User user = store.create_user(login, display_name, employee_number, password, ctx.settings.auth.pbkdf2_iterations);
     if (sector != "*") store.ensure_sector(sector, sector);
     for (const auto& r : roles) store.assign_role(user.id, r, sector);
+    std::string roles_json;
+    for (const auto& r : roles) roles_json += (roles_json.empty() ? "" : ",") + annex::json_quote(r);
+    audit->append(lease.session(), {operator_name(), "annex.user.create", "annex.user", user.id, "",
+                                    "{\"login\":" + annex::json_quote(user.login) + ",\"roles\":[" + roles_json +
+                                        "],\"sector_id\":" + annex::json_quote(sector) + ",\"status\":\"active\"}"});
+    txn.commit();
     std::cout << "created user " << user.login << " (" << user.id << ")\n";
     return 0;
   } catch (const annex::auth::IdentityError& e) {
@@ -227,8 +253,100 @@ int user_status(Context& ctx, const std::vector<std::string>& args, const std::s
       std::cerr << "annexctl " << name << ": no user " << args[0] << "\n";
       return 1;
     }
-    store.set_status(user->id, status);
+    auto audit = annex::app::open_audit_log(ctx.settings, *db);
+    annex::store::Lease lease(*db);
+    annex::store::ScopedTransaction txn(lease.session(), db->dialect());
+    annex::auth::IdentityStore pinned(*db, lease.session());
+    pinned.set_status(user->id, status);
+    audit->append(lease.session(), {operator_name(), "annex.user.status", "annex.user", user->id,
+                                    "{\"status\":" + annex::json_quote(user->status) + "}",
+                                    "{\"status\":" + annex::json_quote(status) + "}"});
+    txn.commit();
     std::cout << user->login << " is " << status << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "annexctl: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int audit_verify(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  std::string file, public_key;
+  options.add_options()
+      ("file,f", po::value(&file)->value_name("FILE"), "verify an export (JSON Lines) instead of the database")
+      ("public-key,k", po::value(&public_key)->value_name("PEM"),
+       "the key that checks the checkpoints (default: the configured signing key)");
+  po::variables_map vm;
+  if (int rc = parse_command("audit verify", "recompute the audit chain and check its signed checkpoints", options,
+                             args, vm);
+      rc >= 0) {
+    return rc;
+  }
+  try {
+    std::optional<annex::audit::Signer> key;
+    std::string key_file = public_key.empty() ? ctx.settings.audit_key_path() : public_key;
+    if (std::filesystem::exists(key_file)) {
+      key = annex::audit::Signer::load(key_file);
+    } else if (!public_key.empty()) {
+      std::cerr << "annexctl audit verify: --public-key: no file " << public_key << "\n";
+      return 2;
+    }
+    auto started = std::chrono::steady_clock::now();
+    annex::audit::VerifyReport report;
+    if (!file.empty()) {
+      std::ifstream in(file);
+      if (!in) {
+        std::cerr << "annexctl audit verify: cannot read " << file << "\n";
+        return 2;
+      }
+      report = annex::audit::verify_jsonl(in, key ? &*key : nullptr);
+    } else {
+      auto db = annex::app::open_database(ctx.settings);
+      report = annex::audit::verify(*db, key ? &*key : nullptr);
+    }
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (!report.ok) {
+      std::cout << "audit log: NOT intact: first bad entry " << report.first_bad_seq << ": " << report.problem << "\n";
+      return 1;
+    }
+    std::cout << "audit log intact: " << report.entries << " entries, " << report.checkpoints << " signed checkpoints"
+              << (key ? " (key " + key->key_id() + ")" : " (signatures NOT checked: no key)") << ", verified in "
+              << std::fixed << std::setprecision(2) << seconds << " s\n";
+    if (!report.problem.empty()) std::cout << "note: " << report.problem << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "annexctl: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int audit_export(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  std::string out_file;
+  options.add_options()("out,o", po::value(&out_file)->value_name("FILE"), "write here instead of standard output");
+  po::variables_map vm;
+  if (int rc = parse_command("audit export", "write the audit log as JSON Lines", options, args, vm); rc >= 0) return rc;
+  try {
+    auto db = annex::app::open_database(ctx.settings);
+    annex::audit::AuditLog log(*db, nullptr);
+    if (out_file.empty()) {
+      log.export_jsonl(std::cout);
+      std::cout.flush();
+    } else {
+      std::ofstream out(out_file, std::ios::trunc);
+      if (!out) {
+        std::cerr << "annexctl audit export: cannot write " << out_file << "\n";
+        return 1;
+      }
+      log.export_jsonl(out);
+      out.close();
+      if (!out) {
+        std::cerr << "annexctl audit export: writing " << out_file << " failed\n";
+        return 1;
+      }
+      std::cerr << "wrote " << out_file << "\n";
+    }
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "annexctl: " << e.what() << "\n";
@@ -349,6 +467,8 @@ int main(int argc, char** argv) {
       {"user freeze", [](Context& c, const std::vector<std::string>& a) { return user_status(c, a, "frozen", "user freeze"); }},
       {"user activate", [](Context& c, const std::vector<std::string>& a) { return user_status(c, a, "active", "user activate"); }},
       {"token create", token_create},
+      {"audit verify", audit_verify},
+      {"audit export", audit_export},
   };
   std::string name = words[0] + (words.size() > 1 && words[1][0] != '-' ? " " + words[1] : "");
   auto it = commands.find(name);

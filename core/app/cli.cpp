@@ -1,5 +1,8 @@
 #include "app/cli.h"
 
+#include "app/daemon.h"
+#include "approvals/approvals.h"
+
 #include <boost/program_options.hpp>
 
 #include <cstdlib>
@@ -45,7 +48,12 @@ bool load_settings_from(const CommonFlags& flags, config::Settings& out, std::os
   }
   auto problems = config::load_settings(sources, out);
   for (const auto& p : problems) err << prefix << ": config: " << p.key << ": " << p.message << "\n";
-  return problems.empty();
+  if (!problems.empty()) return false;
+  // Approval chains are linted against the roles: a chain that could complete without an independent approver
+  // stops start-up.
+  auto lint = approvals::parse_chains(out.approvals_json, role_catalog(out), nullptr);
+  for (const auto& p : lint) err << prefix << ": config: " << p.path << ": " << p.message << "\n";
+  return lint.empty();
 }
 
 }  // namespace annex::app

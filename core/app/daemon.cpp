@@ -1,5 +1,7 @@
 #include "app/daemon.h"
 
+#include "approvals/approval_routes.h"
+#include "approvals/approvals.h"
 #include "audit/audit_log.h"
 #include "audit/audit_routes.h"
 #include "auth/access.h"
@@ -170,6 +172,11 @@ void Daemon::start() {
   auth::register_auth_routes(*router_, *authenticator_);
   auth::register_admin_routes(*router_, *db_, *authenticator_, *audit_);
   audit::register_audit_routes(*router_, *db_, *audit_);
+  std::map<std::string, approvals::Chain> chains;
+  auto lint = approvals::parse_chains(settings_.approvals_json, authorizer_->roles(), &chains);
+  if (!lint.empty()) throw std::runtime_error("config: " + lint.front().path + ": " + lint.front().message);
+  approvals_ = std::make_unique<approvals::ApprovalService>(*db_, *authorizer_, *audit_, events_.get(), std::move(chains));
+  approvals::register_approval_routes(*router_, *approvals_);
   // Serve /healthz and /readyz while plugins start; /readyz says "not ready" until they have.
   server_->start();
   running_ = true;
@@ -181,6 +188,7 @@ void Daemon::start() {
   parts.scheduler = scheduler_.get();
   parts.authorizer = authorizer_.get();
   parts.audit = audit_.get();
+  parts.approvals = approvals_.get();
   parts.data_dir = settings_.data_dir;
   parts.base_url = server_->base_url();
   plugins_ = std::make_unique<plugin_host::PluginHost>(parts);

@@ -27,6 +27,9 @@ class PluginHost;
 namespace annex::audit {
 class AuditLog;
 }
+namespace annex::approvals {
+class ApprovalService;
+}
 namespace annex::auth {
 class IdentityStore;
 class Authenticator;
@@ -68,6 +71,7 @@ class Daemon {
   std::unique_ptr<auth::Authorizer> authorizer_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<approvals::ApprovalService> approvals_;
   bool running_ = false;
 };
 

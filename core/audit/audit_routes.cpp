@@ -6,7 +6,7 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
+#include <nlohmann/json.hpp>
 
 #include <charconv>
 #include <sstream>
@@ -38,7 +38,6 @@ std::string time_param(const http::HttpRequest& req, const char* name) {
   return text;
 }
 
-Poco::Dynamic::Var parsed(const std::string& json) { return Poco::JSON::Parser().parse(json); }
 
 }  // namespace
 
@@ -57,26 +56,22 @@ void register_audit_routes(http::Router& router, store::Database& db, AuditLog& 
         q.to = time_param(req, "to");
         q.after_seq = int_param(req, "after_seq", 0, 0, INT64_MAX);
         q.limit = static_cast<int>(int_param(req, "limit", 100, 1, 1000));
-        Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+        nlohmann::json list = nlohmann::json::array();
         std::vector<Entry> entries = log.query(q);
         for (const auto& e : entries) {
-          Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-          o->set("seq", e.seq);
-          o->set("at", e.at);
-          o->set("principal", e.principal);
-          o->set("action", e.action);
-          o->set("object_type", e.object_type);
-          o->set("object_id", e.object_id);
-          o->set("before", parsed(e.before_json));
-          o->set("after", parsed(e.after_json));
-          o->set("hash", e.hash);
-          list->add(o);
+          list.push_back({{"seq", e.seq},
+                          {"at", e.at},
+                          {"principal", e.principal},
+                          {"action", e.action},
+                          {"object_type", e.object_type},
+                          {"object_id", e.object_id},
+                          {"before", nlohmann::json::parse(e.before_json, nullptr, false)},
+                          {"after", nlohmann::json::parse(e.after_json, nullptr, false)},
+                          {"hash", e.hash}});
         }
-        Object::Ptr out = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-        out->set("items", list);
-        out->set("next_after_seq",
-                 entries.size() == static_cast<size_t>(q.limit) ? Poco::Dynamic::Var(entries.back().seq) : Poco::Dynamic::Var());
-        resp.body = http::to_json(out);
+        nlohmann::json out = {{"items", list}};
+        out["next_after_seq"] = entries.size() == static_cast<size_t>(q.limit) ? nlohmann::json(entries.back().seq) : nlohmann::json(nullptr);
+        resp.body = out.dump();
       });
   add("GET", "/api/v1/audit/export", kAuditRead, "The whole audit log as JSON Lines, for offline verification",
       [&log](http::HttpRequest&, http::HttpResponse& resp) {

@@ -3,6 +3,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/JSONException.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
 
 #include <algorithm>
 #include <charconv>
@@ -254,6 +255,16 @@ void walk_file(const Poco::JSON::Object& obj, const std::string& prefix, Setting
         }
         if (ok) out.roles[role] = std::move(setting);
       }
+      continue;
+    }
+    if (key == "approvals") {
+      if (value.type() != typeid(Poco::JSON::Object::Ptr)) {
+        errors.push_back({key, "must be an object: {\"chains\": {id: {\"steps\": [...]}}}"});
+        continue;
+      }
+      std::ostringstream text;
+      Poco::JSON::Stringifier::stringify(value, text);
+      out.approvals_json = text.str();
       continue;
     }
     if (key == "plugins") {

@@ -66,6 +66,8 @@ struct Settings {
   AuditSettingsConfig audit;
   // roles.<name> → permission patterns and reach; replaces or adds to the default roles.
   std::map<std::string, RoleSetting> roles;
+  // The "approvals" object of the file ({"chains": {...}}), as JSON text; checked by approvals::parse_chains.
+  std::string approvals_json;
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> disabled_plugins;
   int shutdown_grace_s = 10;

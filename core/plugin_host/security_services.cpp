@@ -1,4 +1,5 @@
 // The security host services: "annex.authz" (object-level access) and "annex.audit" (the tamper-evident log).
+#include "approvals/approvals.h"
 #include "audit/audit_log.h"
 #include "auth/access.h"
 #include "plugin_host/service_support.h"
@@ -139,9 +140,87 @@ annex_status audit_append(annex_host_ctx* ctx, annex_txn* txn, annex_str princip
 
 const annex_audit_v1 kAudit = {sizeof(annex_audit_v1), 0, &audit_append};
 
+// ---- annex.approvals ---------------------------------------------------------------------------------------
+
+annex_status approval_refusal(const approvals::ApprovalError& e, annex_buffer* err) {
+  if (!e.field().empty()) put(err, "field=" + e.field() + "\n");
+  put(err, e.what());
+  switch (e.status()) {
+    case 403: return ANNEX_ERR_PERMISSION_DENIED;
+    case 404: return ANNEX_ERR_NOT_FOUND;
+    case 409: return ANNEX_ERR_CONFLICT;
+    default: return ANNEX_ERR_UNPROCESSABLE;
+  }
+}
+
+// Runs `fn(service, session)` with the service and the plugin's transaction, mapping refusals to statuses.
+template <typename Fn>
+annex_status with_approvals(annex_host_ctx* ctx, annex_txn* txn, annex_buffer* err, Fn&& fn) {
+  approvals::ApprovalService* service = ctx == nullptr ? nullptr : ctx->host->parts().approvals;
+  if (service == nullptr) {
+    put(err, "this host runs no approval service");
+    return ANNEX_ERR_UNSUPPORTED;
+  }
+  return guarded(err, [&] {
+    std::string problem;
+    soci::session* session = txn_session(txn, ctx, &problem);
+    if (!problem.empty()) throw std::invalid_argument(problem);
+    try {
+      fn(*service, session);
+    } catch (const approvals::ApprovalError& e) {
+      return approval_refusal(e, err);
+    }
+    return ANNEX_OK;
+  });
+}
+
+annex_status approvals_submit(annex_host_ctx* ctx, annex_txn* txn, const annex_approval_item* item,
+                              annex_buffer* out_json, annex_buffer* err) {
+  if (item == nullptr || !ANNEX_HAS_FIELD(item, annex_approval_item, currency)) {
+    put(err, "submit: null or short item");
+    return ANNEX_ERR_INVALID_ARGUMENT;
+  }
+  return with_approvals(ctx, txn, err, [&](approvals::ApprovalService& service, soci::session* session) {
+    approvals::Submission s{std::string(view(item->chain)),     std::string(view(item->item_type)),
+                            std::string(view(item->item_id)),   std::string(view(item->sector_id)),
+                            std::string(view(item->submitter_id)), item->amount, std::string(view(item->currency))};
+    put(out_json, approvals::approval_json(service.submit(session, s)));
+  });
+}
+
+annex_status approvals_decide(annex_host_ctx* ctx, annex_txn* txn, annex_str approval_id, annex_str actor_id,
+                              annex_str decision, annex_str comment, annex_str on_behalf_of, annex_buffer* out_json,
+                              annex_buffer* err) {
+  return with_approvals(ctx, txn, err, [&](approvals::ApprovalService& service, soci::session* session) {
+    put(out_json, approvals::approval_json(service.decide(session, std::string(view(approval_id)),
+                                                          std::string(view(actor_id)), std::string(view(decision)),
+                                                          std::string(view(comment)), std::string(view(on_behalf_of)))));
+  });
+}
+
+annex_status approvals_resubmit(annex_host_ctx* ctx, annex_txn* txn, annex_str approval_id, annex_str actor_id,
+                                annex_buffer* out_json, annex_buffer* err) {
+  return with_approvals(ctx, txn, err, [&](approvals::ApprovalService& service, soci::session* session) {
+    put(out_json, approvals::approval_json(
+                      service.resubmit(session, std::string(view(approval_id)), std::string(view(actor_id)))));
+  });
+}
+
+annex_status approvals_get(annex_host_ctx* ctx, annex_str approval_id, annex_buffer* out_json, annex_buffer* err) {
+  return with_approvals(ctx, nullptr, err, [&](approvals::ApprovalService& service, soci::session*) {
+    std::optional<approvals::Approval> a = service.get(std::string(view(approval_id)));
+    if (!a) throw approvals::ApprovalError(404, "no such approval");
+    put(out_json, approvals::approval_json(*a));
+  });
+}
+
+const annex_approvals_v1 kApprovals = {sizeof(annex_approvals_v1), 0, &approvals_submit, &approvals_decide,
+                                       &approvals_resubmit, &approvals_get};
+
 }  // namespace
 
 const annex_authz_v1& authz_v1() { return kAuthz; }
+const annex_approvals_v1& approvals_v1() { return kApprovals; }
 const annex_audit_v1& audit_v1() { return kAudit; }
 
 }  // namespace annex::plugin_host

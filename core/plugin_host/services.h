@@ -46,6 +46,7 @@ struct PluginRecord {
 // The tables of the security services (security_services.cpp).
 const annex_authz_v1& authz_v1();
 const annex_audit_v1& audit_v1();
+const annex_approvals_v1& approvals_v1();
 
 // The session a plugin's transaction runs on (for host services that join it); null when txn is null.
 soci::session* txn_session(annex_txn* txn, annex_host_ctx* ctx, std::string* error);

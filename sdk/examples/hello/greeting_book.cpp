@@ -82,13 +82,14 @@ void GreetingBook::remove(const Greeting& g, const std::string& actor, annex::Au
   txn.commit();
 }
 
-void GreetingBook::record_seen(std::string_view idempotency_key) {
-  db_.query("INSERT INTO hello_seen (idempotency_key) VALUES (?) ON CONFLICT (idempotency_key) DO NOTHING",
-            {idempotency_key});
+bool GreetingBook::record_seen(std::string_view idempotency_key) {
+  return db_.query("INSERT INTO hello_seen (idempotency_key) VALUES (?) ON CONFLICT (idempotency_key) DO NOTHING",
+                   {idempotency_key})
+             .affected() > 0;
 }
 
 int64_t GreetingBook::seen() const {
-  annex::Rows rows = db_.query("SELECT COUNT(*) FROM hello_seen");
+  annex::Rows rows = db_.query("SELECT COUNT(*) FROM hello_seen WHERE idempotency_key LIKE 'greeting-%'");
   return rows.next() ? rows.row().integer(0) : 0;
 }
 

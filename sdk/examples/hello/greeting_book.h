@@ -41,7 +41,8 @@ class GreetingBook {
   void remove(const Greeting& g, const std::string& actor, annex::Audit audit);
 
   // Records an event once per idempotency key: deliveries are at-least-once, so a repeat must not count.
-  void record_seen(std::string_view idempotency_key);
+  // Returns true the first time a key is seen.
+  bool record_seen(std::string_view idempotency_key);
   int64_t seen() const;
 
   void bump(const std::string& counter, int64_t by = 1);

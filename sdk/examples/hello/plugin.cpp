@@ -49,12 +49,13 @@ class HelloPlugin : public annex::Plugin {
     "description": "Example plugin: stores greetings, counts events, runs a job.",
     "requires": {},
     "uses": ["annex.log@1", "annex.config@1", "annex.db@1", "annex.http@1", "annex.events@1", "annex.jobs@1",
-             "annex.authz@1", "annex.audit@1"],
+             "annex.authz@1", "annex.audit@1", "annex.approvals@1"],
     "config_schema": {
       "type": "object",
       "properties": {
         "salutation": {"type": "string", "default": "Hello", "minLength": 1, "maxLength": 40},
-        "tick_seconds": {"type": "integer", "default": 1, "minimum": 1, "maximum": 86400}
+        "tick_seconds": {"type": "integer", "default": 1, "minimum": 1, "maximum": 86400},
+        "review_chain": {"type": "string", "default": "", "maxLength": 64}
       }
     }
   })";
@@ -65,6 +66,7 @@ class HelloPlugin : public annex::Plugin {
     nlohmann::json config = nlohmann::json::parse(this->config_json());
     salutation_ = config.value("salutation", "Hello");
     tick_seconds_ = config.value("tick_seconds", 1u);
+    review_chain_ = config.value("review_chain", "");
   }
 
   void on_register() override {
@@ -115,6 +117,29 @@ class HelloPlugin : public annex::Plugin {
                  }
                  resp.body(to_json(book_.move(g, sector, actor, host().audit())));
                });
+    http.route("POST", "/api/v1/hello/greetings/{id}/review", "hello.greeting.submit",
+               "Put a greeting through the configured approval chain ({amount: {amount, currency}} optional)",
+               [this](const annex::Request& req, annex::Response& resp) {
+                 if (review_chain_.empty()) {
+                   throw annex::Error(ANNEX_ERR_UNPROCESSABLE, "no review chain is configured (plugins.org.annex.hello.review_chain)");
+                 }
+                 Greeting g = writable(req);
+                 nlohmann::json body = req.body().empty() ? nlohmann::json::object() : parse_body(req);
+                 int64_t amount = 0;
+                 std::string currency;
+                 if (body.contains("amount")) {
+                   const auto& a = body["amount"];
+                   if (!a.is_object() || !a.contains("amount") || !a["amount"].is_number_integer() ||
+                       !a.contains("currency") || !a["currency"].is_string()) {
+                     throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "amount is {\"amount\": minor units, \"currency\": \"CNY\"}", "amount");
+                   }
+                   amount = a["amount"].get<int64_t>();
+                   currency = a["currency"].get<std::string>();
+                 }
+                 std::string id = std::to_string(g.id);
+                 resp.status(201).body(host().approvals().submit(
+                     {review_chain_, kType, id, g.sector_id, req.principal_id(), amount, currency}));
+               });
     http.route("GET", "/api/v1/hello/greetings", "hello.greeting.read", "List the greetings within reach, newest first",
                [this](const annex::Request& req, annex::Response& resp) {
                  std::optional<int64_t> before;
@@ -130,10 +155,19 @@ class HelloPlugin : public annex::Plugin {
     http.route("GET", "/api/v1/hello/stats", "hello.greeting.read", "Counters kept by the event handler and the job",
                [this](const annex::Request&, annex::Response& resp) {
                  resp.body("{\"greetings_seen\":" + std::to_string(book_.seen()) +
-                           ",\"ticks\":" + std::to_string(book_.counter("ticks")) + "}");
+                           ",\"ticks\":" + std::to_string(book_.counter("ticks")) +
+                           ",\"reviews\":{\"approved\":" + std::to_string(book_.counter("reviews_approved")) +
+                           ",\"rejected\":" + std::to_string(book_.counter("reviews_rejected")) +
+                           ",\"returned\":" + std::to_string(book_.counter("reviews_returned")) + "}}");
                });
 
     host().events().subscribe("hello.greeting.created", [this](const annex::Event& e) { book_.record_seen(e.idempotency_key); });
+    // Outcomes of reviews decided over the host's approval API.
+    host().events().subscribe("annex.approval.*", [this](const annex::Event& e) {
+      nlohmann::json payload = nlohmann::json::parse(e.payload, nullptr, false);
+      if (!payload.is_object() || payload.value("item_type", "") != kType) return;
+      if (book_.record_seen(e.idempotency_key)) book_.bump("reviews_" + payload.value("status", std::string("unknown")));
+    });
     host().jobs().schedule("tick", tick_seconds_, [this] { book_.bump("ticks"); });
   }
 
@@ -161,6 +195,7 @@ class HelloPlugin : public annex::Plugin {
   GreetingBook book_;
   annex::Authz authz_;
   std::string salutation_;
+  std::string review_chain_;
   uint32_t tick_seconds_ = 1;
 };
 

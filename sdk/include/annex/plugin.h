@@ -418,6 +418,49 @@ typedef struct annex_audit_v1 {
 } annex_audit_v1;
 
 /* ---------------------------------------------------------------------------------------------------------- */
+/* Service "annex.approvals" v1 (since ABI 1.1)                                                               */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+#define ANNEX_SERVICE_APPROVALS "annex.approvals"
+
+/* An item to put through an approval chain configured under "approvals.chains". */
+typedef struct annex_approval_item {
+  uint32_t struct_size;
+  annex_str chain;        /* the chain's id */
+  annex_str item_type;    /* the plugin's kind of record, e.g. "expenses.claim" */
+  annex_str item_id;
+  annex_str sector_id;    /* the item's sector: approvers' reach must cover it */
+  annex_str submitter_id; /* the user submitting; they never decide it */
+  int64_t amount;         /* minor units; decides which thresholded steps apply */
+  annex_str currency;     /* ISO 4217 */
+} annex_approval_item;
+
+/* Every function appends the approval as JSON to `out_json`:
+ *   {"id","chain","item_type","item_id","sector_id","submitter_id","amount":{"amount","currency"},
+ *    "status": "pending"|"approved"|"rejected"|"returned","round","steps":[…],"current_step","required":[…],
+ *    "decisions":[{"round","step","decider_id","on_behalf_of","decision","comment","at"}],…}
+ * The outcome is also published as the event "annex.approval.<status>" (publisher "annex.core"), so a plugin
+ * learns of decisions made over the host's HTTP API by subscribing to "annex.approval.*".
+ * Refusals: PERMISSION_DENIED (segregation of duties, eligibility, delegation), NOT_FOUND, CONFLICT (state, or
+ * an item already in the chain), UNPROCESSABLE (input; also when no independent approver exists for a step). */
+typedef struct annex_approvals_v1 {
+  uint32_t struct_size;
+  uint32_t minor;
+  /* Puts an item into its chain. `txn` may be NULL or the transaction that changes the item. */
+  annex_status (*submit)(annex_host_ctx* ctx, annex_txn* txn, const annex_approval_item* item, annex_buffer* out_json,
+                         annex_buffer* err);
+  /* Records `actor_id`'s decision ("approve", "reject" or "return"; the last two need a comment) on the current
+   * step; `on_behalf_of` names the delegator when the actor decides under delegation (empty otherwise). */
+  annex_status (*decide)(annex_host_ctx* ctx, annex_txn* txn, annex_str approval_id, annex_str actor_id,
+                         annex_str decision, annex_str comment, annex_str on_behalf_of, annex_buffer* out_json,
+                         annex_buffer* err);
+  /* Starts a new round after a return for changes; only the submitter may. */
+  annex_status (*resubmit)(annex_host_ctx* ctx, annex_txn* txn, annex_str approval_id, annex_str actor_id,
+                           annex_buffer* out_json, annex_buffer* err);
+  annex_status (*get)(annex_host_ctx* ctx, annex_str approval_id, annex_buffer* out_json, annex_buffer* err);
+} annex_approvals_v1;
+
+/* ---------------------------------------------------------------------------------------------------------- */
 /* The plugin descriptor                                                                                      */
 /* ---------------------------------------------------------------------------------------------------------- */
 

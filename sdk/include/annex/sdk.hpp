@@ -613,6 +613,70 @@ class Audit {
   const annex_audit_v1* api_;
 };
 
+// An item to put through an approval chain.
+struct ApprovalItem {
+  std::string_view chain;
+  std::string_view item_type;
+  std::string_view item_id;
+  std::string_view sector_id;
+  std::string_view submitter_id;
+  int64_t amount = 0;  // minor units
+  std::string_view currency;
+};
+
+// The "annex.approvals" v1 service. Each call returns the approval as JSON (see annex/plugin.h) and throws
+// Error on a refusal: PERMISSION_DENIED for segregation of duties, CONFLICT for the state, and so on.
+class Approvals {
+ public:
+  Approvals(annex_host_ctx* ctx, const annex_approvals_v1* api) noexcept : ctx_(ctx), api_(api) {}
+
+  std::string submit(const ApprovalItem& item, Transaction* txn = nullptr) const {
+    annex_approval_item raw{sizeof(annex_approval_item), to_str(item.chain), to_str(item.item_type),
+                            to_str(item.item_id),        to_str(item.sector_id), to_str(item.submitter_id),
+                            item.amount,                 to_str(item.currency)};
+    return call([&](annex_buffer* out, annex_buffer* err) { return api_->submit(ctx_, raw_txn(txn), &raw, out, err); });
+  }
+  std::string decide(std::string_view approval_id, std::string_view actor_id, std::string_view decision,
+                     std::string_view comment = {}, std::string_view on_behalf_of = {},
+                     Transaction* txn = nullptr) const {
+    return call([&](annex_buffer* out, annex_buffer* err) {
+      return api_->decide(ctx_, raw_txn(txn), to_str(approval_id), to_str(actor_id), to_str(decision), to_str(comment),
+                          to_str(on_behalf_of), out, err);
+    });
+  }
+  std::string resubmit(std::string_view approval_id, std::string_view actor_id, Transaction* txn = nullptr) const {
+    return call([&](annex_buffer* out, annex_buffer* err) {
+      return api_->resubmit(ctx_, raw_txn(txn), to_str(approval_id), to_str(actor_id), out, err);
+    });
+  }
+  std::string get(std::string_view approval_id) const {
+    return call([&](annex_buffer* out, annex_buffer* err) { return api_->get(ctx_, to_str(approval_id), out, err); });
+  }
+
+ private:
+  static annex_txn* raw_txn(Transaction* txn) noexcept { return txn != nullptr ? txn->get() : nullptr; }
+  // Calls `fn(out, err)`; returns the JSON or throws Error, keeping the field the host named.
+  template <typename Fn>
+  std::string call(Fn&& fn) const {
+    std::string json, err;
+    StringSink out(json), sink(err);
+    annex_status st = fn(out.get(), sink.get());
+    if (st != ANNEX_OK) {
+      std::string field;
+      if (err.rfind("field=", 0) == 0) {
+        size_t nl = err.find('\n');
+        field = err.substr(6, nl == std::string::npos ? std::string::npos : nl - 6);
+        err = nl == std::string::npos ? std::string{} : err.substr(nl + 1);
+      }
+      throw Error(st, err, field);
+    }
+    return json;
+  }
+
+  annex_host_ctx* ctx_;
+  const annex_approvals_v1* api_;
+};
+
 // ---------------------------------------------------------------------------------------------------------
 // The host
 // ---------------------------------------------------------------------------------------------------------
@@ -656,6 +720,9 @@ class Host {
   Jobs jobs() { return Jobs(api_->ctx_host_ptr, &require<annex_jobs_v1>(ANNEX_SERVICE_JOBS, 1), &jobs_); }
   Authz authz() const { return Authz(api_->ctx_host_ptr, &require<annex_authz_v1>(ANNEX_SERVICE_AUTHZ, 1)); }
   Audit audit() const { return Audit(api_->ctx_host_ptr, &require<annex_audit_v1>(ANNEX_SERVICE_AUDIT, 1)); }
+  Approvals approvals() const {
+    return Approvals(api_->ctx_host_ptr, &require<annex_approvals_v1>(ANNEX_SERVICE_APPROVALS, 1));
+  }
 
   // A host setting ("data_dir", "database.dialect", "http.base_url"); empty when unknown or undeclared.
   std::string setting(std::string_view key) const {
