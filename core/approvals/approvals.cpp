@@ -572,9 +572,10 @@ Delegation ApprovalService::delegate(const std::string& delegator_id, const std:
   if (until == 0) throw ApprovalError(422, "valid_until is required, a UTC time like 2026-12-01T00:00:00Z", "valid_until");
   if (until <= from) throw ApprovalError(422, "valid_until must be after valid_from", "valid_until");
   if (until - from > 180L * 86400) throw ApprovalError(422, "a delegation lasts at most 180 days", "valid_until");
+  const std::string chains_json = join(d.chains);  // Param holds a view: the text must outlive the statement
   return in_transaction(db_, nullptr, [&](soci::session& s) {
     Param p[] = {Param::text(d.id),         Param::text(d.delegator_id), Param::text(d.delegate_id),
-                 Param::text(join(d.chains)), Param::text(d.valid_from),  Param::text(d.valid_until),
+                 Param::text(chains_json), Param::text(d.valid_from),  Param::text(d.valid_until),
                  Param::text(d.created_at)};
     store::run(s,
                "INSERT INTO annex_delegations (id, delegator_id, delegate_id, chains, valid_from, valid_until, created_at)"

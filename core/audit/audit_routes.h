@@ -7,7 +7,8 @@
 
 namespace annex::audit {
 
-inline constexpr const char* kAuditRead = "annex.audit.read";
+// Not "*.read": the audit log is for auditors, not for every role that reads business records.
+inline constexpr const char* kAuditRead = "annex.audit.view";
 inline constexpr const char* kAuditVerify = "annex.audit.verify";
 
 // Registers, owned by "annex.core":

@@ -65,6 +65,19 @@ ApiError to_api(const IdentityError& e) {
   return ApiError::unprocessable(e.what(), e.field());
 }
 
+// Permissions that give power over accounts, sectors, the audit log or record placement. The last one stands
+// for every permission nobody has named yet: only a wildcard such as "*" grants it.
+const char* const kSensitive[] = {kUsersManage, kMembershipsManage, kSectorsManage, "annex.audit.view",
+                                  "annex.audit.verify", "records.move-sector", "annex.unnamed.permission"};
+
+// The first sensitive permission `patterns` grant and `held` does not; "" when none.
+std::string exceeds(const std::vector<std::string>& patterns, const std::vector<std::string>& held) {
+  for (const char* p : kSensitive) {
+    if (permitted(patterns, p) && !permitted(held, p)) return p;
+  }
+  return {};
+}
+
 class Admin {
  public:
   Admin(store::Database& db, Authenticator& auth, audit::AuditLog& audit) : db_(db), auth_(auth), audit_(audit) {}
@@ -115,8 +128,9 @@ class Admin {
     throw ApiError(403, "forbidden", "sector " + sector_id + " is outside your reach", "sector_id");
   }
 
-  // Nobody grants what they do not hold: every pattern of the role must be one the caller's roles grant, and a
-  // role reaching every sector needs a caller who reaches every sector.
+  // Nobody grants what they do not hold: a role carrying a sensitive permission the caller lacks, or reaching
+  // every sector when the caller does not, is refused. (Business permissions such as *.write may be granted by
+  // a sector administrator, who manages a sector's staff without doing their work.)
   void check_grantable(const http::HttpRequest& req, const std::string& role_name) {
     const Role* role = auth_.roles().find(role_name);
     if (role == nullptr) {
@@ -124,25 +138,21 @@ class Admin {
       for (const auto& n : auth_.roles().names()) known += (known.empty() ? "" : ", ") + n;
       throw ApiError::unprocessable("unknown role " + role_name + " (known: " + known + ")", "role");
     }
-    for (const auto& p : role->patterns) {
-      if (!permitted(*req.principal.permissions, p)) {
-        throw ApiError(403, "forbidden", "you cannot grant " + role_name + ": it holds " + p + ", which you do not", "role");
-      }
+    if (std::string p = exceeds(role->patterns, *req.principal.permissions); !p.empty()) {
+      throw ApiError(403, "forbidden", "you cannot grant " + role_name + ": it holds " + p + ", which you do not", "role");
     }
     if (role->reach == Reach::kAll && !scope(req, kMembershipsManage).all) {
       throw ApiError(403, "forbidden", "you cannot grant " + role_name + ": it reaches every sector", "role");
     }
   }
 
-  // Nobody manages an account that holds more than they do: every pattern the user's roles grant must be one
-  // the caller's roles grant too (so a sector administrator cannot freeze a system administrator).
+  // Nobody manages an account that holds a sensitive permission they lack (so a sector administrator cannot
+  // freeze a system administrator).
   void check_dominates(const http::HttpRequest& req, const User& user) {
     auto target = auth_.authorizer().access_of(user.id);
     if (!target) return;
-    for (const auto& p : *target->permissions) {
-      if (!permitted(*req.principal.permissions, p)) {
-        throw ApiError(403, "forbidden", user.login + " holds " + p + ", which you do not; ask an administrator who does");
-      }
+    if (std::string p = exceeds(*target->permissions, *req.principal.permissions); !p.empty()) {
+      throw ApiError(403, "forbidden", user.login + " holds " + p + ", which you do not; ask an administrator who does");
     }
   }
 

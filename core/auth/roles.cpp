@@ -17,7 +17,7 @@ RoleCatalog RoleCatalog::defaults() {
   c.define("sales-clerk", {"*.read", "*.review"}, Reach::kSector);
   c.define("finance", {"*.read", "*.review", "*.approve", "finance.*"}, Reach::kAll);
   // Reads everything, the audit log included; changes nothing.
-  c.define("auditor", {"*.read", "annex.audit.read", "annex.audit.verify"}, Reach::kAll);
+  c.define("auditor", {"*.read", "annex.audit.view", "annex.audit.verify"}, Reach::kAll);
   return c;
 }
 

@@ -1,5 +1,7 @@
 #include "support/test_support.h"
 
+#include "store/sql.h"
+
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -239,6 +241,25 @@ int Annexd::annexctl(const std::vector<std::string>& args, std::string* output, 
   std::vector<std::string> all = store_args_;
   all.insert(all.end(), args.begin(), args.end());
   return run_program(build_path("bin/annexctl"), all, output, {}, stdin_text);
+}
+
+std::unique_ptr<store::Database> Annexd::open_store() const {
+  store::DatabaseOptions options;
+  options.pool_size = 1;
+  if (store_args_.size() == 4) {
+    options.dialect = store::Dialect::kPostgresql;
+    options.target = store_args_[3];
+  } else {
+    options.dialect = store::Dialect::kSqlite;
+    options.target = data_dir_ + "/annex.db";
+  }
+  return std::make_unique<store::Database>(options);
+}
+
+void Annexd::sql(const std::string& statement) const {
+  auto db = open_store();
+  store::Lease lease(*db);
+  store::run(lease.session(), statement, {});
 }
 
 std::string Annexd::user_with_role(const std::string& login, const std::string& role, const std::string& sector) const {

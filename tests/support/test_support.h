@@ -88,6 +88,10 @@ class Annexd {
   // Creates a user with `role` (in `sector`, or all) and returns a fresh API token for it.
   std::string user_with_role(const std::string& login, const std::string& role, const std::string& sector = "") const;
   const std::string& admin_token() const { return admin_token_; }
+  // The daemon's store, opened directly (as someone with database access would), for setting up or tampering.
+  std::unique_ptr<store::Database> open_store() const;
+  // Runs one statement on the daemon's store.
+  void sql(const std::string& statement) const;
   // Sends SIGTERM and waits; returns the exit code.
   int terminate(std::chrono::seconds timeout = std::chrono::seconds(20));
   // Everything annexd wrote to stderr so far (its log).

@@ -60,7 +60,11 @@ TEST(Roles, DefaultsFollowTheDomainRules) {
   EXPECT_TRUE(permitted(*c.patterns("group-executive"), "records.move-sector"));
   EXPECT_FALSE(permitted(*c.patterns("sector-head"), "records.move-sector")) << "only group management moves records (C2)";
   EXPECT_FALSE(permitted(*c.patterns("sales-rep"), "records.move-sector"));
-  EXPECT_TRUE(permitted(*c.patterns("auditor"), "annex.audit.read"));
+  EXPECT_TRUE(permitted(*c.patterns("auditor"), "annex.audit.view"));
+  for (const char* role : {"group-executive", "sector-head", "sector-admin", "sales-rep", "sales-clerk", "finance"}) {
+    EXPECT_FALSE(permitted(*c.patterns(role), "annex.audit.view")) << role << ": the audit log is for auditors";
+    EXPECT_FALSE(permitted(*c.patterns(role), "annex.users.manage") && std::string(role) != "sector-admin") << role;
+  }
   EXPECT_FALSE(permitted(*c.patterns("auditor"), "hello.greeting.write")) << "auditors change nothing";
 }
 
