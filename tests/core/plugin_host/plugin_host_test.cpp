@@ -106,6 +106,15 @@ TEST_F(PluginHostTest, APluginWrittenInPlainCWorks) {
   EXPECT_EQ(resp.body, R"({"language":"C"})");
 }
 
+TEST_F(PluginHostTest, APluginBuiltForAnOlderAbiMinorStillLoads) {
+  ASSERT_GT(ANNEX_ABI_MINOR, 0);
+  load({"abi_1_0", "hello"});
+  EXPECT_EQ(info("org.annex.test.abi-1-0").state, "started") << info("org.annex.test.abi-1-0").error;
+  EXPECT_EQ(info("org.annex.test.abi-1-0").abi, "1.0");
+  EXPECT_EQ(get("/api/v1/abi-1-0").status, 200);
+  EXPECT_EQ(info("org.annex.hello").state, "started");
+}
+
 TEST_F(PluginHostTest, RefusesAnotherAbiMajorWithFoundAndExpectedVersions) {
   load({"abi_major", "hello"});
   PluginInfo p = info("org.annex.test.abi-major");

@@ -140,6 +140,20 @@ TEST_P(ServicesTest, BadSqlIsAnInvalidArgument) {
   }
 }
 
+TEST_P(ServicesTest, PluginsCannotTouchTheHostsTables) {
+  for (const char* sql : {"DELETE FROM annex_audit", "UPDATE \"annex_users\" SET status = 'active'",
+                          "SELECT * FROM probe_items JOIN ANNEX_TOKENS ON 1 = 1"}) {
+    try {
+      host().db().query(sql);
+      ADD_FAILURE() << "accepted: " << sql;
+    } catch (const annex::Error& e) {
+      EXPECT_EQ(e.code(), ANNEX_ERR_PERMISSION_DENIED) << sql << ": " << e.message();
+    }
+  }
+  // A value that merely mentions such a name is data, not a table.
+  EXPECT_NO_THROW(host().db().query("SELECT COUNT(*) FROM probe_items WHERE name = 'annex_audit'"));
+}
+
 TEST_P(ServicesTest, AnEventInARolledBackTransactionIsNeverDelivered) {
   annex::Db db = host().db();
   {

@@ -16,6 +16,13 @@ TEST(Placeholders, RewritesQuestionMarksOutsideQuotesAndComments) {
   EXPECT_EQ(n, 1u);
 }
 
+TEST(CoreTables, FindsHostTableNamesButNotLiteralsOrLongerWords) {
+  EXPECT_EQ(core_table_reference("SELECT * FROM annex_users"), "annex_users");
+  EXPECT_EQ(core_table_reference("select 1 from \"Annex_Audit\""), "annex_audit");
+  EXPECT_EQ(core_table_reference("SELECT 'annex_users' FROM t -- annex_tokens"), "");
+  EXPECT_EQ(core_table_reference("SELECT my_annex_thing FROM t"), "");
+}
+
 TEST(Statements, SplitsOnSemicolonsOutsideQuotesAndBodies) {
   auto parts = split_statements("CREATE TABLE a (x TEXT DEFAULT ';');\n-- only a comment;\nINSERT INTO a VALUES ('b;c');\n"
                                 "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;  ");
