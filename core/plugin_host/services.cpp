@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstring>
+#include <unordered_set>
 #include <strings.h>
 
 // The opaque handles of the database service.
@@ -93,9 +94,19 @@ annex_status db_query(annex_host_ctx* ctx, annex_txn* txn, annex_str sql, const 
     put(err, "query: the transaction belongs to another plugin");
     return ANNEX_ERR_INVALID_ARGUMENT;
   }
-  if (std::string table = store::core_table_reference(view(sql)); !table.empty()) {
-    put(err, "query: " + table + " is one of the host's tables; plugins reach host data through its services");
-    return ANNEX_ERR_PERMISSION_DENIED;
+  {
+    // Statements repeat: remember the ones already found clean (per thread, bounded), so the check costs a
+    // lookup on the hot path.
+    thread_local std::unordered_set<std::string> clean;
+    std::string_view text = view(sql);
+    if (clean.find(std::string(text)) == clean.end()) {
+      if (std::string table = store::core_table_reference(text); !table.empty()) {
+        put(err, "query: " + table + " is one of the host's tables; plugins reach host data through its services");
+        return ANNEX_ERR_PERMISSION_DENIED;
+      }
+      if (clean.size() > 512) clean.clear();
+      clean.emplace(text);
+    }
   }
   return guarded(err, [&] {
     std::vector<store::Param> bound(param_count);

@@ -16,7 +16,7 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "
 trap cleanup EXIT
 
 # Every route but the health checks needs a token: make an administrator and one for it, as an operator would.
-"$build/bin/annexctl" --data-dir "$work" user create bench --role system-admin >/dev/null
+"$build/bin/annexctl" --data-dir "$work" user create bench --role system-admin --sector hq >/dev/null
 token=$("$build/bin/annexctl" --data-dir "$work" token create bench 2>/dev/null)
 auth="Authorization: Bearer $token"
 
