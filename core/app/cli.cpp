@@ -2,6 +2,7 @@
 
 #include "app/daemon.h"
 #include "approvals/approvals.h"
+#include "sync/engine.h"
 
 #include <boost/program_options.hpp>
 
@@ -53,7 +54,14 @@ bool load_settings_from(const CommonFlags& flags, config::Settings& out, std::os
   // stops start-up.
   auto lint = approvals::parse_chains(out.approvals_json, role_catalog(out), nullptr);
   for (const auto& p : lint) err << prefix << ": config: " << p.path << ": " << p.message << "\n";
-  return lint.empty();
+  if (!lint.empty()) return false;
+  try {
+    sync::parse_sync_config(out.sync_json);
+  } catch (const std::invalid_argument& e) {
+    err << prefix << ": config: " << e.what() << "\n";
+    return false;
+  }
+  return true;
 }
 
 }  // namespace annex::app

@@ -3,6 +3,10 @@
 #include "approvals/approval_routes.h"
 #include "approvals/approvals.h"
 #include "audit/audit_log.h"
+#include "masterdata/masterdata_routes.h"
+#include "masterdata/store.h"
+#include "sync/engine.h"
+#include "sync/sync_routes.h"
 #include "audit/audit_routes.h"
 #include "auth/access.h"
 #include "auth/admin_routes.h"
@@ -177,6 +181,20 @@ void Daemon::start() {
   if (!lint.empty()) throw std::runtime_error("config: " + lint.front().path + ": " + lint.front().message);
   approvals_ = std::make_unique<approvals::ApprovalService>(*db_, *authorizer_, *audit_, events_.get(), std::move(chains));
   approvals::register_approval_routes(*router_, *approvals_);
+  masterdata_ = std::make_unique<masterdata::MasterData>(*db_);
+  connectors_ = std::make_unique<sync::ConnectorRegistry>();
+  try {
+    sync_ = std::make_unique<sync::SyncEngine>(*masterdata_, *audit_, *connectors_, sync::parse_sync_config(settings_.sync_json));
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("config: ") + e.what());
+  }
+  masterdata_->set_listener([this](soci::session& s, const masterdata::Entity& e, const masterdata::Change& c) {
+    sync_->enqueue(s, e, c);
+  });
+  masterdata::register_masterdata_routes(*router_, *masterdata_, *authorizer_, *audit_);
+  sync::register_sync_routes(*router_, *sync_, [this](const std::string& connection) {
+    return scheduler_->trigger(kCore, "sync:" + connection);
+  });
   // Serve /healthz and /readyz while plugins start; /readyz says "not ready" until they have.
   server_->start();
   running_ = true;
@@ -189,6 +207,7 @@ void Daemon::start() {
   parts.authorizer = authorizer_.get();
   parts.audit = audit_.get();
   parts.approvals = approvals_.get();
+  parts.connectors = connectors_.get();
   parts.data_dir = settings_.data_dir;
   parts.base_url = server_->base_url();
   plugins_ = std::make_unique<plugin_host::PluginHost>(parts);
@@ -204,6 +223,7 @@ void Daemon::start() {
                          audit_->checkpoint();
                          return true;
                        });
+  schedule_sync();
   scheduler_->start();
   int started = 0, total = 0;
   for (const auto& p : plugins_->plugins()) {
@@ -228,6 +248,40 @@ void Daemon::stop() {
   }
   spdlog::info("annexd stopped");
   spdlog::default_logger()->flush();
+}
+
+void Daemon::schedule_sync() {
+  for (const auto& [name, c] : sync_->connections()) {
+    // A connection's streams run together: on their shortest schedule, or only when asked (a run started over
+    // the API triggers this job). Pushes leave every few seconds, soon after the change that queued them.
+    int interval = 0;
+    bool pushes = false;
+    for (const auto& [sname, s] : c.streams) {
+      if (s.schedule_s > 0) interval = interval == 0 ? s.schedule_s : std::min(interval, s.schedule_s);
+      pushes = pushes || s.direction != "pull";
+    }
+    std::chrono::seconds every(interval > 0 ? interval : 10L * 365 * 86400);
+    std::string connection = name;
+    scheduler_->schedule(kCore, "sync:" + name, every, every, [this, connection](std::string* error) {
+      bool ok = true;
+      for (const auto& r : sync_->run(connection, "", false)) {
+        if (r.status == "failed") {
+          ok = false;
+          *error += r.stream + " " + r.direction + ": " + r.error + "; ";
+        }
+      }
+      return ok;
+    });
+    if (pushes) {
+      scheduler_->schedule(kCore, "sync-push:" + name, std::chrono::seconds(3), std::chrono::seconds(3),
+                           [this, connection](std::string* error) {
+                             for (const auto& r : sync_->run(connection, "", false, {}, "push")) {
+                               if (r.status == "failed") *error += r.stream + ": " + r.error + "; ";
+                             }
+                             return error->empty();
+                           });
+    }
+  }
 }
 
 void Daemon::register_core_routes() {

@@ -30,6 +30,13 @@ class AuditLog;
 namespace annex::approvals {
 class ApprovalService;
 }
+namespace annex::masterdata {
+class MasterData;
+}
+namespace annex::sync {
+class ConnectorRegistry;
+class SyncEngine;
+}
 namespace annex::auth {
 class IdentityStore;
 class Authenticator;
@@ -58,6 +65,7 @@ class Daemon {
 
  private:
   void register_core_routes();
+  void schedule_sync();
 
   config::Settings settings_;
   std::unique_ptr<store::Database> db_;
@@ -72,6 +80,9 @@ class Daemon {
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<approvals::ApprovalService> approvals_;
+  std::unique_ptr<masterdata::MasterData> masterdata_;
+  std::unique_ptr<sync::ConnectorRegistry> connectors_;
+  std::unique_ptr<sync::SyncEngine> sync_;
   bool running_ = false;
 };
 

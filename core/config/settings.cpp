@@ -257,6 +257,16 @@ void walk_file(const Poco::JSON::Object& obj, const std::string& prefix, Setting
       }
       continue;
     }
+    if (key == "sync") {
+      if (value.type() != typeid(Poco::JSON::Object::Ptr)) {
+        errors.push_back({key, "must be an object: {\"connections\": {name: {...}}}"});
+        continue;
+      }
+      std::ostringstream text;
+      Poco::JSON::Stringifier::stringify(value, text);
+      out.sync_json = text.str();
+      continue;
+    }
     if (key == "approvals") {
       if (value.type() != typeid(Poco::JSON::Object::Ptr)) {
         errors.push_back({key, "must be an object: {\"chains\": {id: {\"steps\": [...]}}}"});

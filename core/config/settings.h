@@ -68,6 +68,8 @@ struct Settings {
   std::map<std::string, RoleSetting> roles;
   // The "approvals" object of the file ({"chains": {...}}), as JSON text; checked by approvals::parse_chains.
   std::string approvals_json;
+  // The "sync" object ({"connections": {...}}), as JSON text; checked by sync::parse_sync_config.
+  std::string sync_json;
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> disabled_plugins;
   int shutdown_grace_s = 10;

@@ -8,6 +8,7 @@
 #include "plugin_host/services.h"
 #include "store/database.h"
 #include "store/sql.h"
+#include "sync/engine.h"
 
 #include <Poco/JSON/Stringifier.h>
 #include <spdlog/spdlog.h>
@@ -301,9 +302,10 @@ bool PluginHost::start_one(PluginRecord& rec) {
   return true;
 }
 
-void PluginHost::start_all() {
+void PluginHost::start_all(bool connectors_only) {
   for (const std::string& id : order_) {
     PluginRecord& rec = *find(id);
+    if (connectors_only && rec.module.kind != ANNEX_KIND_CONNECTOR) continue;
     if (rec.state == "ready") start_one(rec);
   }
   std::lock_guard lock(mutex_);
@@ -314,6 +316,7 @@ void PluginHost::withdraw(PluginRecord& rec) {
   if (parts_.router) parts_.router->remove_owner(rec.module.id);
   if (parts_.events) parts_.events->unsubscribe_owner(rec.module.id);
   if (parts_.scheduler) parts_.scheduler->remove_owner(rec.module.id);
+  if (parts_.connectors) parts_.connectors->remove_owner(rec.module.id);
 }
 
 void PluginHost::stop_all() {

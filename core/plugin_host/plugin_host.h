@@ -33,6 +33,12 @@ class AuditLog;
 namespace annex::approvals {
 class ApprovalService;
 }
+namespace annex::masterdata {
+class MasterData;
+}
+namespace annex::sync {
+class ConnectorRegistry;
+}
 
 namespace annex::plugin_host {
 
@@ -47,6 +53,7 @@ struct HostParts {
   auth::Authorizer* authorizer = nullptr;
   audit::AuditLog* audit = nullptr;
   approvals::ApprovalService* approvals = nullptr;
+  sync::ConnectorRegistry* connectors = nullptr;
 };
 
 struct PluginInfo {
@@ -90,8 +97,9 @@ class PluginHost {
   std::vector<std::pair<std::string, std::vector<store::Migration>>> migrations();
   // Applies the migrations of every ready plugin in dependency order. Failures mark the plugin failed.
   void migrate_all();
-  // Creates, registers and starts every ready plugin in dependency order.
-  void start_all();
+  // Creates, registers and starts every ready plugin in dependency order; with `connectors_only`, only
+  // connector plugins (annexctl's sync commands need those and nothing else).
+  void start_all(bool connectors_only = false);
   // Stops started plugins in reverse order.
   void stop_all();
 

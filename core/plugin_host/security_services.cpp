@@ -3,6 +3,7 @@
 #include "audit/audit_log.h"
 #include "auth/access.h"
 #include "plugin_host/service_support.h"
+#include "sync/engine.h"
 
 namespace annex::plugin_host {
 namespace {
@@ -217,8 +218,35 @@ annex_status approvals_get(annex_host_ctx* ctx, annex_str approval_id, annex_buf
 const annex_approvals_v1 kApprovals = {sizeof(annex_approvals_v1), 0, &approvals_submit, &approvals_decide,
                                        &approvals_resubmit, &approvals_get};
 
+// ---- annex.connectors --------------------------------------------------------------------------------------
+
+annex_status connectors_register(annex_host_ctx* ctx, const annex_connector* connector, annex_buffer* err) {
+  if (ctx == nullptr || connector == nullptr || !ANNEX_HAS_FIELD(connector, annex_connector, write) ||
+      connector->open == nullptr || connector->close == nullptr || connector->check == nullptr ||
+      connector->discover == nullptr || connector->read == nullptr || connector->write == nullptr) {
+    put(err, "register_connector: null context, or a connector without all six functions");
+    return ANNEX_ERR_INVALID_ARGUMENT;
+  }
+  sync::ConnectorRegistry* registry = ctx->host->parts().connectors;
+  if (registry == nullptr) {
+    put(err, "register_connector: this host runs no sync engine");
+    return ANNEX_ERR_UNSUPPORTED;
+  }
+  return guarded(err, [&] {
+    std::string problem = registry->add(ctx->record->module.id, *connector);
+    if (!problem.empty()) {
+      put(err, problem);
+      return ANNEX_ERR_CONFLICT;
+    }
+    return ANNEX_OK;
+  });
+}
+
+const annex_connectors_v1 kConnectors = {sizeof(annex_connectors_v1), 0, &connectors_register};
+
 }  // namespace
 
+const annex_connectors_v1& connectors_v1() { return kConnectors; }
 const annex_authz_v1& authz_v1() { return kAuthz; }
 const annex_approvals_v1& approvals_v1() { return kApprovals; }
 const annex_audit_v1& audit_v1() { return kAudit; }

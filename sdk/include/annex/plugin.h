@@ -461,6 +461,55 @@ typedef struct annex_approvals_v1 {
 } annex_approvals_v1;
 
 /* ---------------------------------------------------------------------------------------------------------- */
+/* Service "annex.connectors" v1 (since ABI 1.1): connector plugins                                           */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+#define ANNEX_SERVICE_CONNECTORS "annex.connectors"
+
+/* One open connection of a connector to an outside system. Opaque to the host; owned by the plugin. */
+typedef struct annex_connection annex_connection;
+
+/* A connector: how the host's sync engine talks to one kind of outside system. Records cross as JSON objects
+ * keyed by the remote system's own field names; the engine maps them (one mapping language for every
+ * connector). Calls on one connection never overlap; different connections may be used from different threads. */
+typedef struct annex_connector {
+  uint32_t struct_size;
+  annex_str type;             /* what a connection's "connector" setting names, e.g. "odbc" */
+  void* connector_plugin_ptr; /* passed back to open() */
+  /* Prepares a connection from its settings (a JSON object; secrets already resolved by the host, never to
+   * be logged). Should not fail for an unreachable remote: check() and read() report that. */
+  annex_status (*open)(void* connector_plugin_ptr, annex_str settings_json, annex_connection** out_conn_plugin_ptr,
+                       annex_buffer* err);
+  void (*close)(annex_connection* conn);
+  /* Reaches the remote system with the credentials; appends {"detail": "…"} on success. UNAUTHENTICATED or
+   * PERMISSION_DENIED for refused credentials, UNAVAILABLE when it cannot be reached. */
+  annex_status (*check)(annex_connection* conn, annex_buffer* out_json, annex_buffer* err);
+  /* Appends {"streams": [{"name", "fields": [...], "key": [...], "cursor_field": "…"}]}. */
+  annex_status (*discover)(annex_connection* conn, annex_buffer* out_json, annex_buffer* err);
+  /* Reads the page of `stream` after `cursor_json` (empty: from the beginning), at most `page_size` records;
+   * appends {"records": [{…}], "cursor": <JSON the next call passes back>, "done": true|false}. Records whose
+   * cursor values tie must be neither skipped nor repeated across pages. UNAVAILABLE when the remote went
+   * away (the engine retries, then fails the run; the stored cursor is unchanged). */
+  annex_status (*read)(annex_connection* conn, annex_str stream, annex_str cursor_json, uint32_t page_size,
+                       annex_buffer* out_json, annex_buffer* err);
+  /* Writes `records_json`, a JSON array of {"remote_id": "…" or null, "idempotency_key": "…", "record": {…}};
+   * appends {"results": [{"status": "created"|"updated"|"unchanged"|"rejected", "remote_id", "remote_version",
+   * "reason", "field"}]}, one per record, in order. A record the remote refuses is a "rejected" result with the
+   * remote's own message; only a failure of the whole call (unreachable, credentials) is a status. Writing the
+   * same idempotency key twice must not create a second record. */
+  annex_status (*write)(annex_connection* conn, annex_str stream, annex_str records_json, annex_buffer* out_json,
+                        annex_buffer* err);
+} annex_connector;
+
+typedef struct annex_connectors_v1 {
+  uint32_t struct_size;
+  uint32_t minor;
+  /* Offers a connector type to the sync engine until the plugin stops. The table and the type string are
+   * copied. CONFLICT when another plugin offers the same type. */
+  annex_status (*register_connector)(annex_host_ctx* ctx, const annex_connector* connector, annex_buffer* err);
+} annex_connectors_v1;
+
+/* ---------------------------------------------------------------------------------------------------------- */
 /* The plugin descriptor                                                                                      */
 /* ---------------------------------------------------------------------------------------------------------- */
 

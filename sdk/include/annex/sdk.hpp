@@ -678,6 +678,97 @@ class Approvals {
 };
 
 // ---------------------------------------------------------------------------------------------------------
+// Connectors (ABI 1.1): records cross as JSON text; see annex_connector in annex/plugin.h for each call.
+// ---------------------------------------------------------------------------------------------------------
+
+// One open connection. Throw Error(ANNEX_ERR_UNAVAILABLE, …) when the remote cannot be reached,
+// Error(ANNEX_ERR_UNAUTHENTICATED / PERMISSION_DENIED, …) when it refuses the credentials.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  // {"detail": "…"}
+  virtual std::string check() = 0;
+  // {"streams": [...]}
+  virtual std::string discover() = 0;
+  // {"records": [...], "cursor": …, "done": bool}
+  virtual std::string read(std::string_view stream, std::string_view cursor_json, uint32_t page_size) = 0;
+  // {"results": [...]}, one per record
+  virtual std::string write(std::string_view stream, std::string_view records_json) = 0;
+};
+
+// A kind of connection: opens one from its settings (JSON).
+class Connector {
+ public:
+  virtual ~Connector() = default;
+  virtual std::unique_ptr<Connection> open(std::string_view settings_json) = 0;
+};
+
+namespace detail {
+struct ConnectionBox {
+  std::unique_ptr<Connection> connection;
+};
+inline Connection& conn_of(annex_connection* c) { return *reinterpret_cast<ConnectionBox*>(c)->connection; }
+
+template <typename Fn>
+annex_status json_call(annex_buffer* out, annex_buffer* err, Fn&& fn) noexcept {
+  return guarded(err, [&] { write(out, fn()); });
+}
+
+inline annex_status connector_open(void* plugin_ptr, annex_str settings, annex_connection** out, annex_buffer* err) noexcept {
+  return guarded(err, [&] {
+    auto box = std::make_unique<ConnectionBox>();
+    box->connection = static_cast<Connector*>(plugin_ptr)->open(to_view(settings));
+    *out = reinterpret_cast<annex_connection*>(box.release());
+  });
+}
+inline void connector_close(annex_connection* c) noexcept { delete reinterpret_cast<ConnectionBox*>(c); }
+inline annex_status connector_check(annex_connection* c, annex_buffer* out, annex_buffer* err) noexcept {
+  return json_call(out, err, [&] { return conn_of(c).check(); });
+}
+inline annex_status connector_discover(annex_connection* c, annex_buffer* out, annex_buffer* err) noexcept {
+  return json_call(out, err, [&] { return conn_of(c).discover(); });
+}
+inline annex_status connector_read(annex_connection* c, annex_str stream, annex_str cursor, uint32_t page_size,
+                                   annex_buffer* out, annex_buffer* err) noexcept {
+  return json_call(out, err, [&] { return conn_of(c).read(to_view(stream), to_view(cursor), page_size); });
+}
+inline annex_status connector_write(annex_connection* c, annex_str stream, annex_str records, annex_buffer* out,
+                                    annex_buffer* err) noexcept {
+  return json_call(out, err, [&] { return conn_of(c).write(to_view(stream), to_view(records)); });
+}
+}  // namespace detail
+
+// The "annex.connectors" v1 service.
+class Connectors {
+ public:
+  Connectors(annex_host_ctx* ctx, const annex_connectors_v1* api, std::deque<std::unique_ptr<Connector>>* owned) noexcept
+      : ctx_(ctx), api_(api), owned_(owned) {}
+
+  // Offers `connector` under `type` ("odbc") until the plugin stops.
+  void add(std::string_view type, std::unique_ptr<Connector> connector) const {
+    owned_->push_back(std::move(connector));
+    annex_connector c{};
+    c.struct_size = sizeof c;
+    c.type = to_str(type);
+    c.connector_plugin_ptr = owned_->back().get();
+    c.open = &detail::connector_open;
+    c.close = &detail::connector_close;
+    c.check = &detail::connector_check;
+    c.discover = &detail::connector_discover;
+    c.read = &detail::connector_read;
+    c.write = &detail::connector_write;
+    std::string err;
+    StringSink sink(err);
+    check(api_->register_connector(ctx_, &c, sink.get()), err);
+  }
+
+ private:
+  annex_host_ctx* ctx_;
+  const annex_connectors_v1* api_;
+  std::deque<std::unique_ptr<Connector>>* owned_;
+};
+
+// ---------------------------------------------------------------------------------------------------------
 // The host
 // ---------------------------------------------------------------------------------------------------------
 
@@ -720,6 +811,9 @@ class Host {
   Jobs jobs() { return Jobs(api_->ctx_host_ptr, &require<annex_jobs_v1>(ANNEX_SERVICE_JOBS, 1), &jobs_); }
   Authz authz() const { return Authz(api_->ctx_host_ptr, &require<annex_authz_v1>(ANNEX_SERVICE_AUTHZ, 1)); }
   Audit audit() const { return Audit(api_->ctx_host_ptr, &require<annex_audit_v1>(ANNEX_SERVICE_AUDIT, 1)); }
+  Connectors connectors() {
+    return Connectors(api_->ctx_host_ptr, &require<annex_connectors_v1>(ANNEX_SERVICE_CONNECTORS, 1), &connectors_);
+  }
   Approvals approvals() const {
     return Approvals(api_->ctx_host_ptr, &require<annex_approvals_v1>(ANNEX_SERVICE_APPROVALS, 1));
   }
@@ -742,6 +836,7 @@ class Host {
   std::deque<RouteHandler> routes_;
   std::deque<EventHandler> subscriptions_;
   std::deque<JobFn> jobs_;
+  std::deque<std::unique_ptr<Connector>> connectors_;
 };
 
 // ---------------------------------------------------------------------------------------------------------

@@ -1,0 +1,360 @@
+#include "masterdata/store.h"
+
+#include "auth/secrets.h"
+#include "clock/utc.h"
+#include "store/sql.h"
+
+#include <nlohmann/json.hpp>
+
+#include <deque>
+#include <regex>
+
+namespace annex::masterdata {
+namespace {
+
+using nlohmann::json;
+using store::Param;
+
+bool is_currency(const std::string& c) {
+  return c.size() == 3 && std::all_of(c.begin(), c.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; });
+}
+
+// Parameters whose text must outlive the statement: Param holds views.
+class Params {
+ public:
+  void text(std::string s) { strings_.push_back(std::move(s)); params_.push_back(Param::text(strings_.back())); }
+  void integer(int64_t v) { params_.push_back(Param::integer(v)); }
+  void null() { params_.push_back(Param::null()); }
+  std::span<const Param> span() const { return params_; }
+
+ private:
+  std::deque<std::string> strings_;
+  std::vector<Param> params_;
+};
+
+void bind_field(Params& p, const Field& f, const json& value) {
+  if (f.type == FieldType::kMoney) {
+    if (value.is_null()) {
+      p.null();
+      p.null();
+    } else {
+      p.integer(value.at("amount").get<int64_t>());
+      p.text(value.at("currency").get<std::string>());
+    }
+    return;
+  }
+  if (value.is_null()) return p.null();
+  switch (f.type) {
+    case FieldType::kInt: return p.integer(value.get<int64_t>());
+    case FieldType::kJson: return p.text(value.dump());
+    default: return p.text(value.get<std::string>());
+  }
+}
+
+std::vector<std::string> all_columns(const Entity& e) {
+  std::vector<std::string> cols{"id"};
+  for (const auto& c : field_columns(e)) cols.push_back(c);
+  if (e.scoped) {
+    cols.push_back("sector_id");
+    cols.push_back("owner_id");
+  }
+  for (const char* c : {"version", "created_at", "updated_at"}) cols.push_back(c);
+  return cols;
+}
+
+std::string joined(const std::vector<std::string>& cols) {
+  std::string out;
+  for (const auto& c : cols) out += (out.empty() ? "" : ", ") + c;
+  return out;
+}
+
+json read_row(const Entity& e, const std::vector<store::Cell>& row) {
+  json out = json::object();
+  size_t i = 0;
+  auto text = [&](const store::Cell& c) { return c.type == store::CellType::kNull ? json(nullptr) : json(c.s); };
+  out["id"] = row[i++].s;
+  for (const auto& f : e.fields) {
+    const store::Cell& c = row[i++];
+    switch (f.type) {
+      case FieldType::kMoney: {
+        const store::Cell& currency = row[i++];
+        out[f.name] = c.type == store::CellType::kNull ? json(nullptr) : json{{"amount", c.i}, {"currency", currency.s}};
+        break;
+      }
+      case FieldType::kInt: out[f.name] = c.type == store::CellType::kNull ? json(nullptr) : json(c.i); break;
+      case FieldType::kJson:
+        out[f.name] = c.type == store::CellType::kNull ? json(nullptr) : json::parse(c.s, nullptr, false);
+        break;
+      default: out[f.name] = text(c);
+    }
+  }
+  if (e.scoped) {
+    out["sector_id"] = row[i++].s;
+    out["owner_id"] = row[i++].s;
+  }
+  out["version"] = row[i++].i;
+  out["created_at"] = row[i++].s;
+  out["updated_at"] = row[i++].s;
+  return out;
+}
+
+// The entity's fields of a stored or normalised record, for comparing two versions.
+json fields_of(const Entity& e, const json& record) {
+  json out = json::object();
+  for (const auto& f : e.fields) out[f.name] = record.contains(f.name) ? record[f.name] : json(nullptr);
+  if (e.scoped) {
+    out["sector_id"] = record.value("sector_id", std::string{});
+    out["owner_id"] = record.value("owner_id", std::string{});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> field_columns(const Entity& entity) {
+  std::vector<std::string> cols;
+  for (const auto& f : entity.fields) {
+    if (f.type == FieldType::kMoney) {
+      cols.push_back(f.name + "_amount");
+      cols.push_back(f.name + "_currency");
+    } else {
+      cols.push_back(f.name);
+    }
+  }
+  return cols;
+}
+
+json MasterData::normalize(const Entity& e, const json& in, bool partial) const {
+  if (!in.is_object()) throw MasterDataError("body", "a record is a JSON object");
+  static const std::regex decimal("-?[0-9]{1,20}(\\.[0-9]{1,12})?");
+  json out = json::object();
+  for (const auto& [name, value] : in.items()) {
+    if (name == "id" || name == "version" || name == "created_at" || name == "updated_at" || name == "bindings") continue;
+    if (e.scoped && (name == "sector_id" || name == "owner_id")) {
+      if (!value.is_string() || value.get<std::string>().empty() || value.get<std::string>().size() > 64) {
+        throw MasterDataError(name, name + " must be a non-empty string");
+      }
+      out[name] = value;
+      continue;
+    }
+    const Field* f = e.field(name);
+    if (f == nullptr) throw MasterDataError(name, "unknown field " + name + " for " + e.name);
+    if (value.is_null()) {
+      if (f->required) throw MasterDataError(name, name + " is required");
+      out[name] = nullptr;
+      continue;
+    }
+    switch (f->type) {
+      case FieldType::kText:
+        if (!value.is_string()) throw MasterDataError(name, name + " must be a string");
+        if (f->required && value.get<std::string>().empty()) throw MasterDataError(name, name + " must not be empty");
+        if (value.get<std::string>().size() > f->max_len) {
+          throw MasterDataError(name, name + " must be at most " + std::to_string(f->max_len) + " bytes");
+        }
+        break;
+      case FieldType::kInt:
+        if (!value.is_number_integer()) throw MasterDataError(name, name + " must be a whole number");
+        break;
+      case FieldType::kMoney:
+        if (!value.is_object() || !value.contains("amount") || !value["amount"].is_number_integer() ||
+            !value.contains("currency") || !value["currency"].is_string() ||
+            !is_currency(value["currency"].get<std::string>())) {
+          throw MasterDataError(name, name + " must be {\"amount\": minor units (integer), \"currency\": \"CNY\"}");
+        }
+        break;
+      case FieldType::kJson:
+        if (!value.is_array() && !value.is_object()) throw MasterDataError(name, name + " must be an array or object");
+        if (value.dump().size() > f->max_len) throw MasterDataError(name, name + " is too large");
+        break;
+      case FieldType::kEnum: {
+        std::string v = value.is_string() ? value.get<std::string>() : std::string{};
+        if (std::find(f->allowed.begin(), f->allowed.end(), v) == f->allowed.end()) {
+          std::string list;
+          for (const auto& a : f->allowed) list += (list.empty() ? "" : ", ") + a;
+          throw MasterDataError(name, name + " must be one of " + list);
+        }
+        break;
+      }
+      case FieldType::kDecimal: {
+        std::string v = value.is_string() ? value.get<std::string>()
+                        : value.is_number_integer() ? std::to_string(value.get<int64_t>())
+                                                    : std::string{};
+        if (!std::regex_match(v, decimal)) throw MasterDataError(name, name + " must be a decimal number written as text, like \"7.1234\"");
+        out[name] = v;
+        continue;
+      }
+    }
+    out[name] = value;
+  }
+  if (!partial) {
+    for (const auto& f : e.fields) {
+      if (!out.contains(f.name) && !f.fallback.empty()) out[f.name] = f.fallback;
+      if (f.required && (!out.contains(f.name) || out[f.name].is_null())) throw MasterDataError(f.name, f.name + " is required");
+    }
+  }
+  for (const auto& k : e.key) {
+    if (!partial && (!out.contains(k) || !out[k].is_string() || out[k].get<std::string>().empty())) {
+      throw MasterDataError(k, k + " is required: it identifies the record");
+    }
+  }
+  return out;
+}
+
+std::optional<json> MasterData::get(soci::session& s, const Entity& e, const std::string& id) {
+  Param p = Param::text(id);
+  auto rs = store::run(s, "SELECT " + joined(all_columns(e)) + " FROM " + e.table + " WHERE id = ?",
+                       std::span<const Param>(&p, 1));
+  if (rs.rows.empty()) return std::nullopt;
+  return read_row(e, rs.rows[0]);
+}
+
+std::optional<json> MasterData::find_by_key(soci::session& s, const Entity& e, const json& record) {
+  std::string where;
+  Params p;
+  for (const auto& k : e.key) {
+    if (!record.contains(k) || !record[k].is_string()) return std::nullopt;
+    where += (where.empty() ? "" : " AND ") + k + " = ?";
+    p.text(record[k].get<std::string>());
+  }
+  auto rs = store::run(s, "SELECT " + joined(all_columns(e)) + " FROM " + e.table + " WHERE " + where, p.span());
+  if (rs.rows.empty()) return std::nullopt;
+  return read_row(e, rs.rows[0]);
+}
+
+Change MasterData::upsert(soci::session& s, const Entity& e, const json& record) {
+  std::optional<json> existing = find_by_key(s, e, record);
+  if (existing) return update(s, e, (*existing)["id"].get<std::string>(), record);
+  json full = normalize(e, record, false);
+  if (e.scoped && (!full.contains("sector_id") || !full.contains("owner_id"))) {
+    throw MasterDataError("sector_id", "a new " + e.name + " record needs a sector and an owner");
+  }
+  Change c;
+  c.id = auth::new_id("md_");
+  c.outcome = "created";
+  c.version = 1;
+  std::string now = clock::utc_now();
+  Params p;
+  p.text(c.id);
+  for (const auto& f : e.fields) bind_field(p, f, full.contains(f.name) ? full[f.name] : json(nullptr));
+  if (e.scoped) {
+    p.text(full["sector_id"].get<std::string>());
+    p.text(full["owner_id"].get<std::string>());
+  }
+  p.integer(1);
+  p.text(now);
+  p.text(now);
+  std::vector<std::string> cols = all_columns(e);
+  std::string marks;
+  for (size_t i = 0; i < cols.size(); ++i) marks += i ? ", ?" : "?";
+  try {
+    store::run(s, "INSERT INTO " + e.table + " (" + joined(cols) + ") VALUES (" + marks + ")", p.span());
+  } catch (const store::StoreError& err) {
+    if (err.kind() == store::StoreError::Kind::kConstraint) {
+      throw MasterDataError(e.key.back(), "a " + e.name + " record with this key exists", 409);
+    }
+    throw;
+  }
+  json after = full;
+  after["id"] = c.id;
+  c.after_json = fields_of(e, after).dump();
+  return c;
+}
+
+Change MasterData::update(soci::session& s, const Entity& e, const std::string& id, const json& changes) {
+  std::optional<json> existing = get(s, e, id);
+  if (!existing) throw MasterDataError("id", "no such " + e.name + " record", 404);
+  json merged = *existing;
+  for (const auto& [name, value] : changes.items()) {
+    if (e.field(name) != nullptr || (e.scoped && (name == "sector_id" || name == "owner_id"))) merged[name] = value;
+  }
+  for (const auto& k : e.key) {
+    if (merged[k] != (*existing)[k]) throw MasterDataError(k, k + " identifies the record and cannot change");
+  }
+  Change c;
+  c.id = id;
+  json before = fields_of(e, *existing), after = fields_of(e, merged);
+  c.before_json = before.dump();
+  c.after_json = after.dump();
+  c.version = (*existing)["version"].get<int64_t>();
+  if (before == after) {
+    c.outcome = "unchanged";
+    return c;
+  }
+  c.outcome = "updated";
+  ++c.version;
+  Params p;
+  std::string set;
+  std::vector<std::string> cols = field_columns(e);
+  for (const auto& col : cols) set += (set.empty() ? "" : ", ") + col + " = ?";
+  for (const auto& f : e.fields) bind_field(p, f, merged[f.name]);
+  if (e.scoped) {
+    set += ", sector_id = ?, owner_id = ?";
+    p.text(merged["sector_id"].get<std::string>());
+    p.text(merged["owner_id"].get<std::string>());
+  }
+  set += ", version = ?, updated_at = ?";
+  p.integer(c.version);
+  p.text(clock::utc_now());
+  p.text(id);
+  store::run(s, "UPDATE " + e.table + " SET " + set + " WHERE id = ?", p.span());
+  return c;
+}
+
+std::vector<json> MasterData::list(const Entity& e, const std::string& filter_sql, const std::string& after_id, int limit) {
+  store::Lease lease(db_);
+  Params p;
+  p.text(after_id);
+  p.integer(limit);
+  auto rs = store::run(lease.session(),
+                       "SELECT " + joined(all_columns(e)) + " FROM " + e.table + " WHERE id > ? AND " +
+                           (filter_sql.empty() ? std::string("1 = 1") : filter_sql) + " ORDER BY id LIMIT ?",
+                       p.span());
+  std::vector<json> out;
+  for (const auto& row : rs.rows) out.push_back(read_row(e, row));
+  return out;
+}
+
+void MasterData::bind(soci::session& s, const Entity& e, const std::string& record_id, const std::string& connection,
+                      const std::string& remote_id, const std::string& remote_version) {
+  Params p;
+  p.text(e.name);
+  p.text(record_id);
+  p.text(connection);
+  p.text(remote_id);
+  p.text(remote_version);
+  p.text(clock::utc_now());
+  store::run(s,
+             "INSERT INTO annex_md_bindings (entity, record_id, connection, remote_id, remote_version, synced_at)"
+             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (entity, record_id, connection) DO UPDATE SET"
+             " remote_id = excluded.remote_id, remote_version = excluded.remote_version, synced_at = excluded.synced_at",
+             p.span());
+}
+
+std::optional<std::string> MasterData::bound_record(soci::session& s, const Entity& e, const std::string& connection,
+                                                    const std::string& remote_id) {
+  Params p;
+  p.text(connection);
+  p.text(e.name);
+  p.text(remote_id);
+  auto rs = store::run(s, "SELECT record_id FROM annex_md_bindings WHERE connection = ? AND entity = ? AND remote_id = ?",
+                       p.span());
+  if (rs.rows.empty()) return std::nullopt;
+  return rs.rows[0][0].s;
+}
+
+std::vector<Binding> MasterData::bindings(soci::session& s, const Entity& e, const std::string& record_id) {
+  Params p;
+  p.text(e.name);
+  p.text(record_id);
+  auto rs = store::run(s,
+                       "SELECT connection, remote_id, remote_version, synced_at FROM annex_md_bindings"
+                       " WHERE entity = ? AND record_id = ? ORDER BY connection",
+                       p.span());
+  std::vector<Binding> out;
+  for (const auto& r : rs.rows) {
+    out.push_back({r[0].s, r[1].s, r[2].type == store::CellType::kNull ? "" : r[2].s, r[3].s});
+  }
+  return out;
+}
+
+}  // namespace annex::masterdata

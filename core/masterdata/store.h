@@ -1,0 +1,96 @@
+// MasterData — the generic store behind every master-data entity (entities.h): validation, upsert by natural
+// key with a version that grows on every real change, reads, lists, and the bindings that tie a record to its
+// counterpart in each connected system (remote id and the remote version last seen).
+#pragma once
+
+#include "masterdata/entities.h"
+#include "store/database.h"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace annex::masterdata {
+
+// A refusal naming the field at fault; `status` is the HTTP status it maps to (404, 409 or 422).
+class MasterDataError : public std::runtime_error {
+ public:
+  MasterDataError(std::string field, const std::string& message, int status = 422)
+      : std::runtime_error(message), field_(std::move(field)), status_(status) {}
+  const std::string& field() const { return field_; }
+  int status() const { return status_; }
+
+ private:
+  std::string field_;
+  int status_;
+};
+
+struct Change {
+  std::string id;
+  std::string outcome;  // created | updated | unchanged
+  std::string before_json;  // "" when created
+  std::string after_json;
+  int64_t version = 0;
+};
+
+struct Binding {
+  std::string connection;
+  std::string remote_id;
+  std::string remote_version;
+  std::string synced_at;
+};
+
+class MasterData {
+ public:
+  explicit MasterData(store::Database& db) : db_(db) {}
+
+  // Checks `in` against the entity and returns it normalised: only known fields (anything else is refused,
+  // naming it), types and lengths checked, enums and money validated. With `partial`, required fields may be
+  // absent (a change to an existing record). Throws MasterDataError.
+  nlohmann::json normalize(const Entity& entity, const nlohmann::json& in, bool partial) const;
+
+  // Creates the record with this natural key, or applies `record`'s fields to the existing one. A scoped
+  // entity's new record needs sector_id and owner_id in `record`. Runs on `session` inside the caller's
+  // transaction.
+  Change upsert(soci::session& session, const Entity& entity, const nlohmann::json& record);
+  // Applies `changes` (normalised, partial) to the record with this id. Throws MasterDataError 404.
+  Change update(soci::session& session, const Entity& entity, const std::string& id, const nlohmann::json& changes);
+
+  std::optional<nlohmann::json> get(soci::session& session, const Entity& entity, const std::string& id);
+  std::optional<nlohmann::json> find_by_key(soci::session& session, const Entity& entity, const nlohmann::json& record);
+  // Records in id order after `after_id`, at most `limit`, among those `filter_sql` (a boolean SQL condition
+  // over the table's columns, e.g. from Authorizer::list_filter) selects.
+  std::vector<nlohmann::json> list(const Entity& entity, const std::string& filter_sql, const std::string& after_id,
+                                   int limit);
+
+  void bind(soci::session& session, const Entity& entity, const std::string& record_id, const std::string& connection,
+            const std::string& remote_id, const std::string& remote_version);
+  // The record bound to `remote_id` on `connection`, if any.
+  std::optional<std::string> bound_record(soci::session& session, const Entity& entity, const std::string& connection,
+                                          const std::string& remote_id);
+  std::vector<Binding> bindings(soci::session& session, const Entity& entity, const std::string& record_id);
+
+  store::Database& database() { return db_; }
+
+  // Called, inside the change's transaction, for every created or updated record changed by people or
+  // plugins (not by a pull): the sync engine queues pushes here, so that the change and its outbox row commit
+  // together.
+  using Listener = std::function<void(soci::session&, const Entity&, const Change&)>;
+  void set_listener(Listener listener) { listener_ = std::move(listener); }
+  void changed(soci::session& session, const Entity& entity, const Change& change) {
+    if (listener_ && change.outcome != "unchanged") listener_(session, entity, change);
+  }
+
+ private:
+  store::Database& db_;
+  Listener listener_;
+};
+
+// The columns of an entity's table that hold its fields, in field order (money fields take two).
+std::vector<std::string> field_columns(const Entity& entity);
+
+}  // namespace annex::masterdata

@@ -1,0 +1,727 @@
+#include "sync/engine.h"
+
+#include "auth/secrets.h"
+#include "clock/utc.h"
+#include "store/sql.h"
+#include "store/transaction.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <thread>
+
+namespace annex::sync {
+namespace {
+
+using nlohmann::json;
+using store::Param;
+
+// A connector call that failed, with its status.
+class CallError : public std::runtime_error {
+ public:
+  CallError(annex_status status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  annex_status status() const { return status_; }
+
+ private:
+  annex_status status_;
+};
+
+void append_to(void* owner, const char* data, size_t len) {
+  try {
+    static_cast<std::string*>(owner)->append(data, len);
+  } catch (...) {
+  }
+}
+
+annex_str as_str(const std::string& s) { return annex_str{s.data(), s.size()}; }
+
+const char* status_name(annex_status s) {
+  switch (s) {
+    case ANNEX_ERR_UNAUTHENTICATED: return "credentials refused";
+    case ANNEX_ERR_PERMISSION_DENIED: return "permission refused";
+    case ANNEX_ERR_UNAVAILABLE: return "unreachable";
+    case ANNEX_ERR_INVALID_ARGUMENT: return "invalid request";
+    case ANNEX_ERR_NOT_FOUND: return "not found";
+    default: return "failed";
+  }
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Exponential backoff with full jitter: a random wait in [0, min(cap, base · 2^attempt)].
+int backoff_ms(int attempt, int base_ms, int max_ms) {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  int64_t ceiling = std::min<int64_t>(max_ms, static_cast<int64_t>(base_ms) << std::min(attempt, 20));
+  return std::uniform_int_distribution<int>(0, static_cast<int>(std::max<int64_t>(ceiling, 1)))(rng);
+}
+
+std::string text_of(const json& v) { return v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump(); }
+
+}  // namespace
+
+bool StreamConfig::remote_owns(const std::string& field) const {
+  auto it = sor.find(field);
+  return (it == sor.end() ? default_sor : it->second) == "remote";
+}
+
+std::map<std::string, ConnectionConfig> parse_sync_config(const std::string& text) {
+  std::map<std::string, ConnectionConfig> out;
+  if (text.empty()) return out;
+  json root = json::parse(text, nullptr, false);
+  if (!root.is_object()) throw std::invalid_argument("sync: must be an object");
+  if (!root.contains("connections")) return out;
+  if (!root["connections"].is_object()) throw std::invalid_argument("sync.connections: must be an object");
+  for (const auto& [name, def] : root["connections"].items()) {
+    std::string base = "sync.connections." + name;
+    if (!def.is_object()) throw std::invalid_argument(base + ": must be an object");
+    ConnectionConfig c;
+    c.name = name;
+    c.connector = def.value("connector", std::string{});
+    if (c.connector.empty()) throw std::invalid_argument(base + ".connector: name the connector type, e.g. \"odbc\"");
+    c.settings = def.value("settings", json::object());
+    if (!c.settings.is_object()) throw std::invalid_argument(base + ".settings: must be an object");
+    if (def.contains("secrets")) {
+      for (const auto& [key, ref] : def["secrets"].items()) {
+        std::string r = ref.is_string() ? ref.get<std::string>() : "";
+        if (r.rfind("env:", 0) != 0 && r.rfind("file:", 0) != 0) {
+          throw std::invalid_argument(base + ".secrets." + key + ": a secret is a reference, \"env:NAME\" or \"file:PATH\"");
+        }
+        c.secrets[key] = r;
+      }
+    }
+    json retry = def.value("retry", json::object()), breaker = def.value("breaker", json::object());
+    c.retry_attempts = retry.value("attempts", 5);
+    c.retry_base_ms = retry.value("base_ms", 200);
+    c.retry_max_ms = retry.value("max_ms", 10000);
+    c.breaker_failures = breaker.value("failures", 5);
+    c.breaker_open_s = breaker.value("open_s", 60);
+    if (c.retry_attempts < 1 || c.retry_base_ms < 1 || c.retry_max_ms < c.retry_base_ms || c.breaker_failures < 1) {
+      throw std::invalid_argument(base + ".retry/breaker: attempts and failures at least 1, max_ms at least base_ms");
+    }
+    if (!def.contains("streams") || !def["streams"].is_object() || def["streams"].empty()) {
+      throw std::invalid_argument(base + ".streams: name at least one stream");
+    }
+    for (const auto& [sname, sdef] : def["streams"].items()) {
+      std::string sbase = base + ".streams." + sname;
+      StreamConfig s;
+      s.name = sname;
+      s.entity = masterdata::find_entity(sdef.value("entity", std::string{}));
+      if (s.entity == nullptr) throw std::invalid_argument(sbase + ".entity: one of parties, products, employees, cost_centres, gl_accounts, currencies, exchange_rates");
+      s.direction = sdef.value("direction", std::string("pull"));
+      if (s.direction != "pull" && s.direction != "push" && s.direction != "both") {
+        throw std::invalid_argument(sbase + ".direction: pull, push or both");
+      }
+      s.remote_id = sdef.value("remote_id", std::string{});
+      if (s.remote_id.empty()) throw std::invalid_argument(sbase + ".remote_id: the remote field that identifies a record");
+      s.version_field = sdef.value("version_field", std::string{});
+      try {
+        s.mapping = std::make_shared<Mapping>(*s.entity, sdef.value("fields", json::object()));
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(sbase + "." + e.what());
+      }
+      s.default_sor = s.direction == "push" ? "annex" : "remote";
+      if (sdef.contains("system_of_record")) {
+        for (const auto& [field, side] : sdef["system_of_record"].items()) {
+          std::string v = side.is_string() ? side.get<std::string>() : "";
+          if (v != "remote" && v != "annex") throw std::invalid_argument(sbase + ".system_of_record." + field + ": \"remote\" or \"annex\"");
+          if (field == "default") s.default_sor = v;
+          else s.sor[field] = v;
+        }
+      }
+      s.page_size = sdef.value("page_size", 1000u);
+      if (s.page_size < 1 || s.page_size > 100000) throw std::invalid_argument(sbase + ".page_size: 1 to 100000");
+      s.schedule_s = sdef.value("schedule_s", 0);
+      s.sector_id = sdef.value("sector_id", std::string{});
+      s.owner_login = sdef.value("owner_login", std::string{});
+      if (s.entity->scoped && s.direction != "push" && (s.sector_id.empty() || s.owner_login.empty())) {
+        throw std::invalid_argument(sbase + ": a pull of " + s.entity->name +
+                                    " needs sector_id and owner_login for the records it creates");
+      }
+      c.streams[sname] = std::move(s);
+    }
+    out[name] = std::move(c);
+  }
+  return out;
+}
+
+// ---- connector registry ----------------------------------------------------------------------------------
+
+std::string ConnectorRegistry::add(const std::string& owner, const annex_connector& connector) {
+  std::string type(connector.type.data == nullptr ? "" : std::string(connector.type.data, connector.type.len));
+  if (type.empty()) return "a connector needs a type";
+  std::lock_guard lock(mutex_);
+  if (entries_.count(type)) return "connector type " + type + " is already offered by " + entries_[type].owner;
+  Entry e{owner, type, connector};
+  entries_[type] = e;
+  entries_[type].table.type = as_str(entries_[type].type);
+  return {};
+}
+
+void ConnectorRegistry::remove_owner(const std::string& owner) {
+  std::lock_guard lock(mutex_);
+  for (auto it = entries_.begin(); it != entries_.end();) it = it->second.owner == owner ? entries_.erase(it) : std::next(it);
+}
+
+std::optional<annex_connector> ConnectorRegistry::find(const std::string& type) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(type);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.table;
+}
+
+std::vector<std::string> ConnectorRegistry::types() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& [type, e] : entries_) out.push_back(type);
+  return out;
+}
+
+// ---- engine -------------------------------------------------------------------------------------------------
+
+struct SyncEngine::Open {
+  annex_connector table{};
+  annex_connection* conn = nullptr;
+  std::mutex call_mutex;  // calls on one connection never overlap
+  int failures = 0;
+  std::chrono::steady_clock::time_point open_until{};
+};
+
+SyncEngine::SyncEngine(masterdata::MasterData& md, audit::AuditLog& audit, ConnectorRegistry& registry,
+                       std::map<std::string, ConnectionConfig> connections)
+    : md_(md), audit_(audit), registry_(registry), connections_(std::move(connections)) {}
+
+SyncEngine::~SyncEngine() {
+  for (auto& [name, o] : open_) {
+    if (o->conn != nullptr && o->table.close != nullptr) o->table.close(o->conn);
+  }
+}
+
+SyncEngine::Open& SyncEngine::open(const ConnectionConfig& c) {
+  std::lock_guard lock(mutex_);
+  auto it = open_.find(c.name);
+  if (it != open_.end()) return *it->second;
+  std::optional<annex_connector> table = registry_.find(c.connector);
+  if (!table) {
+    throw CallError(ANNEX_ERR_UNSUPPORTED, "no plugin offers the connector type \"" + c.connector +
+                                               "\" (is its plugin installed and started?)");
+  }
+  json settings = c.settings;
+  for (const auto& [key, ref] : c.secrets) {
+    std::string value;
+    if (ref.rfind("env:", 0) == 0) {
+      const char* v = std::getenv(ref.substr(4).c_str());
+      if (v == nullptr) throw CallError(ANNEX_ERR_INVALID_ARGUMENT, "secret " + key + ": the environment variable " + ref.substr(4) + " is not set");
+      value = v;
+    } else {
+      std::ifstream in(ref.substr(5));
+      if (!in) throw CallError(ANNEX_ERR_INVALID_ARGUMENT, "secret " + key + ": cannot read " + ref.substr(5));
+      std::getline(in, value);
+    }
+    settings[key] = value;
+  }
+  auto o = std::make_unique<Open>();
+  o->table = *table;
+  std::string err, text = settings.dump();
+  annex_buffer err_buf{&err, &append_to};
+  annex_status st = o->table.open(o->table.connector_plugin_ptr, as_str(text), &o->conn, &err_buf);
+  if (st != ANNEX_OK) throw CallError(st, "cannot open connection " + c.name + ": " + err);
+  return *(open_[c.name] = std::move(o));
+}
+
+std::string SyncEngine::call(const ConnectionConfig& c, const char* what,
+                             const std::function<annex_status(Open&, std::string*, std::string*)>& fn) {
+  Open& o = open(c);
+  std::lock_guard lock(o.call_mutex);
+  auto now = std::chrono::steady_clock::now();
+  if (now < o.open_until) {
+    auto wait = std::chrono::duration_cast<std::chrono::seconds>(o.open_until - now).count() + 1;
+    throw CallError(ANNEX_ERR_UNAVAILABLE, "connection " + c.name + " is paused after " + std::to_string(o.failures) +
+                                               " failed calls (circuit open for another " + std::to_string(wait) + " s)");
+  }
+  for (int attempt = 1;; ++attempt) {
+    std::string out, err;
+    annex_status st = fn(o, &out, &err);
+    if (st == ANNEX_OK) {
+      o.failures = 0;
+      return out;
+    }
+    std::string message = std::string(what) + " on " + c.name + ": " + status_name(st) + (err.empty() ? "" : ": " + err);
+    if (st != ANNEX_ERR_UNAVAILABLE) throw CallError(st, message);  // credentials, rights, bad requests: no retry storm
+    if (++o.failures >= c.breaker_failures) {
+      o.open_until = std::chrono::steady_clock::now() + std::chrono::seconds(c.breaker_open_s);
+      spdlog::warn("sync: {}: circuit open for {} s", message, c.breaker_open_s);
+      throw CallError(st, message + " (circuit open for " + std::to_string(c.breaker_open_s) + " s)");
+    }
+    if (attempt >= c.retry_attempts) throw CallError(st, message + " (after " + std::to_string(attempt) + " attempts)");
+    int wait = backoff_ms(attempt, c.retry_base_ms, c.retry_max_ms);
+    spdlog::info("sync: {}; retrying in {} ms", message, wait);
+    std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+  }
+}
+
+std::string SyncEngine::check(const std::string& connection, std::string* detail) {
+  auto it = connections_.find(connection);
+  if (it == connections_.end()) return "no connection " + connection + " is configured";
+  try {
+    std::string out = call(it->second, "check", [](Open& o, std::string* out, std::string* err) {
+      annex_buffer ob{out, &append_to}, eb{err, &append_to};
+      return o.table.check(o.conn, &ob, &eb);
+    });
+    json j = json::parse(out, nullptr, false);
+    if (detail != nullptr) *detail = j.is_object() ? j.value("detail", out) : out;
+    return {};
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+std::string SyncEngine::owner_id_for(const StreamConfig& s) {
+  if (s.owner_login.empty()) return {};
+  store::Lease lease(md_.database());
+  Param p = Param::text(s.owner_login);
+  auto rs = store::run(lease.session(), "SELECT id FROM annex_users WHERE login = ?", std::span<const Param>(&p, 1));
+  if (rs.rows.empty()) throw std::invalid_argument("stream " + s.name + ": owner_login " + s.owner_login + " is not a user");
+  return rs.rows[0][0].s;
+}
+
+void SyncEngine::save_run(const RunReport& r, bool insert) {
+  store::Lease lease(md_.database());
+  std::string diff = r.diff.dump();
+  if (insert) {
+    Param p[] = {Param::text(r.id), Param::text(r.connection), Param::text(r.stream), Param::text(r.direction),
+                 Param::integer(r.dry_run ? 1 : 0), Param::text(r.status), Param::text(r.started_at)};
+    store::run(lease.session(),
+               "INSERT INTO annex_sync_runs (id, connection, stream, direction, dry_run, status, started_at, read_count,"
+               " created_count, updated_count, unchanged_count, rejected_count) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0)",
+               p);
+    return;
+  }
+  Param p[] = {Param::text(r.status), r.finished_at.empty() ? Param::null() : Param::text(r.finished_at),
+               Param::integer(r.read), Param::integer(r.created), Param::integer(r.updated), Param::integer(r.unchanged),
+               Param::integer(r.rejected), Param::integer(r.duration_ms),
+               r.error.empty() ? Param::null() : Param::text(r.error), Param::text(diff), Param::text(r.id)};
+  store::run(lease.session(),
+             "UPDATE annex_sync_runs SET status = ?, finished_at = ?, read_count = ?, created_count = ?, updated_count = ?,"
+             " unchanged_count = ?, rejected_count = ?, duration_ms = ?, error = ?, diff = ? WHERE id = ?",
+             p);
+}
+
+void SyncEngine::dead_letter(soci::session& s, const ConnectionConfig& c, const StreamConfig& st,
+                             const std::string& direction, const std::string& record, const std::string& reason) {
+  std::string now = clock::utc_now();
+  Param p[] = {Param::text(c.name), Param::text(st.name), Param::text(direction), Param::text(record),
+               Param::text(reason), Param::text(now)};
+  store::run(s,
+             "INSERT INTO annex_sync_dead_letters (connection, stream, direction, record, reason, created_at)"
+             " VALUES (?, ?, ?, ?, ?, ?)",
+             p);
+}
+
+std::vector<RunReport> SyncEngine::run(const std::string& connection, const std::string& stream, bool dry_run,
+                                       const Progress& progress, const std::string& only_direction) {
+  auto it = connections_.find(connection);
+  if (it == connections_.end()) throw std::invalid_argument("no connection " + connection + " is configured");
+  std::vector<RunReport> out;
+  for (const auto& [name, s] : it->second.streams) {
+    if (!stream.empty() && name != stream) continue;
+    if (s.direction != "push" && only_direction != "push") out.push_back(pull(it->second, s, dry_run, progress));
+    if (s.direction != "pull" && only_direction != "pull") out.push_back(push(it->second, s, dry_run, progress));
+  }
+  if (out.empty() && only_direction.empty()) throw std::invalid_argument("connection " + connection + " has no stream " + stream);
+  return out;
+}
+
+RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress) {
+  RunReport r;
+  r.id = auth::new_id("run_");
+  r.connection = c.name;
+  r.stream = s.name;
+  r.direction = "pull";
+  r.dry_run = dry_run;
+  r.status = "running";
+  r.started_at = clock::utc_now();
+  int64_t started = now_ms();
+  save_run(r, true);
+  const masterdata::Entity& entity = *s.entity;
+  const bool pg = md_.database().dialect() == store::Dialect::kPostgresql;
+  try {
+    std::string owner = entity.scoped ? owner_id_for(s) : std::string{};
+    std::string cursor;
+    {
+      store::Lease lease(md_.database());
+      Param p[] = {Param::text(c.name), Param::text(s.name)};
+      auto rs = store::run(lease.session(), "SELECT cursor FROM annex_sync_cursors WHERE connection = ? AND stream = ?", p);
+      if (!rs.rows.empty()) cursor = rs.rows[0][0].s;
+    }
+    for (;;) {
+      std::string page_text = call(c, "read", [&](Open& o, std::string* out, std::string* err) {
+        annex_buffer ob{out, &append_to}, eb{err, &append_to};
+        return o.table.read(o.conn, as_str(s.name), as_str(cursor), s.page_size, &ob, &eb);
+      });
+      json page = json::parse(page_text, nullptr, false);
+      if (!page.is_object() || !page.contains("records") || !page["records"].is_array()) {
+        throw std::runtime_error("read on " + c.name + ": the connector answered no {\"records\": [...]} page");
+      }
+      std::string next_cursor = page.contains("cursor") ? page["cursor"].dump() : cursor;
+      store::Lease lease(md_.database());
+      soci::session& session = lease.session();
+      store::ScopedTransaction txn(session, md_.database().dialect());
+      for (const json& rec : page["records"]) {
+        ++r.read;
+        if (pg) store::run(session, "SAVEPOINT annex_record", {});
+        try {
+          if (!rec.contains(s.remote_id) || rec[s.remote_id].is_null()) {
+            throw masterdata::MasterDataError(s.remote_id, "the record has no " + s.remote_id);
+          }
+          std::string remote_id = text_of(rec[s.remote_id]);
+          json annex = s.mapping->to_annex(rec);
+          std::optional<std::string> bound = md_.bound_record(session, entity, c.name, remote_id);
+          std::optional<json> existing = bound ? md_.get(session, entity, *bound) : md_.find_by_key(session, entity, annex);
+          if (existing) {
+            for (auto f = annex.begin(); f != annex.end();) {
+              bool key = std::find(entity.key.begin(), entity.key.end(), f.key()) != entity.key.end();
+              f = !key && !s.remote_owns(f.key()) ? annex.erase(f) : std::next(f);
+            }
+          } else if (entity.scoped) {
+            if (!annex.contains("sector_id")) annex["sector_id"] = s.sector_id;
+            if (!annex.contains("owner_id")) annex["owner_id"] = owner;
+          }
+          json normalized = md_.normalize(entity, annex, existing.has_value());
+          masterdata::Change change = existing ? md_.update(session, entity, (*existing)["id"].get<std::string>(), normalized)
+                                               : md_.upsert(session, entity, normalized);
+          if (change.outcome == "created") ++r.created;
+          else if (change.outcome == "updated") ++r.updated;
+          else ++r.unchanged;
+          if (dry_run && change.outcome != "unchanged" && r.diff.size() < 1000) {
+            r.diff.push_back({{"remote_id", remote_id},
+                              {"outcome", change.outcome},
+                              {"before", change.before_json.empty() ? json(nullptr) : json::parse(change.before_json)},
+                              {"after", json::parse(change.after_json)}});
+          }
+          md_.bind(session, entity, change.id, c.name, remote_id,
+                   s.version_field.empty() || !rec.contains(s.version_field) ? "" : text_of(rec[s.version_field]));
+          if (pg) store::run(session, "RELEASE SAVEPOINT annex_record", {});
+        } catch (const std::exception& e) {
+          if (pg) store::run(session, "ROLLBACK TO SAVEPOINT annex_record", {});
+          std::string field;
+          if (auto* m = dynamic_cast<const MappingError*>(&e)) field = m->field();
+          if (auto* m = dynamic_cast<const masterdata::MasterDataError*>(&e)) field = m->field();
+          ++r.rejected;
+          dead_letter(session, c, s, "pull", rec.dump(), (field.empty() ? "" : field + ": ") + e.what());
+        }
+      }
+      // A dry run's transaction is never committed: it rolls back when this page ends.
+      if (!dry_run) {
+        std::string now = clock::utc_now();
+        Param p[] = {Param::text(c.name), Param::text(s.name), Param::text(next_cursor), Param::text(now)};
+        store::run(session,
+                   "INSERT INTO annex_sync_cursors (connection, stream, cursor, updated_at) VALUES (?, ?, ?, ?)"
+                   " ON CONFLICT (connection, stream) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+                   p);
+        txn.commit();
+      }
+      cursor = next_cursor;
+      r.duration_ms = now_ms() - started;
+      save_run(r, false);
+      if (progress) progress(r);
+      if (page.value("done", true) || page["records"].empty()) break;
+    }
+    r.status = "succeeded";
+  } catch (const std::exception& e) {
+    r.status = "failed";
+    r.error = e.what();
+    spdlog::warn("sync: pull {}/{} failed after {} records: {}", c.name, s.name, r.read, r.error);
+  }
+  r.finished_at = clock::utc_now();
+  r.duration_ms = now_ms() - started;
+  save_run(r, false);
+  if (progress) progress(r);
+  return r;
+}
+
+RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress) {
+  RunReport r;
+  r.id = auth::new_id("run_");
+  r.connection = c.name;
+  r.stream = s.name;
+  r.direction = "push";
+  r.dry_run = dry_run;
+  r.status = "running";
+  r.started_at = clock::utc_now();
+  int64_t started = now_ms();
+  save_run(r, true);
+  const masterdata::Entity& entity = *s.entity;
+  // The fields this side owns, plus the key, travel.
+  std::vector<std::string> fields;
+  for (const auto& f : s.mapping->annex_fields()) {
+    bool key = std::find(entity.key.begin(), entity.key.end(), f) != entity.key.end();
+    if (key || !s.remote_owns(f)) fields.push_back(f);
+  }
+  try {
+    int64_t after_seq = 0;
+    for (;;) {
+      struct Item {
+        std::string record_id;
+        std::vector<int64_t> seqs;
+        std::string key;
+        int attempts = 0;
+      };
+      std::vector<Item> items;
+      json batch = json::array();
+      {
+        store::Lease lease(md_.database());
+        std::string now = clock::utc_now();
+        Param p[] = {Param::text(c.name), Param::text(s.name), Param::text(now), Param::integer(after_seq),
+                     Param::integer(s.page_size)};
+        auto rs = store::run(lease.session(),
+                             "SELECT seq, record_id, idempotency_key, attempts FROM annex_sync_outbox"
+                             " WHERE connection = ? AND stream = ? AND state = 'pending' AND next_attempt_at <= ?"
+                             " AND seq > ? ORDER BY seq LIMIT ?",
+                             p);
+        if (rs.rows.empty()) break;
+        std::map<std::string, size_t> by_record;
+        for (const auto& row : rs.rows) {
+          after_seq = row[0].i;
+          auto found = by_record.find(row[1].s);
+          if (found != by_record.end()) {
+            items[found->second].seqs.push_back(row[0].i);  // one send carries a record's latest state
+            continue;
+          }
+          by_record[row[1].s] = items.size();
+          items.push_back({row[1].s, {row[0].i}, row[2].s, static_cast<int>(row[3].i)});
+        }
+        for (auto& item : items) {
+          std::optional<json> record = md_.get(lease.session(), entity, item.record_id);
+          std::string remote_id;
+          for (const auto& b : md_.bindings(lease.session(), entity, item.record_id)) {
+            if (b.connection == c.name) remote_id = b.remote_id;
+          }
+          batch.push_back({{"remote_id", remote_id.empty() ? json(nullptr) : json(remote_id)},
+                           {"idempotency_key", item.key},
+                           {"record", record ? s.mapping->to_remote(*record, fields) : json::object()}});
+        }
+      }
+      r.read += static_cast<int64_t>(items.size());
+      if (dry_run) {
+        for (size_t i = 0; i < items.size() && r.diff.size() < 1000; ++i) {
+          r.diff.push_back({{"record_id", items[i].record_id}, {"outcome", "would send"}, {"after", batch[i]["record"]}});
+        }
+        continue;
+      }
+      std::string body = batch.dump();
+      std::string answer;
+      try {
+        answer = call(c, "write", [&](Open& o, std::string* out, std::string* err) {
+          annex_buffer ob{out, &append_to}, eb{err, &append_to};
+          return o.table.write(o.conn, as_str(s.name), as_str(body), &ob, &eb);
+        });
+      } catch (const std::exception& e) {
+        // Nothing is lost: the rows stay pending and are tried again later, further apart each time.
+        store::Lease lease(md_.database());
+        for (const auto& item : items) {
+          std::string next = clock::utc_now(backoff_ms(item.attempts + 1, c.retry_base_ms, c.retry_max_ms) / 1000 + 1);
+          std::string reason = e.what();
+          for (int64_t seq : item.seqs) {
+            Param p[] = {Param::text(next), Param::text(reason), Param::integer(seq)};
+            store::run(lease.session(),
+                       "UPDATE annex_sync_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE seq = ?", p);
+          }
+        }
+        throw;
+      }
+      json results = json::parse(answer, nullptr, false);
+      if (!results.is_object() || !results.contains("results") || !results["results"].is_array() ||
+          results["results"].size() != items.size()) {
+        throw std::runtime_error("write on " + c.name + ": the connector answered " + std::to_string(
+            results.is_object() && results.contains("results") && results["results"].is_array() ? results["results"].size() : 0) +
+            " results for " + std::to_string(items.size()) + " records");
+      }
+      store::Lease lease(md_.database());
+      store::ScopedTransaction txn(lease.session(), md_.database().dialect());
+      std::string now = clock::utc_now();
+      for (size_t i = 0; i < items.size(); ++i) {
+        const json& res = results["results"][i];
+        std::string status = res.value("status", std::string{});
+        std::string state = "sent";
+        if (status == "created" || status == "updated" || status == "unchanged") {
+          (status == "created" ? r.created : status == "updated" ? r.updated : r.unchanged)++;
+          std::string remote_id = res.contains("remote_id") ? text_of(res["remote_id"]) : "";
+          if (!remote_id.empty()) {
+            md_.bind(lease.session(), entity, items[i].record_id, c.name, remote_id,
+                     res.contains("remote_version") ? text_of(res["remote_version"]) : "");
+          }
+        } else {
+          ++r.rejected;
+          state = "dead";
+          std::string reason = res.value("reason", std::string("rejected")), field = res.value("field", std::string{});
+          json letter = {{"record_id", items[i].record_id}, {"remote", batch[i]["record"]}};
+          dead_letter(lease.session(), c, s, "push", letter.dump(), (field.empty() ? "" : field + ": ") + reason);
+        }
+        for (int64_t seq : items[i].seqs) {
+          Param p[] = {Param::text(state), Param::text(now), Param::integer(seq)};
+          store::run(lease.session(), "UPDATE annex_sync_outbox SET state = ?, sent_at = ?, attempts = attempts + 1 WHERE seq = ?", p);
+        }
+      }
+      txn.commit();
+      r.duration_ms = now_ms() - started;
+      save_run(r, false);
+      if (progress) progress(r);
+    }
+    r.status = "succeeded";
+  } catch (const std::exception& e) {
+    r.status = "failed";
+    r.error = e.what();
+    spdlog::warn("sync: push {}/{} failed: {}", c.name, s.name, r.error);
+  }
+  r.finished_at = clock::utc_now();
+  r.duration_ms = now_ms() - started;
+  save_run(r, false);
+  if (progress) progress(r);
+  return r;
+}
+
+void SyncEngine::enqueue(soci::session& session, const masterdata::Entity& entity, const masterdata::Change& change) {
+  std::string now = clock::utc_now();
+  for (const auto& [cname, c] : connections_) {
+    for (const auto& [sname, s] : c.streams) {
+      if (s.entity != &entity || s.direction == "pull") continue;
+      std::string key = cname + "/" + sname + "/" + change.id + "/" + std::to_string(change.version);
+      Param p[] = {Param::text(cname), Param::text(sname), Param::text(entity.name), Param::text(change.id),
+                   Param::text(key), Param::text(now), Param::text(now)};
+      store::run(session,
+                 "INSERT INTO annex_sync_outbox (connection, stream, entity, record_id, idempotency_key, state, attempts,"
+                 " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+                 p);
+    }
+  }
+}
+
+namespace {
+RunReport read_run(const std::vector<store::Cell>& r) {
+  RunReport out;
+  out.id = r[0].s;
+  out.connection = r[1].s;
+  out.stream = r[2].s;
+  out.direction = r[3].s;
+  out.dry_run = r[4].i != 0;
+  out.status = r[5].s;
+  out.started_at = r[6].s;
+  out.finished_at = r[7].type == store::CellType::kNull ? "" : r[7].s;
+  out.read = r[8].i;
+  out.created = r[9].i;
+  out.updated = r[10].i;
+  out.unchanged = r[11].i;
+  out.rejected = r[12].i;
+  out.duration_ms = r[13].i;
+  out.error = r[14].type == store::CellType::kNull ? "" : r[14].s;
+  out.diff = r[15].type == store::CellType::kNull ? json::array() : json::parse(r[15].s, nullptr, false);
+  return out;
+}
+constexpr const char* kRunColumns =
+    "id, connection, stream, direction, dry_run, status, started_at, finished_at, read_count, created_count,"
+    " updated_count, unchanged_count, rejected_count, COALESCE(duration_ms, 0), error, diff";
+}  // namespace
+
+std::vector<RunReport> SyncEngine::history(const std::string& connection, int limit) {
+  store::Lease lease(md_.database());
+  Param p[] = {Param::text(connection), Param::text(connection), Param::integer(limit)};
+  auto rs = store::run(lease.session(),
+                       std::string("SELECT ") + kRunColumns +
+                           " FROM annex_sync_runs WHERE (? = '' OR connection = ?) ORDER BY started_at DESC, id DESC LIMIT ?",
+                       p);
+  std::vector<RunReport> out;
+  for (const auto& row : rs.rows) out.push_back(read_run(row));
+  return out;
+}
+
+std::optional<RunReport> SyncEngine::run_report(const std::string& run_id) {
+  store::Lease lease(md_.database());
+  Param p = Param::text(run_id);
+  auto rs = store::run(lease.session(), std::string("SELECT ") + kRunColumns + " FROM annex_sync_runs WHERE id = ?",
+                       std::span<const Param>(&p, 1));
+  if (rs.rows.empty()) return std::nullopt;
+  return read_run(rs.rows[0]);
+}
+
+std::vector<DeadLetter> SyncEngine::dead_letters(const std::string& connection, bool include_replayed) {
+  store::Lease lease(md_.database());
+  Param p[] = {Param::text(connection), Param::text(connection), Param::integer(include_replayed ? 1 : 0)};
+  auto rs = store::run(lease.session(),
+                       "SELECT seq, connection, stream, direction, record, reason, created_at, replayed_at"
+                       " FROM annex_sync_dead_letters WHERE (? = '' OR connection = ?) AND (? = 1 OR replayed_at IS NULL)"
+                       " ORDER BY seq",
+                       p);
+  std::vector<DeadLetter> out;
+  for (const auto& r : rs.rows) {
+    out.push_back({r[0].i, r[1].s, r[2].s, r[3].s, r[4].s, r[5].s, r[6].s,
+                   r[7].type == store::CellType::kNull ? "" : r[7].s});
+  }
+  return out;
+}
+
+std::string SyncEngine::replay(int64_t seq) {
+  std::optional<DeadLetter> letter;
+  for (const auto& d : dead_letters("", false)) {
+    if (d.seq == seq) letter = d;
+  }
+  if (!letter) return "no dead letter " + std::to_string(seq) + " awaits replay";
+  auto c = connections_.find(letter->connection);
+  if (c == connections_.end() || !c->second.streams.count(letter->stream)) {
+    return "connection " + letter->connection + " or its stream " + letter->stream + " is no longer configured";
+  }
+  const StreamConfig& s = c->second.streams.at(letter->stream);
+  const masterdata::Entity& entity = *s.entity;
+  store::Lease lease(md_.database());
+  store::ScopedTransaction txn(lease.session(), md_.database().dialect());
+  try {
+    json record = json::parse(letter->record);
+    if (letter->direction == "pull") {
+      std::string remote_id = text_of(record.at(s.remote_id));
+      json annex = s.mapping->to_annex(record);
+      std::optional<std::string> bound = md_.bound_record(lease.session(), entity, c->second.name, remote_id);
+      std::optional<json> existing = bound ? md_.get(lease.session(), entity, *bound) : md_.find_by_key(lease.session(), entity, annex);
+      if (!existing && entity.scoped) {
+        if (!annex.contains("sector_id")) annex["sector_id"] = s.sector_id;
+        if (!annex.contains("owner_id")) annex["owner_id"] = owner_id_for(s);
+      }
+      json normalized = md_.normalize(entity, annex, existing.has_value());
+      masterdata::Change change = existing ? md_.update(lease.session(), entity, (*existing)["id"].get<std::string>(), normalized)
+                                           : md_.upsert(lease.session(), entity, normalized);
+      md_.bind(lease.session(), entity, change.id, c->second.name, remote_id, "");
+    } else {
+      std::string record_id = record.at("record_id").get<std::string>();
+      std::string now = clock::utc_now();
+      std::string key = c->second.name + "/" + s.name + "/" + record_id + "/replay-" + std::to_string(seq);
+      Param p[] = {Param::text(c->second.name), Param::text(s.name), Param::text(entity.name), Param::text(record_id),
+                   Param::text(key), Param::text(now), Param::text(now)};
+      store::run(lease.session(),
+                 "INSERT INTO annex_sync_outbox (connection, stream, entity, record_id, idempotency_key, state, attempts,"
+                 " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+                 p);
+    }
+    std::string now = clock::utc_now();
+    Param p[] = {Param::text(now), Param::integer(seq)};
+    store::run(lease.session(), "UPDATE annex_sync_dead_letters SET replayed_at = ? WHERE seq = ?", p);
+    txn.commit();
+    return {};
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+std::map<std::string, int64_t> SyncEngine::pending() {
+  store::Lease lease(md_.database());
+  auto rs = store::run(lease.session(),
+                       "SELECT connection, stream, COUNT(*) FROM annex_sync_outbox WHERE state = 'pending'"
+                       " GROUP BY connection, stream ORDER BY connection, stream",
+                       {});
+  std::map<std::string, int64_t> out;
+  for (const auto& r : rs.rows) out[r[0].s + "/" + r[1].s] = r[2].i;
+  return out;
+}
+
+}  // namespace annex::sync

@@ -1,0 +1,156 @@
+// The sync engine: keeps master data in step with outside systems through connectors (annex.connectors@1).
+//
+// Connections are configuration ("sync.connections"): a connector, its settings, secrets by reference
+// ("env:NAME" or "file:PATH", resolved when the connection opens and never logged), retry and circuit-breaker
+// limits, and streams. A stream ties a remote stream to a master-data entity, with a direction (pull, push or
+// both), the mapping (mapping.h), and per field which side is the system of record.
+//
+//   pull: pages are read after the stored cursor; each page's records and the cursor advance commit in one
+//         transaction, so a run that fails resumes where the last page ended — nothing lost, nothing twice.
+//         A record that cannot be mapped or stored is parked as a dead letter with the reason; the rest go on.
+//   push: changes to master data queue outbox rows in their own transaction; a push sends the current state of
+//         each queued record with an idempotency key, binds the remote id it gets back, and marks the row sent;
+//         a failed call is retried with exponential backoff and full jitter (capped), the connection's circuit
+//         opens after repeated failures; records the remote refuses become dead letters.
+// Every run is recorded with its counts and duration, and its progress is visible while it runs. A dry run
+// reports what it would change and changes nothing.
+#pragma once
+
+#include "audit/audit_log.h"
+#include "masterdata/store.h"
+#include "sync/mapping.h"
+
+#include <annex/plugin.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace annex::sync {
+
+struct StreamConfig {
+  std::string name;
+  const masterdata::Entity* entity = nullptr;
+  std::string direction;       // pull | push | both
+  std::string remote_id;       // the remote field that identifies a record there
+  std::string version_field;   // the remote field holding its version or change time ("" for none)
+  std::shared_ptr<Mapping> mapping;
+  std::string default_sor = "remote";  // system of record for fields not listed
+  std::map<std::string, std::string> sor;  // Annex field → "remote" | "annex"
+  uint32_t page_size = 1000;
+  int schedule_s = 0;  // 0: run on demand only
+  std::string sector_id;     // parties created by a pull land here…
+  std::string owner_login;   // …owned by this user
+  bool remote_owns(const std::string& field) const;
+};
+
+struct ConnectionConfig {
+  std::string name;
+  std::string connector;
+  nlohmann::json settings;                  // passed to the connector, secrets merged in at open
+  std::map<std::string, std::string> secrets;  // setting → "env:NAME" | "file:PATH"
+  int retry_attempts = 5;
+  int retry_base_ms = 200;
+  int retry_max_ms = 10000;
+  int breaker_failures = 5;
+  int breaker_open_s = 60;
+  std::map<std::string, StreamConfig> streams;
+};
+
+// Parses "sync" ({"connections": {...}}). Throws std::invalid_argument naming the key at fault.
+std::map<std::string, ConnectionConfig> parse_sync_config(const std::string& json_text);
+
+struct RunReport {
+  std::string id;
+  std::string connection;
+  std::string stream;
+  std::string direction;
+  bool dry_run = false;
+  std::string status;  // running | succeeded | failed
+  int64_t read = 0, created = 0, updated = 0, unchanged = 0, rejected = 0;
+  int64_t duration_ms = 0;
+  std::string error;
+  nlohmann::json diff = nlohmann::json::array();  // dry run: what would change (first 1,000)
+  std::string started_at, finished_at;
+};
+
+struct DeadLetter {
+  int64_t seq = 0;
+  std::string connection, stream, direction, record, reason, created_at, replayed_at;
+};
+
+// Connector types offered by plugins.
+class ConnectorRegistry {
+ public:
+  // "" or why it was refused.
+  std::string add(const std::string& owner, const annex_connector& connector);
+  void remove_owner(const std::string& owner);
+  std::optional<annex_connector> find(const std::string& type) const;
+  std::vector<std::string> types() const;
+
+ private:
+  struct Entry {
+    std::string owner;
+    std::string type;
+    annex_connector table;
+  };
+  mutable std::mutex mutex_;
+  std::map<std::string, Entry> entries_;
+};
+
+class SyncEngine {
+ public:
+  using Progress = std::function<void(const RunReport&)>;
+
+  SyncEngine(masterdata::MasterData& md, audit::AuditLog& audit, ConnectorRegistry& registry,
+             std::map<std::string, ConnectionConfig> connections);
+  ~SyncEngine();
+
+  const std::map<std::string, ConnectionConfig>& connections() const { return connections_; }
+
+  // Reaches the remote: "" when fine, else why not.
+  std::string check(const std::string& connection, std::string* detail);
+  // Runs one stream (or every stream of the connection when `stream` is empty) in its direction(s), or only in
+  // `only_direction` ("pull" or "push") when given.
+  std::vector<RunReport> run(const std::string& connection, const std::string& stream, bool dry_run,
+                             const Progress& progress = {}, const std::string& only_direction = {});
+
+  std::vector<RunReport> history(const std::string& connection, int limit);
+  std::optional<RunReport> run_report(const std::string& run_id);
+  std::vector<DeadLetter> dead_letters(const std::string& connection, bool include_replayed);
+  // Applies a dead letter again (a pull record is stored; a push is queued again). "" or why it failed again.
+  std::string replay(int64_t seq);
+  // Pending outbox rows per connection and stream.
+  std::map<std::string, int64_t> pending();
+
+  // Queues pushes for a changed record (MasterData's listener), inside the change's transaction.
+  void enqueue(soci::session& session, const masterdata::Entity& entity, const masterdata::Change& change);
+
+ private:
+  struct Open;
+  Open& open(const ConnectionConfig& c);
+  RunReport pull(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress);
+  RunReport push(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress);
+  // Calls `fn` with retries for UNAVAILABLE; throws std::runtime_error with the last message.
+  std::string call(const ConnectionConfig& c, const char* what, const std::function<annex_status(Open&, std::string*, std::string*)>& fn);
+  void save_run(const RunReport& r, bool insert);
+  void dead_letter(soci::session& s, const ConnectionConfig& c, const StreamConfig& st, const std::string& direction,
+                   const std::string& record, const std::string& reason);
+  std::string owner_id_for(const StreamConfig& s);
+
+  masterdata::MasterData& md_;
+  audit::AuditLog& audit_;
+  ConnectorRegistry& registry_;
+  std::map<std::string, ConnectionConfig> connections_;
+  std::mutex mutex_;  // guards open_
+  std::map<std::string, std::unique_ptr<Open>> open_;
+};
+
+}  // namespace annex::sync

@@ -1,0 +1,82 @@
+// The one mapping language of every connection: how a remote record's fields become an Annex record's fields,
+// and back. Configured per stream under "fields", one rule per Annex field:
+//
+//   "name": "CUST_NAME"                                      rename
+//   "tier": {"from": "TIER", "values": {"1": "A", "2": "B"}, "default": "C"}    value map
+//   "kind": {"const": "customer"}                            constant (pull only)
+//   "region": {"concat": [{"field": "CITY"}, ", ", {"field": "COUNTRY"}]}       concatenation (pull only)
+//   "opened": {"from": "OPENED", "date": "%Y%m%d"}           a date in the remote's format ↔ YYYY-MM-DD
+//   "list_price": {"from": "PRICE", "money": {"scale": 2, "currency": "CNY"}}   "12.50" ↔ {"amount": 1250, …}
+//                  (or "currency_from": "CUR" for the currency in another remote field)
+//
+// Values are coerced to the Annex field's type (a remote "30" fills an integer field). Money is parsed from
+// decimal text exactly — never through floating point — and a value with more decimals than its scale is
+// refused rather than rounded.
+#pragma once
+
+#include "masterdata/entities.h"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace annex::sync {
+
+// A value the mapping cannot convert; names the Annex field.
+class MappingError : public std::runtime_error {
+ public:
+  MappingError(std::string field, const std::string& message) : std::runtime_error(message), field_(std::move(field)) {}
+  const std::string& field() const { return field_; }
+
+ private:
+  std::string field_;
+};
+
+class Mapping {
+ public:
+  // Parses the "fields" object for `entity`. Throws std::invalid_argument naming the rule at fault.
+  Mapping(const masterdata::Entity& entity, const nlohmann::json& fields);
+
+  // The Annex record for a remote one. Throws MappingError.
+  nlohmann::json to_annex(const nlohmann::json& remote) const;
+  // The remote record for an Annex one (constants and concatenations do not travel back); `only` limits it to
+  // those Annex fields when not empty.
+  nlohmann::json to_remote(const nlohmann::json& annex, const std::vector<std::string>& only = {}) const;
+  // The remote field an Annex field comes from, "" when it is not a plain one.
+  std::string remote_field(const std::string& annex_field) const;
+  std::vector<std::string> annex_fields() const;
+
+ private:
+  enum class Kind { kRename, kValues, kConst, kConcat, kDate, kMoney };
+  struct Part {
+    bool is_field;
+    std::string text;
+  };
+  struct Rule {
+    std::string field;  // Annex field
+    Kind kind = Kind::kRename;
+    std::string from;
+    std::map<std::string, std::string> values;
+    std::optional<std::string> fallback;
+    nlohmann::json constant;
+    std::vector<Part> parts;
+    std::string date_format;
+    int scale = 2;
+    std::string currency;
+    std::string currency_from;
+  };
+  nlohmann::json coerce(const Rule& rule, const nlohmann::json& value) const;
+
+  const masterdata::Entity& entity_;
+  std::vector<Rule> rules_;
+};
+
+// Exact decimal text ↔ integer minor units at `scale` decimals. Throws std::invalid_argument.
+int64_t parse_minor_units(const std::string& decimal, int scale);
+std::string format_minor_units(int64_t amount, int scale);
+
+}  // namespace annex::sync
