@@ -2,6 +2,8 @@
 #include "app/cli.h"
 #include "app/daemon.h"
 #include "audit/audit_log.h"
+#include "masterdata/store.h"
+#include "sync/engine.h"
 #include "auth/authenticator.h"
 #include "auth/identity.h"
 #include "auth/roles.h"
@@ -23,6 +25,9 @@
 #include <fstream>
 #include <functional>
 #include <optional>
+#include <set>
+#include <sstream>
+#include <unistd.h>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -43,6 +48,12 @@ Commands:
   user create LOGIN   create a user: --role ROLE [--sector S] [--display-name N] [--password-stdin]
   user disable LOGIN  disable an account: its sessions and tokens stop working at once (also: freeze, activate)
   token create LOGIN  create a personal API token for LOGIN and print its secret, once
+  sync connections    configured connections, their streams and pending pushes
+  sync check CONN     reach a connection's remote system with its credentials
+  sync run CONN       run its streams now: [--stream S] [--dry-run] (progress on a terminal)
+  sync status         last run of every stream, pending pushes, dead letters
+  sync history [CONN] past runs with their counts
+  sync dead-letters list [CONN] | replay SEQ
   audit verify        recompute the audit chain and check its signed checkpoints (--file F: an export)
   audit export        write the audit log as JSON Lines (--out F), for offline verification
 
@@ -354,6 +365,188 @@ int audit_export(Context& ctx, const std::vector<std::string>& args) {
   }
 }
 
+// The sync engine in this process, with the connector plugins started (and nothing else).
+struct SyncParts {
+  std::unique_ptr<annex::store::Database> db;
+  std::unique_ptr<annex::audit::AuditLog> audit;
+  std::unique_ptr<annex::masterdata::MasterData> md;
+  std::unique_ptr<annex::sync::ConnectorRegistry> registry;
+  std::unique_ptr<annex::plugin_host::PluginHost> host;
+  std::unique_ptr<annex::sync::SyncEngine> engine;  // declared last: closes its connections first
+  ~SyncParts() {
+    engine.reset();
+    if (host) host->stop_all();
+  }
+};
+
+std::unique_ptr<SyncParts> open_sync(Context& ctx) {
+  auto p = std::make_unique<SyncParts>();
+  p->db = open_migrated(ctx);
+  p->audit = annex::app::open_audit_log(ctx.settings, *p->db);
+  p->md = std::make_unique<annex::masterdata::MasterData>(*p->db);
+  p->registry = std::make_unique<annex::sync::ConnectorRegistry>();
+  annex::plugin_host::HostParts parts;
+  parts.db = p->db.get();
+  parts.data_dir = ctx.settings.data_dir;
+  parts.connectors = p->registry.get();
+  p->host = std::make_unique<annex::plugin_host::PluginHost>(parts);
+  p->host->load(annex::app::effective_plugin_dirs(ctx.settings), ctx.settings.plugin_config, ctx.settings.disabled_plugins);
+  p->host->start_all(true);
+  p->engine = std::make_unique<annex::sync::SyncEngine>(*p->md, *p->audit, *p->registry,
+                                                        annex::sync::parse_sync_config(ctx.settings.sync_json));
+  return p;
+}
+
+std::string with_commas(int64_t n) {
+  std::string digits = std::to_string(n < 0 ? -n : n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return (n < 0 ? "-" : "") + out;
+}
+
+std::string run_line(const annex::sync::RunReport& r) {
+  double seconds = r.duration_ms / 1000.0;
+  std::ostringstream out;
+  out << r.connection << "/" << r.stream << " " << r.direction << (r.dry_run ? " (dry run)" : "") << ": "
+      << with_commas(r.read) << " read, " << with_commas(r.created) << " created, " << with_commas(r.updated)
+      << " updated, " << with_commas(r.unchanged) << " unchanged, " << with_commas(r.rejected) << " rejected";
+  if (seconds > 0) out << " in " << std::fixed << std::setprecision(1) << seconds << " s (" << with_commas(static_cast<int64_t>(r.read / seconds)) << "/s)";
+  return out.str();
+}
+
+int sync_command(Context& ctx, const std::vector<std::string>& args, const std::string& what) {
+  po::options_description options("Options");
+  std::string stream;
+  bool dry_run = false;
+  int limit = 20;
+  std::vector<std::string> positional_args;
+  options.add_options()
+      ("stream", po::value(&stream)->value_name("S"), "run only this stream")
+      ("dry-run", po::bool_switch(&dry_run), "report what would change; change nothing")
+      ("limit", po::value(&limit)->value_name("N"), "how many runs to show")
+      ("args", po::value(&positional_args)->composing(), "");
+  po::positional_options_description positional;
+  positional.add("args", -1);
+  po::variables_map vm;
+  if (std::find(args.begin(), args.end(), "--help") != args.end()) {
+    std::cout << "annexctl sync " << what << "\n\n" << kUsage;
+    return 0;
+  }
+  try {
+    po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "annexctl sync " << what << ": " << e.what() << "\n";
+    return 2;
+  }
+  auto need = [&](size_t n, const char* usage) {
+    if (positional_args.size() != n) {
+      std::cerr << "annexctl sync " << what << ": usage: annexctl sync " << usage << "\n";
+      return false;
+    }
+    return true;
+  };
+  try {
+    if (what == "connections") {
+      auto p = open_sync(ctx);
+      auto pending = p->engine->pending();
+      if (p->engine->connections().empty()) std::cout << "no connections are configured (\"sync.connections\")\n";
+      for (const auto& [name, c] : p->engine->connections()) {
+        std::cout << name << "  connector " << c.connector << "\n";
+        for (const auto& [sname, s] : c.streams) {
+          auto q = pending.find(name + "/" + sname);
+          std::cout << "  " << sname << "  " << s.entity->name << "  " << s.direction
+                    << (s.schedule_s ? "  every " + std::to_string(s.schedule_s) + " s" : "  on demand")
+                    << "  pending pushes " << (q == pending.end() ? 0 : q->second) << "\n";
+        }
+      }
+      return 0;
+    }
+    if (what == "check") {
+      if (!need(1, "check CONN")) return 2;
+      auto p = open_sync(ctx);
+      std::string detail, problem = p->engine->check(positional_args[0], &detail);
+      if (!problem.empty()) {
+        std::cerr << positional_args[0] << ": " << problem << "\n";
+        return 1;
+      }
+      std::cout << positional_args[0] << ": ok — " << detail << "\n";
+      return 0;
+    }
+    if (what == "run") {
+      if (!need(1, "run CONN [--stream S] [--dry-run]")) return 2;
+      auto p = open_sync(ctx);
+      const bool tty = ::isatty(STDERR_FILENO) != 0;
+      auto progress = [tty](const annex::sync::RunReport& r) {
+        if (r.status == "running") {
+          if (tty) std::cerr << "\r\033[K" << run_line(r) << std::flush;
+          else std::cerr << run_line(r) << "\n";
+        } else if (tty) {
+          std::cerr << "\r\033[K";
+        }
+      };
+      int failed = 0;
+      for (const auto& r : p->engine->run(positional_args[0], stream, dry_run, progress)) {
+        std::cout << run_line(r) << (r.status == "failed" ? " — FAILED: " + r.error : "") << "\n";
+        failed += r.status == "failed";
+        if (dry_run) {
+          for (const auto& d : r.diff) std::cout << "  " << d.dump() << "\n";
+        }
+      }
+      return failed ? 1 : 0;
+    }
+    if (what == "status" || what == "history") {
+      auto p = open_sync(ctx);
+      std::string connection = positional_args.empty() ? "" : positional_args[0];
+      auto runs = p->engine->history(connection, what == "status" ? 1000 : limit);
+      std::set<std::string> shown;
+      for (const auto& r : runs) {
+        std::string key = r.connection + "/" + r.stream + "/" + r.direction;
+        if (what == "status" && !shown.insert(key).second) continue;
+        std::cout << r.started_at << "  " << r.status << "  " << run_line(r) << (r.error.empty() ? "" : " — " + r.error) << "\n";
+      }
+      if (what == "status") {
+        for (const auto& [key, n] : p->engine->pending()) std::cout << "pending pushes " << key << ": " << n << "\n";
+        std::cout << "dead letters awaiting replay: " << p->engine->dead_letters(connection, false).size() << "\n";
+      }
+      return 0;
+    }
+    if (what == "dead-letters") {
+      if (positional_args.empty() || (positional_args[0] != "list" && positional_args[0] != "replay")) {
+        std::cerr << "annexctl sync dead-letters: list [CONN] | replay SEQ\n";
+        return 2;
+      }
+      auto p = open_sync(ctx);
+      if (positional_args[0] == "list") {
+        auto letters = p->engine->dead_letters(positional_args.size() > 1 ? positional_args[1] : "", false);
+        for (const auto& d : letters) {
+          std::cout << d.seq << "  " << d.created_at << "  " << d.connection << "/" << d.stream << " " << d.direction
+                    << "  " << d.reason << "\n    " << d.record << "\n";
+        }
+        if (letters.empty()) std::cout << "no dead letters\n";
+        return 0;
+      }
+      if (positional_args.size() != 2) {
+        std::cerr << "annexctl sync dead-letters replay SEQ\n";
+        return 2;
+      }
+      std::string problem = p->engine->replay(std::stoll(positional_args[1]));
+      if (!problem.empty()) {
+        std::cerr << "dead letter " << positional_args[1] << " failed again: " << problem << "\n";
+        return 1;
+      }
+      std::cout << "dead letter " << positional_args[1] << " replayed\n";
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "annexctl sync " << what << ": " << e.what() << "\n";
+    return 1;
+  }
+  return 2;
+}
+
 int token_create(Context& ctx, const std::vector<std::string>& args) {
   po::options_description options("Options");
   std::string login, name = "annexctl";
@@ -468,6 +661,12 @@ int main(int argc, char** argv) {
       {"user activate", [](Context& c, const std::vector<std::string>& a) { return user_status(c, a, "active", "user activate"); }},
       {"token create", token_create},
       {"audit verify", audit_verify},
+      {"sync connections", [](Context& c, const std::vector<std::string>& a) { return sync_command(c, a, "connections"); }},
+      {"sync check", [](Context& c, const std::vector<std::string>& a) { return sync_command(c, a, "check"); }},
+      {"sync run", [](Context& c, const std::vector<std::string>& a) { return sync_command(c, a, "run"); }},
+      {"sync status", [](Context& c, const std::vector<std::string>& a) { return sync_command(c, a, "status"); }},
+      {"sync history", [](Context& c, const std::vector<std::string>& a) { return sync_command(c, a, "history"); }},
+      {"sync dead-letters", [](Context& c, const std::vector<std::string>& a) { return sync_command(c, a, "dead-letters"); }},
       {"audit export", audit_export},
   };
   std::string name = words[0] + (words.size() > 1 && words[1][0] != '-' ? " " + words[1] : "");

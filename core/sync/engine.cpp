@@ -367,6 +367,7 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
         throw std::runtime_error("read on " + c.name + ": the connector answered no {\"records\": [...]} page");
       }
       std::string next_cursor = page.contains("cursor") ? page["cursor"].dump() : cursor;
+      {  // one transaction per page: its records and the cursor advance commit together
       store::Lease lease(md_.database());
       soci::session& session = lease.session();
       store::ScopedTransaction txn(session, md_.database().dialect());
@@ -424,6 +425,7 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
                    p);
         txn.commit();
       }
+      }  // a dry run's transaction rolls back here
       cursor = next_cursor;
       r.duration_ms = now_ms() - started;
       save_run(r, false);
@@ -500,9 +502,11 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
           for (const auto& b : md_.bindings(lease.session(), entity, item.record_id)) {
             if (b.connection == c.name) remote_id = b.remote_id;
           }
+          // A record the remote does not know yet travels whole; a known one carries the fields this side owns.
           batch.push_back({{"remote_id", remote_id.empty() ? json(nullptr) : json(remote_id)},
                            {"idempotency_key", item.key},
-                           {"record", record ? s.mapping->to_remote(*record, fields) : json::object()}});
+                           {"record", record ? s.mapping->to_remote(*record, remote_id.empty() ? std::vector<std::string>{} : fields)
+                                             : json::object()}});
         }
       }
       r.read += static_cast<int64_t>(items.size());

@@ -1,0 +1,377 @@
+// The ODBC connector: finance databases (or any database with an ODBC driver) as a sync source and target,
+// through SOCI's ODBC backend over unixODBC.
+//
+// Settings (a connection's "settings"; secrets such as the password are merged in by the host):
+//   {"connection_string": "DRIVER={PostgreSQL Unicode};SERVER=…;DATABASE=…;UID=…;PWD={password};UseDeclareFetch=1;Fetch=10000",
+//    "check_query": "SELECT 1",
+//    "streams": {"customers": {
+//       "select": "SELECT cust_no, name, updated_at FROM customers WHERE updated_at >= ? ORDER BY updated_at, cust_no",
+//       "cursor_field": "updated_at", "key_field": "cust_no", "initial_cursor": "",
+//       "upsert": "INSERT INTO customers (cust_no, name) VALUES (:cust_no, :name) ON CONFLICT (cust_no) DO UPDATE SET name = excluded.name",
+//       "update": "UPDATE customers SET name = COALESCE(:name, name) WHERE cust_no = :cust_no"}}}
+//
+// "upsert" writes records the remote does not know yet (all their fields travel); "update", when given,
+// writes those it knows, which carry only the fields Annex is the system of record for (absent ones bind NULL).
+//
+// {name} in the connection string is replaced by the setting of that name. The select takes the cursor value
+// as its one parameter and must order by the cursor column, then the key: rows whose cursor values tie are
+// told apart by their keys, so a page boundary inside a tie neither skips nor repeats a row. The query stays
+// open across pages of one run, so with a streaming driver (psqlODBC's UseDeclareFetch) memory stays flat.
+// Writes bind a whole batch as arrays; if the batch fails, it is replayed row by row under savepoints so that
+// only the rows the database refuses are rejected, each with the database's own message.
+#include <annex/sdk.hpp>
+
+#include <nlohmann/json.hpp>
+#include <soci/odbc/soci-odbc.h>
+#include <soci/soci.h>
+
+#include <map>
+#include <memory>
+#include <set>
+
+namespace odbc_connector {
+namespace {
+
+using nlohmann::json;
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// A SOCI/ODBC failure as an SDK error: connection-class SQLSTATEs are UNAVAILABLE (the engine retries),
+// authorisation ones UNAUTHENTICATED / PERMISSION_DENIED.
+annex::Error classify(const std::exception& e, const std::string& what) {
+  std::string state;
+  if (auto* odbc = dynamic_cast<const soci::odbc_soci_error*>(&e)) state = reinterpret_cast<const char*>(odbc->odbc_error_code());
+  std::string message = what + ": " + e.what();
+  if (state.rfind("08", 0) == 0 || state == "HYT00" || state == "HYT01" || state == "57P01" || state == "57P03") {
+    return annex::Error(ANNEX_ERR_UNAVAILABLE, message);
+  }
+  if (state == "28000" || state == "28P01") return annex::Error(ANNEX_ERR_UNAUTHENTICATED, message);
+  if (state == "42501") return annex::Error(ANNEX_ERR_PERMISSION_DENIED, message);
+  if (state.empty() && std::string(e.what()).find("connect") != std::string::npos) {
+    return annex::Error(ANNEX_ERR_UNAVAILABLE, message);
+  }
+  return annex::Error(ANNEX_ERR_INTERNAL, message);
+}
+
+json cell(const soci::row& r, std::size_t i) {
+  if (r.get_indicator(i) == soci::i_null) return nullptr;
+  switch (r.get_properties(i).get_data_type()) {
+    case soci::dt_integer: return r.get<int>(i);
+    case soci::dt_long_long: return r.get<long long>(i);
+    case soci::dt_unsigned_long_long: return static_cast<int64_t>(r.get<unsigned long long>(i));
+    case soci::dt_double: {
+      // Money never travels as a double: a decimal column the driver reports as double is sent as text.
+      char text[64];
+      std::snprintf(text, sizeof text, "%.15g", r.get<double>(i));
+      return std::string(text);
+    }
+    case soci::dt_date: {
+      std::tm t = r.get<std::tm>(i);
+      char text[32];
+      std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &t);
+      return std::string(text);
+    }
+    default: return r.get<std::string>(i);
+  }
+}
+
+std::string text_of(const json& v) { return v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump(); }
+
+struct Stream {
+  std::string select, cursor_field, key_field, initial_cursor, upsert, update;
+};
+
+class OdbcConnection : public annex::Connection {
+ public:
+  explicit OdbcConnection(const json& settings) {
+    connection_string_ = settings.value("connection_string", std::string{});
+    if (connection_string_.empty()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "connection_string is required", "connection_string");
+    for (const auto& [key, value] : settings.items()) {
+      if (!value.is_string()) continue;
+      std::string mark = "{" + key + "}";
+      for (size_t at; (at = connection_string_.find(mark)) != std::string::npos;) connection_string_.replace(at, mark.size(), value.get<std::string>());
+    }
+    check_query_ = settings.value("check_query", std::string("SELECT 1"));
+    const json streams = settings.value("streams", json::object());
+    for (const auto& [name, def] : streams.items()) {
+      Stream s{def.value("select", std::string{}), def.value("cursor_field", std::string{}),
+               def.value("key_field", std::string{}), def.value("initial_cursor", std::string{}),
+               def.value("upsert", std::string{}), def.value("update", std::string{})};
+      if (!s.select.empty() && (s.cursor_field.empty() || s.key_field.empty())) {
+        throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": a select needs cursor_field and key_field", "streams");
+      }
+      streams_[name] = s;
+    }
+  }
+
+  std::string check() override {
+    try {
+      soci::session& s = session();
+      std::string out;
+      soci::indicator ind = soci::i_ok;
+      s << check_query_, soci::into(out, ind);
+      return json({{"detail", "connected; " + check_query_ + " answered"}}).dump();
+    } catch (const annex::Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      reset();
+      throw classify(e, "check");
+    }
+  }
+
+  std::string discover() override {
+    json streams = json::array();
+    for (const auto& [name, s] : streams_) {
+      streams.push_back({{"name", name}, {"key", {s.key_field}}, {"cursor_field", s.cursor_field},
+                         {"readable", !s.select.empty()}, {"writable", !s.upsert.empty()}});
+    }
+    return json({{"streams", streams}}).dump();
+  }
+
+  std::string read(std::string_view stream_name, std::string_view cursor_json, uint32_t page_size) override {
+    const Stream& st = stream(stream_name, true);
+    json cursor = cursor_json.empty() ? json{{"value", st.initial_cursor}, {"seen", json::array()}}
+                                      : json::parse(cursor_json, nullptr, false);
+    if (!cursor.is_object() || !cursor.contains("value")) {
+      throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "cursor: not one this connector wrote");
+    }
+    std::string value = text_of(cursor["value"]);
+    std::set<std::string> seen;
+    const json seen_keys = cursor.value("seen", json::array());
+    for (const auto& k : seen_keys) seen.insert(text_of(k));
+    try {
+      Open& open = open_query(std::string(stream_name), st, std::string(cursor_json), value);
+      json records = json::array();
+      std::string last_value = value;
+      std::set<std::string> last_keys = seen;
+      while (records.size() < page_size && open.it != open.rows->end()) {
+        const soci::row& r = *open.it;
+        json rec = json::object();
+        for (std::size_t i = 0; i < r.size(); ++i) rec[lower(r.get_properties(i).get_name())] = cell(r, i);
+        ++open.it;
+        std::string v = text_of(rec.value(st.cursor_field, json(nullptr)));
+        std::string k = text_of(rec.value(st.key_field, json(nullptr)));
+        if (v == value && seen.count(k)) continue;  // delivered in an earlier page of a tie
+        if (v != last_value) {
+          last_value = v;
+          last_keys.clear();
+        }
+        last_keys.insert(k);
+        records.push_back(std::move(rec));
+      }
+      bool done = open.it == open.rows->end();
+      json next = {{"value", last_value}, {"seen", std::vector<std::string>(last_keys.begin(), last_keys.end())}};
+      open.cursor_json = next.dump();
+      if (done) open_.erase(std::string(stream_name));
+      return json({{"records", records}, {"cursor", next}, {"done", done}}).dump();
+    } catch (const annex::Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      open_.erase(std::string(stream_name));
+      reset();
+      throw classify(e, "read " + std::string(stream_name));
+    }
+  }
+
+  std::string write(std::string_view stream_name, std::string_view records_json) override {
+    const Stream& st = stream(stream_name, false);
+    json items = json::parse(records_json, nullptr, false);
+    if (!items.is_array()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "records: a JSON array");
+    // Records the remote already has (a remote id is known) go through "update" when there is one — they may
+    // carry only the fields this side owns; the rest through "upsert".
+    std::vector<size_t> updates, upserts;
+    for (size_t i = 0; i < items.size(); ++i) {
+      bool known = items[i].contains("remote_id") && !items[i]["remote_id"].is_null();
+      (known && !st.update.empty() ? updates : upserts).push_back(i);
+    }
+    json results = json::array();
+    for (size_t i = 0; i < items.size(); ++i) results.push_back(nullptr);
+    try {
+      soci::session& s = session();
+      apply(s, st, st.update, items, updates, results);
+      apply(s, st, st.upsert, items, upserts, results);
+      return json({{"results", results}}).dump();
+    } catch (const annex::Error& e) {
+      if (e.code() == ANNEX_ERR_UNAVAILABLE) reset();
+      throw;
+    } catch (const std::exception& e) {
+      reset();
+      throw classify(e, "write " + std::string(stream_name));
+    }
+  }
+
+ private:
+  // Runs `sql` for the records at `rows` of `items`: one array bind for them all; if the database refuses the
+  // batch, row by row under savepoints, so that only the refused rows are rejected, with the database's message.
+  void apply(soci::session& s, const Stream& st, const std::string& sql, const json& items, const std::vector<size_t>& rows,
+             json& results) {
+    if (rows.empty()) return;
+    std::vector<std::string> names = placeholders(sql);
+    try {
+      soci::transaction txn(s);
+      std::vector<std::vector<std::string>> columns(names.size(), std::vector<std::string>(rows.size()));
+      std::vector<std::vector<soci::indicator>> nulls(names.size(), std::vector<soci::indicator>(rows.size(), soci::i_ok));
+      for (size_t r = 0; r < rows.size(); ++r) {
+        const json rec = items[rows[r]].value("record", json::object());
+        for (size_t c = 0; c < names.size(); ++c) {
+          json v = rec.value(names[c], json(nullptr));
+          if (v.is_null()) nulls[c][r] = soci::i_null;
+          else columns[c][r] = text_of(v);
+        }
+      }
+      soci::statement stmt(s);
+      for (size_t c = 0; c < names.size(); ++c) stmt.exchange(soci::use(columns[c], nulls[c], names[c]));
+      stmt.alloc();
+      stmt.prepare(sql);
+      stmt.define_and_bind();
+      stmt.execute(true);
+      txn.commit();
+      for (size_t r : rows) results[r] = result_for(items[r], st, "");
+      return;
+    } catch (const soci::soci_error& batch_error) {
+      annex::Error kind = classify(batch_error, "write");
+      if (kind.code() == ANNEX_ERR_UNAVAILABLE || kind.code() == ANNEX_ERR_UNAUTHENTICATED ||
+          kind.code() == ANNEX_ERR_PERMISSION_DENIED) {
+        throw kind;
+      }
+    }
+    soci::transaction txn(s);
+    for (size_t r : rows) {
+      const json rec = items[r].value("record", json::object());
+      s << "SAVEPOINT annex_row";
+      try {
+        std::vector<std::string> values(names.size());
+        std::vector<soci::indicator> inds(names.size(), soci::i_ok);
+        soci::statement stmt(s);
+        for (size_t c = 0; c < names.size(); ++c) {
+          json v = rec.value(names[c], json(nullptr));
+          if (v.is_null()) inds[c] = soci::i_null;
+          else values[c] = text_of(v);
+          stmt.exchange(soci::use(values[c], inds[c], names[c]));
+        }
+        stmt.alloc();
+        stmt.prepare(sql);
+        stmt.define_and_bind();
+        stmt.execute(true);
+        s << "RELEASE SAVEPOINT annex_row";
+        results[r] = result_for(items[r], st, "");
+      } catch (const soci::soci_error& row_error) {
+        s << "ROLLBACK TO SAVEPOINT annex_row";
+        results[r] = result_for(items[r], st, row_error.get_error_message());
+      }
+    }
+    txn.commit();
+  }
+
+  struct Open {
+    std::unique_ptr<soci::rowset<soci::row>> rows;
+    soci::rowset<soci::row>::const_iterator it;
+    std::string value;
+    std::string cursor_json;  // the cursor the last page returned: a read with it continues this query
+  };
+
+  soci::session& session() {
+    if (!session_) {
+      try {
+        session_ = std::make_unique<soci::session>(soci::odbc, connection_string_);
+      } catch (const std::exception& e) {
+        session_.reset();
+        annex::Error err = classify(e, "connect");
+        // A failure to connect that is not about credentials is the remote being away.
+        throw err.code() == ANNEX_ERR_INTERNAL ? annex::Error(ANNEX_ERR_UNAVAILABLE, err.message()) : err;
+      }
+    }
+    return *session_;
+  }
+
+  void reset() {
+    open_.clear();
+    session_.reset();
+  }
+
+  const Stream& stream(std::string_view name, bool reading) const {
+    auto it = streams_.find(std::string(name));
+    if (it == streams_.end()) throw annex::Error(ANNEX_ERR_NOT_FOUND, "no stream " + std::string(name) + " in the settings");
+    if (reading ? it->second.select.empty() : it->second.upsert.empty()) {
+      throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT,
+                         "stream " + std::string(name) + " has no " + (reading ? "select" : "upsert") + " statement");
+    }
+    return it->second;
+  }
+
+  Open& open_query(const std::string& name, const Stream& st, const std::string& cursor_json, const std::string& value) {
+    auto it = open_.find(name);
+    if (it != open_.end() && !cursor_json.empty() && it->second.cursor_json == cursor_json) return it->second;
+    open_.erase(name);
+    Open& o = open_[name];
+    o.value = value;
+    o.rows = std::make_unique<soci::rowset<soci::row>>((session().prepare << st.select, soci::use(o.value)));
+    o.it = o.rows->begin();
+    return o;
+  }
+
+  static std::vector<std::string> placeholders(const std::string& sql) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < sql.size(); ++i) {
+      if (sql[i] == '\'') {
+        i = sql.find('\'', i + 1);
+        if (i == std::string::npos) break;
+      } else if (sql[i] == ':' && i + 1 < sql.size() && (std::isalpha(static_cast<unsigned char>(sql[i + 1])) || sql[i + 1] == '_') &&
+                 (i == 0 || sql[i - 1] != ':')) {
+        size_t end = i + 1;
+        while (end < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[end])) || sql[end] == '_')) ++end;
+        out.push_back(sql.substr(i + 1, end - i - 1));
+        i = end - 1;
+      }
+    }
+    return out;
+  }
+
+  static json result_for(const json& item, const Stream& st, const std::string& refusal) {
+    const json rec = item.value("record", json::object());
+    if (!refusal.empty()) return {{"status", "rejected"}, {"reason", refusal}};
+    bool known = item.contains("remote_id") && !item["remote_id"].is_null();
+    return {{"status", known ? "updated" : "created"}, {"remote_id", text_of(rec.value(st.key_field, json(nullptr)))}};
+  }
+
+  std::string connection_string_;
+  std::string check_query_;
+  std::map<std::string, Stream> streams_;
+  std::unique_ptr<soci::session> session_;
+  std::map<std::string, Open> open_;
+};
+
+class OdbcConnector : public annex::Connector {
+ public:
+  std::unique_ptr<annex::Connection> open(std::string_view settings_json) override {
+    json settings = json::parse(settings_json, nullptr, false);
+    if (!settings.is_object()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "settings: a JSON object");
+    return std::make_unique<OdbcConnection>(settings);
+  }
+};
+
+}  // namespace
+
+class OdbcPlugin : public annex::Plugin {
+ public:
+  static constexpr const char* kId = "org.annex.connector.odbc";
+  static constexpr const char* kVersion = "1.0.0";
+  static constexpr annex_plugin_kind kKind = ANNEX_KIND_CONNECTOR;
+  static constexpr const char* kManifest = R"({
+    "name": "ODBC connector",
+    "description": "Finance databases through any ODBC driver: pulls by a cursor column, upserts in array binds.",
+    "requires": {},
+    "uses": ["annex.log@1", "annex.connectors@1"],
+    "config_schema": {"type": "object", "properties": {}}
+  })";
+  using annex::Plugin::Plugin;
+
+  void on_register() override { host().connectors().add("odbc", std::make_unique<OdbcConnector>()); }
+};
+
+}  // namespace odbc_connector
+
+ANNEX_PLUGIN(odbc_connector::OdbcPlugin)
