@@ -185,6 +185,7 @@ Annexd::Annexd(Options options) {
   std::string out_file = data_dir_ + "/annexd.stdout";
   std::filesystem::remove(out_file);
   store_args_ = {"--data-dir", data_dir_};
+  env_ = options.env;  // annexctl sees the daemon's configuration
   for (size_t i = 0; i + 1 < options.args.size(); ++i) {
     if (options.args[i] == "--database-url") store_args_ = {"--data-dir", data_dir_, "--database-url", options.args[i + 1]};
   }
@@ -240,7 +241,7 @@ HttpResult Annexd::call_as(const std::string& token, const std::string& method, 
 int Annexd::annexctl(const std::vector<std::string>& args, std::string* output, const std::string& stdin_text) const {
   std::vector<std::string> all = store_args_;
   all.insert(all.end(), args.begin(), args.end());
-  return run_program(build_path("bin/annexctl"), all, output, {}, stdin_text);
+  return run_program(build_path("bin/annexctl"), all, output, env_, stdin_text);
 }
 
 std::unique_ptr<store::Database> Annexd::open_store() const {

@@ -104,6 +104,7 @@ class Annexd {
   std::string base_url_;
   std::string log_file_;
   std::vector<std::string> store_args_;  // --data-dir / --database-url, for annexctl
+  std::map<std::string, std::string> env_;
   std::string admin_token_;
   int pid_ = -1;
   bool running_ = false;
