@@ -17,6 +17,7 @@
 #include <annex/sdk.hpp>
 
 #include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -54,6 +55,7 @@ Commands:
   sync status         last run of every stream, pending pushes, dead letters
   sync history [CONN] past runs with their counts
   sync dead-letters list [CONN] | replay SEQ
+  sync reconcile CONN records that differ between Annex and the remote, field by field [--stream S]
   audit verify        recompute the audit chain and check its signed checkpoints (--file F: an export)
   audit export        write the audit log as JSON Lines (--out F), for offline verification
 
@@ -513,6 +515,27 @@ int sync_command(Context& ctx, const std::vector<std::string>& args, const std::
       }
       return 0;
     }
+    if (what == "reconcile") {
+      if (!need(1, "reconcile CONN [--stream S]")) return 2;
+      auto p = open_sync(ctx);
+      nlohmann::json report = p->engine->reconcile(positional_args[0], stream);
+      int64_t differing = 0;
+      for (const auto& st : report["streams"]) {
+        std::cout << positional_args[0] << "/" << st["stream"].get<std::string>() << ": " << st["compared"] << " compared, "
+                  << st["matching"] << " matching, " << st["different_count"] << " different, " << st["only_remote_count"]
+                  << " only in the remote, " << st["only_annex_count"] << " only in Annex\n";
+        for (const auto& d : st["differences"]) {
+          for (const auto& f : d["fields"]) {
+            std::cout << "  " << d["remote_id"].get<std::string>() << "  " << f["field"].get<std::string>() << ": annex "
+                      << f["annex"].dump() << ", remote " << f["remote"].dump() << "\n";
+          }
+        }
+        for (const auto& r : st["only_remote"]) std::cout << "  only in the remote: " << r.get<std::string>() << "\n";
+        for (const auto& r : st["only_annex"]) std::cout << "  only in Annex: " << r["remote_id"].get<std::string>() << "\n";
+        differing += st["different_count"].get<int64_t>() + st["only_remote_count"].get<int64_t>() + st["only_annex_count"].get<int64_t>();
+      }
+      return differing ? 3 : 0;
+    }
     if (what == "dead-letters") {
       if (positional_args.empty() || (positional_args[0] != "list" && positional_args[0] != "replay")) {
         std::cerr << "annexctl sync dead-letters: list [CONN] | replay SEQ\n";
@@ -667,6 +690,7 @@ int main(int argc, char** argv) {
       {"sync status", [](Context& c, const std::vector<std::string>& a) { return sync_command(c, a, "status"); }},
       {"sync history", [](Context& c, const std::vector<std::string>& a) { return sync_command(c, a, "history"); }},
       {"sync dead-letters", [](Context& c, const std::vector<std::string>& a) { return sync_command(c, a, "dead-letters"); }},
+      {"sync reconcile", [](Context& c, const std::vector<std::string>& a) { return sync_command(c, a, "reconcile"); }},
       {"audit export", audit_export},
   };
   std::string name = words[0] + (words.size() > 1 && words[1][0] != '-' ? " " + words[1] : "");

@@ -208,6 +208,7 @@ void Daemon::start() {
   parts.audit = audit_.get();
   parts.approvals = approvals_.get();
   parts.connectors = connectors_.get();
+  parts.masterdata = masterdata_.get();
   parts.data_dir = settings_.data_dir;
   parts.base_url = server_->base_url();
   plugins_ = std::make_unique<plugin_host::PluginHost>(parts);

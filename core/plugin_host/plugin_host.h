@@ -54,6 +54,7 @@ struct HostParts {
   audit::AuditLog* audit = nullptr;
   approvals::ApprovalService* approvals = nullptr;
   sync::ConnectorRegistry* connectors = nullptr;
+  masterdata::MasterData* masterdata = nullptr;
 };
 
 struct PluginInfo {

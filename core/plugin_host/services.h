@@ -48,6 +48,7 @@ const annex_authz_v1& authz_v1();
 const annex_audit_v1& audit_v1();
 const annex_approvals_v1& approvals_v1();
 const annex_connectors_v1& connectors_v1();
+const annex_masterdata_v1& masterdata_v1();
 
 // The session a plugin's transaction runs on (for host services that join it); null when txn is null.
 soci::session* txn_session(annex_txn* txn, annex_host_ctx* ctx, std::string* error);

@@ -717,6 +717,75 @@ std::string SyncEngine::replay(int64_t seq) {
   }
 }
 
+json SyncEngine::reconcile(const std::string& connection, const std::string& stream) {
+  auto it = connections_.find(connection);
+  if (it == connections_.end()) throw std::invalid_argument("no connection " + connection + " is configured");
+  const ConnectionConfig& c = it->second;
+  json out = {{"connection", connection}, {"streams", json::array()}};
+  for (const auto& [name, s] : c.streams) {
+    if ((!stream.empty() && name != stream) || s.direction == "push") continue;
+    const masterdata::Entity& entity = *s.entity;
+    json report = {{"stream", name}, {"entity", entity.name}, {"compared", 0}, {"matching", 0},
+                   {"only_remote_count", 0}, {"only_annex_count", 0}, {"different_count", 0},
+                   {"only_remote", json::array()}, {"only_annex", json::array()}, {"differences", json::array()}};
+    std::set<std::string> seen;
+    std::string cursor;
+    store::Lease lease(md_.database());
+    for (;;) {
+      std::string page_text = call(c, "read", [&](Open& o, std::string* o_out, std::string* err) {
+        annex_buffer ob{o_out, &append_to}, eb{err, &append_to};
+        return o.table.read(o.conn, as_str(s.name), as_str(cursor), s.page_size, &ob, &eb);
+      });
+      json page = json::parse(page_text, nullptr, false);
+      if (!page.is_object() || !page.contains("records")) throw std::runtime_error("read on " + connection + ": no page");
+      for (const json& rec : page["records"]) {
+        std::string remote_id = rec.contains(s.remote_id) ? text_of(rec[s.remote_id]) : "";
+        report["compared"] = report["compared"].get<int64_t>() + 1;
+        json annex;
+        try {
+          annex = s.mapping->to_annex(rec);
+        } catch (const MappingError& e) {
+          annex = json::object();
+        }
+        std::optional<std::string> bound = md_.bound_record(lease.session(), entity, c.name, remote_id);
+        std::optional<json> existing = bound ? md_.get(lease.session(), entity, *bound) : md_.find_by_key(lease.session(), entity, annex);
+        if (!existing) {
+          report["only_remote_count"] = report["only_remote_count"].get<int64_t>() + 1;
+          if (report["only_remote"].size() < 1000) report["only_remote"].push_back(remote_id);
+          continue;
+        }
+        std::string record_id = (*existing)["id"].get<std::string>();
+        seen.insert(record_id);
+        json fields = json::array();
+        for (const auto& [field, value] : annex.items()) {
+          json mine = existing->contains(field) ? (*existing)[field] : json(nullptr);
+          if (mine != value) fields.push_back({{"field", field}, {"annex", mine}, {"remote", value}});
+        }
+        if (fields.empty()) {
+          report["matching"] = report["matching"].get<int64_t>() + 1;
+        } else {
+          report["different_count"] = report["different_count"].get<int64_t>() + 1;
+          if (report["differences"].size() < 1000) {
+            report["differences"].push_back({{"remote_id", remote_id}, {"record_id", record_id}, {"fields", fields}});
+          }
+        }
+      }
+      cursor = page.contains("cursor") ? page["cursor"].dump() : cursor;
+      if (page.value("done", true) || page["records"].empty()) break;
+    }
+    Param p[] = {Param::text(entity.name), Param::text(c.name)};
+    auto bound_rows = store::run(lease.session(),
+                                 "SELECT record_id, remote_id FROM annex_md_bindings WHERE entity = ? AND connection = ? ORDER BY remote_id", p);
+    for (const auto& row : bound_rows.rows) {
+      if (seen.count(row[0].s)) continue;
+      report["only_annex_count"] = report["only_annex_count"].get<int64_t>() + 1;
+      if (report["only_annex"].size() < 1000) report["only_annex"].push_back({{"record_id", row[0].s}, {"remote_id", row[1].s}});
+    }
+    out["streams"].push_back(report);
+  }
+  return out;
+}
+
 std::map<std::string, int64_t> SyncEngine::pending() {
   store::Lease lease(md_.database());
   auto rs = store::run(lease.session(),

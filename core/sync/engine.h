@@ -127,6 +127,11 @@ class SyncEngine {
   std::vector<DeadLetter> dead_letters(const std::string& connection, bool include_replayed);
   // Applies a dead letter again (a pull record is stored; a push is queued again). "" or why it failed again.
   std::string replay(int64_t seq);
+  // Compares every record of the connection's pull streams (or `stream`) with Annex, field by field:
+  // {"streams": [{"stream", "compared", "matching", "only_remote": [...], "only_annex": [...],
+  //               "differences": [{"remote_id", "record_id", "fields": [{"field", "annex", "remote"}]}]}]}
+  // (lists capped at 1,000 each; the counts are complete). Changes nothing.
+  nlohmann::json reconcile(const std::string& connection, const std::string& stream);
   // Pending outbox rows per connection and stream.
   std::map<std::string, int64_t> pending();
 

@@ -74,6 +74,18 @@ void register_sync_routes(http::Router& router, SyncEngine& engine, std::functio
         resp.status = 202;
         resp.body = json({{"started", true}, {"follow", "/api/v1/sync/runs?connection=" + c.name}}).dump();
       });
+  add("GET", "/api/v1/sync/connections/{name}/reconcile", kView,
+      "Records that differ between Annex and the remote, field by field (?stream=)",
+      [&engine](http::HttpRequest& req, http::HttpResponse& resp) {
+        const ConnectionConfig& c = connection_of(engine, req);
+        std::string stream;
+        req.query_param("stream", &stream);
+        try {
+          resp.body = engine.reconcile(c.name, stream).dump();
+        } catch (const std::exception& e) {
+          throw http::ApiError(502, "bad_gateway", e.what());
+        }
+      });
   add("GET", "/api/v1/sync/runs", kView, "Sync runs, newest first", [&engine](http::HttpRequest& req, http::HttpResponse& resp) {
     std::string connection;
     req.query_param("connection", &connection);

@@ -235,6 +235,24 @@ TEST_P(SyncOdbc, ADryRunReportsTheDiffAndChangesNothing) {
   EXPECT_NE(sync_run("centres").find("3 read, 3 created"), std::string::npos) << "the dry run left the cursor alone";
 }
 
+TEST_P(SyncOdbc, ReconciliationNamesEveryRecordThatDiffersFieldByField) {
+  sync_run("customers");
+  // Behind the cursor's back: a changed name without a new change time, a deleted row, a row never pulled.
+  *remote_ << "UPDATE customers SET name = 'Quietly renamed' WHERE cust_no = 'C004'";
+  *remote_ << "DELETE FROM customers WHERE cust_no = 'C007'";
+  *remote_ << "INSERT INTO customers (cust_no, name, tier, region, updated_at) VALUES ('C050', 'Backdated', '1', 'North', '2020-01-01')";
+  std::string out;
+  EXPECT_EQ(d_->annexctl({"--plugin-dir", build_path("lib/annex/plugins"), "sync", "reconcile", "finance", "--stream", "customers"}, &out), 3)
+      << "differences exit 3: " << out;
+  EXPECT_NE(out.find("finance/customers: 12 compared, 10 matching, 1 different, 1 only in the remote, 1 only in Annex"), std::string::npos) << out;
+  EXPECT_NE(out.find("C004  name: annex \"Customer 4\", remote \"Quietly renamed\""), std::string::npos) << out;
+  EXPECT_NE(out.find("only in the remote: C050"), std::string::npos) << out;
+  EXPECT_NE(out.find("only in Annex: C007"), std::string::npos) << out;
+  HttpResult api = d_->call("GET", "/api/v1/sync/connections/finance/reconcile?stream=customers");
+  ASSERT_EQ(api.status, 200) << api.body;
+  EXPECT_EQ(json(api.body)->getArray("streams")->getObject(0)->getValue<int>("different_count"), 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Drivers, SyncOdbc, testing::Values(Remote::kSqlite, Remote::kPostgresql), remote_name);
 
 }  // namespace

@@ -510,6 +510,33 @@ typedef struct annex_connectors_v1 {
 } annex_connectors_v1;
 
 /* ---------------------------------------------------------------------------------------------------------- */
+/* Service "annex.masterdata" v1 (since ABI 1.1): parties, products, employees, cost centres, GL accounts …   */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+#define ANNEX_SERVICE_MASTERDATA "annex.masterdata"
+
+/* `entity` is one of "parties", "products", "employees", "cost_centres", "gl_accounts", "currencies",
+ * "exchange_rates". Records are JSON objects as GET /api/v1/masterdata/<entity>/<id> shows them. Plugins
+ * reference master data by id and never copy it. */
+typedef struct annex_masterdata_v1 {
+  uint32_t struct_size;
+  uint32_t minor;
+  /* Appends the record with this id. With a non-empty `user_id`, a party out of that user's reach answers
+   * NOT_FOUND like a missing one. */
+  annex_status (*get)(annex_host_ctx* ctx, annex_str entity, annex_str id, annex_str user_id, annex_buffer* out_json,
+                      annex_buffer* err);
+  /* Appends the record with this natural key, given as a JSON object ({"code": "C001"}); NOT_FOUND when none. */
+  annex_status (*find)(annex_host_ctx* ctx, annex_str entity, annex_str key_json, annex_str user_id,
+                       annex_buffer* out_json, annex_buffer* err);
+  /* Creates the record with this natural key, or changes the fields given; inside `txn` when not NULL, audited
+   * as done by `actor_id`, and queued for the connections that push the entity. A new party needs sector_id
+   * and owner_id. Appends {"id", "outcome": "created"|"updated"|"unchanged", "version"}. UNPROCESSABLE with the
+   * field at fault ("field=<name>\n" first in `err`) for a record the entity refuses. */
+  annex_status (*upsert)(annex_host_ctx* ctx, annex_txn* txn, annex_str entity, annex_str record_json,
+                         annex_str actor_id, annex_buffer* out_json, annex_buffer* err);
+} annex_masterdata_v1;
+
+/* ---------------------------------------------------------------------------------------------------------- */
 /* The plugin descriptor                                                                                      */
 /* ---------------------------------------------------------------------------------------------------------- */
 

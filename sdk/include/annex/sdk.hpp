@@ -613,6 +613,67 @@ class Audit {
   const annex_audit_v1* api_;
 };
 
+namespace detail {
+// Calls `fn(out, err)` and returns the JSON it appended, or throws Error with the host's status, message and the
+// field it named ("field=<name>\n" first in the message).
+template <typename Fn>
+std::string call_json(Fn&& fn) {
+  std::string json, err;
+  StringSink out(json), sink(err);
+  annex_status st = fn(out.get(), sink.get());
+  if (st != ANNEX_OK) {
+    std::string field;
+    if (err.rfind("field=", 0) == 0) {
+      size_t nl = err.find('\n');
+      field = err.substr(6, nl == std::string::npos ? std::string::npos : nl - 6);
+      err = nl == std::string::npos ? std::string{} : err.substr(nl + 1);
+    }
+    throw Error(st, err, field);
+  }
+  return json;
+}
+}  // namespace detail
+
+// The "annex.masterdata" v1 service: records as JSON text (see annex/plugin.h).
+class MasterData {
+ public:
+  MasterData(annex_host_ctx* ctx, const annex_masterdata_v1* api) noexcept : ctx_(ctx), api_(api) {}
+
+  // The record, or nothing when missing or (with `user_id`) out of that user's reach.
+  std::optional<std::string> get(std::string_view entity, std::string_view id, std::string_view user_id = {}) const {
+    return maybe([&](annex_buffer* out, annex_buffer* err) {
+      return api_->get(ctx_, to_str(entity), to_str(id), to_str(user_id), out, err);
+    });
+  }
+  std::optional<std::string> find(std::string_view entity, std::string_view key_json, std::string_view user_id = {}) const {
+    return maybe([&](annex_buffer* out, annex_buffer* err) {
+      return api_->find(ctx_, to_str(entity), to_str(key_json), to_str(user_id), out, err);
+    });
+  }
+  // {"id", "outcome", "version"}; with `txn`, only if it commits.
+  std::string upsert(std::string_view entity, std::string_view record_json, std::string_view actor_id,
+                     Transaction* txn = nullptr) const {
+    return detail::call_json([&](annex_buffer* out, annex_buffer* err) {
+      return api_->upsert(ctx_, txn != nullptr ? txn->get() : nullptr, to_str(entity), to_str(record_json),
+                          to_str(actor_id), out, err);
+    });
+  }
+
+ private:
+  template <typename Fn>
+  std::optional<std::string> maybe(Fn&& fn) const {
+    try {
+      return detail::call_json(std::forward<Fn>(fn));
+    } catch (const Error& e) {
+      if (e.code() == ANNEX_ERR_NOT_FOUND) return std::nullopt;
+      throw;
+    }
+  }
+
+  annex_host_ctx* ctx_;
+  const annex_masterdata_v1* api_;
+};
+
 // An item to put through an approval chain.
 struct ApprovalItem {
   std::string_view chain;
@@ -655,22 +716,9 @@ class Approvals {
 
  private:
   static annex_txn* raw_txn(Transaction* txn) noexcept { return txn != nullptr ? txn->get() : nullptr; }
-  // Calls `fn(out, err)`; returns the JSON or throws Error, keeping the field the host named.
   template <typename Fn>
   std::string call(Fn&& fn) const {
-    std::string json, err;
-    StringSink out(json), sink(err);
-    annex_status st = fn(out.get(), sink.get());
-    if (st != ANNEX_OK) {
-      std::string field;
-      if (err.rfind("field=", 0) == 0) {
-        size_t nl = err.find('\n');
-        field = err.substr(6, nl == std::string::npos ? std::string::npos : nl - 6);
-        err = nl == std::string::npos ? std::string{} : err.substr(nl + 1);
-      }
-      throw Error(st, err, field);
-    }
-    return json;
+    return detail::call_json(std::forward<Fn>(fn));
   }
 
   annex_host_ctx* ctx_;
@@ -813,6 +861,9 @@ class Host {
   Audit audit() const { return Audit(api_->ctx_host_ptr, &require<annex_audit_v1>(ANNEX_SERVICE_AUDIT, 1)); }
   Connectors connectors() {
     return Connectors(api_->ctx_host_ptr, &require<annex_connectors_v1>(ANNEX_SERVICE_CONNECTORS, 1), &connectors_);
+  }
+  MasterData masterdata() const {
+    return MasterData(api_->ctx_host_ptr, &require<annex_masterdata_v1>(ANNEX_SERVICE_MASTERDATA, 1));
   }
   Approvals approvals() const {
     return Approvals(api_->ctx_host_ptr, &require<annex_approvals_v1>(ANNEX_SERVICE_APPROVALS, 1));

@@ -1,6 +1,9 @@
 // The host services as a plugin sees them through the SDK, on both backends: a probe plugin linked into this
 // test is started by a real PluginHost, and the test drives its annex::Host.
+#include "audit/audit_log.h"
+#include "auth/access.h"
 #include "events/event_bus.h"
+#include "masterdata/store.h"
 #include "http/router.h"
 #include "jobs/scheduler.h"
 #include "plugin_host/plugin_host.h"
@@ -26,7 +29,7 @@ class ProbePlugin : public annex::Plugin {
   static constexpr const char* kId = "org.annex.test.probe";
   static constexpr const char* kVersion = "1.0.0";
   static constexpr const char* kManifest = R"({"uses":["annex.log@1","annex.config@1","annex.db@1","annex.http@1",
-      "annex.events@1","annex.jobs@1"],"config_schema":{"type":"object","properties":{"limit":{"type":"integer","default":7}}}})";
+      "annex.events@1","annex.jobs@1","annex.masterdata@1"],"config_schema":{"type":"object","properties":{"limit":{"type":"integer","default":7}}}})";
   static std::span<const annex_migration> migrations() noexcept { return kProbeMigrations; }
   static inline ProbePlugin* instance = nullptr;
   static inline std::atomic<int> deliveries{0};
@@ -59,6 +62,16 @@ class ServicesTest : public testing::TestWithParam<Backend> {
     events_ = std::make_unique<events::EventBus>(*db_);
     scheduler_ = std::make_unique<jobs::Scheduler>(1);
     HostParts parts{db_.get(), &router_, events_.get(), scheduler_.get(), dir_.str(), "http://test"};
+    ids_ = std::make_unique<auth::IdentityStore>(*db_);
+    authorizer_ = std::make_unique<auth::Authorizer>(*ids_, auth::RoleCatalog::defaults(), 0);
+    audit_ = std::make_unique<audit::AuditLog>(*db_, nullptr);
+    md_ = std::make_unique<masterdata::MasterData>(*db_);
+    md_->set_listener([this](soci::session&, const masterdata::Entity& e, const masterdata::Change& c) {
+      changes_.push_back(e.name + ":" + c.outcome);
+    });
+    parts.authorizer = authorizer_.get();
+    parts.audit = audit_.get();
+    parts.masterdata = md_.get();
     host_ = std::make_unique<PluginHost>(parts);
     ProbePlugin::deliveries = 0;
     ProbePlugin::job_runs = 0;
@@ -84,6 +97,11 @@ class ServicesTest : public testing::TestWithParam<Backend> {
   std::unique_ptr<events::EventBus> events_;
   std::unique_ptr<jobs::Scheduler> scheduler_;
   http::Router router_;
+  std::unique_ptr<auth::IdentityStore> ids_;
+  std::unique_ptr<auth::Authorizer> authorizer_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<masterdata::MasterData> md_;
+  std::vector<std::string> changes_;
   std::unique_ptr<PluginHost> host_;
 };
 
@@ -138,6 +156,40 @@ TEST_P(ServicesTest, BadSqlIsAnInvalidArgument) {
   } catch (const annex::Error& e) {
     EXPECT_EQ(e.code(), ANNEX_ERR_INVALID_ARGUMENT) << e.message();
   }
+}
+
+TEST_P(ServicesTest, MasterDataIsReachedThroughTheServiceWithinTheCallersTransactionAndReach) {
+  ids_->ensure_sector("north", "North");
+  ids_->ensure_sector("south", "South");
+  auth::User rep = ids_->create_user("rep", "rep", "", "", 100000);
+  ids_->assign_role(rep.id, "sales-rep", "north");
+  annex::MasterData md = host().masterdata();
+  std::string party = R"({"code": "C1", "name": "Ada Ltd", "tier": "A", "sector_id": "south", "owner_id": "u_other"})";
+  {
+    annex::Transaction txn = host().db().begin();
+    md.upsert("parties", party, rep.id, &txn);
+    // Not committed: the record and its queued push vanish together.
+  }
+  EXPECT_FALSE(md.find("parties", R"({"code": "C1"})"));
+  std::string created = md.upsert("parties", party, rep.id);
+  EXPECT_NE(created.find("\"outcome\":\"created\""), std::string::npos) << created;
+  EXPECT_EQ(changes_, (std::vector<std::string>{"parties:created", "parties:created"}));
+  std::optional<std::string> found = md.find("parties", R"({"code": "C1"})");
+  ASSERT_TRUE(found);
+  EXPECT_NE(found->find("Ada Ltd"), std::string::npos);
+  EXPECT_FALSE(md.find("parties", R"({"code": "C1"})", rep.id)) << "another sector's party is out of the rep's reach";
+  EXPECT_NE(md.upsert("parties", R"({"code": "C1", "tier": "B"})", rep.id).find("updated"), std::string::npos);
+  EXPECT_NE(md.upsert("parties", R"({"code": "C1", "tier": "B"})", rep.id).find("unchanged"), std::string::npos);
+  try {
+    md.upsert("parties", R"({"code": "C2", "name": "x", "tier": "Z", "sector_id": "north", "owner_id": "u"})", rep.id);
+    ADD_FAILURE() << "an unknown tier was accepted";
+  } catch (const annex::Error& e) {
+    EXPECT_EQ(e.code(), ANNEX_ERR_UNPROCESSABLE);
+    EXPECT_EQ(e.field(), "tier");
+  }
+  audit::Query q;
+  q.object_type = "annex.party";
+  EXPECT_EQ(audit_->query(q).size(), 2u) << "a create and an update, audited; the rolled-back one is not";
 }
 
 TEST_P(ServicesTest, PluginsCannotTouchTheHostsTables) {
