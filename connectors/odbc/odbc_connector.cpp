@@ -171,8 +171,10 @@ class OdbcConnection : public annex::Connection {
       throw;
     } catch (const std::exception& e) {
       open_.erase(std::string(stream_name));
+      annex::Error err = classify(e, "read " + std::string(stream_name));
+      if (err.code() == ANNEX_ERR_INTERNAL && !reachable()) err = annex::Error(ANNEX_ERR_UNAVAILABLE, err.message());
       reset();
-      throw classify(e, "read " + std::string(stream_name));
+      throw err;
     }
   }
 
@@ -285,6 +287,19 @@ class OdbcConnection : public annex::Connection {
       }
     }
     return *session_;
+  }
+
+  // Whether the database still answers on this session: tells a lost connection (whose driver error may say
+  // nothing about it) from a bad statement.
+  bool reachable() {
+    try {
+      std::string out;
+      soci::indicator ind = soci::i_ok;
+      session() << check_query_, soci::into(out, ind);
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
   }
 
   void reset() {

@@ -284,6 +284,14 @@ std::string Annexd::user_with_role(const std::string& login, const std::string& 
   return {};
 }
 
+void Annexd::kill_hard() {
+  if (!running_) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  running_ = false;
+}
+
 int Annexd::terminate(std::chrono::seconds timeout) {
   if (!running_) return -1;
   ::kill(pid_, SIGTERM);

@@ -92,6 +92,8 @@ class Annexd {
   std::unique_ptr<store::Database> open_store() const;
   // Runs one statement on the daemon's store.
   void sql(const std::string& statement) const;
+  // Kills the process with SIGKILL, as a crash would, and waits for it.
+  void kill_hard();
   // Sends SIGTERM and waits; returns the exit code.
   int terminate(std::chrono::seconds timeout = std::chrono::seconds(20));
   // Everything annexd wrote to stderr so far (its log).
