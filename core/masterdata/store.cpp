@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include <deque>
+#include <map>
+#include <mutex>
 #include <regex>
 
 namespace annex::masterdata {
@@ -66,6 +68,38 @@ std::string joined(const std::vector<std::string>& cols) {
   std::string out;
   for (const auto& c : cols) out += (out.empty() ? "" : ", ") + c;
   return out;
+}
+
+// The statements of an entity, built once: the store runs them for every record of a sync.
+struct Statements {
+  std::string select;          // SELECT <all columns> FROM <table>
+  std::string by_id;
+  std::string by_key;
+  std::string insert;
+  std::string update;          // SET <field columns>[, sector, owner], version, updated_at WHERE id = ?
+};
+
+const Statements& statements(const Entity& e) {
+  static std::mutex mutex;
+  static std::map<const Entity*, Statements> cache;
+  std::lock_guard lock(mutex);
+  auto it = cache.find(&e);
+  if (it != cache.end()) return it->second;
+  Statements st;
+  std::vector<std::string> cols = all_columns(e);
+  st.select = "SELECT " + joined(cols) + " FROM " + e.table;
+  st.by_id = st.select + " WHERE id = ?";
+  std::string where;
+  for (const auto& k : e.key) where += (where.empty() ? "" : " AND ") + k + " = ?";
+  st.by_key = st.select + " WHERE " + where;
+  std::string marks;
+  for (size_t i = 0; i < cols.size(); ++i) marks += i ? ", ?" : "?";
+  st.insert = "INSERT INTO " + e.table + " (" + joined(cols) + ") VALUES (" + marks + ")";
+  std::string set;
+  for (const auto& col : field_columns(e)) set += (set.empty() ? "" : ", ") + col + " = ?";
+  if (e.scoped) set += ", sector_id = ?, owner_id = ?";
+  st.update = "UPDATE " + e.table + " SET " + set + ", version = ?, updated_at = ? WHERE id = ?";
+  return cache.emplace(&e, std::move(st)).first->second;
 }
 
 json read_row(const Entity& e, const std::vector<store::Cell>& row) {
@@ -202,21 +236,18 @@ json MasterData::normalize(const Entity& e, const json& in, bool partial) const 
 
 std::optional<json> MasterData::get(soci::session& s, const Entity& e, const std::string& id) {
   Param p = Param::text(id);
-  auto rs = store::run(s, "SELECT " + joined(all_columns(e)) + " FROM " + e.table + " WHERE id = ?",
-                       std::span<const Param>(&p, 1));
+  auto rs = store::run(s, statements(e).by_id, std::span<const Param>(&p, 1));
   if (rs.rows.empty()) return std::nullopt;
   return read_row(e, rs.rows[0]);
 }
 
 std::optional<json> MasterData::find_by_key(soci::session& s, const Entity& e, const json& record) {
-  std::string where;
   Params p;
   for (const auto& k : e.key) {
     if (!record.contains(k) || !record[k].is_string()) return std::nullopt;
-    where += (where.empty() ? "" : " AND ") + k + " = ?";
     p.text(record[k].get<std::string>());
   }
-  auto rs = store::run(s, "SELECT " + joined(all_columns(e)) + " FROM " + e.table + " WHERE " + where, p.span());
+  auto rs = store::run(s, statements(e).by_key, p.span());
   if (rs.rows.empty()) return std::nullopt;
   return read_row(e, rs.rows[0]);
 }
@@ -224,6 +255,10 @@ std::optional<json> MasterData::find_by_key(soci::session& s, const Entity& e, c
 Change MasterData::upsert(soci::session& s, const Entity& e, const json& record) {
   std::optional<json> existing = find_by_key(s, e, record);
   if (existing) return update(s, e, (*existing)["id"].get<std::string>(), record);
+  return insert(s, e, record);
+}
+
+Change MasterData::insert(soci::session& s, const Entity& e, const json& record) {
   json full = normalize(e, record, false);
   if (e.scoped && (!full.contains("sector_id") || !full.contains("owner_id"))) {
     throw MasterDataError("sector_id", "a new " + e.name + " record needs a sector and an owner");
@@ -243,20 +278,15 @@ Change MasterData::upsert(soci::session& s, const Entity& e, const json& record)
   p.integer(1);
   p.text(now);
   p.text(now);
-  std::vector<std::string> cols = all_columns(e);
-  std::string marks;
-  for (size_t i = 0; i < cols.size(); ++i) marks += i ? ", ?" : "?";
   try {
-    store::run(s, "INSERT INTO " + e.table + " (" + joined(cols) + ") VALUES (" + marks + ")", p.span());
+    store::run(s, statements(e).insert, p.span());
   } catch (const store::StoreError& err) {
     if (err.kind() == store::StoreError::Kind::kConstraint) {
       throw MasterDataError(e.key.back(), "a " + e.name + " record with this key exists", 409);
     }
     throw;
   }
-  json after = full;
-  after["id"] = c.id;
-  c.after_json = fields_of(e, after).dump();
+  if (describe_) c.after_json = fields_of(e, full).dump();
   return c;
 }
 
@@ -273,8 +303,10 @@ Change MasterData::update(soci::session& s, const Entity& e, const std::string& 
   Change c;
   c.id = id;
   json before = fields_of(e, *existing), after = fields_of(e, merged);
-  c.before_json = before.dump();
-  c.after_json = after.dump();
+  if (describe_) {
+    c.before_json = before.dump();
+    c.after_json = after.dump();
+  }
   c.version = (*existing)["version"].get<int64_t>();
   if (before == after) {
     c.outcome = "unchanged";
@@ -283,20 +315,15 @@ Change MasterData::update(soci::session& s, const Entity& e, const std::string& 
   c.outcome = "updated";
   ++c.version;
   Params p;
-  std::string set;
-  std::vector<std::string> cols = field_columns(e);
-  for (const auto& col : cols) set += (set.empty() ? "" : ", ") + col + " = ?";
   for (const auto& f : e.fields) bind_field(p, f, merged[f.name]);
   if (e.scoped) {
-    set += ", sector_id = ?, owner_id = ?";
     p.text(merged["sector_id"].get<std::string>());
     p.text(merged["owner_id"].get<std::string>());
   }
-  set += ", version = ?, updated_at = ?";
   p.integer(c.version);
   p.text(clock::utc_now());
   p.text(id);
-  store::run(s, "UPDATE " + e.table + " SET " + set + " WHERE id = ?", p.span());
+  store::run(s, statements(e).update, p.span());
   return c;
 }
 
@@ -306,7 +333,7 @@ std::vector<json> MasterData::list(const Entity& e, const std::string& filter_sq
   p.text(after_id);
   p.integer(limit);
   auto rs = store::run(lease.session(),
-                       "SELECT " + joined(all_columns(e)) + " FROM " + e.table + " WHERE id > ? AND " +
+                       statements(e).select + " WHERE id > ? AND " +
                            (filter_sql.empty() ? std::string("1 = 1") : filter_sql) + " ORDER BY id LIMIT ?",
                        p.span());
   std::vector<json> out;
@@ -340,6 +367,44 @@ std::optional<std::string> MasterData::bound_record(soci::session& s, const Enti
                        p.span());
   if (rs.rows.empty()) return std::nullopt;
   return rs.rows[0][0].s;
+}
+
+namespace {
+// Runs `sql_head` + " IN (?, …)" over `values` in chunks small enough for every backend's parameter limit.
+template <typename Fn>
+void in_chunks(soci::session& s, const std::string& sql_head, std::vector<std::string> leading,
+               const std::vector<std::string>& values, Fn&& on_row) {
+  const size_t chunk = 500;
+  for (size_t at = 0; at < values.size(); at += chunk) {
+    Params p;
+    for (const auto& l : leading) p.text(l);
+    std::string marks;
+    for (size_t i = at; i < std::min(values.size(), at + chunk); ++i) {
+      marks += marks.empty() ? "?" : ", ?";
+      p.text(values[i]);
+    }
+    for (const auto& row : store::run(s, sql_head + " IN (" + marks + ")", p.span()).rows) on_row(row);
+  }
+}
+}  // namespace
+
+std::map<std::string, std::string> MasterData::bound_records(soci::session& s, const Entity& e, const std::string& connection,
+                                                             const std::vector<std::string>& remote_ids) {
+  std::map<std::string, std::string> out;
+  in_chunks(s, "SELECT remote_id, record_id FROM annex_md_bindings WHERE connection = ? AND entity = ? AND remote_id",
+            {connection, e.name}, remote_ids, [&](const std::vector<store::Cell>& row) { out[row[0].s] = row[1].s; });
+  return out;
+}
+
+std::map<std::string, json> MasterData::find_by_keys(soci::session& s, const Entity& e, const std::vector<std::string>& values) {
+  std::map<std::string, json> out;
+  if (e.key.size() != 1) return out;
+  in_chunks(s, statements(e).select + " WHERE " + e.key[0], {}, values, [&](const std::vector<store::Cell>& row) {
+    json record = read_row(e, row);
+    std::string key = record[e.key[0]].get<std::string>();  // before the move: json's operator= takes its argument by value
+    out[key] = std::move(record);
+  });
+  return out;
 }
 
 std::vector<Binding> MasterData::bindings(soci::session& s, const Entity& e, const std::string& record_id) {

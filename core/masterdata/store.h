@@ -9,6 +9,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -46,7 +47,9 @@ struct Binding {
 
 class MasterData {
  public:
-  explicit MasterData(store::Database& db) : db_(db) {}
+  explicit MasterData(store::Database& db, bool describe_changes = true) : db_(db), describe_(describe_changes) {}
+  // A store for bulk work (a sync pull) that does not render each change's before and after as JSON.
+  MasterData quiet() const { return MasterData(db_, false); }
 
   // Checks `in` against the entity and returns it normalised: only known fields (anything else is refused,
   // naming it), types and lengths checked, enums and money validated. With `partial`, required fields may be
@@ -57,6 +60,8 @@ class MasterData {
   // entity's new record needs sector_id and owner_id in `record`. Runs on `session` inside the caller's
   // transaction.
   Change upsert(soci::session& session, const Entity& entity, const nlohmann::json& record);
+  // Creates a record known not to exist yet (no lookup by key first).
+  Change insert(soci::session& session, const Entity& entity, const nlohmann::json& record);
   // Applies `changes` (normalised, partial) to the record with this id. Throws MasterDataError 404.
   Change update(soci::session& session, const Entity& entity, const std::string& id, const nlohmann::json& changes);
 
@@ -66,6 +71,13 @@ class MasterData {
   // over the table's columns, e.g. from Authorizer::list_filter) selects.
   std::vector<nlohmann::json> list(const Entity& entity, const std::string& filter_sql, const std::string& after_id,
                                    int limit);
+
+  // Many at once, for a page of a sync: the records bound to these remote ids on `connection` (remote id →
+  // record id), and, for an entity with a one-field key, the records with these key values (value → record).
+  std::map<std::string, std::string> bound_records(soci::session& session, const Entity& entity,
+                                                   const std::string& connection, const std::vector<std::string>& remote_ids);
+  std::map<std::string, nlohmann::json> find_by_keys(soci::session& session, const Entity& entity,
+                                                     const std::vector<std::string>& values);
 
   void bind(soci::session& session, const Entity& entity, const std::string& record_id, const std::string& connection,
             const std::string& remote_id, const std::string& remote_version);
@@ -87,6 +99,7 @@ class MasterData {
 
  private:
   store::Database& db_;
+  bool describe_ = true;
   Listener listener_;
 };
 

@@ -348,6 +348,8 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
   save_run(r, true);
   const masterdata::Entity& entity = *s.entity;
   const bool pg = md_.database().dialect() == store::Dialect::kPostgresql;
+  // Bulk work: a dry run describes each change; a real pull does not render them.
+  masterdata::MasterData store = dry_run ? masterdata::MasterData(md_.database()) : md_.quiet();
   try {
     std::string owner = entity.scoped ? owner_id_for(s) : std::string{};
     std::string cursor;
@@ -371,6 +373,16 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
       store::Lease lease(md_.database());
       soci::session& session = lease.session();
       store::ScopedTransaction txn(session, md_.database().dialect());
+      // The page's bindings and existing records, fetched together rather than record by record.
+      std::vector<std::string> remote_ids, keys;
+      const std::string key_remote = entity.key.size() == 1 ? s.mapping->remote_field(entity.key[0]) : std::string{};
+      for (const json& rec : page["records"]) {
+        if (rec.contains(s.remote_id) && !rec[s.remote_id].is_null()) remote_ids.push_back(text_of(rec[s.remote_id]));
+        if (!key_remote.empty() && rec.contains(key_remote) && !rec[key_remote].is_null()) keys.push_back(text_of(rec[key_remote]));
+      }
+      std::map<std::string, std::string> bound_ids = store.bound_records(session, entity, c.name, remote_ids);
+      std::map<std::string, json> by_key = store.find_by_keys(session, entity, keys);
+      std::set<std::string> created_in_page;  // keys inserted by this page: look those up afresh
       for (const json& rec : page["records"]) {
         ++r.read;
         if (pg) store::run(session, "SAVEPOINT annex_record", {});
@@ -380,8 +392,17 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
           }
           std::string remote_id = text_of(rec[s.remote_id]);
           json annex = s.mapping->to_annex(rec);
-          std::optional<std::string> bound = md_.bound_record(session, entity, c.name, remote_id);
-          std::optional<json> existing = bound ? md_.get(session, entity, *bound) : md_.find_by_key(session, entity, annex);
+          std::optional<json> existing;
+          auto bound = bound_ids.find(remote_id);
+          std::string key_value = entity.key.size() == 1 && annex.contains(entity.key[0]) ? text_of(annex[entity.key[0]]) : "";
+          if (bound != bound_ids.end()) {
+            existing = store.get(session, entity, bound->second);
+          } else if (!key_remote.empty() && !created_in_page.count(key_value)) {
+            auto found = by_key.find(key_value);
+            if (found != by_key.end()) existing = found->second;
+          } else {
+            existing = store.find_by_key(session, entity, annex);
+          }
           if (existing) {
             for (auto f = annex.begin(); f != annex.end();) {
               bool key = std::find(entity.key.begin(), entity.key.end(), f.key()) != entity.key.end();
@@ -391,9 +412,13 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
             if (!annex.contains("sector_id")) annex["sector_id"] = s.sector_id;
             if (!annex.contains("owner_id")) annex["owner_id"] = owner;
           }
-          json normalized = md_.normalize(entity, annex, existing.has_value());
-          masterdata::Change change = existing ? md_.update(session, entity, (*existing)["id"].get<std::string>(), normalized)
-                                               : md_.upsert(session, entity, normalized);
+          json normalized = store.normalize(entity, annex, existing.has_value());
+          masterdata::Change change = existing ? store.update(session, entity, (*existing)["id"].get<std::string>(), normalized)
+                                               : store.insert(session, entity, normalized);
+          if (change.outcome == "created") {
+            created_in_page.insert(key_value);
+            bound_ids[remote_id] = change.id;
+          }
           if (change.outcome == "created") ++r.created;
           else if (change.outcome == "updated") ++r.updated;
           else ++r.unchanged;
@@ -403,7 +428,7 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
                               {"before", change.before_json.empty() ? json(nullptr) : json::parse(change.before_json)},
                               {"after", json::parse(change.after_json)}});
           }
-          md_.bind(session, entity, change.id, c.name, remote_id,
+          store.bind(session, entity, change.id, c.name, remote_id,
                    s.version_field.empty() || !rec.contains(s.version_field) ? "" : text_of(rec[s.version_field]));
           if (pg) store::run(session, "RELEASE SAVEPOINT annex_record", {});
         } catch (const std::exception& e) {
