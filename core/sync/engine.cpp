@@ -498,6 +498,7 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
         int attempts = 0;
       };
       std::vector<Item> items;
+      std::map<std::string, std::string> known;  // record id → remote id already bound
       json batch = json::array();
       {
         store::Lease lease(md_.database());
@@ -521,17 +522,20 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
           by_record[row[1].s] = items.size();
           items.push_back({row[1].s, {row[0].i}, row[2].s, static_cast<int>(row[3].i)});
         }
+        std::vector<std::string> ids;
+        for (const auto& item : items) ids.push_back(item.record_id);
+        auto records = md_.get_many(lease.session(), entity, ids);
+        known = md_.remote_ids(lease.session(), entity, c.name, ids);
         for (auto& item : items) {
-          std::optional<json> record = md_.get(lease.session(), entity, item.record_id);
-          std::string remote_id;
-          for (const auto& b : md_.bindings(lease.session(), entity, item.record_id)) {
-            if (b.connection == c.name) remote_id = b.remote_id;
-          }
+          auto record = records.find(item.record_id);
+          auto remote = known.find(item.record_id);
+          std::string remote_id = remote == known.end() ? std::string{} : remote->second;
           // A record the remote does not know yet travels whole; a known one carries the fields this side owns.
           batch.push_back({{"remote_id", remote_id.empty() ? json(nullptr) : json(remote_id)},
                            {"idempotency_key", item.key},
-                           {"record", record ? s.mapping->to_remote(*record, remote_id.empty() ? std::vector<std::string>{} : fields)
-                                             : json::object()}});
+                           {"record", record != records.end()
+                                          ? s.mapping->to_remote(record->second, remote_id.empty() ? std::vector<std::string>{} : fields)
+                                          : json::object()}});
         }
       }
       r.read += static_cast<int64_t>(items.size());
@@ -572,6 +576,7 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
       store::Lease lease(md_.database());
       store::ScopedTransaction txn(lease.session(), md_.database().dialect());
       std::string now = clock::utc_now();
+      std::map<std::string, std::vector<std::string>> seqs_by_state;
       for (size_t i = 0; i < items.size(); ++i) {
         const json& res = results["results"][i];
         std::string status = res.value("status", std::string{});
@@ -579,9 +584,10 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
         if (status == "created" || status == "updated" || status == "unchanged") {
           (status == "created" ? r.created : status == "updated" ? r.updated : r.unchanged)++;
           std::string remote_id = res.contains("remote_id") ? text_of(res["remote_id"]) : "";
-          if (!remote_id.empty()) {
-            md_.bind(lease.session(), entity, items[i].record_id, c.name, remote_id,
-                     res.contains("remote_version") ? text_of(res["remote_version"]) : "");
+          std::string version = res.contains("remote_version") ? text_of(res["remote_version"]) : "";
+          auto was = known.find(items[i].record_id);
+          if (!remote_id.empty() && (was == known.end() || was->second != remote_id || !version.empty())) {
+            md_.bind(lease.session(), entity, items[i].record_id, c.name, remote_id, version);
           }
         } else {
           ++r.rejected;
@@ -590,9 +596,16 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
           json letter = {{"record_id", items[i].record_id}, {"remote", batch[i]["record"]}};
           dead_letter(lease.session(), c, s, "push", letter.dump(), (field.empty() ? "" : field + ": ") + reason);
         }
-        for (int64_t seq : items[i].seqs) {
-          Param p[] = {Param::text(state), Param::text(now), Param::integer(seq)};
-          store::run(lease.session(), "UPDATE annex_sync_outbox SET state = ?, sent_at = ?, attempts = attempts + 1 WHERE seq = ?", p);
+        for (int64_t seq : items[i].seqs) seqs_by_state[state].push_back(std::to_string(seq));
+      }
+      for (const auto& [state, seqs] : seqs_by_state) {
+        for (size_t at = 0; at < seqs.size(); at += 500) {
+          std::string in;
+          for (size_t k = at; k < std::min(seqs.size(), at + 500); ++k) in += (in.empty() ? "" : ", ") + seqs[k];
+          Param p[] = {Param::text(state), Param::text(now)};
+          // The sequence numbers are integers this engine read: inlined, not user text.
+          store::run(lease.session(),
+                     "UPDATE annex_sync_outbox SET state = ?, sent_at = ?, attempts = attempts + 1 WHERE seq IN (" + in + ")", p);
         }
       }
       txn.commit();
