@@ -257,24 +257,16 @@ void walk_file(const Poco::JSON::Object& obj, const std::string& prefix, Setting
       }
       continue;
     }
-    if (key == "sync") {
+    // Sections another module checks (sync engine, approval chains) are kept as JSON text for it.
+    if (key == "sync" || key == "approvals") {
       if (value.type() != typeid(Poco::JSON::Object::Ptr)) {
-        errors.push_back({key, "must be an object: {\"connections\": {name: {...}}}"});
+        errors.push_back({key, key == "sync" ? "must be an object: {\"connections\": {name: {...}}}"
+                                             : "must be an object: {\"chains\": {id: {\"steps\": [...]}}}"});
         continue;
       }
       std::ostringstream text;
       Poco::JSON::Stringifier::stringify(value, text);
-      out.sync_json = text.str();
-      continue;
-    }
-    if (key == "approvals") {
-      if (value.type() != typeid(Poco::JSON::Object::Ptr)) {
-        errors.push_back({key, "must be an object: {\"chains\": {id: {\"steps\": [...]}}}"});
-        continue;
-      }
-      std::ostringstream text;
-      Poco::JSON::Stringifier::stringify(value, text);
-      out.approvals_json = text.str();
+      (key == "sync" ? out.sync_json : out.approvals_json) = text.str();
       continue;
     }
     if (key == "plugins") {

@@ -335,17 +335,22 @@ std::vector<RunReport> SyncEngine::run(const std::string& connection, const std:
   return out;
 }
 
-RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress) {
+RunReport SyncEngine::begin_run(const ConnectionConfig& c, const StreamConfig& s, const char* direction, bool dry_run) {
   RunReport r;
   r.id = auth::new_id("run_");
   r.connection = c.name;
   r.stream = s.name;
-  r.direction = "pull";
+  r.direction = direction;
   r.dry_run = dry_run;
   r.status = "running";
   r.started_at = clock::utc_now();
-  int64_t started = now_ms();
   save_run(r, true);
+  return r;
+}
+
+RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress) {
+  RunReport r = begin_run(c, s, "pull", dry_run);
+  int64_t started = now_ms();
   const masterdata::Entity& entity = *s.entity;
   const bool pg = md_.database().dialect() == store::Dialect::kPostgresql;
   // Bulk work: a dry run describes each change; a real pull does not render them.
@@ -471,16 +476,8 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
 }
 
 RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress) {
-  RunReport r;
-  r.id = auth::new_id("run_");
-  r.connection = c.name;
-  r.stream = s.name;
-  r.direction = "push";
-  r.dry_run = dry_run;
-  r.status = "running";
-  r.started_at = clock::utc_now();
+  RunReport r = begin_run(c, s, "push", dry_run);
   int64_t started = now_ms();
-  save_run(r, true);
   const masterdata::Entity& entity = *s.entity;
   // The fields this side owns, plus the key, travel.
   std::vector<std::string> fields;

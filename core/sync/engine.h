@@ -141,6 +141,8 @@ class SyncEngine {
  private:
   struct Open;
   Open& open(const ConnectionConfig& c);
+  // A new run, recorded as running.
+  RunReport begin_run(const ConnectionConfig& c, const StreamConfig& s, const char* direction, bool dry_run);
   RunReport pull(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress);
   RunReport push(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress);
   // Calls `fn` with retries for UNAVAILABLE; throws std::runtime_error with the last message.
