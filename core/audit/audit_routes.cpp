@@ -46,11 +46,23 @@ void register_audit_routes(http::Router& router, store::Database& db, AuditLog& 
                        http::Handler handler) {
     http::add_route(router, "annex.core", method, path, permission, summary, std::move(handler));
   };
-  add("GET", "/api/v1/audit", kAuditRead, "Audit entries, oldest first (?object_type, object_id, principal, from, to)",
+  add("GET", "/api/v1/audit", kAuditRead,
+      "Audit entries, oldest first (?object=TYPE/ID, object_type, object_id, principal, from, to, after_seq, limit)",
       [&log](http::HttpRequest& req, http::HttpResponse& resp) {
         Query q;
         req.query_param("object_type", &q.object_type);
         req.query_param("object_id", &q.object_id);
+        // ?object=TYPE/ID (or just an id) names one object.
+        std::string object;
+        if (req.query_param("object", &object)) {
+          size_t slash = object.rfind('/');
+          if (slash == std::string::npos) {
+            q.object_id = object;
+          } else {
+            q.object_type = object.substr(0, slash);
+            q.object_id = object.substr(slash + 1);
+          }
+        }
         req.query_param("principal", &q.principal);
         q.from = time_param(req, "from");
         q.to = time_param(req, "to");

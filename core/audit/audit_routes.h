@@ -12,7 +12,7 @@ inline constexpr const char* kAuditRead = "annex.audit.view";
 inline constexpr const char* kAuditVerify = "annex.audit.verify";
 
 // Registers, owned by "annex.core":
-//   GET /api/v1/audit             ?object_type= &object_id= &principal= &from= &to= &after_seq= &limit=
+//   GET /api/v1/audit             ?object=TYPE/ID &object_type= &object_id= &principal= &from= &to= &after_seq= &limit=
 //   GET /api/v1/audit/export      every entry, checkpoint and the head, as JSON Lines
 //   GET /api/v1/audit/verify      recomputes the chain and checks the signatures
 //   GET /api/v1/audit/public-key  the Ed25519 public key (PEM)

@@ -43,7 +43,7 @@ TEST(Admin, DisablingAUserStopsTheirTokensAtOnceAndIsAudited) {
   EXPECT_EQ(d.call("PATCH", "/api/v1/users/" + id_of(d, d.admin_token()), R"({"status":"frozen"})").status, 403)
       << "nobody freezes themselves";
 
-  HttpResult log = d.call("GET", "/api/v1/audit?object_type=annex.user&object_id=" + rep_id);
+  HttpResult log = d.call("GET", "/api/v1/audit?object=annex.user/" + rep_id);
   ASSERT_EQ(log.status, 200);
   auto items = json(log.body)->getArray("items");
   std::vector<std::string> actions;

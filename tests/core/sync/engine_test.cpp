@@ -1,0 +1,195 @@
+// The sync engine against a connector written for the test (a C function table, as a plugin would register):
+// retries with backoff on an unreachable remote, no retries when credentials are refused, the circuit breaker,
+// secrets resolved by reference, and the outbox committing with the change or not at all.
+#include "audit/audit_log.h"
+#include "masterdata/store.h"
+#include "store/core_schema.h"
+#include "store/database.h"
+#include "store/migrations.h"
+#include "store/sql.h"
+#include "store/transaction.h"
+#include "support/test_support.h"
+#include "sync/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+namespace annex::sync {
+namespace {
+
+using nlohmann::json;
+
+// The fake remote: a list of records read in pages, and scripted failures.
+struct Fake {
+  std::vector<json> records;
+  int fail_reads = 0;                      // this many reads answer `failure`
+  annex_status failure = ANNEX_ERR_UNAVAILABLE;
+  int reads = 0;
+  std::string settings_seen;
+} fake;
+
+void put(annex_buffer* b, const std::string& s) { b->append(b->owner_ptr, s.data(), s.size()); }
+
+annex_status fake_open(void*, annex_str settings, annex_connection** out, annex_buffer*) {
+  fake.settings_seen.assign(settings.data, settings.len);
+  *out = reinterpret_cast<annex_connection*>(&fake);
+  return ANNEX_OK;
+}
+void fake_close(annex_connection*) {}
+annex_status fake_check(annex_connection*, annex_buffer* out, annex_buffer*) {
+  put(out, R"({"detail":"fine"})");
+  return ANNEX_OK;
+}
+annex_status fake_discover(annex_connection*, annex_buffer* out, annex_buffer*) {
+  put(out, R"({"streams":[]})");
+  return ANNEX_OK;
+}
+annex_status fake_read(annex_connection*, annex_str, annex_str cursor, uint32_t page_size, annex_buffer* out, annex_buffer* err) {
+  ++fake.reads;
+  if (fake.fail_reads > 0) {
+    --fake.fail_reads;
+    put(err, "the remote is away");
+    return fake.failure;
+  }
+  size_t from = cursor.len == 0 ? 0 : std::stoul(std::string(cursor.data, cursor.len));
+  json records = json::array();
+  size_t to = std::min(fake.records.size(), from + page_size);
+  for (size_t i = from; i < to; ++i) records.push_back(fake.records[i]);
+  put(out, json({{"records", records}, {"cursor", to}, {"done", to >= fake.records.size()}}).dump());
+  return ANNEX_OK;
+}
+annex_status fake_write(annex_connection*, annex_str, annex_str records, annex_buffer* out, annex_buffer*) {
+  json results = json::array();
+  for (const auto& r : json::parse(std::string(records.data, records.len))) {
+    results.push_back({{"status", "created"}, {"remote_id", r["record"].value("ID", std::string("?"))}});
+  }
+  put(out, json({{"results", results}}).dump());
+  return ANNEX_OK;
+}
+
+class EngineTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    fake = Fake{};
+    for (int i = 1; i <= 25; ++i) fake.records.push_back({{"ID", "CC" + std::to_string(i)}, {"TITLE", "Centre " + std::to_string(i)}});
+    store::DatabaseOptions options;
+    ASSERT_TRUE(test::fresh_database(test::Backend::kSqlite, dir_, &options));
+    db_ = std::make_unique<store::Database>(options);
+    store::MigrationRunner runner(*db_);
+    runner.prepare();
+    runner.apply(store::kCoreOwner, store::core_migrations(db_->dialect()));
+    audit_ = std::make_unique<audit::AuditLog>(*db_, nullptr);
+    md_ = std::make_unique<masterdata::MasterData>(*db_);
+    annex_connector c{};
+    c.struct_size = sizeof c;
+    c.type = annex_str{"fake", 4};
+    c.open = &fake_open;
+    c.close = &fake_close;
+    c.check = &fake_check;
+    c.discover = &fake_discover;
+    c.read = &fake_read;
+    c.write = &fake_write;
+    ASSERT_EQ(registry_.add("test", c), "");
+    ::setenv("ANNEX_TEST_FAKE_SECRET", "s3cret-value", 1);
+    engine_ = std::make_unique<SyncEngine>(*md_, *audit_, registry_, parse_sync_config(R"({"connections": {"remote": {
+      "connector": "fake", "settings": {"host": "example"}, "secrets": {"password": "env:ANNEX_TEST_FAKE_SECRET"},
+      "retry": {"attempts": 3, "base_ms": 1, "max_ms": 5}, "breaker": {"failures": 4, "open_s": 60},
+      "streams": {"centres": {"entity": "cost_centres", "direction": "both", "remote_id": "ID", "page_size": 10,
+                              "fields": {"code": "ID", "name": "TITLE"}, "system_of_record": {"default": "annex"}}}}}})"));
+    md_->set_listener([this](soci::session& s, const masterdata::Entity& e, const masterdata::Change& c) { engine_->enqueue(s, e, c); });
+  }
+
+  int64_t count(const std::string& sql) {
+    store::Lease lease(*db_);
+    return store::run(lease.session(), sql, {}).rows.at(0).at(0).i;
+  }
+  RunReport pull() { return engine_->run("remote", "centres", false, {}, "pull").at(0); }
+
+  test::TempDir dir_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<masterdata::MasterData> md_;
+  ConnectorRegistry registry_;
+  std::unique_ptr<SyncEngine> engine_;
+};
+
+TEST_F(EngineTest, AnUnreachableRemoteIsRetriedThenTheRunSucceeds) {
+  fake.fail_reads = 2;
+  RunReport r = pull();
+  EXPECT_EQ(r.status, "succeeded") << r.error;
+  EXPECT_EQ(r.created, 25);
+  EXPECT_EQ(fake.reads, 2 + 3) << "two failures retried, then three pages";
+}
+
+TEST_F(EngineTest, RetriesAreCappedAndTheCursorStaysWhereTheLastGoodPageLeftIt) {
+  fake.records.resize(10);
+  pull();
+  for (int i = 11; i <= 15; ++i) fake.records.push_back({{"ID", "CC" + std::to_string(i)}, {"TITLE", "x"}});
+  fake.fail_reads = 3;
+  int before = fake.reads;
+  RunReport r = pull();
+  EXPECT_EQ(r.status, "failed");
+  EXPECT_NE(r.error.find("after 3 attempts"), std::string::npos) << r.error;
+  EXPECT_EQ(fake.reads - before, 3);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM annex_md_cost_centres"), 10);
+  EXPECT_EQ(pull().created, 5) << "the next run resumes from the cursor";
+}
+
+TEST_F(EngineTest, RefusedCredentialsAreReportedAtOnceWithoutRetries) {
+  fake.fail_reads = 1;
+  fake.failure = ANNEX_ERR_UNAUTHENTICATED;
+  RunReport r = pull();
+  EXPECT_EQ(r.status, "failed");
+  EXPECT_NE(r.error.find("credentials refused"), std::string::npos) << r.error;
+  EXPECT_EQ(fake.reads, 1);
+}
+
+TEST_F(EngineTest, RepeatedFailuresOpenTheCircuitAndLaterRunsDoNotCallTheRemote) {
+  fake.fail_reads = 100;
+  EXPECT_EQ(pull().status, "failed");  // three attempts
+  RunReport second = pull();           // the fourth failure opens the circuit
+  EXPECT_NE(second.error.find("circuit open"), std::string::npos) << second.error;
+  int reads = fake.reads;
+  RunReport third = pull();
+  EXPECT_EQ(third.status, "failed");
+  EXPECT_NE(third.error.find("paused"), std::string::npos) << third.error;
+  EXPECT_EQ(fake.reads, reads) << "an open circuit makes no call";
+}
+
+TEST_F(EngineTest, SecretsAreResolvedByReferenceAndNeverRecorded) {
+  pull();
+  EXPECT_EQ(json::parse(fake.settings_seen)["password"], "s3cret-value");
+  EXPECT_EQ(json::parse(fake.settings_seen)["host"], "example");
+  store::Lease lease(*db_);
+  for (const char* table : {"annex_sync_runs", "annex_sync_dead_letters", "annex_sync_cursors", "annex_audit"}) {
+    auto rs = store::run(lease.session(), std::string("SELECT * FROM ") + table, {});
+    for (const auto& row : rs.rows) {
+      for (const auto& cell : row) EXPECT_EQ(cell.s.find("s3cret"), std::string::npos) << table;
+    }
+  }
+}
+
+TEST_F(EngineTest, APushIsQueuedOnlyIfTheChangeCommits) {
+  const masterdata::Entity& centres = *masterdata::find_entity("cost_centres");
+  {
+    store::Lease lease(*db_);
+    store::ScopedTransaction txn(lease.session(), db_->dialect());
+    md_->changed(lease.session(), centres, md_->upsert(lease.session(), centres, md_->normalize(centres, {{"code", "X1"}, {"name", "Gone"}}, false)));
+  }
+  EXPECT_EQ(count("SELECT COUNT(*) FROM annex_sync_outbox"), 0);
+  {
+    store::Lease lease(*db_);
+    store::ScopedTransaction txn(lease.session(), db_->dialect());
+    md_->changed(lease.session(), centres, md_->upsert(lease.session(), centres, md_->normalize(centres, {{"code", "X2"}, {"name", "Kept"}}, false)));
+    txn.commit();
+  }
+  EXPECT_EQ(count("SELECT COUNT(*) FROM annex_sync_outbox WHERE state = 'pending'"), 1);
+  RunReport push = engine_->run("remote", "centres", false, {}, "push").at(0);
+  EXPECT_EQ(push.created, 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM annex_sync_outbox WHERE state = 'sent'"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM annex_md_bindings WHERE remote_id = 'X2'"), 1);
+}
+
+}  // namespace
+}  // namespace annex::sync
