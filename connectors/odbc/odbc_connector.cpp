@@ -78,6 +78,26 @@ json cell(const soci::row& r, std::size_t i) {
   }
 }
 
+// Appends column `i` of `r` to `out` as JSON, and returns its text form (for cursor and key comparisons).
+std::string append_cell(std::string& out, const soci::row& r, std::size_t i) {
+  if (r.get_indicator(i) == soci::i_null) {
+    out += "null";
+    return {};
+  }
+  std::string text;
+  switch (r.get_properties(i).get_data_type()) {
+    case soci::dt_integer: text = std::to_string(r.get<int>(i)); out += text; return text;
+    case soci::dt_long_long: text = std::to_string(r.get<long long>(i)); out += text; return text;
+    case soci::dt_unsigned_long_long: text = std::to_string(r.get<unsigned long long>(i)); out += text; return text;
+    default: {
+      json v = cell(r, i);  // doubles and dates as text, like cell()
+      text = v.is_string() ? v.get<std::string>() : v.dump();
+      out += annex::json_quote(text);
+      return text;
+    }
+  }
+}
+
 std::string text_of(const json& v) { return v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump(); }
 
 struct Stream {
@@ -144,29 +164,47 @@ class OdbcConnection : public annex::Connection {
     for (const auto& k : seen_keys) seen.insert(text_of(k));
     try {
       Open& open = open_query(std::string(stream_name), st, std::string(cursor_json), value);
-      json records = json::array();
+      // The page is written as JSON text directly: a page of thousands of rows is the hot path of a pull.
+      std::string page = "{\"records\":[";
+      size_t count = 0;
       std::string last_value = value;
       std::set<std::string> last_keys = seen;
-      while (records.size() < page_size && open.it != open.rows->end()) {
+      if (open.names.empty() && open.it != open.rows->end()) {
+        const soci::row& first = *open.it;
+        for (std::size_t i = 0; i < first.size(); ++i) {
+          open.names.push_back(annex::json_quote(lower(first.get_properties(i).get_name())) + ":");
+          if (lower(first.get_properties(i).get_name()) == st.cursor_field) open.cursor_column = i;
+          if (lower(first.get_properties(i).get_name()) == st.key_field) open.key_column = i;
+        }
+      }
+      std::string rec;
+      while (count < page_size && open.it != open.rows->end()) {
         const soci::row& r = *open.it;
-        json rec = json::object();
-        for (std::size_t i = 0; i < r.size(); ++i) rec[lower(r.get_properties(i).get_name())] = cell(r, i);
+        rec.assign("{");
+        std::string v, k;
+        for (std::size_t i = 0; i < r.size(); ++i) {
+          if (i > 0) rec += ',';
+          rec += open.names[i];
+          std::string text = append_cell(rec, r, i);
+          if (i == open.cursor_column) v = text;
+          if (i == open.key_column) k = text;
+        }
+        rec += '}';
         ++open.it;
-        std::string v = text_of(rec.value(st.cursor_field, json(nullptr)));
-        std::string k = text_of(rec.value(st.key_field, json(nullptr)));
         if (v == value && seen.count(k)) continue;  // delivered in an earlier page of a tie
         if (v != last_value) {
           last_value = v;
           last_keys.clear();
         }
         last_keys.insert(k);
-        records.push_back(std::move(rec));
+        if (count++ > 0) page += ',';
+        page += rec;
       }
       bool done = open.it == open.rows->end();
       json next = {{"value", last_value}, {"seen", std::vector<std::string>(last_keys.begin(), last_keys.end())}};
       open.cursor_json = next.dump();
       if (done) open_.erase(std::string(stream_name));
-      return json({{"records", records}, {"cursor", next}, {"done", done}}).dump();
+      return page + "],\"cursor\":" + next.dump() + ",\"done\":" + (done ? "true" : "false") + "}";
     } catch (const annex::Error&) {
       throw;
     } catch (const std::exception& e) {
@@ -273,6 +311,9 @@ class OdbcConnection : public annex::Connection {
     soci::rowset<soci::row>::const_iterator it;
     std::string value;
     std::string cursor_json;  // the cursor the last page returned: a read with it continues this query
+    std::vector<std::string> names;  // "\"column\":", lower-cased, as each record writes it
+    std::size_t cursor_column = static_cast<std::size_t>(-1);
+    std::size_t key_column = static_cast<std::size_t>(-1);
   };
 
   soci::session& session() {

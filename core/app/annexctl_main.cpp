@@ -394,7 +394,7 @@ std::unique_ptr<SyncParts> open_sync(Context& ctx) {
   p->host = std::make_unique<annex::plugin_host::PluginHost>(parts);
   p->host->load(annex::app::effective_plugin_dirs(ctx.settings), ctx.settings.plugin_config, ctx.settings.disabled_plugins);
   p->host->start_all(true);
-  p->engine = std::make_unique<annex::sync::SyncEngine>(*p->md, *p->audit, *p->registry,
+  p->engine = std::make_unique<annex::sync::SyncEngine>(*p->md, *p->registry,
                                                         annex::sync::parse_sync_config(ctx.settings.sync_json));
   return p;
 }

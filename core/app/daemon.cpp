@@ -184,7 +184,7 @@ void Daemon::start() {
   masterdata_ = std::make_unique<masterdata::MasterData>(*db_);
   connectors_ = std::make_unique<sync::ConnectorRegistry>();
   try {
-    sync_ = std::make_unique<sync::SyncEngine>(*masterdata_, *audit_, *connectors_, sync::parse_sync_config(settings_.sync_json));
+    sync_ = std::make_unique<sync::SyncEngine>(*masterdata_, *connectors_, sync::parse_sync_config(settings_.sync_json));
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(std::string("config: ") + e.what());
   }

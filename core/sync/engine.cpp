@@ -190,9 +190,9 @@ struct SyncEngine::Open {
   std::chrono::steady_clock::time_point open_until{};
 };
 
-SyncEngine::SyncEngine(masterdata::MasterData& md, audit::AuditLog& audit, ConnectorRegistry& registry,
+SyncEngine::SyncEngine(masterdata::MasterData& md, ConnectorRegistry& registry,
                        std::map<std::string, ConnectionConfig> connections)
-    : md_(md), audit_(audit), registry_(registry), connections_(std::move(connections)) {}
+    : md_(md), registry_(registry), connections_(std::move(connections)) {}
 
 SyncEngine::~SyncEngine() {
   for (auto& [name, o] : open_) {
@@ -757,7 +757,9 @@ json SyncEngine::reconcile(const std::string& connection, const std::string& str
   if (it == connections_.end()) throw std::invalid_argument("no connection " + connection + " is configured");
   const ConnectionConfig& c = it->second;
   json out = {{"connection", connection}, {"streams", json::array()}};
-  for (const auto& [name, s] : c.streams) {
+  for (const auto& entry : c.streams) {
+    const std::string& name = entry.first;
+    const StreamConfig& s = entry.second;  // a plain reference: lambdas below capture it
     if ((!stream.empty() && name != stream) || s.direction == "push") continue;
     const masterdata::Entity& entity = *s.entity;
     json report = {{"stream", name}, {"entity", entity.name}, {"compared", 0}, {"matching", 0},

@@ -16,7 +16,6 @@
 // reports what it would change and changes nothing.
 #pragma once
 
-#include "audit/audit_log.h"
 #include "masterdata/store.h"
 #include "sync/mapping.h"
 
@@ -109,8 +108,7 @@ class SyncEngine {
  public:
   using Progress = std::function<void(const RunReport&)>;
 
-  SyncEngine(masterdata::MasterData& md, audit::AuditLog& audit, ConnectorRegistry& registry,
-             std::map<std::string, ConnectionConfig> connections);
+  SyncEngine(masterdata::MasterData& md, ConnectorRegistry& registry, std::map<std::string, ConnectionConfig> connections);
   ~SyncEngine();
 
   const std::map<std::string, ConnectionConfig>& connections() const { return connections_; }
@@ -153,7 +151,6 @@ class SyncEngine {
   std::string owner_id_for(const StreamConfig& s);
 
   masterdata::MasterData& md_;
-  audit::AuditLog& audit_;
   ConnectorRegistry& registry_;
   std::map<std::string, ConnectionConfig> connections_;
   std::mutex mutex_;  // guards open_

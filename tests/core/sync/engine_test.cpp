@@ -92,7 +92,7 @@ class EngineTest : public testing::Test {
     c.write = &fake_write;
     ASSERT_EQ(registry_.add("test", c), "");
     ::setenv("ANNEX_TEST_FAKE_SECRET", "s3cret-value", 1);
-    engine_ = std::make_unique<SyncEngine>(*md_, *audit_, registry_, parse_sync_config(R"({"connections": {"remote": {
+    engine_ = std::make_unique<SyncEngine>(*md_, registry_, parse_sync_config(R"({"connections": {"remote": {
       "connector": "fake", "settings": {"host": "example"}, "secrets": {"password": "env:ANNEX_TEST_FAKE_SECRET"},
       "retry": {"attempts": 3, "base_ms": 1, "max_ms": 5}, "breaker": {"failures": 4, "open_s": 60},
       "streams": {"centres": {"entity": "cost_centres", "direction": "both", "remote_id": "ID", "page_size": 10,
