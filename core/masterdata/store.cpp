@@ -273,8 +273,7 @@ Change MasterData::upsert(soci::session& s, const Entity& e, const json& record)
   return insert(s, e, record);
 }
 
-Change MasterData::insert(soci::session& s, const Entity& e, const json& record) {
-  json full = normalize(e, record, false);
+Change MasterData::insert(soci::session& s, const Entity& e, const json& full) {
   if (e.scoped && (!full.contains("sector_id") || !full.contains("owner_id"))) {
     throw MasterDataError("sector_id", "a new " + e.name + " record needs a sector and an owner");
   }

@@ -56,11 +56,11 @@ class MasterData {
   // absent (a change to an existing record). Throws MasterDataError.
   nlohmann::json normalize(const Entity& entity, const nlohmann::json& in, bool partial) const;
 
-  // Creates the record with this natural key, or applies `record`'s fields to the existing one. A scoped
-  // entity's new record needs sector_id and owner_id in `record`. Runs on `session` inside the caller's
-  // transaction.
+  // Creates the record with this natural key, or applies `record`'s fields to the existing one. `record` is
+  // normalised (normalize(), complete when the record is new). A scoped entity's new record needs sector_id and
+  // owner_id in `record`. Runs on `session` inside the caller's transaction.
   Change upsert(soci::session& session, const Entity& entity, const nlohmann::json& record);
-  // Creates a record known not to exist yet (no lookup by key first).
+  // Creates a record known not to exist yet (no lookup by key first), from a complete normalised record.
   Change insert(soci::session& session, const Entity& entity, const nlohmann::json& record);
   // Applies `changes` (normalised, partial) to the record with this id. Throws MasterDataError 404.
   Change update(soci::session& session, const Entity& entity, const std::string& id, const nlohmann::json& changes);
