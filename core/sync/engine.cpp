@@ -335,6 +335,13 @@ std::vector<RunReport> SyncEngine::run(const std::string& connection, const std:
   return out;
 }
 
+std::mutex& SyncEngine::run_lock(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  auto& m = runs_[key];
+  if (!m) m = std::make_unique<std::mutex>();
+  return *m;
+}
+
 RunReport SyncEngine::begin_run(const ConnectionConfig& c, const StreamConfig& s, const char* direction, bool dry_run) {
   RunReport r;
   r.id = auth::new_id("run_");
@@ -349,6 +356,7 @@ RunReport SyncEngine::begin_run(const ConnectionConfig& c, const StreamConfig& s
 }
 
 RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress) {
+  std::lock_guard one_at_a_time(run_lock(c.name + "/" + s.name + "/pull"));
   RunReport r = begin_run(c, s, "pull", dry_run);
   int64_t started = now_ms();
   const masterdata::Entity& entity = *s.entity;
@@ -476,6 +484,7 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
 }
 
 RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress) {
+  std::lock_guard one_at_a_time(run_lock(c.name + "/" + s.name + "/push"));
   RunReport r = begin_run(c, s, "push", dry_run);
   int64_t started = now_ms();
   const masterdata::Entity& entity = *s.entity;

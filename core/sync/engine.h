@@ -153,8 +153,12 @@ class SyncEngine {
   masterdata::MasterData& md_;
   ConnectorRegistry& registry_;
   std::map<std::string, ConnectionConfig> connections_;
-  std::mutex mutex_;  // guards open_
+  std::mutex mutex_;  // guards open_ and runs_
   std::map<std::string, std::unique_ptr<Open>> open_;
+  // One run at a time per connection, stream and direction: a scheduled pull and an on-demand one, or the push
+  // job and a full run, queue rather than read or send the same records twice.
+  std::map<std::string, std::unique_ptr<std::mutex>> runs_;
+  std::mutex& run_lock(const std::string& key);
 };
 
 }  // namespace annex::sync

@@ -13,7 +13,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 
 namespace annex::sync {
 namespace {
@@ -26,6 +29,7 @@ struct Fake {
   int fail_reads = 0;                      // this many reads answer `failure`
   annex_status failure = ANNEX_ERR_UNAVAILABLE;
   int reads = 0;
+  std::atomic<int> written{0};
   std::string settings_seen;
 } fake;
 
@@ -61,7 +65,9 @@ annex_status fake_read(annex_connection*, annex_str, annex_str cursor, uint32_t 
 }
 annex_status fake_write(annex_connection*, annex_str, annex_str records, annex_buffer* out, annex_buffer*) {
   json results = json::array();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a remote that takes its time
   for (const auto& r : json::parse(std::string(records.data, records.len))) {
+    ++fake.written;
     results.push_back({{"status", "created"}, {"remote_id", r["record"].value("ID", std::string("?"))}});
   }
   put(out, json({{"results", results}}).dump());
@@ -71,7 +77,12 @@ annex_status fake_write(annex_connection*, annex_str, annex_str records, annex_b
 class EngineTest : public testing::Test {
  protected:
   void SetUp() override {
-    fake = Fake{};
+    fake.records.clear();
+    fake.fail_reads = 0;
+    fake.failure = ANNEX_ERR_UNAVAILABLE;
+    fake.reads = 0;
+    fake.written = 0;
+    fake.settings_seen.clear();
     for (int i = 1; i <= 25; ++i) fake.records.push_back({{"ID", "CC" + std::to_string(i)}, {"TITLE", "Centre " + std::to_string(i)}});
     store::DatabaseOptions options;
     ASSERT_TRUE(test::fresh_database(test::Backend::kSqlite, dir_, &options));
@@ -189,6 +200,22 @@ TEST_F(EngineTest, APushIsQueuedOnlyIfTheChangeCommits) {
   EXPECT_EQ(push.created, 1);
   EXPECT_EQ(count("SELECT COUNT(*) FROM annex_sync_outbox WHERE state = 'sent'"), 1);
   EXPECT_EQ(count("SELECT COUNT(*) FROM annex_md_bindings WHERE remote_id = 'X2'"), 1);
+}
+
+TEST_F(EngineTest, TwoPushRunsAtOnceSendEachRecordOnce) {
+  const masterdata::Entity& centres = *masterdata::find_entity("cost_centres");
+  for (int i = 0; i < 30; ++i) {
+    store::Lease lease(*db_);
+    store::ScopedTransaction txn(lease.session(), db_->dialect());
+    md_->changed(lease.session(), centres,
+                 md_->upsert(lease.session(), centres, md_->normalize(centres, {{"code", "P" + std::to_string(i)}, {"name", "n"}}, false)));
+    txn.commit();
+  }
+  std::thread other([this] { engine_->run("remote", "centres", false, {}, "push"); });
+  engine_->run("remote", "centres", false, {}, "push");
+  other.join();
+  EXPECT_EQ(fake.written.load(), 30);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM annex_sync_outbox WHERE state = 'sent'"), 30);
 }
 
 }  // namespace
