@@ -12,21 +12,12 @@
 namespace annex::approvals {
 namespace {
 
-http::ApiError to_api(const ApprovalError& e) {
-  switch (e.status()) {
-    case 403: return http::ApiError(403, "forbidden", e.what(), e.field());
-    case 404: return http::ApiError::not_found(e.what());
-    case 409: return http::ApiError(409, "conflict", e.what(), e.field());
-    default: return http::ApiError::unprocessable(e.what(), e.field());
-  }
-}
-
 template <typename Fn>
 void refusals_as_api_errors(Fn&& fn) {
   try {
     fn();
   } catch (const ApprovalError& e) {
-    throw to_api(e);
+    throw http::refusal(e);
   }
 }
 

@@ -288,7 +288,7 @@ Approval ApprovalService::load(soci::session& s, const std::string& id, bool for
                        "WHERE approval_id = ? ORDER BY seq",
                        std::span<const Param>(&p, 1));
   for (const auto& d : ds.rows) {
-    a.decisions.push_back({static_cast<int>(d[0].i), d[1].s, d[2].s, d[3].type == store::CellType::kNull ? "" : d[3].s,
+    a.decisions.push_back({static_cast<int>(d[0].i), d[1].s, d[2].s, d[3].s,
                            d[4].s, d[5].s, d[6].s});
   }
   return a;
@@ -609,7 +609,7 @@ std::vector<Delegation> ApprovalService::delegations_of(const std::string& user_
   std::vector<Delegation> out;
   for (const auto& r : rs.rows) {
     out.push_back({r[0].s, r[1].s, r[2].s, split_json(r[3].s), r[4].s, r[5].s, r[6].s,
-                   r[7].type == store::CellType::kNull ? "" : r[7].s});
+                   r[7].s});
   }
   return out;
 }

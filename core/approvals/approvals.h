@@ -14,6 +14,7 @@
 #pragma once
 
 #include "audit/audit_log.h"
+#include "errors/field_error.h"
 #include "auth/access.h"
 #include "store/database.h"
 
@@ -95,16 +96,10 @@ struct Delegation {
 };
 
 // A refusal, with the HTTP status it maps to (403 duties, 404 unknown, 409 state, 422 input) and the field.
-class ApprovalError : public std::runtime_error {
+class ApprovalError : public FieldError {
  public:
   ApprovalError(int status, const std::string& message, std::string field = {})
-      : std::runtime_error(message), status_(status), field_(std::move(field)) {}
-  int status() const { return status_; }
-  const std::string& field() const { return field_; }
-
- private:
-  int status_;
-  std::string field_;
+      : FieldError(std::move(field), message, status) {}
 };
 
 struct Submission {

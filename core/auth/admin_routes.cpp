@@ -59,12 +59,6 @@ std::string items(const Array::Ptr& list) {
   return http::to_json(out);
 }
 
-ApiError to_api(const IdentityError& e) {
-  if (e.status() == 404) return ApiError::not_found(e.what());
-  if (e.status() == 409) return ApiError(409, "conflict", e.what(), e.field());
-  return ApiError::unprocessable(e.what(), e.field());
-}
-
 // Permissions that give power over accounts, sectors, the audit log or record placement. The last one stands
 // for every permission nobody has named yet: only a wildcard such as "*" grants it.
 const char* const kSensitive[] = {kUsersManage, kMembershipsManage, kSectorsManage, "annex.audit.view",
@@ -114,7 +108,7 @@ class Admin {
       std::vector<audit::Change> entries = change(ids);
       for (const auto& c : entries) audit_.append(lease.session(), c);
     } catch (const IdentityError& e) {
-      throw to_api(e);
+      throw http::refusal(e);
     }
     txn.commit();
     auth_.forget_cached();

@@ -15,16 +15,14 @@ namespace {
 using clock::utc_now;
 using store::Param;
 
-std::string text_or_empty(const store::Cell& c) { return c.type == store::CellType::kNull ? std::string{} : c.s; }
-
 User read_user(const std::vector<store::Cell>& row) {
-  return User{row[0].s, row[1].s, row[2].s, text_or_empty(row[3]), row[4].s, text_or_empty(row[5]), row[6].s,
-              text_or_empty(row[7])};
+  return User{row[0].s, row[1].s, row[2].s, row[3].s, row[4].s, row[5].s, row[6].s,
+              row[7].s};
 }
 
 Token read_token(const std::vector<store::Cell>& row) {
-  return Token{row[0].s, row[1].s, row[2].s, row[3].s, row[4].s, text_or_empty(row[5]), text_or_empty(row[6]),
-               text_or_empty(row[7])};
+  return Token{row[0].s, row[1].s, row[2].s, row[3].s, row[4].s, row[5].s, row[6].s,
+               row[7].s};
 }
 
 constexpr const char* kUserColumns =

@@ -1,6 +1,7 @@
 // IdentityStore — users, sectors, role assignments and tokens, in the core's tables.
 #pragma once
 
+#include "errors/field_error.h"
 #include "store/database.h"
 
 #include <optional>
@@ -49,17 +50,9 @@ struct IssuedToken {
 };
 
 // Thrown for a request that breaks a rule of the store (duplicate login, unknown user …), naming the field.
-// `status` is the HTTP status the refusal maps to: 422 (a rule), 409 (a duplicate), 404 (no such record).
-class IdentityError : public std::runtime_error {
+class IdentityError : public FieldError {
  public:
-  IdentityError(std::string field, const std::string& message, int status = 422)
-      : std::runtime_error(message), field_(std::move(field)), status_(status) {}
-  const std::string& field() const { return field_; }
-  int status() const { return status_; }
-
- private:
-  std::string field_;
-  int status_;
+  using FieldError::FieldError;
 };
 
 class IdentityStore {

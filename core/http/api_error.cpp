@@ -1,5 +1,7 @@
 #include "http/api_error.h"
 
+#include "errors/field_error.h"
+
 #include "http/exchange.h"
 #include "log/logging.h"
 
@@ -34,6 +36,15 @@ std::string error_body(const std::string& code, const std::string& message, cons
                     log::json_escape(message) + "\",\"field\":";
   out += field.empty() ? "null" : "\"" + log::json_escape(field) + "\"";
   return out + "}}";
+}
+
+ApiError refusal(const FieldError& e) {
+  switch (e.status()) {
+    case 403: return ApiError(403, "forbidden", e.what(), e.field());
+    case 404: return ApiError::not_found(e.what());
+    case 409: return ApiError(409, "conflict", e.what(), e.field());
+    default: return ApiError::unprocessable(e.what(), e.field());
+  }
 }
 
 }  // namespace annex::http

@@ -6,6 +6,10 @@
 #include <stdexcept>
 #include <string>
 
+namespace annex {
+class FieldError;
+}
+
 namespace annex::http {
 
 class ApiError : public std::runtime_error {
@@ -39,5 +43,9 @@ void set_error(HttpResponse& response, int status, const std::string& message, c
 
 // Renders the error body.
 std::string error_body(const std::string& code, const std::string& message, const std::string& field);
+
+// The error shape of a domain refusal: its status (403, 404, 409, else 422), message and field. A 404 names no
+// field, so that it says no more than "not found".
+ApiError refusal(const FieldError& e);
 
 }  // namespace annex::http

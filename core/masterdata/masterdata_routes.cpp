@@ -13,12 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-http::ApiError to_api(const MasterDataError& e) {
-  if (e.status() == 404) return http::ApiError::not_found(e.what());
-  if (e.status() == 409) return http::ApiError(409, "conflict", e.what(), e.field());
-  return http::ApiError::unprocessable(e.what(), e.field());
-}
-
 json body_of(const http::HttpRequest& req) {
   json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded()) throw http::ApiError::bad_request("the body is not valid JSON", "body");
@@ -82,7 +76,7 @@ class Routes {
     try {
       record = md_.normalize(e, body, false);
     } catch (const MasterDataError& err) {
-      throw to_api(err);
+      throw http::refusal(err);
     }
     if (e.scoped) {
       if (!record.contains("sector_id")) {
@@ -106,7 +100,7 @@ class Routes {
     try {
       c = md_.upsert(lease.session(), e, record);
     } catch (const MasterDataError& err) {
-      throw to_api(err);
+      throw http::refusal(err);
     }
     audit_.append(lease.session(), {req.principal.id, "masterdata." + e.name + ".create", e.object_type, c.id, "", c.after_json});
     md_.changed(lease.session(), e, c);
@@ -123,7 +117,7 @@ class Routes {
     try {
       changes = md_.normalize(e, body, true);
     } catch (const MasterDataError& err) {
-      throw to_api(err);
+      throw http::refusal(err);
     }
     store::Lease lease(md_.database());
     store::ScopedTransaction txn(lease.session(), md_.database().dialect());
@@ -147,7 +141,7 @@ class Routes {
     try {
       c = md_.update(lease.session(), e, before["id"].get<std::string>(), changes);
     } catch (const MasterDataError& err) {
-      throw to_api(err);
+      throw http::refusal(err);
     }
     if (c.outcome == "updated") {
       audit_.append(lease.session(), {req.principal.id, "masterdata." + e.name + ".update", e.object_type, c.id,

@@ -449,7 +449,7 @@ std::vector<Binding> MasterData::bindings(soci::session& s, const Entity& e, con
                        p.span());
   std::vector<Binding> out;
   for (const auto& r : rs.rows) {
-    out.push_back({r[0].s, r[1].s, r[2].type == store::CellType::kNull ? "" : r[2].s, r[3].s});
+    out.push_back({r[0].s, r[1].s, r[2].s, r[3].s});
   }
   return out;
 }

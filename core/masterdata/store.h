@@ -3,6 +3,7 @@
 // counterpart in each connected system (remote id and the remote version last seen).
 #pragma once
 
+#include "errors/field_error.h"
 #include "masterdata/entities.h"
 #include "store/database.h"
 
@@ -18,16 +19,9 @@
 namespace annex::masterdata {
 
 // A refusal naming the field at fault; `status` is the HTTP status it maps to (404, 409 or 422).
-class MasterDataError : public std::runtime_error {
+class MasterDataError : public FieldError {
  public:
-  MasterDataError(std::string field, const std::string& message, int status = 422)
-      : std::runtime_error(message), field_(std::move(field)), status_(status) {}
-  const std::string& field() const { return field_; }
-  int status() const { return status_; }
-
- private:
-  std::string field_;
-  int status_;
+  using FieldError::FieldError;
 };
 
 struct Change {

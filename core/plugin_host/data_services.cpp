@@ -35,15 +35,7 @@ annex_status with_store(annex_host_ctx* ctx, annex_buffer* err, Fn&& fn) {
     put(err, "this host keeps no master data");
     return ANNEX_ERR_UNSUPPORTED;
   }
-  return guarded(err, [&]() -> annex_status {
-    try {
-      return fn(*md);
-    } catch (const masterdata::MasterDataError& e) {
-      if (!e.field().empty()) put(err, "field=" + e.field() + "\n");
-      put(err, e.what());
-      return e.status() == 404 ? ANNEX_ERR_NOT_FOUND : e.status() == 409 ? ANNEX_ERR_CONFLICT : ANNEX_ERR_UNPROCESSABLE;
-    }
-  });
+  return guarded(err, [&]() -> annex_status { return fn(*md); });
 }
 
 annex_status md_get(annex_host_ctx* ctx, annex_str entity, annex_str id, annex_str user_id, annex_buffer* out,

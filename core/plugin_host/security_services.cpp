@@ -143,18 +143,7 @@ const annex_audit_v1 kAudit = {sizeof(annex_audit_v1), 0, &audit_append};
 
 // ---- annex.approvals ---------------------------------------------------------------------------------------
 
-annex_status approval_refusal(const approvals::ApprovalError& e, annex_buffer* err) {
-  if (!e.field().empty()) put(err, "field=" + e.field() + "\n");
-  put(err, e.what());
-  switch (e.status()) {
-    case 403: return ANNEX_ERR_PERMISSION_DENIED;
-    case 404: return ANNEX_ERR_NOT_FOUND;
-    case 409: return ANNEX_ERR_CONFLICT;
-    default: return ANNEX_ERR_UNPROCESSABLE;
-  }
-}
-
-// Runs `fn(service, session)` with the service and the plugin's transaction, mapping refusals to statuses.
+// Runs `fn(service, session)` with the service and the plugin's transaction; refusals become statuses (guarded).
 template <typename Fn>
 annex_status with_approvals(annex_host_ctx* ctx, annex_txn* txn, annex_buffer* err, Fn&& fn) {
   approvals::ApprovalService* service = ctx == nullptr ? nullptr : ctx->host->parts().approvals;
@@ -166,11 +155,7 @@ annex_status with_approvals(annex_host_ctx* ctx, annex_txn* txn, annex_buffer* e
     std::string problem;
     soci::session* session = txn_session(txn, ctx, &problem);
     if (!problem.empty()) throw std::invalid_argument(problem);
-    try {
-      fn(*service, session);
-    } catch (const approvals::ApprovalError& e) {
-      return approval_refusal(e, err);
-    }
+    fn(*service, session);
     return ANNEX_OK;
   });
 }

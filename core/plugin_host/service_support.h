@@ -2,6 +2,7 @@
 // every exception into a status and a message (no exception may cross into plugin code).
 #pragma once
 
+#include "errors/field_error.h"
 #include "plugin_host/services.h"
 #include "store/database.h"
 
@@ -31,6 +32,18 @@ inline annex_status status_for(const store::StoreError& e) {
   }
 }
 
+// A domain refusal as a status, with "field=<name>\n" before the message when it names one.
+inline annex_status refused(const FieldError& e, annex_buffer* err) {
+  if (!e.field().empty()) put(err, "field=" + e.field() + "\n");
+  put(err, e.what());
+  switch (e.status()) {
+    case 403: return ANNEX_ERR_PERMISSION_DENIED;
+    case 404: return ANNEX_ERR_NOT_FOUND;
+    case 409: return ANNEX_ERR_CONFLICT;
+    default: return ANNEX_ERR_UNPROCESSABLE;
+  }
+}
+
 // Runs `fn`, turning any exception into a status and a message.
 template <typename Fn>
 annex_status guarded(annex_buffer* err, Fn&& fn) noexcept {
@@ -39,6 +52,8 @@ annex_status guarded(annex_buffer* err, Fn&& fn) noexcept {
   } catch (const store::StoreError& e) {
     put(err, e.what());
     return status_for(e);
+  } catch (const FieldError& e) {
+    return refused(e, err);
   } catch (const std::invalid_argument& e) {
     put(err, e.what());
     return ANNEX_ERR_INVALID_ARGUMENT;

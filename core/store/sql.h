@@ -27,6 +27,7 @@ struct Param {
   static Param text(std::string_view v) { return {CellType::kText, 0, 0, v}; }
 };
 
+// A NULL reads as type kNull with i = 0, d = 0 and s empty, so a nullable text column can be read through `s`.
 struct Cell {
   CellType type = CellType::kNull;
   int64_t i = 0;

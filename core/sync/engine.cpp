@@ -658,14 +658,14 @@ RunReport read_run(const std::vector<store::Cell>& r) {
   out.dry_run = r[4].i != 0;
   out.status = r[5].s;
   out.started_at = r[6].s;
-  out.finished_at = r[7].type == store::CellType::kNull ? "" : r[7].s;
+  out.finished_at = r[7].s;
   out.read = r[8].i;
   out.created = r[9].i;
   out.updated = r[10].i;
   out.unchanged = r[11].i;
   out.rejected = r[12].i;
   out.duration_ms = r[13].i;
-  out.error = r[14].type == store::CellType::kNull ? "" : r[14].s;
+  out.error = r[14].s;
   out.diff = r[15].type == store::CellType::kNull ? json::array() : json::parse(r[15].s, nullptr, false);
   return out;
 }
@@ -706,7 +706,7 @@ std::vector<DeadLetter> SyncEngine::dead_letters(const std::string& connection, 
   std::vector<DeadLetter> out;
   for (const auto& r : rs.rows) {
     out.push_back({r[0].i, r[1].s, r[2].s, r[3].s, r[4].s, r[5].s, r[6].s,
-                   r[7].type == store::CellType::kNull ? "" : r[7].s});
+                   r[7].s});
   }
   return out;
 }

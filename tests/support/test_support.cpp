@@ -1,5 +1,7 @@
 #include "support/test_support.h"
 
+#include "store/core_schema.h"
+#include "store/migrations.h"
 #include "store/sql.h"
 
 #include <Poco/Net/Context.h>
@@ -128,6 +130,16 @@ bool fresh_database(Backend backend, const TempDir& dir, store::DatabaseOptions*
   out->dialect = store::Dialect::kPostgresql;
   out->target = url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + schema;
   return true;
+}
+
+std::unique_ptr<store::Database> migrated_database(Backend backend, const TempDir& dir) {
+  store::DatabaseOptions options;
+  if (!fresh_database(backend, dir, &options)) return nullptr;
+  auto db = std::make_unique<store::Database>(options);
+  store::MigrationRunner runner(*db);
+  runner.prepare();
+  runner.apply(store::kCoreOwner, store::core_migrations(db->dialect()));
+  return db;
 }
 
 std::string build_path(const std::string& relative) { return std::string(ANNEX_BUILD_DIR) + "/" + relative; }

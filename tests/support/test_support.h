@@ -44,6 +44,9 @@ std::string postgres_url();
 // (selected through the connection's search_path). Returns false when PostgreSQL is unavailable.
 bool fresh_database(Backend backend, const TempDir& dir, store::DatabaseOptions* out);
 
+// A fresh database of `backend` with the core's migrations applied; nullptr when PostgreSQL is unavailable.
+std::unique_ptr<store::Database> migrated_database(Backend backend, const TempDir& dir);
+
 // Path of a built binary or plugin directory, from the build tree.
 std::string build_path(const std::string& relative);
 

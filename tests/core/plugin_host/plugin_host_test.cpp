@@ -22,12 +22,8 @@ using test::TempDir;
 class PluginHostTest : public testing::Test {
  protected:
   void SetUp() override {
-    store::DatabaseOptions options;
-    ASSERT_TRUE(test::fresh_database(test::Backend::kSqlite, dir_, &options));
-    db_ = std::make_unique<store::Database>(options);
-    store::MigrationRunner runner(*db_);
-    runner.prepare();
-    runner.apply(store::kCoreOwner, store::core_migrations(db_->dialect()));
+    db_ = test::migrated_database(test::Backend::kSqlite, dir_);
+    ASSERT_TRUE(db_);
     events_ = std::make_unique<events::EventBus>(*db_);
     scheduler_ = std::make_unique<jobs::Scheduler>(1);
     ids_ = std::make_unique<auth::IdentityStore>(*db_);

@@ -53,12 +53,8 @@ using test::Backend;
 class ServicesTest : public testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    store::DatabaseOptions options;
-    if (!test::fresh_database(GetParam(), dir_, &options)) GTEST_SKIP() << "no PostgreSQL for this run";
-    db_ = std::make_unique<store::Database>(options);
-    store::MigrationRunner runner(*db_);
-    runner.prepare();
-    runner.apply(store::kCoreOwner, store::core_migrations(db_->dialect()));
+    db_ = test::migrated_database(GetParam(), dir_);
+    if (!db_) GTEST_SKIP() << "no PostgreSQL for this run";
     events_ = std::make_unique<events::EventBus>(*db_);
     scheduler_ = std::make_unique<jobs::Scheduler>(1);
     HostParts parts{db_.get(), &router_, events_.get(), scheduler_.get(), dir_.str(), "http://test"};

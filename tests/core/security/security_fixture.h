@@ -18,12 +18,8 @@ namespace annex::test {
 class SecurityTest : public testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    store::DatabaseOptions options;
-    if (!fresh_database(GetParam(), dir_, &options)) GTEST_SKIP() << "no PostgreSQL for this run";
-    db_ = std::make_unique<store::Database>(options);
-    store::MigrationRunner runner(*db_);
-    runner.prepare();
-    runner.apply(store::kCoreOwner, store::core_migrations(db_->dialect()));
+    db_ = migrated_database(GetParam(), dir_);
+    if (!db_) GTEST_SKIP() << "no PostgreSQL for this run";
     ids_ = std::make_unique<auth::IdentityStore>(*db_);
     // No cache: every check sees the store as it is now.
     authorizer_ = std::make_unique<auth::Authorizer>(*ids_, auth::RoleCatalog::defaults(), 0);

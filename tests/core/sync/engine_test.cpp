@@ -84,12 +84,8 @@ class EngineTest : public testing::Test {
     fake.written = 0;
     fake.settings_seen.clear();
     for (int i = 1; i <= 25; ++i) fake.records.push_back({{"ID", "CC" + std::to_string(i)}, {"TITLE", "Centre " + std::to_string(i)}});
-    store::DatabaseOptions options;
-    ASSERT_TRUE(test::fresh_database(test::Backend::kSqlite, dir_, &options));
-    db_ = std::make_unique<store::Database>(options);
-    store::MigrationRunner runner(*db_);
-    runner.prepare();
-    runner.apply(store::kCoreOwner, store::core_migrations(db_->dialect()));
+    db_ = test::migrated_database(test::Backend::kSqlite, dir_);
+    ASSERT_TRUE(db_);
     audit_ = std::make_unique<audit::AuditLog>(*db_, nullptr);
     md_ = std::make_unique<masterdata::MasterData>(*db_);
     annex_connector c{};
