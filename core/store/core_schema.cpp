@@ -186,6 +186,11 @@ std::vector<Migration> core_migrations(Dialect dialect) {
        "CREATE TABLE annex_sync_dead_letters (seq " + id + ", connection TEXT NOT NULL, stream TEXT NOT NULL,"
        " direction TEXT NOT NULL, record TEXT NOT NULL, reason TEXT NOT NULL, created_at TEXT NOT NULL,"
        " replayed_at TEXT);"},
+      {8, "sync outbox in sequence",
+       // A push reads the pending rows after the last one it took, in order: an index in that order reads just
+       // the batch, where one ordered by due time made every batch sort all pending rows again.
+       "DROP INDEX annex_sync_outbox_due;"
+       "CREATE INDEX annex_sync_outbox_pending ON annex_sync_outbox (connection, stream, state, seq);"},
   };
 }
 

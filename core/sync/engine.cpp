@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -494,64 +495,134 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
     bool key = std::find(entity.key.begin(), entity.key.end(), f) != entity.key.end();
     if (key || !s.remote_owns(f)) fields.push_back(f);
   }
-  try {
-    int64_t after_seq = 0;
-    for (;;) {
-      struct Item {
-        std::string record_id;
-        std::vector<int64_t> seqs;
-        std::string key;
-        int attempts = 0;
-      };
-      std::vector<Item> items;
-      std::map<std::string, std::string> known;  // record id → remote id already bound
-      json batch = json::array();
-      {
-        store::Lease lease(md_.database());
-        std::string now = clock::utc_now();
-        Param p[] = {Param::text(c.name), Param::text(s.name), Param::text(now), Param::integer(after_seq),
-                     Param::integer(s.page_size)};
-        auto rs = store::run(lease.session(),
-                             "SELECT seq, record_id, idempotency_key, attempts FROM annex_sync_outbox"
-                             " WHERE connection = ? AND stream = ? AND state = 'pending' AND next_attempt_at <= ?"
-                             " AND seq > ? ORDER BY seq LIMIT ?",
-                             p);
-        if (rs.rows.empty()) break;
-        std::map<std::string, size_t> by_record;
-        for (const auto& row : rs.rows) {
-          after_seq = row[0].i;
-          auto found = by_record.find(row[1].s);
-          if (found != by_record.end()) {
-            items[found->second].seqs.push_back(row[0].i);  // one send carries a record's latest state
-            continue;
-          }
-          by_record[row[1].s] = items.size();
-          items.push_back({row[1].s, {row[0].i}, row[2].s, static_cast<int>(row[3].i)});
-        }
-        std::vector<std::string> ids;
-        for (const auto& item : items) ids.push_back(item.record_id);
-        auto records = md_.get_many(lease.session(), entity, ids);
-        known = md_.remote_ids(lease.session(), entity, c.name, ids);
-        for (auto& item : items) {
-          auto record = records.find(item.record_id);
-          auto remote = known.find(item.record_id);
-          std::string remote_id = remote == known.end() ? std::string{} : remote->second;
-          // A record the remote does not know yet travels whole; a known one carries the fields this side owns.
-          batch.push_back({{"remote_id", remote_id.empty() ? json(nullptr) : json(remote_id)},
+  // A batch of outbox rows, read and mapped, ready to send.
+  struct Item {
+    std::string record_id;
+    std::vector<int64_t> seqs;
+    std::string key;
+    int attempts = 0;
+  };
+  struct Batch {
+    std::vector<Item> items;
+    std::map<std::string, std::string> known;  // record id → remote id already bound
+    json records = json::array();
+    std::string body;  // `records` as the connector receives them
+    int64_t last_seq = 0;
+    bool blocked = false;  // stopped at a busy record
+  };
+  // Reads the pending rows after `after_seq`. It stops before a row of a record in `busy` (a batch not yet
+  // recorded): that record's remote id may be about to be bound, and a second create must not race it.
+  auto read_batch = [&](int64_t after_seq, const std::set<std::string>& busy) {
+    Batch b;
+    b.last_seq = after_seq;
+    store::Lease lease(md_.database());
+    std::string now = clock::utc_now();
+    Param p[] = {Param::text(c.name), Param::text(s.name), Param::text(now), Param::integer(after_seq),
+                 Param::integer(s.page_size)};
+    auto rs = store::run(lease.session(),
+                         "SELECT seq, record_id, idempotency_key, attempts FROM annex_sync_outbox"
+                         " WHERE connection = ? AND stream = ? AND state = 'pending' AND next_attempt_at <= ?"
+                         " AND seq > ? ORDER BY seq LIMIT ?",
+                         p);
+    std::map<std::string, size_t> by_record;
+    for (const auto& row : rs.rows) {
+      if (busy.count(row[1].s)) {
+        b.blocked = true;
+        break;
+      }
+      b.last_seq = row[0].i;
+      auto found = by_record.find(row[1].s);
+      if (found != by_record.end()) {
+        b.items[found->second].seqs.push_back(row[0].i);  // one send carries a record's latest state
+        continue;
+      }
+      by_record[row[1].s] = b.items.size();
+      b.items.push_back({row[1].s, {row[0].i}, row[2].s, static_cast<int>(row[3].i)});
+    }
+    if (b.items.empty()) return b;
+    std::vector<std::string> ids;
+    for (const auto& item : b.items) ids.push_back(item.record_id);
+    auto records = md_.get_many(lease.session(), entity, ids);
+    b.known = md_.remote_ids(lease.session(), entity, c.name, ids);
+    for (auto& item : b.items) {
+      auto record = records.find(item.record_id);
+      auto remote = b.known.find(item.record_id);
+      std::string remote_id = remote == b.known.end() ? std::string{} : remote->second;
+      // A record the remote does not know yet travels whole; a known one carries the fields this side owns.
+      b.records.push_back({{"remote_id", remote_id.empty() ? json(nullptr) : json(remote_id)},
                            {"idempotency_key", item.key},
                            {"record", record != records.end()
                                           ? s.mapping->to_remote(record->second, remote_id.empty() ? std::vector<std::string>{} : fields)
                                           : json::object()}});
+    }
+    b.body = b.records.dump();
+    return b;
+  };
+  auto ids_of = [](const Batch& b) {
+    std::set<std::string> ids;
+    for (const auto& item : b.items) ids.insert(item.record_id);
+    return ids;
+  };
+  // Records the connector's answer for a batch: bindings, dead letters and the outbox rows' states, in one
+  // transaction.
+  auto record_results = [&](const Batch& b, const json& results) {
+    store::Lease lease(md_.database());
+    store::ScopedTransaction txn(lease.session(), md_.database().dialect());
+    std::string now = clock::utc_now();
+    std::map<std::string, std::vector<std::string>> seqs_by_state;
+    for (size_t i = 0; i < b.items.size(); ++i) {
+      const json& res = results[i];
+      std::string status = res.value("status", std::string{});
+      std::string state = "sent";
+      if (status == "created" || status == "updated" || status == "unchanged") {
+        (status == "created" ? r.created : status == "updated" ? r.updated : r.unchanged)++;
+        std::string remote_id = res.contains("remote_id") ? text_of(res["remote_id"]) : "";
+        std::string version = res.contains("remote_version") ? text_of(res["remote_version"]) : "";
+        auto was = b.known.find(b.items[i].record_id);
+        if (!remote_id.empty() && (was == b.known.end() || was->second != remote_id || !version.empty())) {
+          md_.bind(lease.session(), entity, b.items[i].record_id, c.name, remote_id, version);
+        }
+      } else {
+        ++r.rejected;
+        state = "dead";
+        std::string reason = res.value("reason", std::string("rejected")), field = res.value("field", std::string{});
+        json letter = {{"record_id", b.items[i].record_id}, {"remote", b.records[i]["record"]}};
+        dead_letter(lease.session(), c, s, "push", letter.dump(), (field.empty() ? "" : field + ": ") + reason);
+      }
+      for (int64_t seq : b.items[i].seqs) seqs_by_state[state].push_back(std::to_string(seq));
+    }
+    for (const auto& [state, seqs] : seqs_by_state) {
+      for (size_t at = 0; at < seqs.size(); at += 500) {
+        std::string in;
+        for (size_t k = at; k < std::min(seqs.size(), at + 500); ++k) in += (in.empty() ? "" : ", ") + seqs[k];
+        Param p[] = {Param::text(state), Param::text(now)};
+        // The sequence numbers are integers this engine read: inlined, not user text.
+        store::run(lease.session(),
+                   "UPDATE annex_sync_outbox SET state = ?, sent_at = ?, attempts = attempts + 1 WHERE seq IN (" + in + ")", p);
+      }
+    }
+    txn.commit();
+  };
+  try {
+    if (dry_run) {
+      for (Batch b = read_batch(0, {}); !b.items.empty(); b = read_batch(b.last_seq, {})) {
+        r.read += static_cast<int64_t>(b.items.size());
+        for (size_t i = 0; i < b.items.size() && r.diff.size() < 1000; ++i) {
+          r.diff.push_back({{"record_id", b.items[i].record_id}, {"outcome", "would send"}, {"after", b.records[i]["record"]}});
         }
       }
-      r.read += static_cast<int64_t>(items.size());
-      if (dry_run) {
-        for (size_t i = 0; i < items.size() && r.diff.size() < 1000; ++i) {
-          r.diff.push_back({{"record_id", items[i].record_id}, {"outcome", "would send"}, {"after", batch[i]["record"]}});
-        }
-        continue;
-      }
-      std::string body = batch.dump();
+    }
+    // A pipeline of three: while the connector writes one batch, the next is read and mapped and the previous
+    // one's results are recorded. The connector's round trips, not Annex, then set the pace.
+    Batch current = dry_run ? Batch{} : read_batch(0, {});
+    std::future<void> recording;
+    std::set<std::string> recording_ids;
+    while (!current.items.empty()) {
+      r.read += static_cast<int64_t>(current.items.size());
+      std::set<std::string> busy = ids_of(current);
+      busy.insert(recording_ids.begin(), recording_ids.end());
+      auto next = std::async(std::launch::async, read_batch, current.last_seq, busy);
+      const std::string& body = current.body;
       std::string answer;
       try {
         answer = call(c, "write", [&](Open& o, std::string* out, std::string* err) {
@@ -559,13 +630,15 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
           return o.table.write(o.conn, as_str(s.name), as_str(body), &ob, &eb);
         });
       } catch (const std::exception& e) {
+        next.wait();
+        if (recording.valid()) recording.get();
         // Nothing is lost: the rows stay pending and are tried again later, further apart each time.
         store::Lease lease(md_.database());
-        for (const auto& item : items) {
-          std::string next = clock::utc_now(backoff_ms(item.attempts + 1, c.retry_base_ms, c.retry_max_ms) / 1000 + 1);
+        for (const auto& item : current.items) {
+          std::string when = clock::utc_now(backoff_ms(item.attempts + 1, c.retry_base_ms, c.retry_max_ms) / 1000 + 1);
           std::string reason = e.what();
           for (int64_t seq : item.seqs) {
-            Param p[] = {Param::text(next), Param::text(reason), Param::integer(seq)};
+            Param p[] = {Param::text(when), Param::text(reason), Param::integer(seq)};
             store::run(lease.session(),
                        "UPDATE annex_sync_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE seq = ?", p);
           }
@@ -574,51 +647,28 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
       }
       json results = json::parse(answer, nullptr, false);
       if (!results.is_object() || !results.contains("results") || !results["results"].is_array() ||
-          results["results"].size() != items.size()) {
+          results["results"].size() != current.items.size()) {
+        next.wait();
+        if (recording.valid()) recording.get();
         throw std::runtime_error("write on " + c.name + ": the connector answered " + std::to_string(
             results.is_object() && results.contains("results") && results["results"].is_array() ? results["results"].size() : 0) +
-            " results for " + std::to_string(items.size()) + " records");
+            " results for " + std::to_string(current.items.size()) + " records");
       }
-      store::Lease lease(md_.database());
-      store::ScopedTransaction txn(lease.session(), md_.database().dialect());
-      std::string now = clock::utc_now();
-      std::map<std::string, std::vector<std::string>> seqs_by_state;
-      for (size_t i = 0; i < items.size(); ++i) {
-        const json& res = results["results"][i];
-        std::string status = res.value("status", std::string{});
-        std::string state = "sent";
-        if (status == "created" || status == "updated" || status == "unchanged") {
-          (status == "created" ? r.created : status == "updated" ? r.updated : r.unchanged)++;
-          std::string remote_id = res.contains("remote_id") ? text_of(res["remote_id"]) : "";
-          std::string version = res.contains("remote_version") ? text_of(res["remote_version"]) : "";
-          auto was = known.find(items[i].record_id);
-          if (!remote_id.empty() && (was == known.end() || was->second != remote_id || !version.empty())) {
-            md_.bind(lease.session(), entity, items[i].record_id, c.name, remote_id, version);
-          }
-        } else {
-          ++r.rejected;
-          state = "dead";
-          std::string reason = res.value("reason", std::string("rejected")), field = res.value("field", std::string{});
-          json letter = {{"record_id", items[i].record_id}, {"remote", batch[i]["record"]}};
-          dead_letter(lease.session(), c, s, "push", letter.dump(), (field.empty() ? "" : field + ": ") + reason);
-        }
-        for (int64_t seq : items[i].seqs) seqs_by_state[state].push_back(std::to_string(seq));
-      }
-      for (const auto& [state, seqs] : seqs_by_state) {
-        for (size_t at = 0; at < seqs.size(); at += 500) {
-          std::string in;
-          for (size_t k = at; k < std::min(seqs.size(), at + 500); ++k) in += (in.empty() ? "" : ", ") + seqs[k];
-          Param p[] = {Param::text(state), Param::text(now)};
-          // The sequence numbers are integers this engine read: inlined, not user text.
-          store::run(lease.session(),
-                     "UPDATE annex_sync_outbox SET state = ?, sent_at = ?, attempts = attempts + 1 WHERE seq IN (" + in + ")", p);
-        }
-      }
-      txn.commit();
+      if (recording.valid()) recording.get();  // one recording at a time: the run's counts stay consistent
       r.duration_ms = now_ms() - started;
       save_run(r, false);
       if (progress) progress(r);
+      recording_ids = ids_of(current);
+      recording = std::async(std::launch::async,
+                             [&record_results, b = std::move(current), res = std::move(results["results"])] { record_results(b, res); });
+      current = next.get();
+      if (current.items.empty() && current.blocked) {
+        recording.get();  // the rows wait on a record being recorded: once it is, they go
+        recording_ids.clear();
+        current = read_batch(current.last_seq, {});
+      }
     }
+    if (recording.valid()) recording.get();
     r.status = "succeeded";
   } catch (const std::exception& e) {
     r.status = "failed";

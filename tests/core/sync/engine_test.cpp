@@ -30,6 +30,7 @@ struct Fake {
   annex_status failure = ANNEX_ERR_UNAVAILABLE;
   int reads = 0;
   std::atomic<int> written{0};
+  std::vector<json> sent;  // every record written, as the connector received it
   std::string settings_seen;
 } fake;
 
@@ -68,6 +69,7 @@ annex_status fake_write(annex_connection*, annex_str, annex_str records, annex_b
   std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a remote that takes its time
   for (const auto& r : json::parse(std::string(records.data, records.len))) {
     ++fake.written;
+    fake.sent.push_back(r);
     results.push_back({{"status", "created"}, {"remote_id", r["record"].value("ID", std::string("?"))}});
   }
   put(out, json({{"results", results}}).dump());
@@ -82,6 +84,7 @@ class EngineTest : public testing::Test {
     fake.failure = ANNEX_ERR_UNAVAILABLE;
     fake.reads = 0;
     fake.written = 0;
+    fake.sent.clear();
     fake.settings_seen.clear();
     for (int i = 1; i <= 25; ++i) fake.records.push_back({{"ID", "CC" + std::to_string(i)}, {"TITLE", "Centre " + std::to_string(i)}});
     db_ = test::migrated_database(test::Backend::kSqlite, dir_);
@@ -212,6 +215,34 @@ TEST_F(EngineTest, TwoPushRunsAtOnceSendEachRecordOnce) {
   other.join();
   EXPECT_EQ(fake.written.load(), 30);
   EXPECT_EQ(count("SELECT COUNT(*) FROM annex_sync_outbox WHERE state = 'sent'"), 30);
+}
+
+// While one batch is with the connector the next is read; a record changed again must not be read before the
+// remote id its first send brings back is recorded, or it would be created twice.
+TEST_F(EngineTest, ARecordChangedAgainWhileItsFirstSendIsInFlightTravelsAsAnUpdate) {
+  const masterdata::Entity& centres = *masterdata::find_entity("cost_centres");
+  auto change = [&](const std::string& code, const std::string& name) {
+    store::Lease lease(*db_);
+    store::ScopedTransaction txn(lease.session(), db_->dialect());
+    md_->changed(lease.session(), centres, md_->upsert(lease.session(), centres, md_->normalize(centres, {{"code", code}, {"name", name}}, false)));
+    txn.commit();
+  };
+  for (int i = 0; i < 10; ++i) change("P" + std::to_string(i), "first");  // one full batch (page size 10)
+  change("P0", "second");
+  for (int i = 10; i < 15; ++i) change("P" + std::to_string(i), "first");
+  RunReport push = engine_->run("remote", "centres", false, {}, "push").at(0);
+  EXPECT_EQ(push.status, "succeeded") << push.error;
+  std::vector<json> p0;
+  for (const auto& r : fake.sent) {
+    if (r["record"].value("ID", "") == "P0") p0.push_back(r);
+  }
+  ASSERT_EQ(p0.size(), 2u);
+  EXPECT_TRUE(p0[0]["remote_id"].is_null());
+  EXPECT_EQ(p0[1]["remote_id"], "P0");
+  EXPECT_EQ(p0[1]["record"].value("TITLE", ""), "second");
+  EXPECT_EQ(fake.written.load(), 16);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM annex_sync_outbox WHERE state = 'sent'"), 16);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM annex_md_bindings"), 15);
 }
 
 }  // namespace
