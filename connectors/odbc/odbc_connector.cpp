@@ -17,14 +17,19 @@
 // as its one parameter and must order by the cursor column, then the key: rows whose cursor values tie are
 // told apart by their keys, so a page boundary inside a tie neither skips nor repeats a row. The query stays
 // open across pages of one run, so with a streaming driver (psqlODBC's UseDeclareFetch) memory stays flat.
-// Writes bind a whole batch as arrays; if the batch fails, it is replayed row by row under savepoints so that
-// only the rows the database refuses are rejected, each with the database's own message.
+// Writes bind a whole batch as arrays; if the database refuses the batch, its halves are tried apart, down to
+// single rows, so that only the rows the database refuses are rejected, each with the database's own message. "write_sessions" (1 to
+// 8, default 1) splits a large batch over that many connections written at once: a database server that parses
+// and plans every statement of an array (psqlODBC does) then works on more than one core. Leave it at 1 for a
+// database that allows one writer (SQLite).
 #include <annex/sdk.hpp>
 
 #include <nlohmann/json.hpp>
 #include <soci/odbc/soci-odbc.h>
 #include <soci/soci.h>
 
+#include <algorithm>
+#include <future>
 #include <map>
 #include <memory>
 #include <set>
@@ -115,6 +120,11 @@ class OdbcConnection : public annex::Connection {
       for (size_t at; (at = connection_string_.find(mark)) != std::string::npos;) connection_string_.replace(at, mark.size(), value.get<std::string>());
     }
     check_query_ = settings.value("check_query", std::string("SELECT 1"));
+    const json sessions = settings.value("write_sessions", json(1));
+    if (!sessions.is_number_integer() || sessions.get<int>() < 1 || sessions.get<int>() > 8) {
+      throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "write_sessions: a whole number from 1 to 8", "write_sessions");
+    }
+    write_sessions_ = sessions.get<size_t>();
     const json streams = settings.value("streams", json::object());
     for (const auto& [name, def] : streams.items()) {
       Stream s{def.value("select", std::string{}), def.value("cursor_field", std::string{}),
@@ -230,9 +240,8 @@ class OdbcConnection : public annex::Connection {
     json results = json::array();
     for (size_t i = 0; i < items.size(); ++i) results.push_back(nullptr);
     try {
-      soci::session& s = session();
-      apply(s, st, st.update, items, updates, results);
-      apply(s, st, st.upsert, items, upserts, results);
+      apply_split(st, st.update, items, updates, results);
+      apply_split(st, st.upsert, items, upserts, results);
       return json({{"results", results}}).dump();
     } catch (const annex::Error& e) {
       if (e.code() == ANNEX_ERR_UNAVAILABLE) reset();
@@ -244,8 +253,46 @@ class OdbcConnection : public annex::Connection {
   }
 
  private:
-  // Runs `sql` for the records at `rows` of `items`: one array bind for them all; if the database refuses the
-  // batch, row by row under savepoints, so that only the refused rows are rejected, with the database's message.
+  // Runs `sql` for `rows`, split over the write sessions when there are enough rows to share. Each slice is its
+  // own transaction: a slice that fails leaves the others written, and the engine sends the batch again (the
+  // statements are upserts and updates by key, so a second send changes nothing twice).
+  void apply_split(const Stream& st, const std::string& sql, const json& items, const std::vector<size_t>& rows, json& results) {
+    constexpr size_t kMinSlice = 500;
+    size_t n = std::min(write_sessions_, std::max<size_t>(rows.size() / kMinSlice, 1));
+    if (n == 1) {
+      apply(session(), st, sql, items, rows, results);
+      return;
+    }
+    std::vector<std::vector<size_t>> slices(n);
+    for (size_t i = 0; i < rows.size(); ++i) slices[i * n / rows.size()].push_back(rows[i]);
+    std::vector<soci::session*> sessions{&session()};
+    for (size_t i = 1; i < n; ++i) sessions.push_back(&extra_session(i - 1));
+    // Each slice writes its own elements of `results`, which is sized beforehand: no two threads touch one.
+    std::vector<std::future<void>> others;
+    for (size_t i = 1; i < n; ++i) {
+      others.push_back(std::async(std::launch::async, [&, i] { apply(*sessions[i], st, sql, items, slices[i], results); }));
+    }
+    std::exception_ptr failed;
+    try {
+      apply(*sessions[0], st, sql, items, slices[0], results);
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    for (auto& other : others) {
+      try {
+        other.get();
+      } catch (...) {
+        if (!failed) failed = std::current_exception();
+      }
+    }
+    if (failed) std::rethrow_exception(failed);
+  }
+
+  // Runs `sql` for the records at `rows` of `items`: one array bind in one transaction. If the database refuses
+  // it, each half is tried on its own, down to single rows, so that only the rows the database refuses are
+  // rejected, with its own message, and the rest are written: a batch of n rows with k bad ones costs about
+  // 2·k·log2(n) statements. (Savepoints around single rows would need no halving, but drivers that roll back the
+  // whole transaction on an error — psqlODBC can — take the savepoint with it.)
   void apply(soci::session& s, const Stream& st, const std::string& sql, const json& items, const std::vector<size_t>& rows,
              json& results) {
     if (rows.empty()) return;
@@ -255,11 +302,11 @@ class OdbcConnection : public annex::Connection {
       std::vector<std::vector<std::string>> columns(names.size(), std::vector<std::string>(rows.size()));
       std::vector<std::vector<soci::indicator>> nulls(names.size(), std::vector<soci::indicator>(rows.size(), soci::i_ok));
       for (size_t r = 0; r < rows.size(); ++r) {
-        const json rec = items[rows[r]].value("record", json::object());
+        const json& item = items[rows[r]];
+        auto rec = item.find("record");
         for (size_t c = 0; c < names.size(); ++c) {
-          json v = rec.value(names[c], json(nullptr));
-          if (v.is_null()) nulls[c][r] = soci::i_null;
-          else columns[c][r] = text_of(v);
+          if (rec == item.end() || !rec->contains(names[c]) || (*rec)[names[c]].is_null()) nulls[c][r] = soci::i_null;
+          else columns[c][r] = text_of((*rec)[names[c]]);
         }
       }
       soci::statement stmt(s);
@@ -270,40 +317,21 @@ class OdbcConnection : public annex::Connection {
       stmt.execute(true);
       txn.commit();
       for (size_t r : rows) results[r] = result_for(items[r], st, "");
-      return;
-    } catch (const soci::soci_error& batch_error) {
-      annex::Error kind = classify(batch_error, "write");
+    } catch (const soci::soci_error& error) {
+      annex::Error kind = classify(error, "write");
       if (kind.code() == ANNEX_ERR_UNAVAILABLE || kind.code() == ANNEX_ERR_UNAUTHENTICATED ||
           kind.code() == ANNEX_ERR_PERMISSION_DENIED) {
         throw kind;
       }
-    }
-    soci::transaction txn(s);
-    for (size_t r : rows) {
-      const json rec = items[r].value("record", json::object());
-      s << "SAVEPOINT annex_row";
-      try {
-        std::vector<std::string> values(names.size());
-        std::vector<soci::indicator> inds(names.size(), soci::i_ok);
-        soci::statement stmt(s);
-        for (size_t c = 0; c < names.size(); ++c) {
-          json v = rec.value(names[c], json(nullptr));
-          if (v.is_null()) inds[c] = soci::i_null;
-          else values[c] = text_of(v);
-          stmt.exchange(soci::use(values[c], inds[c], names[c]));
-        }
-        stmt.alloc();
-        stmt.prepare(sql);
-        stmt.define_and_bind();
-        stmt.execute(true);
-        s << "RELEASE SAVEPOINT annex_row";
-        results[r] = result_for(items[r], st, "");
-      } catch (const soci::soci_error& row_error) {
-        s << "ROLLBACK TO SAVEPOINT annex_row";
-        results[r] = result_for(items[r], st, row_error.get_error_message());
+      if (rows.size() == 1) {
+        results[rows[0]] = result_for(items[rows[0]], st, error.get_error_message());
+        return;
       }
+      std::vector<size_t> first(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(rows.size() / 2));
+      std::vector<size_t> second(rows.begin() + static_cast<std::ptrdiff_t>(rows.size() / 2), rows.end());
+      apply(s, st, sql, items, first, results);
+      apply(s, st, sql, items, second, results);
     }
-    txn.commit();
   }
 
   struct Open {
@@ -316,17 +344,18 @@ class OdbcConnection : public annex::Connection {
     std::size_t key_column = static_cast<std::size_t>(-1);
   };
 
-  soci::session& session() {
-    if (!session_) {
-      try {
-        session_ = std::make_unique<soci::session>(soci::odbc, connection_string_);
-      } catch (const std::exception& e) {
-        session_.reset();
-        annex::Error err = classify(e, "connect");
-        // A failure to connect that is not about credentials is the remote being away.
-        throw err.code() == ANNEX_ERR_INTERNAL ? annex::Error(ANNEX_ERR_UNAVAILABLE, err.message()) : err;
-      }
+  std::unique_ptr<soci::session> connect() {
+    try {
+      return std::make_unique<soci::session>(soci::odbc, connection_string_);
+    } catch (const std::exception& e) {
+      annex::Error err = classify(e, "connect");
+      // A failure to connect that is not about credentials is the remote being away.
+      throw err.code() == ANNEX_ERR_INTERNAL ? annex::Error(ANNEX_ERR_UNAVAILABLE, err.message()) : err;
     }
+  }
+
+  soci::session& session() {
+    if (!session_) session_ = connect();
     return *session_;
   }
 
@@ -343,9 +372,16 @@ class OdbcConnection : public annex::Connection {
     }
   }
 
+  soci::session& extra_session(size_t i) {
+    if (extra_.size() <= i) extra_.resize(i + 1);
+    if (!extra_[i]) extra_[i] = connect();
+    return *extra_[i];
+  }
+
   void reset() {
     open_.clear();
     session_.reset();
+    extra_.clear();
   }
 
   const Stream& stream(std::string_view name, bool reading) const {
@@ -397,6 +433,8 @@ class OdbcConnection : public annex::Connection {
   std::string check_query_;
   std::map<std::string, Stream> streams_;
   std::unique_ptr<soci::session> session_;
+  std::vector<std::unique_ptr<soci::session>> extra_;  // the further write sessions, opened on first use
+  size_t write_sessions_ = 1;
   std::map<std::string, Open> open_;
 };
 

@@ -35,9 +35,9 @@ struct PgAddress {
   }
 };
 
-std::string config(const std::string& odbc, int page_size) {
+std::string config(const std::string& odbc, int page_size, int write_sessions = 1) {
   return R"({"sync": {"connections": {"finance": {"connector": "odbc",
-    "settings": {"connection_string": ")" + odbc + R"(", "streams": {"customers": {
+    "settings": {"connection_string": ")" + odbc + R"(", "write_sessions": )" + std::to_string(write_sessions) + R"(, "streams": {"customers": {
       "select": "SELECT cust_no, name, updated_at FROM customers WHERE updated_at >= ? ORDER BY updated_at, cust_no",
       "cursor_field": "updated_at", "key_field": "cust_no",
       "upsert": "INSERT INTO customers (cust_no, name, updated_at) VALUES (:cust_no, :name, to_char(clock_timestamp(), 'YYYY-MM-DD HH24:MI:SS.US')) ON CONFLICT (cust_no) DO UPDATE SET name = excluded.name"}}},
@@ -169,6 +169,51 @@ TEST(SyncFaults, AnnexdKilledMidPushAndRestartedLeavesBothSidesIdentical) {
   EXPECT_EQ(annex_count(*d, "SELECT COUNT(*) FROM annex_md_parties"), total);
   EXPECT_EQ(annex_count(*d, "SELECT COUNT(*) FROM annex_md_bindings WHERE connection = 'finance'"), total);
   (void)admin;
+}
+
+// A batch large enough to be split over two write sessions, with one row the database refuses in the second
+// slice: that row alone is rejected, with the database's message, and every other row of both slices is written.
+TEST(SyncFaults, ABatchSplitOverTwoSessionsRejectsOnlyTheRowTheDatabaseRefuses) {
+  std::string url = postgres_url();
+  if (url.empty()) GTEST_SKIP() << "no PostgreSQL for this run";
+  PgAddress pg = PgAddress::parse(url);
+  std::string schema = "split_" + std::to_string(std::random_device{}() % 1000000);
+  soci::session remote(*soci::factory_postgresql(), pg.libpq());
+  remote << "CREATE SCHEMA " + schema;
+  remote << "CREATE TABLE " + schema + ".customers (cust_no TEXT PRIMARY KEY, name TEXT NOT NULL CHECK (length(name) <= 40),"
+            " updated_at TEXT NOT NULL)";
+
+  // The records are made while the database is out of reach, so that they wait in the outbox and leave in one batch.
+  TempDir dir, data;
+  PgAddress away = pg;
+  away.port = "1";
+  std::ofstream(dir.path() / "annex.json") << config(away.odbc(schema), 2000, 2);
+  Annexd::Options o;
+  o.env = {{"ANNEX_CONFIG", (dir.path() / "annex.json").string()}};
+  o.data_dir = data.str();
+  auto d = std::make_unique<Annexd>(o);
+  const int total = 1200;
+  for (int i = 1; i <= total; ++i) {
+    std::string name = i == total ? "A name far too long for the finance database's customers table" : "New " + std::to_string(i);
+    HttpResult r = d->call("POST", "/api/v1/masterdata/parties",
+                           R"({"code": "N)" + std::to_string(i) + R"(", "name": ")" + name + R"("})");
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  d.reset();
+  // Each connection names itself after the schema, so that this test can count its own.
+  std::ofstream(dir.path() / "annex.json") << config(pg.odbc(schema) + ";pqopt={application_name=" + schema + "}", 2000, 2);
+  o.bootstrap_admin = false;
+  d = std::make_unique<Annexd>(o);
+  EXPECT_TRUE(eventually([&] { return annex_count(*d, "SELECT COUNT(*) FROM annex_sync_outbox WHERE state = 'pending'") == 0; },
+                         std::chrono::seconds(60)))
+      << d->log();
+  EXPECT_EQ(count(remote, "SELECT COUNT(*) FROM " + schema + ".customers"), total - 1);
+  EXPECT_EQ(count(remote, "SELECT COUNT(*) FROM " + schema + ".customers WHERE name <> 'New ' || substr(cust_no, 2)"), 0);
+  EXPECT_EQ(annex_count(*d, "SELECT COUNT(*) FROM annex_sync_outbox WHERE state = 'dead'"), 1);
+  EXPECT_EQ(annex_count(*d, "SELECT COUNT(*) FROM annex_sync_dead_letters WHERE record LIKE '%N1200%' AND reason LIKE '%check%'"), 1);
+  EXPECT_EQ(annex_count(*d, "SELECT COUNT(*) FROM annex_md_bindings WHERE connection = 'finance'"), total - 1);
+  // Both write sessions were used: the daemon holds two connections to the database.
+  EXPECT_EQ(count(remote, "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = '" + schema + "'"), 2);
 }
 
 }  // namespace
