@@ -159,6 +159,8 @@ void Daemon::start() {
   spdlog::info("audit log: checkpoints signed with key {} ({})", audit_->signer()->key_id(), settings_.audit_key_path());
   dispatcher_->set_access_check(
       [this](http::HttpRequest& request, const http::Route& route) { authenticator_->check(request, route); });
+  idempotency_ = std::make_unique<http::Idempotency>(*db_);
+  dispatcher_->set_idempotency(idempotency_.get());
 
   http::ServerOptions options;
   options.host = settings_.http.host;
@@ -224,6 +226,10 @@ void Daemon::start() {
                          audit_->checkpoint();
                          return true;
                        });
+  scheduler_->schedule(kCore, "idempotency-purge", std::chrono::hours(1), std::chrono::minutes(1), [this](std::string*) {
+    idempotency_->purge(24);
+    return true;
+  });
   schedule_sync();
   scheduler_->start();
   int started = 0, total = 0;

@@ -13,6 +13,7 @@ class Database;
 namespace annex::http {
 class Router;
 class Dispatcher;
+class Idempotency;
 class HttpServer;
 }  // namespace annex::http
 namespace annex::events {
@@ -73,6 +74,7 @@ class Daemon {
   std::unique_ptr<jobs::Scheduler> scheduler_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::Dispatcher> dispatcher_;
+  std::unique_ptr<http::Idempotency> idempotency_;
   std::unique_ptr<http::HttpServer> server_;
   std::unique_ptr<plugin_host::PluginHost> plugins_;
   std::unique_ptr<auth::IdentityStore> identities_;

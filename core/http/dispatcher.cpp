@@ -41,7 +41,11 @@ void Dispatcher::dispatch(HttpRequest& request, HttpResponse& response) {
       throw ApiError(415, "unsupported_media_type", "request bodies must be application/json", "Content-Type");
     }
     if (access_check_) access_check_(request, route);
-    route.handler(request, response);
+    if (idempotency_ != nullptr) {
+      idempotency_->handle(request, response, [&] { route.handler(request, response); });
+    } else {
+      route.handler(request, response);
+    }
   } catch (const ApiError& e) {
     response.headers.erase(std::remove_if(response.headers.begin(), response.headers.end(),
                                           [](auto& h) { return h.first != "Allow" && h.first != "WWW-Authenticate"; }),

@@ -3,6 +3,7 @@
 // throws, so the socket layer always has a response to send.
 #pragma once
 
+#include "http/idempotency.h"
 #include "http/router.h"
 
 #include <functional>
@@ -17,6 +18,8 @@ class Dispatcher {
   explicit Dispatcher(Router& router) : router_(router) {}
 
   void set_access_check(AccessCheck check) { access_check_ = std::move(check); }
+  // Answers repeated creates (POST with Idempotency-Key) from the first response.
+  void set_idempotency(Idempotency* idempotency) { idempotency_ = idempotency; }
 
   // Handles one request. `request.request_id` must be set. Records the outcome in the route's statistics.
   void dispatch(HttpRequest& request, HttpResponse& response);
@@ -27,6 +30,7 @@ class Dispatcher {
  private:
   Router& router_;
   AccessCheck access_check_;
+  Idempotency* idempotency_ = nullptr;
   std::shared_ptr<RouteStats> unmatched_ = std::make_shared<RouteStats>();
 };
 

@@ -141,6 +141,50 @@ annex_status audit_append(annex_host_ctx* ctx, annex_txn* txn, annex_str princip
 
 const annex_audit_v1 kAudit = {sizeof(annex_audit_v1), 0, &audit_append};
 
+// ---- annex.directory ---------------------------------------------------------------------------------------
+
+nlohmann::json user_json(auth::IdentityStore& ids, const auth::User& u) {
+  nlohmann::json roles = nlohmann::json::array();
+  for (const auto& r : ids.roles_of(u.id)) roles.push_back({{"role", r.role}, {"sector_id", r.sector_id}});
+  return {{"id", u.id}, {"login", u.login}, {"display_name", u.display_name}, {"status", u.status},
+          {"sectors", ids.sectors_of(u.id)}, {"roles", roles}};
+}
+
+annex_status directory_user(annex_host_ctx* ctx, annex_str user_id, annex_buffer* out, annex_buffer* err) {
+  auth::Authorizer* a = authorizer_of(ctx, err);
+  if (a == nullptr) return ANNEX_ERR_UNSUPPORTED;
+  return guarded(err, [&] {
+    std::optional<auth::User> u = a->store().find(std::string(view(user_id)));
+    if (!u) {
+      put(err, "no user " + std::string(view(user_id)));
+      return ANNEX_ERR_NOT_FOUND;
+    }
+    put(out, user_json(a->store(), *u).dump());
+    return ANNEX_OK;
+  });
+}
+
+annex_status directory_users(annex_host_ctx* ctx, annex_str filter_json, annex_buffer* out, annex_buffer* err) {
+  auth::Authorizer* a = authorizer_of(ctx, err);
+  if (a == nullptr) return ANNEX_ERR_UNSUPPORTED;
+  return guarded(err, [&] {
+    nlohmann::json filter = view(filter_json).empty() ? nlohmann::json::object() : nlohmann::json::parse(view(filter_json), nullptr, false);
+    if (!filter.is_object()) throw std::invalid_argument("users: the filter is a JSON object");
+    std::string status = filter.value("status", std::string{}), sector = filter.value("sector_id", std::string{});
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& u : a->store().users()) {
+      if (!status.empty() && u.status != status) continue;
+      nlohmann::json j = user_json(a->store(), u);
+      if (!sector.empty() && std::find(j["sectors"].begin(), j["sectors"].end(), sector) == j["sectors"].end()) continue;
+      items.push_back(std::move(j));
+    }
+    put(out, nlohmann::json({{"items", items}}).dump());
+    return ANNEX_OK;
+  });
+}
+
+const annex_directory_v1 kDirectory = {sizeof(annex_directory_v1), 0, &directory_user, &directory_users};
+
 // ---- annex.approvals ---------------------------------------------------------------------------------------
 
 // Runs `fn(service, session)` with the service and the plugin's transaction; refusals become statuses (guarded).
@@ -234,6 +278,7 @@ const annex_connectors_v1 kConnectors = {sizeof(annex_connectors_v1), 0, &connec
 const annex_connectors_v1& connectors_v1() { return kConnectors; }
 const annex_authz_v1& authz_v1() { return kAuthz; }
 const annex_approvals_v1& approvals_v1() { return kApprovals; }
+const annex_directory_v1& directory_v1() { return kDirectory; }
 const annex_audit_v1& audit_v1() { return kAudit; }
 
 }  // namespace annex::plugin_host

@@ -46,6 +46,7 @@ struct PluginRecord {
 // The tables of the security services (security_services.cpp).
 const annex_authz_v1& authz_v1();
 const annex_audit_v1& audit_v1();
+const annex_directory_v1& directory_v1();
 const annex_approvals_v1& approvals_v1();
 const annex_connectors_v1& connectors_v1();
 const annex_masterdata_v1& masterdata_v1();

@@ -191,6 +191,12 @@ std::vector<Migration> core_migrations(Dialect dialect) {
        // the batch, where one ordered by due time made every batch sort all pending rows again.
        "DROP INDEX annex_sync_outbox_due;"
        "CREATE INDEX annex_sync_outbox_pending ON annex_sync_outbox (connection, stream, state, seq);"},
+      {9, "idempotency keys",
+       // The first answer to a create sent with Idempotency-Key, per caller and key, kept for a day.
+       "CREATE TABLE annex_idempotency (principal_id TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+       " state TEXT NOT NULL, status INTEGER, headers TEXT, body TEXT, created_at TEXT NOT NULL,"
+       " PRIMARY KEY (principal_id, idem_key));"
+       "CREATE INDEX annex_idempotency_age ON annex_idempotency (created_at);"},
   };
 }
 

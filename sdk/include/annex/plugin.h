@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 #define ANNEX_ABI_MAJOR 1
-#define ANNEX_ABI_MINOR 1
+#define ANNEX_ABI_MINOR 2
 
 /* The one symbol a plugin exports. */
 #define ANNEX_PLUGIN_QUERY_SYMBOL "annex_plugin_query_v1"
@@ -535,6 +535,24 @@ typedef struct annex_masterdata_v1 {
   annex_status (*upsert)(annex_host_ctx* ctx, annex_txn* txn, annex_str entity, annex_str record_json,
                          annex_str actor_id, annex_buffer* out_json, annex_buffer* err);
 } annex_masterdata_v1;
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Service "annex.directory" v1 (since ABI 1.2): the users and sectors a plugin's records refer to            */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+#define ANNEX_SERVICE_DIRECTORY "annex.directory"
+
+/* A user as JSON: {"id", "login", "display_name", "status": "active"|"frozen"|"disabled", "sectors": [ids, home
+ * first], "roles": [{"role", "sector_id"}]}. Password hashes and tokens never leave the host. */
+typedef struct annex_directory_v1 {
+  uint32_t struct_size;
+  uint32_t minor;
+  /* Appends the user with this id; NOT_FOUND when there is none. */
+  annex_status (*user)(annex_host_ctx* ctx, annex_str user_id, annex_buffer* out_json, annex_buffer* err);
+  /* Appends {"items": [users]} for a filter given as JSON: {"status": "disabled"} and/or {"sector_id": "north"}
+   * (members of that sector); {} for everyone. */
+  annex_status (*users)(annex_host_ctx* ctx, annex_str filter_json, annex_buffer* out_json, annex_buffer* err);
+} annex_directory_v1;
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* The plugin descriptor                                                                                      */

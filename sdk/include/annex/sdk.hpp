@@ -674,6 +674,30 @@ class MasterData {
   const annex_masterdata_v1* api_;
 };
 
+// The "annex.directory" v1 service (ABI 1.2): users as JSON text (see annex/plugin.h).
+class Directory {
+ public:
+  Directory(annex_host_ctx* ctx, const annex_directory_v1* api) noexcept : ctx_(ctx), api_(api) {}
+
+  // The user, or nothing when there is none.
+  std::optional<std::string> user(std::string_view user_id) const {
+    try {
+      return detail::call_json([&](annex_buffer* out, annex_buffer* err) { return api_->user(ctx_, to_str(user_id), out, err); });
+    } catch (const Error& e) {
+      if (e.code() == ANNEX_ERR_NOT_FOUND) return std::nullopt;
+      throw;
+    }
+  }
+  // {"items": [...]} for a filter such as {"status": "disabled"} or {"sector_id": "north"}.
+  std::string users(std::string_view filter_json = "{}") const {
+    return detail::call_json([&](annex_buffer* out, annex_buffer* err) { return api_->users(ctx_, to_str(filter_json), out, err); });
+  }
+
+ private:
+  annex_host_ctx* ctx_;
+  const annex_directory_v1* api_;
+};
+
 // An item to put through an approval chain.
 struct ApprovalItem {
   std::string_view chain;
@@ -861,6 +885,9 @@ class Host {
   Audit audit() const { return Audit(api_->ctx_host_ptr, &require<annex_audit_v1>(ANNEX_SERVICE_AUDIT, 1)); }
   Connectors connectors() {
     return Connectors(api_->ctx_host_ptr, &require<annex_connectors_v1>(ANNEX_SERVICE_CONNECTORS, 1), &connectors_);
+  }
+  Directory directory() const {
+    return Directory(api_->ctx_host_ptr, &require<annex_directory_v1>(ANNEX_SERVICE_DIRECTORY, 1));
   }
   MasterData masterdata() const {
     return MasterData(api_->ctx_host_ptr, &require<annex_masterdata_v1>(ANNEX_SERVICE_MASTERDATA, 1));
