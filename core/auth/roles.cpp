@@ -9,8 +9,10 @@ RoleCatalog RoleCatalog::defaults() {
   c.define("system-admin", {"*"}, Reach::kAll);
   // Group management sees every sector, may assign "general actions" to anyone, and alone moves records
   // between sectors (DOMAIN C1, C2).
-  c.define("group-executive", {"*.read", "*.write", "records.move-sector", "pipeline.activity.assign-any"}, Reach::kAll);
-  c.define("sector-head", {"*.read", "*.write", "*.approve", "quotas.*"}, Reach::kSector);
+  c.define("group-executive",
+           {"*.read", "*.write", "records.move-sector", "pipeline.activity.assign-any", "pipeline.records.reassign"}, Reach::kAll);
+  // Hands a leaver's records to someone else in the sector (C8).
+  c.define("sector-head", {"*.read", "*.write", "*.approve", "quotas.*", "pipeline.records.reassign"}, Reach::kSector);
   // Manages the users and role assignments of its sector; reads there, changes no business record.
   c.define("sector-admin", {"*.read", "annex.users.*", "annex.memberships.*"}, Reach::kSector);
   c.define("sales-rep", {"*.read", "*.write", "*.submit"}, Reach::kOwn);

@@ -1,0 +1,247 @@
+// What the first-party business plugins share for their HTTP APIs, on top of the SDK and nlohmann::json:
+// reading a JSON body field by field with errors that name the field, money as integer minor units with a
+// currency, dates, ETags, keyset cursors and time-ordered ids. Header-only; it includes nothing of the core.
+#pragma once
+
+#include <annex/sdk.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace annex::rest {
+
+using nlohmann::json;
+
+[[noreturn]] inline void invalid(const std::string& field, const std::string& message) {
+  throw Error(ANNEX_ERR_INVALID_ARGUMENT, message, field);
+}
+[[noreturn]] inline void unprocessable(const std::string& field, const std::string& message) {
+  throw Error(ANNEX_ERR_UNPROCESSABLE, message, field);
+}
+
+inline json parse_body(const Request& req) {
+  json body = json::parse(req.body(), nullptr, false);
+  if (!body.is_object()) invalid("body", "the body must be a JSON object");
+  return body;
+}
+
+// ---- fields ----------------------------------------------------------------------------------------------
+
+inline std::optional<std::string> opt_string(const json& body, const char* field, size_t max_len = 200) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string()) invalid(field, std::string(field) + " must be a string");
+  std::string v = it->get<std::string>();
+  if (v.size() > max_len) unprocessable(field, std::string(field) + " must be at most " + std::to_string(max_len) + " bytes");
+  return v;
+}
+
+inline std::string req_string(const json& body, const char* field, size_t max_len = 200) {
+  std::optional<std::string> v = opt_string(body, field, max_len);
+  if (!v || v->empty()) invalid(field, std::string(field) + " is required");
+  return *v;
+}
+
+inline std::optional<int64_t> opt_integer(const json& body, const char* field, int64_t min, int64_t max) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_integer()) invalid(field, std::string(field) + " must be a whole number");
+  int64_t v = it->get<int64_t>();
+  if (v < min || v > max) {
+    unprocessable(field, std::string(field) + " must be from " + std::to_string(min) + " to " + std::to_string(max));
+  }
+  return v;
+}
+
+inline std::string one_of(const std::string& value, const char* field, const std::vector<std::string>& allowed) {
+  for (const auto& a : allowed) {
+    if (a == value) return value;
+  }
+  std::string list;
+  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+  unprocessable(field, std::string(field) + " must be one of: " + list);
+}
+
+// ---- dates and times -------------------------------------------------------------------------------------
+
+// A calendar date as YYYY-MM-DD; nothing when the text is not one.
+inline std::optional<std::chrono::year_month_day> parse_date(std::string_view text) {
+  int y = 0;
+  unsigned m = 0, d = 0;
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+  }
+  y = std::stoi(std::string(text.substr(0, 4)));
+  m = static_cast<unsigned>(std::stoi(std::string(text.substr(5, 2))));
+  d = static_cast<unsigned>(std::stoi(std::string(text.substr(8, 2))));
+  std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
+  if (!ymd.ok()) return std::nullopt;
+  return ymd;
+}
+
+inline std::string format_date(std::chrono::year_month_day d) {
+  char text[16];
+  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(d.year()), static_cast<unsigned>(d.month()),
+                static_cast<unsigned>(d.day()));
+  return text;
+}
+
+inline std::chrono::year_month_day today() {
+  return std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())};
+}
+
+inline std::chrono::year_month_day add_days(std::chrono::year_month_day d, int64_t days) {
+  return std::chrono::year_month_day{std::chrono::sys_days{d} + std::chrono::days{days}};
+}
+
+// d plus `months` calendar months; the 31st of a shorter month becomes its last day.
+inline std::chrono::year_month_day add_months(std::chrono::year_month_day d, int months) {
+  auto ym = std::chrono::year_month{d.year(), d.month()} + std::chrono::months{months};
+  auto last = std::chrono::year_month_day_last{ym.year(), std::chrono::month_day_last{ym.month()}};
+  return std::chrono::year_month_day{ym.year(), ym.month(), std::min(d.day(), last.day())};
+}
+
+inline std::string date_field(const json& body, const char* field, bool required) {
+  std::optional<std::string> text = opt_string(body, field, 10);
+  if (!text) {
+    if (required) invalid(field, std::string(field) + " is required (YYYY-MM-DD)");
+    return "";
+  }
+  if (!parse_date(*text)) invalid(field, std::string(field) + " must be a date, YYYY-MM-DD");
+  return *text;
+}
+
+// Now, UTC, with milliseconds: "2026-11-23T10:15:30.123Z".
+inline std::string utc_now() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[40];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", text, static_cast<int>(ms));
+  return out;
+}
+
+// ---- money -----------------------------------------------------------------------------------------------
+
+struct Money {
+  int64_t amount = 0;  // minor units
+  std::string currency;
+};
+
+inline bool currency_code(std::string_view c) {
+  return c.size() == 3 && std::all_of(c.begin(), c.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; });
+}
+
+// {"amount": <integer minor units>, "currency": "CNY"}; never a fraction.
+inline std::optional<Money> opt_money(const json& body, const char* field, bool allow_negative = false) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  const std::string shape = std::string(field) + " is {\"amount\": whole minor units, \"currency\": \"CNY\"}";
+  if (!it->is_object() || !it->contains("amount") || !it->contains("currency")) invalid(field, shape);
+  const json& a = (*it)["amount"];
+  if (!a.is_number_integer()) invalid(field, shape + "; amounts are never fractions");
+  if (!(*it)["currency"].is_string() || !currency_code((*it)["currency"].get<std::string>())) {
+    invalid(field, std::string(field) + ".currency must be an ISO 4217 code such as CNY");
+  }
+  Money m{a.get<int64_t>(), (*it)["currency"].get<std::string>()};
+  if (!allow_negative && m.amount < 0) unprocessable(field, std::string(field) + " must not be negative");
+  return m;
+}
+
+inline json money_json(int64_t amount, const std::string& currency) { return {{"amount", amount}, {"currency", currency}}; }
+
+// `amount` × `percent` / 100, rounded half away from zero, in integers (split so that the product of a large
+// amount and a percentage does not overflow).
+inline int64_t percent_of(int64_t amount, int64_t percent) {
+  int64_t whole = (amount / 100) * percent;
+  int64_t part = (amount % 100) * percent;  // |part| < 100 · |percent|
+  int64_t q = whole + part / 100, r = part % 100;
+  if (r >= 50) ++q;
+  if (r <= -50) --q;
+  return q;
+}
+
+// ---- ETags -----------------------------------------------------------------------------------------------
+
+inline std::string etag(int64_t version) { return "\"v" + std::to_string(version) + "\""; }
+
+// A change sent with If-Match must name the version it read; a stale one answers 412.
+inline void check_if_match(const Request& req, int64_t version) {
+  std::string_view given = req.header("If-Match");
+  if (given.empty() || given == "*") return;
+  if (given != etag(version)) {
+    throw Error(ANNEX_ERR_PRECONDITION_FAILED, "the record changed since you read it (it is now " + etag(version) + "); read it again", "If-Match");
+  }
+}
+
+// ---- ids and cursors -------------------------------------------------------------------------------------
+
+// "<prefix>_<ms, 12 hex><sequence, 4 hex><random, 8 hex>": unique, and in creation order when sorted, so that
+// inserts append to the primary-key index and lists can page by id.
+inline std::string new_id(std::string_view prefix) {
+  static std::atomic<uint32_t> sequence{0};
+  thread_local std::mt19937 rng{std::random_device{}()};
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  char text[48];
+  std::snprintf(text, sizeof text, "%.*s_%012llx%04x%08x", static_cast<int>(prefix.size()), prefix.data(),
+                static_cast<unsigned long long>(ms), static_cast<unsigned>(sequence++ & 0xffffu), static_cast<unsigned>(rng()));
+  return text;
+}
+
+// A page's limit from ?limit= (1..max, default `def`).
+inline int64_t page_limit(const Request& req, int64_t def = 50, int64_t max = 500) {
+  std::optional<std::string> text = req.query_param("limit");
+  if (!text) return def;
+  if (text->empty() || text->size() > 4 || !std::all_of(text->begin(), text->end(), ::isdigit)) {
+    invalid("limit", "limit must be a whole number from 1 to " + std::to_string(max));
+  }
+  int64_t v = std::stoll(*text);
+  if (v < 1 || v > max) invalid("limit", "limit must be from 1 to " + std::to_string(max));
+  return v;
+}
+
+// A keyset cursor: the sort value and the id of the last row of a page, as opaque text.
+inline std::string encode_cursor(const std::string& value, const std::string& id) {
+  std::string raw = json::array({value, id}).dump(), out;
+  static const char* hex = "0123456789abcdef";
+  for (unsigned char c : raw) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
+inline std::pair<std::string, std::string> decode_cursor(std::string_view text) {
+  auto bad = [] { invalid("cursor", "cursor is not one this API returned"); };
+  if (text.size() % 2 != 0 || text.size() > 2048) bad();
+  std::string raw;
+  for (size_t i = 0; i < text.size(); i += 2) {
+    auto nibble = [&](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      bad();
+      return 0;
+    };
+    raw += static_cast<char>(nibble(text[i]) * 16 + nibble(text[i + 1]));
+  }
+  json j = json::parse(raw, nullptr, false);
+  if (!j.is_array() || j.size() != 2 || !j[0].is_string() || !j[1].is_string()) bad();
+  return {j[0].get<std::string>(), j[1].get<std::string>()};
+}
+
+}  // namespace annex::rest
