@@ -10,7 +10,8 @@ RoleCatalog RoleCatalog::defaults() {
   // Group management sees every sector, may assign "general actions" to anyone, and alone moves records
   // between sectors (DOMAIN C1, C2).
   c.define("group-executive",
-           {"*.read", "*.write", "records.move-sector", "pipeline.activity.assign-any", "pipeline.records.reassign"}, Reach::kAll);
+           {"*.read", "*.write", "records.move-sector", "pipeline.activity.assign-any", "pipeline.records.reassign", "quotas.*"},
+           Reach::kAll);
   // Hands a leaver's records to someone else in the sector (C8).
   c.define("sector-head", {"*.read", "*.write", "*.approve", "quotas.*", "pipeline.records.reassign"}, Reach::kSector);
   // Manages the users and role assignments of its sector; reads there, changes no business record.

@@ -165,15 +165,31 @@ inline std::optional<Money> opt_money(const json& body, const char* field, bool 
 
 inline json money_json(int64_t amount, const std::string& currency) { return {{"amount", amount}, {"currency", currency}}; }
 
-// `amount` × `percent` / 100, rounded half away from zero, in integers (split so that the product of a large
-// amount and a percentage does not overflow).
-inline int64_t percent_of(int64_t amount, int64_t percent) {
-  int64_t whole = (amount / 100) * percent;
-  int64_t part = (amount % 100) * percent;  // |part| < 100 · |percent|
-  int64_t q = whole + part / 100, r = part % 100;
-  if (r >= 50) ++q;
-  if (r <= -50) --q;
-  return q;
+__extension__ typedef __int128 wide_int;  // for products of two amounts, which may pass 2^63
+
+// a × b / c, rounded half away from zero, without overflow in between. c must not be 0.
+inline int64_t mul_div(int64_t a, int64_t b, int64_t c) {
+  wide_int p = static_cast<wide_int>(a) * b;
+  wide_int q = p / c, r = p % c;
+  if (r < 0) r = -r;
+  wide_int half = c < 0 ? -static_cast<wide_int>(c) : static_cast<wide_int>(c);
+  if (2 * r >= half) q += ((p < 0) != (c < 0)) ? -1 : 1;
+  return static_cast<int64_t>(q);
+}
+
+// `amount` × `percent` / 100, rounded half away from zero, in integers.
+inline int64_t percent_of(int64_t amount, int64_t percent) { return mul_div(amount, percent, 100); }
+
+// `part` of `whole` in percent with `decimals` decimals ("45.50"); null when `whole` is 0. A ratio shown, never
+// stored or added.
+inline json percent_text(int64_t part, int64_t whole, int decimals) {
+  if (whole == 0) return nullptr;
+  int64_t scale = decimals == 1 ? 10 : 100;
+  int64_t scaled = mul_div(part, 100 * scale, whole);
+  char text[40];
+  std::snprintf(text, sizeof text, "%s%lld.%0*lld", scaled < 0 ? "-" : "", static_cast<long long>(std::llabs(scaled) / scale), decimals,
+                static_cast<long long>(std::llabs(scaled) % scale));
+  return text;
 }
 
 // ---- ETags -----------------------------------------------------------------------------------------------

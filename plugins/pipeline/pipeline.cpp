@@ -1,6 +1,6 @@
 #include "pipeline.h"
 
-#include "query.h"
+#include "../common/query.h"
 
 #include <map>
 #include <set>
@@ -9,6 +9,8 @@ namespace pipeline {
 namespace {
 
 using annex::rest::invalid;
+using annex::rest::page;
+using annex::rest::Where;
 using annex::rest::unprocessable;
 namespace rest = annex::rest;
 

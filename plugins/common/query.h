@@ -1,13 +1,13 @@
 // A WHERE clause built at run time with its parameters in order, and keyset pagination over it.
 #pragma once
 
-#include "../common/rest.h"
+#include "rest.h"
 
 #include <deque>
 #include <functional>
 #include <variant>
 
-namespace pipeline {
+namespace annex::rest {
 
 class Where {
  public:
@@ -109,4 +109,4 @@ inline nlohmann::json page(const annex::Db& db, const annex::Request& req, const
   return {{"items", items}, {"next_cursor", next}};
 }
 
-}  // namespace pipeline
+}  // namespace annex::rest

@@ -1,0 +1,403 @@
+#include "contracts.h"
+
+#include "../common/query.h"
+
+#include <map>
+#include <set>
+
+namespace contracts {
+namespace {
+
+namespace rest = annex::rest;
+using rest::invalid;
+using rest::unprocessable;
+
+json opt(const annex::Row& r, size_t i) { return r.is_null(i) ? json(nullptr) : json(r.text(i)); }
+
+
+json rate(int64_t part, int64_t whole) { return annex::rest::percent_text(part, whole, 2); }
+
+constexpr const char* kColumns =
+    "id, number, party_id, opportunity_id, sector_id, owner_id, currency, total, collected, status, signed_on, start_on,"
+    " end_on, created_at, updated_at, version";
+
+json read_contract(const annex::Row& r) {
+  std::string currency = r.text(6);
+  int64_t total = r.integer(7), collected = r.integer(8);
+  return {{"id", r.text(0)},
+          {"number", r.text(1)},
+          {"party_id", r.text(2)},
+          {"opportunity_id", opt(r, 3)},
+          {"sector_id", r.text(4)},
+          {"owner_id", r.text(5)},
+          {"currency", currency},
+          {"total", rest::money_json(total, currency)},
+          {"collected", rest::money_json(collected, currency)},
+          {"collection_rate", rate(collected, total)},
+          {"status", r.text(9)},
+          {"signed_on", opt(r, 10)},
+          {"start_on", opt(r, 11)},
+          {"end_on", opt(r, 12)},
+          {"created_at", r.text(13)},
+          {"updated_at", r.text(14)},
+          {"version", r.integer(15)}};
+}
+
+std::optional<json> load(const annex::Db& db, const std::string& id, annex::Transaction* txn = nullptr) {
+  annex::Value params[] = {std::string_view(id)};
+  annex::Rows rows = db.query(txn, std::string("SELECT ") + kColumns + " FROM contracts_contracts WHERE id = ?", params);
+  if (!rows.next()) return std::nullopt;
+  return read_contract(rows.row());
+}
+
+annex::ObjectRef ref(const char* type, const json& record) {
+  return {type, record["id"].get_ref<const std::string&>(), record["sector_id"].get_ref<const std::string&>(),
+          record["owner_id"].get_ref<const std::string&>()};
+}
+
+void respond(annex::Response& resp, const json& record, int status = 200) {
+  resp.status(status).header("ETag", rest::etag(record["version"].get<int64_t>())).body(record.dump());
+}
+
+std::string sort_text(const json& record, const std::string& column) {
+  if (column == "total") return std::to_string(record["total"]["amount"].get<int64_t>());
+  const json& v = record[column];
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+// Contract status: draft → awaiting_signature → signed → completed | expired; terminated from any open status.
+const std::map<std::string, std::set<std::string>> kTransitions = {
+    {"draft", {"awaiting_signature", "terminated"}},
+    {"awaiting_signature", {"draft", "signed", "terminated"}},
+    {"signed", {"completed", "expired", "terminated"}},
+    {"completed", {}},
+    {"expired", {}},
+    {"terminated", {}}};
+
+bool editable(const std::string& status) { return status == "draft" || status == "awaiting_signature"; }
+
+}  // namespace
+
+// ---- contracts -------------------------------------------------------------------------------------------
+
+json Contracts::contract_or_404(const annex::Request& req, std::string_view permission, const std::string& id, annex::Transaction* txn) const {
+  std::optional<json> c = load(s_.db, id, txn);
+  if (!c || !s_.authz.may(req.principal_id(), permission, ref(kContract, *c))) throw annex::Error(ANNEX_ERR_NOT_FOUND, "no such contract");
+  return *c;
+}
+
+json Contracts::with_details(json c, annex::Transaction* txn) const {
+  std::string id = c["id"];
+  annex::Value params[] = {std::string_view(id)};
+  json lines = json::array();
+  annex::Rows rows = s_.db.query(txn, "SELECT line_no, product_id, quantity, unit_price, amount FROM contracts_lines WHERE contract_id = ? ORDER BY line_no", params);
+  std::string currency = c["currency"];
+  while (rows.next()) {
+    const annex::Row r = rows.row();
+    lines.push_back({{"line_no", r.integer(0)}, {"product_id", r.text(1)}, {"quantity", r.integer(2)},
+                     {"unit_price", rest::money_json(r.integer(3), currency)}, {"amount", rest::money_json(r.integer(4), currency)}});
+  }
+  json splits = json::array();
+  annex::Rows sp = s_.db.query(txn, "SELECT user_id, percent FROM contracts_splits WHERE contract_id = ? ORDER BY user_id", params);
+  while (sp.next()) splits.push_back({{"user_id", sp.row().text(0)}, {"percent", sp.row().integer(1)}});
+  if (splits.empty()) splits.push_back({{"user_id", c["owner_id"]}, {"percent", 100}});
+  c["lines"] = lines;
+  c["splits"] = splits;
+  return c;
+}
+
+// Lines: [{product_id, quantity, unit_price: {amount, currency}}], in the contract's currency; sets *total.
+json Contracts::read_lines(const json& body, const std::string& currency, int64_t* total) const {
+  if (!body.contains("lines") || !body["lines"].is_array() || body["lines"].empty()) invalid("lines", "lines is a non-empty list of {product_id, quantity, unit_price}");
+  json out = json::array();
+  *total = 0;
+  for (size_t i = 0; i < body["lines"].size(); ++i) {
+    const json& line = body["lines"][i];
+    std::string at = "lines[" + std::to_string(i) + "]";
+    if (!line.is_object()) invalid(at, at + " must be an object");
+    std::string product = rest::req_string(line, "product_id", 64);
+    if (!s_.masterdata.get("products", product)) unprocessable(at + ".product_id", "no product " + product);
+    std::optional<int64_t> quantity = rest::opt_integer(line, "quantity", 1, 1000000000);
+    if (!quantity) invalid(at + ".quantity", "quantity is required, a whole number of at least 1");
+    std::optional<rest::Money> price = rest::opt_money(line, "unit_price");
+    if (!price) invalid(at + ".unit_price", "unit_price is required");
+    if (price->currency != currency) unprocessable(at + ".unit_price", "the line is in " + price->currency + ", the contract in " + currency);
+    int64_t amount = 0;
+    if (__builtin_mul_overflow(*quantity, price->amount, &amount) || __builtin_add_overflow(*total, amount, total)) {
+      unprocessable(at, "the amount is too large");
+    }
+    out.push_back({{"line_no", static_cast<int64_t>(i) + 1}, {"product_id", product}, {"quantity", *quantity},
+                   {"unit_price", price->amount}, {"amount", amount}});
+  }
+  return out;
+}
+
+void Contracts::write_lines(annex::Transaction& txn, const std::string& id, const json& lines) const {
+  s_.db.query(txn, "DELETE FROM contracts_lines WHERE contract_id = ?", {id});
+  for (const auto& l : lines) {
+    s_.db.query(txn, "INSERT INTO contracts_lines (contract_id, line_no, product_id, quantity, unit_price, amount) VALUES (?, ?, ?, ?, ?, ?)",
+                {id, l["line_no"].get<int64_t>(), l["product_id"].get<std::string>(), l["quantity"].get<int64_t>(),
+                 l["unit_price"].get<int64_t>(), l["amount"].get<int64_t>()});
+  }
+}
+
+void Contracts::create(const annex::Request& req, annex::Response& resp) {
+  json body = rest::parse_body(req);
+  std::string caller(req.principal_id());
+  std::string number = rest::req_string(body, "number", 64);
+  std::string party_id = rest::req_string(body, "party_id", 64);
+  std::optional<std::string> party = s_.masterdata.get("parties", party_id, caller);
+  if (!party) unprocessable("party_id", "no customer " + party_id + " within your reach");
+  std::string currency = rest::req_string(body, "currency", 3);
+  if (!rest::currency_code(currency)) invalid("currency", "currency must be an ISO 4217 code such as CNY");
+  int64_t total = 0;
+  json lines = read_lines(body, currency, &total);
+  std::string start = rest::date_field(body, "start_on", false), end = rest::date_field(body, "end_on", false);
+  if (!start.empty() && !end.empty() && end < start) unprocessable("end_on", "end_on is before start_on");
+  std::string sector = rest::opt_string(body, "sector_id", 64).value_or(json::parse(*party).value("sector_id", std::string{}));
+  std::string owner = rest::opt_string(body, "owner_id", 64).value_or(caller);
+  if (!s_.authz.may(caller, "contracts.contract.write", {kContract, "", sector, owner})) {
+    throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "you may not write contracts for " + owner + " in sector " + sector, "owner_id");
+  }
+  if (owner != caller) {
+    std::optional<std::string> u = s_.directory.user(owner);
+    if (!u || json::parse(*u).value("status", "") != "active") unprocessable("owner_id", "no active user " + owner);
+  }
+  std::optional<std::string> opportunity = rest::opt_string(body, "opportunity_id", 64);
+  if (opportunity) {
+    // The pipeline plugin (a declared dependency) keeps opportunities; the link must be to one the caller reaches.
+    annex::Rows rows = s_.db.query("SELECT id, sector_id, owner_id, party_id FROM pipeline_opportunities WHERE id = ?", {*opportunity});
+    if (!rows.next() || !s_.authz.may(caller, "pipeline.opportunity.read", {"pipeline.opportunity", rows.row().text(0), rows.row().text(1), rows.row().text(2)})) {
+      unprocessable("opportunity_id", "no opportunity " + *opportunity + " within your reach");
+    }
+    if (rows.row().text(3) != party_id) unprocessable("opportunity_id", "the opportunity is for another customer");
+  }
+  if (s_.db.query("SELECT 1 FROM contracts_contracts WHERE number = ?", {number}).next()) {
+    throw annex::Error(ANNEX_ERR_CONFLICT, "contract number " + number + " is taken", "number");
+  }
+  std::string id = rest::new_id("ct"), now = rest::utc_now();
+  annex::Transaction txn = s_.db.begin();
+  s_.db.query(txn,
+              "INSERT INTO contracts_contracts (id, number, party_id, opportunity_id, sector_id, owner_id, currency, total, collected, status,"
+              " start_on, end_on, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 'draft', ?, ?, ?, ?, 1)",
+              {id, number, party_id, opportunity, sector, owner, currency, total, start.empty() ? std::optional<std::string>() : start,
+               end.empty() ? std::optional<std::string>() : end, now, now});
+  write_lines(txn, id, lines);
+  json c = with_details(*load(s_.db, id, &txn), &txn);
+  s_.audit.append(&txn, caller, "contracts.contract.create", kContract, id, "", c.dump());
+  txn.commit();
+  resp.header("Location", "/api/v1/contracts/" + id);
+  respond(resp, c, 201);
+}
+
+void Contracts::get(const annex::Request& req, annex::Response& resp) {
+  respond(resp, with_details(contract_or_404(req, "contracts.contract.read", std::string(req.path_param("id")))));
+}
+
+void Contracts::list(const annex::Request& req, annex::Response& resp) {
+  rest::Where where;
+  where.add(s_.authz.list_filter(req.principal_id(), "contracts.contract.read", kContract));
+  where.equal_if(req, "status", "status").equal_if(req, "owner_id", "owner_id").equal_if(req, "sector_id", "sector_id")
+      .equal_if(req, "party_id", "party_id").equal_if(req, "opportunity_id", "opportunity_id").equal_if(req, "currency", "currency");
+  resp.body(rest::page(s_.db, req, std::string("SELECT ") + kColumns + " FROM contracts_contracts", std::move(where),
+                       {{"id"}, {"number"}, {"created_at"}, {"signed_on"}, {"total", true}}, "-id", &read_contract, &sort_text)
+                .dump());
+}
+
+// Status changes, and — before signature — lines and dates. A signed contract's lines change only by amendment.
+void Contracts::update(const annex::Request& req, annex::Response& resp) {
+  json c = contract_or_404(req, "contracts.contract.read", std::string(req.path_param("id")));
+  std::string caller(req.principal_id()), id = c["id"];
+  if (!s_.authz.may(caller, "contracts.contract.write", ref(kContract, c))) {
+    throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "you may read this contract but not change it");
+  }
+  rest::check_if_match(req, c["version"].get<int64_t>());
+  json body = rest::parse_body(req);
+  json before = with_details(c);
+  std::string status = c["status"];
+  bool lines_given = body.contains("lines");
+  if ((lines_given || body.contains("start_on") || body.contains("end_on")) && !editable(status)) {
+    unprocessable(lines_given ? "lines" : "end_on", "the contract is " + status + ": its terms change only through an amendment");
+  }
+  int64_t total = c["total"]["amount"];
+  json lines;
+  if (lines_given) lines = read_lines(body, c["currency"], &total);
+  std::string start = body.contains("start_on") ? rest::date_field(body, "start_on", false) : c["start_on"].is_null() ? "" : c["start_on"].get<std::string>();
+  std::string end = body.contains("end_on") ? rest::date_field(body, "end_on", false) : c["end_on"].is_null() ? "" : c["end_on"].get<std::string>();
+  if (!start.empty() && !end.empty() && end < start) unprocessable("end_on", "end_on is before start_on");
+  std::string signed_on = c["signed_on"].is_null() ? "" : c["signed_on"].get<std::string>();
+  std::string to = status;
+  if (auto given = rest::opt_string(body, "status", 32); given && *given != status) {
+    to = *given;
+    auto allowed = kTransitions.find(status);
+    if (!kTransitions.count(to)) unprocessable("status", "no contract status " + to);
+    if (allowed == kTransitions.end() || !allowed->second.count(to)) unprocessable("status", "a contract cannot go from " + status + " to " + to);
+    if (to == "signed") {
+      signed_on = rest::date_field(body, "signed_on", false);
+      if (signed_on.empty()) signed_on = rest::format_date(rest::today());
+    }
+  }
+  std::string now = rest::utc_now();
+  annex::Transaction txn = s_.db.begin();
+  annex::Rows done = s_.db.query(txn,
+                                 "UPDATE contracts_contracts SET status = ?, total = ?, signed_on = ?, start_on = ?, end_on = ?, updated_at = ?,"
+                                 " version = version + 1 WHERE id = ? AND version = ?",
+                                 {to, total, signed_on.empty() ? std::optional<std::string>() : signed_on,
+                                  start.empty() ? std::optional<std::string>() : start, end.empty() ? std::optional<std::string>() : end, now, id,
+                                  c["version"].get<int64_t>()});
+  if (done.affected() == 0) throw annex::Error(ANNEX_ERR_PRECONDITION_FAILED, "the contract changed meanwhile; read it again", "If-Match");
+  if (lines_given) write_lines(txn, id, lines);
+  json after = with_details(*load(s_.db, id, &txn), &txn);
+  s_.audit.append(&txn, caller, to != status ? "contracts.contract." + to : std::string("contracts.contract.update"), kContract, id, before.dump(), after.dump());
+  if (to == "signed") s_.events.publish("contracts.contract.signed", after.dump(), "contract-signed-" + id, &txn);
+  txn.commit();
+  respond(resp, after);
+}
+
+// An amendment to a signed contract: new lines and/or end date, with the reason; the before and after are kept.
+void Contracts::amend(const annex::Request& req, annex::Response& resp) {
+  json c = contract_or_404(req, "contracts.contract.read", std::string(req.path_param("id")));
+  std::string caller(req.principal_id()), id = c["id"];
+  if (!s_.authz.may(caller, "contracts.contract.write", ref(kContract, c))) {
+    throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "you may read this contract but not amend it");
+  }
+  rest::check_if_match(req, c["version"].get<int64_t>());
+  if (c["status"] != "signed") unprocessable("status", "only a signed contract is amended; this one is " + c["status"].get<std::string>());
+  json body = rest::parse_body(req);
+  std::string reason = rest::req_string(body, "reason", 1000);
+  if (!body.contains("lines") && !body.contains("end_on")) invalid("lines", "an amendment changes the lines, the end date or both");
+  int64_t total = c["total"]["amount"];
+  json lines;
+  if (body.contains("lines")) lines = read_lines(body, c["currency"], &total);
+  if (total < c["collected"]["amount"].get<int64_t>()) unprocessable("lines", "the new total is less than what was already collected");
+  std::string end = body.contains("end_on") ? rest::date_field(body, "end_on", true) : c["end_on"].is_null() ? "" : c["end_on"].get<std::string>();
+  if (!c["start_on"].is_null() && !end.empty() && end < c["start_on"].get<std::string>()) unprocessable("end_on", "end_on is before start_on");
+  json before = with_details(c);
+  std::string now = rest::utc_now();
+  annex::Transaction txn = s_.db.begin();
+  annex::Rows done = s_.db.query(txn, "UPDATE contracts_contracts SET total = ?, end_on = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?",
+                                 {total, end.empty() ? std::optional<std::string>() : end, now, id, c["version"].get<int64_t>()});
+  if (done.affected() == 0) throw annex::Error(ANNEX_ERR_PRECONDITION_FAILED, "the contract changed meanwhile; read it again", "If-Match");
+  if (body.contains("lines")) write_lines(txn, id, lines);
+  json after = with_details(*load(s_.db, id, &txn), &txn);
+  annex::Rows n = s_.db.query(txn, "SELECT COUNT(*) FROM contracts_amendments WHERE contract_id = ?", {id});
+  int64_t number = (n.next() ? n.row().integer(0) : 0) + 1;
+  s_.db.query(txn, "INSERT INTO contracts_amendments (id, contract_id, number, reason, before_json, after_json, amended_at, amended_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+              {rest::new_id("am"), id, number, reason, before.dump(), after.dump(), now, caller});
+  s_.audit.append(&txn, caller, "contracts.contract.amend", kContract, id, before.dump(), after.dump());
+  txn.commit();
+  after["amendment"] = number;
+  respond(resp, after, 201);
+}
+
+void Contracts::amendments(const annex::Request& req, annex::Response& resp) {
+  json c = contract_or_404(req, "contracts.contract.read", std::string(req.path_param("id")));
+  annex::Rows rows = s_.db.query("SELECT number, reason, before_json, after_json, amended_at, amended_by FROM contracts_amendments WHERE contract_id = ? ORDER BY number",
+                                 {c["id"].get<std::string>()});
+  json items = json::array();
+  while (rows.next()) {
+    const annex::Row r = rows.row();
+    items.push_back({{"number", r.integer(0)}, {"reason", r.text(1)}, {"before", json::parse(r.text(2))}, {"after", json::parse(r.text(3))},
+                     {"at", r.text(4)}, {"by", r.text(5)}});
+  }
+  resp.body(json({{"items", items}}).dump());
+}
+
+// Split credit: {"splits": [{user_id, percent}]}, whole percentages summing to exactly 100.
+void Contracts::set_splits(const annex::Request& req, annex::Response& resp) {
+  json c = contract_or_404(req, "contracts.contract.read", std::string(req.path_param("id")));
+  std::string caller(req.principal_id()), id = c["id"];
+  if (!s_.authz.may(caller, "contracts.contract.write", ref(kContract, c))) {
+    throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "you may read this contract but not change its split");
+  }
+  json body = rest::parse_body(req);
+  if (!body.contains("splits") || !body["splits"].is_array() || body["splits"].empty()) invalid("splits", "splits is a list of {user_id, percent}");
+  int64_t sum = 0;
+  std::map<std::string, int64_t> shares;
+  for (size_t i = 0; i < body["splits"].size(); ++i) {
+    const json& s = body["splits"][i];
+    std::string at = "splits[" + std::to_string(i) + "]";
+    if (!s.is_object()) invalid(at, at + " must be an object");
+    std::string user = rest::req_string(s, "user_id", 64);
+    std::optional<int64_t> percent = rest::opt_integer(s, "percent", 1, 100);
+    if (!percent) invalid(at + ".percent", "percent is required, a whole number from 1 to 100");
+    if (!s_.directory.user(user)) unprocessable(at + ".user_id", "no user " + user);
+    if (shares.count(user)) unprocessable(at + ".user_id", user + " appears twice");
+    shares[user] = *percent;
+    sum += *percent;
+  }
+  if (sum != 100) unprocessable("splits", "the percentages sum to " + std::to_string(sum) + ", not 100");
+  json before = with_details(c);
+  annex::Transaction txn = s_.db.begin();
+  s_.db.query(txn, "DELETE FROM contracts_splits WHERE contract_id = ?", {id});
+  for (const auto& [user, percent] : shares) {
+    s_.db.query(txn, "INSERT INTO contracts_splits (contract_id, user_id, percent) VALUES (?, ?, ?)", {id, user, percent});
+  }
+  s_.db.query(txn, "UPDATE contracts_contracts SET updated_at = ?, version = version + 1 WHERE id = ?", {rest::utc_now(), id});
+  json after = with_details(*load(s_.db, id, &txn), &txn);
+  s_.audit.append(&txn, caller, "contracts.contract.split", kContract, id, before.dump(), after.dump());
+  txn.commit();
+  respond(resp, after);
+}
+
+// A payment received against a signed contract: never beyond its total; recorded by finance; announced.
+void Contracts::record_collection(const annex::Request& req, annex::Response& resp) {
+  json c = contract_or_404(req, "contracts.contract.read", std::string(req.path_param("id")));
+  std::string caller(req.principal_id()), id = c["id"];
+  if (!s_.authz.may(caller, "finance.collections.record", ref(kContract, c))) {
+    throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "recording a collection needs finance.collections.record");
+  }
+  json body = rest::parse_body(req);
+  std::optional<rest::Money> amount = rest::opt_money(body, "amount");
+  if (!amount) invalid("amount", "amount is required: {\"amount\": minor units, \"currency\": \"CNY\"}");
+  if (amount->amount <= 0) unprocessable("amount", "a collection is a positive amount");
+  if (amount->currency != c["currency"]) unprocessable("amount", "the contract is in " + c["currency"].get<std::string>() + ", not " + amount->currency);
+  std::string received = rest::date_field(body, "received_on", true);
+  if (received > rest::format_date(rest::today())) unprocessable("received_on", "a collection is money already received; the date is in the future");
+  std::string reference = rest::req_string(body, "reference", 128);
+  std::string source = rest::one_of(rest::opt_string(body, "source", 16).value_or("manual"), "source", {"manual", "erp"});
+  std::string status = c["status"];
+  if (status != "signed" && status != "completed") unprocessable("status", "collections are recorded against a signed contract; this one is " + status);
+  if (s_.db.query("SELECT 1 FROM contracts_collections WHERE contract_id = ? AND source = ? AND reference = ?", {id, source, reference}).next()) {
+    throw annex::Error(ANNEX_ERR_CONFLICT, "a collection with reference " + reference + " is already recorded", "reference");
+  }
+  std::string cid = rest::new_id("co"), now = rest::utc_now();
+  annex::Transaction txn = s_.db.begin();
+  // The check and the addition in one statement: two collections at once cannot together pass the total.
+  annex::Rows added = s_.db.query(txn,
+                                  "UPDATE contracts_contracts SET collected = collected + ?, updated_at = ?, version = version + 1"
+                                  " WHERE id = ? AND collected + ? <= total",
+                                  {amount->amount, now, id, amount->amount});
+  if (added.affected() == 0) {
+    unprocessable("amount", "the collections would exceed the contract total of " + std::to_string(c["total"]["amount"].get<int64_t>()));
+  }
+  s_.db.query(txn,
+              "INSERT INTO contracts_collections (id, contract_id, received_on, amount, currency, reference, source, created_by, created_at)"
+              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              {cid, id, received, amount->amount, amount->currency, reference, source, caller, now});
+  json after = *load(s_.db, id, &txn);
+  json collection = {{"id", cid}, {"contract_id", id}, {"received_on", received}, {"amount", rest::money_json(amount->amount, amount->currency)},
+                     {"reference", reference}, {"source", source}, {"created_by", caller}, {"created_at", now}};
+  s_.audit.append(&txn, caller, "contracts.collection.record", "contracts.collection", cid, "", collection.dump());
+  json event = {{"collection", collection}, {"contract_id", id}, {"party_id", c["party_id"]}, {"owner_id", c["owner_id"]},
+                {"sector_id", c["sector_id"]}, {"collected", after["collected"]}, {"total", after["total"]},
+                {"collection_rate", after["collection_rate"]}};
+  s_.events.publish("contracts.collection.recorded", event.dump(), "collection-" + cid, &txn);
+  txn.commit();
+  resp.status(201).header("Location", "/api/v1/contracts/" + id + "/collections").body(json({{"collection", collection}, {"contract", after}}).dump());
+}
+
+void Contracts::collections(const annex::Request& req, annex::Response& resp) {
+  json c = contract_or_404(req, "contracts.contract.read", std::string(req.path_param("id")));
+  annex::Rows rows = s_.db.query("SELECT id, received_on, amount, currency, reference, source, created_by, created_at FROM contracts_collections"
+                                 " WHERE contract_id = ? ORDER BY received_on, id", {c["id"].get<std::string>()});
+  json items = json::array();
+  while (rows.next()) {
+    const annex::Row r = rows.row();
+    items.push_back({{"id", r.text(0)}, {"received_on", r.text(1)}, {"amount", rest::money_json(r.integer(2), r.text(3))},
+                     {"reference", r.text(4)}, {"source", r.text(5)}, {"created_by", r.text(6)}, {"created_at", r.text(7)}});
+  }
+  resp.body(json({{"items", items}, {"collected", c["collected"]}, {"total", c["total"]}, {"collection_rate", c["collection_rate"]}}).dump());
+}
+
+}  // namespace contracts

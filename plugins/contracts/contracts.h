@@ -1,0 +1,68 @@
+// Contracts, collections (回款) and quotas. A contract's lines change through amendments once it is signed;
+// collections are recorded by finance, never beyond the contract's total, and each one is announced (the
+// relationship-spending rules pay out only after collection); quotas are set per rep and per sector, never by
+// the person they measure, and attainment counts split credit.
+#pragma once
+
+#include <annex/sdk.hpp>
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+
+namespace contracts {
+
+using nlohmann::json;
+
+inline constexpr const char* kContract = "contracts.contract";
+inline constexpr const char* kTarget = "quotas.target";
+
+struct Services {
+  annex::Db db;
+  annex::Authz authz;
+  annex::MasterData masterdata;
+  annex::Audit audit;
+  annex::Events events;
+  annex::Directory directory;
+};
+
+class Contracts {
+ public:
+  Contracts(Services services, int fiscal_year_start) : s_(std::move(services)), fiscal_start_(fiscal_year_start) {}
+
+  void create(const annex::Request& req, annex::Response& resp);
+  void get(const annex::Request& req, annex::Response& resp);
+  void list(const annex::Request& req, annex::Response& resp);
+  void update(const annex::Request& req, annex::Response& resp);
+  void amend(const annex::Request& req, annex::Response& resp);
+  void amendments(const annex::Request& req, annex::Response& resp);
+  void set_splits(const annex::Request& req, annex::Response& resp);
+  void record_collection(const annex::Request& req, annex::Response& resp);
+  void collections(const annex::Request& req, annex::Response& resp);
+
+  void create_plan(const annex::Request& req, annex::Response& resp);
+  void list_plans(const annex::Request& req, annex::Response& resp);
+  void set_target(const annex::Request& req, annex::Response& resp);
+  void spread(const annex::Request& req, annex::Response& resp);
+  void get_target(const annex::Request& req, annex::Response& resp);
+  void update_target(const annex::Request& req, annex::Response& resp);
+  void list_targets(const annex::Request& req, annex::Response& resp);
+  void attainment(const annex::Request& req, annex::Response& resp);
+
+ private:
+  json contract_or_404(const annex::Request& req, std::string_view permission, const std::string& id, annex::Transaction* txn = nullptr) const;
+  json with_details(json contract, annex::Transaction* txn = nullptr) const;
+  json read_lines(const json& body, const std::string& currency, int64_t* total) const;
+  void write_lines(annex::Transaction& txn, const std::string& id, const json& lines) const;
+  json target_or_404(const annex::Request& req, std::string_view permission, const std::string& id) const;
+  json plan(const std::string& id) const;
+  // The first and last day of a period ("2027", "2027-Q2", "2027-04") of a plan's period type.
+  std::pair<std::string, std::string> period_range(const std::string& period_type, const std::string& period) const;
+  json insert_target(const annex::Request& req, const json& plan, const std::string& period, const json& body, int64_t amount,
+                     annex::Transaction& txn);
+
+  Services s_;
+  int fiscal_start_;
+};
+
+}  // namespace contracts

@@ -1,0 +1,254 @@
+// The contracts plugin end to end on SQLite and PostgreSQL, as several roles: contracts and their statuses,
+// amendments, collections (回款) and their limits, split credit, quotas (never one's own), spreading an annual
+// quota, a sector's roll-up, and attainment with split credit and the open pipeline.
+#include "support/test_support.h"
+
+#include "store/sql.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+namespace annex::test {
+namespace {
+
+using nlohmann::json;
+
+class Contracts : public testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    // A fiscal year from April: fiscal 2027's first quarter is April to June 2027.
+    std::ofstream(dir_.path() / "annex.json") << R"({"plugins": {"org.annex.contracts": {"fiscal_year_start": 4}}})";
+    Annexd::Options o;
+    o.env = {{"ANNEX_CONFIG", (dir_.path() / "annex.json").string()}};
+    if (GetParam() == Backend::kPostgresql) {
+      store::DatabaseOptions db;
+      if (!fresh_database(Backend::kPostgresql, dir_, &db)) GTEST_SKIP() << "no PostgreSQL for this run";
+      o.args = {"--database-url", db.target};
+    }
+    d_ = std::make_unique<Annexd>(o);
+    rep_ = d_->user_with_role("rep", "sales-rep", "north");
+    rep2_ = d_->user_with_role("rep2", "sales-rep", "north");
+    south_ = d_->user_with_role("southrep", "sales-rep", "south");
+    head_ = d_->user_with_role("head", "sector-head", "north");
+    exec_ = d_->user_with_role("exec", "group-executive");
+    finance_ = d_->user_with_role("fin", "finance");
+    rep_id_ = me(rep_);
+    rep2_id_ = me(rep2_);
+    head_id_ = me(head_);
+    customer_ = json::parse(must(d_->call("POST", "/api/v1/masterdata/parties",
+                                          R"({"code": "C100", "name": "Northwind", "sector_id": "north", "owner_id": ")" + rep_id_ + R"("})"),
+                                 201))["id"];
+    toner_ = json::parse(must(d_->call("POST", "/api/v1/masterdata/products", R"({"code": "P1", "name": "Toner", "product_group": "supplies"})"), 201))["id"];
+    printer_ = json::parse(must(d_->call("POST", "/api/v1/masterdata/products", R"({"code": "P2", "name": "Printer", "product_group": "devices"})"), 201))["id"];
+  }
+
+  static std::string must(const HttpResult& r, int status) {
+    EXPECT_EQ(r.status, status) << r.body;
+    return r.body;
+  }
+  std::string me(const std::string& token) { return json::parse(d_->call_as(token, "GET", "/api/v1/auth/me").body)["id"]; }
+  HttpResult as(const std::string& token, const std::string& method, const std::string& path, const json& body = nullptr,
+                std::map<std::string, std::string> headers = {}) {
+    headers["Authorization"] = "Bearer " + token;
+    if (!body.is_null()) headers["Content-Type"] = "application/json";
+    return http_call(d_->base_url(), method, path, body.is_null() ? "" : body.dump(), headers);
+  }
+  static json price(int64_t amount, const std::string& currency = "CNY") { return {{"amount", amount}, {"currency", currency}}; }
+
+  // A contract of `rep_`: 10 toner at 1,000.00 and one printer at 5,000.00 — 15,000.00 in all.
+  json draft(const std::string& number) {
+    return json::parse(must(as(rep_, "POST", "/api/v1/contracts",
+                               {{"number", number}, {"party_id", customer_}, {"currency", "CNY"},
+                                {"lines", {{{"product_id", toner_}, {"quantity", 10}, {"unit_price", price(100000)}},
+                                           {{"product_id", printer_}, {"quantity", 1}, {"unit_price", price(500000)}}}}}),
+                            201));
+  }
+  json signed_contract(const std::string& number, const std::string& on) {
+    json c = draft(number);
+    std::string path = "/api/v1/contracts/" + c["id"].get<std::string>();
+    must(as(rep_, "PATCH", path, {{"status", "awaiting_signature"}}), 200);
+    return json::parse(must(as(rep_, "PATCH", path, {{"status", "signed"}, {"signed_on", on}}), 200));
+  }
+  int64_t events(const std::string& topic) {
+    auto db = d_->open_store();
+    store::Lease lease(*db);
+    return store::run(lease.session(), "SELECT COUNT(*) FROM annex_events WHERE topic = '" + topic + "'", {}).rows.at(0).at(0).i;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Annexd> d_;
+  std::string rep_, rep2_, south_, head_, exec_, finance_, rep_id_, rep2_id_, head_id_, customer_, toner_, printer_;
+};
+
+TEST_P(Contracts, AContractMovesThroughItsStatusesAndChangesAfterSignatureOnlyByAmendment) {
+  json c = draft("K-2027-001");
+  EXPECT_EQ(c["total"]["amount"], 1500000);
+  EXPECT_EQ(c["status"], "draft");
+  std::string path = "/api/v1/contracts/" + c["id"].get<std::string>();
+  HttpResult dollars = as(rep_, "POST", "/api/v1/contracts",
+                          {{"number", "K-X"}, {"party_id", customer_}, {"currency", "CNY"},
+                           {"lines", {{{"product_id", toner_}, {"quantity", 1}, {"unit_price", price(5, "USD")}}}}});
+  EXPECT_EQ(dollars.status, 422);
+  EXPECT_EQ(json::parse(dollars.body)["error"]["field"], "lines[0].unit_price");
+  EXPECT_EQ(as(rep_, "POST", "/api/v1/contracts", {{"number", "K-2027-001"}, {"party_id", customer_}, {"currency", "CNY"},
+                                                   {"lines", {{{"product_id", toner_}, {"quantity", 1}, {"unit_price", price(1)}}}}})
+                .status,
+            409)
+      << "numbers are unique";
+  HttpResult leap = as(rep_, "PATCH", path, {{"status", "signed"}});
+  EXPECT_EQ(leap.status, 422);
+  EXPECT_NE(leap.body.find("from draft to signed"), std::string::npos) << leap.body;
+  // Before signature the lines may change.
+  json changed = json::parse(must(as(rep_, "PATCH", path, {{"lines", {{{"product_id", toner_}, {"quantity", 5}, {"unit_price", price(100000)}}}}}), 200));
+  EXPECT_EQ(changed["total"]["amount"], 500000);
+  must(as(rep_, "PATCH", path, {{"status", "awaiting_signature"}}), 200);
+  json done = json::parse(must(as(rep_, "PATCH", path, {{"status", "signed"}, {"signed_on", "2027-04-10"}}), 200));
+  EXPECT_EQ(done["signed_on"], "2027-04-10");
+  HttpResult edit = as(rep_, "PATCH", path, {{"lines", {{{"product_id", toner_}, {"quantity", 1}, {"unit_price", price(1)}}}}});
+  EXPECT_EQ(edit.status, 422) << "a signed contract's lines change only by amendment";
+  EXPECT_EQ(as(rep_, "POST", path + "/amendments", {{"lines", {{{"product_id", toner_}, {"quantity", 8}, {"unit_price", price(100000)}}}}}).status, 400)
+      << "an amendment needs its reason";
+  json amended = json::parse(must(as(rep_, "POST", path + "/amendments",
+                                     {{"reason", "Customer added three cartridges"},
+                                      {"lines", {{{"product_id", toner_}, {"quantity", 8}, {"unit_price", price(100000)}}}}}),
+                                  201));
+  EXPECT_EQ(amended["total"]["amount"], 800000);
+  EXPECT_EQ(amended["amendment"], 1);
+  json history = json::parse(must(as(rep_, "GET", path + "/amendments"), 200))["items"];
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0]["before"]["total"]["amount"], 500000);
+  EXPECT_EQ(history[0]["after"]["total"]["amount"], 800000);
+  json audit = json::parse(must(d_->call("GET", "/api/v1/audit?object=contracts.contract/" + c["id"].get<std::string>()), 200))["items"];
+  std::set<std::string> actions;
+  for (const auto& e : audit) actions.insert(e["action"]);
+  EXPECT_TRUE(actions.count("contracts.contract.create") && actions.count("contracts.contract.signed") && actions.count("contracts.contract.amend"))
+      << audit.dump();
+  EXPECT_EQ(as(south_, "GET", path).status, 404) << "another sector's contract does not exist for the caller";
+}
+
+TEST_P(Contracts, CollectionsAreRecordedByFinanceNeverBeyondTheTotalAndAnnounced) {
+  json c = signed_contract("K-2027-002", "2027-04-02");
+  std::string path = "/api/v1/contracts/" + c["id"].get<std::string>() + "/collections";
+  json payment = {{"received_on", "2026-11-01"}, {"amount", price(600000)}, {"reference", "BANK-1"}};
+  EXPECT_EQ(as(rep_, "POST", path, payment).status, 403) << "a rep does not record the money that pays their fees";
+  json first = json::parse(must(as(finance_, "POST", path, payment), 201));
+  EXPECT_EQ(first["contract"]["collected"]["amount"], 600000);
+  EXPECT_EQ(first["contract"]["collection_rate"], "40.00");
+  EXPECT_EQ(as(finance_, "POST", path, payment).status, 409) << "the same bank reference twice";
+  json too_much = {{"received_on", "2026-11-02"}, {"amount", price(900001)}, {"reference", "BANK-2"}};
+  HttpResult over = as(finance_, "POST", path, too_much);
+  EXPECT_EQ(over.status, 422) << over.body;
+  EXPECT_EQ(json::parse(over.body)["error"]["field"], "amount");
+  EXPECT_EQ(as(finance_, "POST", path, {{"received_on", "2026-11-02"}, {"amount", price(1, "USD")}, {"reference", "B3"}}).status, 422);
+  EXPECT_EQ(as(finance_, "POST", path, {{"received_on", "2999-01-01"}, {"amount", price(1)}, {"reference", "B4"}}).status, 422);
+  EXPECT_EQ(as(finance_, "POST", path, {{"received_on", "2026-11-02"}, {"amount", price(0)}, {"reference", "B5"}}).status, 422);
+  json rest = json::parse(must(as(finance_, "POST", path, {{"received_on", "2026-11-03"}, {"amount", price(900000)}, {"reference", "BANK-2"}}), 201));
+  EXPECT_EQ(rest["contract"]["collection_rate"], "100.00");
+  json listed = json::parse(must(as(rep_, "GET", path), 200));
+  EXPECT_EQ(listed["items"].size(), 2u);
+  EXPECT_EQ(listed["collected"]["amount"], 1500000);
+  EXPECT_EQ(events("contracts.collection.recorded"), 2);
+  json unsigned_contract = draft("K-2027-003");
+  EXPECT_EQ(as(finance_, "POST", "/api/v1/contracts/" + unsigned_contract["id"].get<std::string>() + "/collections",
+               {{"received_on", "2026-11-01"}, {"amount", price(1)}, {"reference", "X"}})
+                .status,
+            422)
+      << "no collection on a draft";
+}
+
+TEST_P(Contracts, QuotasAreNeverSetByThePersonTheyMeasureAndSpreadExactly) {
+  json plan = json::parse(must(as(exec_, "POST", "/api/v1/quotas/plans", {{"name", "Monthly signed"}, {"period_type", "month"}, {"measure", "signed"}, {"currency", "CNY"}}), 201));
+  std::string plan_id = plan["id"];
+  // The sector head sets reps' quotas in the sector — not their own, which group management sets.
+  json own = {{"plan_id", plan_id}, {"period", "2027-04"}, {"assignee_type", "rep"}, {"assignee_id", head_id_}, {"amount", price(100)}};
+  EXPECT_EQ(as(head_, "POST", "/api/v1/quotas/targets", own).status, 403);
+  json mine = json::parse(must(as(exec_, "POST", "/api/v1/quotas/targets", own), 201));
+  EXPECT_EQ(as(head_, "PATCH", "/api/v1/quotas/targets/" + mine["id"].get<std::string>(), {{"amount", price(1)}}).status, 403);
+  EXPECT_EQ(as(rep_, "POST", "/api/v1/quotas/targets", {{"plan_id", plan_id}, {"period", "2027-04"}, {"assignee_type", "rep"}, {"assignee_id", rep2_id_}, {"amount", price(1)}}).status,
+            403)
+      << "reps set no quotas";
+  EXPECT_EQ(as(head_, "POST", "/api/v1/quotas/targets", {{"plan_id", plan_id}, {"period", "2027-Q1"}, {"assignee_type", "rep"}, {"assignee_id", rep_id_}, {"amount", price(1)}}).status,
+            400)
+      << "a monthly plan's periods are months";
+
+  json bad = {{"plan_id", plan_id}, {"year", 2027}, {"assignee_type", "rep"}, {"assignee_id", rep_id_}, {"amount", price(1200000)},
+              {"percentages", {10, 10, 10, 10, 10, 10, 10, 10, 5, 5, 5, 4}}};
+  HttpResult not_100 = as(head_, "POST", "/api/v1/quotas/targets/spread", bad);
+  EXPECT_EQ(not_100.status, 422);
+  EXPECT_NE(not_100.body.find("sum to 99"), std::string::npos) << not_100.body;
+  bad["percentages"] = {9, 9, 9, 9, 9, 9, 9, 9, 7, 7, 7, 7};
+  bad["amount"] = price(1000001);
+  json spread = json::parse(must(as(head_, "POST", "/api/v1/quotas/targets/spread", bad), 201));
+  ASSERT_EQ(spread["items"].size(), 12u);
+  EXPECT_EQ(spread["items"][0]["period"], "2027-04") << "the fiscal year starts in April";
+  EXPECT_EQ(spread["items"][11]["period"], "2028-03");
+  int64_t sum = 0;
+  for (const auto& t : spread["items"]) sum += t["amount"].get<int64_t>();
+  EXPECT_EQ(sum, 1000001) << "the months add up to the year exactly";
+  EXPECT_EQ(as(head_, "POST", "/api/v1/quotas/targets/spread", bad).status, 409) << "spread once";
+
+  // A sector's own quota and the roll-up of its reps'.
+  json sector = json::parse(must(as(exec_, "POST", "/api/v1/quotas/targets",
+                                    {{"plan_id", plan_id}, {"period", "2027-04"}, {"assignee_type", "sector"}, {"assignee_id", "north"}, {"amount", price(500000)}}),
+                                 201));
+  json shown = json::parse(must(as(head_, "GET", "/api/v1/quotas/targets/" + sector["id"].get<std::string>()), 200));
+  EXPECT_EQ(shown["amount"], 500000);
+  EXPECT_EQ(shown["reps"]["count"], 2);
+  EXPECT_EQ(shown["reps"]["total"]["amount"], 100 + spread["items"][0]["amount"].get<int64_t>());
+  EXPECT_EQ(as(south_, "GET", "/api/v1/quotas/targets/" + sector["id"].get<std::string>()).status, 404);
+}
+
+TEST_P(Contracts, AttainmentCountsSplitCreditAndTheOpenPipeline) {
+  json plan = json::parse(must(as(exec_, "POST", "/api/v1/quotas/plans", {{"name", "Quarterly"}, {"period_type", "quarter"}, {"measure", "signed"}, {"currency", "CNY"}}), 201));
+  std::string plan_id = plan["id"];
+  for (const auto& [who, amount] : std::vector<std::pair<std::string, int64_t>>{{rep_id_, 1000000}, {rep2_id_, 1000000}}) {
+    must(as(head_, "POST", "/api/v1/quotas/targets",
+            {{"plan_id", plan_id}, {"period", "2027-Q1"}, {"assignee_type", "rep"}, {"assignee_id", who}, {"amount", price(amount)}}),
+         201);
+  }
+  must(as(exec_, "POST", "/api/v1/quotas/targets",
+          {{"plan_id", plan_id}, {"period", "2027-Q1"}, {"assignee_type", "sector"}, {"assignee_id", "north"}, {"amount", price(3000000)}}),
+       201);
+  json c = signed_contract("K-2027-010", "2027-05-20");  // 1,500,000, inside fiscal Q1 (April–June)
+  signed_contract("K-2027-011", "2027-07-01");           // fiscal Q2: not counted
+  std::string splits = "/api/v1/contracts/" + c["id"].get<std::string>() + "/splits";
+  HttpResult bad = as(rep_, "PUT", splits, {{"splits", {{{"user_id", rep_id_}, {"percent", 60}}, {{"user_id", rep2_id_}, {"percent", 30}}}}});
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(bad.body.find("sum to 90"), std::string::npos) << bad.body;
+  must(as(rep_, "PUT", splits, {{"splits", {{{"user_id", rep_id_}, {"percent", 60}}, {{"user_id", rep2_id_}, {"percent", 40}}}}}), 200);
+  // An open opportunity of rep in the quarter: 200,000 at 50%.
+  must(as(rep_, "POST", "/api/v1/pipeline/opportunities",
+          {{"name", "More toner"}, {"party_id", customer_}, {"amount", price(200000)}, {"expected_close", "2027-06-30"}, {"stage", "proposal"}}),
+       201);
+
+  json reps = json::parse(must(as(head_, "GET", "/api/v1/quotas/attainment?plan_id=" + plan_id + "&period=2027-Q1&group_by=rep"), 200));
+  EXPECT_EQ(reps["from"], "2027-04-01");
+  EXPECT_EQ(reps["to"], "2027-06-30");
+  ASSERT_EQ(reps["items"].size(), 2u) << reps.dump();
+  std::map<std::string, json> by;
+  for (const auto& i : reps["items"]) by[i["assignee_id"]] = i;
+  EXPECT_EQ(by[rep_id_]["achieved"]["amount"], 900000);
+  EXPECT_EQ(by[rep_id_]["percent"], "90.0");
+  EXPECT_EQ(by[rep_id_]["gap"]["amount"], 100000);
+  EXPECT_EQ(by[rep_id_]["open_pipeline_weighted"]["amount"], 100000);
+  EXPECT_EQ(by[rep2_id_]["achieved"]["amount"], 600000);
+  json sectors = json::parse(must(as(head_, "GET", "/api/v1/quotas/attainment?plan_id=" + plan_id + "&period=2027-Q1&group_by=sector"), 200));
+  ASSERT_EQ(sectors["items"].size(), 1u);
+  EXPECT_EQ(sectors["items"][0]["achieved"]["amount"], 1500000);
+  EXPECT_EQ(sectors["items"][0]["percent"], "50.0");
+  // A rep sees their own line only.
+  json own = json::parse(must(as(rep2_, "GET", "/api/v1/quotas/attainment?plan_id=" + plan_id + "&period=2027-Q1"), 200));
+  ASSERT_EQ(own["items"].size(), 1u);
+  EXPECT_EQ(own["items"][0]["assignee_id"], rep2_id_);
+  EXPECT_EQ(as(head_, "GET", "/api/v1/quotas/attainment?plan_id=" + plan_id + "&period=2027-13").status, 400);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Contracts, testing::Values(Backend::kSqlite, Backend::kPostgresql),
+                         [](const testing::TestParamInfo<Backend>& info) {
+                           return info.param == Backend::kSqlite ? std::string("SQLite") : std::string("PostgreSQL");
+                         });
+
+}  // namespace
+}  // namespace annex::test
