@@ -44,19 +44,22 @@ class Where {
   std::deque<Param> params_;
 };
 
-// A sortable column of a list: its name in ?sort=, and whether it holds integers.
+// A sortable column of a list: its name in ?sort=, its position in the select list, and whether it holds integers.
+// Column 0 of the select list must be the id.
 struct SortColumn {
   std::string name;
+  size_t index = 0;
   bool integer = false;
 };
 
+// Writes one row as a JSON object.
+using RowWriter = void (*)(const annex::Row&, std::string&);
+
 // Runs `select_from` ("SELECT cols FROM table") with `where`, sorted by ?sort= (one of `columns`, "-" for
-// descending; default `default_sort`) and paged by ?cursor= / ?limit=. `sort_value` gives a row's value of a
-// sort column as text. Returns {"items": [...], "next_cursor": text or null}.
-inline nlohmann::json page(const annex::Db& db, const annex::Request& req, const std::string& select_from, Where where,
-                           const std::vector<SortColumn>& columns, const std::string& default_sort,
-                           const std::function<nlohmann::json(const annex::Row&)>& read,
-                           const std::function<std::string(const nlohmann::json&, const std::string&)>& sort_value) {
+// descending; default `default_sort`) and paged by ?cursor= / ?limit=. Returns the JSON text
+// {"items": [...], "next_cursor": text or null}.
+inline std::string page(const annex::Db& db, const annex::Request& req, const std::string& select_from, Where where,
+                        const std::vector<SortColumn>& columns, const std::string& default_sort, RowWriter write) {
   std::string sort = req.query_param("sort").value_or(default_sort);
   bool desc = !sort.empty() && sort[0] == '-';
   std::string name = desc ? sort.substr(1) : sort;
@@ -67,11 +70,11 @@ inline nlohmann::json page(const annex::Db& db, const annex::Request& req, const
   if (col == nullptr) {
     std::string list;
     for (const auto& c : columns) list += (list.empty() ? "" : ", ") + c.name;
-    annex::rest::invalid("sort", "sort by one of: " + list + " (prefix - for descending)");
+    invalid("sort", "sort by one of: " + list + " (prefix - for descending)");
   }
   const char* cmp = desc ? " < " : " > ";
   if (auto cursor = req.query_param("cursor")) {
-    auto [value, id] = annex::rest::decode_cursor(*cursor);
+    auto [value, id] = decode_cursor(*cursor);
     if (col->name == "id") {
       where.add("id" + std::string(cmp) + "?", {id});
     } else if (col->integer) {
@@ -79,34 +82,39 @@ inline nlohmann::json page(const annex::Db& db, const annex::Request& req, const
       try {
         v = std::stoll(value);
       } catch (const std::exception&) {
-        annex::rest::invalid("cursor", "cursor is not one this API returned");
+        invalid("cursor", "cursor is not one this API returned");
       }
       where.add("(" + col->name + cmp + "? OR (" + col->name + " = ? AND id" + cmp + "?))", {v, v, id});
     } else {
       where.add("(" + col->name + cmp + "? OR (" + col->name + " = ? AND id" + cmp + "?))", {value, value, id});
     }
   }
-  int64_t limit = annex::rest::page_limit(req);
+  int64_t limit = page_limit(req);
   std::string dir = desc ? " DESC" : " ASC";
   std::string order = col->name == "id" ? " ORDER BY id" + dir : " ORDER BY " + col->name + dir + ", id" + dir;
   std::string sql = select_from + where.sql() + order + " LIMIT " + std::to_string(limit + 1);
   std::vector<annex::Value> values = where.values();
   annex::Rows rows = db.query(nullptr, sql, values);
-  nlohmann::json items = nlohmann::json::array();
+  std::string out = "{\"items\":[";
+  out.reserve(16384);
+  int64_t count = 0;
+  std::string last_value, last_id;
   bool more = false;
   while (rows.next()) {
-    if (static_cast<int64_t>(items.size()) == limit) {
+    const annex::Row row = rows.row();
+    if (count == limit) {
       more = true;
       break;
     }
-    items.push_back(read(rows.row()));
+    if (count++ > 0) out += ',';
+    write(row, out);
+    last_id = row.text(0);
+    last_value = row.text(col->index);
   }
-  nlohmann::json next = nullptr;
-  if (more) {
-    const nlohmann::json& last = items.back();
-    next = annex::rest::encode_cursor(sort_value(last, col->name), last["id"].get<std::string>());
-  }
-  return {{"items", items}, {"next_cursor", next}};
+  out += "],\"next_cursor\":";
+  out += more ? json_quote(encode_cursor(last_value, last_id)) : std::string("null");
+  out += '}';
+  return out;
 }
 
 }  // namespace annex::rest

@@ -16,20 +16,24 @@ using rest::unprocessable;
 constexpr const char* kTargetColumns =
     "id, plan_id, period, assignee_type, assignee_id, product_group, sector_id, owner_id, amount, created_at, updated_at, version";
 
+void write_target(const annex::Row& r, std::string& out) {
+  rest::ObjectWriter w(out);
+  w.column("id", r, 0).column("plan_id", r, 1).column("period", r, 2).column("assignee_type", r, 3)
+      .column("assignee_id", r, 4);
+  if (r.text(5).empty()) w.raw("product_group", "null");
+  else w.column("product_group", r, 5);
+  w.column("sector_id", r, 6).column("owner_id", r, 7).integer("amount", r.integer(8)).column("created_at", r, 9)
+      .column("updated_at", r, 10).integer("version", r.integer(11));
+}
+
 json read_target(const annex::Row& r) {
-  return {{"id", r.text(0)},          {"plan_id", r.text(1)},   {"period", r.text(2)},          {"assignee_type", r.text(3)},
-          {"assignee_id", r.text(4)}, {"product_group", r.text(5).empty() ? json(nullptr) : json(r.text(5))},
-          {"sector_id", r.text(6)},   {"owner_id", r.text(7)},  {"amount", r.integer(8)},       {"created_at", r.text(9)},
-          {"updated_at", r.text(10)}, {"version", r.integer(11)}};
+  std::string text;
+  write_target(r, text);
+  return json::parse(text);
 }
 
 annex::ObjectRef target_ref(const json& t) {
   return {kTarget, t["id"].get_ref<const std::string&>(), t["sector_id"].get_ref<const std::string&>(), t["owner_id"].get_ref<const std::string&>()};
-}
-
-std::string sort_text(const json& record, const std::string& column) {
-  const json& v = record[column];
-  return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
 json pct(int64_t part, int64_t whole) { return rest::percent_text(part, whole, 1); }
@@ -257,8 +261,7 @@ void Contracts::list_targets(const annex::Request& req, annex::Response& resp) {
   where.equal_if(req, "plan_id", "plan_id").equal_if(req, "period", "period").equal_if(req, "assignee_type", "assignee_type")
       .equal_if(req, "assignee_id", "assignee_id").equal_if(req, "sector_id", "sector_id");
   resp.body(rest::page(s_.db, req, std::string("SELECT ") + kTargetColumns + " FROM quotas_targets", std::move(where),
-                       {{"id"}, {"period"}, {"amount", true}}, "period", &read_target, &sort_text)
-                .dump());
+                       {{"id", 0}, {"period", 2}, {"amount", 8, true}}, "period", &write_target));
 }
 
 // ---- attainment ------------------------------------------------------------------------------------------

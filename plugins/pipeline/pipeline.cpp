@@ -22,13 +22,13 @@ constexpr const char* kLeadColumns =
     "id, source, company, contact_name, contact_email, contact_phone, status, disqualified_reason, party_id,"
     " opportunity_id, sector_id, owner_id, last_activity_on, created_at, updated_at, version";
 
-json read_lead(const annex::Row& r) {
-  return {{"id", r.text(0)},          {"source", r.text(1)},          {"company", r.text(2)},
-          {"contact_name", opt(r, 3)}, {"contact_email", opt(r, 4)},   {"contact_phone", opt(r, 5)},
-          {"status", r.text(6)},      {"disqualified_reason", opt(r, 7)}, {"party_id", opt(r, 8)},
-          {"opportunity_id", opt(r, 9)}, {"sector_id", r.text(10)},   {"owner_id", r.text(11)},
-          {"last_activity_on", opt(r, 12)}, {"created_at", r.text(13)}, {"updated_at", r.text(14)},
-          {"version", r.integer(15)}};
+void write_lead(const annex::Row& r, std::string& out) {
+  rest::ObjectWriter w(out);
+  w.column("id", r, 0).column("source", r, 1).column("company", r, 2).text_or_null("contact_name", r, 3)
+      .text_or_null("contact_email", r, 4).text_or_null("contact_phone", r, 5).column("status", r, 6)
+      .text_or_null("disqualified_reason", r, 7).text_or_null("party_id", r, 8).text_or_null("opportunity_id", r, 9)
+      .column("sector_id", r, 10).column("owner_id", r, 11).text_or_null("last_activity_on", r, 12)
+      .column("created_at", r, 13).column("updated_at", r, 14).integer("version", r.integer(15));
 }
 
 constexpr const char* kOpportunityColumns =
@@ -36,43 +36,42 @@ constexpr const char* kOpportunityColumns =
     " probability_set, forecast_category, status, lost_reason, closed_on, last_activity_on, created_at, updated_at,"
     " version";
 
-json read_opportunity(const annex::Row& r) {
+void write_opportunity(const annex::Row& r, std::string& out) {
   int64_t amount = r.integer(6), probability = r.integer(10);
   std::string currency = r.text(7);
-  return {{"id", r.text(0)},
-          {"name", r.text(1)},
-          {"party_id", r.text(2)},
-          {"lead_id", opt(r, 3)},
-          {"sector_id", r.text(4)},
-          {"owner_id", r.text(5)},
-          {"amount", rest::money_json(amount, currency)},
-          {"weighted_amount", rest::money_json(rest::percent_of(amount, probability), currency)},
-          {"expected_close", r.text(8)},
-          {"stage", r.text(9)},
-          {"probability", probability},
-          {"probability_overridden", r.integer(11) != 0},
-          {"forecast_category", r.text(12)},
-          {"status", r.text(13)},
-          {"lost_reason", opt(r, 14)},
-          {"closed_on", opt(r, 15)},
-          {"last_activity_on", opt(r, 16)},
-          {"created_at", r.text(17)},
-          {"updated_at", r.text(18)},
-          {"version", r.integer(19)}};
+  rest::ObjectWriter w(out);
+  w.column("id", r, 0).column("name", r, 1).column("party_id", r, 2).text_or_null("lead_id", r, 3)
+      .column("sector_id", r, 4).column("owner_id", r, 5).money("amount", amount, currency)
+      .money("weighted_amount", rest::percent_of(amount, probability), currency).column("expected_close", r, 8)
+      .column("stage", r, 9).integer("probability", probability).boolean("probability_overridden", r.integer(11) != 0)
+      .column("forecast_category", r, 12).column("status", r, 13).text_or_null("lost_reason", r, 14)
+      .text_or_null("closed_on", r, 15).text_or_null("last_activity_on", r, 16).column("created_at", r, 17)
+      .column("updated_at", r, 18).integer("version", r.integer(19));
 }
 
 constexpr const char* kActivityColumns =
     "id, kind, subject, outcome, activity_on, status, purpose, lead_id, opportunity_id, party_id, sector_id, owner_id,"
     " created_by, created_at, updated_at, version";
 
-json read_activity(const annex::Row& r) {
-  return {{"id", r.text(0)},         {"kind", r.text(1)},           {"subject", r.text(2)},
-          {"outcome", opt(r, 3)},    {"date", r.text(4)},           {"status", r.text(5)},
-          {"purpose", r.text(6)},    {"lead_id", opt(r, 7)},        {"opportunity_id", opt(r, 8)},
-          {"party_id", opt(r, 9)},   {"sector_id", r.text(10)},     {"owner_id", r.text(11)},
-          {"created_by", r.text(12)}, {"created_at", r.text(13)},   {"updated_at", r.text(14)},
-          {"version", r.integer(15)}};
+void write_activity(const annex::Row& r, std::string& out) {
+  rest::ObjectWriter w(out);
+  w.column("id", r, 0).column("kind", r, 1).column("subject", r, 2).text_or_null("outcome", r, 3)
+      .column("date", r, 4).column("status", r, 5).column("purpose", r, 6).text_or_null("lead_id", r, 7)
+      .text_or_null("opportunity_id", r, 8).text_or_null("party_id", r, 9).column("sector_id", r, 10)
+      .column("owner_id", r, 11).column("created_by", r, 12).column("created_at", r, 13)
+      .column("updated_at", r, 14).integer("version", r.integer(15));
 }
+
+// One record as a json value: its list form, parsed (one shape for both).
+template <void (*Write)(const annex::Row&, std::string&)>
+json as_json(const annex::Row& r) {
+  std::string text;
+  Write(r, text);
+  return json::parse(text);
+}
+json read_lead(const annex::Row& r) { return as_json<&write_lead>(r); }
+json read_opportunity(const annex::Row& r) { return as_json<&write_opportunity>(r); }
+json read_activity(const annex::Row& r) { return as_json<&write_activity>(r); }
 
 std::optional<json> load(const annex::Db& db, const char* table, const char* columns, json (*read)(const annex::Row&),
                          const std::string& id, annex::Transaction* txn = nullptr) {
@@ -86,13 +85,6 @@ std::optional<json> load(const annex::Db& db, const char* table, const char* col
 annex::ObjectRef ref(const char* type, const json& record) {
   return {type, record["id"].get_ref<const std::string&>(), record["sector_id"].get_ref<const std::string&>(),
           record["owner_id"].get_ref<const std::string&>()};
-}
-
-std::string sort_text(const json& record, const std::string& column) {
-  if (column == "amount") return std::to_string(record["amount"]["amount"].get<int64_t>());
-  if (column == "activity_on") return record["date"].get<std::string>();
-  const json& v = record[column];
-  return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
 const std::vector<std::string> kActivityKinds = {"call", "visit", "email", "meeting", "note"};
@@ -225,8 +217,7 @@ void Pipeline::list_leads(const annex::Request& req, annex::Response& resp) {
   where.equal_if(req, "status", "status").equal_if(req, "owner_id", "owner_id").equal_if(req, "sector_id", "sector_id")
       .equal_if(req, "source", "source");
   resp.body(page(s_.db, req, std::string("SELECT ") + kLeadColumns + " FROM pipeline_leads", std::move(where),
-                 {{"id"}, {"created_at"}, {"updated_at"}, {"company"}}, "-id", &read_lead, &sort_text)
-                .dump());
+                 {{"id", 0}, {"created_at", 13}, {"updated_at", 14}, {"company", 2}}, "-id", &write_lead));
 }
 
 // Status: new → working → qualified (→ converted, by conversion only); any open status → disqualified with a
@@ -427,9 +418,8 @@ void Pipeline::list_opportunities(const annex::Request& req, annex::Response& re
     where.add("expected_close <= ?", {*to});
   }
   resp.body(page(s_.db, req, std::string("SELECT ") + kOpportunityColumns + " FROM pipeline_opportunities", std::move(where),
-                 {{"id"}, {"created_at"}, {"updated_at"}, {"expected_close"}, {"amount", true}, {"name"}}, "id",
-                 &read_opportunity, &sort_text)
-                .dump());
+                 {{"id", 0}, {"created_at", 17}, {"updated_at", 18}, {"expected_close", 8}, {"amount", 6, true}, {"name", 1}}, "id",
+                 &write_opportunity));
 }
 
 // Changes fields and, with "stage", moves the opportunity along the sector's allowed transitions (422 naming
@@ -648,8 +638,7 @@ void Pipeline::list_activities(const annex::Request& req, annex::Response& resp)
       .equal_if(req, "owner_id", "owner_id").equal_if(req, "sector_id", "sector_id").equal_if(req, "lead_id", "lead_id")
       .equal_if(req, "opportunity_id", "opportunity_id").equal_if(req, "party_id", "party_id");
   resp.body(page(s_.db, req, std::string("SELECT ") + kActivityColumns + " FROM pipeline_activities", std::move(where),
-                 {{"id"}, {"activity_on"}, {"created_at"}, {"updated_at"}}, "-activity_on", &read_activity, &sort_text)
-                .dump());
+                 {{"id", 0}, {"activity_on", 4}, {"created_at", 13}, {"updated_at", 14}}, "-activity_on", &write_activity));
 }
 
 void Pipeline::update_activity(const annex::Request& req, annex::Response& resp) {
@@ -754,8 +743,7 @@ void Pipeline::due(const annex::Request& req, annex::Response& resp) {
   where.add("status = 'planned'").add("activity_on < ?", {*before});
   where.equal_if(req, "owner_id", "owner_id").equal_if(req, "purpose", "purpose");
   resp.body(page(s_.db, req, std::string("SELECT ") + kActivityColumns + " FROM pipeline_activities", std::move(where),
-                 {{"activity_on"}}, "activity_on", &read_activity, &sort_text)
-                .dump());
+                 {{"activity_on", 4}}, "activity_on", &write_activity));
 }
 
 // Count, total and weighted amount (amount × probability) of the opportunities expected to close in [from, to],
@@ -772,7 +760,7 @@ void Pipeline::forecast(const annex::Request& req, annex::Response& resp) {
   if (column == columns.end()) invalid("group_by", "group_by is owner, sector, stage or category");
   Where where;
   where.add(s_.authz.list_filter(req.principal_id(), "pipeline.opportunity.read", kOpportunity));
-  where.add("status <> 'lost'").add("expected_close >= ?", {*from}).add("expected_close <= ?", {*to});
+  where.add("status IN ('open', 'won')").add("expected_close >= ?", {*from}).add("expected_close <= ?", {*to});
   where.equal_if(req, "sector_id", "sector_id").equal_if(req, "owner_id", "owner_id");
   std::string sql = "SELECT " + column->second + ", currency, COUNT(*), SUM(amount), SUM(amount * probability) FROM pipeline_opportunities" +
                     where.sql() + " GROUP BY " + column->second + ", currency ORDER BY 1, 2";

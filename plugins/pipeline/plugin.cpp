@@ -91,7 +91,7 @@ class PipelinePlugin : public annex::Plugin {
     host().jobs().schedule("stale-scan", p.stale_scan_seconds(), [this] {
       int n = pipeline_->scan_stale();
       if (n > 0) host().info(std::to_string(n) + " leads and opportunities newly without an activity in the window");
-    }, 1);
+    }, std::min<uint32_t>(p.stale_scan_seconds(), 300));  // soon after start, but not in the middle of it
   }
 
  private:

@@ -221,6 +221,11 @@ class Row {
     if (v.type == ANNEX_VALUE_INT) return std::to_string(v.i);
     return {};
   }
+  // The column's text without a copy, valid until the next call to Rows::next(); empty for a NULL or a number.
+  std::string_view view(size_t column) const {
+    annex_value v = db_->rows_get(rows_, column);
+    return v.type == ANNEX_VALUE_TEXT || v.type == ANNEX_VALUE_BLOB ? to_view(v.s) : std::string_view{};
+  }
   std::optional<std::string> optional_text(size_t column) const {
     if (is_null(column)) return std::nullopt;
     return text(column);
