@@ -58,6 +58,7 @@ void register_auth_routes(http::Router& router, Authenticator& auth) {
         out->set("token_id", session.token.id);
         out->set("expires_at", session.token.expires_at);
         out->set("user", user_json(user));
+        resp.set_header("Cache-Control", "no-store");  // a secret: kept by no cache, nor by Idempotency-Key
         resp.body = stringify(out);
       });
   add(router, "POST", "/api/v1/auth/logout", kAuthenticated, "End the session this request came with",
@@ -101,6 +102,7 @@ void register_auth_routes(http::Router& router, Authenticator& auth) {
         IssuedToken issued = auth.store().issue_token(req.principal.id, "api", name, days * 86400);
         Object::Ptr out = token_json(issued.token);
         out->set("token", issued.secret);
+        resp.set_header("Cache-Control", "no-store");  // shown once: kept by no cache, nor by Idempotency-Key
         resp.status = 201;
         resp.body = stringify(out);
       });

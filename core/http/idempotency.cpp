@@ -7,6 +7,9 @@
 #include "store/sql.h"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <strings.h>
 
 namespace annex::http {
 
@@ -33,6 +36,18 @@ void Idempotency::handle(HttpRequest& request, HttpResponse& response, const std
                                  " VALUES (?, ?, ?, 'running', ?) ON CONFLICT (principal_id, idem_key) DO NOTHING",
                                  p)
                           .affected;
+    if (claimed == 0) {
+      // A claim left running by a process that died is abandoned after five minutes and may be taken again.
+      std::string stale = clock::utc_now(-300);
+      Param r[] = {Param::text(request.principal.id), Param::text(*key), Param::text(stale)};
+      store::run(lease.session(),
+                 "DELETE FROM annex_idempotency WHERE principal_id = ? AND idem_key = ? AND state = 'running' AND created_at < ?", r);
+      claimed = store::run(lease.session(),
+                           "INSERT INTO annex_idempotency (principal_id, idem_key, fingerprint, state, created_at)"
+                           " VALUES (?, ?, ?, 'running', ?) ON CONFLICT (principal_id, idem_key) DO NOTHING",
+                           p)
+                    .affected;
+    }
     if (claimed == 0) {
       Param q[] = {Param::text(request.principal.id), Param::text(*key)};
       auto rs = store::run(lease.session(),
@@ -72,7 +87,12 @@ void Idempotency::handle(HttpRequest& request, HttpResponse& response, const std
     forget();
     throw;
   }
-  if (response.status < 200 || response.status >= 300) {
+  // Only successes are kept, and never an answer that carries a secret (Cache-Control: no-store).
+  bool secret = false;
+  for (const auto& [name, value] : response.headers) {
+    if (strcasecmp(name.c_str(), "Cache-Control") == 0 && value.find("no-store") != std::string::npos) secret = true;
+  }
+  if (response.status < 200 || response.status >= 300 || secret) {
     forget();
     return;
   }
@@ -80,11 +100,16 @@ void Idempotency::handle(HttpRequest& request, HttpResponse& response, const std
   for (const auto& [name, value] : response.headers) headers[name] = value;
   headers["Content-Type"] = response.content_type;
   std::string headers_text = headers.dump();
-  store::Lease lease(db_);
-  Param p[] = {Param::integer(response.status), Param::text(headers_text), Param::text(response.body),
-               Param::text(request.principal.id), Param::text(*key)};
-  store::run(lease.session(),
-             "UPDATE annex_idempotency SET state = 'done', status = ?, headers = ?, body = ? WHERE principal_id = ? AND idem_key = ?", p);
+  try {
+    store::Lease lease(db_);
+    Param p[] = {Param::integer(response.status), Param::text(headers_text), Param::text(response.body),
+                 Param::text(request.principal.id), Param::text(*key)};
+    store::run(lease.session(),
+               "UPDATE annex_idempotency SET state = 'done', status = ?, headers = ?, body = ? WHERE principal_id = ? AND idem_key = ?", p);
+  } catch (const std::exception& e) {
+    // The change itself is made: answer it. A retry meanwhile sees the claim running, until it is abandoned.
+    spdlog::warn("idempotency: the answer to key {} of {} was not kept: {}", *key, request.principal.id, e.what());
+  }
 }
 
 int64_t Idempotency::purge(int hours) {

@@ -143,6 +143,8 @@ struct Money {
   std::string currency;
 };
 
+inline constexpr int64_t kMaxAmount = 1'000'000'000'000'000;  // minor units
+
 inline bool currency_code(std::string_view c) {
   return c.size() == 3 && std::all_of(c.begin(), c.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; });
 }
@@ -158,8 +160,11 @@ inline std::optional<Money> opt_money(const json& body, const char* field, bool 
   if (!(*it)["currency"].is_string() || !currency_code((*it)["currency"].get<std::string>())) {
     invalid(field, std::string(field) + ".currency must be an ISO 4217 code such as CNY");
   }
+  if (!a.is_number_integer() || (a.is_number_unsigned() && a.get<uint64_t>() > static_cast<uint64_t>(kMaxAmount))) invalid(field, shape);
   Money m{a.get<int64_t>(), (*it)["currency"].get<std::string>()};
   if (!allow_negative && m.amount < 0) unprocessable(field, std::string(field) + " must not be negative");
+  // A bound that keeps sums and amount × percentage within 64 bits.
+  if (m.amount > kMaxAmount || m.amount < -kMaxAmount) unprocessable(field, std::string(field) + " is beyond 10^15 minor units");
   return m;
 }
 

@@ -145,7 +145,13 @@ void Contracts::create(const annex::Request& req, annex::Response& resp) {
   if (!start.empty() && !end.empty() && end < start) unprocessable("end_on", "end_on is before start_on");
   std::string sector = rest::opt_string(body, "sector_id", 64).value_or(json::parse(*party).value("sector_id", std::string{}));
   std::string owner = rest::opt_string(body, "owner_id", 64).value_or(caller);
-  if (!s_.authz.may(caller, "contracts.contract.write", {kContract, "", sector, owner})) {
+  // Reach over the sector, or — for those who reach only their own records — their own, in a sector they belong to.
+  bool own = owner == caller && s_.authz.may(caller, "contracts.contract.write", {kContract, "", sector, owner}) && [&] {
+    std::optional<std::string> u = s_.directory.user(caller);
+    json sectors = u ? json::parse(*u).value("sectors", json::array()) : json::array();
+    return std::find(sectors.begin(), sectors.end(), sector) != sectors.end();
+  }();
+  if (!own && !s_.authz.may(caller, "contracts.contract.write", {kContract, "", sector, owner == caller ? "" : owner})) {
     throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "you may not write contracts for " + owner + " in sector " + sector, "owner_id");
   }
   if (owner != caller) {
@@ -354,9 +360,13 @@ void Contracts::record_collection(const annex::Request& req, annex::Response& re
   // The check and the addition in one statement: two collections at once cannot together pass the total.
   annex::Rows added = s_.db.query(txn,
                                   "UPDATE contracts_contracts SET collected = collected + ?, updated_at = ?, version = version + 1"
-                                  " WHERE id = ? AND collected + ? <= total",
+                                  " WHERE id = ? AND collected + ? <= total AND status IN ('signed', 'completed')",
                                   {amount->amount, now, id, amount->amount});
   if (added.affected() == 0) {
+    std::optional<json> now_is = load(s_.db, id, &txn);
+    if (now_is && (*now_is)["status"] != "signed" && (*now_is)["status"] != "completed") {
+      unprocessable("status", "the contract is now " + (*now_is)["status"].get<std::string>());
+    }
     unprocessable("amount", "the collections would exceed the contract total of " + std::to_string(c["total"]["amount"].get<int64_t>()));
   }
   s_.db.query(txn,

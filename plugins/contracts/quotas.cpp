@@ -174,8 +174,8 @@ void Contracts::set_target(const annex::Request& req, annex::Response& resp) {
   resp.status(201).header("Location", "/api/v1/quotas/targets/" + t["id"].get<std::string>()).header("ETag", rest::etag(1)).body(t.dump());
 }
 
-// An annual quota spread over the twelve months of a fiscal year by whole percentages summing to 100; the last
-// month takes the rounding, so that the months add up to the year exactly.
+// An annual quota spread over the twelve months of a fiscal year by whole percentages summing to 100, adding up
+// to the year exactly.
 void Contracts::spread(const annex::Request& req, annex::Response& resp) {
   json body = rest::parse_body(req);
   json p = plan(rest::req_string(body, "plan_id", 64));
@@ -201,11 +201,14 @@ void Contracts::spread(const annex::Request& req, annex::Response& resp) {
   year_month first = std::chrono::year{static_cast<int>(*year)} / month{static_cast<unsigned>(fiscal_start_)};
   annex::Transaction txn = s_.db.begin();
   json items = json::array();
-  int64_t given = 0;
+  int64_t given = 0, cumulative = 0;
   for (int i = 0; i < 12; ++i) {
     year_month ym = first + std::chrono::months{i};
     std::string period = rest::format_date(ym / day{1}).substr(0, 7);
-    int64_t amount = i == 11 ? annual->amount - given : rest::percent_of(annual->amount, shares[static_cast<size_t>(i)]);
+    // Rounded on the running total, so that each month is the year's share up to it less what went before:
+    // never negative, and the twelve add up to the year exactly.
+    cumulative += shares[static_cast<size_t>(i)];
+    int64_t amount = rest::percent_of(annual->amount, cumulative) - given;
     given += amount;
     items.push_back(insert_target(req, p, period, body, amount, txn));
   }
@@ -219,7 +222,7 @@ void Contracts::get_target(const annex::Request& req, annex::Response& resp) {
   t["currency"] = p["currency"];
   if (t["assignee_type"] == "sector") {
     // The sector's own figure, and the roll-up of its reps' quotas for the same plan, period and product group.
-    annex::Rows rows = s_.db.query("SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM quotas_targets WHERE plan_id = ? AND period = ?"
+    annex::Rows rows = s_.db.query("SELECT COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM quotas_targets WHERE plan_id = ? AND period = ?"
                                    " AND assignee_type = 'rep' AND sector_id = ? AND product_group = ?",
                                    {t["plan_id"].get<std::string>(), t["period"].get<std::string>(), t["sector_id"].get<std::string>(),
                                     t["product_group"].is_null() ? std::string() : t["product_group"].get<std::string>()});
@@ -332,7 +335,7 @@ void Contracts::attainment(const annex::Request& req, annex::Response& resp) {
                                    {assignee, assignee, currency, from, to});
       while (cs.next()) credits.emplace_back(cs.row().text(0), cs.row().text(1), cs.row().integer(2), cs.row().integer(2));
     } else {
-      annex::Rows cs = s_.db.query("SELECT c.id, c.owner_id, c.total, SUM(k.amount) FROM contracts_collections k JOIN contracts_contracts c ON c.id = k.contract_id"
+      annex::Rows cs = s_.db.query("SELECT c.id, c.owner_id, c.total, CAST(SUM(k.amount) AS BIGINT) FROM contracts_collections k JOIN contracts_contracts c ON c.id = k.contract_id"
                                    " WHERE " + who + " AND c.currency = ? AND k.received_on >= ? AND k.received_on <= ? GROUP BY c.id, c.owner_id, c.total",
                                    {assignee, assignee, currency, from, to});
       while (cs.next()) credits.emplace_back(cs.row().text(0), cs.row().text(1), cs.row().integer(2), cs.row().integer(3));
@@ -349,7 +352,7 @@ void Contracts::attainment(const annex::Request& req, annex::Response& resp) {
       achieved += rep ? rest::percent_of(value, share_of(contract, owner, assignee)) : value;
     }
     // The weighted pipeline still open in the period, from the pipeline plugin's opportunities.
-    annex::Rows open = s_.db.query(std::string("SELECT COALESCE(SUM(amount * probability), 0) FROM pipeline_opportunities WHERE ") +
+    annex::Rows open = s_.db.query(std::string("SELECT CAST(COALESCE(SUM(amount * probability), 0) AS BIGINT) FROM pipeline_opportunities WHERE ") +
                                        (rep ? "owner_id = ?" : "sector_id = ?") +
                                        " AND status = 'open' AND currency = ? AND expected_close >= ? AND expected_close <= ?",
                                    {assignee, currency, from, to});

@@ -166,7 +166,11 @@ std::string Pipeline::owner_for(const annex::Request& req, const json& body, con
   std::string caller(req.principal_id());
   std::optional<std::string> owner = rest::opt_string(body, "owner_id", 64);
   if (!owner || *owner == caller) {
-    if (!s_.authz.may(caller, std::string(type) + ".write", {type, "", sector, caller})) {
+    // Reach over the sector's records, or — for those who reach only their own — membership of the sector.
+    std::string permission = std::string(type) + ".write";
+    bool allowed = (s_.authz.may(caller, permission, {type, "", sector, caller}) && member_of(caller, sector)) ||
+                   s_.authz.may(caller, permission, {type, "", sector, ""});
+    if (!allowed) {
       throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "sector " + sector + " is outside your reach", "sector_id");
     }
     return caller;
@@ -183,6 +187,13 @@ std::string Pipeline::owner_for(const annex::Request& req, const json& body, con
     unprocessable("owner_id", "user " + *owner + " does not belong to sector " + sector);
   }
   return *owner;
+}
+
+bool Pipeline::member_of(const std::string& user, const std::string& sector) const {
+  std::optional<std::string> u = s_.directory.user(user);
+  if (!u) return false;
+  json sectors = json::parse(*u).value("sectors", json::array());
+  return std::find(sectors.begin(), sectors.end(), sector) != sectors.end();
 }
 
 // ---- leads -----------------------------------------------------------------------------------------------
@@ -291,6 +302,13 @@ void Pipeline::convert_lead(const annex::Request& req, annex::Response& resp) {
   } else {
     if (!body.contains("party") || !body["party"].is_object()) invalid("party", "give party_id (an existing customer) or party ({code, name, …})");
     json party = body["party"];
+    // A new customer only: an existing code belongs to a record this conversion must not overwrite.
+    std::optional<std::string> code = rest::opt_string(party, "code", 64);
+    if (!code || code->empty()) invalid("party.code", "party.code is required for a new customer");
+    if (s_.masterdata.find("parties", json({{"code", *code}}).dump())) {
+      throw annex::Error(ANNEX_ERR_CONFLICT, "customer code " + *code + " is taken; convert with party_id to link an existing customer",
+                         "party.code");
+    }
     party["sector_id"] = lead["sector_id"];
     party["owner_id"] = lead["owner_id"];
     if (!party.contains("name")) party["name"] = lead["company"];
@@ -317,8 +335,12 @@ void Pipeline::convert_lead(const annex::Request& req, annex::Response& resp) {
     throw annex::Error(e.code(), e.message(), e.field().empty() ? "opportunity" : "opportunity." + e.field());
   }
   std::string now = rest::utc_now();
-  s_.db.query(txn, "UPDATE pipeline_leads SET status = 'converted', party_id = ?, opportunity_id = ?, updated_at = ?, version = version + 1 WHERE id = ?",
-              {party_id, opp["id"].get<std::string>(), now, lead["id"].get<std::string>()});
+  annex::Rows converted = s_.db.query(
+      txn,
+      "UPDATE pipeline_leads SET status = 'converted', party_id = ?, opportunity_id = ?, updated_at = ?, version = version + 1"
+      " WHERE id = ? AND version = ? AND status = 'qualified'",
+      {party_id, opp["id"].get<std::string>(), now, lead["id"].get<std::string>(), lead["version"].get<int64_t>()});
+  if (converted.affected() == 0) throw annex::Error(ANNEX_ERR_PRECONDITION_FAILED, "the lead changed meanwhile; read it again", "If-Match");
   json after = *load(s_.db, "pipeline_leads", kLeadColumns, &read_lead, lead["id"].get<std::string>(), &txn);
   s_.audit.append(&txn, caller, "pipeline.lead.convert", kLead, lead["id"].get<std::string>(), lead.dump(), after.dump());
   s_.events.publish("pipeline.lead.converted", json({{"lead", after}, {"opportunity_id", opp["id"]}, {"party_id", party_id}}).dump(),
@@ -586,15 +608,19 @@ void Pipeline::create_activity(const annex::Request& req, annex::Response& resp)
   if (date.empty()) date = rest::format_date(rest::today());
   std::string status = rest::opt_string(body, "status", 16).value_or(date <= rest::format_date(rest::today()) ? "done" : "planned");
   rest::one_of(status, "status", {"done", "planned"});
+  if (status == "done" && date > rest::format_date(rest::today())) unprocessable("date", "an activity done is dated today or earlier");
   int attached = body.contains("lead_id") + body.contains("opportunity_id") + body.contains("party_id");
   if (attached != 1) invalid("lead_id", "an activity is attached to exactly one of lead_id, opportunity_id or party_id");
   std::optional<std::string> lead_id, opportunity_id, party_id;
   std::string sector;
+  // An activity counts for the record it concerns (the activity rule): logging one needs write on that record.
   if (body.contains("lead_id")) {
     json lead = lead_or_404(req, "pipeline.lead.read", rest::req_string(body, "lead_id", 64));
+    require_write(req, kLead, lead, "lead");
     lead_id = lead["id"], sector = lead["sector_id"];
   } else if (body.contains("opportunity_id")) {
     json opp = opportunity_or_404(req, "pipeline.opportunity.read", rest::req_string(body, "opportunity_id", 64));
+    require_write(req, kOpportunity, opp, "opportunity");
     opportunity_id = opp["id"], sector = opp["sector_id"], party_id = opp["party_id"];
   } else {
     std::string pid = rest::req_string(body, "party_id", 64);
@@ -651,6 +677,9 @@ void Pipeline::update_activity(const annex::Request& req, annex::Response& resp)
   if (body.contains("outcome")) after["outcome"] = rest::opt_string(body, "outcome", 2000) ? json(*rest::opt_string(body, "outcome", 2000)) : json(nullptr);
   if (body.contains("date")) after["date"] = rest::date_field(body, "date", true);
   if (body.contains("status")) after["status"] = rest::one_of(rest::req_string(body, "status", 16), "status", {"done", "planned"});
+  if (after["status"] == "done" && after["date"].get<std::string>() > rest::format_date(rest::today())) {
+    unprocessable("date", "an activity done is dated today or earlier");
+  }
   if (body.contains("owner_id")) after["owner_id"] = owner_for(req, body, kActivity, a["sector_id"]);
   std::string now = rest::utc_now(), id = a["id"];
   annex::Transaction txn = s_.db.begin();
@@ -762,7 +791,8 @@ void Pipeline::forecast(const annex::Request& req, annex::Response& resp) {
   where.add(s_.authz.list_filter(req.principal_id(), "pipeline.opportunity.read", kOpportunity));
   where.add("status IN ('open', 'won')").add("expected_close >= ?", {*from}).add("expected_close <= ?", {*to});
   where.equal_if(req, "sector_id", "sector_id").equal_if(req, "owner_id", "owner_id");
-  std::string sql = "SELECT " + column->second + ", currency, COUNT(*), SUM(amount), SUM(amount * probability) FROM pipeline_opportunities" +
+  std::string sql = "SELECT " + column->second + ", currency, COUNT(*), CAST(SUM(amount) AS BIGINT),"
+                    " CAST(SUM(amount * probability) AS BIGINT) FROM pipeline_opportunities" +
                     where.sql() + " GROUP BY " + column->second + ", currency ORDER BY 1, 2";
   std::vector<annex::Value> values = where.values();
   annex::Rows rows = s_.db.query(nullptr, sql, values);

@@ -92,6 +92,7 @@ class Pipeline {
                           const json* party = nullptr);
   void plan_follow_ups(annex::Transaction& txn, const json& opportunity, const std::string& actor);
   std::string cutoff() const;
+  bool member_of(const std::string& user, const std::string& sector) const;
 
   Services s_;
   StageBook stages_;

@@ -41,6 +41,20 @@ TEST(Idempotency, ARetriedCreateAnswersTheFirstResponseAndCreatesNothingTwice) {
   EXPECT_EQ(greetings(d), 3);
 }
 
+TEST(Idempotency, AnAnswerCarryingASecretIsNeverKept) {
+  Annexd d{Annexd::Options{}};
+  HttpResult first = d.call("POST", "/api/v1/tokens", R"({"name":"ci"})", {{"Idempotency-Key", "token-1"}});
+  ASSERT_EQ(first.status, 201) << first.body;
+  EXPECT_EQ(first.headers["cache-control"], "no-store");
+  HttpResult again = d.call("POST", "/api/v1/tokens", R"({"name":"ci"})", {{"Idempotency-Key", "token-1"}});
+  EXPECT_EQ(again.status, 201);
+  EXPECT_TRUE(again.headers.find("idempotent-replayed") == again.headers.end());
+  EXPECT_NE(again.body, first.body) << "a token's secret is shown once, and stored nowhere";
+  auto db = d.open_store();
+  store::Lease lease(*db);
+  EXPECT_EQ(store::run(lease.session(), "SELECT COUNT(*) FROM annex_idempotency", {}).rows.at(0).at(0).i, 0);
+}
+
 TEST(Idempotency, ARefusedCreateIsNotRememberedAndAMalformedKeyIsRefused) {
   Annexd d{Annexd::Options{}};
   HttpResult refused = d.call("POST", "/api/v1/hello/greetings", R"({"name":""})", {{"Idempotency-Key", "k-2"}});

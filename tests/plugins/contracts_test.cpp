@@ -188,6 +188,16 @@ TEST_P(Contracts, QuotasAreNeverSetByThePersonTheyMeasureAndSpreadExactly) {
   for (const auto& t : spread["items"]) sum += t["amount"].get<int64_t>();
   EXPECT_EQ(sum, 1000001) << "the months add up to the year exactly";
   EXPECT_EQ(as(head_, "POST", "/api/v1/quotas/targets/spread", bad).status, 409) << "spread once";
+  // Rounded on the running total: a small quota spread thinly has no negative month.
+  json thin = {{"plan_id", plan_id}, {"year", 2028}, {"assignee_type", "rep"}, {"assignee_id", rep2_id_}, {"amount", price(5)},
+               {"percentages", {10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 0, 0}}};
+  json months = json::parse(must(as(head_, "POST", "/api/v1/quotas/targets/spread", thin), 201))["items"];
+  int64_t thin_sum = 0;
+  for (const auto& t : months) {
+    EXPECT_GE(t["amount"].get<int64_t>(), 0);
+    thin_sum += t["amount"].get<int64_t>();
+  }
+  EXPECT_EQ(thin_sum, 5);
 
   // A sector's own quota and the roll-up of its reps'.
   json sector = json::parse(must(as(exec_, "POST", "/api/v1/quotas/targets",

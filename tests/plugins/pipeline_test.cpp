@@ -105,6 +105,19 @@ TEST_P(Pipeline, ALeadMovesThroughItsStatusesAndConvertsIntoACustomerAndAnOpport
   EXPECT_EQ(party["name"], "Contoso");
   EXPECT_EQ(party["sector_id"], "north");
   EXPECT_EQ(as(rep_, "POST", path + "/convert", {{"party_id", done["party_id"]}}).status, 422) << "converted once";
+
+  // A rep works in their own sector; a conversion never takes over an existing customer by its code.
+  EXPECT_EQ(as(rep_, "POST", "/api/v1/pipeline/leads", {{"source", "referral"}, {"company", "Elsewhere"}, {"sector_id", "south"}}).status, 403);
+  json other = json::parse(must(as(rep_, "POST", "/api/v1/pipeline/leads", {{"source", "referral"}, {"company", "Takeover"}}), 201));
+  std::string other_path = "/api/v1/pipeline/leads/" + other["id"].get<std::string>();
+  must(as(rep_, "PATCH", other_path, {{"status", "working"}}), 200);
+  must(as(rep_, "PATCH", other_path, {{"status", "qualified"}}), 200);
+  HttpResult taken = as(rep_, "POST", other_path + "/convert",
+                        {{"party", {{"code", "C100"}, {"name", "Renamed by a conversion"}}},
+                         {"opportunity", {{"amount", {{"amount", 1}, {"currency", "CNY"}}}, {"expected_close", "2027-01-31"}}}});
+  EXPECT_EQ(taken.status, 409) << taken.body;
+  EXPECT_EQ(json::parse(taken.body)["error"]["field"], "party.code");
+  EXPECT_EQ(json::parse(must(d_->call("GET", "/api/v1/masterdata/parties/" + customer_), 200))["name"], "Northwind");
 }
 
 TEST_P(Pipeline, StagesFollowTheAllowedTransitionsAndKeepTheirHistory) {
@@ -192,6 +205,9 @@ TEST_P(Pipeline, RecordsOutOfReachDoNotExistForTheCaller) {
   EXPECT_EQ(as(head_, "POST", "/api/v1/pipeline/activities", for_south).status, 422) << "not a member of the sector";
   EXPECT_EQ(as(exec_, "POST", "/api/v1/pipeline/activities", for_peer).status, 201);
   EXPECT_EQ(as(rep_, "POST", "/api/v1/pipeline/activities", {{"kind", "fax"}, {"subject", "x"}, {"opportunity_id", opp["id"]}}).status, 422);
+  HttpResult future = as(rep_, "POST", "/api/v1/pipeline/activities",
+                         {{"kind", "call"}, {"subject", "x"}, {"opportunity_id", opp["id"]}, {"date", "2099-01-01"}, {"status", "done"}});
+  EXPECT_EQ(future.status, 422) << "an activity done in the future would keep the record from ever being stale";
 }
 
 TEST_P(Pipeline, OpenRecordsWithoutAnActivityInAMonthAreStaleAndAnnouncedOnce) {
