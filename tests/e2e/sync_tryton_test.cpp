@@ -1,0 +1,173 @@
+// The Tryton connector against a real Tryton 6.0 (started by the tryton fixture): parties pulled incrementally
+// (Tryton owns their fields here), parties made in Annex pushed as creates and bound to their Tryton ids, a record Tryton refuses dead-lettered with Tryton's
+// own message while the rest go through, and wrong credentials reported at once, without a storm of retries.
+#include "support/test_support.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <Poco/Base64Encoder.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace annex::test {
+namespace {
+
+using nlohmann::json;
+
+std::string tryton_url() {
+  const char* file = std::getenv("ANNEX_TEST_TRYTON_URL_FILE");
+  std::string url;
+  if (file != nullptr) {
+    std::ifstream in(file);
+    std::getline(in, url);
+  }
+  return url;
+}
+
+// A JSON-RPC client for setting up and checking the Tryton side, as its own users would change it.
+class Tryton {
+ public:
+  explicit Tryton(std::string url) : url_(std::move(url)) {
+    base_ = url_.substr(0, url_.find('/', url_.find("//") + 2));
+    path_ = url_.substr(base_.size());
+    json r = post("common.db.login", json::array({"admin", {{"password", "admin"}}, "en"}), false);
+    std::ostringstream encoded;
+    Poco::Base64Encoder b64(encoded);
+    b64.rdbuf()->setLineLength(0);
+    b64 << "admin:" << r[0].get<int64_t>() << ":" << r[1].get<std::string>();
+    b64.close();
+    session_ = "Session " + encoded.str();
+  }
+  json call(const std::string& method, json params) {
+    params.push_back({{"company", 1}, {"language", "en"}});
+    return post(method, params, true);
+  }
+
+ private:
+  json post(const std::string& method, const json& params, bool auth) {
+    std::map<std::string, std::string> headers = {{"Content-Type", "application/json"}};
+    if (auth) headers["Authorization"] = session_;
+    HttpResult r = http_call(base_, "POST", path_, json({{"id", 1}, {"method", method}, {"params", params}}).dump(), headers);
+    json body = json::parse(r.body, nullptr, false);
+    EXPECT_TRUE(body.is_object() && !body.contains("error")) << method << ": " << r.status << " " << r.body;
+    return body.is_object() ? body.value("result", json(nullptr)) : json(nullptr);
+  }
+  std::string url_, base_, path_, session_;
+};
+
+class SyncTryton : public testing::Test {
+ protected:
+  void SetUp() override {
+    url_ = tryton_url();
+    if (url_.empty()) {
+      if (const char* ci = std::getenv("CI"); ci != nullptr && std::string(ci) == "true") FAIL() << "CI runs the Tryton tests: no Tryton URL";
+      GTEST_SKIP() << "no Tryton for this run";
+    }
+    tryton_ = std::make_unique<Tryton>(url_);
+    prefix_ = "T" + std::to_string(std::random_device{}() % 100000) + "-";
+  }
+
+  void start(const std::string& password = "admin", int page_size = 3) {
+    std::ofstream(dir_.path() / "annex.json") << R"({"sync": {"connections": {"erp": {"connector": "tryton",
+      "settings": {"url": ")" + url_ + R"(", "login": "admin", "password": "{password}", "overlap_s": 2,
+        "streams": {"parties": {"model": "party.party", "fields": ["code", "name"], "key_field": "code"}}},
+      "secrets": {"password": "env:ANNEX_TEST_TRYTON_PASSWORD"},
+      "retry": {"attempts": 3, "base_ms": 10, "max_ms": 50}, "breaker": {"failures": 100, "open_s": 1},
+      "streams": {"parties": {"entity": "parties", "direction": "both", "remote_id": "id", "version_field": "changed_at",
+        "page_size": )" + std::to_string(page_size) + R"(, "sector_id": "hq", "owner_login": "admin",
+        "fields": {"code": "code", "name": "name"}, "system_of_record": {"default": "remote"}}}}}}})";
+    Annexd::Options o;
+    o.env = {{"ANNEX_CONFIG", (dir_.path() / "annex.json").string()}, {"ANNEX_TEST_TRYTON_PASSWORD", password}};
+    d_ = std::make_unique<Annexd>(o);
+  }
+
+  std::string sync(int expect_exit = 0, const std::string& direction = "") {
+    std::string out;
+    std::vector<std::string> args = {"--plugin-dir", build_path("lib/annex/plugins"), "sync", "run", "erp"};
+    EXPECT_EQ(d_->annexctl(args, &out), expect_exit) << out;
+    (void)direction;
+    return out;
+  }
+
+  json annex_party(const std::string& code) {
+    json items = json::parse(d_->call("GET", "/api/v1/masterdata/parties?limit=500").body)["items"];
+    for (const auto& p : items) {
+      if (p["code"] == code) return p;
+    }
+    return nullptr;
+  }
+
+  json tryton_party(const std::string& code) {
+    json rows = tryton_->call("model.party.party.search_read", json::array({json::array({json::array({"code", "=", code})}), 0, 10, nullptr,
+                                                                           json::array({"id", "code", "name"})}));
+    return rows.empty() ? json(nullptr) : rows[0];
+  }
+
+  TempDir dir_;
+  std::string url_, prefix_;
+  std::unique_ptr<Tryton> tryton_;
+  std::unique_ptr<Annexd> d_;
+};
+
+TEST_F(SyncTryton, PartiesArePulledIncrementallyAndChangesInAnnexArePushedBack) {
+  json created = tryton_->call("model.party.party.create",
+                               json::array({json::array({{{"code", prefix_ + "1"}, {"name", "Alpha"}}, {{"code", prefix_ + "2"}, {"name", "Beta"}},
+                                                         {{"code", prefix_ + "3"}, {"name", "Gamma"}}, {{"code", prefix_ + "4"}, {"name", "Delta"}}})}));
+  ASSERT_EQ(created.size(), 4u);
+  start();
+  std::string out = sync();
+  EXPECT_NE(out.find("erp/parties pull:"), std::string::npos) << out;
+  for (int i = 1; i <= 4; ++i) EXPECT_FALSE(annex_party(prefix_ + std::to_string(i)).is_null()) << i;
+  EXPECT_EQ(annex_party(prefix_ + "2")["name"], "Beta");
+
+  // A change in Tryton comes with the next pull; the rest come back unchanged, never twice.
+  tryton_->call("model.party.party.write", json::array({json::array({created[1]}), {{"name", "Beta (renamed in Tryton)"}}}));
+  out = sync();
+  EXPECT_EQ(annex_party(prefix_ + "2")["name"], "Beta (renamed in Tryton)") << out;
+  EXPECT_NE(out.find("0 created"), std::string::npos) << out;
+
+  // A party made in Annex travels to Tryton whole.
+  ASSERT_EQ(d_->call("POST", "/api/v1/masterdata/parties", json({{"code", prefix_ + "5"}, {"name", "Epsilon"}}).dump()).status, 201);
+  EXPECT_TRUE(eventually([&] { return !tryton_party(prefix_ + "5").is_null(); }, std::chrono::seconds(30)));
+  EXPECT_EQ(tryton_party(prefix_ + "5")["name"], "Epsilon");
+  // The new party is bound to its Tryton id: the next pull does not create it again.
+  sync();
+  json items = json::parse(d_->call("GET", "/api/v1/masterdata/parties?limit=500").body)["items"];
+  int fives = 0;
+  for (const auto& p : items) fives += p["code"] == prefix_ + "5";
+  EXPECT_EQ(fives, 1);
+}
+
+TEST_F(SyncTryton, ARecordTrytonRefusesIsDeadLetteredWithItsMessageAndTheRestGoThrough) {
+  start();
+  sync();
+  // Tryton's party codes are unique: a party made in Tryton meanwhile holds the code Annex will send.
+  tryton_->call("model.party.party.create", json::array({json::array({{{"code", prefix_ + "dup"}, {"name", "Made in Tryton"}}})}));
+  for (const char* suffix : {"ok1", "dup", "ok2"}) {
+    ASSERT_EQ(d_->call("POST", "/api/v1/masterdata/parties", json({{"code", prefix_ + suffix}, {"name", std::string("From Annex ") + suffix}}).dump()).status, 201);
+  }
+  EXPECT_TRUE(eventually([&] { return !tryton_party(prefix_ + "ok1").is_null() && !tryton_party(prefix_ + "ok2").is_null(); },
+                         std::chrono::seconds(30)));
+  std::string letters;
+  EXPECT_TRUE(eventually([&] {
+    d_->annexctl({"--plugin-dir", build_path("lib/annex/plugins"), "sync", "dead-letters", "list"}, &letters);
+    return letters.find("must be unique") != std::string::npos;
+  }, std::chrono::seconds(30))) << letters;
+  EXPECT_NE(letters.find(prefix_ + "dup"), std::string::npos) << letters;
+  EXPECT_EQ(tryton_party(prefix_ + "dup")["name"], "Made in Tryton") << "nothing overwritten";
+}
+
+TEST_F(SyncTryton, WrongCredentialsAreReportedAtOnceWithoutRetries) {
+  start("not-the-password");
+  std::string out;
+  auto began = std::chrono::steady_clock::now();
+  EXPECT_NE(d_->annexctl({"--plugin-dir", build_path("lib/annex/plugins"), "sync", "check", "erp"}, &out), 0);
+  EXPECT_NE(out.find("refused the login"), std::string::npos) << out;
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(20)) << "no storm of retries";
+}
+
+}  // namespace
+}  // namespace annex::test
