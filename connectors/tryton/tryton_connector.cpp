@@ -163,12 +163,27 @@ class TrytonConnection : public annex::Connection {
     for (const char* f : {"id", "write_date", "create_date"}) {
       if (std::find(fields.begin(), fields.end(), f) == fields.end()) fields.push_back(f);
     }
-    json rows = call("model." + st.model + ".search_read",
-                     json::array({domain, 0, page_size, json::array({json::array({"id", "ASC"})}), fields}));
+    json rows;
+    try {
+      rows = call("model." + st.model + ".search_read",
+                  json::array({domain, 0, page_size, json::array({json::array({"id", "ASC"})}), fields}));
+    } catch (const Refused& e) {
+      // A read Tryton refuses is the connection's problem (rights, an unknown field), not a record's.
+      std::string message = e.what();
+      throw annex::Error(message.rfind("You are not allowed", 0) == 0 ? ANNEX_ERR_PERMISSION_DENIED : ANNEX_ERR_INVALID_ARGUMENT,
+                         "Tryton refused to read " + st.model + ": " + message);
+    }
     json records = json::array();
     for (const auto& row : rows) {
       json rec = json::object();
-      for (const auto& [k, v] : row.items()) rec[k] = plain(v);
+      for (const auto& [k, v] : row.items()) {
+        if (!k.empty() && k.back() == '.' && v.is_object()) {
+          // A relation read through a dotted field ("party.name" comes back as "party.": {"name": …}): flattened.
+          for (const auto& [sub, value] : v.items()) rec[k + sub] = plain(value);
+        } else {
+          rec[k] = plain(v);
+        }
+      }
       std::string changed = std::max(rec.value("write_date", json("")).is_string() ? rec.value("write_date", std::string{}) : std::string{},
                                      rec.value("create_date", json("")).is_string() ? rec.value("create_date", std::string{}) : std::string{});
       rec["changed_at"] = changed;
@@ -297,7 +312,6 @@ class TrytonConnection : public annex::Connection {
         std::string kind = e.is_array() && !e.empty() && e[0].is_string() ? e[0].get<std::string>() : "error";
         std::string message = kind;
         if (e.is_array() && e.size() > 1 && e[1].is_array() && !e[1].empty() && e[1][0].is_string()) message = e[1][0].get<std::string>();
-        if (message.rfind("You are not allowed to access", 0) == 0) throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "Tryton: " + message);
         if (kind == "UserError" || kind == "ConcurrencyException" || kind == "UserWarning") throw Refused(message);
         throw Refused(kind == message ? kind : kind + ": " + message);
       }

@@ -5,10 +5,15 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include <filesystem>
 
 #include <Poco/Base64Encoder.h>
 
 #include <fstream>
+#include <set>
 #include <random>
 #include <sstream>
 
@@ -33,6 +38,15 @@ class Tryton {
   explicit Tryton(std::string url) : url_(std::move(url)) {
     base_ = url_.substr(0, url_.find('/', url_.find("//") + 2));
     path_ = url_.substr(base_.size());
+    login();
+  }
+  json call(const std::string& method, json params) {
+    params.push_back({{"company", 1}, {"language", "en"}});
+    return post(method, params, true);
+  }
+
+ private:
+  void login() {
     json r = post("common.db.login", json::array({"admin", {{"password", "admin"}}, "en"}), false);
     std::ostringstream encoded;
     Poco::Base64Encoder b64(encoded);
@@ -41,16 +55,15 @@ class Tryton {
     b64.close();
     session_ = "Session " + encoded.str();
   }
-  json call(const std::string& method, json params) {
-    params.push_back({{"company", 1}, {"language", "en"}});
-    return post(method, params, true);
-  }
-
- private:
   json post(const std::string& method, const json& params, bool auth) {
     std::map<std::string, std::string> headers = {{"Content-Type", "application/json"}};
     if (auth) headers["Authorization"] = session_;
     HttpResult r = http_call(base_, "POST", path_, json({{"id", 1}, {"method", method}, {"params", params}}).dump(), headers);
+    if (r.status == 401 && auth) {  // this client's session went too
+      login();
+      headers["Authorization"] = session_;
+      r = http_call(base_, "POST", path_, json({{"id", 1}, {"method", method}, {"params", params}}).dump(), headers);
+    }
     json body = json::parse(r.body, nullptr, false);
     EXPECT_TRUE(body.is_object() && !body.contains("error")) << method << ": " << r.status << " " << r.body;
     return body.is_object() ? body.value("result", json(nullptr)) : json(nullptr);
@@ -70,15 +83,17 @@ class SyncTryton : public testing::Test {
     prefix_ = "T" + std::to_string(std::random_device{}() % 100000) + "-";
   }
 
-  void start(const std::string& password = "admin", int page_size = 3) {
+  // Starts annexd with a connection "erp" to Tryton: the parties stream, and the streams given.
+  void start(const std::string& password = "admin", int page_size = 3, const std::string& more_settings = "",
+             const std::string& more_streams = "") {
     std::ofstream(dir_.path() / "annex.json") << R"({"sync": {"connections": {"erp": {"connector": "tryton",
       "settings": {"url": ")" + url_ + R"(", "login": "admin", "password": "{password}", "overlap_s": 2,
-        "streams": {"parties": {"model": "party.party", "fields": ["code", "name"], "key_field": "code"}}},
+        "streams": {"parties": {"model": "party.party", "fields": ["code", "name"], "key_field": "code"})" + more_settings + R"(}},
       "secrets": {"password": "env:ANNEX_TEST_TRYTON_PASSWORD"},
       "retry": {"attempts": 3, "base_ms": 10, "max_ms": 50}, "breaker": {"failures": 100, "open_s": 1},
       "streams": {"parties": {"entity": "parties", "direction": "both", "remote_id": "id", "version_field": "changed_at",
         "page_size": )" + std::to_string(page_size) + R"(, "sector_id": "hq", "owner_login": "admin",
-        "fields": {"code": "code", "name": "name"}, "system_of_record": {"default": "remote"}}}}}}})";
+        "fields": {"code": "code", "name": "name"}, "system_of_record": {"default": "remote"}})" + more_streams + R"(}}}}})";
     Annexd::Options o;
     o.env = {{"ANNEX_CONFIG", (dir_.path() / "annex.json").string()}, {"ANNEX_TEST_TRYTON_PASSWORD", password}};
     d_ = std::make_unique<Annexd>(o);
@@ -167,6 +182,56 @@ TEST_F(SyncTryton, WrongCredentialsAreReportedAtOnceWithoutRetries) {
   EXPECT_NE(d_->annexctl({"--plugin-dir", build_path("lib/annex/plugins"), "sync", "check", "erp"}, &out), 0);
   EXPECT_NE(out.find("refused the login"), std::string::npos) << out;
   EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(20)) << "no storm of retries";
+}
+
+// The daemon's connection keeps its session; when Tryton forgets it (expired, revoked), the connector logs in
+// again and the push goes on.
+TEST_F(SyncTryton, ASessionTrytonForgetsIsRenewedAndThePushGoesOn) {
+  start();
+  ASSERT_EQ(d_->call("POST", "/api/v1/masterdata/parties", json({{"code", prefix_ + "s1"}, {"name", "Before"}}).dump()).status, 201);
+  ASSERT_TRUE(eventually([&] { return !tryton_party(prefix_ + "s1").is_null(); }, std::chrono::seconds(30)));
+  // Every session Tryton holds is gone, as after an expiry.
+  std::filesystem::path db = std::filesystem::path(std::getenv("ANNEX_TEST_TRYTON_URL_FILE")).parent_path() / "instance" / "db" / "tryton.sqlite";
+  {
+    soci::session tryton_db(*soci::factory_sqlite3(), db.string());
+    tryton_db << "DELETE FROM ir_session";
+  }
+  ASSERT_EQ(d_->call("POST", "/api/v1/masterdata/parties", json({{"code", prefix_ + "s2"}, {"name", "After"}}).dump()).status, 201);
+  EXPECT_TRUE(eventually([&] { return !tryton_party(prefix_ + "s2").is_null(); }, std::chrono::seconds(30))) << d_->log();
+  // Renewed within the call: no run failed on the way.
+  std::string runs = d_->call("GET", "/api/v1/sync/runs?connection=erp").body;
+  EXPECT_EQ(runs.find("\"status\":\"failed\""), std::string::npos) << runs;
+}
+
+// Cost centres (analytic accounts) and employees come from their own models; a relation read through a dotted
+// field ("party.name") maps like any field.
+TEST_F(SyncTryton, CostCentresAndEmployeesArePulledFromTheirModels) {
+  json root = tryton_->call("model.analytic_account.account.create", json::array({json::array({{{"name", "Centres " + prefix_}, {"code", prefix_ + "CC"}, {"type", "root"}}})}));
+  ASSERT_EQ(root.size(), 1u);
+  tryton_->call("model.analytic_account.account.create",
+                json::array({json::array({{{"name", "Sales"}, {"code", prefix_ + "CC-100"}, {"type", "normal"}, {"root", root[0]}, {"parent", root[0]}},
+                                          {{"name", "Service"}, {"code", prefix_ + "CC-200"}, {"type", "normal"}, {"root", root[0]}, {"parent", root[0]}}})}));
+  json person = tryton_->call("model.party.party.create", json::array({json::array({{{"code", prefix_ + "E1"}, {"name", "Wang Fang"}}})}));
+  json employee = {{"party", person[0]}, {"company", 1}};
+  employee["start_date"] = {{"__class__", "date"}, {"year", 2026}, {"month", 1}, {"day", 1}};
+  json employees_made = tryton_->call("model.company.employee.create", json::array({json::array({employee})}));
+  ASSERT_EQ(employees_made.size(), 1u);
+  start("admin", 50,
+        R"(, "centres": {"model": "analytic_account.account", "fields": ["code", "name", "type"]},
+           "employees": {"model": "company.employee", "fields": ["party.code", "party.name"]})",
+        R"(, "centres": {"entity": "cost_centres", "direction": "pull", "remote_id": "id", "version_field": "changed_at",
+                         "fields": {"code": "code", "name": "name"}},
+           "employees": {"entity": "employees", "direction": "pull", "remote_id": "id", "version_field": "changed_at",
+                         "fields": {"number": "party.code", "name": "party.name"}})");
+  std::string out = sync();
+  json centres = json::parse(d_->call("GET", "/api/v1/masterdata/cost_centres?limit=500").body)["items"];
+  std::set<std::string> codes;
+  for (const auto& c : centres) codes.insert(c["code"]);
+  EXPECT_TRUE(codes.count(prefix_ + "CC-100") && codes.count(prefix_ + "CC-200") && codes.count(prefix_ + "CC")) << out;
+  json employees = json::parse(d_->call("GET", "/api/v1/masterdata/employees?limit=500").body)["items"];
+  bool found = false;
+  for (const auto& e : employees) found = found || (e["number"] == prefix_ + "E1" && e["name"] == "Wang Fang");
+  EXPECT_TRUE(found) << out << employees.dump();
 }
 
 }  // namespace
