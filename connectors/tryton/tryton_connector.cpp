@@ -208,6 +208,7 @@ class TrytonConnection : public annex::Connection {
       const json& id = items[i].value("remote_id", json(nullptr));
       (id.is_null() ? creates : updates).push_back(i);
     }
+    adopt_existing(st, items, creates, updates);
     create(st, items, creates, results);
     update(st, items, updates, results);
     return json({{"results", results}}).dump();
@@ -224,6 +225,34 @@ class TrytonConnection : public annex::Connection {
     json vals = item.value("record", json::object());
     vals.erase("id");
     return vals;
+  }
+
+  // Creates are made idempotent by the stream's natural key: a record Tryton already holds under that key (sent
+  // before, when the answer was lost — a crash, a dropped connection) is written, not created a second time.
+  void adopt_existing(const Stream& st, json& items, std::vector<size_t>& creates, std::vector<size_t>& updates) {
+    if (creates.empty() || st.key_field.empty()) return;
+    json keys = json::array();
+    for (size_t r : creates) {
+      const json rec = items[r].value("record", json::object());
+      if (rec.contains(st.key_field) && !rec[st.key_field].is_null()) keys.push_back(rec[st.key_field]);
+    }
+    if (keys.empty()) return;
+    json found = call("model." + st.model + ".search_read",
+                      json::array({json::array({json::array({st.key_field, "in", keys})}), 0, nullptr, nullptr, json::array({"id", st.key_field})}));
+    std::map<std::string, int64_t> by_key;
+    for (const auto& f : found) by_key[f.value(st.key_field, json(nullptr)).dump()] = f.value("id", int64_t{0});
+    std::vector<size_t> still;
+    for (size_t r : creates) {
+      const json rec = items[r].value("record", json::object());
+      auto it = rec.contains(st.key_field) ? by_key.find(rec[st.key_field].dump()) : by_key.end();
+      if (it == by_key.end()) {
+        still.push_back(r);
+        continue;
+      }
+      items[r]["remote_id"] = std::to_string(it->second);
+      updates.push_back(r);
+    }
+    creates = std::move(still);
   }
 
   // Creates the records at `rows` in one call; a refused batch is halved until each refusal stands alone.

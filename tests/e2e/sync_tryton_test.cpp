@@ -3,6 +3,8 @@
 // own message while the rest go through, and wrong credentials reported at once, without a storm of retries.
 #include "support/test_support.h"
 
+#include "store/sql.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <soci/soci.h>
@@ -157,22 +159,48 @@ TEST_F(SyncTryton, PartiesArePulledIncrementallyAndChangesInAnnexArePushedBack) 
 }
 
 TEST_F(SyncTryton, ARecordTrytonRefusesIsDeadLetteredWithItsMessageAndTheRestGoThrough) {
-  start();
-  sync();
-  // Tryton's party codes are unique: a party made in Tryton meanwhile holds the code Annex will send.
-  tryton_->call("model.party.party.create", json::array({json::array({{{"code", prefix_ + "dup"}, {"name", "Made in Tryton"}}})}));
-  for (const char* suffix : {"ok1", "dup", "ok2"}) {
-    ASSERT_EQ(d_->call("POST", "/api/v1/masterdata/parties", json({{"code", prefix_ + suffix}, {"name", std::string("From Annex ") + suffix}}).dump()).status, 201);
+  // Products go to Tryton's product templates, whose unit of measure is required: one made in Annex without a
+  // unit is refused by Tryton, with its message, while the others are created.
+  start("admin", 10, R"(, "products": {"model": "product.template", "fields": ["code", "name", "default_uom"]})",
+        R"(, "products": {"entity": "products", "direction": "push", "remote_id": "id",
+                          "fields": {"code": "code", "name": "name", "unit": {"from": "default_uom", "values": {"1": "unit"}}}})");
+  for (const char* suffix : {"ok1", "bad", "ok2"}) {
+    json product = {{"code", prefix_ + suffix}, {"name", std::string("Product ") + suffix}};
+    if (std::string(suffix) != "bad") product["unit"] = "unit";
+    ASSERT_EQ(d_->call("POST", "/api/v1/masterdata/products", product.dump()).status, 201);
   }
-  EXPECT_TRUE(eventually([&] { return !tryton_party(prefix_ + "ok1").is_null() && !tryton_party(prefix_ + "ok2").is_null(); },
+  auto template_of = [&](const std::string& code) {
+    json rows = tryton_->call("model.product.template.search_read",
+                              json::array({json::array({json::array({"code", "=", code})}), 0, 10, nullptr, json::array({"id", "code", "name"})}));
+    return rows.empty() ? json(nullptr) : rows[0];
+  };
+  EXPECT_TRUE(eventually([&] { return !template_of(prefix_ + "ok1").is_null() && !template_of(prefix_ + "ok2").is_null(); },
                          std::chrono::seconds(30)));
   std::string letters;
   EXPECT_TRUE(eventually([&] {
     d_->annexctl({"--plugin-dir", build_path("lib/annex/plugins"), "sync", "dead-letters", "list"}, &letters);
-    return letters.find("must be unique") != std::string::npos;
+    return letters.find("A value is required for field") != std::string::npos;
   }, std::chrono::seconds(30))) << letters;
-  EXPECT_NE(letters.find(prefix_ + "dup"), std::string::npos) << letters;
-  EXPECT_EQ(tryton_party(prefix_ + "dup")["name"], "Made in Tryton") << "nothing overwritten";
+  EXPECT_NE(letters.find(prefix_ + "bad"), std::string::npos) << letters;
+  EXPECT_TRUE(template_of(prefix_ + "bad").is_null());
+}
+
+// A party Annex creates under a code Tryton already holds (sent before, its answer lost) is the same party: it
+// is bound to it and written, never created twice.
+TEST_F(SyncTryton, ACreateUnderACodeTrytonHoldsBindsToThatRecordInsteadOfDoublingIt) {
+  start();
+  json made = tryton_->call("model.party.party.create", json::array({json::array({{{"code", prefix_ + "same"}, {"name", "Made in Tryton"}}})}));
+  ASSERT_EQ(d_->call("POST", "/api/v1/masterdata/parties", json({{"code", prefix_ + "same"}, {"name", "From Annex"}}).dump()).status, 201);
+  EXPECT_TRUE(eventually([&] {
+    auto db = d_->open_store();
+    store::Lease lease(*db);
+    return store::run(lease.session(), "SELECT COUNT(*) FROM annex_md_bindings WHERE connection = 'erp' AND remote_id = '" +
+                                            std::to_string(made[0].get<int64_t>()) + "'", {})
+               .rows.at(0).at(0).i == 1;
+  }, std::chrono::seconds(30)));
+  json rows = tryton_->call("model.party.party.search_read",
+                            json::array({json::array({json::array({"code", "=", prefix_ + "same"})}), 0, 10, nullptr, json::array({"id"})}));
+  EXPECT_EQ(rows.size(), 1u);
 }
 
 TEST_F(SyncTryton, WrongCredentialsAreReportedAtOnceWithoutRetries) {
