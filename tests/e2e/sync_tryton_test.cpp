@@ -15,6 +15,7 @@
 #include <Poco/Base64Encoder.h>
 
 #include <fstream>
+#include <thread>
 #include <set>
 #include <random>
 #include <sstream>
@@ -73,6 +74,12 @@ class Tryton {
   std::string url_, base_, path_, session_;
 };
 
+int64_t count_in(const Annexd& d, const std::string& sql) {
+  auto db = d.open_store();
+  store::Lease lease(*db);
+  return store::run(lease.session(), sql, {}).rows.at(0).at(0).i;
+}
+
 class SyncTryton : public testing::Test {
  protected:
   void SetUp() override {
@@ -87,9 +94,9 @@ class SyncTryton : public testing::Test {
 
   // Starts annexd with a connection "erp" to Tryton: the parties stream, and the streams given.
   void start(const std::string& password = "admin", int page_size = 3, const std::string& more_settings = "",
-             const std::string& more_streams = "") {
+             const std::string& more_streams = "", const std::string& login = "admin") {
     std::ofstream(dir_.path() / "annex.json") << R"({"sync": {"connections": {"erp": {"connector": "tryton",
-      "settings": {"url": ")" + url_ + R"(", "login": "admin", "password": "{password}", "overlap_s": 2,
+      "settings": {"url": ")" + url_ + R"(", "login": ")" + login + R"(", "password": "{password}", "overlap_s": 2,
         "streams": {"parties": {"model": "party.party", "fields": ["code", "name"], "key_field": "code"})" + more_settings + R"(}},
       "secrets": {"password": "env:ANNEX_TEST_TRYTON_PASSWORD"},
       "retry": {"attempts": 3, "base_ms": 10, "max_ms": 50}, "breaker": {"failures": 100, "open_s": 1},
@@ -98,6 +105,7 @@ class SyncTryton : public testing::Test {
         "fields": {"code": "code", "name": "name"}, "system_of_record": {"default": "remote"}})" + more_streams + R"(}}}}})";
     Annexd::Options o;
     o.env = {{"ANNEX_CONFIG", (dir_.path() / "annex.json").string()}, {"ANNEX_TEST_TRYTON_PASSWORD", password}};
+    o.data_dir = data_dir_;
     d_ = std::make_unique<Annexd>(o);
   }
 
@@ -124,6 +132,7 @@ class SyncTryton : public testing::Test {
   }
 
   TempDir dir_;
+  std::string data_dir_;  // empty: a fresh one per daemon
   std::string url_, prefix_;
   std::unique_ptr<Tryton> tryton_;
   std::unique_ptr<Annexd> d_;
@@ -212,6 +221,22 @@ TEST_F(SyncTryton, WrongCredentialsAreReportedAtOnceWithoutRetries) {
   EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(20)) << "no storm of retries";
 }
 
+// A Tryton user without the right to create analytic accounts: each cost centre pushed is refused with Tryton's
+// words and parked at once — no retries.
+TEST_F(SyncTryton, MissingRightsAreReportedAtOnceWithoutRetries) {
+  std::string login = "norights" + prefix_;
+  tryton_->call("model.res.user.create", json::array({json::array({{{"name", "No rights"}, {"login", login}, {"password", "Qz7-Wm3#Lk9vRt2x"}}})}));
+  start("Qz7-Wm3#Lk9vRt2x", 3, R"(, "centres": {"model": "analytic_account.account", "fields": ["code", "name"]})",
+        R"(, "centres": {"entity": "cost_centres", "direction": "push", "remote_id": "id", "fields": {"code": "code", "name": "name"}})", login);
+  ASSERT_EQ(d_->call("POST", "/api/v1/masterdata/cost_centres", json({{"code", prefix_ + "CC-9"}, {"name", "Refused"}}).dump()).status, 201);
+  std::string letters;
+  EXPECT_TRUE(eventually([&] {
+    d_->annexctl({"--plugin-dir", build_path("lib/annex/plugins"), "sync", "dead-letters", "list"}, &letters);
+    return letters.find("not allowed to access") != std::string::npos;
+  }, std::chrono::seconds(30))) << letters;
+  EXPECT_EQ(count_in(*d_, "SELECT COUNT(*) FROM annex_sync_outbox WHERE state = 'dead' AND attempts = 1"), 1) << "parked at the first answer";
+}
+
 // The daemon's connection keeps its session; when Tryton forgets it (expired, revoked), the connector logs in
 // again and the push goes on.
 TEST_F(SyncTryton, ASessionTrytonForgetsIsRenewedAndThePushGoesOn) {
@@ -260,6 +285,82 @@ TEST_F(SyncTryton, CostCentresAndEmployeesArePulledFromTheirModels) {
   bool found = false;
   for (const auto& e : employees) found = found || (e["number"] == prefix_ + "E1" && e["name"] == "Wang Fang");
   EXPECT_TRUE(found) << out << employees.dump();
+}
+
+// The peer's scripts and instance, for the tests that stop and start it.
+struct Peer {
+  std::filesystem::path state = std::filesystem::path(std::getenv("ANNEX_TEST_TRYTON_URL_FILE")).parent_path();
+  std::string port(const std::string& url) const {
+    std::string rest = url.substr(url.rfind(':') + 1);
+    return rest.substr(0, rest.find('/'));
+  }
+  int run(const std::string& script, const std::string& url) const {
+    std::string peer;
+    std::ifstream(state / "peer") >> peer;
+    std::string cmd = "'" + peer + "/" + script + "' '" + (state / "instance").string() + "'" +
+                      (script == "up.sh" ? " " + port(url) + " tryton" : "") + " >/dev/null 2>&1";
+    return std::system(cmd.c_str());
+  }
+};
+
+// Tryton stops in the middle of a pull and starts again: the run fails cleanly, the next resumes from the
+// cursor, and Annex ends with every party exactly once.
+TEST_F(SyncTryton, ThePeerStoppingMidPullLosesAndDoublesNothing) {
+  json batch = json::array();
+  const int total = 300;
+  for (int i = 0; i < total; ++i) batch.push_back({{"code", prefix_ + "p" + std::to_string(i)}, {"name", "Party " + std::to_string(i)}});
+  ASSERT_EQ(tryton_->call("model.party.party.create", json::array({batch})).size(), static_cast<size_t>(total));
+  start("admin", 1);
+  const std::string mine = "SELECT COUNT(*) FROM annex_md_parties WHERE code LIKE '" + prefix_ + "p%'";
+  std::string first;
+  std::thread run([&] {
+    d_->annexctl({"--plugin-dir", build_path("lib/annex/plugins"), "sync", "run", "erp", "--stream", "parties"}, &first);
+  });
+  ASSERT_TRUE(eventually([&] { return count_in(*d_, mine) >= 20; }, std::chrono::seconds(60)));
+  Peer peer;
+  EXPECT_EQ(peer.run("down.sh", url_), 0);
+  run.join();
+  int64_t at_stop = count_in(*d_, mine);
+  EXPECT_LT(at_stop, total) << "the pull was to be interrupted: " << first;
+  EXPECT_NE(first.find("FAILED"), std::string::npos) << first;
+  ASSERT_EQ(peer.run("up.sh", url_), 0);
+  tryton_ = std::make_unique<Tryton>(url_);
+  std::string second = sync();
+  EXPECT_EQ(count_in(*d_, mine), total) << second;
+  EXPECT_EQ(count_in(*d_, "SELECT COUNT(DISTINCT code) FROM annex_md_parties WHERE code LIKE '" + prefix_ + "p%'"), total);
+  EXPECT_EQ(count_in(*d_, "SELECT COUNT(*) FROM annex_md_bindings b JOIN annex_md_parties p ON p.id = b.record_id"
+                          " WHERE b.connection = 'erp' AND p.code LIKE '" + prefix_ + "p%'"), total);
+}
+
+// annexd killed with SIGKILL in the middle of a push and started again: Tryton ends with exactly the parties
+// made in Annex, each bound, none refused as a duplicate.
+TEST_F(SyncTryton, AnnexdKilledMidPushLeavesTrytonWithExactlyTheExpectedRecords) {
+  TempDir data;
+  data_dir_ = data.str();
+  start("admin", 2);
+  const int total = 120;
+  for (int i = 0; i < total; ++i) {
+    ASSERT_EQ(d_->call("POST", "/api/v1/masterdata/parties", json({{"code", prefix_ + "k" + std::to_string(i)}, {"name", "Pushed " + std::to_string(i)}}).dump()).status,
+              201);
+  }
+  auto in_tryton = [&] {
+    return tryton_->call("model.party.party.search_count", json::array({json::array({json::array({"code", "like", prefix_ + "k%"})})})).get<int64_t>();
+  };
+  ASSERT_TRUE(eventually([&] { return in_tryton() >= 10; }, std::chrono::seconds(60)));
+  d_->kill_hard();
+  int64_t at_kill = in_tryton();
+  EXPECT_LT(at_kill, total) << "the push was to be interrupted";
+  Annexd::Options o;
+  o.env = {{"ANNEX_CONFIG", (dir_.path() / "annex.json").string()}, {"ANNEX_TEST_TRYTON_PASSWORD", "admin"}};
+  o.data_dir = data_dir_;
+  o.bootstrap_admin = false;
+  d_.reset();
+  d_ = std::make_unique<Annexd>(o);
+  EXPECT_TRUE(eventually([&] { return in_tryton() == total; }, std::chrono::seconds(120)));
+  EXPECT_TRUE(eventually([&] { return count_in(*d_, "SELECT COUNT(*) FROM annex_sync_outbox WHERE state = 'pending'") == 0; },
+                         std::chrono::seconds(60)));
+  EXPECT_EQ(count_in(*d_, "SELECT COUNT(*) FROM annex_sync_dead_letters"), 0);
+  EXPECT_EQ(count_in(*d_, "SELECT COUNT(*) FROM annex_md_bindings WHERE connection = 'erp'"), total);
 }
 
 }  // namespace

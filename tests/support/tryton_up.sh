@@ -12,6 +12,7 @@ for attempt in 1 2 3 4 5; do
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue  # taken
   if "$here/../peers/tryton/up.sh" "$state/instance" "$port" tryton >"$state/up.log" 2>&1; then
     echo "http://127.0.0.1:$port/tryton/" >"$state/url"
+    echo "$here/../peers/tryton" >"$state/peer"  # for tests that stop and start it
     exit 0
   fi
 done
