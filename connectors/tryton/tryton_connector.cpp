@@ -45,6 +45,8 @@ struct Stream {
   std::string model;
   std::vector<std::string> fields;
   std::string key_field;
+  // One2many fields travelling as lists of records: {"addresses": ["street", "city", "postal_code"]}.
+  std::map<std::string, std::vector<std::string>> one2many;
 };
 
 // Tryton's datetime ({"__class__": "datetime", ...}) as "YYYY-MM-DD HH:MM:SS.ffffff", and back.
@@ -127,8 +129,15 @@ class TrytonConnection : public annex::Connection {
     }
     const json streams = settings.value("streams", json::object());  // a named value: items() of a temporary dangles
     for (const auto& [name, def] : streams.items()) {
-      Stream s{def.value("model", std::string{}), def.value("fields", std::vector<std::string>{}), def.value("key_field", std::string("code"))};
+      Stream s{def.value("model", std::string{}), def.value("fields", std::vector<std::string>{}), def.value("key_field", std::string("code")), {}};
       if (s.model.empty()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": model is required (party.party …)", "streams");
+      const json nested = def.value("one2many", json::object());
+      for (const auto& [field, subfields] : nested.items()) {
+        if (!subfields.is_array() || subfields.empty() || !std::all_of(subfields.begin(), subfields.end(), [](const json& f) { return f.is_string(); })) {
+          throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": one2many." + field + " is a list of field names", "streams");
+        }
+        s.one2many[field] = subfields.get<std::vector<std::string>>();
+      }
       streams_[name] = s;
     }
   }
@@ -160,6 +169,9 @@ class TrytonConnection : public annex::Connection {
       domain.push_back(json::array({"OR", json::array({"write_date", ">=", from}), json::array({"create_date", ">=", from})}));
     }
     std::vector<std::string> fields = st.fields;
+    for (const auto& [field, subfields] : st.one2many) {
+      for (const auto& sub : subfields) fields.push_back(field + "." + sub);
+    }
     for (const char* f : {"id", "write_date", "create_date"}) {
       if (std::find(fields.begin(), fields.end(), f) == fields.end()) fields.push_back(f);
     }
@@ -180,6 +192,17 @@ class TrytonConnection : public annex::Connection {
         if (!k.empty() && k.back() == '.' && v.is_object()) {
           // A relation read through a dotted field ("party.name" comes back as "party.": {"name": …}): flattened.
           for (const auto& [sub, value] : v.items()) rec[k + sub] = plain(value);
+        } else if (!k.empty() && k.back() == '.' && v.is_array()) {
+          // A one2many read through its subfields ("addresses.city"): a list of records, without Tryton's ids.
+          json list = json::array();
+          for (const auto& line : v) {
+            json item = json::object();
+            for (const auto& [sub, value] : line.items()) {
+              if (sub != "id") item[sub] = plain(value);
+            }
+            list.push_back(std::move(item));
+          }
+          rec[k.substr(0, k.size() - 1)] = std::move(list);
         } else {
           rec[k] = plain(v);
         }
@@ -221,9 +244,27 @@ class TrytonConnection : public annex::Connection {
     return it->second;
   }
 
-  static json values_of(const json& item) {
+  // The values Tryton receives for a record: one2many lists as nested creates (after `replacing` the lines
+  // that record has, for a write).
+  static json values_of(const Stream& st, const json& item, const std::map<std::string, json>& replacing = {}) {
     json vals = item.value("record", json::object());
     vals.erase("id");
+    for (const auto& [field, subfields] : st.one2many) {
+      if (!vals.contains(field)) continue;
+      json lines = json::array();
+      for (const auto& line : vals[field].is_array() ? vals[field] : json::array()) {
+        json clean = json::object();
+        for (const auto& sub : subfields) {
+          if (line.is_object() && line.contains(sub) && !line[sub].is_null()) clean[sub] = line[sub];
+        }
+        lines.push_back(std::move(clean));
+      }
+      json ops = json::array();
+      auto old = replacing.find(field);
+      if (old != replacing.end() && old->second.is_array() && !old->second.empty()) ops.push_back(json::array({"delete", old->second}));
+      if (!lines.empty()) ops.push_back(json::array({"create", lines}));
+      vals[field] = ops;
+    }
     return vals;
   }
 
@@ -259,7 +300,7 @@ class TrytonConnection : public annex::Connection {
   void create(const Stream& st, const json& items, const std::vector<size_t>& rows, json& results) {
     if (rows.empty()) return;
     json batch = json::array();
-    for (size_t r : rows) batch.push_back(values_of(items[r]));
+    for (size_t r : rows) batch.push_back(values_of(st, items[r]));
     try {
       json ids = call("model." + st.model + ".create", json::array({batch}));
       for (size_t k = 0; k < rows.size() && k < ids.size(); ++k) {
@@ -279,6 +320,29 @@ class TrytonConnection : public annex::Connection {
   // Writes the known records at `rows` in one call (write takes id lists and values in pairs).
   void update(const Stream& st, const json& items, const std::vector<size_t>& rows, json& results) {
     if (rows.empty()) return;
+    // The lines of the one2many fields that travel are replaced: their current ids, read in one call.
+    std::map<int64_t, json> current;
+    std::vector<std::string> nested;
+    for (const auto& [field, unused] : st.one2many) {
+      for (size_t r : rows) {
+        if (items[r].value("record", json::object()).contains(field)) {
+          nested.push_back(field);
+          break;
+        }
+      }
+    }
+    if (!nested.empty()) {
+      json ids = json::array();
+      for (size_t r : rows) {
+        try {
+          ids.push_back(std::stoll(items[r]["remote_id"].get<std::string>()));
+        } catch (const std::exception&) {
+        }
+      }
+      json fields = json::array({"id"});
+      for (const auto& f : nested) fields.push_back(f);
+      for (const auto& rec : call("model." + st.model + ".read", json::array({ids, fields}))) current[rec.value("id", int64_t{0})] = rec;
+    }
     json params = json::array();
     for (size_t r : rows) {
       int64_t id = 0;
@@ -288,8 +352,10 @@ class TrytonConnection : public annex::Connection {
         results[r] = {{"status", "rejected"}, {"reason", "remote id " + items[r]["remote_id"].dump() + " is not a Tryton id"}};
         continue;
       }
+      std::map<std::string, json> replacing;
+      for (const auto& f : nested) replacing[f] = current.count(id) ? current[id].value(f, json::array()) : json::array();
       params.push_back(json::array({id}));
-      params.push_back(values_of(items[r]));
+      params.push_back(values_of(st, items[r], replacing));
     }
     if (params.empty()) return;
     try {

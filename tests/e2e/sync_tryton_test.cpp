@@ -287,6 +287,57 @@ TEST_F(SyncTryton, CostCentresAndEmployeesArePulledFromTheirModels) {
   EXPECT_TRUE(found) << out << employees.dump();
 }
 
+// Parties carry their addresses and contact mechanisms (Tryton's one2many lines) both ways: pulled as lists, sent
+// as nested creates, and — where Annex owns them — replaced on a write.
+TEST_F(SyncTryton, PartiesCarryTheirAddressesAndContactMechanisms) {
+  json made = tryton_->call("model.party.party.create", json::array({json::array({{{"code", prefix_ + "a1"}, {"name", "ACME GmbH"},
+      {"addresses", json::array({json::array({"create", json::array({{{"street", "Main St 1"}, {"city", "Berlin"}, {"postal_code", "10115"}}})})})},
+      {"contact_mechanisms", json::array({json::array({"create", json::array({{{"type", "email"}, {"value", "info@acme.example"}}})})})}}})}));
+  ASSERT_EQ(made.size(), 1u);
+  std::ofstream(dir_.path() / "annex.json") << R"({"sync": {"connections": {"erp": {"connector": "tryton",
+    "settings": {"url": ")" + url_ + R"(", "login": "admin", "password": "{password}", "overlap_s": 2,
+      "streams": {"parties": {"model": "party.party", "fields": ["code", "name"], "key_field": "code",
+        "one2many": {"addresses": ["street", "city", "postal_code"], "contact_mechanisms": ["type", "value"]}}}},
+    "secrets": {"password": "env:ANNEX_TEST_TRYTON_PASSWORD"}, "retry": {"attempts": 2, "base_ms": 10, "max_ms": 50},
+    "streams": {"parties": {"entity": "parties", "direction": "both", "remote_id": "id", "version_field": "changed_at",
+      "page_size": 50, "sector_id": "hq", "owner_login": "admin",
+      "fields": {"code": "code", "name": "name", "addresses": "addresses", "contacts": "contact_mechanisms"},
+      "system_of_record": {"default": "remote", "addresses": "annex"}}}}}}})";
+  Annexd::Options o;
+  o.env = {{"ANNEX_CONFIG", (dir_.path() / "annex.json").string()}, {"ANNEX_TEST_TRYTON_PASSWORD", "admin"}};
+  d_ = std::make_unique<Annexd>(o);
+  std::string out = sync();
+  json acme = annex_party(prefix_ + "a1");
+  ASSERT_FALSE(acme.is_null()) << out;
+  EXPECT_EQ(acme["addresses"], json::parse(R"([{"street": "Main St 1", "city": "Berlin", "postal_code": "10115"}])")) << acme.dump();
+  EXPECT_EQ(acme["contacts"], json::parse(R"([{"type": "email", "value": "info@acme.example"}])")) << acme.dump();
+
+  auto lines = [&](const std::string& code) {
+    json rows = tryton_->call("model.party.party.search_read", json::array({json::array({json::array({"code", "=", code})}), 0, 1, nullptr,
+                                                                           json::array({"addresses.city", "contact_mechanisms.value"})}));
+    return rows.empty() ? json(nullptr) : rows[0];
+  };
+  // Made in Annex: sent whole, its lines created with it.
+  json beta = {{"code", prefix_ + "a2"}, {"name", "Beta AG"}};
+  beta["addresses"] = json::parse(R"([{"street": "Bahnhofstr. 2", "city": "Zürich", "postal_code": "8001"}])");
+  beta["contacts"] = json::parse(R"([{"type": "phone", "value": "+41 44 000 00 00"}])");
+  ASSERT_EQ(d_->call("POST", "/api/v1/masterdata/parties", beta.dump()).status, 201);
+  EXPECT_TRUE(eventually([&] {
+    json t = lines(prefix_ + "a2");
+    return !t.is_null() && t["addresses."].size() == 1 && t["addresses."][0]["city"] == "Zürich" &&
+           t["contact_mechanisms."].size() == 1 && t["contact_mechanisms."][0]["value"] == "+41 44 000 00 00";
+  }, std::chrono::seconds(30))) << lines(prefix_ + "a2").dump();
+  // Annex owns the addresses: a change replaces Tryton's lines, one address for another, not one more.
+  ASSERT_EQ(d_->call("PATCH", "/api/v1/masterdata/parties/" + acme["id"].get<std::string>(),
+                     json({{"addresses", json::parse(R"([{"street": "Neue Str. 5", "city": "Hamburg", "postal_code": "20095"}])")}}).dump())
+                .status,
+            200);
+  EXPECT_TRUE(eventually([&] {
+    json t = lines(prefix_ + "a1");
+    return !t.is_null() && t["addresses."].size() == 1 && t["addresses."][0]["city"] == "Hamburg";
+  }, std::chrono::seconds(30))) << lines(prefix_ + "a1").dump();
+}
+
 // The peer's scripts and instance, for the tests that stop and start it.
 struct Peer {
   std::filesystem::path state = std::filesystem::path(std::getenv("ANNEX_TEST_TRYTON_URL_FILE")).parent_path();
