@@ -47,6 +47,9 @@ struct Stream {
   std::string key_field;
   // One2many fields travelling as lists of records: {"addresses": ["street", "city", "postal_code"]}.
   std::map<std::string, std::vector<std::string>> one2many;
+  // Values every create carries unless the record has its own (Tryton's required fields Annex does not hold,
+  // such as a product template's type, or its first variant).
+  json create_defaults = json::object();
 };
 
 // Tryton's datetime ({"__class__": "datetime", ...}) as "YYYY-MM-DD HH:MM:SS.ffffff", and back.
@@ -138,6 +141,8 @@ class TrytonConnection : public annex::Connection {
         }
         s.one2many[field] = subfields.get<std::vector<std::string>>();
       }
+      s.create_defaults = def.value("create_defaults", json::object());
+      if (!s.create_defaults.is_object()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": create_defaults is an object", "streams");
       streams_[name] = s;
     }
   }
@@ -300,7 +305,13 @@ class TrytonConnection : public annex::Connection {
   void create(const Stream& st, const json& items, const std::vector<size_t>& rows, json& results) {
     if (rows.empty()) return;
     json batch = json::array();
-    for (size_t r : rows) batch.push_back(values_of(st, items[r]));
+    for (size_t r : rows) {
+      json vals = values_of(st, items[r]);
+      for (const auto& [field, value] : st.create_defaults.items()) {
+        if (!vals.contains(field) || vals[field].is_null()) vals[field] = value;
+      }
+      batch.push_back(std::move(vals));
+    }
     try {
       json ids = call("model." + st.model + ".create", json::array({batch}));
       for (size_t k = 0; k < rows.size() && k < ids.size(); ++k) {

@@ -338,6 +338,44 @@ TEST_F(SyncTryton, PartiesCarryTheirAddressesAndContactMechanisms) {
   }, std::chrono::seconds(30))) << lines(prefix_ + "a1").dump();
 }
 
+// Products are Tryton's product templates: the list price a Decimal ("12.50") both ways as exact minor units, the
+// unit of measure by a value map, and a first variant made with each template Annex creates.
+TEST_F(SyncTryton, ProductsTravelWithTheirPricesExactlyAndAVariant) {
+  json made = tryton_->call("model.product.template.create", json::array({json::array({{{"code", prefix_ + "W"}, {"name", "Widget"}, {"default_uom", 1},
+      {"list_price", {{"__class__", "Decimal"}, {"decimal", "12.50"}}}}})}));
+  ASSERT_EQ(made.size(), 1u);
+  start("admin", 50,
+        R"(, "products": {"model": "product.template", "fields": ["code", "name", "default_uom", "list_price"], "key_field": "code",
+                          "create_defaults": {"type": "goods", "products": [["create", [{}]]]}})",
+        R"(, "products": {"entity": "products", "direction": "both", "remote_id": "id", "version_field": "changed_at",
+                          "fields": {"code": "code", "name": "name", "unit": {"from": "default_uom", "values": {"1": "unit"}},
+                                     "list_price": {"from": "list_price", "money": {"scale": 2, "currency": "EUR"}}},
+                          "system_of_record": {"default": "remote"}})");
+  std::string out = sync();
+  json items = json::parse(d_->call("GET", "/api/v1/masterdata/products?limit=500").body)["items"];
+  json widget;
+  for (const auto& p : items) {
+    if (p["code"] == prefix_ + "W") widget = p;
+  }
+  ASSERT_FALSE(widget.is_null()) << out;
+  EXPECT_EQ(widget["list_price"], json::parse(R"({"amount": 1250, "currency": "EUR"})")) << widget.dump();
+  EXPECT_EQ(widget["unit"], "unit");
+
+  json gadget = {{"code", prefix_ + "G"}, {"name", "Gadget"}, {"unit", "unit"}};
+  gadget["list_price"] = {{"amount", 99999}, {"currency", "EUR"}};
+  ASSERT_EQ(d_->call("POST", "/api/v1/masterdata/products", gadget.dump()).status, 201);
+  json t;
+  EXPECT_TRUE(eventually([&] {
+    json rows = tryton_->call("model.product.template.search_read", json::array({json::array({json::array({"code", "=", prefix_ + "G"})}), 0, 1, nullptr,
+                                                                                json::array({"list_price", "products"})}));
+    if (rows.empty()) return false;
+    t = rows[0];
+    return true;
+  }, std::chrono::seconds(30)));
+  EXPECT_EQ(t["list_price"]["decimal"], "999.99") << t.dump();
+  EXPECT_EQ(t["products"].size(), 1u) << "a template made in Annex has its variant";
+}
+
 // The peer's scripts and instance, for the tests that stop and start it.
 struct Peer {
   std::filesystem::path state = std::filesystem::path(std::getenv("ANNEX_TEST_TRYTON_URL_FILE")).parent_path();
