@@ -599,6 +599,18 @@ void Pipeline::list_stages(const annex::Request& req, annex::Response& resp) {
 
 // ---- activities ------------------------------------------------------------------------------------------
 
+// The activity rule counts logged activities: the lead or opportunity a done activity concerns is alive again.
+void Pipeline::mark_alive(annex::Transaction& txn, const std::optional<std::string>& lead_id,
+                          const std::optional<std::string>& opportunity_id, const std::string& date) {
+  auto touch = [&](const char* table, const char* type, const std::string& id) {
+    s_.db.query(txn, std::string("UPDATE ") + table + " SET last_activity_on = ? WHERE id = ? AND (last_activity_on IS NULL OR last_activity_on < ?)",
+                {date, id, date});
+    s_.db.query(txn, "DELETE FROM pipeline_stale WHERE record_type = ? AND record_id = ?", {type, id});
+  };
+  if (lead_id) touch("pipeline_leads", kLead, *lead_id);
+  if (opportunity_id) touch("pipeline_opportunities", kOpportunity, *opportunity_id);
+}
+
 void Pipeline::create_activity(const annex::Request& req, annex::Response& resp) {
   json body = rest::parse_body(req);
   std::string kind = rest::one_of(rest::req_string(body, "kind", 16), "kind", kActivityKinds);
@@ -635,18 +647,7 @@ void Pipeline::create_activity(const annex::Request& req, annex::Response& resp)
               "INSERT INTO pipeline_activities (id, kind, subject, outcome, activity_on, status, purpose, lead_id, opportunity_id, party_id,"
               " sector_id, owner_id, created_by, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, 'manual', ?, ?, ?, ?, ?, ?, ?, ?, 1)",
               {id, kind, subject, outcome, date, status, lead_id, opportunity_id, party_id, sector, owner, std::string(req.principal_id()), now, now});
-  if (status == "done") {
-    // The activity rule counts logged activities: the record it concerns is alive again.
-    if (lead_id) {
-      s_.db.query(txn, "UPDATE pipeline_leads SET last_activity_on = ? WHERE id = ? AND (last_activity_on IS NULL OR last_activity_on < ?)", {date, *lead_id, date});
-      s_.db.query(txn, "DELETE FROM pipeline_stale WHERE record_type = ? AND record_id = ?", {kLead, *lead_id});
-    }
-    if (opportunity_id) {
-      s_.db.query(txn, "UPDATE pipeline_opportunities SET last_activity_on = ? WHERE id = ? AND (last_activity_on IS NULL OR last_activity_on < ?)",
-                  {date, *opportunity_id, date});
-      s_.db.query(txn, "DELETE FROM pipeline_stale WHERE record_type = ? AND record_id = ?", {kOpportunity, *opportunity_id});
-    }
-  }
+  if (status == "done") mark_alive(txn, lead_id, opportunity_id, date);
   json activity = *load(s_.db, "pipeline_activities", kActivityColumns, &read_activity, id, &txn);
   txn.commit();
   resp.header("Location", "/api/v1/pipeline/activities/" + id);
@@ -691,17 +692,8 @@ void Pipeline::update_activity(const annex::Request& req, annex::Response& resp)
        after["date"].get<std::string>(), after["status"].get<std::string>(), after["owner_id"].get<std::string>(), now, id, a["version"].get<int64_t>()});
   if (done.affected() == 0) throw annex::Error(ANNEX_ERR_PRECONDITION_FAILED, "the activity changed meanwhile; read it again", "If-Match");
   if (after["status"] == "done") {
-    std::string date = after["date"];
-    if (!a["lead_id"].is_null()) {
-      s_.db.query(txn, "UPDATE pipeline_leads SET last_activity_on = ? WHERE id = ? AND (last_activity_on IS NULL OR last_activity_on < ?)",
-                  {date, a["lead_id"].get<std::string>(), date});
-      s_.db.query(txn, "DELETE FROM pipeline_stale WHERE record_type = ? AND record_id = ?", {kLead, a["lead_id"].get<std::string>()});
-    }
-    if (!a["opportunity_id"].is_null()) {
-      s_.db.query(txn, "UPDATE pipeline_opportunities SET last_activity_on = ? WHERE id = ? AND (last_activity_on IS NULL OR last_activity_on < ?)",
-                  {date, a["opportunity_id"].get<std::string>(), date});
-      s_.db.query(txn, "DELETE FROM pipeline_stale WHERE record_type = ? AND record_id = ?", {kOpportunity, a["opportunity_id"].get<std::string>()});
-    }
+    mark_alive(txn, a["lead_id"].is_null() ? std::optional<std::string>() : a["lead_id"].get<std::string>(),
+               a["opportunity_id"].is_null() ? std::optional<std::string>() : a["opportunity_id"].get<std::string>(), after["date"]);
   }
   json saved = *load(s_.db, "pipeline_activities", kActivityColumns, &read_activity, id, &txn);
   txn.commit();

@@ -91,6 +91,8 @@ class Pipeline {
   json insert_opportunity(annex::Transaction& txn, const annex::Request& req, const json& body, const std::string& lead_id,
                           const json* party = nullptr);
   void plan_follow_ups(annex::Transaction& txn, const json& opportunity, const std::string& actor);
+  void mark_alive(annex::Transaction& txn, const std::optional<std::string>& lead_id, const std::optional<std::string>& opportunity_id,
+                  const std::string& date);
   std::string cutoff() const;
   bool member_of(const std::string& user, const std::string& sector) const;
 
