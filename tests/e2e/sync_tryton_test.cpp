@@ -15,6 +15,7 @@
 #include <Poco/Base64Encoder.h>
 
 #include <fstream>
+#include <csignal>
 #include <thread>
 #include <set>
 #include <random>
@@ -374,6 +375,49 @@ TEST_F(SyncTryton, ProductsTravelWithTheirPricesExactlyAndAVariant) {
   }, std::chrono::seconds(30)));
   EXPECT_EQ(t["list_price"]["decimal"], "999.99") << t.dump();
   EXPECT_EQ(t["products"].size(), 1u) << "a template made in Annex has its variant";
+}
+
+// Over HTTPS the peer's certificate is verified: against the configured CA it is trusted; without that CA (the
+// system's store only) the connection is refused, saying why.
+TEST_F(SyncTryton, HttpsVerifiesThePeersCertificateAgainstTheConfiguredCa) {
+  TempDir tls;
+  std::string cert = (tls.path() / "cert.pem").string(), key = (tls.path() / "key.pem").string();
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -keyout '" + key + "' -out '" + cert +
+                         "' -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost >/dev/null 2>&1").c_str()),
+            0);
+  std::string peer;
+  std::ifstream(std::filesystem::path(std::getenv("ANNEX_TEST_TRYTON_URL_FILE")).parent_path() / "peer") >> peer;
+  std::string proxy = peer + "/../../support/tls_proxy.py";
+  std::string base = url_.substr(0, url_.find('/', url_.find("//") + 2));
+  std::string port_file = (tls.path() / "port").string(), pid_file = (tls.path() / "pid").string();
+  ASSERT_EQ(std::system(("python3 '" + proxy + "' '" + cert + "' '" + key + "' " + base + " >'" + port_file + "' 2>/dev/null & echo $! >'" + pid_file + "'").c_str()), 0);
+  std::string port;
+  ASSERT_TRUE(eventually([&] {
+    std::ifstream in(port_file);
+    return static_cast<bool>(in >> port);
+  }, std::chrono::seconds(10)));
+  int pid = 0;
+  std::ifstream(pid_file) >> pid;
+  std::string https = "https://localhost:" + port + url_.substr(base.size());
+  auto configure = [&](const std::string& ca) {
+    std::ofstream(dir_.path() / "annex.json") << R"({"sync": {"connections": {"erp": {"connector": "tryton",
+      "settings": {"url": ")" + https + R"(", "login": "admin", "password": "{password}", "timeout_s": 10)" + ca + R"(,
+        "streams": {"parties": {"model": "party.party", "fields": ["code", "name"]}}},
+      "secrets": {"password": "env:ANNEX_TEST_TRYTON_PASSWORD"}, "retry": {"attempts": 1, "base_ms": 10, "max_ms": 10},
+      "streams": {"parties": {"entity": "parties", "direction": "pull", "remote_id": "id", "sector_id": "hq", "owner_login": "admin",
+                              "fields": {"code": "code", "name": "name"}}}}}}})";
+  };
+  configure(R"(, "ca_file": ")" + cert + R"(")");
+  Annexd::Options o;
+  o.env = {{"ANNEX_CONFIG", (dir_.path() / "annex.json").string()}, {"ANNEX_TEST_TRYTON_PASSWORD", "admin"}};
+  d_ = std::make_unique<Annexd>(o);
+  std::string out;
+  EXPECT_EQ(d_->annexctl({"--plugin-dir", build_path("lib/annex/plugins"), "sync", "check", "erp"}, &out), 0) << out;
+  EXPECT_NE(out.find("logged in"), std::string::npos) << out;
+  configure("");
+  EXPECT_NE(d_->annexctl({"--plugin-dir", build_path("lib/annex/plugins"), "sync", "check", "erp"}, &out), 0) << out;
+  EXPECT_NE(out.find("TLS"), std::string::npos) << out;
+  if (pid > 0) ::kill(pid, SIGTERM);
 }
 
 // The peer's scripts and instance, for the tests that stop and start it.
