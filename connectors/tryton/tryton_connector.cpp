@@ -301,41 +301,61 @@ class TrytonConnection : public annex::Connection {
     creates = std::move(still);
   }
 
-  // Creates the records at `rows` in one call; a refused batch is halved until each refusal stands alone.
-  void create(const Stream& st, const json& items, const std::vector<size_t>& rows, json& results) {
+  // Runs `attempt` (one Tryton call) for `rows`. Tryton's batches are atomic and its errors do not say which
+  // record failed, so a refused batch is halved until each refusal stands alone, with Tryton's message.
+  template <typename Fn>
+  static void halving(const std::vector<size_t>& rows, json& results, const Fn& attempt) {
     if (rows.empty()) return;
-    json batch = json::array();
-    for (size_t r : rows) {
-      json vals = values_of(st, items[r]);
-      for (const auto& [field, value] : st.create_defaults.items()) {
-        if (!vals.contains(field) || vals[field].is_null()) vals[field] = value;
-      }
-      batch.push_back(std::move(vals));
-    }
     try {
-      json ids = call("model." + st.model + ".create", json::array({batch}));
-      for (size_t k = 0; k < rows.size() && k < ids.size(); ++k) {
-        results[rows[k]] = {{"status", "created"}, {"remote_id", std::to_string(ids[k].get<int64_t>())}};
-      }
+      attempt(rows);
     } catch (const Refused& e) {
       if (rows.size() == 1) {
         results[rows[0]] = {{"status", "rejected"}, {"reason", e.what()}};
         return;
       }
-      std::vector<size_t> first(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(rows.size() / 2)), second(rows.begin() + static_cast<std::ptrdiff_t>(rows.size() / 2), rows.end());
-      create(st, items, first, results);
-      create(st, items, second, results);
+      auto middle = rows.begin() + static_cast<std::ptrdiff_t>(rows.size() / 2);
+      halving(std::vector<size_t>(rows.begin(), middle), results, attempt);
+      halving(std::vector<size_t>(middle, rows.end()), results, attempt);
     }
   }
 
-  // Writes the known records at `rows` in one call (write takes id lists and values in pairs).
+  // Creates the records at `rows`, in one call at a time.
+  void create(const Stream& st, const json& items, const std::vector<size_t>& rows, json& results) {
+    std::vector<json> values(items.size());
+    for (size_t r : rows) {
+      values[r] = values_of(st, items[r]);
+      for (const auto& [field, value] : st.create_defaults.items()) {
+        if (!values[r].contains(field) || values[r][field].is_null()) values[r][field] = value;
+      }
+    }
+    halving(rows, results, [&](const std::vector<size_t>& part) {
+      json batch = json::array();
+      for (size_t r : part) batch.push_back(values[r]);
+      json ids = call("model." + st.model + ".create", json::array({batch}));
+      for (size_t k = 0; k < part.size() && k < ids.size(); ++k) {
+        results[part[k]] = {{"status", "created"}, {"remote_id", std::to_string(ids[k].get<int64_t>())}};
+      }
+    });
+  }
+
+  // Writes the known records at `rows` (write takes id lists and values in pairs), in one call at a time.
   void update(const Stream& st, const json& items, const std::vector<size_t>& rows, json& results) {
-    if (rows.empty()) return;
-    // The lines of the one2many fields that travel are replaced: their current ids, read in one call.
+    std::map<size_t, int64_t> ids;
+    std::vector<size_t> valid;
+    for (size_t r : rows) {
+      try {
+        ids[r] = std::stoll(items[r]["remote_id"].get<std::string>());
+        valid.push_back(r);
+      } catch (const std::exception&) {
+        results[r] = {{"status", "rejected"}, {"reason", "remote id " + items[r]["remote_id"].dump() + " is not a Tryton id"}};
+      }
+    }
+    if (valid.empty()) return;
+    // The lines of the one2many fields that travel are replaced: their current ids, read once, in one call.
     std::map<int64_t, json> current;
     std::vector<std::string> nested;
     for (const auto& [field, unused] : st.one2many) {
-      for (size_t r : rows) {
+      for (size_t r : valid) {
         if (items[r].value("record", json::object()).contains(field)) {
           nested.push_back(field);
           break;
@@ -343,46 +363,27 @@ class TrytonConnection : public annex::Connection {
       }
     }
     if (!nested.empty()) {
-      json ids = json::array();
-      for (size_t r : rows) {
-        try {
-          ids.push_back(std::stoll(items[r]["remote_id"].get<std::string>()));
-        } catch (const std::exception&) {
-        }
-      }
+      json id_list = json::array();
+      for (size_t r : valid) id_list.push_back(ids[r]);
       json fields = json::array({"id"});
       for (const auto& f : nested) fields.push_back(f);
-      for (const auto& rec : call("model." + st.model + ".read", json::array({ids, fields}))) current[rec.value("id", int64_t{0})] = rec;
+      for (const auto& rec : call("model." + st.model + ".read", json::array({id_list, fields}))) current[rec.value("id", int64_t{0})] = rec;
     }
-    json params = json::array();
-    for (size_t r : rows) {
-      int64_t id = 0;
-      try {
-        id = std::stoll(items[r]["remote_id"].get<std::string>());
-      } catch (const std::exception&) {
-        results[r] = {{"status", "rejected"}, {"reason", "remote id " + items[r]["remote_id"].dump() + " is not a Tryton id"}};
-        continue;
-      }
+    std::vector<json> values(items.size());
+    for (size_t r : valid) {
       std::map<std::string, json> replacing;
-      for (const auto& f : nested) replacing[f] = current.count(id) ? current[id].value(f, json::array()) : json::array();
-      params.push_back(json::array({id}));
-      params.push_back(values_of(st, items[r], replacing));
+      for (const auto& f : nested) replacing[f] = current.count(ids[r]) ? current[ids[r]].value(f, json::array()) : json::array();
+      values[r] = values_of(st, items[r], replacing);
     }
-    if (params.empty()) return;
-    try {
+    halving(valid, results, [&](const std::vector<size_t>& part) {
+      json params = json::array();
+      for (size_t r : part) {
+        params.push_back(json::array({ids[r]}));
+        params.push_back(values[r]);
+      }
       call("model." + st.model + ".write", params);
-      for (size_t r : rows) {
-        if (results[r].is_null()) results[r] = {{"status", "updated"}, {"remote_id", items[r]["remote_id"]}};
-      }
-    } catch (const Refused& e) {
-      if (rows.size() == 1) {
-        results[rows[0]] = {{"status", "rejected"}, {"reason", e.what()}};
-        return;
-      }
-      std::vector<size_t> first(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(rows.size() / 2)), second(rows.begin() + static_cast<std::ptrdiff_t>(rows.size() / 2), rows.end());
-      update(st, items, first, results);
-      update(st, items, second, results);
-    }
+      for (size_t r : part) results[r] = {{"status", "updated"}, {"remote_id", items[r]["remote_id"]}};
+    });
   }
 
   json preferences() {

@@ -258,9 +258,40 @@ class ObjectWriter {
   bool first_ = true;
 };
 
+// ---- host services and records ---------------------------------------------------------------------------
+
+// The host services a business plugin works with.
+struct Services {
+  annex::Db db;
+  annex::Authz authz;
+  annex::MasterData masterdata;
+  annex::Audit audit;
+  annex::Events events;
+  annex::Directory directory;
+};
+
+// A record (as json, with id, sector_id and owner_id) as the authorisation service sees it. Views `record`.
+inline ObjectRef object_ref(const char* type, const json& record) {
+  return {type, record["id"].get_ref<const std::string&>(), record["sector_id"].get_ref<const std::string&>(),
+          record["owner_id"].get_ref<const std::string&>()};
+}
+
+// Whether the user belongs to the sector (a member, not merely reaching it).
+inline bool member_of(const Directory& directory, const std::string& user, const std::string& sector) {
+  std::optional<std::string> u = directory.user(user);
+  if (!u) return false;
+  json sectors = json::parse(*u).value("sectors", json::array());
+  return std::find(sectors.begin(), sectors.end(), sector) != sectors.end();
+}
+
 // ---- ETags -----------------------------------------------------------------------------------------------
 
 inline std::string etag(int64_t version) { return "\"v" + std::to_string(version) + "\""; }
+
+// Answers with a record and its ETag.
+inline void respond(Response& resp, const json& record, int status = 200) {
+  resp.status(status).header("ETag", etag(record["version"].get<int64_t>())).body(record.dump());
+}
 
 // A change sent with If-Match must name the version it read; a stale one answers 412.
 inline void check_if_match(const Request& req, int64_t version) {

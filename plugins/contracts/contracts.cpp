@@ -45,15 +45,6 @@ std::optional<json> load(const annex::Db& db, const std::string& id, annex::Tran
   return read_contract(rows.row());
 }
 
-annex::ObjectRef ref(const char* type, const json& record) {
-  return {type, record["id"].get_ref<const std::string&>(), record["sector_id"].get_ref<const std::string&>(),
-          record["owner_id"].get_ref<const std::string&>()};
-}
-
-void respond(annex::Response& resp, const json& record, int status = 200) {
-  resp.status(status).header("ETag", rest::etag(record["version"].get<int64_t>())).body(record.dump());
-}
-
 // Contract status: draft → awaiting_signature → signed → completed | expired; terminated from any open status.
 const std::map<std::string, std::set<std::string>> kTransitions = {
     {"draft", {"awaiting_signature", "terminated"}},
@@ -71,7 +62,7 @@ bool editable(const std::string& status) { return status == "draft" || status ==
 
 json Contracts::contract_or_404(const annex::Request& req, std::string_view permission, const std::string& id, annex::Transaction* txn) const {
   std::optional<json> c = load(s_.db, id, txn);
-  if (!c || !s_.authz.may(req.principal_id(), permission, ref(kContract, *c))) throw annex::Error(ANNEX_ERR_NOT_FOUND, "no such contract");
+  if (!c || !s_.authz.may(req.principal_id(), permission, rest::object_ref(kContract, *c))) throw annex::Error(ANNEX_ERR_NOT_FOUND, "no such contract");
   return *c;
 }
 
@@ -146,11 +137,8 @@ void Contracts::create(const annex::Request& req, annex::Response& resp) {
   std::string sector = rest::opt_string(body, "sector_id", 64).value_or(json::parse(*party).value("sector_id", std::string{}));
   std::string owner = rest::opt_string(body, "owner_id", 64).value_or(caller);
   // Reach over the sector, or — for those who reach only their own records — their own, in a sector they belong to.
-  bool own = owner == caller && s_.authz.may(caller, "contracts.contract.write", {kContract, "", sector, owner}) && [&] {
-    std::optional<std::string> u = s_.directory.user(caller);
-    json sectors = u ? json::parse(*u).value("sectors", json::array()) : json::array();
-    return std::find(sectors.begin(), sectors.end(), sector) != sectors.end();
-  }();
+  bool own = owner == caller && s_.authz.may(caller, "contracts.contract.write", {kContract, "", sector, owner}) &&
+             rest::member_of(s_.directory, caller, sector);
   if (!own && !s_.authz.may(caller, "contracts.contract.write", {kContract, "", sector, owner == caller ? "" : owner})) {
     throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "you may not write contracts for " + owner + " in sector " + sector, "owner_id");
   }
@@ -182,11 +170,11 @@ void Contracts::create(const annex::Request& req, annex::Response& resp) {
   s_.audit.append(&txn, caller, "contracts.contract.create", kContract, id, "", c.dump());
   txn.commit();
   resp.header("Location", "/api/v1/contracts/" + id);
-  respond(resp, c, 201);
+  rest::respond(resp, c, 201);
 }
 
 void Contracts::get(const annex::Request& req, annex::Response& resp) {
-  respond(resp, with_details(contract_or_404(req, "contracts.contract.read", std::string(req.path_param("id")))));
+  rest::respond(resp, with_details(contract_or_404(req, "contracts.contract.read", std::string(req.path_param("id")))));
 }
 
 void Contracts::list(const annex::Request& req, annex::Response& resp) {
@@ -202,7 +190,7 @@ void Contracts::list(const annex::Request& req, annex::Response& resp) {
 void Contracts::update(const annex::Request& req, annex::Response& resp) {
   json c = contract_or_404(req, "contracts.contract.read", std::string(req.path_param("id")));
   std::string caller(req.principal_id()), id = c["id"];
-  if (!s_.authz.may(caller, "contracts.contract.write", ref(kContract, c))) {
+  if (!s_.authz.may(caller, "contracts.contract.write", rest::object_ref(kContract, c))) {
     throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "you may read this contract but not change it");
   }
   rest::check_if_match(req, c["version"].get<int64_t>());
@@ -245,14 +233,14 @@ void Contracts::update(const annex::Request& req, annex::Response& resp) {
   s_.audit.append(&txn, caller, to != status ? "contracts.contract." + to : std::string("contracts.contract.update"), kContract, id, before.dump(), after.dump());
   if (to == "signed") s_.events.publish("contracts.contract.signed", after.dump(), "contract-signed-" + id, &txn);
   txn.commit();
-  respond(resp, after);
+  rest::respond(resp, after);
 }
 
 // An amendment to a signed contract: new lines and/or end date, with the reason; the before and after are kept.
 void Contracts::amend(const annex::Request& req, annex::Response& resp) {
   json c = contract_or_404(req, "contracts.contract.read", std::string(req.path_param("id")));
   std::string caller(req.principal_id()), id = c["id"];
-  if (!s_.authz.may(caller, "contracts.contract.write", ref(kContract, c))) {
+  if (!s_.authz.may(caller, "contracts.contract.write", rest::object_ref(kContract, c))) {
     throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "you may read this contract but not amend it");
   }
   rest::check_if_match(req, c["version"].get<int64_t>());
@@ -281,7 +269,7 @@ void Contracts::amend(const annex::Request& req, annex::Response& resp) {
   s_.audit.append(&txn, caller, "contracts.contract.amend", kContract, id, before.dump(), after.dump());
   txn.commit();
   after["amendment"] = number;
-  respond(resp, after, 201);
+  rest::respond(resp, after, 201);
 }
 
 void Contracts::amendments(const annex::Request& req, annex::Response& resp) {
@@ -301,7 +289,7 @@ void Contracts::amendments(const annex::Request& req, annex::Response& resp) {
 void Contracts::set_splits(const annex::Request& req, annex::Response& resp) {
   json c = contract_or_404(req, "contracts.contract.read", std::string(req.path_param("id")));
   std::string caller(req.principal_id()), id = c["id"];
-  if (!s_.authz.may(caller, "contracts.contract.write", ref(kContract, c))) {
+  if (!s_.authz.may(caller, "contracts.contract.write", rest::object_ref(kContract, c))) {
     throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "you may read this contract but not change its split");
   }
   json body = rest::parse_body(req);
@@ -331,14 +319,14 @@ void Contracts::set_splits(const annex::Request& req, annex::Response& resp) {
   json after = with_details(*load(s_.db, id, &txn), &txn);
   s_.audit.append(&txn, caller, "contracts.contract.split", kContract, id, before.dump(), after.dump());
   txn.commit();
-  respond(resp, after);
+  rest::respond(resp, after);
 }
 
 // A payment received against a signed contract: never beyond its total; recorded by finance; announced.
 void Contracts::record_collection(const annex::Request& req, annex::Response& resp) {
   json c = contract_or_404(req, "contracts.contract.read", std::string(req.path_param("id")));
   std::string caller(req.principal_id()), id = c["id"];
-  if (!s_.authz.may(caller, "finance.collections.record", ref(kContract, c))) {
+  if (!s_.authz.may(caller, "finance.collections.record", rest::object_ref(kContract, c))) {
     throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "recording a collection needs finance.collections.record");
   }
   json body = rest::parse_body(req);

@@ -4,6 +4,8 @@
 // the person they measure, and attainment counts split credit.
 #pragma once
 
+#include "../common/rest.h"
+
 #include <annex/sdk.hpp>
 #include <nlohmann/json.hpp>
 
@@ -17,14 +19,7 @@ using nlohmann::json;
 inline constexpr const char* kContract = "contracts.contract";
 inline constexpr const char* kTarget = "quotas.target";
 
-struct Services {
-  annex::Db db;
-  annex::Authz authz;
-  annex::MasterData masterdata;
-  annex::Audit audit;
-  annex::Events events;
-  annex::Directory directory;
-};
+using Services = annex::rest::Services;
 
 class Contracts {
  public:

@@ -32,10 +32,6 @@ json read_target(const annex::Row& r) {
   return json::parse(text);
 }
 
-annex::ObjectRef target_ref(const json& t) {
-  return {kTarget, t["id"].get_ref<const std::string&>(), t["sector_id"].get_ref<const std::string&>(), t["owner_id"].get_ref<const std::string&>()};
-}
-
 json pct(int64_t part, int64_t whole) { return rest::percent_text(part, whole, 1); }
 
 }  // namespace
@@ -114,7 +110,7 @@ json Contracts::target_or_404(const annex::Request& req, std::string_view permis
   annex::Rows rows = s_.db.query(std::string("SELECT ") + kTargetColumns + " FROM quotas_targets WHERE id = ?", {id});
   if (!rows.next()) throw annex::Error(ANNEX_ERR_NOT_FOUND, "no such quota");
   json t = read_target(rows.row());
-  if (!s_.authz.may(req.principal_id(), permission, target_ref(t))) throw annex::Error(ANNEX_ERR_NOT_FOUND, "no such quota");
+  if (!s_.authz.may(req.principal_id(), permission, rest::object_ref(kTarget, t))) throw annex::Error(ANNEX_ERR_NOT_FOUND, "no such quota");
   return t;
 }
 
@@ -238,7 +234,7 @@ void Contracts::update_target(const annex::Request& req, annex::Response& resp) 
   if (t["assignee_type"] == "rep" && t["assignee_id"] == caller) {
     throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "nobody changes their own quota", "assignee_id");
   }
-  if (!s_.authz.may(caller, "quotas.target.manage", target_ref(t))) throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "you may read this quota but not change it");
+  if (!s_.authz.may(caller, "quotas.target.manage", rest::object_ref(kTarget, t))) throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "you may read this quota but not change it");
   rest::check_if_match(req, t["version"].get<int64_t>());
   json body = rest::parse_body(req);
   json p = plan(t["plan_id"]);

@@ -82,17 +82,8 @@ std::optional<json> load(const annex::Db& db, const char* table, const char* col
   return read(rows.row());
 }
 
-annex::ObjectRef ref(const char* type, const json& record) {
-  return {type, record["id"].get_ref<const std::string&>(), record["sector_id"].get_ref<const std::string&>(),
-          record["owner_id"].get_ref<const std::string&>()};
-}
-
 const std::vector<std::string> kActivityKinds = {"call", "visit", "email", "meeting", "note"};
 const std::vector<std::string> kOpenLeadStatuses = {"new", "working", "qualified"};
-
-void respond(annex::Response& resp, const json& record, int status = 200) {
-  resp.status(status).header("ETag", rest::etag(record["version"].get<int64_t>())).body(record.dump());
-}
 
 int64_t quantity_of(const json& line, size_t i) {
   if (!line.contains("quantity")) return 1;
@@ -129,7 +120,7 @@ Settings Settings::parse(const json& config) {
 
 json Pipeline::lead_or_404(const annex::Request& req, std::string_view permission, const std::string& id) const {
   std::optional<json> lead = load(s_.db, "pipeline_leads", kLeadColumns, &read_lead, id);
-  if (!lead || !s_.authz.may(req.principal_id(), permission, ref(kLead, *lead))) {
+  if (!lead || !s_.authz.may(req.principal_id(), permission, rest::object_ref(kLead, *lead))) {
     throw annex::Error(ANNEX_ERR_NOT_FOUND, "no such lead");
   }
   return *lead;
@@ -137,7 +128,7 @@ json Pipeline::lead_or_404(const annex::Request& req, std::string_view permissio
 
 json Pipeline::opportunity_or_404(const annex::Request& req, std::string_view permission, const std::string& id) const {
   std::optional<json> opp = load(s_.db, "pipeline_opportunities", kOpportunityColumns, &read_opportunity, id);
-  if (!opp || !s_.authz.may(req.principal_id(), permission, ref(kOpportunity, *opp))) {
+  if (!opp || !s_.authz.may(req.principal_id(), permission, rest::object_ref(kOpportunity, *opp))) {
     throw annex::Error(ANNEX_ERR_NOT_FOUND, "no such opportunity");
   }
   return *opp;
@@ -145,7 +136,7 @@ json Pipeline::opportunity_or_404(const annex::Request& req, std::string_view pe
 
 json Pipeline::activity_or_404(const annex::Request& req, std::string_view permission, const std::string& id) const {
   std::optional<json> a = load(s_.db, "pipeline_activities", kActivityColumns, &read_activity, id);
-  if (!a || !s_.authz.may(req.principal_id(), permission, ref(kActivity, *a))) {
+  if (!a || !s_.authz.may(req.principal_id(), permission, rest::object_ref(kActivity, *a))) {
     throw annex::Error(ANNEX_ERR_NOT_FOUND, "no such activity");
   }
   return *a;
@@ -154,7 +145,7 @@ json Pipeline::activity_or_404(const annex::Request& req, std::string_view permi
 // The caller sees the record (checked before); changing it needs the write permission on it: 403 otherwise.
 void Pipeline::require_write(const annex::Request& req, const char* type, const json& record, const char* what) const {
   std::string permission = std::string(type) + ".write";
-  if (!s_.authz.may(req.principal_id(), permission, ref(type, record))) {
+  if (!s_.authz.may(req.principal_id(), permission, rest::object_ref(type, record))) {
     throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, std::string("you may read this ") + what + " but not change it");
   }
 }
@@ -168,7 +159,7 @@ std::string Pipeline::owner_for(const annex::Request& req, const json& body, con
   if (!owner || *owner == caller) {
     // Reach over the sector's records, or — for those who reach only their own — membership of the sector.
     std::string permission = std::string(type) + ".write";
-    bool allowed = (s_.authz.may(caller, permission, {type, "", sector, caller}) && member_of(caller, sector)) ||
+    bool allowed = (s_.authz.may(caller, permission, {type, "", sector, caller}) && rest::member_of(s_.directory, caller, sector)) ||
                    s_.authz.may(caller, permission, {type, "", sector, ""});
     if (!allowed) {
       throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "sector " + sector + " is outside your reach", "sector_id");
@@ -187,13 +178,6 @@ std::string Pipeline::owner_for(const annex::Request& req, const json& body, con
     unprocessable("owner_id", "user " + *owner + " does not belong to sector " + sector);
   }
   return *owner;
-}
-
-bool Pipeline::member_of(const std::string& user, const std::string& sector) const {
-  std::optional<std::string> u = s_.directory.user(user);
-  if (!u) return false;
-  json sectors = json::parse(*u).value("sectors", json::array());
-  return std::find(sectors.begin(), sectors.end(), sector) != sectors.end();
 }
 
 // ---- leads -----------------------------------------------------------------------------------------------
@@ -215,11 +199,11 @@ void Pipeline::create_lead(const annex::Request& req, annex::Response& resp) {
               {id, source, company, contact, email, phone, sector, owner, now, now});
   json lead = *load(s_.db, "pipeline_leads", kLeadColumns, &read_lead, id);
   resp.header("Location", "/api/v1/pipeline/leads/" + id);
-  respond(resp, lead, 201);
+  rest::respond(resp, lead, 201);
 }
 
 void Pipeline::get_lead(const annex::Request& req, annex::Response& resp) {
-  respond(resp, lead_or_404(req, "pipeline.lead.read", std::string(req.path_param("id"))));
+  rest::respond(resp, lead_or_404(req, "pipeline.lead.read", std::string(req.path_param("id"))));
 }
 
 void Pipeline::list_leads(const annex::Request& req, annex::Response& resp) {
@@ -278,7 +262,7 @@ void Pipeline::update_lead(const annex::Request& req, annex::Response& resp) {
        after["disqualified_reason"].is_null() ? std::optional<std::string>() : after["disqualified_reason"].get<std::string>(),
        now, lead["id"].get<std::string>(), version});
   if (done.affected() == 0) throw annex::Error(ANNEX_ERR_PRECONDITION_FAILED, "the lead changed meanwhile; read it again", "If-Match");
-  respond(resp, *load(s_.db, "pipeline_leads", kLeadColumns, &read_lead, lead["id"].get<std::string>()));
+  rest::respond(resp, *load(s_.db, "pipeline_leads", kLeadColumns, &read_lead, lead["id"].get<std::string>()));
 }
 
 // Converts a qualified lead: links the customer party given by "party_id", or creates it from "party" ({code,
@@ -412,7 +396,7 @@ void Pipeline::create_opportunity(const annex::Request& req, annex::Response& re
   json opp = insert_opportunity(txn, req, body, "");
   txn.commit();
   resp.header("Location", "/api/v1/pipeline/opportunities/" + opp["id"].get<std::string>());
-  respond(resp, opp, 201);
+  rest::respond(resp, opp, 201);
 }
 
 void Pipeline::get_opportunity(const annex::Request& req, annex::Response& resp) {
@@ -422,7 +406,7 @@ void Pipeline::get_opportunity(const annex::Request& req, annex::Response& resp)
                                  {opp["id"].get<std::string>()});
   while (rows.next()) products.push_back({{"product_id", rows.row().text(0)}, {"quantity", rows.row().integer(1)}});
   opp["products"] = products;
-  respond(resp, opp);
+  rest::respond(resp, opp);
 }
 
 void Pipeline::list_opportunities(const annex::Request& req, annex::Response& resp) {
@@ -542,7 +526,7 @@ void Pipeline::update_opportunity(const annex::Request& req, annex::Response& re
     }
   }
   txn.commit();
-  respond(resp, saved);
+  rest::respond(resp, saved);
 }
 
 // Follow-ups of a won opportunity, planned in its owner's name: a visit `follow_up_days` later, the after-sale
@@ -651,11 +635,11 @@ void Pipeline::create_activity(const annex::Request& req, annex::Response& resp)
   json activity = *load(s_.db, "pipeline_activities", kActivityColumns, &read_activity, id, &txn);
   txn.commit();
   resp.header("Location", "/api/v1/pipeline/activities/" + id);
-  respond(resp, activity, 201);
+  rest::respond(resp, activity, 201);
 }
 
 void Pipeline::get_activity(const annex::Request& req, annex::Response& resp) {
-  respond(resp, activity_or_404(req, "pipeline.activity.read", std::string(req.path_param("id"))));
+  rest::respond(resp, activity_or_404(req, "pipeline.activity.read", std::string(req.path_param("id"))));
 }
 
 void Pipeline::list_activities(const annex::Request& req, annex::Response& resp) {
@@ -697,7 +681,7 @@ void Pipeline::update_activity(const annex::Request& req, annex::Response& resp)
   }
   json saved = *load(s_.db, "pipeline_activities", kActivityColumns, &read_activity, id, &txn);
   txn.commit();
-  respond(resp, saved);
+  rest::respond(resp, saved);
 }
 
 // ---- the activity rule (C3), follow-ups due, forecast ----------------------------------------------------

@@ -5,6 +5,8 @@
 
 #include "stages.h"
 
+#include "../common/rest.h"
+
 #include <annex/sdk.hpp>
 #include <nlohmann/json.hpp>
 
@@ -37,14 +39,7 @@ struct Settings {
   static Settings parse(const json& config);
 };
 
-struct Services {
-  annex::Db db;
-  annex::Authz authz;
-  annex::MasterData masterdata;
-  annex::Audit audit;
-  annex::Events events;
-  annex::Directory directory;
-};
+using Services = annex::rest::Services;
 
 class Pipeline {
  public:
@@ -94,7 +89,6 @@ class Pipeline {
   void mark_alive(annex::Transaction& txn, const std::optional<std::string>& lead_id, const std::optional<std::string>& opportunity_id,
                   const std::string& date);
   std::string cutoff() const;
-  bool member_of(const std::string& user, const std::string& sector) const;
 
   Services s_;
   StageBook stages_;

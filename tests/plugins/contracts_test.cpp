@@ -1,7 +1,7 @@
 // The contracts plugin end to end on SQLite and PostgreSQL, as several roles: contracts and their statuses,
 // amendments, collections (回款) and their limits, split credit, quotas (never one's own), spreading an annual
 // quota, a sector's roll-up, and attainment with split credit and the open pipeline.
-#include "support/test_support.h"
+#include "plugin_test.h"
 
 #include "store/sql.h"
 
@@ -15,19 +15,12 @@ namespace {
 
 using nlohmann::json;
 
-class Contracts : public testing::TestWithParam<Backend> {
+class Contracts : public PluginTest {
  protected:
   void SetUp() override {
     // A fiscal year from April: fiscal 2027's first quarter is April to June 2027.
-    std::ofstream(dir_.path() / "annex.json") << R"({"plugins": {"org.annex.contracts": {"fiscal_year_start": 4}}})";
-    Annexd::Options o;
-    o.env = {{"ANNEX_CONFIG", (dir_.path() / "annex.json").string()}};
-    if (GetParam() == Backend::kPostgresql) {
-      store::DatabaseOptions db;
-      if (!fresh_database(Backend::kPostgresql, dir_, &db)) GTEST_SKIP() << "no PostgreSQL for this run";
-      o.args = {"--database-url", db.target};
-    }
-    d_ = std::make_unique<Annexd>(o);
+    start(R"({"plugins": {"org.annex.contracts": {"fiscal_year_start": 4}}})");
+    if (IsSkipped()) return;
     rep_ = d_->user_with_role("rep", "sales-rep", "north");
     rep2_ = d_->user_with_role("rep2", "sales-rep", "north");
     south_ = d_->user_with_role("southrep", "sales-rep", "south");
@@ -42,18 +35,6 @@ class Contracts : public testing::TestWithParam<Backend> {
                                  201))["id"];
     toner_ = json::parse(must(d_->call("POST", "/api/v1/masterdata/products", R"({"code": "P1", "name": "Toner", "product_group": "supplies"})"), 201))["id"];
     printer_ = json::parse(must(d_->call("POST", "/api/v1/masterdata/products", R"({"code": "P2", "name": "Printer", "product_group": "devices"})"), 201))["id"];
-  }
-
-  static std::string must(const HttpResult& r, int status) {
-    EXPECT_EQ(r.status, status) << r.body;
-    return r.body;
-  }
-  std::string me(const std::string& token) { return json::parse(d_->call_as(token, "GET", "/api/v1/auth/me").body)["id"]; }
-  HttpResult as(const std::string& token, const std::string& method, const std::string& path, const json& body = nullptr,
-                std::map<std::string, std::string> headers = {}) {
-    headers["Authorization"] = "Bearer " + token;
-    if (!body.is_null()) headers["Content-Type"] = "application/json";
-    return http_call(d_->base_url(), method, path, body.is_null() ? "" : body.dump(), headers);
   }
   static json price(int64_t amount, const std::string& currency = "CNY") { return {{"amount", amount}, {"currency", currency}}; }
 
@@ -77,8 +58,6 @@ class Contracts : public testing::TestWithParam<Backend> {
     return store::run(lease.session(), "SELECT COUNT(*) FROM annex_events WHERE topic = '" + topic + "'", {}).rows.at(0).at(0).i;
   }
 
-  TempDir dir_;
-  std::unique_ptr<Annexd> d_;
   std::string rep_, rep2_, south_, head_, exec_, finance_, rep_id_, rep2_id_, head_id_, customer_, toner_, printer_;
 };
 
@@ -255,10 +234,7 @@ TEST_P(Contracts, AttainmentCountsSplitCreditAndTheOpenPipeline) {
   EXPECT_EQ(as(head_, "GET", "/api/v1/quotas/attainment?plan_id=" + plan_id + "&period=2027-13").status, 400);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, Contracts, testing::Values(Backend::kSqlite, Backend::kPostgresql),
-                         [](const testing::TestParamInfo<Backend>& info) {
-                           return info.param == Backend::kSqlite ? std::string("SQLite") : std::string("PostgreSQL");
-                         });
+INSTANTIATE_TEST_SUITE_P(Backends, Contracts, testing::Values(Backend::kSqlite, Backend::kPostgresql), backend_param_name);
 
 }  // namespace
 }  // namespace annex::test

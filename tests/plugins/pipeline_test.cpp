@@ -1,7 +1,7 @@
 // The pipeline plugin end to end, through a real annexd on SQLite and on PostgreSQL, as several roles: leads and
 // their conversion, stages and their transitions, activities and the monthly activity rule (C3), follow-ups of a
 // won opportunity, the forecast per currency, leavers' records (C8), paging, ETags — each with its failure cases.
-#include "support/test_support.h"
+#include "plugin_test.h"
 
 #include "store/sql.h"
 
@@ -17,18 +17,11 @@ namespace {
 
 using nlohmann::json;
 
-class Pipeline : public testing::TestWithParam<Backend> {
+class Pipeline : public PluginTest {
  protected:
   void SetUp() override {
-    std::ofstream(dir_.path() / "annex.json") << R"({"plugins": {"org.annex.pipeline": {"stale_scan_seconds": 1}}})";
-    Annexd::Options o;
-    o.env = {{"ANNEX_CONFIG", (dir_.path() / "annex.json").string()}};
-    if (GetParam() == Backend::kPostgresql) {
-      store::DatabaseOptions db;
-      if (!fresh_database(Backend::kPostgresql, dir_, &db)) GTEST_SKIP() << "no PostgreSQL for this run";
-      o.args = {"--database-url", db.target};
-    }
-    d_ = std::make_unique<Annexd>(o);
+    start(R"({"plugins": {"org.annex.pipeline": {"stale_scan_seconds": 1}}})");
+    if (IsSkipped()) return;
     rep_ = d_->user_with_role("rep", "sales-rep", "north");
     peer_ = d_->user_with_role("peer", "sales-rep", "north");
     south_ = d_->user_with_role("southrep", "sales-rep", "south");
@@ -43,18 +36,6 @@ class Pipeline : public testing::TestWithParam<Backend> {
     product_ = json::parse(must(d_->call("POST", "/api/v1/masterdata/products", R"({"code": "P1", "name": "Toner", "repurchase_days": 30})"), 201))["id"];
   }
 
-  static std::string must(const HttpResult& r, int status) {
-    EXPECT_EQ(r.status, status) << r.body;
-    return r.body;
-  }
-  std::string me(const std::string& token) { return json::parse(d_->call_as(token, "GET", "/api/v1/auth/me").body)["id"]; }
-
-  HttpResult as(const std::string& token, const std::string& method, const std::string& path, const json& body = nullptr,
-                std::map<std::string, std::string> headers = {}) {
-    headers["Authorization"] = "Bearer " + token;
-    if (!body.is_null()) headers["Content-Type"] = "application/json";
-    return http_call(d_->base_url(), method, path, body.is_null() ? "" : body.dump(), headers);
-  }
 
   json opportunity(const std::string& token, const json& extra = json::object()) {
     json body = {{"name", "Toner deal"}, {"party_id", customer_}, {"amount", {{"amount", 1000000}, {"currency", "CNY"}}},
@@ -63,8 +44,6 @@ class Pipeline : public testing::TestWithParam<Backend> {
     return json::parse(must(as(token, "POST", "/api/v1/pipeline/opportunities", body), 201));
   }
 
-  TempDir dir_;
-  std::unique_ptr<Annexd> d_;
   std::string rep_, peer_, south_, head_, exec_, rep_id_, peer_id_, south_id_, customer_, product_;
 };
 
@@ -324,10 +303,7 @@ TEST_P(Pipeline, ListsPageByCursorWithFiltersAndSorting) {
   EXPECT_EQ(as(rep_, "POST", "/api/v1/pipeline/opportunities", body, {{"Idempotency-Key", "opp-once"}}).status, 422);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, Pipeline, testing::Values(Backend::kSqlite, Backend::kPostgresql),
-                         [](const testing::TestParamInfo<Backend>& info) {
-                           return info.param == Backend::kSqlite ? std::string("SQLite") : std::string("PostgreSQL");
-                         });
+INSTANTIATE_TEST_SUITE_P(Backends, Pipeline, testing::Values(Backend::kSqlite, Backend::kPostgresql), backend_param_name);
 
 }  // namespace
 }  // namespace annex::test

@@ -1,0 +1,52 @@
+// What the business plugins' end-to-end tests share: annexd with a plugin's configuration on SQLite or
+// PostgreSQL, and calls as a user's token with JSON bodies.
+#pragma once
+
+#include "support/test_support.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace annex::test {
+
+class PluginTest : public testing::TestWithParam<Backend> {
+ protected:
+  using json = nlohmann::json;
+
+  // Starts annexd on the test's backend with `config_json` as its configuration file.
+  void start(const std::string& config_json) {
+    std::ofstream(dir_.path() / "annex.json") << config_json;
+    Annexd::Options o;
+    o.env = {{"ANNEX_CONFIG", (dir_.path() / "annex.json").string()}};
+    if (GetParam() == Backend::kPostgresql) {
+      store::DatabaseOptions db;
+      if (!fresh_database(Backend::kPostgresql, dir_, &db)) GTEST_SKIP() << "no PostgreSQL for this run";
+      o.args = {"--database-url", db.target};
+    }
+    d_ = std::make_unique<Annexd>(o);
+  }
+
+  // The body of `r`, failing the test unless its status is `status`.
+  static std::string must(const HttpResult& r, int status) {
+    EXPECT_EQ(r.status, status) << r.body;
+    return r.body;
+  }
+  std::string me(const std::string& token) { return json::parse(d_->call_as(token, "GET", "/api/v1/auth/me").body)["id"]; }
+
+  HttpResult as(const std::string& token, const std::string& method, const std::string& path, const json& body = nullptr,
+                std::map<std::string, std::string> headers = {}) {
+    headers["Authorization"] = "Bearer " + token;
+    if (!body.is_null()) headers["Content-Type"] = "application/json";
+    return http_call(d_->base_url(), method, path, body.is_null() ? "" : body.dump(), headers);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Annexd> d_;
+};
+
+}  // namespace annex::test
