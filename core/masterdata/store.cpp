@@ -420,11 +420,14 @@ std::map<std::string, json> MasterData::get_many(soci::session& s, const Entity&
   return out;
 }
 
-std::map<std::string, std::string> MasterData::remote_ids(soci::session& s, const Entity& e, const std::string& connection,
-                                                          const std::vector<std::string>& record_ids) {
-  std::map<std::string, std::string> out;
-  in_chunks(s, "SELECT record_id, remote_id FROM annex_md_bindings WHERE entity = ? AND connection = ? AND record_id",
-            {e.name, connection}, record_ids, [&](const std::vector<store::Cell>& row) { out[row[0].s] = row[1].s; });
+std::map<std::string, Binding> MasterData::remote_ids(soci::session& s, const Entity& e, const std::string& connection,
+                                                      const std::vector<std::string>& record_ids) {
+  std::map<std::string, Binding> out;
+  in_chunks(s,
+            "SELECT record_id, remote_id, remote_version, synced_at FROM annex_md_bindings WHERE entity = ? AND connection = ?"
+            " AND record_id",
+            {e.name, connection}, record_ids,
+            [&](const std::vector<store::Cell>& row) { out[row[0].s] = {connection, row[1].s, row[2].s, row[3].s}; });
   return out;
 }
 

@@ -70,10 +70,10 @@ class MasterData {
   // record id), and, for an entity with a one-field key, the records with these key values (value → record).
   std::map<std::string, std::string> bound_records(soci::session& session, const Entity& entity,
                                                    const std::string& connection, const std::vector<std::string>& remote_ids);
-  // Records by id (id → record), and this connection's remote ids for them (record id → remote id).
+  // Records by id (id → record), and this connection's bindings of them (record id → remote id and version).
   std::map<std::string, nlohmann::json> get_many(soci::session& session, const Entity& entity,
                                                  const std::vector<std::string>& ids);
-  std::map<std::string, std::string> remote_ids(soci::session& session, const Entity& entity,
+  std::map<std::string, Binding> remote_ids(soci::session& session, const Entity& entity,
                                                 const std::string& connection, const std::vector<std::string>& record_ids);
   std::map<std::string, nlohmann::json> find_by_keys(soci::session& session, const Entity& entity,
                                                      const std::vector<std::string>& values);

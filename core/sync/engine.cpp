@@ -504,7 +504,7 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
   };
   struct Batch {
     std::vector<Item> items;
-    std::map<std::string, std::string> known;  // record id → remote id already bound
+    std::map<std::string, masterdata::Binding> known;  // record id → remote id (and version) already bound
     json records = json::array();
     std::string body;  // `records` as the connector receives them
     int64_t last_seq = 0;
@@ -547,9 +547,12 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
     for (auto& item : b.items) {
       auto record = records.find(item.record_id);
       auto remote = b.known.find(item.record_id);
-      std::string remote_id = remote == b.known.end() ? std::string{} : remote->second;
-      // A record the remote does not know yet travels whole; a known one carries the fields this side owns.
+      std::string remote_id = remote == b.known.end() ? std::string{} : remote->second.remote_id;
+      std::string version = remote == b.known.end() ? std::string{} : remote->second.remote_version;
+      // A record the remote does not know yet travels whole; a known one carries the fields this side owns, and
+      // the remote version last seen (an ETag for If-Match).
       b.records.push_back({{"remote_id", remote_id.empty() ? json(nullptr) : json(remote_id)},
+                           {"remote_version", version.empty() ? json(nullptr) : json(version)},
                            {"idempotency_key", item.key},
                            {"record", record != records.end()
                                           ? s.mapping->to_remote(record->second, remote_id.empty() ? std::vector<std::string>{} : fields)
@@ -579,7 +582,7 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
         std::string remote_id = res.contains("remote_id") ? text_of(res["remote_id"]) : "";
         std::string version = res.contains("remote_version") ? text_of(res["remote_version"]) : "";
         auto was = b.known.find(b.items[i].record_id);
-        if (!remote_id.empty() && (was == b.known.end() || was->second != remote_id || !version.empty())) {
+        if (!remote_id.empty() && (was == b.known.end() || was->second.remote_id != remote_id || !version.empty())) {
           md_.bind(lease.session(), entity, b.items[i].record_id, c.name, remote_id, version);
         }
       } else {

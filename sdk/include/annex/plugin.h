@@ -492,7 +492,9 @@ typedef struct annex_connector {
    * away (the engine retries, then fails the run; the stored cursor is unchanged). */
   annex_status (*read)(annex_connection* conn, annex_str stream, annex_str cursor_json, uint32_t page_size,
                        annex_buffer* out_json, annex_buffer* err);
-  /* Writes `records_json`, a JSON array of {"remote_id": "…" or null, "idempotency_key": "…", "record": {…}};
+  /* Writes `records_json`, a JSON array of {"remote_id": "…" or null, "remote_version": the version this connector
+   * last reported for the record (its "remote_version" result or the stream's version field on a pull) or null,
+   * "idempotency_key": "…", "record": {…}};
    * appends {"results": [{"status": "created"|"updated"|"unchanged"|"rejected", "remote_id", "remote_version",
    * "reason", "field"}]}, one per record, in order. A record the remote refuses is a "rejected" result with the
    * remote's own message; only a failure of the whole call (unreachable, credentials) is a status. Writing the
