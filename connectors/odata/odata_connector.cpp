@@ -1,0 +1,709 @@
+// The OData connector: S/4HANA-style OData V4 services (V2 by a setting), through Poco's HTTP client, as a sync
+// source and target.
+//
+// Settings (a connection's "settings"; "password" and "client_secret" come from the connection's secrets):
+//   {"url": "https://s4.example/sap/opu/odata4/", "version": "v4",
+//    "auth": "basic", "user": "ANNEX_SYNC",
+//    (or "auth": "oauth2", "token_url": "https://…/oauth/token", "client_id": "…", "scope": "…")
+//    "timeout_s": 30, "ca_file": "/etc/ssl/certs/s4-ca.pem", "verify": true, "batch_size": 100, "atomic": false,
+//    "streams": {"partners": {"service": "api-business-partner", "entity_set": "A_BusinessPartner",
+//                             "key": ["BusinessPartner"], "fields": ["BusinessPartnerFullName", …],
+//                             "changed_field": "modifiedAt"}}}
+//
+// Every record read carries "_id" (its key: the value, or "K1='a',K2='b'" for a composite key) and "_etag".
+//
+// Pulls are deltas by the change timestamp: `changed ge <watermark>` ordered by it and the key, following the
+// server's @odata.nextLink (V2: __next). Rows written by one request share a timestamp, and a row may commit
+// after a reader saw others of its millisecond; so the watermark is read again with `ge`, and the rows already
+// seen at it (key and ETag) are dropped.
+//
+// Writes go as JSON $batch (V4) in chunks of batch_size, each chunk one atomicity group when "atomic" is set.
+// One failure in a group means nothing in it was saved: the group's other members are sent again without the
+// refused ones. Updates carry If-Match with the ETag Annex last saw; on 412 the connector reads the entity
+// again and sends the update with its new ETag. The engine sends only the fields whose system of record is
+// Annex, so for those Annex's value wins, and the ERP's change to its own fields stays (the next pull brings it).
+// A create the service already holds (an answer lost in a crash) is read and updated, never doubled. A refusal
+// becomes a rejection with the service's message and the property at fault. V2 has no JSON $batch: its writes
+// go one request at a time on the kept-alive connection.
+#include <annex/sdk.hpp>
+
+#include <Poco/Base64Encoder.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SSLException.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/String.h>
+#include <Poco/URI.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+namespace odata_connector {
+namespace {
+
+using nlohmann::json;
+
+// JSON whose decimal numbers keep their exact text ("1.250" stays "1.250"): money and quantities must never
+// pass through a double.
+struct ExactNumbers : nlohmann::detail::json_sax_dom_parser<json> {
+  using nlohmann::detail::json_sax_dom_parser<json>::json_sax_dom_parser;
+  bool number_float(double /*value*/, const std::string& text) {
+    std::string copy = text;
+    return nlohmann::detail::json_sax_dom_parser<json>::string(copy);
+  }
+};
+
+json parse_exact(const std::string& text) {
+  json out;
+  ExactNumbers sax(out, false);
+  if (!json::sax_parse(text, &sax, json::input_format_t::json, true) || out.is_discarded()) return json(nullptr);
+  return out;
+}
+
+std::string base64(const std::string& text) {
+  std::ostringstream encoded;
+  Poco::Base64Encoder b64(encoded);
+  b64.rdbuf()->setLineLength(0);
+  b64 << text;
+  b64.close();
+  return encoded.str();
+}
+
+// Percent-encoding for a query option's value or a key's value: everything but unreserved characters, so a
+// space is %20 and a '+' is %2B (OData services do not take '+' for a space).
+std::string pct(const std::string& text) {
+  std::string out;
+  Poco::URI::encode(text, "!#$&'()*+,/:;=?@[]", out);
+  return out;
+}
+
+// "/Date(1705305600000+0000)/" (V2) as ISO-8601: a timestamp with an offset or a time of day, else a date.
+json from_v2_date(const json& v) {
+  if (!v.is_string()) return v;
+  const std::string& s = v.get_ref<const std::string&>();
+  if (s.rfind("/Date(", 0) != 0 || s.size() < 9 || s.compare(s.size() - 2, 2, ")/") != 0) return v;
+  long long ms = 0;
+  char sign = 0;
+  int offset = 0;
+  int n = std::sscanf(s.c_str() + 6, "%lld%c%d", &ms, &sign, &offset);
+  if (n < 1) return v;
+  std::time_t t = static_cast<std::time_t>(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));
+  int millis = static_cast<int>(((ms % 1000) + 1000) % 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char out[64];
+  if (n == 1 && tm.tm_hour == 0 && tm.tm_min == 0 && tm.tm_sec == 0 && millis == 0) {
+    std::snprintf(out, sizeof out, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+  } else {
+    std::snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                  tm.tm_min, tm.tm_sec, millis);
+  }
+  return std::string(out);
+}
+
+struct Stream {
+  std::string service;     // the service's path under the url: "api-business-partner"
+  std::string entity_set;  // "A_BusinessPartner"
+  std::vector<std::string> key;
+  std::vector<std::string> fields;  // $select; empty: all
+  std::string changed_field = "modifiedAt";
+  std::string expand;  // navigation properties read with each row ("to_CustomerCompany"): lists in the record
+  // Values every create carries unless the record has its own: what the service requires and Annex does not
+  // hold (a partner's category), or a deep create's children (a customer's company-code data).
+  json create_defaults = json::object();
+};
+
+// A row as the engine receives it: annotations and V2's metadata and deferred links dropped, V2's dates as
+// ISO-8601, V2's nested {"results": [...]} as plain lists.
+json clean(const json& v, bool v2) {
+  if (v.is_array()) {
+    json out = json::array();
+    for (const auto& item : v) out.push_back(clean(item, v2));
+    return out;
+  }
+  if (!v.is_object()) return v2 ? from_v2_date(v) : v;
+  if (v2 && v.contains("results") && v["results"].is_array()) return clean(v["results"], v2);
+  json out = json::object();
+  for (const auto& [k, item] : v.items()) {
+    if (k == "__metadata" || k.find('@') != std::string::npos || (item.is_object() && item.contains("__deferred"))) continue;
+    out[k] = clean(item, v2);
+  }
+  return out;
+}
+
+// One request of a write, and its answer.
+struct Exchange {
+  std::string method, url;  // url relative to the service root
+  std::string if_match;
+  json body;
+  json update_body;  // the record without create defaults and keys, for a PATCH
+  int status = 0;
+  std::string etag;
+  json answer;
+};
+
+// The service's refusal as a reason and the property at fault (V4 error.target / details, V2 errordetails).
+std::pair<std::string, std::string> refusal(const json& answer, int status) {
+  const json error = answer.is_object() ? answer.value("error", json(nullptr)) : json(nullptr);
+  if (!error.is_object()) return {"HTTP " + std::to_string(status), ""};
+  auto text = [](const json& m) {
+    if (m.is_string()) return m.get<std::string>();
+    if (m.is_object() && m.contains("value") && m["value"].is_string()) return m["value"].get<std::string>();
+    return std::string{};
+  };
+  auto target_of = [](const json& e) {
+    std::string t = e.is_object() && e.contains("target") && e["target"].is_string() ? e["target"].get<std::string>() : "";
+    return t.rfind("/#TRANSIENT#", 0) == 0 ? std::string{} : t;  // SAP's V2 placeholder for "no field"
+  };
+  std::string message = text(error.value("message", json(nullptr)));
+  std::string field = target_of(error);
+  json details = error.value("details", json::array());
+  if (error.contains("innererror") && error["innererror"].is_object()) details = error["innererror"].value("errordetails", details);
+  if (details.is_array() && details.size() > 1) {
+    message.clear();
+    for (const auto& d : details) {
+      std::string t = target_of(d);
+      if (field.empty()) field = t;
+      message += (message.empty() ? "" : "; ") + (t.empty() ? "" : t + ": ") + text(d.value("message", json(nullptr)));
+    }
+  } else if (field.empty() && details.is_array() && details.size() == 1) {
+    field = target_of(details[0]);
+  }
+  if (message.empty()) message = "HTTP " + std::to_string(status);
+  return {message, field};
+}
+
+class ODataConnection : public annex::Connection {
+ public:
+  explicit ODataConnection(const json& settings) {
+    std::string url = settings.value("url", std::string{});
+    if (url.empty()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "url is required: the root the services' paths follow", "url");
+    try {
+      uri_ = Poco::URI(url);
+    } catch (const Poco::Exception& e) {
+      throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "url: " + e.displayText(), "url");
+    }
+    if (uri_.getScheme() != "http" && uri_.getScheme() != "https") throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "url: http or https", "url");
+    root_ = uri_.getPath();
+    if (root_.empty() || root_.back() != '/') root_ += "/";
+    std::string version = settings.value("version", std::string("v4"));
+    if (version != "v4" && version != "v2") throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "version: v4 or v2", "version");
+    v2_ = version == "v2";
+    auth_ = settings.value("auth", std::string("basic"));
+    if (auth_ == "basic") {
+      user_ = settings.value("user", std::string{});
+      if (user_.empty()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "user is required for basic auth", "user");
+      basic_ = "Basic " + base64(user_ + ":" + settings.value("password", std::string{}));
+    } else if (auth_ == "oauth2") {
+      for (const char* k : {"token_url", "client_id", "client_secret"}) {
+        if (settings.value(k, std::string{}).empty()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, std::string(k) + " is required for oauth2", k);
+      }
+      try {
+        token_uri_ = Poco::URI(settings["token_url"].get<std::string>());
+      } catch (const Poco::Exception& e) {
+        throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "token_url: " + e.displayText(), "token_url");
+      }
+      user_ = settings["client_id"].get<std::string>();
+      client_secret_ = settings["client_secret"].get<std::string>();
+      scope_ = settings.value("scope", std::string{});
+    } else {
+      throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "auth: basic or oauth2", "auth");
+    }
+    timeout_s_ = settings.value("timeout_s", 30);
+    batch_size_ = settings.value("batch_size", 100);
+    if (batch_size_ < 1 || batch_size_ > 1000) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "batch_size: 1 to 1000", "batch_size");
+    chunk_ = batch_size_;
+    atomic_ = settings.value("atomic", false);
+    std::string ca = settings.value("ca_file", std::string{});
+    bool verify = settings.value("verify", true);
+    // Certificates are verified by default, against the system's store or the configured CA.
+    tls_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", ca,
+                                  verify ? Poco::Net::Context::VERIFY_STRICT : Poco::Net::Context::VERIFY_NONE, 9, ca.empty());
+    const json streams = settings.value("streams", json::object());  // a named value: items() of a temporary dangles
+    if (!streams.is_object() || streams.empty()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "streams: name at least one", "streams");
+    for (const auto& [name, def] : streams.items()) {
+      Stream s;
+      s.service = def.value("service", std::string{});
+      s.entity_set = def.value("entity_set", std::string{});
+      s.key = def.value("key", std::vector<std::string>{});
+      s.fields = def.value("fields", std::vector<std::string>{});
+      s.changed_field = def.value("changed_field", s.changed_field);
+      s.expand = def.value("expand", std::string{});
+      s.create_defaults = def.value("create_defaults", json::object());
+      if (!s.create_defaults.is_object()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": create_defaults is an object", "streams");
+      if (s.service.empty() || s.entity_set.empty() || s.key.empty()) {
+        throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": service, entity_set and key are required", "streams");
+      }
+      for (const auto& f : s.key) {
+        if (!s.fields.empty() && std::find(s.fields.begin(), s.fields.end(), f) == s.fields.end()) s.fields.push_back(f);
+      }
+      streams_[name] = s;
+    }
+  }
+
+  std::string check() override {
+    std::set<std::string> services;
+    for (const auto& [name, s] : streams_) services.insert(s.service);
+    for (const auto& service : services) {
+      auto r = request("GET", root_ + service + "/$metadata", "");
+      if (r.status != 200) fail_call(r.status, "reading " + service + "/$metadata", r.text);
+    }
+    return json({{"detail", "reached " + std::to_string(services.size()) + " service(s) at " + uri_.toString() + " as " + user_}}).dump();
+  }
+
+  std::string discover() override {
+    json streams = json::array();
+    for (const auto& [name, s] : streams_) {
+      streams.push_back({{"name", name}, {"entity_set", s.entity_set}, {"key", s.key}, {"cursor_field", s.changed_field},
+                         {"fields", s.fields}, {"readable", true}, {"writable", true}});
+    }
+    return json({{"streams", streams}}).dump();
+  }
+
+  std::string read(std::string_view stream_name, std::string_view cursor_json, uint32_t page_size) override {
+    const Stream& st = stream(stream_name);
+    json cursor = cursor_json.empty() ? json::object() : json::parse(cursor_json, nullptr, false);
+    if (!cursor.is_object()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "cursor: not one this connector wrote");
+    std::string since = cursor.value("since", std::string{});
+    json seen = cursor.value("seen", json::array());  // "key etag" of the rows already taken at `since`
+    std::string newest = cursor.value("newest", since);
+    json newest_seen = cursor.value("newest_seen", seen);
+    std::string next = cursor.value("next", std::string{});
+    std::string target;
+    if (!next.empty()) {
+      target = resolve(st, next);
+    } else {
+      std::string query = "$orderby=" + pct(st.changed_field);
+      for (const auto& k : st.key) query += "," + pct(k);
+      if (!st.fields.empty()) {
+        std::string select;
+        for (const auto& f : st.fields) select += (select.empty() ? "" : ",") + f;
+        if (std::find(st.fields.begin(), st.fields.end(), st.changed_field) == st.fields.end()) select += "," + st.changed_field;
+        query += "&$select=" + pct(select);
+      }
+      if (!st.expand.empty()) query += "&$expand=" + pct(st.expand);
+      if (!since.empty()) {
+        std::string literal = v2_ ? "datetimeoffset'" + since + "'" : since;
+        query += "&$filter=" + pct(st.changed_field + " ge " + literal);
+      }
+      target = service_root(st) + st.entity_set + "?" + query;
+    }
+    auto r = request("GET", target, "", {{"Prefer", "odata.maxpagesize=" + std::to_string(page_size)}});
+    if (r.status != 200) fail_call(r.status, "reading " + st.entity_set, r.text);
+    json page = parse_exact(r.text);
+    json rows = v2_ ? page.value("d", json::object()) : page;
+    if (v2_ && rows.is_object()) rows = rows.value("results", json::array());
+    else if (!v2_) rows = page.value("value", json(nullptr));
+    if (!rows.is_array()) throw annex::Error(ANNEX_ERR_UNAVAILABLE, "reading " + st.entity_set + ": the answer holds no rows");
+    std::set<std::string> skip;
+    for (const auto& s : seen) skip.insert(s.is_string() ? s.get<std::string>() : s.dump());
+    json records = json::array();
+    for (const auto& row : rows) {
+      std::string etag = row.value("@odata.etag", std::string{});
+      if (row.contains("__metadata") && row["__metadata"].is_object()) etag = row["__metadata"].value("etag", etag);
+      json rec = clean(row, v2_);
+      std::string id = remote_id_of(st, rec);
+      std::string changed = rec.value(st.changed_field, json("")).is_string() ? rec.value(st.changed_field, std::string{}) : "";
+      rec["_id"] = id;
+      rec["_etag"] = etag;
+      std::string mark = id + " " + etag;
+      if (!since.empty() && changed == since && skip.count(mark)) continue;  // taken by the run before, at the watermark
+      if (changed > newest) {
+        newest = changed;
+        newest_seen = json::array();
+      }
+      if (changed == newest) newest_seen.push_back(mark);
+      records.push_back(std::move(rec));
+    }
+    std::string more = v2_ ? page.value("d", json::object()).value("__next", std::string{}) : page.value("@odata.nextLink", std::string{});
+    bool done = more.empty();
+    // Within a run the cursor follows the server's pages; once done, the next run starts at the newest change.
+    json next_cursor = done ? json{{"since", newest}, {"seen", newest_seen}}
+                            : json{{"since", since}, {"seen", seen}, {"newest", newest}, {"newest_seen", newest_seen}, {"next", more}};
+    return json({{"records", records}, {"cursor", next_cursor}, {"done", done}}).dump();
+  }
+
+  std::string write(std::string_view stream_name, std::string_view records_json) override {
+    const Stream& st = stream(stream_name);
+    json items = json::parse(records_json, nullptr, false);
+    if (!items.is_array()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "records: a JSON array");
+    json results = json::array();
+    std::vector<Exchange> ops(items.size());
+    std::vector<size_t> sending, rereading;
+    for (size_t i = 0; i < items.size(); ++i) {
+      results.push_back(nullptr);
+      json body = items[i].value("record", json::object());
+      for (const char* k : {"_id", "_etag"}) body.erase(k);
+      const json& remote_id = items[i].value("remote_id", json(nullptr));
+      Exchange& op = ops[i];
+      op.update_body = body;
+      for (const auto& k : st.key) op.update_body.erase(k);  // keys are the address, never changed by a PATCH
+      op.body = std::move(body);
+      if (remote_id.is_null()) {
+        for (const auto& [field, value] : st.create_defaults.items()) {
+          if (!op.body.contains(field) || op.body[field].is_null()) op.body[field] = value;
+        }
+        op.method = "POST";
+        op.url = st.entity_set;
+        sending.push_back(i);
+        continue;
+      }
+      std::string id = remote_id.is_string() ? remote_id.get<std::string>() : remote_id.dump();
+      op.url = entity_url(st, id);
+      if (op.url.empty()) {
+        results[i] = {{"status", "rejected"}, {"reason", "remote id " + id + " is not a key of " + st.entity_set}};
+        continue;
+      }
+      op.method = v2_ ? "MERGE" : "PATCH";
+      op.body = op.update_body;
+      op.if_match = items[i].value("remote_version", json(nullptr)).is_string() ? items[i]["remote_version"].get<std::string>() : "";
+      // Without a known ETag (the version was never read) the entity is read first: never a blind overwrite.
+      (op.if_match.empty() ? rereading : sending).push_back(i);
+    }
+    for (int round = 0; (!sending.empty() || !rereading.empty()) && round < 4; ++round) {
+      if (!rereading.empty()) reread(st, ops, rereading, sending, results);
+      rereading.clear();
+      std::vector<size_t> again;
+      exchange(st, ops, sending);
+      for (size_t i : sending) {
+        Exchange& op = ops[i];
+        if (op.status == -1) {  // saved nowhere: its atomicity group failed on another member
+          again.push_back(i);
+        } else if (op.status >= 200 && op.status < 300) {
+          std::string id = op.method == "POST" ? remote_id_of(st, op.answer.is_object() && op.answer.contains(st.key[0]) ? op.answer : op.body)
+                                               : items[i]["remote_id"].get<std::string>();
+          results[i] = {{"status", op.method == "POST" ? "created" : "updated"}, {"remote_id", id}, {"remote_version", op.etag}};
+        } else if (op.status == 412 || op.status == 428) {
+          rereading.push_back(i);  // changed in the service since Annex saw it: read its ETag again, send again
+        } else if (op.method == "POST" && already_exists(op)) {
+          // Sent before, its answer lost: the record is the service's now — written, not created twice.
+          items[i]["remote_id"] = remote_id_of(st, op.body);
+          op.url = entity_url(st, items[i]["remote_id"].get<std::string>());
+          op.method = v2_ ? "MERGE" : "PATCH";
+          op.body = op.update_body;
+          rereading.push_back(i);
+        } else if (op.status == 404 && op.method != "POST") {
+          results[i] = {{"status", "rejected"}, {"reason", st.entity_set + " " + items[i]["remote_id"].get<std::string>() + " no longer exists in the service"}};
+        } else {
+          auto [reason, field] = refusal(op.answer, op.status);
+          results[i] = {{"status", "rejected"}, {"reason", reason}};
+          if (!field.empty()) results[i]["field"] = field;
+        }
+      }
+      sending = std::move(again);
+    }
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (results[i].is_null()) {
+        results[i] = {{"status", "rejected"}, {"reason", "changed in the service again on every attempt to write it"}};
+      }
+    }
+    return json({{"results", results}}).dump();
+  }
+
+ private:
+  struct Response {
+    int status = 0;
+    std::string text;
+    std::string etag;
+  };
+
+  const Stream& stream(std::string_view name) const {
+    auto it = streams_.find(std::string(name));
+    if (it == streams_.end()) throw annex::Error(ANNEX_ERR_NOT_FOUND, "no stream " + std::string(name) + " in the settings");
+    return it->second;
+  }
+
+  std::string service_root(const Stream& st) const { return root_ + st.service + "/"; }
+
+  // A next link as a path on this connection's host: V4's are relative to the service root, V2's absolute (and
+  // may name another host spelling, such as localhost): only their path and query are used.
+  std::string resolve(const Stream& st, const std::string& link) const {
+    if (link.rfind("http://", 0) == 0 || link.rfind("https://", 0) == 0) return Poco::URI(link).getPathEtc();
+    if (!link.empty() && link[0] == '/') return link;
+    return service_root(st) + link;
+  }
+
+  static std::string text_of(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+  // The record's key as the engine binds it: the value, or "K1='a',K2='b'" for a composite key, the values
+  // percent-encoded so the text is also the key predicate's.
+  std::string remote_id_of(const Stream& st, const json& rec) const {
+    if (st.key.size() == 1) return rec.contains(st.key[0]) ? text_of(rec[st.key[0]]) : "";
+    std::string id;
+    for (const auto& k : st.key) id += (id.empty() ? "" : ",") + k + "=" + literal(rec.contains(k) ? rec[k] : json(""));
+    return id;
+  }
+
+  static std::string literal(const json& v) {
+    if (v.is_number() || v.is_boolean()) return v.dump();
+    std::string s = text_of(v), quoted;
+    for (char c : s) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+    return "'" + pct(quoted) + "'";
+  }
+
+  // The entity's URL (relative to the service root) for a bound remote id; "" when the id cannot be one.
+  std::string entity_url(const Stream& st, const std::string& id) const {
+    if (id.empty()) return "";
+    if (st.key.size() == 1) return st.entity_set + "(" + literal(json(id)) + ")";
+    // A composite id is one this connector wrote: only the characters of a percent-encoded predicate.
+    for (char c : id) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && std::string("_.~-%'=,").find(c) == std::string::npos) return "";
+    }
+    return st.entity_set + "(" + id + ")";
+  }
+
+  static bool already_exists(const Exchange& op) {
+    if (op.status == 409) return true;
+    const json error = op.answer.is_object() ? op.answer.value("error", json(nullptr)) : json(nullptr);
+    return op.status == 400 && error.is_object() && error.value("code", std::string{}) == "ENTITY_ALREADY_EXISTS";
+  }
+
+  // Reads the entities at `rows` again (their current ETag), and queues their updates in `sending`.
+  void reread(const Stream& st, std::vector<Exchange>& ops, const std::vector<size_t>& rows, std::vector<size_t>& sending, json& results) {
+    std::vector<Exchange> reads(ops.size());
+    for (size_t i : rows) {
+      reads[i].method = "GET";
+      reads[i].url = ops[i].url;
+    }
+    exchange(st, reads, rows);
+    for (size_t i : rows) {
+      if (reads[i].status == 200 && !reads[i].etag.empty()) {
+        ops[i].if_match = reads[i].etag;
+        sending.push_back(i);
+      } else if (reads[i].status == 404) {
+        results[i] = {{"status", "rejected"}, {"reason", ops[i].url + " no longer exists in the service"}};
+      } else {
+        auto [reason, field] = refusal(reads[i].answer, reads[i].status);
+        results[i] = {{"status", "rejected"}, {"reason", "reading " + ops[i].url + " again: " + reason}};
+      }
+    }
+  }
+
+  // Sends the requests at `rows` and fills in their answers: JSON $batch in chunks for V4, one request at a time
+  // for V2. A member of a failed atomicity group that reported success gets status -1: it was not saved.
+  void exchange(const Stream& st, std::vector<Exchange>& ops, const std::vector<size_t>& rows) {
+    if (v2_) {
+      for (size_t i : rows) {
+        Exchange& op = ops[i];
+        std::map<std::string, std::string> headers;
+        if (!op.if_match.empty()) headers["If-Match"] = op.if_match;
+        auto r = request(op.method, service_root(st) + op.url, op.method == "GET" ? "" : op.body.dump(), headers);
+        settle(op, r.status, r.text, r.etag);
+      }
+      return;
+    }
+    for (size_t at = 0; at < rows.size();) {
+      size_t n = std::min(rows.size() - at, static_cast<size_t>(chunk_));
+      std::vector<size_t> part(rows.begin() + static_cast<std::ptrdiff_t>(at), rows.begin() + static_cast<std::ptrdiff_t>(at + n));
+      json requests = json::array();
+      for (size_t i : part) {
+        const Exchange& op = ops[i];
+        json req = {{"id", std::to_string(i)}, {"method", op.method}, {"url", op.url}};
+        json headers = {{"accept", "application/json"}};
+        if (op.method != "GET") {
+          headers["content-type"] = "application/json";
+          req["body"] = op.body;
+        }
+        if (!op.if_match.empty()) headers["if-match"] = op.if_match;
+        req["headers"] = headers;
+        if (atomic_ && op.method != "GET") req["atomicityGroup"] = "g";
+        requests.push_back(std::move(req));
+      }
+      auto r = request("POST", service_root(st) + "$batch", json({{"requests", requests}}).dump());
+      if (r.status == 413 && chunk_ > 1) {
+        chunk_ = std::max(1, static_cast<int>(n / 2));  // the service's body limit: smaller chunks from now on
+        continue;
+      }
+      if (r.status != 200) fail_call(r.status, "$batch on " + st.service, r.text);
+      json answer = parse_exact(r.text);
+      const json responses = answer.value("responses", json::array());  // named: by_id points into it
+      std::map<std::string, const json*> by_id;
+      for (const auto& resp : responses) {
+        if (resp.is_object() && resp.contains("id")) by_id[text_of(resp["id"])] = &resp;
+      }
+      bool group_failed = false;
+      for (size_t i : part) {
+        auto found = by_id.find(std::to_string(i));
+        if (found == by_id.end()) throw annex::Error(ANNEX_ERR_UNAVAILABLE, "$batch on " + st.service + ": no answer for request " + std::to_string(i));
+        const json& resp = *found->second;
+        json headers = resp.value("headers", json::object());
+        std::string etag;
+        for (const auto& [h, v] : headers.items()) {
+          if (Poco::icompare(h, "etag") == 0 && v.is_string()) etag = v.get<std::string>();
+        }
+        settle(ops[i], resp.value("status", 0), "", etag, resp.value("body", json(nullptr)));
+        if (ops[i].status < 200 || ops[i].status >= 300) group_failed = true;
+      }
+      if (atomic_ && group_failed) {
+        for (size_t i : part) {
+          if (ops[i].status >= 200 && ops[i].status < 300 && ops[i].method != "GET") ops[i].status = -1;
+        }
+      }
+      at += n;
+    }
+  }
+
+  // Takes one answer: the connection's failures (credentials, rights, the service down) end the call.
+  void settle(Exchange& op, int status, const std::string& text, std::string etag, json body = nullptr) {
+    if (status == 401 || status == 403 || status == 429 || status >= 500) {
+      fail_call(status, op.method + " " + op.url, body.is_null() ? text : body.dump());
+    }
+    op.status = status;
+    op.answer = body.is_null() && !text.empty() ? parse_exact(text) : body;
+    if (v2_ && op.answer.is_object() && op.answer.contains("d")) op.answer = op.answer["d"];
+    if (etag.empty() && op.answer.is_object()) {
+      etag = op.answer.value("@odata.etag", std::string{});
+      if (etag.empty() && op.answer.contains("__metadata")) etag = op.answer["__metadata"].value("etag", std::string{});
+    }
+    op.etag = etag;
+  }
+
+  [[noreturn]] void fail_call(int status, const std::string& what, const std::string& text) const {
+    json body = parse_exact(text);
+    std::string detail = body.is_object() ? refusal(body, status).first : std::to_string(status);
+    if (status == 401) throw annex::Error(ANNEX_ERR_UNAUTHENTICATED, "the service refused the credentials of " + user_ + " (HTTP 401)");
+    if (status == 403) throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, user_ + " may not do this: " + what + " (HTTP 403: " + detail + ")");
+    if (status == 429 || status >= 500 || status == 0) {
+      throw annex::Error(ANNEX_ERR_UNAVAILABLE, what + ": the service answered HTTP " + std::to_string(status) + " (" + detail + ")");
+    }
+    throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, what + ": HTTP " + std::to_string(status) + ": " + detail);
+  }
+
+  // One HTTP request on the kept-alive connection, with the credentials (a bearer token fetched, and fetched
+  // again once when the service no longer takes it).
+  Response request(const std::string& method, const std::string& path, const std::string& body,
+                   const std::map<std::string, std::string>& headers = {}) {
+    for (int attempt = 0;; ++attempt) {
+      std::string authorization = auth_ == "basic" ? basic_ : bearer();
+      Response r = send(uri_, session_, method, path, body, headers, authorization);
+      if (r.status == 401 && auth_ == "oauth2" && attempt == 0) {
+        token_.clear();
+        continue;
+      }
+      return r;
+    }
+  }
+
+  std::string bearer() {
+    if (!token_.empty() && std::chrono::steady_clock::now() < token_expires_) return token_;
+    std::string form = "grant_type=client_credentials";
+    if (!scope_.empty()) form += "&scope=" + pct(scope_);
+    // The client authenticates with HTTP Basic (RFC 6749 2.3.1); its id also goes in the form for servers that
+    // look there.
+    form += "&client_id=" + pct(user_);
+    Response r = send(token_uri_, token_session_, "POST", token_uri_.getPathEtc(), form,
+                      {{"Content-Type", "application/x-www-form-urlencoded"}}, "Basic " + base64(pct(user_) + ":" + pct(client_secret_)));
+    json answer = json::parse(r.text, nullptr, false);
+    if (r.status == 400 || r.status == 401) {
+      throw annex::Error(ANNEX_ERR_UNAUTHENTICATED, "the token endpoint refused client " + user_ + " (HTTP " + std::to_string(r.status) +
+                                                        (answer.is_object() ? ": " + answer.value("error", std::string{}) : std::string{}) + ")");
+    }
+    if (r.status != 200 || !answer.is_object() || !answer.contains("access_token")) {
+      throw annex::Error(ANNEX_ERR_UNAVAILABLE, "the token endpoint answered HTTP " + std::to_string(r.status));
+    }
+    token_ = "Bearer " + answer["access_token"].get<std::string>();
+    int64_t lifetime = answer.value("expires_in", json(3600)).is_number() ? answer["expires_in"].get<int64_t>() : 3600;
+    // Renewed a little before it ends, so that no request carries a token that expires on the way.
+    token_expires_ = std::chrono::steady_clock::now() + std::chrono::seconds(std::max<int64_t>(1, lifetime - std::min<int64_t>(30, lifetime / 10)));
+    return token_;
+  }
+
+  Response send(const Poco::URI& host, std::unique_ptr<Poco::Net::HTTPClientSession>& session, const std::string& method,
+                const std::string& path, const std::string& body, const std::map<std::string, std::string>& headers,
+                const std::string& authorization) {
+    for (int attempt = 0;; ++attempt) {
+      bool reused = session != nullptr;
+      try {
+        if (!session) {
+          if (host.getScheme() == "https") session = std::make_unique<Poco::Net::HTTPSClientSession>(host.getHost(), host.getPort(), tls_);
+          else session = std::make_unique<Poco::Net::HTTPClientSession>(host.getHost(), host.getPort());
+          session->setTimeout(Poco::Timespan(timeout_s_, 0));
+          session->setKeepAlive(true);
+        }
+        Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+        request.setKeepAlive(true);
+        request.set("Accept", "application/json");
+        request.set("Authorization", authorization);
+        if (!v2_) request.set("OData-Version", "4.0");
+        for (const auto& [k, v] : headers) request.set(k, v);
+        if (!body.empty() || method == "POST" || method == "PATCH" || method == "MERGE") {
+          if (!request.has("Content-Type")) request.setContentType("application/json");
+          request.setContentLength(static_cast<std::streamsize>(body.size()));
+        }
+        session->sendRequest(request) << body;
+        Poco::Net::HTTPResponse response;
+        std::istream& in = session->receiveResponse(response);
+        Response r;
+        Poco::StreamCopier::copyToString(in, r.text);
+        r.status = static_cast<int>(response.getStatus());
+        r.etag = response.get("ETag", "");
+        return r;
+      } catch (const Poco::Net::SSLException& e) {
+        session.reset();
+        throw annex::Error(ANNEX_ERR_UNAVAILABLE, "TLS with " + host.getHost() + ": " + e.displayText());
+      } catch (const Poco::TimeoutException&) {
+        session.reset();
+        throw annex::Error(ANNEX_ERR_UNAVAILABLE, host.getAuthority() + " did not answer within " + std::to_string(timeout_s_) + " s");
+      } catch (const Poco::Exception& e) {
+        session.reset();
+        // A kept-alive connection the server closed meanwhile: once more on a new one. (Creates and If-Match
+        // updates are safe to repeat: a repeat is adopted or re-read, never doubled.)
+        if (reused && attempt == 0) continue;
+        throw annex::Error(ANNEX_ERR_UNAVAILABLE, host.getAuthority() + ": " + e.displayText());
+      }
+    }
+  }
+
+  Poco::URI uri_, token_uri_;
+  std::string root_, auth_, user_, basic_, client_secret_, scope_, token_;
+  std::chrono::steady_clock::time_point token_expires_{};
+  bool v2_ = false, atomic_ = false;
+  int timeout_s_ = 30, batch_size_ = 100, chunk_ = 100;
+  Poco::Net::Context::Ptr tls_;
+  std::unique_ptr<Poco::Net::HTTPClientSession> session_, token_session_;
+  std::map<std::string, Stream> streams_;
+};
+
+class ODataConnector : public annex::Connector {
+ public:
+  std::unique_ptr<annex::Connection> open(std::string_view settings_json) override {
+    json settings = json::parse(settings_json, nullptr, false);
+    if (!settings.is_object()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "settings: a JSON object");
+    return std::make_unique<ODataConnection>(settings);
+  }
+};
+
+}  // namespace
+
+class ODataPlugin : public annex::Plugin {
+ public:
+  static constexpr const char* kId = "org.annex.connector.odata";
+  static constexpr const char* kVersion = "1.0.0";
+  static constexpr annex_plugin_kind kKind = ANNEX_KIND_CONNECTOR;
+  static constexpr const char* kManifest = R"({
+    "name": "OData connector",
+    "description": "S/4HANA-style OData V4 (and V2) services: delta pulls by change time, $batch writes with If-Match, the service's refusals per record.",
+    "requires": {},
+    "uses": ["annex.log@1", "annex.connectors@1"],
+    "config_schema": {"type": "object", "properties": {}}
+  })";
+  using annex::Plugin::Plugin;
+
+  void on_register() override { host().connectors().add("odata", std::make_unique<ODataConnector>()); }
+};
+
+}  // namespace odata_connector
+
+ANNEX_PLUGIN(odata_connector::ODataPlugin)
