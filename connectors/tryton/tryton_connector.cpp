@@ -3,7 +3,9 @@
 // Settings (a connection's "settings"; the password is a secret merged in by the host):
 //   {"url": "https://erp.example/tryton/", "login": "annex", "password": "{password}",
 //    "timeout_s": 30, "ca_file": "/etc/ssl/certs/erp-ca.pem", "verify": true, "overlap_s": 60,
-//    "streams": {"parties": {"model": "party.party", "fields": ["code", "name"], "key_field": "code"}}}
+//    "streams": {"parties": {"model": "party.party", "fields": ["code", "name"], "key_field": "code"},
+//                "accounts": {"model": "account.account", "fields": ["code", "name", "company.rec_name"],
+//                             "domain": [["code", "!=", null]]}}}
 //
 // A session is opened with common.db.login and sent as "Authorization: Session …"; when Tryton answers 401 on a
 // call the connector logs in again once and repeats the call. The user's preferences (company, employee,
@@ -50,6 +52,13 @@ struct Stream {
   // Values every create carries unless the record has its own (Tryton's required fields Annex does not hold,
   // such as a product template's type, or its first variant).
   json create_defaults = json::object();
+  // Conditions every read adds, in Tryton's domain syntax: [["code", "!=", null]] keeps a chart's view accounts
+  // without a code out of a GL account stream.
+  json domain = json::array();
+  // Optimistic locking: records are read with Tryton's _timestamp (the stream's version_field), and a write
+  // sends the one Annex last saw; a record changed in Tryton since is refused with Tryton's message rather than
+  // overwritten.
+  bool timestamps = false;
 };
 
 // Tryton's datetime ({"__class__": "datetime", ...}) as "YYYY-MM-DD HH:MM:SS.ffffff", and back.
@@ -143,6 +152,9 @@ class TrytonConnection : public annex::Connection {
       }
       s.create_defaults = def.value("create_defaults", json::object());
       if (!s.create_defaults.is_object()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": create_defaults is an object", "streams");
+      s.domain = def.value("domain", json::array());
+      s.timestamps = def.value("timestamps", false);
+      if (!s.domain.is_array()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": domain is a list of conditions", "streams");
       streams_[name] = s;
     }
   }
@@ -169,6 +181,7 @@ class TrytonConnection : public annex::Connection {
     int64_t after_id = cursor.value("after_id", int64_t{0});
     std::string newest = cursor.value("newest", since);
     json domain = json::array({json::array({"id", ">", after_id})});
+    for (const auto& condition : st.domain) domain.push_back(condition);
     if (!since.empty()) {
       json from = datetime_value(minus_seconds(since, overlap_s_));
       domain.push_back(json::array({"OR", json::array({"write_date", ">=", from}), json::array({"create_date", ">=", from})}));
@@ -177,6 +190,7 @@ class TrytonConnection : public annex::Connection {
     for (const auto& [field, subfields] : st.one2many) {
       for (const auto& sub : subfields) fields.push_back(field + "." + sub);
     }
+    if (st.timestamps) fields.push_back("_timestamp");
     for (const char* f : {"id", "write_date", "create_date"}) {
       if (std::find(fields.begin(), fields.end(), f) == fields.end()) fields.push_back(f);
     }
@@ -336,6 +350,7 @@ class TrytonConnection : public annex::Connection {
         results[part[k]] = {{"status", "created"}, {"remote_id", std::to_string(ids[k].get<int64_t>())}};
       }
     });
+    stamp(st, rows, results);
   }
 
   // Writes the known records at `rows` (write takes id lists and values in pairs), in one call at a time.
@@ -376,14 +391,37 @@ class TrytonConnection : public annex::Connection {
       values[r] = values_of(st, items[r], replacing);
     }
     halving(valid, results, [&](const std::vector<size_t>& part) {
-      json params = json::array();
+      json params = json::array(), seen = json::object();
       for (size_t r : part) {
         params.push_back(json::array({ids[r]}));
         params.push_back(values[r]);
+        const json& version = items[r].value("remote_version", json(nullptr));
+        if (st.timestamps && version.is_string() && !version.get<std::string>().empty()) seen[st.model + "," + std::to_string(ids[r])] = version;
       }
-      call("model." + st.model + ".write", params);
+      call("model." + st.model + ".write", params, true, json{{"_timestamp", seen}});
       for (size_t r : part) results[r] = {{"status", "updated"}, {"remote_id", items[r]["remote_id"]}};
     });
+    stamp(st, valid, results);
+  }
+
+  // With timestamps on, the results carry each written record's new _timestamp: the version the next write of
+  // it sends.
+  void stamp(const Stream& st, const std::vector<size_t>& rows, json& results) {
+    if (!st.timestamps) return;
+    std::map<int64_t, size_t> by_id;
+    json id_list = json::array();
+    for (size_t r : rows) {
+      const json& res = results[r];
+      if (!res.is_object() || res.value("status", "") == "rejected" || !res.contains("remote_id")) continue;
+      int64_t id = std::stoll(res["remote_id"].get<std::string>());
+      by_id[id] = r;
+      id_list.push_back(id);
+    }
+    if (id_list.empty()) return;
+    for (const auto& rec : call("model." + st.model + ".read", json::array({id_list, json::array({"_timestamp"})}))) {
+      auto found = by_id.find(rec.value("id", int64_t{0}));
+      if (found != by_id.end() && rec.contains("_timestamp")) results[found->second]["remote_version"] = rec["_timestamp"];
+    }
   }
 
   json preferences() {
@@ -400,9 +438,13 @@ class TrytonConnection : public annex::Connection {
   // One JSON-RPC call with the session (logging in first, and once more when the session has expired). The
   // context is appended as the last parameter. Throws Refused for Tryton's refusal of this call, annex::Error
   // for the connection's failures.
-  json call(const std::string& method, json params, bool with_context = true) {
+  json call(const std::string& method, json params, bool with_context = true, const json& extra_context = json::object()) {
     if (session_.empty()) login();
-    if (with_context) params.push_back(preferences_or_empty());
+    if (with_context) {
+      json context = preferences_or_empty();
+      context.update(extra_context);
+      params.push_back(std::move(context));
+    }
     for (int attempt = 0;; ++attempt) {
       int status = 0;
       json answer = post(method, params, session_, &status);
@@ -419,6 +461,7 @@ class TrytonConnection : public annex::Connection {
         std::string kind = e.is_array() && !e.empty() && e[0].is_string() ? e[0].get<std::string>() : "error";
         std::string message = kind;
         if (e.is_array() && e.size() > 1 && e[1].is_array() && !e[1].empty() && e[1][0].is_string()) message = e[1][0].get<std::string>();
+        if (e.is_array() && e.size() > 1 && e[1].is_string()) message = e[1].get<std::string>();  // ConcurrencyException's
         if (kind == "UserError" || kind == "ConcurrencyException" || kind == "UserWarning") throw Refused(message);
         throw Refused(kind == message ? kind : kind + ": " + message);
       }

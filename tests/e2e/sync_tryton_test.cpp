@@ -288,6 +288,82 @@ TEST_F(SyncTryton, CostCentresAndEmployeesArePulledFromTheirModels) {
   EXPECT_TRUE(found) << out << employees.dump();
 }
 
+// GL accounts are Tryton's chart (account.account), whose codes are a convention, not a key, and whose view
+// accounts have none: the stream reads the coded accounts, and the chart they belong to is the company's.
+TEST_F(SyncTryton, GLAccountsArePulledFromTheCompanysChart) {
+  json root = tryton_->call("model.account.account.search", json::array({json::array({json::array({"parent", "=", nullptr})}), 0, 1, nullptr}));
+  ASSERT_EQ(root.size(), 1u) << "the chart made by the peer's bootstrap";
+  json made = tryton_->call("model.account.account.create",
+                            json::array({json::array({{{"code", prefix_ + "4000"}, {"name", "Sales Revenue"}, {"parent", root[0]}},
+                                                      {{"code", prefix_ + "6800"}, {"name", "Entertainment"}, {"parent", root[0]}}})}));
+  ASSERT_EQ(made.size(), 2u);
+  const std::string streams = R"(, "accounts": {"entity": "gl_accounts", "direction": "pull", "remote_id": "id", "version_field": "changed_at",
+                                   "fields": {"chart": "company.rec_name", "code": "code", "name": "name"}})";
+  start("admin", 50, R"(, "accounts": {"model": "account.account", "fields": ["code", "name", "company.rec_name"], "domain": [["code", "!=", null]]})",
+        streams);
+  std::string out = sync();
+  EXPECT_NE(out.find("erp/accounts pull:"), std::string::npos) << out;
+  EXPECT_NE(out.find(" 0 rejected"), std::string::npos) << "no view account without a code was read: " << out;
+  auto account = [&](const std::string& code) {
+    const json items = json::parse(d_->call("GET", "/api/v1/masterdata/gl_accounts?limit=500").body)["items"];  // named: not a temporary's part
+    for (const auto& a : items) {
+      if (a["code"] == code) return a;
+    }
+    return json(nullptr);
+  };
+  json revenue = account(prefix_ + "4000");
+  ASSERT_FALSE(revenue.is_null()) << out;
+  EXPECT_EQ(revenue["chart"], "Test Company");
+  EXPECT_EQ(revenue["name"], "Sales Revenue");
+  EXPECT_FALSE(account(prefix_ + "6800").is_null());
+
+  tryton_->call("model.account.account.write", json::array({json::array({made[1]}), {{"name", "Business Entertainment"}}}));
+  out = sync();
+  EXPECT_EQ(account(prefix_ + "6800")["name"], "Business Entertainment") << out;
+}
+
+// Optimistic locking: with "timestamps" on, a write carries the _timestamp Annex last saw of the party. One
+// changed in Tryton since is refused with Tryton's own message, and Tryton's change stays; one changed only in
+// Annex goes through, twice in a row (each write records the new timestamp).
+TEST_F(SyncTryton, AConcurrentUpdateIsRefusedWithTrytonsOwnMessage) {
+  json made = tryton_->call("model.party.party.create",
+                            json::array({json::array({{{"code", prefix_ + "lock"}, {"name", "Before"}}, {{"code", prefix_ + "free"}, {"name", "Free"}}})}));
+  ASSERT_EQ(made.size(), 2u);
+  std::ofstream(dir_.path() / "annex.json") << R"({"sync": {"connections": {"erp": {"connector": "tryton",
+    "settings": {"url": ")" + url_ + R"(", "login": "admin", "password": "{password}", "overlap_s": 2,
+      "streams": {"parties": {"model": "party.party", "fields": ["code", "name"], "key_field": "code", "timestamps": true}}},
+    "secrets": {"password": "env:ANNEX_TEST_TRYTON_PASSWORD"}, "retry": {"attempts": 2, "base_ms": 10, "max_ms": 50},
+    "streams": {"parties": {"entity": "parties", "direction": "both", "remote_id": "id", "version_field": "_timestamp",
+      "page_size": 50, "sector_id": "hq", "owner_login": "admin", "fields": {"code": "code", "name": "name"},
+      "system_of_record": {"default": "remote", "name": "annex"}}}}}}})";
+  Annexd::Options o;
+  o.env = {{"ANNEX_CONFIG", (dir_.path() / "annex.json").string()}, {"ANNEX_TEST_TRYTON_PASSWORD", "admin"}};
+  d_ = std::make_unique<Annexd>(o);
+  sync();
+  json locked = annex_party(prefix_ + "lock"), free = annex_party(prefix_ + "free");
+  ASSERT_FALSE(locked.is_null());
+  ASSERT_FALSE(free.is_null());
+  // Tryton's timestamps count seconds here: the changes below fall in later ones.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  tryton_->call("model.party.party.write", json::array({json::array({made[0]}), {{"name", "Changed in Tryton"}}}));
+  auto rename = [&](const json& party, const std::string& name) {
+    ASSERT_EQ(d_->call("PATCH", "/api/v1/masterdata/parties/" + party["id"].get<std::string>(), json({{"name", name}}).dump()).status, 200);
+  };
+  rename(locked, "Changed in Annex");
+  rename(free, "Free, first change");
+  std::string letters;
+  EXPECT_TRUE(eventually([&] {
+    d_->annexctl({"--plugin-dir", build_path("lib/annex/plugins"), "sync", "dead-letters", "list"}, &letters);
+    return letters.find("modified in the meanwhile") != std::string::npos;
+  }, std::chrono::seconds(30))) << letters;
+  EXPECT_EQ(tryton_party(prefix_ + "lock")["name"], "Changed in Tryton");
+  EXPECT_TRUE(eventually([&] { return tryton_party(prefix_ + "free")["name"] == "Free, first change"; }, std::chrono::seconds(30)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  rename(free, "Free, second change");
+  EXPECT_TRUE(eventually([&] { return tryton_party(prefix_ + "free")["name"] == "Free, second change"; }, std::chrono::seconds(30))) << d_->log();
+  EXPECT_EQ(count_in(*d_, "SELECT COUNT(*) FROM annex_sync_dead_letters"), 1) << letters;
+}
+
 // Parties carry their addresses and contact mechanisms (Tryton's one2many lines) both ways: pulled as lists, sent
 // as nested creates, and — where Annex owns them — replaced on a write.
 TEST_F(SyncTryton, PartiesCarryTheirAddressesAndContactMechanisms) {
