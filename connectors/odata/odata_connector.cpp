@@ -8,7 +8,7 @@
 //    "timeout_s": 30, "ca_file": "/etc/ssl/certs/s4-ca.pem", "verify": true, "batch_size": 100, "atomic": false,
 //    "streams": {"partners": {"service": "api-business-partner", "entity_set": "A_BusinessPartner",
 //                             "key": ["BusinessPartner"], "fields": ["BusinessPartnerFullName", …],
-//                             "changed_field": "modifiedAt"}}}
+//                             "changed_field": "modifiedAt", "filter": "BusinessPartnerCategory eq '2'"}}}
 //
 // Every record read carries "_id" (its key: the value, or "K1='a',K2='b'" for a composite key) and "_etag".
 //
@@ -119,6 +119,7 @@ struct Stream {
   std::vector<std::string> key;
   std::vector<std::string> fields;  // $select; empty: all
   std::string changed_field = "modifiedAt";
+  std::string filter;  // a condition every read adds ("CompanyCode eq '1010'"), in $filter syntax
   std::string expand;  // navigation properties read with each row ("to_CustomerCompany"): lists in the record
   // Values every create carries unless the record has its own: what the service requires and Annex does not
   // hold (a partner's category), or a deep create's children (a customer's company-code data).
@@ -241,6 +242,7 @@ class ODataConnection : public annex::Connection {
       s.fields = def.value("fields", std::vector<std::string>{});
       s.changed_field = def.value("changed_field", s.changed_field);
       s.expand = def.value("expand", std::string{});
+      s.filter = def.value("filter", std::string{});
       s.create_defaults = def.value("create_defaults", json::object());
       if (!s.create_defaults.is_object()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": create_defaults is an object", "streams");
       if (s.service.empty() || s.entity_set.empty() || s.key.empty()) {
@@ -294,10 +296,12 @@ class ODataConnection : public annex::Connection {
         query += "&$select=" + pct(select);
       }
       if (!st.expand.empty()) query += "&$expand=" + pct(st.expand);
+      std::string filter = st.filter.empty() ? "" : "(" + st.filter + ")";
       if (!since.empty()) {
         std::string literal = v2_ ? "datetimeoffset'" + since + "'" : since;
-        query += "&$filter=" + pct(st.changed_field + " ge " + literal);
+        filter += (filter.empty() ? "" : " and ") + st.changed_field + " ge " + literal;
       }
+      if (!filter.empty()) query += "&$filter=" + pct(filter);
       target = service_root(st) + st.entity_set + "?" + query;
     }
     auto r = request("GET", target, "", {{"Prefer", "odata.maxpagesize=" + std::to_string(page_size)}});

@@ -3,6 +3,7 @@
 // $batch with their company-code data, If-Match updates and the re-read on 412 decided by each field's system
 // of record, refusals dead-lettered naming the property, 401 and 403 reported without retry storms, V2 by a
 // setting, OAuth2 bearer tokens, and the peer or annexd stopping in the middle of a push.
+#include "e2e/peer_clients.h"
 #include "support/test_support.h"
 
 #include "store/sql.h"
@@ -24,81 +25,6 @@ namespace annex::test {
 namespace {
 
 using nlohmann::json;
-
-std::filesystem::path odata_state() {
-  const char* file = std::getenv("ANNEX_TEST_ODATA_URL_FILE");
-  return file == nullptr ? std::filesystem::path() : std::filesystem::path(file).parent_path();
-}
-
-std::string basic(const std::string& user, const std::string& password) {
-  std::ostringstream encoded;
-  Poco::Base64Encoder b64(encoded);
-  b64.rdbuf()->setLineLength(0);
-  b64 << user << ":" << password;
-  b64.close();
-  return "Basic " + encoded.str();
-}
-
-// The service as its own users change it: plain HTTP calls as user `sync`.
-class Service {
- public:
-  explicit Service(std::string v4_root) : root_(std::move(v4_root)) {
-    base_ = root_.substr(0, root_.find('/', root_.find("//") + 2));
-    path_ = root_.substr(base_.size());
-  }
-  HttpResult call(const std::string& method, const std::string& path, const json& body = nullptr, const std::string& if_match = "") const {
-    std::map<std::string, std::string> headers = {{"Authorization", basic("sync", "sync-secret")}, {"Accept", "application/json"}};
-    if (!body.is_null()) headers["Content-Type"] = "application/json";
-    if (!if_match.empty()) headers["If-Match"] = if_match;
-    return http_call(base_, method, path_ + path, body.is_null() ? "" : body.dump(), headers);
-  }
-  json get(const std::string& path) const {
-    HttpResult r = call("GET", path);
-    return r.status == 200 ? json::parse(r.body, nullptr, false) : json(nullptr);
-  }
-  json partner(const std::string& key) const { return get("api-business-partner/A_BusinessPartner('" + key + "')?$expand=to_CustomerCompany"); }
-  int64_t count(const std::string& set_path, const std::string& prefix) const {
-    HttpResult r = call("GET", set_path + "/$count?$filter=startswith(" + key_of(set_path) + ",'" + prefix + "')");
-    return r.status == 200 ? std::stoll(r.body) : -1;
-  }
-  // Changes a partner as a user of the ERP would: with the ETag just read.
-  void change_partner(const std::string& key, const json& changes) const {
-    json now = partner(key);
-    ASSERT_TRUE(now.is_object()) << key;
-    HttpResult r = call("PATCH", "api-business-partner/A_BusinessPartner('" + key + "')", changes, now["@odata.etag"].get<std::string>());
-    ASSERT_EQ(r.status, 200) << r.body;
-  }
-  // Creates partners through $batch: each group of `group` is one atomicity group, so its rows share a timestamp.
-  void create_partners(const std::string& prefix, int n, int group) const {
-    for (int at = 0; at < n; at += group) {
-      json requests = json::array();
-      for (int i = at; i < std::min(n, at + group); ++i) {
-        requests.push_back({{"id", std::to_string(i)}, {"atomicityGroup", "g"}, {"method", "POST"}, {"url", "A_BusinessPartner"},
-                            {"headers", {{"content-type", "application/json"}}},
-                            {"body", {{"BusinessPartner", prefix + std::to_string(i)}, {"BusinessPartnerCategory", "2"},
-                                      {"BusinessPartnerFullName", "Partner " + std::to_string(i)}, {"BusinessPartnerGrouping", "BP02"}}}});
-      }
-      HttpResult r = call("POST", "api-business-partner/$batch", json({{"requests", requests}}));
-      ASSERT_EQ(r.status, 200) << r.body;
-      ASSERT_EQ(r.body.find("\"status\":4"), std::string::npos) << r.body;
-    }
-  }
-  const std::string& root() const { return root_; }
-
- private:
-  static std::string key_of(const std::string& set_path) {
-    if (set_path.find("A_BusinessPartner") != std::string::npos) return "BusinessPartner";
-    if (set_path.find("A_CostCenter") != std::string::npos) return "CostCenter";
-    return "Product";
-  }
-  std::string root_, base_, path_;
-};
-
-int64_t count_in(const Annexd& d, const std::string& sql) {
-  auto db = d.open_store();
-  store::Lease lease(*db);
-  return store::run(lease.session(), sql, {}).rows.at(0).at(0).i;
-}
 
 // The partner stream as the tests configure it: the ERP owns names and search terms, Annex owns the tier.
 const char* kPartnerSettings = R"("partners": {"service": "api-business-partner", "entity_set": "A_BusinessPartner",
@@ -320,10 +246,15 @@ TEST_F(SyncOData, MissingRightsAreReportedAtOnceAndNothingIsLost) {
   EXPECT_NE(out.find("permission refused: outsider may not do this"), std::string::npos) << out;
 }
 
-// Products, cost centres (a composite key) and GL accounts come from their own services.
+// Products, cost centres (a composite key; only those of company code 1010, by the stream's filter) and GL
+// accounts come from their own services.
 TEST_F(SyncOData, ProductsCostCentresAndGLAccountsArePulledFromTheirServices) {
+  HttpResult us = service_->call("POST", "api-costcenter/A_CostCenter", {{"ControllingArea", "A000"}, {"CostCenter", prefix_},
+                                                                       {"CompanyCode", "1710"}, {"CostCenterName", "US Sales"}});
+  ASSERT_EQ(us.status, 201) << us.body;
   start(R"("products": {"service": "api-product", "entity_set": "A_Product", "key": ["Product"]},
-          "centres": {"service": "api-costcenter", "entity_set": "A_CostCenter", "key": ["ControllingArea", "CostCenter"]},
+          "centres": {"service": "api-costcenter", "entity_set": "A_CostCenter", "key": ["ControllingArea", "CostCenter"],
+                      "filter": "CompanyCode eq '1010'"},
           "accounts": {"service": "api-glaccount", "entity_set": "A_GLAccountInChartOfAccounts", "key": ["ChartOfAccounts", "GLAccount"]})",
         R"("products": {"entity": "products", "direction": "pull", "remote_id": "_id", "version_field": "_etag",
              "fields": {"code": "Product", "name": "ProductDescription", "unit": "BaseUnit", "product_group": "ProductGroup"}},
@@ -341,6 +272,7 @@ TEST_F(SyncOData, ProductsCostCentresAndGLAccountsArePulledFromTheirServices) {
   bool sales = false;
   for (const auto& c : centres) sales = sales || (c["code"] == "10101201" && c["name"] == "Sales");
   EXPECT_TRUE(sales) << out << centres.dump();
+  for (const auto& c : centres) EXPECT_NE(c["code"], prefix_) << "company code 1710 is filtered out";
   EXPECT_EQ(count_in(*d_, "SELECT COUNT(*) FROM annex_md_bindings WHERE remote_id = 'ControllingArea=''A000'',CostCenter=''10101201'''"), 1);
   json accounts = json::parse(d_->call("GET", "/api/v1/masterdata/gl_accounts?limit=500").body)["items"];
   bool entertainment = false;

@@ -1,6 +1,7 @@
 // The Tryton connector against a real Tryton 6.0 (started by the tryton fixture): parties pulled incrementally
 // (Tryton owns their fields here), parties made in Annex pushed as creates and bound to their Tryton ids, a record Tryton refuses dead-lettered with Tryton's
 // own message while the rest go through, and wrong credentials reported at once, without a storm of retries.
+#include "e2e/peer_clients.h"
 #include "support/test_support.h"
 
 #include "store/sql.h"
@@ -25,61 +26,6 @@ namespace annex::test {
 namespace {
 
 using nlohmann::json;
-
-std::string tryton_url() {
-  const char* file = std::getenv("ANNEX_TEST_TRYTON_URL_FILE");
-  std::string url;
-  if (file != nullptr) {
-    std::ifstream in(file);
-    std::getline(in, url);
-  }
-  return url;
-}
-
-// A JSON-RPC client for setting up and checking the Tryton side, as its own users would change it.
-class Tryton {
- public:
-  explicit Tryton(std::string url) : url_(std::move(url)) {
-    base_ = url_.substr(0, url_.find('/', url_.find("//") + 2));
-    path_ = url_.substr(base_.size());
-    login();
-  }
-  json call(const std::string& method, json params) {
-    params.push_back({{"company", 1}, {"language", "en"}});
-    return post(method, params, true);
-  }
-
- private:
-  void login() {
-    json r = post("common.db.login", json::array({"admin", {{"password", "admin"}}, "en"}), false);
-    std::ostringstream encoded;
-    Poco::Base64Encoder b64(encoded);
-    b64.rdbuf()->setLineLength(0);
-    b64 << "admin:" << r[0].get<int64_t>() << ":" << r[1].get<std::string>();
-    b64.close();
-    session_ = "Session " + encoded.str();
-  }
-  json post(const std::string& method, const json& params, bool auth) {
-    std::map<std::string, std::string> headers = {{"Content-Type", "application/json"}};
-    if (auth) headers["Authorization"] = session_;
-    HttpResult r = http_call(base_, "POST", path_, json({{"id", 1}, {"method", method}, {"params", params}}).dump(), headers);
-    if (r.status == 401 && auth) {  // this client's session went too
-      login();
-      headers["Authorization"] = session_;
-      r = http_call(base_, "POST", path_, json({{"id", 1}, {"method", method}, {"params", params}}).dump(), headers);
-    }
-    json body = json::parse(r.body, nullptr, false);
-    EXPECT_TRUE(body.is_object() && !body.contains("error")) << method << ": " << r.status << " " << r.body;
-    return body.is_object() ? body.value("result", json(nullptr)) : json(nullptr);
-  }
-  std::string url_, base_, path_, session_;
-};
-
-int64_t count_in(const Annexd& d, const std::string& sql) {
-  auto db = d.open_store();
-  store::Lease lease(*db);
-  return store::run(lease.session(), sql, {}).rows.at(0).at(0).i;
-}
 
 class SyncTryton : public testing::Test {
  protected:
