@@ -311,6 +311,16 @@ void SyncEngine::save_run(const RunReport& r, bool insert) {
              p);
 }
 
+void SyncEngine::report_progress(RunReport& r, const Progress& progress, bool always) {
+  // A page of a hundred records takes a few milliseconds: the run's row and the caller hear of it a few times a
+  // second, not once a page, so that reporting does not slow the run it reports.
+  int64_t now = now_ms();
+  if (!always && r.reported_ms != 0 && now - r.reported_ms < 200) return;
+  r.reported_ms = now;
+  save_run(r, false);
+  if (progress) progress(r);
+}
+
 void SyncEngine::dead_letter(soci::session& s, const ConnectionConfig& c, const StreamConfig& st,
                              const std::string& direction, const std::string& record, const std::string& reason) {
   std::string now = clock::utc_now();
@@ -373,16 +383,35 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
       auto rs = store::run(lease.session(), "SELECT cursor FROM annex_sync_cursors WHERE connection = ? AND stream = ?", p);
       if (!rs.rows.empty()) cursor = rs.rows[0][0].s;
     }
-    for (;;) {
-      std::string page_text = call(c, "read", [&](Open& o, std::string* out, std::string* err) {
-        annex_buffer ob{out, &append_to}, eb{err, &append_to};
-        return o.table.read(o.conn, as_str(s.name), as_str(cursor), s.page_size, &ob, &eb);
-      });
-      json page = json::parse(page_text, nullptr, false);
-      if (!page.is_object() || !page.contains("records") || !page["records"].is_array()) {
-        throw std::runtime_error("read on " + c.name + ": the connector answered no {\"records\": [...]} page");
+    // Reads a page of at least page_size records (or the last one): a remote whose own pages are smaller (an
+    // OData service's hundred rows) is read several times, so that storing commits fewer, larger transactions.
+    auto fetch = [&](std::string after) {
+      json page = {{"records", json::array()}, {"cursor", nullptr}, {"done", false}};
+      for (;;) {
+        std::string text = call(c, "read", [&](Open& o, std::string* out, std::string* err) {
+          annex_buffer ob{out, &append_to}, eb{err, &append_to};
+          return o.table.read(o.conn, as_str(s.name), as_str(after), s.page_size, &ob, &eb);
+        });
+        json part = json::parse(text, nullptr, false);
+        if (!part.is_object() || !part.contains("records") || !part["records"].is_array()) {
+          throw std::runtime_error("read on " + c.name + ": the connector answered no {\"records\": [...]} page");
+        }
+        json& records = page["records"];
+        for (auto& rec : part["records"]) records.push_back(std::move(rec));
+        if (part.contains("cursor")) after = part["cursor"].dump();
+        page["cursor"] = part.contains("cursor") ? part["cursor"] : json::parse(after.empty() ? "null" : after);
+        bool done = part.value("done", true) || part["records"].empty();
+        page["done"] = done;
+        if (done || records.size() >= s.page_size) return page;
       }
-      std::string next_cursor = page.contains("cursor") ? page["cursor"].dump() : cursor;
+    };
+    // The next page is fetched while this one is stored: the remote's round trips, not Annex, set the pace.
+    std::future<json> fetching = std::async(std::launch::async, fetch, cursor);
+    for (;;) {
+      json page = fetching.get();
+      std::string next_cursor = page["cursor"].is_null() ? cursor : page["cursor"].dump();
+      const bool last = page.value("done", true) || page["records"].empty();
+      if (!last) fetching = std::async(std::launch::async, fetch, next_cursor);
       {  // one transaction per page: its records and the cursor advance commit together
       store::Lease lease(md_.database());
       soci::session& session = lease.session();
@@ -467,9 +496,8 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
       }  // a dry run's transaction rolls back here
       cursor = next_cursor;
       r.duration_ms = now_ms() - started;
-      save_run(r, false);
-      if (progress) progress(r);
-      if (page.value("done", true) || page["records"].empty()) break;
+      report_progress(r, progress, false);
+      if (last) break;
     }
     r.status = "succeeded";
   } catch (const std::exception& e) {
@@ -659,8 +687,7 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
       }
       if (recording.valid()) recording.get();  // one recording at a time: the run's counts stay consistent
       r.duration_ms = now_ms() - started;
-      save_run(r, false);
-      if (progress) progress(r);
+      report_progress(r, progress, false);
       recording_ids = ids_of(current);
       recording = std::async(std::launch::async,
                              [&record_results, b = std::move(current), res = std::move(results["results"])] { record_results(b, res); });

@@ -78,6 +78,7 @@ struct RunReport {
   std::string error;
   nlohmann::json diff = nlohmann::json::array();  // dry run: what would change (first 1,000)
   std::string started_at, finished_at;
+  int64_t reported_ms = 0;  // when progress was last reported (steady clock)
 };
 
 struct DeadLetter {
@@ -145,6 +146,7 @@ class SyncEngine {
   RunReport push(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress);
   // Calls `fn` with retries for UNAVAILABLE; throws std::runtime_error with the last message.
   std::string call(const ConnectionConfig& c, const char* what, const std::function<annex_status(Open&, std::string*, std::string*)>& fn);
+  void report_progress(RunReport& r, const Progress& progress, bool always);
   void save_run(const RunReport& r, bool insert);
   void dead_letter(soci::session& s, const ConnectionConfig& c, const StreamConfig& st, const std::string& direction,
                    const std::string& record, const std::string& reason);
