@@ -12,8 +12,8 @@
 //
 // Every record read carries "_id" (its key: the value, or "K1='a',K2='b'" for a composite key) and "_etag".
 //
-// Pulls are deltas by the change timestamp: `changed ge <watermark>` ordered by it and the key, following the
-// server's @odata.nextLink (V2: __next). Rows written by one request share a timestamp, and a row may commit
+// Pulls are deltas by the change timestamp: `changed ge <watermark>`, following the server's @odata.nextLink
+// (V2: __next); the newest change seen over the run is the next watermark. Rows written by one request share a timestamp, and a row may commit
 // after a reader saw others of its millisecond; so the watermark is read again with `ge`, and the rows already
 // seen at it (key and ETag) are dropped.
 //
@@ -45,6 +45,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <future>
 #include <map>
 #include <memory>
 #include <set>
@@ -287,26 +288,35 @@ class ODataConnection : public annex::Connection {
     if (!next.empty()) {
       target = resolve(st, next);
     } else {
-      std::string query = "$orderby=" + pct(st.changed_field);
-      for (const auto& k : st.key) query += "," + pct(k);
+      // In the service's own order (its key, usually indexed): the newest change is tracked over the whole run,
+      // so the rows need no sorting by time.
+      std::vector<std::string> options;
       if (!st.fields.empty()) {
         std::string select;
         for (const auto& f : st.fields) select += (select.empty() ? "" : ",") + f;
         if (std::find(st.fields.begin(), st.fields.end(), st.changed_field) == st.fields.end()) select += "," + st.changed_field;
-        query += "&$select=" + pct(select);
+        options.push_back("$select=" + pct(select));
       }
-      if (!st.expand.empty()) query += "&$expand=" + pct(st.expand);
+      if (!st.expand.empty()) options.push_back("$expand=" + pct(st.expand));
       std::string filter = st.filter.empty() ? "" : "(" + st.filter + ")";
       if (!since.empty()) {
         std::string literal = v2_ ? "datetimeoffset'" + since + "'" : since;
         filter += (filter.empty() ? "" : " and ") + st.changed_field + " ge " + literal;
       }
-      if (!filter.empty()) query += "&$filter=" + pct(filter);
-      target = service_root(st) + st.entity_set + "?" + query;
+      if (!filter.empty()) options.push_back("$filter=" + pct(filter));
+      std::string query;
+      for (const auto& o : options) query += (query.empty() ? "?" : "&") + o;
+      target = service_root(st) + st.entity_set + query;
     }
-    auto r = request("GET", target, "", {{"Prefer", "odata.maxpagesize=" + std::to_string(page_size)}});
+    const std::map<std::string, std::string> prefer = {{"Prefer", "odata.maxpagesize=" + std::to_string(page_size)}};
+    Response r = take_prefetched(target);
+    if (r.status != 200) r = request("GET", target, "", prefer);
     if (r.status != 200) fail_call(r.status, "reading " + st.entity_set, r.text);
     json page = parse_exact(r.text);
+    std::string more = v2_ ? page.value("d", json::object()).value("__next", std::string{}) : page.value("@odata.nextLink", std::string{});
+    // The next page is asked for now, on a second connection, while this one is turned into records and stored:
+    // the service's round trips, not Annex, then set the pace.
+    if (!more.empty()) prefetch(resolve(st, more), prefer);
     json rows = v2_ ? page.value("d", json::object()) : page;
     if (v2_ && rows.is_object()) rows = rows.value("results", json::array());
     else if (!v2_) rows = page.value("value", json(nullptr));
@@ -331,7 +341,6 @@ class ODataConnection : public annex::Connection {
       if (changed == newest) newest_seen.push_back(mark);
       records.push_back(std::move(rec));
     }
-    std::string more = v2_ ? page.value("d", json::object()).value("__next", std::string{}) : page.value("@odata.nextLink", std::string{});
     bool done = more.empty();
     // Within a run the cursor follows the server's pages; once done, the next run starts at the newest change.
     json next_cursor = done ? json{{"since", newest}, {"seen", newest_seen}}
@@ -391,7 +400,7 @@ class ODataConnection : public annex::Connection {
           results[i] = {{"status", op.method == "POST" ? "created" : "updated"}, {"remote_id", id}, {"remote_version", op.etag}};
         } else if (op.status == 412 || op.status == 428) {
           rereading.push_back(i);  // changed in the service since Annex saw it: read its ETag again, send again
-        } else if (op.method == "POST" && already_exists(op)) {
+        } else if (op.method == "POST" && already_exists(op) && !remote_id_of(st, op.body).empty()) {
           // Sent before, its answer lost: the record is the service's now — written, not created twice.
           items[i]["remote_id"] = remote_id_of(st, op.body);
           op.url = entity_url(st, items[i]["remote_id"].get<std::string>());
@@ -585,6 +594,28 @@ class ODataConnection : public annex::Connection {
     throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, what + ": HTTP " + std::to_string(status) + ": " + detail);
   }
 
+  // Starts GET `target` on the prefetch connection. The credentials are taken here, on the caller's thread; the
+  // answer is used only by a read of that very target (a 401 in it is left to the ordinary path to renew).
+  void prefetch(const std::string& target, const std::map<std::string, std::string>& headers) {
+    if (prefetched_.valid()) prefetched_.wait();
+    std::string authorization = auth_ == "basic" ? basic_ : bearer();
+    prefetched_target_ = target;
+    prefetched_ = std::async(std::launch::async, [this, target, headers, authorization] {
+      try {
+        return send(uri_, prefetch_session_, "GET", target, "", headers, authorization);
+      } catch (const std::exception&) {
+        return Response{};  // read again on the ordinary path, which reports the failure
+      }
+    });
+  }
+
+  // The prefetched answer for `target`, or one with status 0.
+  Response take_prefetched(const std::string& target) {
+    if (!prefetched_.valid()) return {};
+    Response r = prefetched_.get();
+    return prefetched_target_ == target ? r : Response{};
+  }
+
   // One HTTP request on the kept-alive connection, with the credentials (a bearer token fetched, and fetched
   // again once when the service no longer takes it).
   Response request(const std::string& method, const std::string& path, const std::string& body,
@@ -646,7 +677,11 @@ class ODataConnection : public annex::Connection {
           if (!request.has("Content-Type")) request.setContentType("application/json");
           request.setContentLength(static_cast<std::streamsize>(body.size()));
         }
-        session->sendRequest(request) << body;
+        std::ostream& out = session->sendRequest(request);
+        // Poco writes the head and the body apart: with Nagle's algorithm the body would wait for the head's
+        // delayed ACK (tens of milliseconds a request). Set on the connected socket (Poco may have renewed it).
+        session->socket().setNoDelay(true);
+        out << body;
         Poco::Net::HTTPResponse response;
         std::istream& in = session->receiveResponse(response);
         Response r;
@@ -676,7 +711,9 @@ class ODataConnection : public annex::Connection {
   bool v2_ = false, atomic_ = false;
   int timeout_s_ = 30, batch_size_ = 100, chunk_ = 100;
   Poco::Net::Context::Ptr tls_;
-  std::unique_ptr<Poco::Net::HTTPClientSession> session_, token_session_;
+  std::unique_ptr<Poco::Net::HTTPClientSession> session_, token_session_, prefetch_session_;
+  std::future<Response> prefetched_;  // the next page of a pull, asked for ahead
+  std::string prefetched_target_;
   std::map<std::string, Stream> streams_;
 };
 

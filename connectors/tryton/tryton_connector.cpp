@@ -35,7 +35,9 @@
 #include <cstdio>
 #include <ctime>
 #include <map>
+#include <future>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 namespace tryton_connector {
@@ -180,30 +182,20 @@ class TrytonConnection : public annex::Connection {
     std::string since = cursor.value("since", std::string{});
     int64_t after_id = cursor.value("after_id", int64_t{0});
     std::string newest = cursor.value("newest", since);
-    json domain = json::array({json::array({"id", ">", after_id})});
-    for (const auto& condition : st.domain) domain.push_back(condition);
-    if (!since.empty()) {
-      json from = datetime_value(minus_seconds(since, overlap_s_));
-      domain.push_back(json::array({"OR", json::array({"write_date", ">=", from}), json::array({"create_date", ">=", from})}));
-    }
-    std::vector<std::string> fields = st.fields;
-    for (const auto& [field, subfields] : st.one2many) {
-      for (const auto& sub : subfields) fields.push_back(field + "." + sub);
-    }
-    if (st.timestamps) fields.push_back("_timestamp");
-    for (const char* f : {"id", "write_date", "create_date"}) {
-      if (std::find(fields.begin(), fields.end(), f) == fields.end()) fields.push_back(f);
-    }
+    const std::string method = "model." + st.model + ".search_read";
     json rows;
     try {
-      rows = call("model." + st.model + ".search_read",
-                  json::array({domain, 0, page_size, json::array({json::array({"id", "ASC"})}), fields}));
+      std::optional<json> ahead = take_prefetched(method, page_params(st, since, after_id, page_size));
+      rows = ahead ? *ahead : call(method, page_params(st, since, after_id, page_size));
     } catch (const Refused& e) {
       // A read Tryton refuses is the connection's problem (rights, an unknown field), not a record's.
       std::string message = e.what();
       throw annex::Error(message.rfind("You are not allowed", 0) == 0 ? ANNEX_ERR_PERMISSION_DENIED : ANNEX_ERR_INVALID_ARGUMENT,
                          "Tryton refused to read " + st.model + ": " + message);
     }
+    // The next page is asked for now, on a second connection, while this one is turned into records and stored:
+    // Tryton's round trips, not Annex, then set the pace.
+    if (rows.is_array() && rows.size() == page_size) prefetch(method, page_params(st, since, rows.back().value("id", after_id), page_size));
     json records = json::array();
     for (const auto& row : rows) {
       json rec = json::object();
@@ -285,6 +277,53 @@ class TrytonConnection : public annex::Connection {
       vals[field] = ops;
     }
     return vals;
+  }
+
+  // A search_read's parameters for the page after `after_id` of the records changed since `since`.
+  json page_params(const Stream& st, const std::string& since, int64_t after_id, uint32_t page_size) const {
+    json domain = json::array({json::array({"id", ">", after_id})});
+    for (const auto& condition : st.domain) domain.push_back(condition);
+    if (!since.empty()) {
+      json from = datetime_value(minus_seconds(since, overlap_s_));
+      domain.push_back(json::array({"OR", json::array({"write_date", ">=", from}), json::array({"create_date", ">=", from})}));
+    }
+    std::vector<std::string> fields = st.fields;
+    for (const auto& [field, subfields] : st.one2many) {
+      for (const auto& sub : subfields) fields.push_back(field + "." + sub);
+    }
+    if (st.timestamps) fields.push_back("_timestamp");
+    for (const char* f : {"id", "write_date", "create_date"}) {
+      if (std::find(fields.begin(), fields.end(), f) == fields.end()) fields.push_back(f);
+    }
+    return json::array({domain, 0, page_size, json::array({json::array({"id", "ASC"})}), fields});
+  }
+
+  // Starts a read-only call on the prefetch connection, with the session and context as they are now; its answer
+  // serves only the same call (anything but a result — an expired session, a refusal — is left to call()).
+  void prefetch(const std::string& method, json params) {
+    if (prefetched_.valid()) prefetched_.wait();
+    if (session_.empty()) return;
+    params.push_back(preferences_or_empty());
+    prefetched_key_ = method + params.dump();
+    std::string text = json({{"id", ++next_id_}, {"method", method}, {"params", params}}).dump();
+    prefetched_ = std::async(std::launch::async, [this, text, authorization = session_] {
+      try {
+        int status = 0;
+        json answer = exchange(prefetch_http_, text, authorization, false, &status);
+        return status == 200 && answer.is_object() && answer.contains("result") && !answer.contains("error") ? answer["result"] : json(nullptr);
+      } catch (const std::exception&) {
+        return json(nullptr);
+      }
+    });
+  }
+
+  std::optional<json> take_prefetched(const std::string& method, json params) {
+    if (!prefetched_.valid()) return std::nullopt;
+    json result = prefetched_.get();
+    if (context_.is_null() || result.is_null()) return std::nullopt;
+    params.push_back(context_);
+    if (prefetched_key_ != method + params.dump()) return std::nullopt;
+    return result;
   }
 
   // Creates are made idempotent by the stream's natural key: a record Tryton already holds under that key (sent
@@ -492,32 +531,57 @@ class TrytonConnection : public annex::Connection {
     session_ = "Session " + encoded.str();
   }
 
-  // POSTs one JSON-RPC request; returns the parsed body (null when it is not JSON) and the HTTP status.
+  // POSTs one JSON-RPC request on the kept-alive connection; returns the parsed body (null when it is not JSON)
+  // and the HTTP status.
   json post(const std::string& method, const json& params, const std::string& authorization, int* status) {
     json body = {{"id", ++next_id_}, {"method", method}, {"params", params}};
-    std::string text = body.dump();
-    try {
-      std::unique_ptr<Poco::Net::HTTPClientSession> session;
-      if (tls_) session = std::make_unique<Poco::Net::HTTPSClientSession>(uri_.getHost(), uri_.getPort(), tls_);
-      else session = std::make_unique<Poco::Net::HTTPClientSession>(uri_.getHost(), uri_.getPort());
-      session->setTimeout(Poco::Timespan(timeout_s_, 0));
-      Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, uri_.getPathEtc(), Poco::Net::HTTPMessage::HTTP_1_1);
-      request.setContentType("application/json");
-      request.setContentLength(static_cast<std::streamsize>(text.size()));
-      if (!authorization.empty()) request.set("Authorization", authorization);
-      session->sendRequest(request) << text;
-      Poco::Net::HTTPResponse response;
-      std::istream& in = session->receiveResponse(response);
-      std::string answer;
-      Poco::StreamCopier::copyToString(in, answer);
-      *status = static_cast<int>(response.getStatus());
-      return json::parse(answer, nullptr, false);
-    } catch (const Poco::Net::SSLException& e) {
-      throw annex::Error(ANNEX_ERR_UNAVAILABLE, "TLS with " + uri_.getHost() + ": " + e.displayText());
-    } catch (const Poco::TimeoutException&) {
-      throw annex::Error(ANNEX_ERR_UNAVAILABLE, "Tryton at " + uri_.getAuthority() + " did not answer within " + std::to_string(timeout_s_) + " s");
-    } catch (const Poco::Exception& e) {
-      throw annex::Error(ANNEX_ERR_UNAVAILABLE, "Tryton at " + uri_.getAuthority() + ": " + e.displayText());
+    // A connection Tryton closed while it was idle fails the next request; only a call that changes nothing is
+    // sent again on a new one. A create or write is not: the engine sends its batch again later, and creates
+    // are adopted by key, never doubled.
+    const bool repeatable = method.find(".create") == std::string::npos && method.find(".write") == std::string::npos &&
+                            method.find(".delete") == std::string::npos;
+    return exchange(http_, body.dump(), authorization, repeatable, status);
+  }
+
+  // One POST of `text` on the kept-alive connection `http`.
+  json exchange(std::unique_ptr<Poco::Net::HTTPClientSession>& http, const std::string& text, const std::string& authorization,
+                bool repeatable, int* status) {
+    for (int attempt = 0;; ++attempt) {
+      const bool reused = http != nullptr;
+      try {
+        if (!http) {
+          if (tls_) http = std::make_unique<Poco::Net::HTTPSClientSession>(uri_.getHost(), uri_.getPort(), tls_);
+          else http = std::make_unique<Poco::Net::HTTPClientSession>(uri_.getHost(), uri_.getPort());
+          http->setTimeout(Poco::Timespan(timeout_s_, 0));
+          http->setKeepAlive(true);
+        }
+        Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, uri_.getPathEtc(), Poco::Net::HTTPMessage::HTTP_1_1);
+        request.setKeepAlive(true);
+        request.setContentType("application/json");
+        request.setContentLength(static_cast<std::streamsize>(text.size()));
+        if (!authorization.empty()) request.set("Authorization", authorization);
+        std::ostream& out = http->sendRequest(request);
+        // Poco writes the head and the body apart: with Nagle's algorithm the body would wait for the head's
+        // delayed ACK (tens of milliseconds a request). Set on the connected socket (Poco may have renewed it).
+        http->socket().setNoDelay(true);
+        out << text;
+        Poco::Net::HTTPResponse response;
+        std::istream& in = http->receiveResponse(response);
+        std::string answer;
+        Poco::StreamCopier::copyToString(in, answer);
+        *status = static_cast<int>(response.getStatus());
+        return json::parse(answer, nullptr, false);
+      } catch (const Poco::Net::SSLException& e) {
+        http.reset();
+        throw annex::Error(ANNEX_ERR_UNAVAILABLE, "TLS with " + uri_.getHost() + ": " + e.displayText());
+      } catch (const Poco::TimeoutException&) {
+        http.reset();
+        throw annex::Error(ANNEX_ERR_UNAVAILABLE, "Tryton at " + uri_.getAuthority() + " did not answer within " + std::to_string(timeout_s_) + " s");
+      } catch (const Poco::Exception& e) {
+        http.reset();
+        if (reused && repeatable && attempt == 0) continue;
+        throw annex::Error(ANNEX_ERR_UNAVAILABLE, "Tryton at " + uri_.getAuthority() + ": " + e.displayText());
+      }
     }
   }
 
@@ -525,6 +589,9 @@ class TrytonConnection : public annex::Connection {
   std::string login_, password_, session_;
   int timeout_s_ = 30, overlap_s_ = 60;
   Poco::Net::Context::Ptr tls_;
+  std::unique_ptr<Poco::Net::HTTPClientSession> http_, prefetch_http_;  // kept alive across calls
+  std::future<json> prefetched_;  // the next page of a pull, asked for ahead
+  std::string prefetched_key_;
   std::map<std::string, Stream> streams_;
   json context_ = nullptr;
   int64_t next_id_ = 0;
