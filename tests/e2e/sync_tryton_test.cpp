@@ -336,9 +336,9 @@ TEST_F(SyncTryton, PartiesCarryTheirAddressesAndContactMechanisms) {
   EXPECT_EQ(acme["contacts"], json::parse(R"([{"type": "email", "value": "info@acme.example"}])")) << acme.dump();
 
   auto lines = [&](const std::string& code) {
-    json rows = tryton_->call("model.party.party.search_read", json::array({json::array({json::array({"code", "=", code})}), 0, 1, nullptr,
+    json rows = tryton_->poll("model.party.party.search_read", json::array({json::array({json::array({"code", "=", code})}), 0, 1, nullptr,
                                                                            json::array({"addresses.city", "contact_mechanisms.value"})}));
-    return rows.empty() ? json(nullptr) : rows[0];
+    return rows.is_array() && !rows.empty() ? rows[0] : json(nullptr);
   };
   // Made in Annex: sent whole, its lines created with it.
   json beta = {{"code", prefix_ + "a2"}, {"name", "Beta AG"}};
