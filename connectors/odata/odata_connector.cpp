@@ -345,7 +345,11 @@ class ODataConnection : public annex::Connection {
     // Within a run the cursor follows the server's pages; once done, the next run starts at the newest change.
     json next_cursor = done ? json{{"since", newest}, {"seen", newest_seen}}
                             : json{{"since", since}, {"seen", seen}, {"newest", newest}, {"newest_seen", newest_seen}, {"next", more}};
-    return json({{"records", records}, {"cursor", next_cursor}, {"done", done}}).dump();
+    json answer = json::object();  // filled by moves: an initializer list would copy every record
+    answer["records"] = std::move(records);
+    answer["cursor"] = std::move(next_cursor);
+    answer["done"] = done;
+    return answer.dump();
   }
 
   std::string write(std::string_view stream_name, std::string_view records_json) override {

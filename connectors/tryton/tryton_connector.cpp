@@ -228,7 +228,11 @@ class TrytonConnection : public annex::Connection {
     bool done = rows.size() < page_size;
     // Within a run the cursor walks the ids; once done, the next run starts from the newest change seen.
     json next = done ? json{{"since", newest}, {"after_id", 0}, {"newest", newest}} : json{{"since", since}, {"after_id", after_id}, {"newest", newest}};
-    return json({{"records", records}, {"cursor", next}, {"done", done}}).dump();
+    json page = json::object();  // filled by moves: an initializer list would copy every record
+    page["records"] = std::move(records);
+    page["cursor"] = std::move(next);
+    page["done"] = done;
+    return page.dump();
   }
 
   std::string write(std::string_view stream_name, std::string_view records_json) override {
