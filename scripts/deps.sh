@@ -8,7 +8,7 @@ what=${1:-runtime}
 runtime=(cmake ninja-build g++ make pkg-config libpoco-dev libsoci-dev libspdlog-dev libfmt-dev libboost-dev
          libboost-program-options-dev libssl-dev libpq-dev libsqlite3-dev nlohmann-json3-dev unixodbc-dev
          odbc-postgresql libsqliteodbc)
-testing=(libgtest-dev libgmock-dev postgresql clang libc++-dev libc++abi-dev openssl binutils wrk curl python3 nodejs npm)
+testing=(libgtest-dev libgmock-dev postgresql clang libc++-dev libc++abi-dev openssl binutils wrk curl python3)
 
 packages=("${runtime[@]}")
 [ "$what" = test ] && packages+=("${testing[@]}")
@@ -17,6 +17,9 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# The OData peer needs Node.js 20 or later with npm: the machine's own when it has them (they need not come from
+# Debian's packages), else Debian's.
+if [ "$what" = test ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then missing+=(nodejs npm); fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "deps: installing ${missing[*]}"
