@@ -27,15 +27,8 @@
 // go one request at a time on the kept-alive connection.
 #include <annex/sdk.hpp>
 
-#include <Poco/Base64Encoder.h>
-#include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
-#include <Poco/Net/NetException.h>
-#include <Poco/Net/SSLException.h>
-#include <Poco/StreamCopier.h>
+#include "../common/http.h"
+
 #include <Poco/String.h>
 #include <Poco/URI.h>
 #include <nlohmann/json.hpp>
@@ -49,7 +42,6 @@
 #include <map>
 #include <memory>
 #include <set>
-#include <sstream>
 
 namespace odata_connector {
 namespace {
@@ -71,15 +63,6 @@ json parse_exact(const std::string& text) {
   ExactNumbers sax(out, false);
   if (!json::sax_parse(text, &sax, json::input_format_t::json, true) || out.is_discarded()) return json(nullptr);
   return out;
-}
-
-std::string base64(const std::string& text) {
-  std::ostringstream encoded;
-  Poco::Base64Encoder b64(encoded);
-  b64.rdbuf()->setLineLength(0);
-  b64 << text;
-  b64.close();
-  return encoded.str();
 }
 
 // Percent-encoding for a query option's value or a key's value: everything but unreserved characters, so a
@@ -207,7 +190,7 @@ class ODataConnection : public annex::Connection {
     if (auth_ == "basic") {
       user_ = settings.value("user", std::string{});
       if (user_.empty()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "user is required for basic auth", "user");
-      basic_ = "Basic " + base64(user_ + ":" + settings.value("password", std::string{}));
+      basic_ = "Basic " + annex_connectors::base64(user_ + ":" + settings.value("password", std::string{}));
     } else if (auth_ == "oauth2") {
       for (const char* k : {"token_url", "client_id", "client_secret"}) {
         if (settings.value(k, std::string{}).empty()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, std::string(k) + " is required for oauth2", k);
@@ -228,11 +211,10 @@ class ODataConnection : public annex::Connection {
     if (batch_size_ < 1 || batch_size_ > 1000) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "batch_size: 1 to 1000", "batch_size");
     chunk_ = batch_size_;
     atomic_ = settings.value("atomic", false);
-    std::string ca = settings.value("ca_file", std::string{});
-    bool verify = settings.value("verify", true);
-    // Certificates are verified by default, against the system's store or the configured CA.
-    tls_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", ca,
-                                  verify ? Poco::Net::Context::VERIFY_STRICT : Poco::Net::Context::VERIFY_NONE, 9, ca.empty());
+    auto tls = annex_connectors::tls_context(settings.value("ca_file", std::string{}), settings.value("verify", true));
+    http_ = std::make_unique<annex_connectors::KeptAliveHttp>(uri_, tls, timeout_s_, uri_.getAuthority());
+    prefetch_http_ = std::make_unique<annex_connectors::KeptAliveHttp>(uri_, tls, timeout_s_, uri_.getAuthority());
+    if (auth_ == "oauth2") token_http_ = std::make_unique<annex_connectors::KeptAliveHttp>(token_uri_, tls, timeout_s_, token_uri_.getAuthority());
     const json streams = settings.value("streams", json::object());  // a named value: items() of a temporary dangles
     if (!streams.is_object() || streams.empty()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "streams: name at least one", "streams");
     for (const auto& [name, def] : streams.items()) {
@@ -430,11 +412,7 @@ class ODataConnection : public annex::Connection {
   }
 
  private:
-  struct Response {
-    int status = 0;
-    std::string text;
-    std::string etag;
-  };
+  using Response = annex_connectors::HttpAnswer;
 
   const Stream& stream(std::string_view name) const {
     auto it = streams_.find(std::string(name));
@@ -606,7 +584,7 @@ class ODataConnection : public annex::Connection {
     prefetched_target_ = target;
     prefetched_ = std::async(std::launch::async, [this, target, headers, authorization] {
       try {
-        return send(uri_, prefetch_session_, "GET", target, "", headers, authorization);
+        return send(*prefetch_http_, "GET", target, "", headers, authorization);
       } catch (const std::exception&) {
         return Response{};  // read again on the ordinary path, which reports the failure
       }
@@ -626,7 +604,7 @@ class ODataConnection : public annex::Connection {
                    const std::map<std::string, std::string>& headers = {}) {
     for (int attempt = 0;; ++attempt) {
       std::string authorization = auth_ == "basic" ? basic_ : bearer();
-      Response r = send(uri_, session_, method, path, body, headers, authorization);
+      Response r = send(*http_, method, path, body, headers, authorization);
       if (r.status == 401 && auth_ == "oauth2" && attempt == 0) {
         token_.clear();
         continue;
@@ -642,8 +620,10 @@ class ODataConnection : public annex::Connection {
     // The client authenticates with HTTP Basic (RFC 6749 2.3.1); its id also goes in the form for servers that
     // look there.
     form += "&client_id=" + pct(user_);
-    Response r = send(token_uri_, token_session_, "POST", token_uri_.getPathEtc(), form,
-                      {{"Content-Type", "application/x-www-form-urlencoded"}}, "Basic " + base64(pct(user_) + ":" + pct(client_secret_)));
+    Response r = token_http_->send("POST", token_uri_.getPathEtc(), form,
+                                   {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"},
+                                    {"Authorization", "Basic " + annex_connectors::base64(pct(user_) + ":" + pct(client_secret_))}},
+                                   false);
     json answer = json::parse(r.text, nullptr, false);
     if (r.status == 400 || r.status == 401) {
       throw annex::Error(ANNEX_ERR_UNAUTHENTICATED, "the token endpoint refused client " + user_ + " (HTTP " + std::to_string(r.status) +
@@ -659,54 +639,15 @@ class ODataConnection : public annex::Connection {
     return token_;
   }
 
-  Response send(const Poco::URI& host, std::unique_ptr<Poco::Net::HTTPClientSession>& session, const std::string& method,
-                const std::string& path, const std::string& body, const std::map<std::string, std::string>& headers,
-                const std::string& authorization) {
-    for (int attempt = 0;; ++attempt) {
-      bool reused = session != nullptr;
-      try {
-        if (!session) {
-          if (host.getScheme() == "https") session = std::make_unique<Poco::Net::HTTPSClientSession>(host.getHost(), host.getPort(), tls_);
-          else session = std::make_unique<Poco::Net::HTTPClientSession>(host.getHost(), host.getPort());
-          session->setTimeout(Poco::Timespan(timeout_s_, 0));
-          session->setKeepAlive(true);
-        }
-        Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-        request.setKeepAlive(true);
-        request.set("Accept", "application/json");
-        request.set("Authorization", authorization);
-        if (!v2_) request.set("OData-Version", "4.0");
-        for (const auto& [k, v] : headers) request.set(k, v);
-        if (!body.empty() || method == "POST" || method == "PATCH" || method == "MERGE") {
-          if (!request.has("Content-Type")) request.setContentType("application/json");
-          request.setContentLength(static_cast<std::streamsize>(body.size()));
-        }
-        std::ostream& out = session->sendRequest(request);
-        // Poco writes the head and the body apart: with Nagle's algorithm the body would wait for the head's
-        // delayed ACK (tens of milliseconds a request). Set on the connected socket (Poco may have renewed it).
-        session->socket().setNoDelay(true);
-        out << body;
-        Poco::Net::HTTPResponse response;
-        std::istream& in = session->receiveResponse(response);
-        Response r;
-        Poco::StreamCopier::copyToString(in, r.text);
-        r.status = static_cast<int>(response.getStatus());
-        r.etag = response.get("ETag", "");
-        return r;
-      } catch (const Poco::Net::SSLException& e) {
-        session.reset();
-        throw annex::Error(ANNEX_ERR_UNAVAILABLE, "TLS with " + host.getHost() + ": " + e.displayText());
-      } catch (const Poco::TimeoutException&) {
-        session.reset();
-        throw annex::Error(ANNEX_ERR_UNAVAILABLE, host.getAuthority() + " did not answer within " + std::to_string(timeout_s_) + " s");
-      } catch (const Poco::Exception& e) {
-        session.reset();
-        // A kept-alive connection the server closed meanwhile: once more on a new one. (Creates and If-Match
-        // updates are safe to repeat: a repeat is adopted or re-read, never doubled.)
-        if (reused && attempt == 0) continue;
-        throw annex::Error(ANNEX_ERR_UNAVAILABLE, host.getAuthority() + ": " + e.displayText());
-      }
-    }
+  // One request to the service on `http`, with its headers: JSON, the OData version, the credentials. A
+  // request on a kept-alive connection the service closed meanwhile is sent once more on a new one: creates and
+  // If-Match updates are safe to repeat (a repeat is adopted or re-read, never doubled).
+  Response send(annex_connectors::KeptAliveHttp& http, const std::string& method, const std::string& path, const std::string& body,
+                const std::map<std::string, std::string>& headers, const std::string& authorization) {
+    std::map<std::string, std::string> all = {{"Accept", "application/json"}, {"Authorization", authorization}};
+    if (!v2_) all["OData-Version"] = "4.0";
+    for (const auto& [k, v] : headers) all[k] = v;
+    return http.send(method, path, body, all, true);
   }
 
   Poco::URI uri_, token_uri_;
@@ -714,8 +655,8 @@ class ODataConnection : public annex::Connection {
   std::chrono::steady_clock::time_point token_expires_{};
   bool v2_ = false, atomic_ = false;
   int timeout_s_ = 30, batch_size_ = 100, chunk_ = 100;
-  Poco::Net::Context::Ptr tls_;
-  std::unique_ptr<Poco::Net::HTTPClientSession> session_, token_session_, prefetch_session_;
+  // The requests', the pages read ahead, and the token endpoint's connections.
+  std::unique_ptr<annex_connectors::KeptAliveHttp> http_, prefetch_http_, token_http_;
   std::future<Response> prefetched_;  // the next page of a pull, asked for ahead
   std::string prefetched_target_;
   std::map<std::string, Stream> streams_;

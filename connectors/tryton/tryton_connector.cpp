@@ -20,25 +20,17 @@
 // Tryton's own message, the rest are written.
 #include <annex/sdk.hpp>
 
-#include <Poco/Base64Encoder.h>
-#include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
-#include <Poco/Net/NetException.h>
-#include <Poco/Net/SSLException.h>
-#include <Poco/StreamCopier.h>
+#include "../common/http.h"
+
 #include <Poco/URI.h>
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <ctime>
-#include <map>
 #include <future>
+#include <map>
 #include <memory>
 #include <optional>
-#include <sstream>
 
 namespace tryton_connector {
 namespace {
@@ -134,13 +126,10 @@ class TrytonConnection : public annex::Connection {
     if (login_.empty()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "login is required", "login");
     timeout_s_ = settings.value("timeout_s", 30);
     overlap_s_ = settings.value("overlap_s", 60);
-    if (uri_.getScheme() == "https") {
-      std::string ca = settings.value("ca_file", std::string{});
-      bool verify = settings.value("verify", true);
-      // Certificates are verified by default, against the system's store or the configured CA.
-      tls_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", ca,
-                                    verify ? Poco::Net::Context::VERIFY_STRICT : Poco::Net::Context::VERIFY_NONE, 9, ca.empty());
-    }
+    Poco::Net::Context::Ptr tls;
+    if (uri_.getScheme() == "https") tls = annex_connectors::tls_context(settings.value("ca_file", std::string{}), settings.value("verify", true));
+    http_ = std::make_unique<annex_connectors::KeptAliveHttp>(uri_, tls, timeout_s_, "Tryton at " + uri_.getAuthority());
+    prefetch_http_ = std::make_unique<annex_connectors::KeptAliveHttp>(uri_, tls, timeout_s_, "Tryton at " + uri_.getAuthority());
     const json streams = settings.value("streams", json::object());  // a named value: items() of a temporary dangles
     for (const auto& [name, def] : streams.items()) {
       Stream s{def.value("model", std::string{}), def.value("fields", std::vector<std::string>{}), def.value("key_field", std::string("code")), {}};
@@ -313,7 +302,7 @@ class TrytonConnection : public annex::Connection {
     prefetched_ = std::async(std::launch::async, [this, text, authorization = session_] {
       try {
         int status = 0;
-        json answer = exchange(prefetch_http_, text, authorization, false, &status);
+        json answer = exchange(*prefetch_http_, text, authorization, false, &status);
         return status == 200 && answer.is_object() && answer.contains("result") && !answer.contains("error") ? answer["result"] : json(nullptr);
       } catch (const std::exception&) {
         return json(nullptr);
@@ -527,12 +516,7 @@ class TrytonConnection : public annex::Connection {
       throw annex::Error(ANNEX_ERR_UNAVAILABLE, "Tryton answered HTTP " + std::to_string(status) + " to the login");
     }
     std::string token = login_ + ":" + std::to_string(answer["result"][0].get<int64_t>()) + ":" + answer["result"][1].get<std::string>();
-    std::ostringstream encoded;
-    Poco::Base64Encoder b64(encoded);
-    b64.rdbuf()->setLineLength(0);
-    b64 << token;
-    b64.close();
-    session_ = "Session " + encoded.str();
+    session_ = "Session " + annex_connectors::base64(token);
   }
 
   // POSTs one JSON-RPC request on the kept-alive connection; returns the parsed body (null when it is not JSON)
@@ -544,56 +528,23 @@ class TrytonConnection : public annex::Connection {
     // are adopted by key, never doubled.
     const bool repeatable = method.find(".create") == std::string::npos && method.find(".write") == std::string::npos &&
                             method.find(".delete") == std::string::npos;
-    return exchange(http_, body.dump(), authorization, repeatable, status);
+    return exchange(*http_, body.dump(), authorization, repeatable, status);
   }
 
-  // One POST of `text` on the kept-alive connection `http`.
-  json exchange(std::unique_ptr<Poco::Net::HTTPClientSession>& http, const std::string& text, const std::string& authorization,
-                bool repeatable, int* status) {
-    for (int attempt = 0;; ++attempt) {
-      const bool reused = http != nullptr;
-      try {
-        if (!http) {
-          if (tls_) http = std::make_unique<Poco::Net::HTTPSClientSession>(uri_.getHost(), uri_.getPort(), tls_);
-          else http = std::make_unique<Poco::Net::HTTPClientSession>(uri_.getHost(), uri_.getPort());
-          http->setTimeout(Poco::Timespan(timeout_s_, 0));
-          http->setKeepAlive(true);
-        }
-        Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, uri_.getPathEtc(), Poco::Net::HTTPMessage::HTTP_1_1);
-        request.setKeepAlive(true);
-        request.setContentType("application/json");
-        request.setContentLength(static_cast<std::streamsize>(text.size()));
-        if (!authorization.empty()) request.set("Authorization", authorization);
-        std::ostream& out = http->sendRequest(request);
-        // Poco writes the head and the body apart: with Nagle's algorithm the body would wait for the head's
-        // delayed ACK (tens of milliseconds a request). Set on the connected socket (Poco may have renewed it).
-        http->socket().setNoDelay(true);
-        out << text;
-        Poco::Net::HTTPResponse response;
-        std::istream& in = http->receiveResponse(response);
-        std::string answer;
-        Poco::StreamCopier::copyToString(in, answer);
-        *status = static_cast<int>(response.getStatus());
-        return json::parse(answer, nullptr, false);
-      } catch (const Poco::Net::SSLException& e) {
-        http.reset();
-        throw annex::Error(ANNEX_ERR_UNAVAILABLE, "TLS with " + uri_.getHost() + ": " + e.displayText());
-      } catch (const Poco::TimeoutException&) {
-        http.reset();
-        throw annex::Error(ANNEX_ERR_UNAVAILABLE, "Tryton at " + uri_.getAuthority() + " did not answer within " + std::to_string(timeout_s_) + " s");
-      } catch (const Poco::Exception& e) {
-        http.reset();
-        if (reused && repeatable && attempt == 0) continue;
-        throw annex::Error(ANNEX_ERR_UNAVAILABLE, "Tryton at " + uri_.getAuthority() + ": " + e.displayText());
-      }
-    }
+  // One POST of `text` on `http`: the parsed answer (null when it is not JSON) and the HTTP status.
+  json exchange(annex_connectors::KeptAliveHttp& http, const std::string& text, const std::string& authorization, bool repeatable,
+                int* status) {
+    std::map<std::string, std::string> headers = {{"Content-Type", "application/json"}};
+    if (!authorization.empty()) headers["Authorization"] = authorization;
+    annex_connectors::HttpAnswer answer = http.send("POST", uri_.getPathEtc(), text, headers, repeatable);
+    *status = answer.status;
+    return json::parse(answer.text, nullptr, false);
   }
 
   Poco::URI uri_;
   std::string login_, password_, session_;
   int timeout_s_ = 30, overlap_s_ = 60;
-  Poco::Net::Context::Ptr tls_;
-  std::unique_ptr<Poco::Net::HTTPClientSession> http_, prefetch_http_;  // kept alive across calls
+  std::unique_ptr<annex_connectors::KeptAliveHttp> http_, prefetch_http_;  // the calls' and the pages read ahead
   std::future<json> prefetched_;  // the next page of a pull, asked for ahead
   std::string prefetched_key_;
   std::map<std::string, Stream> streams_;
