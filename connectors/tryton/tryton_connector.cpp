@@ -25,11 +25,13 @@
 #include <Poco/URI.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <future>
 #include <map>
 #include <memory>
+#include <iterator>
 #include <optional>
 
 namespace tryton_connector {
@@ -55,15 +57,7 @@ struct Stream {
   bool timestamps = false;
 };
 
-// Tryton's datetime ({"__class__": "datetime", ...}) as "YYYY-MM-DD HH:MM:SS.ffffff", and back.
-std::string datetime_text(const json& v) {
-  if (!v.is_object() || v.value("__class__", "") != "datetime") return "";
-  char text[96];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02d %02d:%02d:%02d.%06d", v.value("year", 0), v.value("month", 0), v.value("day", 0),
-                v.value("hour", 0), v.value("minute", 0), v.value("second", 0), v.value("microsecond", 0));
-  return text;
-}
-
+// A Tryton datetime as text ("YYYY-MM-DD HH:MM:SS.ffffff") as Tryton's JSON encodes it.
 json datetime_value(const std::string& text) {
   int y = 1970, mo = 1, d = 1, h = 0, mi = 0, s = 0, us = 0;
   std::sscanf(text.c_str(), "%d-%d-%d %d:%d:%d.%d", &y, &mo, &d, &h, &mi, &s, &us);
@@ -88,18 +82,143 @@ std::string minus_seconds(const std::string& text, int seconds) {
   return buf;
 }
 
-// A value read from Tryton as the engine receives it: datetimes and dates as text, Decimals as their text.
-json plain(const json& v) {
-  if (!v.is_object() || !v.contains("__class__")) return v;
-  std::string kind = v["__class__"];
-  if (kind == "datetime") return datetime_text(v);
-  if (kind == "date") {
-    char text[48];
-    std::snprintf(text, sizeof text, "%04d-%02d-%02d", v.value("year", 0), v.value("month", 0), v.value("day", 0));
-    return text;
+// Tryton's answer as JSON with its typed values as the engine receives them: a datetime
+// ({"__class__": "datetime", "year": …}) as "YYYY-MM-DD HH:MM:SS.ffffff", a date as "YYYY-MM-DD", a Decimal as
+// its text. They are turned into text while parsing — a page of 500 parties holds a thousand datetimes, and an
+// object built for each, then converted, was most of the connector's work on a pull. Other typed values (time,
+// timedelta, bytes) stay objects.
+class TrytonJson {
+ public:
+  using number_integer_t = json::number_integer_t;
+  using number_unsigned_t = json::number_unsigned_t;
+  using number_float_t = json::number_float_t;
+  using string_t = json::string_t;
+  using binary_t = json::binary_t;
+
+  explicit TrytonJson(json& root) : root_(root) {}
+
+  bool null() { return value(nullptr); }
+  bool boolean(bool v) { return value(v); }
+  bool number_integer(number_integer_t v) { return typed_ ? field(v) : value(v); }
+  bool number_unsigned(number_unsigned_t v) { return typed_ ? field(static_cast<number_integer_t>(v)) : value(v); }
+  bool number_float(number_float_t v, const string_t& /*text*/) { return value(v); }
+  bool string(string_t& v) {
+    if (!typed_) return value(std::move(v));
+    if (typed_key_ == "__class__") kind_ = v;
+    else if (typed_key_ == "decimal") decimal_ = v;
+    else other_[typed_key_] = v;
+    return true;
   }
-  if (kind == "Decimal") return v.value("decimal", std::string{});
-  return v;
+  bool binary(binary_t& v) { return value(json::binary(std::move(v))); }
+  bool start_object(std::size_t /*size*/) {
+    if (typed_) return false;  // Tryton's typed values are flat
+    stack_.push_back(place(json::object()));
+    return true;
+  }
+  bool key(string_t& k) {
+    if (typed_) {
+      typed_key_ = k;
+    } else if (k == "__class__" && stack_.back()->empty()) {
+      typed_ = true;  // an object of Tryton's typed values: its fields are gathered, not inserted
+      typed_key_ = k;
+      kind_.clear();
+      decimal_.clear();
+      other_ = json::object();
+      std::fill(std::begin(parts_), std::end(parts_), 0);
+    } else {
+      key_ = std::move(k);
+    }
+    return true;
+  }
+  bool end_object() {
+    if (typed_) {
+      typed_ = false;
+      *stack_.back() = typed_value();
+    }
+    stack_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t /*size*/) {
+    if (typed_) return false;
+    stack_.push_back(place(json::array()));
+    return true;
+  }
+  bool end_array() {
+    stack_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t /*at*/, const std::string& /*token*/, const nlohmann::detail::exception& /*e*/) { return false; }
+
+ private:
+  static constexpr const char* kParts[] = {"year", "month", "day", "hour", "minute", "second", "microsecond"};
+
+  bool value(json v) {
+    if (typed_) {
+      other_[typed_key_] = std::move(v);
+      return true;
+    }
+    place(std::move(v));
+    return true;
+  }
+  json* place(json v) {
+    if (stack_.empty()) {
+      root_ = std::move(v);
+      return &root_;
+    }
+    json& container = *stack_.back();
+    if (container.is_array()) {
+      container.push_back(std::move(v));
+      return &container.back();
+    }
+    json& slot = container[key_];
+    slot = std::move(v);
+    return &slot;
+  }
+  bool field(number_integer_t v) {
+    for (int i = 0; i < 7; ++i) {
+      if (typed_key_ == kParts[i]) {
+        parts_[i] = static_cast<int>(v);
+        return true;
+      }
+    }
+    other_[typed_key_] = v;
+    return true;
+  }
+  json typed_value() const {
+    char text[96];
+    if (kind_ == "datetime") {
+      std::snprintf(text, sizeof text, "%04d-%02d-%02d %02d:%02d:%02d.%06d", parts_[0], parts_[1], parts_[2], parts_[3], parts_[4],
+                    parts_[5], parts_[6]);
+      return text;
+    }
+    if (kind_ == "date") {
+      std::snprintf(text, sizeof text, "%04d-%02d-%02d", parts_[0], parts_[1], parts_[2]);
+      return text;
+    }
+    if (kind_ == "Decimal") return decimal_;
+    json object = other_;  // another kind: as Tryton sent it
+    object["__class__"] = kind_;
+    for (int i = 0; i < 7; ++i) {
+      if (parts_[i] != 0) object[kParts[i]] = parts_[i];
+    }
+    if (!decimal_.empty()) object["decimal"] = decimal_;
+    return object;
+  }
+
+  json& root_;
+  std::vector<json*> stack_;
+  std::string key_, typed_key_, kind_, decimal_;
+  bool typed_ = false;
+  int parts_[7] = {};
+  json other_ = json::object();
+};
+
+// Parses Tryton's answer (null when it is not JSON).
+json parse_answer(const std::string& text) {
+  json out;
+  TrytonJson sax(out);
+  if (!json::sax_parse(text, &sax, json::input_format_t::json, true)) return json(nullptr);
+  return out;
 }
 
 // A refusal for one call: Tryton's UserError text, or the kind of failure.
@@ -186,32 +305,39 @@ class TrytonConnection : public annex::Connection {
     // Tryton's round trips, not Annex, then set the pace.
     if (rows.is_array() && rows.size() == page_size) prefetch(method, page_params(st, since, rows.back().value("id", after_id), page_size));
     json records = json::array();
-    for (const auto& row : rows) {
-      json rec = json::object();
-      for (const auto& [k, v] : row.items()) {
-        if (!k.empty() && k.back() == '.' && v.is_object()) {
-          // A relation read through a dotted field ("party.name" comes back as "party.": {"name": …}): flattened.
-          for (const auto& [sub, value] : v.items()) rec[k + sub] = plain(value);
-        } else if (!k.empty() && k.back() == '.' && v.is_array()) {
-          // A one2many read through its subfields ("addresses.city"): a list of records, without Tryton's ids.
-          json list = json::array();
-          for (const auto& line : v) {
-            json item = json::object();
-            for (const auto& [sub, value] : line.items()) {
-              if (sub != "id") item[sub] = plain(value);
+    for (auto& row : rows) {
+      after_id = row.value("id", after_id);
+      bool nested = false;
+      for (const auto& [k, v] : row.items()) nested = nested || (!k.empty() && k.back() == '.');
+      json rec = nested ? json::object() : std::move(row);  // a plain row is the record as it is
+      if (nested) {
+        for (const auto& [k, v] : row.items()) {
+          if (!k.empty() && k.back() == '.' && v.is_object()) {
+            // A relation read through a dotted field ("party.name" comes back as "party.": {"name": …}): flattened.
+            for (const auto& [sub, value] : v.items()) rec[k + sub] = value;
+          } else if (!k.empty() && k.back() == '.' && v.is_array()) {
+            // A one2many read through its subfields ("addresses.city"): a list of records, without Tryton's ids.
+            json list = json::array();
+            for (const auto& line : v) {
+              json item = json::object();
+              for (const auto& [sub, value] : line.items()) {
+                if (sub != "id") item[sub] = value;
+              }
+              list.push_back(std::move(item));
             }
-            list.push_back(std::move(item));
+            rec[k.substr(0, k.size() - 1)] = std::move(list);
+          } else {
+            rec[k] = v;
           }
-          rec[k.substr(0, k.size() - 1)] = std::move(list);
-        } else {
-          rec[k] = plain(v);
         }
       }
-      std::string changed = std::max(rec.value("write_date", json("")).is_string() ? rec.value("write_date", std::string{}) : std::string{},
-                                     rec.value("create_date", json("")).is_string() ? rec.value("create_date", std::string{}) : std::string{});
-      rec["changed_at"] = changed;
+      auto text_of = [&rec](const char* field) {
+        auto it = rec.find(field);
+        return it != rec.end() && it->is_string() ? it->get<std::string>() : std::string{};
+      };
+      std::string changed = std::max(text_of("write_date"), text_of("create_date"));
       if (changed > newest) newest = changed;
-      after_id = row.value("id", after_id);
+      rec["changed_at"] = std::move(changed);
       records.push_back(std::move(rec));
     }
     bool done = rows.size() < page_size;
@@ -538,7 +664,7 @@ class TrytonConnection : public annex::Connection {
     if (!authorization.empty()) headers["Authorization"] = authorization;
     annex_connectors::HttpAnswer answer = http.send("POST", uri_.getPathEtc(), text, headers, repeatable);
     *status = answer.status;
-    return json::parse(answer.text, nullptr, false);
+    return parse_answer(answer.text);
   }
 
   Poco::URI uri_;
