@@ -311,11 +311,11 @@ void SyncEngine::save_run(const RunReport& r, bool insert) {
              p);
 }
 
-void SyncEngine::report_progress(RunReport& r, const Progress& progress, bool always) {
+void SyncEngine::report_progress(RunReport& r, const Progress& progress) {
   // A page of a hundred records takes a few milliseconds: the run's row and the caller hear of it a few times a
   // second, not once a page, so that reporting does not slow the run it reports.
   int64_t now = now_ms();
-  if (!always && r.reported_ms != 0 && now - r.reported_ms < 200) return;
+  if (r.reported_ms != 0 && now - r.reported_ms < 200) return;
   r.reported_ms = now;
   save_run(r, false);
   if (progress) progress(r);
@@ -385,33 +385,33 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
     }
     // Reads a page of at least page_size records (or the last one): a remote whose own pages are smaller (an
     // OData service's hundred rows) is read several times, so that storing commits fewer, larger transactions.
+    struct Page {
+      json records = json::array();
+      std::string cursor;  // where the next page starts
+      bool last = false;
+    };
     auto fetch = [&](std::string after) {
-      json page = {{"records", json::array()}, {"cursor", nullptr}, {"done", false}};
-      for (;;) {
+      Page page{json::array(), std::move(after), false};
+      while (!page.last && page.records.size() < s.page_size) {
         std::string text = call(c, "read", [&](Open& o, std::string* out, std::string* err) {
           annex_buffer ob{out, &append_to}, eb{err, &append_to};
-          return o.table.read(o.conn, as_str(s.name), as_str(after), s.page_size, &ob, &eb);
+          return o.table.read(o.conn, as_str(s.name), as_str(page.cursor), s.page_size, &ob, &eb);
         });
         json part = json::parse(text, nullptr, false);
         if (!part.is_object() || !part.contains("records") || !part["records"].is_array()) {
           throw std::runtime_error("read on " + c.name + ": the connector answered no {\"records\": [...]} page");
         }
-        json& records = page["records"];
-        for (auto& rec : part["records"]) records.push_back(std::move(rec));
-        if (part.contains("cursor")) after = part["cursor"].dump();
-        page["cursor"] = part.contains("cursor") ? part["cursor"] : json::parse(after.empty() ? "null" : after);
-        bool done = part.value("done", true) || part["records"].empty();
-        page["done"] = done;
-        if (done || records.size() >= s.page_size) return page;
+        page.last = part.value("done", true) || part["records"].empty();
+        for (auto& rec : part["records"]) page.records.push_back(std::move(rec));
+        if (part.contains("cursor")) page.cursor = part["cursor"].dump();
       }
+      return page;
     };
     // The next page is fetched while this one is stored: the remote's round trips, not Annex, set the pace.
-    std::future<json> fetching = std::async(std::launch::async, fetch, cursor);
+    std::future<Page> fetching = std::async(std::launch::async, fetch, cursor);
     for (;;) {
-      json page = fetching.get();
-      std::string next_cursor = page["cursor"].is_null() ? cursor : page["cursor"].dump();
-      const bool last = page.value("done", true) || page["records"].empty();
-      if (!last) fetching = std::async(std::launch::async, fetch, next_cursor);
+      Page page = fetching.get();
+      if (!page.last) fetching = std::async(std::launch::async, fetch, page.cursor);
       {  // one transaction per page: its records and the cursor advance commit together
       store::Lease lease(md_.database());
       soci::session& session = lease.session();
@@ -419,14 +419,14 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
       // The page's bindings and existing records, fetched together rather than record by record.
       std::vector<std::string> remote_ids, keys;
       const std::string key_remote = entity.key.size() == 1 ? s.mapping->remote_field(entity.key[0]) : std::string{};
-      for (const json& rec : page["records"]) {
+      for (const json& rec : page.records) {
         if (rec.contains(s.remote_id) && !rec[s.remote_id].is_null()) remote_ids.push_back(text_of(rec[s.remote_id]));
         if (!key_remote.empty() && rec.contains(key_remote) && !rec[key_remote].is_null()) keys.push_back(text_of(rec[key_remote]));
       }
       std::map<std::string, std::string> bound_ids = store.bound_records(session, entity, c.name, remote_ids);
       std::map<std::string, json> by_key = store.find_by_keys(session, entity, keys);
       std::set<std::string> created_in_page;  // keys inserted by this page: look those up afresh
-      for (const json& rec : page["records"]) {
+      for (const json& rec : page.records) {
         ++r.read;
         if (pg) store::run(session, "SAVEPOINT annex_record", {});
         try {
@@ -486,7 +486,7 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
       // A dry run's transaction is never committed: it rolls back when this page ends.
       if (!dry_run) {
         std::string now = clock::utc_now();
-        Param p[] = {Param::text(c.name), Param::text(s.name), Param::text(next_cursor), Param::text(now)};
+        Param p[] = {Param::text(c.name), Param::text(s.name), Param::text(page.cursor), Param::text(now)};
         store::run(session,
                    "INSERT INTO annex_sync_cursors (connection, stream, cursor, updated_at) VALUES (?, ?, ?, ?)"
                    " ON CONFLICT (connection, stream) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
@@ -494,10 +494,10 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
         txn.commit();
       }
       }  // a dry run's transaction rolls back here
-      cursor = next_cursor;
+      cursor = page.cursor;
       r.duration_ms = now_ms() - started;
-      report_progress(r, progress, false);
-      if (last) break;
+      report_progress(r, progress);
+      if (page.last) break;
     }
     r.status = "succeeded";
   } catch (const std::exception& e) {
@@ -687,7 +687,7 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
       }
       if (recording.valid()) recording.get();  // one recording at a time: the run's counts stay consistent
       r.duration_ms = now_ms() - started;
-      report_progress(r, progress, false);
+      report_progress(r, progress);
       recording_ids = ids_of(current);
       recording = std::async(std::launch::async,
                              [&record_results, b = std::move(current), res = std::move(results["results"])] { record_results(b, res); });

@@ -146,7 +146,8 @@ class SyncEngine {
   RunReport push(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress);
   // Calls `fn` with retries for UNAVAILABLE; throws std::runtime_error with the last message.
   std::string call(const ConnectionConfig& c, const char* what, const std::function<annex_status(Open&, std::string*, std::string*)>& fn);
-  void report_progress(RunReport& r, const Progress& progress, bool always);
+  // Saves the run's counts and tells `progress`, at most every 200 ms (the run's end is saved apart).
+  void report_progress(RunReport& r, const Progress& progress);
   void save_run(const RunReport& r, bool insert);
   void dead_letter(soci::session& s, const ConnectionConfig& c, const StreamConfig& st, const std::string& direction,
                    const std::string& record, const std::string& reason);
