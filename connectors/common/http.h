@@ -1,6 +1,6 @@
 // What the HTTP connectors share, on top of the SDK and Poco's HTTP client: a kept-alive connection to one host
-// (HTTPS verified against the system's store or a configured CA, a timeout, TCP_NODELAY), and Base64 for
-// credentials. Header-only; it includes nothing of the core.
+// (HTTPS verified against the system's store or a configured CA, a timeout, TCP_NODELAY), a pull's next page
+// read ahead, and Base64 for credentials. Header-only; it includes nothing of the core.
 #pragma once
 
 #include <annex/sdk.hpp>
@@ -16,8 +16,10 @@
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
+#include <future>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -104,6 +106,32 @@ class KeptAliveHttp {
   int timeout_s_;
   std::string label_;
   std::unique_ptr<Poco::Net::HTTPClientSession> session_;
+};
+
+// Work started ahead on another thread — a pull's next page, fetched on a connection of its own while the current
+// one is turned into records and stored — kept for the read that asks for it by the same key. One at a time:
+// starting waits for the one before (it may still be using that connection).
+template <typename T>
+class ReadAhead {
+ public:
+  template <typename Fn>
+  void start(std::string key, Fn fn) {
+    if (pending_.valid()) pending_.wait();
+    key_ = std::move(key);
+    pending_ = std::async(std::launch::async, std::move(fn));
+  }
+
+  // What was started under `key`, once done; nothing when something else, or nothing, was started.
+  std::optional<T> take(const std::string& key) {
+    if (!pending_.valid()) return std::nullopt;
+    T result = pending_.get();
+    if (key != key_) return std::nullopt;
+    return result;
+  }
+
+ private:
+  std::future<T> pending_;  // its destructor waits for the work
+  std::string key_;
 };
 
 }  // namespace annex_connectors

@@ -38,7 +38,6 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <future>
 #include <map>
 #include <memory>
 #include <set>
@@ -291,8 +290,8 @@ class ODataConnection : public annex::Connection {
       target = service_root(st) + st.entity_set + query;
     }
     const std::map<std::string, std::string> prefer = {{"Prefer", "odata.maxpagesize=" + std::to_string(page_size)}};
-    Response r = take_prefetched(target);
-    if (r.status != 200) r = request("GET", target, "", prefer);
+    std::optional<Response> ahead = read_ahead_.take(target);
+    Response r = ahead && ahead->status == 200 ? *ahead : request("GET", target, "", prefer);
     if (r.status != 200) fail_call(r.status, "reading " + st.entity_set, r.text);
     json page = parse_exact(r.text);
     std::string more = v2_ ? page.value("d", json::object()).value("__next", std::string{}) : page.value("@odata.nextLink", std::string{});
@@ -576,26 +575,17 @@ class ODataConnection : public annex::Connection {
     throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, what + ": HTTP " + std::to_string(status) + ": " + detail);
   }
 
-  // Starts GET `target` on the prefetch connection. The credentials are taken here, on the caller's thread; the
-  // answer is used only by a read of that very target (a 401 in it is left to the ordinary path to renew).
+  // Starts GET `target` on the read-ahead connection, with the credentials taken here, on the caller's thread.
+  // Anything but a 200 in its answer (a token expired meanwhile) is left to the ordinary path.
   void prefetch(const std::string& target, const std::map<std::string, std::string>& headers) {
-    if (prefetched_.valid()) prefetched_.wait();
     std::string authorization = auth_ == "basic" ? basic_ : bearer();
-    prefetched_target_ = target;
-    prefetched_ = std::async(std::launch::async, [this, target, headers, authorization] {
+    read_ahead_.start(target, [this, target, headers, authorization] {
       try {
         return send(*prefetch_http_, "GET", target, "", headers, authorization);
       } catch (const std::exception&) {
         return Response{};  // read again on the ordinary path, which reports the failure
       }
     });
-  }
-
-  // The prefetched answer for `target`, or one with status 0.
-  Response take_prefetched(const std::string& target) {
-    if (!prefetched_.valid()) return {};
-    Response r = prefetched_.get();
-    return prefetched_target_ == target ? r : Response{};
   }
 
   // One HTTP request on the kept-alive connection, with the credentials (a bearer token fetched, and fetched
@@ -657,8 +647,7 @@ class ODataConnection : public annex::Connection {
   int timeout_s_ = 30, batch_size_ = 100, chunk_ = 100;
   // The requests', the pages read ahead, and the token endpoint's connections.
   std::unique_ptr<annex_connectors::KeptAliveHttp> http_, prefetch_http_, token_http_;
-  std::future<Response> prefetched_;  // the next page of a pull, asked for ahead
-  std::string prefetched_target_;
+  annex_connectors::ReadAhead<Response> read_ahead_;  // a pull's next page; after the connection it uses
   std::map<std::string, Stream> streams_;
 };
 

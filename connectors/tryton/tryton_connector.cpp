@@ -28,10 +28,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
-#include <future>
 #include <map>
-#include <memory>
 #include <iterator>
+#include <memory>
 #include <optional>
 
 namespace tryton_connector {
@@ -293,8 +292,9 @@ class TrytonConnection : public annex::Connection {
     const std::string method = "model." + st.model + ".search_read";
     json rows;
     try {
-      std::optional<json> ahead = take_prefetched(method, page_params(st, since, after_id, page_size));
-      rows = ahead ? *ahead : call(method, page_params(st, since, after_id, page_size));
+      json params = page_params(st, since, after_id, page_size);
+      std::optional<json> ahead = read_ahead_.take(method + params.dump() + context_.dump());
+      rows = ahead && !ahead->is_null() ? *ahead : call(method, params);
     } catch (const Refused& e) {
       // A read Tryton refuses is the connection's problem (rights, an unknown field), not a record's.
       std::string message = e.what();
@@ -417,15 +417,15 @@ class TrytonConnection : public annex::Connection {
     return json::array({domain, 0, page_size, json::array({json::array({"id", "ASC"})}), fields});
   }
 
-  // Starts a read-only call on the prefetch connection, with the session and context as they are now; its answer
-  // serves only the same call (anything but a result — an expired session, a refusal — is left to call()).
+  // Starts a read-only call on the read-ahead connection, with the session and context as they are now; only its
+  // result is kept (anything else — an expired session, a refusal — is left to call()).
   void prefetch(const std::string& method, json params) {
-    if (prefetched_.valid()) prefetched_.wait();
     if (session_.empty()) return;
-    params.push_back(preferences_or_empty());
-    prefetched_key_ = method + params.dump();
+    json context = preferences_or_empty();
+    std::string key = method + params.dump() + context.dump();
+    params.push_back(std::move(context));
     std::string text = json({{"id", ++next_id_}, {"method", method}, {"params", params}}).dump();
-    prefetched_ = std::async(std::launch::async, [this, text, authorization = session_] {
+    read_ahead_.start(std::move(key), [this, text, authorization = session_] {
       try {
         int status = 0;
         json answer = exchange(*prefetch_http_, text, authorization, false, &status);
@@ -434,15 +434,6 @@ class TrytonConnection : public annex::Connection {
         return json(nullptr);
       }
     });
-  }
-
-  std::optional<json> take_prefetched(const std::string& method, json params) {
-    if (!prefetched_.valid()) return std::nullopt;
-    json result = prefetched_.get();
-    if (context_.is_null() || result.is_null()) return std::nullopt;
-    params.push_back(context_);
-    if (prefetched_key_ != method + params.dump()) return std::nullopt;
-    return result;
   }
 
   // Creates are made idempotent by the stream's natural key: a record Tryton already holds under that key (sent
@@ -671,8 +662,7 @@ class TrytonConnection : public annex::Connection {
   std::string login_, password_, session_;
   int timeout_s_ = 30, overlap_s_ = 60;
   std::unique_ptr<annex_connectors::KeptAliveHttp> http_, prefetch_http_;  // the calls' and the pages read ahead
-  std::future<json> prefetched_;  // the next page of a pull, asked for ahead
-  std::string prefetched_key_;
+  annex_connectors::ReadAhead<json> read_ahead_;  // a pull's next page; after the connection it uses
   std::map<std::string, Stream> streams_;
   json context_ = nullptr;
   int64_t next_id_ = 0;
