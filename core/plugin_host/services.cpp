@@ -28,6 +28,7 @@ struct annex_rows {
 
 struct annex_txn {
   std::unique_ptr<annex::store::Lease> lease;
+  int level = 1;  // 1, or the savepoint level when begun inside a transaction this thread already has open
   annex::plugin_host::PluginRecord* owner = nullptr;
 };
 
@@ -129,13 +130,25 @@ annex_status db_query(annex_host_ctx* ctx, annex_txn* txn, annex_str sql, const 
     } else {
       store::Database& db = *ctx->host->parts().db;
       store::Lease lease(db);
-      try {
+      int* open = store::transaction_depth_slot(lease.session());
+      if (open != nullptr && *open > 0) {
+        // This thread is inside a transaction (the plugin's own, or a host service's that called it): the
+        // statement runs on that connection, in a savepoint, so that its failure leaves the transaction usable.
+        store::ScopedTransaction statement(lease.session(), db.dialect());
         rows->result = store::run(lease.session(), view(sql), bound);
-      } catch (const store::StoreError& e) {
-        // A PostgreSQL restart breaks pooled connections: reconnect once and retry the autocommit statement.
-        if (e.kind() != store::StoreError::Kind::kUnavailable || db.dialect() != store::Dialect::kPostgresql) throw;
-        db.reconnect(lease.session());
-        rows->result = store::run(lease.session(), view(sql), bound);
+        statement.commit();
+      } else {
+        try {
+          rows->result = store::run(lease.session(), view(sql), bound);
+        } catch (const store::StoreError& e) {
+          // A PostgreSQL restart breaks pooled connections: reconnect once and retry the autocommit statement.
+          if (e.kind() != store::StoreError::Kind::kUnavailable || db.dialect() != store::Dialect::kPostgresql ||
+              lease.nested()) {
+            throw;
+          }
+          db.reconnect(lease.session());
+          rows->result = store::run(lease.session(), view(sql), bound);
+        }
       }
     }
     if (out_affected != nullptr) *out_affected = rows->result.affected;
@@ -182,7 +195,7 @@ annex_status db_begin(annex_host_ctx* ctx, annex_txn** out, annex_buffer* err) {
     auto txn = std::make_unique<annex_txn>();
     txn->owner = ctx->record;
     txn->lease = std::make_unique<store::Lease>(db);
-    store::begin(txn->lease->session(), db.dialect());
+    txn->level = store::begin(txn->lease->session(), db.dialect());
     *out = txn.release();
     return ANNEX_OK;
   });
@@ -192,7 +205,7 @@ annex_status db_commit(annex_txn* txn, annex_buffer* err) {
   if (txn == nullptr) return ANNEX_ERR_INVALID_ARGUMENT;
   std::unique_ptr<annex_txn> owned(txn);
   annex_status status = guarded(err, [&] {
-    store::commit(owned->lease->session());
+    store::commit(owned->lease->session(), owned->level);
     return ANNEX_OK;
   });
   if (status == ANNEX_OK) {
@@ -204,7 +217,7 @@ annex_status db_commit(annex_txn* txn, annex_buffer* err) {
 
 void db_rollback(annex_txn* txn) {
   if (txn == nullptr) return;
-  store::rollback(txn->lease->session());
+  store::rollback(txn->lease->session(), txn->level);
   delete txn;
 }
 

@@ -8,6 +8,7 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <regex>
@@ -68,6 +69,38 @@ Database::Database(const DatabaseOptions& options)
   for (size_t i = 0; i < sessions_.size(); ++i) free_[i / 64].fetch_or(uint64_t{1} << (i % 64));
 }
 
+// The connections this thread holds, one per pool. A Holding outlives its entry here when a transaction ends on
+// another thread than the one that began it: `released` tells this thread's next look-up to drop the entry.
+struct Holding {
+  Database* db;
+  size_t index;
+  soci::session* session;
+  int transaction_depth = 0;
+  std::atomic<bool> released{false};
+};
+
+namespace {
+thread_local std::vector<std::shared_ptr<Holding>> t_holdings;
+
+std::shared_ptr<Holding> held_by_this_thread(const Database* db, const soci::session* session) {
+  std::shared_ptr<Holding> found;
+  for (auto it = t_holdings.begin(); it != t_holdings.end();) {
+    if ((*it)->released.load(std::memory_order_acquire)) {
+      it = t_holdings.erase(it);
+      continue;
+    }
+    if ((db != nullptr && (*it)->db == db) || (session != nullptr && (*it)->session == session)) found = *it;
+    ++it;
+  }
+  return found;
+}
+}  // namespace
+
+int* transaction_depth_slot(soci::session& session) noexcept {
+  std::shared_ptr<Holding> h = held_by_this_thread(nullptr, &session);
+  return h ? &h->transaction_depth : nullptr;  // kept alive by the lease that holds the session
+}
+
 size_t Database::acquire() {
   // Start the search where this thread found a session last time, so threads spread over the words.
   thread_local size_t hint = 0;
@@ -87,17 +120,29 @@ size_t Database::acquire() {
     return false;
   };
   size_t index = 0;
-  if (try_take(index)) return index;
-  std::unique_lock lock(wait_mutex_);
-  ++waiters_;
-  wait_cv_.wait(lock, [&] { return try_take(index); });
-  --waiters_;
+  if (!try_take(index)) {
+    std::unique_lock lock(wait_mutex_);
+    ++waiters_;
+    bool taken = wait_cv_.wait_for(lock, std::chrono::milliseconds(options_.acquire_timeout_ms),
+                                   [&] { return try_take(index); });
+    --waiters_;
+    if (!taken) {
+      acquire_timeouts_.fetch_add(1, std::memory_order_relaxed);
+      throw StoreError(StoreError::Kind::kPoolExhausted,
+                       "no database connection became free within " + std::to_string(options_.acquire_timeout_ms) +
+                           " ms (all " + std::to_string(sessions_.size()) + " are in use)");
+    }
+  }
+  in_use_.fetch_add(1, std::memory_order_relaxed);
   return index;
 }
 
 void Database::release(size_t index) {
-  free_[index / 64].fetch_or(uint64_t{1} << (index % 64), std::memory_order_release);
-  if (waiters_.load(std::memory_order_acquire) > 0) {
+  in_use_.fetch_sub(1, std::memory_order_relaxed);
+  // Sequentially consistent, so that a waiter that just counted itself either sees this session free or is
+  // seen here and woken.
+  free_[index / 64].fetch_or(uint64_t{1} << (index % 64));
+  if (waiters_.load() > 0) {
     std::lock_guard lock(wait_mutex_);
     wait_cv_.notify_one();
   }
@@ -151,7 +196,31 @@ bool Database::ping() noexcept {
   }
 }
 
-Lease::Lease(Database& db) : db_(db), position_(db.acquire()), session_(db.sessions_[position_].get()) {}
-Lease::~Lease() { db_.release(position_); }
+Lease::Lease(Database& db) : db_(db) {
+  holding_ = held_by_this_thread(&db, nullptr);
+  if (holding_) {
+    nested_ = true;
+  } else {
+    size_t index = db.acquire();
+    holding_ = std::make_shared<Holding>();
+    holding_->db = &db;
+    holding_->index = index;
+    holding_->session = db.sessions_[index].get();
+    t_holdings.push_back(holding_);
+  }
+  session_ = holding_->session;
+}
+
+Lease::~Lease() {
+  if (nested_) return;
+  holding_->released.store(true, std::memory_order_release);
+  for (auto it = t_holdings.begin(); it != t_holdings.end(); ++it) {
+    if (it->get() == holding_.get()) {
+      t_holdings.erase(it);
+      break;
+    }
+  }
+  db_.release(holding_->index);
+}
 
 }  // namespace annex::store

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -22,7 +23,8 @@ const char* dialect_name(Dialect d);
 // Thrown for storage failures. `kind` says whether retrying can help and how the HTTP edge should answer.
 class StoreError : public std::runtime_error {
  public:
-  enum class Kind { kUnavailable, kConstraint, kBadStatement, kOther };
+  // kPoolExhausted: no pooled connection became free within the acquire timeout (the HTTP edge answers 503).
+  enum class Kind { kUnavailable, kConstraint, kBadStatement, kPoolExhausted, kOther };
   StoreError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
   Kind kind() const noexcept { return kind_; }
 
@@ -35,6 +37,7 @@ struct DatabaseOptions {
   std::string target;  // the SQLite file, or a libpq connection string / URI
   int pool_size = 8;
   int busy_timeout_ms = 5000;
+  int acquire_timeout_ms = 5000;  // the longest a caller waits for a free pooled connection
 };
 
 class Database {
@@ -53,11 +56,16 @@ class Database {
   // Re-opens a pooled session whose connection broke (PostgreSQL restarted). Throws StoreError on failure.
   void reconnect(soci::session& session);
 
+  // For /metrics: connections leased right now, and how many callers gave up waiting for one.
+  int in_use() const noexcept { return in_use_.load(std::memory_order_relaxed); }
+  uint64_t acquire_timeouts() const noexcept { return acquire_timeouts_.load(std::memory_order_relaxed); }
+
  private:
   void open_session(soci::session& session);
 
   friend class Lease;
-  // Takes a free session, waiting for one when all are leased. Returns its index.
+  // Takes a free session, waiting up to acquire_timeout_ms when all are leased. Returns its index; throws
+  // StoreError(kPoolExhausted) when none became free in time.
   size_t acquire();
   void release(size_t index);
 
@@ -70,23 +78,41 @@ class Database {
   std::mutex wait_mutex_;
   std::condition_variable wait_cv_;
   std::atomic<int> waiters_{0};
+  std::atomic<int> in_use_{0};
+  std::atomic<uint64_t> acquire_timeouts_{0};
 };
 
+struct Holding;
+
 // A session borrowed from the pool for the lifetime of this object.
+//
+// A thread holds at most one connection of a pool. A Lease taken on a thread that already holds one of the same
+// pool shares that connection (and so runs inside its open transaction, if any) instead of waiting for a second:
+// code that holds a connection and calls code that needs one — a request's store read, then the authoriser's
+// identity look-up — can never wait on itself, however busy the pool. Leases end in the reverse order they began;
+// the first one returns the connection to the pool.
 class Lease {
  public:
+  // Throws StoreError(kPoolExhausted) when no connection became free within the pool's acquire timeout.
   explicit Lease(Database& db);
   ~Lease();
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
   soci::session& session() noexcept { return *session_; }
   Database& database() noexcept { return db_; }
+  // True when this lease shares the connection of an enclosing lease on this thread.
+  bool nested() const noexcept { return nested_; }
 
  private:
   Database& db_;
-  size_t position_;
+  std::shared_ptr<Holding> holding_;
   soci::session* session_;
+  bool nested_ = false;
 };
+
+// The count of open transactions (the outermost plus its savepoints) on `session`, a connection this thread
+// holds through a Lease; nullptr when this thread holds no lease on it. store::begin/commit/rollback keep it.
+int* transaction_depth_slot(soci::session& session) noexcept;
 
 // A libpq connection string or URI in libpq's quoted keyword form. Throws StoreError on a malformed one.
 std::string to_keyword_conninfo(const std::string& target);

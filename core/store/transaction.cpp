@@ -3,43 +3,69 @@
 #include <soci/soci.h>
 
 namespace annex::store {
+namespace {
 
-void begin(soci::session& session, Dialect dialect) {
+std::string savepoint(int level) { return "annex_sp" + std::to_string(level); }
+
+}  // namespace
+
+int begin(soci::session& session, Dialect dialect) {
+  int* depth = transaction_depth_slot(session);
+  int level = depth != nullptr ? *depth + 1 : 1;
   try {
-    session << (dialect == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+    if (level == 1) {
+      session << (dialect == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+    } else {
+      session << "SAVEPOINT " + savepoint(level);
+    }
   } catch (const soci::soci_error& e) {
     throw StoreError(StoreError::Kind::kUnavailable, "cannot begin a transaction: " + e.get_error_message());
   }
+  if (depth != nullptr) *depth = level;
+  return level;
 }
 
-void commit(soci::session& session) {
+void commit(soci::session& session, int level) {
+  int* depth = transaction_depth_slot(session);
+  if (depth != nullptr && *depth != level) {
+    throw StoreError(StoreError::Kind::kBadStatement,
+                     "a transaction begun inside this one is still open: end it first");
+  }
   try {
-    session << "COMMIT";
+    session << (level <= 1 ? std::string("COMMIT") : "RELEASE SAVEPOINT " + savepoint(level));
   } catch (const soci::soci_error& e) {
-    rollback(session);
+    rollback(session, level);
     throw StoreError(StoreError::Kind::kUnavailable, "commit failed: " + e.get_error_message());
   }
+  if (depth != nullptr) *depth = level - 1;
 }
 
-void rollback(soci::session& session) noexcept {
+void rollback(soci::session& session, int level) noexcept {
+  int* depth = transaction_depth_slot(session);
   try {
-    session << "ROLLBACK";
+    if (level <= 1) {
+      session << "ROLLBACK";
+    } else {
+      session << "ROLLBACK TO SAVEPOINT " + savepoint(level);
+      session << "RELEASE SAVEPOINT " + savepoint(level);
+    }
   } catch (...) {
     // Nothing was open, or the connection is gone: either way nothing is left to undo.
   }
+  // Rolling back a level ends every level begun inside it too.
+  if (depth != nullptr && *depth >= level) *depth = level - 1;
 }
 
-ScopedTransaction::ScopedTransaction(soci::session& session, Dialect dialect) : session_(session) {
-  begin(session, dialect);
-}
+ScopedTransaction::ScopedTransaction(soci::session& session, Dialect dialect)
+    : session_(session), level_(begin(session, dialect)) {}
 
 ScopedTransaction::~ScopedTransaction() {
-  if (open_) rollback(session_);
+  if (open_) rollback(session_, level_);
 }
 
 void ScopedTransaction::commit() {
   open_ = false;
-  store::commit(session_);
+  store::commit(session_, level_);
 }
 
 }  // namespace annex::store

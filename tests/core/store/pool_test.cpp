@@ -1,0 +1,196 @@
+// The connection pool: a thread never waits for a second connection while it holds one, transactions nest as
+// savepoints on the shared connection, and a caller waits a bounded time for a free connection.
+#include "store/database.h"
+#include "store/sql.h"
+#include "store/transaction.h"
+#include "support/test_support.h"
+
+#include <soci/soci.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+namespace annex::store {
+namespace {
+
+using test::Backend;
+
+class PoolTest : public testing::TestWithParam<Backend> {
+ protected:
+  std::unique_ptr<Database> open(int pool_size, int acquire_timeout_ms = 5000) {
+    DatabaseOptions options;
+    if (!test::fresh_database(GetParam(), dir_, &options)) return nullptr;
+    options.pool_size = pool_size;
+    options.acquire_timeout_ms = acquire_timeout_ms;
+    auto db = std::make_unique<Database>(options);
+    Lease lease(*db);
+    run(lease.session(), "CREATE TABLE pool_t (k TEXT PRIMARY KEY, v INTEGER)", {});
+    return db;
+  }
+  static int64_t count(Database& db, const std::string& where = "1 = 1") {
+    Lease lease(db);
+    return run(lease.session(), "SELECT COUNT(*) FROM pool_t WHERE " + where, {}).rows.at(0).at(0).i;
+  }
+  static void insert(soci::session& s, const std::string& k) {
+    Param p[] = {Param::text(k), Param::integer(1)};
+    run(s, "INSERT INTO pool_t (k, v) VALUES (?, ?)", p);
+  }
+  test::TempDir dir_;
+};
+
+TEST_P(PoolTest, NestedLeaseOnOneThreadSharesItsConnectionEvenWhenThePoolIsEmpty) {
+  auto db = open(1, 200);
+  if (!db) GTEST_SKIP() << "no PostgreSQL";
+  Lease outer(*db);
+  Lease inner(*db);  // with one connection, a second acquire would time out
+  EXPECT_TRUE(inner.nested());
+  EXPECT_FALSE(outer.nested());
+  EXPECT_EQ(&inner.session(), &outer.session());
+  EXPECT_EQ(db->in_use(), 1);
+}
+
+TEST_P(PoolTest, ManyThreadsEachNestingLeasesNeverDeadlockAPoolSmallerThanThem) {
+  auto db = open(2, 10000);
+  if (!db) GTEST_SKIP() << "no PostgreSQL";
+  std::atomic<int> done{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        Lease outer(*db);
+        ScopedTransaction txn(outer.session(), db->dialect());
+        insert(outer.session(), "t" + std::to_string(t) + "-" + std::to_string(i));
+        {
+          Lease inner(*db);  // the authoriser's look-up inside a request that holds a connection
+          run(inner.session(), "SELECT COUNT(*) FROM pool_t", {});
+        }
+        txn.commit();
+      }
+      ++done;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(done.load(), 8);
+  EXPECT_EQ(count(*db), 160);
+  EXPECT_EQ(db->acquire_timeouts(), 0u);
+}
+
+TEST_P(PoolTest, WaitForAFreeConnectionIsBoundedAndCounted) {
+  auto db = open(1, 150);
+  if (!db) GTEST_SKIP() << "no PostgreSQL";
+  Lease held(*db);
+  std::atomic<bool> refused{false};
+  auto started = std::chrono::steady_clock::now();
+  std::thread other([&] {
+    try {
+      Lease lease(*db);
+    } catch (const StoreError& e) {
+      refused = e.kind() == StoreError::Kind::kPoolExhausted;
+    }
+  });
+  other.join();
+  auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_TRUE(refused.load()) << "a caller that finds every connection taken must give up with kPoolExhausted";
+  EXPECT_GE(waited, std::chrono::milliseconds(140));
+  EXPECT_LT(waited, std::chrono::seconds(5));
+  EXPECT_EQ(db->acquire_timeouts(), 1u);
+}
+
+TEST_P(PoolTest, ReleasedConnectionWakesAWaiter) {
+  auto db = open(1, 10000);
+  if (!db) GTEST_SKIP() << "no PostgreSQL";
+  auto held = std::make_unique<Lease>(*db);
+  std::atomic<bool> got{false};
+  std::thread other([&] {
+    Lease lease(*db);
+    got = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  held.reset();
+  other.join();
+  EXPECT_TRUE(got.load());
+  EXPECT_EQ(db->in_use(), 0);
+}
+
+TEST_P(PoolTest, NestedTransactionIsASavepointThatRollsBackAlone) {
+  auto db = open(1);
+  if (!db) GTEST_SKIP() << "no PostgreSQL";
+  {
+    Lease outer(*db);
+    ScopedTransaction txn(outer.session(), db->dialect());
+    insert(outer.session(), "kept");
+    {
+      Lease inner(*db);
+      ScopedTransaction nested(inner.session(), db->dialect());
+      insert(inner.session(), "undone");
+      // destroyed without commit: only its own insert goes
+    }
+    {
+      Lease inner(*db);
+      ScopedTransaction nested(inner.session(), db->dialect());
+      insert(inner.session(), "released");
+      nested.commit();  // a savepoint released: durable only with the outer commit
+    }
+    txn.commit();
+  }
+  EXPECT_EQ(count(*db, "k = 'kept'"), 1);
+  EXPECT_EQ(count(*db, "k = 'released'"), 1);
+  EXPECT_EQ(count(*db, "k = 'undone'"), 0);
+}
+
+TEST_P(PoolTest, NestedCommitDoesNotCommitTheOuterTransaction) {
+  auto db = open(1);
+  if (!db) GTEST_SKIP() << "no PostgreSQL";
+  {
+    Lease outer(*db);
+    ScopedTransaction txn(outer.session(), db->dialect());
+    {
+      Lease inner(*db);
+      ScopedTransaction nested(inner.session(), db->dialect());
+      insert(inner.session(), "inner");
+      nested.commit();
+    }
+    // the outer transaction is rolled back here
+  }
+  EXPECT_EQ(count(*db), 0) << "work committed by a nested transaction must go with the outer rollback";
+}
+
+TEST_P(PoolTest, FailedStatementInANestedTransactionLeavesTheOuterUsable) {
+  auto db = open(1);
+  if (!db) GTEST_SKIP() << "no PostgreSQL";
+  {
+    Lease outer(*db);
+    ScopedTransaction txn(outer.session(), db->dialect());
+    insert(outer.session(), "a");
+    {
+      ScopedTransaction nested(outer.session(), db->dialect());
+      EXPECT_THROW(insert(outer.session(), "a"), StoreError);  // duplicate key
+    }
+    insert(outer.session(), "b");
+    txn.commit();
+  }
+  EXPECT_EQ(count(*db), 2);
+}
+
+TEST_P(PoolTest, TransactionsEndingOutOfOrderAreRefused) {
+  auto db = open(1);
+  if (!db) GTEST_SKIP() << "no PostgreSQL";
+  Lease lease(*db);
+  int outer = begin(lease.session(), db->dialect());
+  int inner = begin(lease.session(), db->dialect());
+  EXPECT_EQ(outer, 1);
+  EXPECT_EQ(inner, 2);
+  EXPECT_THROW(commit(lease.session(), outer), StoreError);
+  commit(lease.session(), inner);
+  commit(lease.session(), outer);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, PoolTest, testing::Values(Backend::kSqlite, Backend::kPostgresql),
+                         test::backend_param_name);
+
+}  // namespace
+}  // namespace annex::store
