@@ -32,6 +32,8 @@
 #include <Poco/JSON/Stringifier.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
+
 #include <filesystem>
 #include <sstream>
 #include <unistd.h>
@@ -85,6 +87,7 @@ std::unique_ptr<store::Database> open_database(const config::Settings& settings)
   store::DatabaseOptions options;
   options.pool_size = settings.database.pool_size;
   options.busy_timeout_ms = settings.database.busy_timeout_ms;
+  options.acquire_timeout_ms = settings.database.acquire_timeout_ms;
   if (settings.database_dialect() == "postgresql") {
     options.dialect = store::Dialect::kPostgresql;
     options.target = settings.database.url;
@@ -244,14 +247,21 @@ void Daemon::stop() {
   if (!running_) return;
   running_ = false;
   spdlog::info("shutting down: finishing in-flight requests (up to {}s)", settings_.shutdown_grace_s);
-  server_->stop(std::chrono::seconds(settings_.shutdown_grace_s));
+  bool drained = server_->stop(std::chrono::seconds(settings_.shutdown_grace_s));
   scheduler_->stop();
   events_->stop();
-  if (plugins_) plugins_->stop_all();
+  // A plugin whose handler is stuck cannot be stopped safely under it: such a shutdown leaves plugins as they
+  // are and ends the process below, once the audit log is sealed.
+  if (plugins_ && drained) plugins_->stop_all();
   try {
     if (int64_t seq = audit_->checkpoint()) spdlog::info("audit log: checkpoint signed at entry {}", seq);
   } catch (const std::exception& e) {
     spdlog::error("audit log: cannot sign the final checkpoint: {}", e.what());
+  }
+  if (!drained) {
+    spdlog::error("annexd stopped with requests still running; exiting without waiting for them");
+    spdlog::default_logger()->flush();
+    std::_Exit(1);
   }
   spdlog::info("annexd stopped");
   spdlog::default_logger()->flush();
@@ -323,6 +333,10 @@ void Daemon::register_core_routes() {
     }
     gauges.push_back(states);
     gauges.push_back({"annex_db_pool_size", "Connections in the database pool.", {{"", double(db_->pool_size())}}});
+    gauges.push_back({"annex_db_pool_in_use", "Pooled connections leased right now.", {{"", double(db_->in_use())}}});
+    gauges.push_back({"annex_db_pool_timeouts_total",
+                      "Requests and jobs that gave up waiting for a pooled connection (answered 503).",
+                      {{"", double(db_->acquire_timeouts())}}, "counter"});
     resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
     resp.body = http::render_metrics(*router_, dispatcher_->unmatched(), gauges);
   });

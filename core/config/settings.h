@@ -16,6 +16,7 @@ struct DatabaseSettings {
   std::string url;          // "" → SQLite at <data_dir>/annex.db; "sqlite:PATH"; "postgresql://…" (libpq URI)
   int pool_size = 8;
   int busy_timeout_ms = 5000;
+  int acquire_timeout_ms = 5000;
 };
 
 struct HttpSettings {

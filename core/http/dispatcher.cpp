@@ -55,19 +55,27 @@ void Dispatcher::dispatch(HttpRequest& request, HttpResponse& response) {
     response.body = error_body(e.code(), e.what(), e.field());
     if (e.status() >= 500) spdlog::error("{} {} → {}: {}", request.method, request.path, e.status(), e.what());
   } catch (const store::StoreError& e) {
-    int status = e.kind() == store::StoreError::Kind::kConstraint    ? 409
-                 : e.kind() == store::StoreError::Kind::kUnavailable ? 503
-                                                                     : 500;
+    using Kind = store::StoreError::Kind;
+    int status = e.kind() == Kind::kConstraint                                          ? 409
+                 : e.kind() == Kind::kUnavailable || e.kind() == Kind::kPoolExhausted ? 503
+                                                                                        : 500;
     spdlog::error("{} {} → {}: storage: {}", request.method, request.path, status, e.what());
     response.headers.clear();
     set_error(response, status,
-           status == 409 ? "the change conflicts with stored data"
-           : status == 503 ? "storage is unavailable; try again"
-                           : "internal error; see the server log for request " + request.request_id);
+              status == 409                        ? "the change conflicts with stored data"
+              : e.kind() == Kind::kPoolExhausted ? "the server is busy: no database connection became free in time; try again"
+              : status == 503                      ? "storage is unavailable; try again"
+                                                   : "internal error; see the server log for request " + request.request_id);
   } catch (const std::exception& e) {
     spdlog::error("{} {} → 500: {}", request.method, request.path, e.what());
     response.headers.clear();
     set_error(response, 500, "internal error; see the server log for request " + request.request_id);
+  }
+  // Whatever answered 503 (the host, or a plugin whose storage call found no free connection), it is worth
+  // trying again shortly.
+  if (response.status == 503 &&
+      std::none_of(response.headers.begin(), response.headers.end(), [](auto& h) { return h.first == "Retry-After"; })) {
+    response.set_header("Retry-After", "1");
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   stats.record(response.status, seconds);

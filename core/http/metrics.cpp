@@ -68,7 +68,7 @@ std::string render_metrics(const Router& router, const RouteStats& unmatched, co
     write_histogram(out, "route=\"" + label_escape(r->path) + "\",method=\"" + r->method + "\"", *r->stats);
   }
   for (const Gauge& g : gauges) {
-    out << "# HELP " << g.name << " " << g.help << "\n# TYPE " << g.name << " gauge\n";
+    out << "# HELP " << g.name << " " << g.help << "\n# TYPE " << g.name << " " << g.type << "\n";
     for (const auto& [labels, value] : g.samples) {
       out << g.name << (labels.empty() ? "" : "{" + labels + "}") << " " << number(value) << "\n";
     }

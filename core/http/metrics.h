@@ -13,6 +13,7 @@ struct Gauge {
   std::string name;    // annex_plugin_up
   std::string help;
   std::vector<std::pair<std::string, double>> samples;  // label set text ("plugin=\"x\"") → value
+  std::string type = "gauge";                            // or "counter"
 };
 
 std::string render_metrics(const Router& router, const RouteStats& unmatched, const std::vector<Gauge>& gauges);

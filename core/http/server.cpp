@@ -47,10 +47,13 @@ std::string new_request_id() {
 
 class ExchangeHandler : public Poco::Net::HTTPRequestHandler {
  public:
-  ExchangeHandler(Dispatcher& dispatcher, const ServerOptions& options, bool secure)
-      : dispatcher_(dispatcher), options_(options), secure_(secure) {}
+  ExchangeHandler(Dispatcher& dispatcher, const ServerOptions& options, bool secure, InFlight& in_flight)
+      : dispatcher_(dispatcher), options_(options), secure_(secure), in_flight_(in_flight) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& in, Poco::Net::HTTPServerResponse& out) override {
+    InFlight::Scope counted(in_flight_);
+    // While shutting down, every answer closes its connection, so that draining leaves no idle ones behind.
+    if (in_flight_.draining.load()) out.setKeepAlive(false);
     HttpRequest request;
     HttpResponse response;
     const std::string client_id = in.get("X-Request-Id", "");
@@ -97,20 +100,22 @@ class ExchangeHandler : public Poco::Net::HTTPRequestHandler {
   Dispatcher& dispatcher_;
   const ServerOptions& options_;
   bool secure_;
+  InFlight& in_flight_;
 };
 
 class HandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  HandlerFactory(Dispatcher& dispatcher, const ServerOptions& options, bool secure)
-      : dispatcher_(dispatcher), options_(options), secure_(secure) {}
+  HandlerFactory(Dispatcher& dispatcher, const ServerOptions& options, bool secure, InFlight& in_flight)
+      : dispatcher_(dispatcher), options_(options), secure_(secure), in_flight_(in_flight) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new ExchangeHandler(dispatcher_, options_, secure_);
+    return new ExchangeHandler(dispatcher_, options_, secure_, in_flight_);
   }
 
  private:
   Dispatcher& dispatcher_;
   const ServerOptions& options_;
   bool secure_;
+  InFlight& in_flight_;
 };
 
 }  // namespace
@@ -119,7 +124,7 @@ HttpServer::HttpServer(ServerOptions options, Dispatcher& dispatcher)
     : options_(std::move(options)), dispatcher_(dispatcher) {}
 
 HttpServer::~HttpServer() {
-  if (server_) stop(std::chrono::seconds(0));
+  if (server_) (void)stop(std::chrono::seconds(0));
 }
 
 std::string HttpServer::base_url() const {
@@ -176,25 +181,43 @@ void HttpServer::start() {
   params->setMaxKeepAliveRequests(0);  // unlimited
   params->setTimeout(Poco::Timespan(30, 0));
   params->setServerName("annexd");
-  server_ = std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(dispatcher_, options_, secure()), *pool_,
+  server_ = std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(dispatcher_, options_, secure(), in_flight_), *pool_,
                                                     *socket, params);
   server_->start();
 }
 
-void HttpServer::stop(std::chrono::seconds grace) {
-  if (!server_) return;
-  // Stop accepting; requests being handled run to completion and their connections then close.
-  server_->stopAll(false);
+bool HttpServer::stop(std::chrono::seconds grace) {
+  if (!server_) return true;
+  // Stop accepting, let the requests being handled finish (each answer now closes its connection), then close
+  // every connection left: the idle keep-alive ones, and any request still running when the grace period ends.
+  // (Poco's graceful stopAll(false) waits on each busy connection in turn and cannot then be cut short.)
+  server_->stop();
+  in_flight_.draining.store(true);
   auto deadline = std::chrono::steady_clock::now() + grace;
-  while (server_->currentConnections() > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (in_flight_.count.load() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  if (server_->currentConnections() > 0) {
-    spdlog::warn("{} connections still open after {}s; closing them", server_->currentConnections(), grace.count());
-    server_->stopAll(true);
+  if (int running = in_flight_.count.load(); running > 0) {
+    spdlog::warn("{} requests still running after {}s; closing their connections", running, grace.count());
+  }
+  server_->stopAll(true);
+  // Closing a connection ends its thread once the request in it returns. One that does not return within a
+  // moment is stuck (a peer or a lock that never answers): its threads are left behind rather than waited for,
+  // so that shutdown always ends.
+  auto abandon_at = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (pool_->used() > 0 && std::chrono::steady_clock::now() < abandon_at) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (pool_->used() > 0) {
+    spdlog::error("{} requests still running {}s after shutdown began; not waiting for them", pool_->used(),
+                  grace.count() + 2);
+    (void)server_.release();  // deliberately leaked: destroying them would join the stuck threads
+    (void)pool_.release();
+    return false;
   }
   pool_->joinAll();
   server_.reset();
+  return true;
 }
 
 }  // namespace annex::http

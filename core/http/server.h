@@ -5,6 +5,7 @@
 
 #include "http/dispatcher.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -32,6 +33,19 @@ struct ServerOptions {
   std::string tls_ca;
 };
 
+// Requests being handled right now, and whether the server is draining them for shutdown.
+struct InFlight {
+  std::atomic<int> count{0};
+  std::atomic<bool> draining{false};
+  struct Scope {
+    explicit Scope(InFlight& f) : f_(f) { f_.count.fetch_add(1); }
+    ~Scope() { f_.count.fetch_sub(1); }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+    InFlight& f_;
+  };
+};
+
 class HttpServer {
  public:
   HttpServer(ServerOptions options, Dispatcher& dispatcher);
@@ -41,8 +55,9 @@ class HttpServer {
 
   // Binds and starts serving. Throws std::runtime_error naming the address (or the TLS file) on failure.
   void start();
-  // Stops accepting, lets in-flight requests finish for up to `grace`, then closes what is left.
-  void stop(std::chrono::seconds grace);
+  // Stops accepting, lets in-flight requests finish for up to `grace`, then closes what is left. Returns false
+  // when some request was still running a moment after that: its thread is abandoned, not joined.
+  [[nodiscard]] bool stop(std::chrono::seconds grace);
 
   uint16_t port() const noexcept { return bound_port_; }
   bool secure() const noexcept { return !options_.tls_cert.empty(); }
@@ -54,6 +69,7 @@ class HttpServer {
   Dispatcher& dispatcher_;
   std::unique_ptr<Poco::ThreadPool> pool_;
   std::unique_ptr<Poco::Net::HTTPServer> server_;
+  InFlight in_flight_;
   uint16_t bound_port_ = 0;
 };
 

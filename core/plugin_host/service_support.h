@@ -27,7 +27,8 @@ inline annex_status status_for(const store::StoreError& e) {
   switch (e.kind()) {
     case store::StoreError::Kind::kConstraint: return ANNEX_ERR_CONFLICT;
     case store::StoreError::Kind::kBadStatement: return ANNEX_ERR_INVALID_ARGUMENT;
-    case store::StoreError::Kind::kUnavailable: return ANNEX_ERR_UNAVAILABLE;
+    case store::StoreError::Kind::kUnavailable:
+    case store::StoreError::Kind::kPoolExhausted: return ANNEX_ERR_UNAVAILABLE;
     default: return ANNEX_ERR_INTERNAL;
   }
 }
