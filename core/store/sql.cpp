@@ -1,8 +1,10 @@
 #include "store/sql.h"
 
 #include "store/database.h"
+#include "store/sql_postgresql.h"
 
 #include <soci/soci.h>
+#include <soci/postgresql/soci-postgresql.h>
 #include <soci/sqlite3/soci-sqlite3.h>  // declares SQLite's API inside namespace sqlite_api
 
 #include <cstring>
@@ -72,87 +74,6 @@ std::string scan(std::string_view sql, OnChar on_char) {
   }
   return out;
 }
-
-StoreError translate(const soci::soci_error& e) {
-  std::string message = e.get_error_message();
-  switch (e.get_error_category()) {
-    case soci::soci_error::constraint_violation:
-      return StoreError(StoreError::Kind::kConstraint, message);
-    case soci::soci_error::connection_error:
-      return StoreError(StoreError::Kind::kUnavailable, message);
-    case soci::soci_error::invalid_statement:
-    case soci::soci_error::no_privilege:
-      return StoreError(StoreError::Kind::kBadStatement, message);
-    default:
-      break;
-  }
-  // SOCI does not classify every backend's messages; recognise the common ones.
-  if (message.find("UNIQUE constraint") != std::string::npos ||
-      message.find("FOREIGN KEY constraint") != std::string::npos ||
-      message.find("NOT NULL constraint") != std::string::npos ||
-      message.find("CHECK constraint") != std::string::npos || message.find("duplicate key") != std::string::npos ||
-      message.find("violates") != std::string::npos) {
-    return StoreError(StoreError::Kind::kConstraint, message);
-  }
-  if (message.find("database is locked") != std::string::npos || message.find("server closed") != std::string::npos ||
-      message.find("connection") != std::string::npos) {
-    return StoreError(StoreError::Kind::kUnavailable, message);
-  }
-  if (message.find("syntax") != std::string::npos || message.find("no such") != std::string::npos ||
-      message.find("does not exist") != std::string::npos) {
-    return StoreError(StoreError::Kind::kBadStatement, message);
-  }
-  return StoreError(StoreError::Kind::kOther, message);
-}
-
-Cell read_cell(const soci::row& row, std::size_t i) {
-  Cell cell;
-  if (row.get_indicator(i) == soci::i_null) return cell;
-  switch (row.get_properties(i).get_data_type()) {
-    case soci::dt_string:
-    case soci::dt_xml:
-      cell.type = CellType::kText;
-      cell.s = row.get<std::string>(i);
-      break;
-    case soci::dt_blob:
-      cell.type = CellType::kBlob;
-      cell.s = row.get<std::string>(i);
-      break;
-    case soci::dt_double:
-      cell.type = CellType::kDouble;
-      cell.d = row.get<double>(i);
-      break;
-    case soci::dt_integer:
-      cell.type = CellType::kInt;
-      cell.i = row.get<int>(i);
-      break;
-    case soci::dt_long_long:
-      cell.type = CellType::kInt;
-      cell.i = row.get<long long>(i);
-      break;
-    case soci::dt_unsigned_long_long:
-      cell.type = CellType::kInt;
-      cell.i = static_cast<int64_t>(row.get<unsigned long long>(i));
-      break;
-    case soci::dt_date: {
-      std::tm tm = row.get<std::tm>(i);
-      char text[32];
-      std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-      cell.type = CellType::kText;
-      cell.s = text;
-      break;
-    }
-  }
-  return cell;
-}
-
-struct Bound {
-  long long i = 0;
-  double d = 0;
-  std::string s;
-  soci::indicator ind = soci::i_ok;
-};
-
 
 // SQLite through its own API rather than SOCI's rows: SOCI types a result column from its declared type, so
 // an expression (COUNT(*), MAX(x)) comes back as text and an INTEGER column as a 32-bit int. SQLite knows the
@@ -320,7 +241,7 @@ std::string rewrite_placeholders(std::string_view sql, size_t* count) {
   size_t n = 0;
   std::string out = scan(sql, [&](char c) -> std::string {
     if (c != '?') return std::string(1, c);
-    return ":p" + std::to_string(++n);
+    return "$" + std::to_string(++n);
   });
   if (count != nullptr) *count = n;
   return out;
@@ -389,7 +310,12 @@ std::vector<std::string> split_statements(std::string_view script) {
 }
 
 void forget_statements(soci::session& session) {
-  if (session.get_backend() == nullptr || session.get_backend_name() != "sqlite3") return;
+  if (session.get_backend() == nullptr) return;
+  if (session.get_backend_name() == "postgresql") {
+    forget_postgresql_statements(static_cast<soci::postgresql_session_backend*>(session.get_backend())->conn_);
+    return;
+  }
+  if (session.get_backend_name() != "sqlite3") return;
   auto* backend = static_cast<soci::sqlite3_session_backend*>(session.get_backend());
   std::lock_guard lock(g_caches_mutex);
   g_caches_generation.fetch_add(1, std::memory_order_acq_rel);
@@ -401,62 +327,10 @@ ResultSet run(soci::session& session, std::string_view sql, std::span<const Para
     auto* backend = static_cast<soci::sqlite3_session_backend*>(session.get_backend());
     return run_sqlite(backend->conn_, sql, params);
   }
-  size_t placeholders = 0;
-  std::string rewritten = rewrite_placeholders(sql, &placeholders);
-  if (placeholders != params.size()) {
-    throw StoreError(StoreError::Kind::kBadStatement, "the statement has " + std::to_string(placeholders) +
-                                                          " placeholders but " + std::to_string(params.size()) +
-                                                          " parameters were given");
+  if (session.get_backend_name() == "postgresql") {
+    return run_postgresql(static_cast<soci::postgresql_session_backend*>(session.get_backend())->conn_, sql, params);
   }
-  ResultSet result;
-  try {
-    std::vector<Bound> bound(params.size());
-    soci::statement st(session);
-    for (size_t k = 0; k < params.size(); ++k) {
-      const Param& p = params[k];
-      Bound& b = bound[k];
-      switch (p.type) {
-        case CellType::kNull:
-          b.ind = soci::i_null;
-          st.exchange(soci::use(b.s, b.ind));
-          break;
-        case CellType::kInt:
-          b.i = p.i;
-          st.exchange(soci::use(b.i, b.ind));
-          break;
-        case CellType::kDouble:
-          b.d = p.d;
-          st.exchange(soci::use(b.d, b.ind));
-          break;
-        case CellType::kText:
-        case CellType::kBlob:
-          b.s.assign(p.s);
-          st.exchange(soci::use(b.s, b.ind));
-          break;
-      }
-    }
-    soci::row row;
-    st.exchange(soci::into(row));
-    st.alloc();
-    st.prepare(rewritten);
-    st.define_and_bind();
-    bool have = st.execute(true);
-    result.affected = st.get_affected_rows();
-    if (have) {
-      std::size_t columns = row.size();
-      result.columns.reserve(columns);
-      for (std::size_t i = 0; i < columns; ++i) result.columns.push_back(row.get_properties(i).get_name());
-      do {
-        std::vector<Cell> cells;
-        cells.reserve(columns);
-        for (std::size_t i = 0; i < columns; ++i) cells.push_back(read_cell(row, i));
-        result.rows.push_back(std::move(cells));
-      } while (st.fetch());
-    }
-  } catch (const soci::soci_error& e) {
-    throw translate(e);
-  }
-  return result;
+  throw StoreError(StoreError::Kind::kBadStatement, "unsupported database backend " + session.get_backend_name());
 }
 
 }  // namespace annex::store

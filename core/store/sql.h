@@ -41,7 +41,7 @@ struct ResultSet {
   int64_t affected = 0;
 };
 
-// Rewrites positional `?` placeholders (outside quotes and comments) to SOCI's named `:pN` form and counts them.
+// Rewrites positional `?` placeholders (outside quotes and comments) to PostgreSQL's `$N` form and counts them.
 std::string rewrite_placeholders(std::string_view sql, size_t* count);
 
 // Runs `sql` with `params` and returns every row. Throws StoreError: kConstraint for uniqueness/foreign-key

@@ -8,11 +8,11 @@ namespace {
 TEST(Placeholders, RewritesQuestionMarksOutsideQuotesAndComments) {
   size_t n = 0;
   EXPECT_EQ(rewrite_placeholders("SELECT * FROM t WHERE a = ? AND b = '?' AND \"c?\" = ? -- ?\n", &n),
-            "SELECT * FROM t WHERE a = :p1 AND b = '?' AND \"c?\" = :p2 -- ?\n");
+            "SELECT * FROM t WHERE a = $1 AND b = '?' AND \"c?\" = $2 -- ?\n");
   EXPECT_EQ(n, 2u);
-  EXPECT_EQ(rewrite_placeholders("SELECT 'it''s ?', ? /* ? */", &n), "SELECT 'it''s ?', :p1 /* ? */");
+  EXPECT_EQ(rewrite_placeholders("SELECT 'it''s ?', ? /* ? */", &n), "SELECT 'it''s ?', $1 /* ? */");
   EXPECT_EQ(n, 1u);
-  EXPECT_EQ(rewrite_placeholders("SELECT $$ ? $$, ?", &n), "SELECT $$ ? $$, :p1");
+  EXPECT_EQ(rewrite_placeholders("SELECT $$ ? $$, ?", &n), "SELECT $$ ? $$, $1");
   EXPECT_EQ(n, 1u);
 }
 
