@@ -41,10 +41,18 @@ void Dispatcher::dispatch(HttpRequest& request, HttpResponse& response) {
       throw ApiError(415, "unsupported_media_type", "request bodies must be application/json", "Content-Type");
     }
     if (access_check_) access_check_(request, route);
-    if (idempotency_ != nullptr) {
-      idempotency_->handle(request, response, [&] { route.handler(request, response); });
-    } else {
+    auto handle = [&] {
       route.handler(request, response);
+      // A status outside the final ones cannot frame an answer (an interim 1xx would leave the client waiting).
+      if (response.status < 200 || response.status > 599) {
+        throw std::logic_error(route.owner + "'s handler for " + route.method + " " + route.path +
+                               " answered with status " + std::to_string(response.status) + ", which is not an HTTP status");
+      }
+    };
+    if (idempotency_ != nullptr) {
+      idempotency_->handle(request, response, handle);
+    } else {
+      handle();
     }
   } catch (const ApiError& e) {
     response.headers.erase(std::remove_if(response.headers.begin(), response.headers.end(),

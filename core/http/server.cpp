@@ -6,23 +6,29 @@
 
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/HTTPServerResponseImpl.h>
+#include <Poco/Net/HTTPServerSession.h>
+#include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/TCPServer.h>
+#include <Poco/Net/TCPServerConnection.h>
+#include <Poco/Net/TCPServerConnectionFactory.h>
 #include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 #include <istream>
 #include <mutex>
+#include <optional>
 #include <random>
+#include <set>
 #include <thread>
 
 namespace annex::http {
@@ -45,15 +51,39 @@ std::string new_request_id() {
   return id;
 }
 
+// The head every answer carries, and its body: none at all (no Content-Length either) for 204 and 304, whose
+// framing has no body, so that a keep-alive client reads the next answer where it starts.
+void send(Poco::Net::HTTPServerResponse& out, const std::string& request_id, bool head_only, bool secure,
+          const HttpResponse& response) {
+  const bool bodyless = response.status == 204 || response.status == 304;
+  out.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(response.status));
+  if (!bodyless) out.setContentType(response.content_type);
+  out.set("X-Request-Id", request_id);
+  out.set("X-Content-Type-Options", "nosniff");
+  out.set("X-Frame-Options", "DENY");
+  out.set("Referrer-Policy", "no-referrer");
+  out.set("Cache-Control", "no-store");
+  out.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+  if (secure) out.set("Strict-Transport-Security", "max-age=31536000");
+  for (const auto& [name, value] : response.headers) out.set(name, value);
+  if (bodyless) {
+    out.send();
+    return;
+  }
+  out.setContentLength64(static_cast<Poco::Int64>(response.body.size()));
+  if (head_only) {
+    out.send();
+    return;
+  }
+  out.send().write(response.body.data(), static_cast<std::streamsize>(response.body.size())).flush();
+}
+
 class ExchangeHandler : public Poco::Net::HTTPRequestHandler {
  public:
-  ExchangeHandler(Dispatcher& dispatcher, const ServerOptions& options, bool secure, InFlight& in_flight)
-      : dispatcher_(dispatcher), options_(options), secure_(secure), in_flight_(in_flight) {}
+  ExchangeHandler(Dispatcher& dispatcher, const ServerOptions& options, bool secure)
+      : dispatcher_(dispatcher), options_(options), secure_(secure) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& in, Poco::Net::HTTPServerResponse& out) override {
-    InFlight::Scope counted(in_flight_);
-    // While shutting down, every answer closes its connection, so that draining leaves no idle ones behind.
-    if (in_flight_.draining.load()) out.setKeepAlive(false);
     HttpRequest request;
     HttpResponse response;
     const std::string client_id = in.get("X-Request-Id", "");
@@ -70,7 +100,7 @@ class ExchangeHandler : public Poco::Net::HTTPRequestHandler {
       // The body was not read to its end: the connection cannot carry another request.
       out.setKeepAlive(false);
     }
-    send(out, request, response);
+    send(out, request.request_id, request.method == "HEAD", secure_, response);
     if (spdlog::should_log(spdlog::level::debug)) {
       spdlog::debug("{} {} {} {:.3f}ms", request.method, request.path, response.status,
                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
@@ -78,45 +108,155 @@ class ExchangeHandler : public Poco::Net::HTTPRequestHandler {
   }
 
  private:
-  void send(Poco::Net::HTTPServerResponse& out, const HttpRequest& request, const HttpResponse& response) {
-    out.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(response.status));
-    out.setContentType(response.content_type);
-    out.set("X-Request-Id", request.request_id);
-    out.set("X-Content-Type-Options", "nosniff");
-    out.set("X-Frame-Options", "DENY");
-    out.set("Referrer-Policy", "no-referrer");
-    out.set("Cache-Control", "no-store");
-    out.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
-    if (secure_) out.set("Strict-Transport-Security", "max-age=31536000");
-    for (const auto& [name, value] : response.headers) out.set(name, value);
-    out.setContentLength64(static_cast<Poco::Int64>(response.body.size()));
-    if (request.method == "HEAD") {
-      out.send();
-      return;
-    }
-    out.sendBuffer(response.body.data(), response.body.size());
+  Dispatcher& dispatcher_;
+  const ServerOptions& options_;
+  bool secure_;
+};
+
+class ExchangeConnection;
+
+// Makes a connection per accepted socket, and stops them all (see HttpServer::stop).
+class ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
+ public:
+  ConnectionFactory(Dispatcher& dispatcher, const ServerOptions& options, bool secure,
+                    Poco::Net::HTTPServerParams::Ptr params)
+      : dispatcher_(dispatcher), options_(options), secure_(secure), params_(std::move(params)) {}
+  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override;
+
+  // With `abort`, shuts every connection down at once; otherwise each after the request it is serving.
+  void stop_all(bool abort);
+  void enrol(ExchangeConnection* c) {
+    std::lock_guard lock(mutex_);
+    open_.insert(c);
+  }
+  void leave(ExchangeConnection* c) {
+    std::lock_guard lock(mutex_);
+    open_.erase(c);
   }
 
   Dispatcher& dispatcher_;
   const ServerOptions& options_;
-  bool secure_;
-  InFlight& in_flight_;
+  const bool secure_;
+  const Poco::Net::HTTPServerParams::Ptr params_;
+
+ private:
+  std::mutex mutex_;
+  std::set<ExchangeConnection*> open_;
 };
 
-class HandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
+// Poco's HTTPServerConnection, with annexd's answers where Poco's parser refuses a request: a request line or
+// header it cannot read (a bare CR, a header past Poco's limits, garbage), a Content-Length that is not a
+// number, or a version other than HTTP/1.x get a 400 in the one error shape with an X-Request-Id — where Poco
+// would answer a bare 400, or close the connection without a word — and the connection then closes.
+class ExchangeConnection : public Poco::Net::TCPServerConnection {
  public:
-  HandlerFactory(Dispatcher& dispatcher, const ServerOptions& options, bool secure, InFlight& in_flight)
-      : dispatcher_(dispatcher), options_(options), secure_(secure), in_flight_(in_flight) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new ExchangeHandler(dispatcher_, options_, secure_, in_flight_);
+  ExchangeConnection(const Poco::Net::StreamSocket& socket, ConnectionFactory& factory)
+      : TCPServerConnection(socket), factory_(factory) {
+    factory_.enrol(this);
+  }
+  ~ExchangeConnection() override { factory_.leave(this); }
+
+  void run() override {
+    Poco::Net::HTTPServerParams::Ptr params = factory_.params_;
+    const std::string server = params->getSoftwareVersion();
+    ExchangeHandler handler(factory_.dispatcher_, factory_.options_, factory_.secure_);
+    Poco::Net::HTTPServerSession session(socket(), params);
+    try {
+      while (!stopped_ && session.hasMoreRequests()) {
+        std::lock_guard lock(mutex_);
+        if (stopped_) break;
+        Poco::Net::HTTPServerResponseImpl response(session);
+        std::optional<Poco::Net::HTTPServerRequestImpl> request;
+        try {
+          request.emplace(response, session, params.get());
+        } catch (const Poco::Net::NoMessageException&) {
+          break;  // the client closed the connection between requests
+        } catch (const Poco::Exception& e) {
+          // A timeout or reset while the head arrived leaves no one to answer.
+          if (session.networkException() == nullptr) refuse(session, e);
+          break;
+        }
+        const std::string& version = request->getVersion();
+        if (version != Poco::Net::HTTPMessage::HTTP_1_1 && version != Poco::Net::HTTPMessage::HTTP_1_0) {
+          refuse(session, "the request line is not HTTP/1.1 (nor 1.0)", "version");
+          break;
+        }
+        response.setDate(Poco::Timestamp());
+        response.setVersion(version);
+        response.setKeepAlive(!stopped_ && params->getKeepAlive() && request->getKeepAlive() && session.canKeepAlive());
+        if (!server.empty()) response.set("Server", server);
+        if (request->getExpectContinue()) response.sendContinue();
+        handler.handleRequest(*request, response);
+        session.setKeepAlive(params->getKeepAlive() && response.getKeepAlive() && session.canKeepAlive());
+      }
+    } catch (const Poco::Exception& e) {
+      spdlog::debug("connection from {} ended: {}", session.clientAddress().toString(), e.displayText());
+    }
+  }
+
+  // Stops this connection: at once with `abort`; otherwise now if it is idle between requests, or after the
+  // request it is serving (which then answers with Connection: close). Never waits for that request: one that
+  // never ends must not hold up a shutdown.
+  void stop(bool abort) {
+    stopped_ = true;
+    std::unique_lock lock(mutex_, std::try_to_lock);
+    if (!abort && !lock.owns_lock()) return;
+    try {
+      socket().shutdown();
+    } catch (...) {
+    }
   }
 
  private:
-  Dispatcher& dispatcher_;
-  const ServerOptions& options_;
-  bool secure_;
-  InFlight& in_flight_;
+  void refuse(Poco::Net::HTTPServerSession& session, const Poco::Exception& e) {
+    const bool length = dynamic_cast<const Poco::SyntaxException*>(&e) != nullptr;  // only Content-Length is parsed
+    refuse(session, length ? "Content-Length is not a number" : "the request cannot be read: " + e.message(),
+           length ? "Content-Length" : "");
+  }
+
+  void refuse(Poco::Net::HTTPServerSession& session, const std::string& message, const std::string& field) {
+    HttpResponse answer;
+    set_error(answer, 400, message, field);
+    const std::string id = new_request_id();
+    log::RequestScope scope(id);
+    spdlog::info("refused an unreadable request from {}: {}", session.clientAddress().toString(), message);
+    factory_.dispatcher_.unmatched().record(400, 0);
+    try {
+      {
+        Poco::Net::HTTPServerResponseImpl out(session);
+        out.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
+        out.setKeepAlive(false);
+        send(out, id, false, factory_.secure_, answer);
+      }
+      session.setKeepAlive(false);
+      // What the client sent past the error is read and dropped, briefly, so that closing the connection with
+      // unread data does not reset it before the client has read the answer.
+      socket().shutdownSend();
+      socket().setReceiveTimeout(Poco::Timespan(1, 0));
+      char sink[4096];
+      for (int total = 0; total < (1 << 20);) {
+        int got = socket().receiveBytes(sink, sizeof sink);
+        if (got <= 0) break;
+        total += got;
+      }
+    } catch (const Poco::Exception&) {
+      // The client is gone or does not read: nothing more to do.
+    }
+  }
+
+  ConnectionFactory& factory_;
+  std::mutex mutex_;
+  std::atomic<bool> stopped_{false};
 };
+
+Poco::Net::TCPServerConnection* ConnectionFactory::createConnection(const Poco::Net::StreamSocket& socket) {
+  return new ExchangeConnection(socket, *this);
+}
+
+void ConnectionFactory::stop_all(bool abort) {
+  std::lock_guard lock(mutex_);
+  for (ExchangeConnection* c : open_) c->stop(abort);
+}
 
 }  // namespace
 
@@ -181,26 +321,25 @@ void HttpServer::start() {
   params->setMaxKeepAliveRequests(0);  // unlimited
   params->setTimeout(Poco::Timespan(30, 0));
   params->setServerName("annexd");
-  server_ = std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(dispatcher_, options_, secure(), in_flight_), *pool_,
-                                                    *socket, params);
+  factory_ = new ConnectionFactory(dispatcher_, options_, secure(), params);
+  server_ = std::make_unique<Poco::Net::TCPServer>(factory_, *pool_, *socket, params);  // owns the factory
   server_->start();
 }
 
 bool HttpServer::stop(std::chrono::seconds grace) {
   if (!server_) return true;
-  // Stop accepting, let the requests being handled finish (each answer now closes its connection), then close
-  // every connection left: the idle keep-alive ones, and any request still running when the grace period ends.
-  // (Poco's graceful stopAll(false) waits on each busy connection in turn and cannot then be cut short.)
+  // Stop accepting; idle connections close at once, busy ones after the request they serve.
   server_->stop();
-  in_flight_.draining.store(true);
+  auto* connections = static_cast<ConnectionFactory*>(factory_);
+  connections->stop_all(false);
   auto deadline = std::chrono::steady_clock::now() + grace;
-  while (in_flight_.count.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (server_->currentConnections() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  if (int running = in_flight_.count.load(); running > 0) {
-    spdlog::warn("{} requests still running after {}s; closing their connections", running, grace.count());
+  if (server_->currentConnections() > 0) {
+    spdlog::warn("{} connections still open after {}s; closing them", server_->currentConnections(), grace.count());
+    connections->stop_all(true);
   }
-  server_->stopAll(true);
   // Closing a connection ends its thread once the request in it returns. One that does not return within a
   // moment is stuck (a peer or a lock that never answers): its threads are left behind rather than waited for,
   // so that shutdown always ends.

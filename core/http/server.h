@@ -1,11 +1,10 @@
-// HttpServer — Poco's HTTPServer in front of the Dispatcher: HTTP/1.1 with keep-alive, or HTTPS when a
+// HttpServer — Poco's TCPServer with annexd's own HTTP connections in front of the Dispatcher: HTTP/1.1 with keep-alive, or HTTPS when a
 // certificate and key are configured. Poco serves each open connection on one pool thread for as long as it
 // stays open, so the pool is the server's own and sized from configuration (http.threads).
 #pragma once
 
 #include "http/dispatcher.h"
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -14,7 +13,8 @@
 namespace Poco {
 class ThreadPool;
 namespace Net {
-class HTTPServer;
+class TCPServer;
+class TCPServerConnectionFactory;
 }
 }  // namespace Poco
 
@@ -33,19 +33,6 @@ struct ServerOptions {
   std::string tls_ca;
 };
 
-// Requests being handled right now, and whether the server is draining them for shutdown.
-struct InFlight {
-  std::atomic<int> count{0};
-  std::atomic<bool> draining{false};
-  struct Scope {
-    explicit Scope(InFlight& f) : f_(f) { f_.count.fetch_add(1); }
-    ~Scope() { f_.count.fetch_sub(1); }
-    Scope(const Scope&) = delete;
-    Scope& operator=(const Scope&) = delete;
-    InFlight& f_;
-  };
-};
-
 class HttpServer {
  public:
   HttpServer(ServerOptions options, Dispatcher& dispatcher);
@@ -55,8 +42,8 @@ class HttpServer {
 
   // Binds and starts serving. Throws std::runtime_error naming the address (or the TLS file) on failure.
   void start();
-  // Stops accepting, lets in-flight requests finish for up to `grace`, then closes what is left. Returns false
-  // when some request was still running a moment after that: its thread is abandoned, not joined.
+  // Stops accepting, lets in-flight requests finish for up to `grace`, then closes what is left.
+  // Returns false when some request was still running a moment after that: its thread is abandoned, not joined.
   [[nodiscard]] bool stop(std::chrono::seconds grace);
 
   uint16_t port() const noexcept { return bound_port_; }
@@ -68,8 +55,8 @@ class HttpServer {
   ServerOptions options_;
   Dispatcher& dispatcher_;
   std::unique_ptr<Poco::ThreadPool> pool_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
-  InFlight in_flight_;
+  std::unique_ptr<Poco::Net::TCPServer> server_;
+  Poco::Net::TCPServerConnectionFactory* factory_ = nullptr;  // owned by server_
   uint16_t bound_port_ = 0;
 };
 

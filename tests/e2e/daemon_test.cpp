@@ -4,6 +4,8 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -236,6 +238,97 @@ TEST(Daemon, ShutdownLetsInFlightRequestsFinishAndStopsPlugins) {
   ASSERT_NE(dependant, std::string::npos) << log;
   EXPECT_LT(dependant, hello) << "plugins stop in the reverse of start-up order: a dependant before what it requires";
   EXPECT_NE(log.find("annexd stopped"), std::string::npos);
+}
+
+// Sends `bytes` on a new connection to `d` and returns all it answers until it closes the connection.
+std::string raw_exchange(const Annexd& d, const std::string& bytes) {
+  std::string url = d.base_url();  // http://127.0.0.1:PORT
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress(url.substr(url.find("//") + 2)));
+  socket.setReceiveTimeout(Poco::Timespan(10, 0));
+  socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
+  std::string answer;
+  char buffer[4096];
+  try {
+    for (int got; (got = socket.receiveBytes(buffer, sizeof buffer)) > 0;) answer.append(buffer, static_cast<size_t>(got));
+  } catch (const Poco::Exception& e) {
+    ADD_FAILURE() << "no end to the answer: " << e.displayText() << "; so far: " << answer;
+  }
+  return answer;
+}
+
+TEST(Daemon, AnswersRequestsItCannotParseInTheErrorShapeWithARequestIdAndCloses) {
+  Annexd d({});
+  struct Case {
+    std::string name, bytes, field;
+  };
+  const std::vector<Case> cases = {
+      {"a bare CR in a header", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Odd: a\rb\r\n\r\n", ""},
+      {"a garbage request line", std::string(40, 'G') + " / HTTP/1.1\r\n\r\n", ""},
+      {"a version that is not HTTP/1.x", "GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n", "version"},
+      {"a 100 KB header", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(100 * 1024, 'b') + "\r\n\r\n", ""},
+      {"Content-Length: abc", "POST /api/v1/hello/greetings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: abc\r\n\r\n{}",
+       "Content-Length"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::string answer = raw_exchange(d, c.bytes);
+    ASSERT_EQ(answer.rfind("HTTP/1.1 400 ", 0), 0u) << answer;
+    size_t end = answer.find("\r\n\r\n");
+    ASSERT_NE(end, std::string::npos) << answer;
+    std::string head = answer.substr(0, end);
+    EXPECT_NE(head.find("\r\nX-Request-Id: "), std::string::npos) << head;
+    EXPECT_NE(head.find("\r\nConnection: Close"), std::string::npos) << head;
+    EXPECT_NE(head.find("\r\nContent-Type: application/json"), std::string::npos) << head;
+    auto err = json(answer.substr(end + 4))->getObject("error");
+    ASSERT_TRUE(err) << answer;
+    EXPECT_EQ(err->getValue<std::string>("code"), "bad_request");
+    if (c.field.empty()) {
+      EXPECT_TRUE(err->isNull("field"));
+    } else {
+      EXPECT_EQ(err->getValue<std::string>("field"), c.field);
+    }
+  }
+  EXPECT_EQ(d.call("GET", "/healthz").status, 200);
+}
+
+TEST(Daemon, NoContentAndNotModifiedCarryNoBodySoAKeptAliveConnectionStaysInStep) {
+  TempDir dir;
+  Annexd::Options o;
+  o.plugin_dirs = {build_path("lib/annex/plugins"), fixture_dir(dir, {"slow_route"})};
+  Annexd d(o);
+  const std::string auth = "Host: x\r\nAuthorization: Bearer " + d.admin_token() + "\r\n";
+  // Three requests at once on one connection; the plugin writes a body even for 204 and 304.
+  std::string answer = raw_exchange(d, "GET /api/v1/test/status?code=204 HTTP/1.1\r\n" + auth + "\r\n"
+                                       "GET /api/v1/test/status?code=304 HTTP/1.1\r\n" + auth + "\r\n"
+                                       "GET /healthz HTTP/1.1\r\n" + auth + "Connection: close\r\n\r\n");
+  ASSERT_EQ(answer.rfind("HTTP/1.1 204 ", 0), 0u) << answer;
+  size_t second = answer.find("\r\n\r\n") + 4;
+  EXPECT_EQ(answer.compare(second, 13, "HTTP/1.1 304 "), 0) << "the 204 carried a body: " << answer;
+  size_t third = answer.find("\r\n\r\n", second) + 4;
+  EXPECT_EQ(answer.compare(third, 13, "HTTP/1.1 200 "), 0) << "the 304 carried a body: " << answer;
+  std::string heads = answer.substr(0, third);
+  EXPECT_EQ(heads.find("Content-Length"), std::string::npos) << heads;
+  EXPECT_EQ(heads.find("answered"), std::string::npos) << heads;
+  EXPECT_NE(heads.find("X-Request-Id: "), std::string::npos) << heads;
+  // A core route's 204 likewise.
+  HttpResult logout = d.call("POST", "/api/v1/auth/logout");
+  EXPECT_EQ(logout.status, 204);
+  EXPECT_EQ(logout.header("content-length"), "");
+}
+
+TEST(Daemon, APluginStatusOutsideHttpBecomesA500InTheErrorShapeAndIsLogged) {
+  TempDir dir;
+  Annexd::Options o;
+  o.plugin_dirs = {build_path("lib/annex/plugins"), fixture_dir(dir, {"slow_route"})};
+  Annexd d(o);
+  for (const std::string code : {"999", "600", "99", "101", "-1"}) {
+    HttpResult r = d.call("GET", "/api/v1/test/status?code=" + code);
+    EXPECT_EQ(r.status, 500) << code << ": " << r.body;
+    EXPECT_EQ(json(r.body)->getObject("error")->getValue<std::string>("code"), "internal") << r.body;
+  }
+  EXPECT_EQ(d.call("GET", "/api/v1/test/status?code=418").status, 418);
+  d.terminate();
+  EXPECT_NE(d.log().find("answered with status 999"), std::string::npos) << d.log();
 }
 
 TEST(Daemon, KeepsDataAcrossARestart) {
