@@ -50,4 +50,7 @@ struct HttpResponse {
 // Decodes %XX and '+' (as space, in query strings). Returns false on a malformed escape.
 bool url_decode(std::string_view in, std::string* out, bool plus_as_space);
 
+// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool valid_utf8(std::string_view text);
+
 }  // namespace annex::http

@@ -5,6 +5,39 @@
 #include <Poco/Exception.h>
 
 namespace annex::http {
+namespace {
+
+// Every query parameter must decode (no malformed %-escape) to UTF-8 text without NUL, so that no handler reads
+// a parameter as absent, or passes undecodable bytes on to storage; the first one that does not is named.
+bool check_query(std::string_view query, HttpResponse& response) {
+  std::string key, value;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    size_t eq = pair.find('=');
+    std::string_view raw_key = pair.substr(0, eq), raw_value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+    bool key_ok = url_decode(raw_key, &key, true) && valid_utf8(key) && key.find('\0') == std::string::npos;
+    std::string name = key_ok ? key : std::string(raw_key.substr(0, 64));
+    if (!valid_utf8(name)) name = "query";
+    if (!key_ok) {
+      set_error(response, 400, "a query parameter's name is not %-encoded UTF-8 text", name);
+      return false;
+    }
+    if (!url_decode(raw_value, &value, true)) {
+      set_error(response, 400, "query parameter " + name + " has a malformed %-escape", name);
+      return false;
+    }
+    if (!valid_utf8(value) || value.find('\0') != std::string::npos) {
+      set_error(response, 400, "query parameter " + name + " is not UTF-8 text", name);
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 ReadOutcome read_request(const Poco::Net::HTTPRequest& head, std::istream& body, int64_t max_body_bytes,
                          HttpRequest& request, HttpResponse& response) {
   request.method = head.getMethod();
@@ -14,10 +47,11 @@ ReadOutcome read_request(const Poco::Net::HTTPRequest& head, std::istream& body,
   std::string raw_path = target.substr(0, q);
   if (q != std::string::npos) request.query = target.substr(q + 1);
   if (raw_path.empty() || raw_path[0] != '/' || !url_decode(raw_path, &request.path, false) ||
-      request.path.find('\0') != std::string::npos) {
-    set_error(response, 400, "the request target is not a valid absolute path", "path");
+      request.path.find('\0') != std::string::npos || !valid_utf8(request.path)) {
+    set_error(response, 400, "the request target is not a valid absolute path of UTF-8 text", "path");
     return ReadOutcome::kBadTarget;
   }
+  if (!check_query(request.query, response)) return ReadOutcome::kBadTarget;
   int64_t declared = -1;
   try {
     if (head.hasContentLength()) declared = head.getContentLength64();

@@ -249,6 +249,20 @@ TEST_P(Pipeline, TheForecastWeighsThePipelinePerGroupAndNeverAddsCurrenciesToget
   EXPECT_EQ(as(head_, "GET", "/api/v1/pipeline/forecast?from=2027-12-31&to=2027-01-01").status, 400);
 }
 
+// The host refuses a parameter no plugin could read faithfully before the plugin sees it: a filter is never
+// silently dropped, and bytes that are not UTF-8 never reach storage.
+TEST_P(Pipeline, AQueryParameterThatIsNotUtf8OrMalformedIsRefusedNamingIt) {
+  for (const std::string query : {"sector_id=%FF", "sector_id=%4", "sector_id=%ZZ", "sector_id=no%00rth"}) {
+    HttpResult r = as(head_, "GET", "/api/v1/pipeline/stages?" + query);
+    EXPECT_EQ(r.status, 400) << query << ": " << r.body;
+    EXPECT_EQ(json::parse(r.body)["error"]["field"], "sector_id") << query;
+  }
+  HttpResult path = as(head_, "GET", "/api/v1/pipeline/opportunities/%FF");
+  EXPECT_EQ(path.status, 400) << path.body;
+  EXPECT_EQ(json::parse(path.body)["error"]["field"], "path");
+  EXPECT_EQ(as(head_, "GET", "/api/v1/pipeline/stages?sector_id=north").status, 200);
+}
+
 TEST_P(Pipeline, ALeaversRecordsAreListedAsOrphansUntilReassignedWithinTheSector) {
   json opp = opportunity(rep_);
   json lead = json::parse(must(as(rep_, "POST", "/api/v1/pipeline/leads", {{"source", "referral"}, {"company", "Orphan Co"}}), 201));

@@ -1,10 +1,13 @@
 #include "http/api_error.h"
 #include "http/dispatcher.h"
+#include "http/request_reader.h"
 #include "store/database.h"
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
+
+#include <sstream>
 
 namespace annex::http {
 namespace {
@@ -137,6 +140,48 @@ TEST(HttpRequestTest, QueryParametersAreDecoded) {
   EXPECT_FALSE(req.query_param("bad", &v));
   req.query = "cut=%4";
   EXPECT_FALSE(req.query_param("cut", &v));
+}
+
+// What read_request makes of a request target, with the error it answers when it refuses it.
+ReadOutcome read_target(const std::string& target, HttpRequest* req, HttpResponse* resp) {
+  Poco::Net::HTTPRequest head("GET", target, Poco::Net::HTTPMessage::HTTP_1_1);
+  std::istringstream body;
+  return read_request(head, body, 1024, *req, *resp);
+}
+
+TEST(HttpRequestTest, RefusesQueryParametersThatAreNotUtf8OrMalformedNamingTheParameter) {
+  struct Case {
+    std::string query, field;
+  };
+  for (const Case& c : std::vector<Case>{{"sector_id=%FF", "sector_id"},
+                                         {"a=1&sector_id=%C3%28", "sector_id"},  // a broken two-byte sequence
+                                         {"q=%ED%A0%80", "q"},                   // a UTF-16 surrogate
+                                         {"q=%C0%AF", "q"},                      // an overlong '/'
+                                         {"q=%00", "q"},
+                                         {"sector_id=%G1", "sector_id"},
+                                         {"a=1&sector_id=%4", "sector_id"},
+                                         {"s%FFx=1", "s%FFx"},  // named as sent
+                                         {"s%4=1", "s%4"}}) {
+    HttpRequest req;
+    HttpResponse resp;
+    EXPECT_EQ(read_target("/api/v1/pipeline/stages?" + c.query, &req, &resp), ReadOutcome::kBadTarget) << c.query;
+    EXPECT_EQ(resp.status, 400) << c.query;
+    EXPECT_EQ(error_of(resp)->getValue<std::string>("field"), c.field) << c.query;
+  }
+  HttpRequest req;
+  HttpResponse resp;
+  EXPECT_EQ(read_target("/api/v1/things?name=J%C3%B6rg+M&emoji=%F0%9F%98%80&flag&empty=", &req, &resp), ReadOutcome::kOk);
+}
+
+TEST(HttpRequestTest, RefusesAPathThatIsNotUtf8) {
+  HttpRequest req;
+  HttpResponse resp;
+  EXPECT_EQ(read_target("/api/v1/things/%FF", &req, &resp), ReadOutcome::kBadTarget);
+  EXPECT_EQ(resp.status, 400);
+  EXPECT_EQ(error_of(resp)->getValue<std::string>("field"), "path");
+  HttpResponse fine;
+  EXPECT_EQ(read_target("/api/v1/things/%E5%8C%97", &req, &fine), ReadOutcome::kOk);
+  EXPECT_EQ(req.path, "/api/v1/things/北");
 }
 
 }  // namespace
