@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <optional>
@@ -172,14 +173,32 @@ inline json money_json(int64_t amount, const std::string& currency) { return {{"
 
 __extension__ typedef __int128 wide_int;  // for products of two amounts, which may pass 2^63
 
-// a × b / c, rounded half away from zero, without overflow in between. c must not be 0.
-inline int64_t mul_div(int64_t a, int64_t b, int64_t c) {
-  wide_int p = static_cast<wide_int>(a) * b;
+// p / c, rounded half away from zero. c must not be 0.
+inline wide_int div_round(wide_int p, wide_int c) {
   wide_int q = p / c, r = p % c;
   if (r < 0) r = -r;
-  wide_int half = c < 0 ? -static_cast<wide_int>(c) : static_cast<wide_int>(c);
-  if (2 * r >= half) q += ((p < 0) != (c < 0)) ? -1 : 1;
-  return static_cast<int64_t>(q);
+  if (2 * r >= (c < 0 ? -c : c)) q += ((p < 0) != (c < 0)) ? -1 : 1;
+  return q;
+}
+
+// a × b / c, rounded half away from zero, without overflow in between. c must not be 0.
+inline int64_t mul_div(int64_t a, int64_t b, int64_t c) { return static_cast<int64_t>(div_round(static_cast<wide_int>(a) * b, c)); }
+
+// Sums of many amounts. SQL adds integers in 64 bits (SQLite fails with "integer overflow", PostgreSQL when the
+// sum is cast back to BIGINT), so a report sums `expr` in two parts, SUM(expr / 2^20) and SUM(expr % 2^20),
+// neither of which can overflow for fewer than 2^33 rows of values within ±2^50 (kMaxAmount is below 2^50),
+// and puts them together in 128 bits with wide_sum().
+inline std::string split_sum_sql(const std::string& expr) {
+  return "CAST(COALESCE(SUM((" + expr + ") / 1048576), 0) AS BIGINT), CAST(COALESCE(SUM((" + expr + ") % 1048576), 0) AS BIGINT)";
+}
+inline wide_int wide_sum(int64_t high, int64_t low) { return static_cast<wide_int>(high) * 1048576 + low; }
+
+// `v` as the 64-bit amount a response carries; a figure beyond it cannot be shown, and is refused naming `field`.
+inline int64_t narrow(wide_int v, const std::string& field, const std::string& what) {
+  if (v > INT64_MAX || v < INT64_MIN) {
+    unprocessable(field, what + " passes 2^63 minor units, more than an amount can show; narrow the request");
+  }
+  return static_cast<int64_t>(v);
 }
 
 // `amount` × `percent` / 100, rounded half away from zero, in integers.
@@ -190,11 +209,14 @@ inline int64_t percent_of(int64_t amount, int64_t percent) { return mul_div(amou
 inline json percent_text(int64_t part, int64_t whole, int decimals) {
   if (whole == 0) return nullptr;
   int64_t scale = decimals == 1 ? 10 : 100;
-  int64_t scaled = mul_div(part, 100 * scale, whole);
-  char text[40];
-  std::snprintf(text, sizeof text, "%s%lld.%0*lld", scaled < 0 ? "-" : "", static_cast<long long>(std::llabs(scaled) / scale), decimals,
-                static_cast<long long>(std::llabs(scaled) % scale));
-  return text;
+  // In 128 bits: a part many times its whole gives a percentage beyond 64 bits.
+  wide_int scaled = div_round(static_cast<wide_int>(part) * (100 * scale), whole);
+  wide_int magnitude = scaled < 0 ? -scaled : scaled;
+  std::string digits;
+  for (wide_int units = magnitude / scale; digits.empty() || units > 0; units /= 10) digits.insert(digits.begin(), static_cast<char>('0' + units % 10));
+  char fraction[8];
+  std::snprintf(fraction, sizeof fraction, ".%0*lld", decimals, static_cast<long long>(magnitude % scale));
+  return (scaled < 0 ? "-" : "") + digits + fraction;
 }
 
 // ---- JSON text --------------------------------------------------------------------------------------------

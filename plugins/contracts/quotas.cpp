@@ -336,7 +336,7 @@ void Contracts::attainment(const annex::Request& req, annex::Response& resp) {
                                    {assignee, assignee, currency, from, to});
       while (cs.next()) credits.emplace_back(cs.row().text(0), cs.row().text(1), cs.row().integer(2), cs.row().integer(3));
     }
-    int64_t achieved = 0;
+    rest::wide_int achieved = 0;  // contract totals reach 2^63 each
     for (const auto& [contract, owner, total, counted] : credits) {
       int64_t value = counted;
       if (!group.empty()) {
@@ -348,16 +348,22 @@ void Contracts::attainment(const annex::Request& req, annex::Response& resp) {
       achieved += rep ? rest::percent_of(value, share_of(contract, owner, assignee)) : value;
     }
     // The weighted pipeline still open in the period, from the pipeline plugin's opportunities.
-    annex::Rows open = s_.db.query(std::string("SELECT CAST(COALESCE(SUM(amount * probability), 0) AS BIGINT) FROM pipeline_opportunities WHERE ") +
+    // Summed per probability in parts that cannot overflow (rest::split_sum_sql), weighed in 128 bits.
+    annex::Rows open = s_.db.query(std::string("SELECT probability, ") + rest::split_sum_sql("amount") + " FROM pipeline_opportunities WHERE " +
                                        (rep ? "owner_id = ?" : "sector_id = ?") +
-                                       " AND status = 'open' AND currency = ? AND expected_close >= ? AND expected_close <= ?",
+                                       " AND status = 'open' AND currency = ? AND expected_close >= ? AND expected_close <= ? GROUP BY probability",
                                    {assignee, currency, from, to});
-    int64_t weighted = open.next() ? rest::percent_of(open.row().integer(0), 1) : 0;
+    rest::wide_int weighted_percent = 0;
+    while (open.next()) weighted_percent += rest::wide_sum(open.row().integer(1), open.row().integer(2)) * open.row().integer(0);
+    const std::string whose = " of " + assignee + " in " + *period;
+    int64_t weighted = rest::narrow(rest::div_round(weighted_percent, 100), "period", "the weighted open pipeline" + whose);
     int64_t quota = t["amount"];
+    int64_t achieved_amount = rest::narrow(achieved, "period", "what was achieved" + whose);
+    int64_t gap = rest::narrow(quota - achieved, "period", "the gap" + whose);
     items.push_back({{"assignee_type", t["assignee_type"]}, {"assignee_id", assignee}, {"sector_id", t["sector_id"]},
                      {"product_group", t["product_group"]}, {"quota", rest::money_json(quota, currency)},
-                     {"achieved", rest::money_json(achieved, currency)}, {"percent", pct(achieved, quota)},
-                     {"gap", rest::money_json(quota - achieved, currency)}, {"open_pipeline_weighted", rest::money_json(weighted, currency)}});
+                     {"achieved", rest::money_json(achieved_amount, currency)}, {"percent", pct(achieved_amount, quota)},
+                     {"gap", rest::money_json(gap, currency)}, {"open_pipeline_weighted", rest::money_json(weighted, currency)}});
   }
   resp.body(json({{"plan", p}, {"period", *period}, {"from", from}, {"to", to}, {"group_by", group_by}, {"items", items}}).dump());
 }

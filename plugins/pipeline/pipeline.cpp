@@ -767,19 +767,33 @@ void Pipeline::forecast(const annex::Request& req, annex::Response& resp) {
   where.add(s_.authz.list_filter(req.principal_id(), "pipeline.opportunity.read", kOpportunity));
   where.add("status IN ('open', 'won')").add("expected_close >= ?", {*from}).add("expected_close <= ?", {*to});
   where.equal_if(req, "sector_id", "sector_id").equal_if(req, "owner_id", "owner_id");
-  std::string sql = "SELECT " + column->second + ", currency, COUNT(*), CAST(SUM(amount) AS BIGINT),"
-                    " CAST(SUM(amount * probability) AS BIGINT) FROM pipeline_opportunities" +
-                    where.sql() + " GROUP BY " + column->second + ", currency ORDER BY 1, 2";
+  // Summed per probability, in parts that cannot overflow (rest::split_sum_sql): Σ amount × probability is
+  // then Σ over the probabilities of probability × Σ amount, in 128 bits.
+  std::string sql = "SELECT " + column->second + ", currency, probability, COUNT(*), " + rest::split_sum_sql("amount") +
+                    " FROM pipeline_opportunities" + where.sql() + " GROUP BY " + column->second + ", currency, probability ORDER BY 1, 2";
   std::vector<annex::Value> values = where.values();
   annex::Rows rows = s_.db.query(nullptr, sql, values);
-  json groups = json::array();
+  struct Group {
+    std::string group, currency;
+    int64_t count = 0;
+    rest::wide_int total = 0, weighted_percent = 0;
+  };
+  std::vector<Group> sums;
   while (rows.next()) {
     const annex::Row r = rows.row();
-    std::string currency = r.text(1);
+    if (sums.empty() || sums.back().group != r.text(0) || sums.back().currency != r.text(1)) sums.push_back({r.text(0), r.text(1)});
+    rest::wide_int amount = rest::wide_sum(r.integer(4), r.integer(5));
+    sums.back().count += r.integer(3);
+    sums.back().total += amount;
+    sums.back().weighted_percent += amount * r.integer(2);
+  }
+  json groups = json::array();
+  for (const Group& g : sums) {
     // Σ amount × probability, divided by 100 once, for the sum: rounding each row would drift.
-    int64_t weighted = rest::percent_of(r.integer(4), 1);
-    groups.push_back({{"group", r.text(0)}, {"currency", currency}, {"count", r.integer(2)},
-                      {"total", rest::money_json(r.integer(3), currency)}, {"weighted", rest::money_json(weighted, currency)}});
+    int64_t total = rest::narrow(g.total, "to", "the total of " + g.group + " in " + g.currency);
+    int64_t weighted = rest::narrow(rest::div_round(g.weighted_percent, 100), "to", "the weighted total of " + g.group + " in " + g.currency);
+    groups.push_back({{"group", g.group}, {"currency", g.currency}, {"count", g.count},
+                      {"total", rest::money_json(total, g.currency)}, {"weighted", rest::money_json(weighted, g.currency)}});
   }
   resp.body(json({{"from", *from}, {"to", *to}, {"group_by", group_by}, {"groups", groups}}).dump());
 }

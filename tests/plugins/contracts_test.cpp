@@ -234,6 +234,45 @@ TEST_P(Contracts, AttainmentCountsSplitCreditAndTheOpenPipeline) {
   EXPECT_EQ(as(head_, "GET", "/api/v1/quotas/attainment?plan_id=" + plan_id + "&period=2027-13").status, 400);
 }
 
+// Amounts at the limits of what the API takes: a contract of 9 × 10^18 minor units against a quota of 100, and
+// 95 opportunities of 10^15 at 100% — each figure exact; a sum past 2^63 is refused, naming the field.
+TEST_P(Contracts, AttainmentAnswersExactlyAtTheLimitsAndRefusesASumBeyond64Bits) {
+  const int64_t max = 1'000'000'000'000'000;
+  json plan = json::parse(must(as(exec_, "POST", "/api/v1/quotas/plans", {{"name", "Huge"}, {"period_type", "quarter"}, {"measure", "signed"}, {"currency", "CNY"}}), 201));
+  std::string plan_id = plan["id"];
+  must(as(head_, "POST", "/api/v1/quotas/targets",
+          {{"plan_id", plan_id}, {"period", "2027-Q1"}, {"assignee_type", "rep"}, {"assignee_id", rep_id_}, {"amount", price(100)}}),
+       201);
+  auto sign_huge = [&](const std::string& number) {
+    json c = json::parse(must(as(rep_, "POST", "/api/v1/contracts",
+                                 {{"number", number}, {"party_id", customer_}, {"currency", "CNY"},
+                                  {"lines", {{{"product_id", toner_}, {"quantity", 9000}, {"unit_price", price(max)}}}}}),
+                              201));
+    std::string path = "/api/v1/contracts/" + c["id"].get<std::string>();
+    must(as(rep_, "PATCH", path, {{"status", "awaiting_signature"}}), 200);
+    must(as(rep_, "PATCH", path, {{"status", "signed"}, {"signed_on", "2027-05-20"}}), 200);
+  };
+  sign_huge("K-HUGE-1");
+  json top = json::parse(must(as(rep_, "POST", "/api/v1/pipeline/opportunities",
+                                 {{"name", "Everything"}, {"party_id", customer_}, {"amount", price(max)}, {"expected_close", "2027-06-30"}, {"probability", 100}}),
+                              201));
+  copy_opportunity(top["id"], 94);
+
+  const std::string url = "/api/v1/quotas/attainment?plan_id=" + plan_id + "&period=2027-Q1&group_by=rep";
+  json reps = json::parse(must(as(head_, "GET", url), 200));
+  ASSERT_EQ(reps["items"].size(), 1u) << reps.dump();
+  json mine = reps["items"][0];
+  EXPECT_EQ(mine["achieved"]["amount"], 9000 * max);
+  EXPECT_EQ(mine["percent"], "9000000000000000000.0");
+  EXPECT_EQ(mine["gap"]["amount"], 100 - 9000 * max);
+  EXPECT_EQ(mine["open_pipeline_weighted"]["amount"], 95 * max);
+
+  sign_huge("K-HUGE-2");
+  HttpResult beyond = as(head_, "GET", url);
+  EXPECT_EQ(beyond.status, 422) << beyond.body;
+  EXPECT_EQ(json::parse(beyond.body)["error"]["field"], "period");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Contracts, testing::Values(Backend::kSqlite, Backend::kPostgresql), backend_param_name);
 
 }  // namespace

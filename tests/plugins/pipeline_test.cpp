@@ -249,6 +249,35 @@ TEST_P(Pipeline, TheForecastWeighsThePipelinePerGroupAndNeverAddsCurrenciesToget
   EXPECT_EQ(as(head_, "GET", "/api/v1/pipeline/forecast?from=2027-12-31&to=2027-01-01").status, 400);
 }
 
+// The largest amount the API takes (10^15 minor units) at 100%, 9,223 times, sums to just under 2^63: the
+// forecast answers it to the minor unit; one more cannot be shown as an amount and is refused, naming the field.
+TEST_P(Pipeline, TheForecastSumsAmountsAtTheLimitExactlyAndRefusesATotalBeyond64Bits) {
+  const int64_t max = 1'000'000'000'000'000;
+  json top = opportunity(rep_, {{"amount", {{"amount", max}, {"currency", "CNY"}}}, {"probability", 100}});
+  copy_opportunity(top["id"], 94);
+  const std::string url = "/api/v1/pipeline/forecast?from=2027-01-01&to=2027-12-31&group_by=sector";
+  json f = json::parse(must(as(head_, "GET", url), 200));
+  ASSERT_EQ(f["groups"].size(), 1u) << f.dump();
+  EXPECT_EQ(f["groups"][0]["count"], 95);
+  EXPECT_EQ(f["groups"][0]["total"]["amount"], 95 * max);
+  EXPECT_EQ(f["groups"][0]["weighted"]["amount"], 95 * max);
+
+  copy_opportunity(top["id"].get<std::string>() + "-1", 9223 - 95);
+  opportunity(rep_, {{"amount", {{"amount", 1}, {"currency", "CNY"}}}, {"probability", 50}});  // 0.5 rounds up
+  f = json::parse(must(as(head_, "GET", url), 200));
+  ASSERT_EQ(f["groups"].size(), 1u) << f.dump();
+  EXPECT_EQ(f["groups"][0]["count"], 9224);
+  EXPECT_EQ(f["groups"][0]["total"]["amount"], 9223 * max + 1);
+  EXPECT_EQ(f["groups"][0]["weighted"]["amount"], 9223 * max + 1);
+
+  opportunity(rep_, {{"amount", {{"amount", max}, {"currency", "CNY"}}}});
+  HttpResult beyond = as(head_, "GET", url);
+  EXPECT_EQ(beyond.status, 422) << beyond.body;
+  EXPECT_EQ(json::parse(beyond.body)["error"]["field"], "to");
+  // Other currencies and narrower requests still answer.
+  EXPECT_EQ(as(head_, "GET", "/api/v1/pipeline/forecast?from=2027-01-01&to=2027-01-31").status, 200);
+}
+
 // The host refuses a parameter no plugin could read faithfully before the plugin sees it: a filter is never
 // silently dropped, and bytes that are not UTF-8 never reach storage.
 TEST_P(Pipeline, AQueryParameterThatIsNotUtf8OrMalformedIsRefusedNamingIt) {

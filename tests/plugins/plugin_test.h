@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <regex>
 #include <string>
 
 namespace annex::test {
@@ -43,6 +44,15 @@ class PluginTest : public testing::TestWithParam<Backend> {
     headers["Authorization"] = "Bearer " + token;
     if (!body.is_null()) headers["Content-Type"] = "application/json";
     return http_call(d_->base_url(), method, path, body.is_null() ? "" : body.dump(), headers);
+  }
+
+  // Stores `copies` copies of the opportunity `id` straight into the table, for sums over many rows.
+  void copy_opportunity(const std::string& id, int copies) {
+    const std::string columns = "name, party_id, lead_id, sector_id, owner_id, amount, currency, expected_close, stage, probability,"
+                                " probability_set, forecast_category, status, lost_reason, closed_on, last_activity_on, created_at, updated_at, version";
+    d_->sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " + std::to_string(copies) +
+            ") INSERT INTO pipeline_opportunities (id, " + columns + ") SELECT o.id || '-' || CAST(n.i AS TEXT), o." +
+            std::regex_replace(columns, std::regex(", "), ", o.") + " FROM pipeline_opportunities o CROSS JOIN n WHERE o.id = '" + id + "'");
   }
 
   TempDir dir_;
