@@ -235,6 +235,15 @@ json MasterData::normalize(const Entity& e, const json& in, bool partial) const 
     }
     out[name] = value;
   }
+  if (e.name == "currencies") {
+    if (out.contains("code") && !is_currency(out["code"].get<std::string>())) {
+      throw MasterDataError("code", "code must be an ISO 4217 code: three capital letters such as CNY");
+    }
+    if (out.contains("minor_units") && out["minor_units"].is_number_integer() &&
+        (out["minor_units"].get<int64_t>() < 0 || out["minor_units"].get<int64_t>() > 4)) {
+      throw MasterDataError("minor_units", "minor_units must be from 0 to 4");
+    }
+  }
   if (!partial) {
     for (const auto& f : e.fields) {
       if (!out.contains(f.name) && !f.fallback.empty()) out[f.name] = f.fallback;
@@ -277,6 +286,7 @@ Change MasterData::insert(soci::session& s, const Entity& e, const json& full) {
   if (e.scoped && (!full.contains("sector_id") || !full.contains("owner_id"))) {
     throw MasterDataError("sector_id", "a new " + e.name + " record needs a sector and an owner");
   }
+  check_currencies(s, e, full);
   Change c;
   c.id = ordered_id();
   c.outcome = "created";
@@ -307,6 +317,7 @@ Change MasterData::insert(soci::session& s, const Entity& e, const json& full) {
 Change MasterData::update(soci::session& s, const Entity& e, const std::string& id, const json& changes) {
   std::optional<json> existing = get(s, e, id);
   if (!existing) throw MasterDataError("id", "no such " + e.name + " record", 404);
+  check_currencies(s, e, changes);
   json merged = *existing;
   for (const auto& [name, value] : changes.items()) {
     if (e.field(name) != nullptr || (e.scoped && (name == "sector_id" || name == "owner_id"))) merged[name] = value;
@@ -339,6 +350,32 @@ Change MasterData::update(soci::session& s, const Entity& e, const std::string& 
   p.text(id);
   store::run(s, statements(e).update, p.span());
   return c;
+}
+
+std::optional<int> MasterData::currency(soci::session& s, const std::string& code) {
+  if (!is_currency(code)) return std::nullopt;
+  Param p = Param::text(code);
+  auto rs = store::run(s, "SELECT minor_units FROM annex_md_currencies WHERE code = ?", std::span<const Param>(&p, 1));
+  if (rs.rows.empty()) return std::nullopt;
+  return rs.rows[0][0].type == store::CellType::kNull ? -1 : static_cast<int>(rs.rows[0][0].i);
+}
+
+void MasterData::check_currencies(soci::session& s, const Entity& e, const json& fields) {
+  auto check = [&](const std::string& field, const json& code) {
+    if (code.is_string() && !currency(s, code.get<std::string>())) {
+      throw MasterDataError(field, code.get<std::string>() + " is not a currency in master data (ISO 4217 codes such as CNY, USD, EUR)");
+    }
+  };
+  for (const auto& f : e.fields) {
+    if (f.type == FieldType::kMoney && fields.contains(f.name) && fields[f.name].is_object()) {
+      check(f.name + ".currency", fields[f.name].value("currency", json()));
+    }
+  }
+  if (e.name == "exchange_rates") {
+    for (const char* f : {"base", "quote"}) {
+      if (fields.contains(f)) check(f, fields[f]);
+    }
+  }
 }
 
 std::vector<json> MasterData::list(const Entity& e, const std::string& filter_sql, const std::string& after_id, int limit) {

@@ -59,6 +59,10 @@ class MasterData {
   // Applies `changes` (normalised, partial) to the record with this id. Throws MasterDataError 404.
   Change update(soci::session& session, const Entity& entity, const std::string& id, const nlohmann::json& changes);
 
+  // The minor units of the currency with this ISO 4217 code (-1 when not recorded), or nothing when master data
+  // holds no such currency. Money is accepted only in the currencies held (seeded with ISO 4217 at install).
+  std::optional<int> currency(soci::session& session, const std::string& code);
+
   std::optional<nlohmann::json> get(soci::session& session, const Entity& entity, const std::string& id);
   std::optional<nlohmann::json> find_by_key(soci::session& session, const Entity& entity, const nlohmann::json& record);
   // Records in id order after `after_id`, at most `limit`, among those `filter_sql` (a boolean SQL condition
@@ -97,6 +101,9 @@ class MasterData {
   }
 
  private:
+  // Refuses, naming the field, money (or an exchange rate) in `fields` whose currency master data does not hold.
+  void check_currencies(soci::session& session, const Entity& entity, const nlohmann::json& fields);
+
   store::Database& db_;
   bool describe_ = true;
   Listener listener_;

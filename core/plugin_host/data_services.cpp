@@ -111,7 +111,24 @@ annex_status md_upsert(annex_host_ctx* ctx, annex_txn* txn, annex_str entity, an
   });
 }
 
-const annex_masterdata_v1 kMasterData = {sizeof(annex_masterdata_v1), 0, &md_get, &md_find, &md_upsert};
+annex_status md_currency(annex_host_ctx* ctx, annex_str code, int32_t* minor_units, annex_buffer* err) {
+  if (minor_units == nullptr) {
+    put(err, "currency: null output");
+    return ANNEX_ERR_INVALID_ARGUMENT;
+  }
+  return with_store(ctx, err, [&](masterdata::MasterData& md) {
+    store::Lease lease(md.database());
+    std::optional<int> found = md.currency(lease.session(), std::string(view(code)));
+    if (!found) {
+      put(err, "no currency " + std::string(view(code)) + " in master data");
+      return ANNEX_ERR_NOT_FOUND;
+    }
+    *minor_units = *found;
+    return ANNEX_OK;
+  });
+}
+
+const annex_masterdata_v1 kMasterData = {sizeof(annex_masterdata_v1), 1, &md_get, &md_find, &md_upsert, &md_currency};
 
 }  // namespace
 

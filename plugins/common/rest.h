@@ -169,6 +169,11 @@ inline std::optional<Money> opt_money(const json& body, const char* field, bool 
   return m;
 }
 
+// Refuses money in a currency the host's master data does not hold (ISO 4217's, seeded at install), naming `field`.
+inline void known_currency(const MasterData& masterdata, const std::string& code, const std::string& field) {
+  if (!masterdata.currency(code)) unprocessable(field, code + " is not a currency in master data; use an ISO 4217 code such as CNY");
+}
+
 inline json money_json(int64_t amount, const std::string& currency) { return {{"amount", amount}, {"currency", currency}}; }
 
 __extension__ typedef __int128 wide_int;  // for products of two amounts, which may pass 2^63

@@ -130,6 +130,7 @@ void Contracts::create(const annex::Request& req, annex::Response& resp) {
   if (!party) unprocessable("party_id", "no customer " + party_id + " within your reach");
   std::string currency = rest::req_string(body, "currency", 3);
   if (!rest::currency_code(currency)) invalid("currency", "currency must be an ISO 4217 code such as CNY");
+  rest::known_currency(s_.masterdata, currency, "currency");
   int64_t total = 0;
   json lines = read_lines(body, currency, &total);
   std::string start = rest::date_field(body, "start_on", false), end = rest::date_field(body, "end_on", false);

@@ -80,6 +80,7 @@ void Contracts::create_plan(const annex::Request& req, annex::Response& resp) {
   std::string measure = rest::one_of(rest::req_string(body, "measure", 16), "measure", {"signed", "collected"});
   std::string currency = rest::req_string(body, "currency", 3);
   if (!rest::currency_code(currency)) invalid("currency", "currency must be an ISO 4217 code such as CNY");
+  rest::known_currency(s_.masterdata, currency, "currency");
   std::string id = rest::new_id("qp"), now = rest::utc_now();
   annex::Transaction txn = s_.db.begin();
   s_.db.query(txn, "INSERT INTO quotas_plans (id, name, period_type, measure, currency, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)",

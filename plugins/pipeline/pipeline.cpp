@@ -350,6 +350,7 @@ json Pipeline::insert_opportunity(annex::Transaction& txn, const annex::Request&
   }
   std::optional<rest::Money> amount = rest::opt_money(body, "amount");
   if (!amount) invalid("amount", "amount is required: {\"amount\": minor units, \"currency\": \"CNY\"}");
+  rest::known_currency(s_.masterdata, amount->currency, "amount.currency");
   std::string close = rest::date_field(body, "expected_close", true);
   std::string sector = rest::opt_string(body, "sector_id", 64).value_or(party.value("sector_id", std::string{}));
   if (sector.empty()) invalid("sector_id", "sector_id is required");
@@ -439,7 +440,10 @@ void Pipeline::update_opportunity(const annex::Request& req, annex::Response& re
   std::string caller(req.principal_id()), sector = opp["sector_id"];
   json after = opp;
   if (body.contains("name")) after["name"] = rest::req_string(body, "name", 200);
-  if (auto amount = rest::opt_money(body, "amount")) after["amount"] = rest::money_json(amount->amount, amount->currency);
+  if (auto amount = rest::opt_money(body, "amount")) {
+    rest::known_currency(s_.masterdata, amount->currency, "amount.currency");
+    after["amount"] = rest::money_json(amount->amount, amount->currency);
+  }
   if (body.contains("expected_close")) after["expected_close"] = rest::date_field(body, "expected_close", true);
   std::optional<int64_t> probability = rest::opt_integer(body, "probability", 0, 100);
   std::optional<std::string> category;

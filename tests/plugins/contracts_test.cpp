@@ -273,6 +273,21 @@ TEST_P(Contracts, AttainmentAnswersExactlyAtTheLimitsAndRefusesASumBeyond64Bits)
   EXPECT_EQ(json::parse(beyond.body)["error"]["field"], "period");
 }
 
+TEST_P(Contracts, RefusesContractsAndQuotaPlansInACurrencyMasterDataDoesNotHold) {
+  HttpResult contract = as(rep_, "POST", "/api/v1/contracts",
+                           {{"number", "K-QQQ"}, {"party_id", customer_}, {"currency", "QQQ"},
+                            {"lines", {{{"product_id", toner_}, {"quantity", 1}, {"unit_price", price(100, "QQQ")}}}}});
+  EXPECT_EQ(contract.status, 422) << contract.body;
+  EXPECT_EQ(json::parse(contract.body)["error"]["field"], "currency");
+  HttpResult plan = as(exec_, "POST", "/api/v1/quotas/plans", {{"name", "Odd"}, {"period_type", "quarter"}, {"measure", "signed"}, {"currency", "QQQ"}});
+  EXPECT_EQ(plan.status, 422) << plan.body;
+  EXPECT_EQ(json::parse(plan.body)["error"]["field"], "currency");
+  must(as(rep_, "POST", "/api/v1/contracts",
+          {{"number", "K-KWD"}, {"party_id", customer_}, {"currency", "KWD"},
+           {"lines", {{{"product_id", toner_}, {"quantity", 1}, {"unit_price", price(1000, "KWD")}}}}}),
+       201);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Contracts, testing::Values(Backend::kSqlite, Backend::kPostgresql), backend_param_name);
 
 }  // namespace

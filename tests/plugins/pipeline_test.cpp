@@ -278,6 +278,21 @@ TEST_P(Pipeline, TheForecastSumsAmountsAtTheLimitExactlyAndRefusesATotalBeyond64
   EXPECT_EQ(as(head_, "GET", "/api/v1/pipeline/forecast?from=2027-01-01&to=2027-01-31").status, 200);
 }
 
+TEST_P(Pipeline, RefusesAnOpportunityInACurrencyMasterDataDoesNotHold) {
+  json body = {{"name", "Odd money"}, {"party_id", customer_}, {"amount", {{"amount", 100}, {"currency", "QQQ"}}}, {"expected_close", "2027-03-15"}};
+  HttpResult odd = as(rep_, "POST", "/api/v1/pipeline/opportunities", body);
+  EXPECT_EQ(odd.status, 422) << odd.body;
+  EXPECT_EQ(json::parse(odd.body)["error"]["field"], "amount.currency");
+  json yen = opportunity(rep_, {{"amount", {{"amount", 5000}, {"currency", "JPY"}}}});
+  HttpResult changed = as(rep_, "PATCH", "/api/v1/pipeline/opportunities/" + yen["id"].get<std::string>(),
+                          {{"amount", {{"amount", 5000}, {"currency", "QQQ"}}}});
+  EXPECT_EQ(changed.status, 422) << changed.body;
+  EXPECT_EQ(json::parse(changed.body)["error"]["field"], "amount.currency");
+  // A currency added to master data is then accepted.
+  must(d_->call("POST", "/api/v1/masterdata/currencies", R"({"code": "QQQ", "name": "Test units", "minor_units": 0})"), 201);
+  must(as(rep_, "POST", "/api/v1/pipeline/opportunities", body), 201);
+}
+
 // The host refuses a parameter no plugin could read faithfully before the plugin sees it: a filter is never
 // silently dropped, and bytes that are not UTF-8 never reach storage.
 TEST_P(Pipeline, AQueryParameterThatIsNotUtf8OrMalformedIsRefusedNamingIt) {

@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 #define ANNEX_ABI_MAJOR 1
-#define ANNEX_ABI_MINOR 2
+#define ANNEX_ABI_MINOR 3
 
 /* The one symbol a plugin exports. */
 #define ANNEX_PLUGIN_QUERY_SYMBOL "annex_plugin_query_v1"
@@ -536,6 +536,10 @@ typedef struct annex_masterdata_v1 {
    * field at fault ("field=<name>\n" first in `err`) for a record the entity refuses. */
   annex_status (*upsert)(annex_host_ctx* ctx, annex_txn* txn, annex_str entity, annex_str record_json,
                          annex_str actor_id, annex_buffer* out_json, annex_buffer* err);
+  /* Since ABI 1.3 (service minor 1; test with ANNEX_HAS_FIELD): the currency with this ISO 4217 code in master
+   * data, whose currencies are the only ones money may be in. OK with its minor units in *minor_units (JPY 0,
+   * CNY 2, KWD 3; -1 when not recorded); NOT_FOUND when master data holds no such currency. */
+  annex_status (*currency)(annex_host_ctx* ctx, annex_str code, int32_t* minor_units, annex_buffer* err);
 } annex_masterdata_v1;
 
 /* ---------------------------------------------------------------------------------------------------------- */

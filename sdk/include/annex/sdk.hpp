@@ -655,6 +655,18 @@ class MasterData {
       return api_->find(ctx_, to_str(entity), to_str(key_json), to_str(user_id), out, err);
     });
   }
+  // The minor units of the currency with this ISO 4217 code (JPY 0, CNY 2, KWD 3; -1 when not recorded), or
+  // nothing when master data holds no such currency: money in it is to be refused.
+  std::optional<int> currency(std::string_view code) const {
+    if (!ANNEX_HAS_FIELD(api_, annex_masterdata_v1, currency)) throw Error(ANNEX_ERR_UNSUPPORTED, "this host looks up no currencies");
+    int32_t minor_units = -1;
+    std::string err;
+    StringSink sink(err);
+    annex_status st = api_->currency(ctx_, to_str(code), &minor_units, sink.get());
+    if (st == ANNEX_ERR_NOT_FOUND) return std::nullopt;
+    if (st != ANNEX_OK) throw Error(st, err);
+    return minor_units;
+  }
   // {"id", "outcome", "version"}; with `txn`, only if it commits.
   std::string upsert(std::string_view entity, std::string_view record_json, std::string_view actor_id,
                      Transaction* txn = nullptr) const {

@@ -188,6 +188,39 @@ TEST_P(ServicesTest, MasterDataIsReachedThroughTheServiceWithinTheCallersTransac
   EXPECT_EQ(audit_->query(q).size(), 2u) << "a create and an update, audited; the rolled-back one is not";
 }
 
+TEST_P(ServicesTest, MoneyIsOnlyInCurrenciesMasterDataHoldsSeededWithIso4217AndTheirMinorUnits) {
+  annex::MasterData md = host().masterdata();
+  EXPECT_EQ(md.currency("JPY"), 0);
+  EXPECT_EQ(md.currency("CNY"), 2);
+  EXPECT_EQ(md.currency("KWD"), 3);
+  EXPECT_EQ(md.currency("CLF"), 4);
+  EXPECT_EQ(md.currency("QQQ"), std::nullopt);
+  EXPECT_EQ(md.currency("cny"), std::nullopt);
+  EXPECT_EQ(md.currency(""), std::nullopt);
+  auto refused = [&](const std::string& entity, const std::string& record) -> std::string {
+    try {
+      md.upsert(entity, record, "");
+    } catch (const annex::Error& e) {
+      EXPECT_EQ(e.code(), ANNEX_ERR_UNPROCESSABLE) << e.what();
+      return e.field();
+    }
+    return "(accepted)";
+  };
+  // The core's own money: a product's list price, an exchange rate's currencies.
+  EXPECT_EQ(refused("products", R"({"code": "P1", "name": "Toner", "list_price": {"amount": 100, "currency": "QQQ"}})"), "list_price.currency");
+  EXPECT_NE(md.upsert("products", R"({"code": "P1", "name": "Toner", "list_price": {"amount": 100, "currency": "JPY"}})", "").find("created"),
+            std::string::npos);
+  EXPECT_EQ(refused("products", R"({"code": "P1", "list_price": {"amount": 100, "currency": "QQQ"}})"), "list_price.currency");
+  EXPECT_EQ(refused("exchange_rates", R"({"base": "QQQ", "quote": "CNY", "rate_date": "2027-01-01", "rate": "7.1"})"), "base");
+  EXPECT_EQ(refused("currencies", R"({"code": "Q1Q", "name": "Odd", "minor_units": 2})"), "code");
+  EXPECT_EQ(refused("currencies", R"({"code": "QQQ", "name": "Odd", "minor_units": 9})"), "minor_units");
+  // A currency added to master data is one money may then be in.
+  md.upsert("currencies", R"({"code": "QQQ", "name": "Test units", "minor_units": 1})", "");
+  EXPECT_EQ(md.currency("QQQ"), 1);
+  EXPECT_NE(md.upsert("products", R"({"code": "P2", "name": "Q", "list_price": {"amount": 1, "currency": "QQQ"}})", "").find("created"),
+            std::string::npos);
+}
+
 TEST_P(ServicesTest, PluginsCannotTouchTheHostsTables) {
   for (const char* sql : {"DELETE FROM annex_audit", "UPDATE \"annex_users\" SET status = 'active'",
                           "SELECT * FROM probe_items JOIN ANNEX_TOKENS ON 1 = 1"}) {
