@@ -190,7 +190,7 @@ class ExchangeConnection : public Poco::Net::TCPServerConnection {
         session.setKeepAlive(params->getKeepAlive() && response.getKeepAlive() && session.canKeepAlive());
       }
     } catch (const Poco::Exception& e) {
-      spdlog::debug("connection from {} ended: {}", session.clientAddress().toString(), e.displayText());
+      spdlog::debug("connection ended: {}", e.displayText());
     }
   }
 
@@ -219,9 +219,9 @@ class ExchangeConnection : public Poco::Net::TCPServerConnection {
     set_error(answer, 400, message, field);
     const std::string id = new_request_id();
     log::RequestScope scope(id);
-    spdlog::info("refused an unreadable request from {}: {}", session.clientAddress().toString(), message);
     factory_.dispatcher_.unmatched().record(400, 0);
     try {
+      spdlog::info("refused an unreadable request from {}: {}", session.clientAddress().toString(), message);
       {
         Poco::Net::HTTPServerResponseImpl out(session);
         out.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);

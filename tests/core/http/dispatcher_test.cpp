@@ -73,6 +73,20 @@ TEST_F(DispatcherTest, BodyThatIsNotJsonIs415NamingContentType) {
   EXPECT_TRUE(called);
 }
 
+TEST_F(DispatcherTest, AHandlerStatusOutsideTheFinalHttpStatusesBecomesA500) {
+  for (int status : {999, 600, 199, 100, 0, -1}) {
+    add("GET", "/status/" + std::to_string(status), [status](HttpRequest&, HttpResponse& resp) {
+      resp.status = status;
+      resp.body = "{}";
+    });
+    HttpResponse resp = send("GET", "/status/" + std::to_string(status));
+    EXPECT_EQ(resp.status, 500) << status;
+    EXPECT_EQ(error_of(resp)->getValue<std::string>("code"), "internal") << status;
+  }
+  add("GET", "/status/299", [](HttpRequest&, HttpResponse& resp) { resp.status = 299; });
+  EXPECT_EQ(send("GET", "/status/299").status, 299);
+}
+
 TEST_F(DispatcherTest, ApiErrorKeepsStatusCodeAndField) {
   add("POST", "/things", [](HttpRequest&, HttpResponse&) { throw ApiError::unprocessable("too long", "name"); });
   HttpResponse resp = send("POST", "/things", "{}");
