@@ -384,6 +384,11 @@ Approval ApprovalService::submit(soci::session* session, const Submission& in) {
   }
   enter_step(a, 0);
   return in_transaction(db_, session, [&](soci::session& s) {
+    // Money only in the currencies master data holds (ISO 4217's, seeded at install).
+    Param code = Param::text(a.currency);
+    if (!a.currency.empty() && store::run(s, "SELECT 1 FROM annex_md_currencies WHERE code = ?", std::span<const Param>(&code, 1)).rows.empty()) {
+      throw ApprovalError(422, a.currency + " is not a currency in master data", "currency");
+    }
     save(s, a, true);
     finish(s, Approval{}, a, "annex.approval.submit", in.submitter_id);
     return a;

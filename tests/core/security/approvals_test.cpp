@@ -186,6 +186,17 @@ TEST_P(ApprovalsTest, AReturnedItemIsResubmittedByItsSubmitterForANewRound) {
   EXPECT_EQ(decide(a, head_).status, "approved") << "a new round: the earlier return does not count as a step";
 }
 
+TEST_P(ApprovalsTest, AnItemInACurrencyMasterDataDoesNotHoldIsRefused) {
+  try {
+    service_->submit(nullptr, {"claim", "expenses.claim", "c-qqq", "north", rep_, 12000, "QQQ"});
+    ADD_FAILURE() << "an item in QQQ was accepted";
+  } catch (const ApprovalError& e) {
+    EXPECT_EQ(e.status(), 422);
+    EXPECT_EQ(e.field(), "currency");
+  }
+  EXPECT_EQ(submit(rep_, 12000).status, "pending");
+}
+
 TEST_P(ApprovalsTest, ARejectionIsFinal) {
   approvals::Approval a = decide(submit(rep_, 12000), head_, "reject");
   EXPECT_EQ(a.status, "rejected");
