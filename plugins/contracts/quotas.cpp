@@ -219,12 +219,14 @@ void Contracts::get_target(const annex::Request& req, annex::Response& resp) {
   t["currency"] = p["currency"];
   if (t["assignee_type"] == "sector") {
     // The sector's own figure, and the roll-up of its reps' quotas for the same plan, period and product group.
-    annex::Rows rows = s_.db.query("SELECT COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM quotas_targets WHERE plan_id = ? AND period = ?"
+    // Summed in parts that cannot overflow (rest::split_sum_sql): a sector may have thousands of reps.
+    annex::Rows rows = s_.db.query("SELECT COUNT(*), " + rest::split_sum_sql("amount") + " FROM quotas_targets WHERE plan_id = ? AND period = ?"
                                    " AND assignee_type = 'rep' AND sector_id = ? AND product_group = ?",
                                    {t["plan_id"].get<std::string>(), t["period"].get<std::string>(), t["sector_id"].get<std::string>(),
                                     t["product_group"].is_null() ? std::string() : t["product_group"].get<std::string>()});
     rows.next();
-    t["reps"] = {{"count", rows.row().integer(0)}, {"total", rest::money_json(rows.row().integer(1), p["currency"])}};
+    int64_t total = rest::narrow(rest::wide_sum(rows.row().integer(1), rows.row().integer(2)), "id", "the reps' quotas together");
+    t["reps"] = {{"count", rows.row().integer(0)}, {"total", rest::money_json(total, p["currency"])}};
   }
   resp.header("ETag", rest::etag(t["version"].get<int64_t>())).body(t.dump());
 }

@@ -234,6 +234,33 @@ TEST_P(Contracts, AttainmentCountsSplitCreditAndTheOpenPipeline) {
   EXPECT_EQ(as(head_, "GET", "/api/v1/quotas/attainment?plan_id=" + plan_id + "&period=2027-13").status, 400);
 }
 
+// A sector's roll-up of 9,223 reps' quotas of 10^15 each is exact; one more passes 2^63 and is refused.
+TEST_P(Contracts, ASectorsRollUpOfRepQuotasIsExactAtTheLimit) {
+  const int64_t max = 1'000'000'000'000'000;
+  json plan = json::parse(must(as(exec_, "POST", "/api/v1/quotas/plans", {{"name", "Many"}, {"period_type", "quarter"}, {"measure", "signed"}, {"currency", "CNY"}}), 201));
+  json rep = json::parse(must(as(head_, "POST", "/api/v1/quotas/targets",
+                                 {{"plan_id", plan["id"]}, {"period", "2027-Q1"}, {"assignee_type", "rep"}, {"assignee_id", rep2_id_}, {"amount", price(max)}}),
+                              201));
+  json sector = json::parse(must(as(exec_, "POST", "/api/v1/quotas/targets",
+                                    {{"plan_id", plan["id"]}, {"period", "2027-Q1"}, {"assignee_type", "sector"}, {"assignee_id", "north"}, {"amount", price(1)}}),
+                                 201));
+  auto copies = [&](int n, const std::string& suffix) {
+    d_->sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " + std::to_string(n) + ") INSERT INTO quotas_targets"
+            " (id, plan_id, period, assignee_type, assignee_id, product_group, sector_id, owner_id, amount, created_at, updated_at, version)"
+            " SELECT t.id || '" + suffix + "' || CAST(n.i AS TEXT), t.plan_id, t.period, t.assignee_type, t.assignee_id || '" + suffix +
+            "' || CAST(n.i AS TEXT), t.product_group, t.sector_id, t.owner_id, t.amount, t.created_at, t.updated_at, t.version"
+            " FROM quotas_targets t CROSS JOIN n WHERE t.id = '" + rep["id"].get<std::string>() + "'");
+  };
+  copies(9222, "-a");
+  const std::string url = "/api/v1/quotas/targets/" + sector["id"].get<std::string>();
+  json shown = json::parse(must(as(head_, "GET", url), 200));
+  EXPECT_EQ(shown["reps"]["count"], 9223);
+  EXPECT_EQ(shown["reps"]["total"]["amount"], 9223 * max);
+  copies(1, "-b");
+  HttpResult beyond = as(head_, "GET", url);
+  EXPECT_EQ(beyond.status, 422) << beyond.body;
+}
+
 // Amounts at the limits of what the API takes: a contract of 9 × 10^18 minor units against a quota of 100, and
 // 95 opportunities of 10^15 at 100% — each figure exact; a sum past 2^63 is refused, naming the field.
 TEST_P(Contracts, AttainmentAnswersExactlyAtTheLimitsAndRefusesASumBeyond64Bits) {
