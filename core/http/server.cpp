@@ -229,12 +229,13 @@ class ExchangeConnection : public Poco::Net::TCPServerConnection {
         send(out, id, false, factory_.secure_, answer);
       }
       session.setKeepAlive(false);
-      // What the client sent past the error is read and dropped, briefly, so that closing the connection with
-      // unread data does not reset it before the client has read the answer.
+      // What the client sent past the error is read and dropped, briefly (at most 1 MB for 2 s), so that closing
+      // the connection with unread data does not reset it before the client has read the answer.
       socket().shutdownSend();
       socket().setReceiveTimeout(Poco::Timespan(1, 0));
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
       char sink[4096];
-      for (int total = 0; total < (1 << 20);) {
+      for (int total = 0; total < (1 << 20) && std::chrono::steady_clock::now() < deadline;) {
         int got = socket().receiveBytes(sink, sizeof sink);
         if (got <= 0) break;
         total += got;
