@@ -32,12 +32,18 @@ bool matches_type(const std::string& want, const Var& v) {
 
 std::string join(const std::string& path, const std::string& name) { return path.empty() ? name : path + "." + name; }
 
+std::string known_keys(const Object& props) {
+  std::string out;
+  for (const auto& name : props.getNames()) out += (out.empty() ? "" : ", ") + name;
+  return out.empty() ? "none" : out;
+}
+
 }  // namespace
 
 std::vector<SchemaProblem> check_schema(const Object::Ptr& schema, const std::string& path) {
   static const std::set<std::string> known = {"type", "properties", "required", "default", "enum", "minimum",
                                               "maximum", "minLength", "maxLength", "items", "description",
-                                              "additionalProperties", "title"};
+                                              "additionalProperties", "title", "minItems", "maxItems"};
   std::vector<SchemaProblem> problems;
   if (!schema) return problems;
   for (const auto& [key, value] : *schema) {
@@ -61,6 +67,21 @@ std::vector<SchemaProblem> check_schema(const Object::Ptr& schema, const std::st
   if (schema->has("items") && is_object(schema->get("items"))) {
     auto more = check_schema(schema->getObject("items"), join(path, "items"));
     problems.insert(problems.end(), more.begin(), more.end());
+  }
+  if (schema->has("additionalProperties")) {
+    Var extra = schema->get("additionalProperties");
+    if (is_object(extra)) {
+      auto more = check_schema(extra.extract<Object::Ptr>(), join(path, "additionalProperties"));
+      problems.insert(problems.end(), more.begin(), more.end());
+    } else if (!extra.isBoolean()) {
+      problems.push_back({join(path, "additionalProperties"), "must be true, false or a schema object"});
+    }
+  }
+  for (const char* count : {"minItems", "maxItems", "minLength", "maxLength"}) {
+    if (schema->has(count)) {
+      Var n = schema->get(count);
+      if (!n.isInteger() || n.convert<int64_t>() < 0) problems.push_back({join(path, count), "must be a non-negative integer"});
+    }
   }
   return problems;
 }
@@ -123,10 +144,29 @@ std::vector<SchemaProblem> apply_schema(const Object::Ptr& schema, Var& value, c
         if (!obj->has(name.toString())) problems.push_back({join(path, name.toString()), "is required"});
       }
     }
-    if (schema->has("additionalProperties") && !schema->getValue<bool>("additionalProperties")) {
-      for (const auto& [name, member] : *obj) {
-        if (!props || !props->has(name)) problems.push_back({join(path, name), "unknown key"});
+    // Keys the schema does not list: checked against additionalProperties when it is a schema, allowed when it
+    // is true, and otherwise (false, or absent while "properties" lists the keys) refused — a misspelt key is
+    // an error, not a setting silently ignored.
+    Var extra = schema->has("additionalProperties") ? schema->get("additionalProperties") : Var(props.isNull());
+    for (const auto& name : obj->getNames()) {
+      if (props && props->has(name)) continue;
+      if (is_object(extra)) {
+        Var member = obj->get(name);
+        auto more = apply_schema(extra.extract<Object::Ptr>(), member, join(path, name));
+        problems.insert(problems.end(), more.begin(), more.end());
+        obj->set(name, member);
+      } else if (!extra.convert<bool>()) {
+        problems.push_back({join(path, name), "unknown key" + (props ? " (known: " + known_keys(*props) + ")" : "")});
       }
+    }
+  }
+  if (is_array(value)) {
+    size_t n = value.extract<Array::Ptr>()->size();
+    if (schema->has("minItems") && n < schema->getValue<size_t>("minItems")) {
+      fail("must have at least " + schema->get("minItems").toString() + " item(s)");
+    }
+    if (schema->has("maxItems") && n > schema->getValue<size_t>("maxItems")) {
+      fail("must have at most " + schema->get("maxItems").toString() + " item(s)");
     }
   }
   if (is_array(value) && schema->has("items")) {

@@ -1,8 +1,10 @@
 // A plugin's configuration is checked against the "config_schema" of its manifest before create() sees it.
 // The schema is a subset of JSON Schema — type (object, string, integer, number, boolean, array), properties,
-// required, default, enum, minimum, maximum, minLength, maxLength, items, additionalProperties (false) —
-// enough for configuration, and small enough to check by hand in one file rather than pull in a validator
-// library that Debian does not package for Poco::JSON.
+// required, default, enum, minimum, maximum, minLength, maxLength, items, minItems, maxItems,
+// additionalProperties (true, false or a schema for the values of unlisted keys) — enough for configuration, and
+// small enough to check by hand in one file rather than pull in a validator library that Debian does not package
+// for Poco::JSON. One deliberate difference from JSON Schema: an object schema that lists "properties" refuses
+// keys it does not list unless additionalProperties says otherwise, so that a misspelt key is reported.
 #pragma once
 
 #include <Poco/Dynamic/Var.h>

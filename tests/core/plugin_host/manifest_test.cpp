@@ -80,6 +80,59 @@ TEST(ConfigSchema, RejectsAWrongType) {
   EXPECT_NE(problems[0].message.find("integer"), std::string::npos);
 }
 
+TEST(ConfigSchema, RefusesAKeyTheSchemaDoesNotListNamingIt) {
+  auto schema = object(R"({"type":"object","properties":{"salutation":{"type":"string"},"tick_seconds":{"type":"integer"}}})");
+  Poco::Dynamic::Var misspelt = object(R"({"salutaton":"Hi"})");
+  auto problems = apply_schema(schema, misspelt, "plugins.p");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].path, "plugins.p.salutaton");
+  EXPECT_NE(problems[0].message.find("unknown key"), std::string::npos) << problems[0].message;
+  EXPECT_NE(problems[0].message.find("salutation"), std::string::npos) << "names the keys it knows: " << problems[0].message;
+}
+
+TEST(ConfigSchema, AdditionalPropertiesAllowsOrChecksUnlistedKeys) {
+  auto open = object(R"({"type":"object","properties":{"a":{"type":"integer"}},"additionalProperties":true})");
+  Poco::Dynamic::Var extra = object(R"({"a":1,"b":"anything"})");
+  EXPECT_TRUE(apply_schema(open, extra, "plugins.p").empty());
+
+  auto map = object(R"({"type":"object","additionalProperties":{"type":"integer","minimum":0}})");
+  Poco::Dynamic::Var counts = object(R"({"north":3,"south":-1})");
+  auto problems = apply_schema(map, counts, "plugins.p");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].path, "plugins.p.south");
+
+  auto closed = object(R"({"type":"object","additionalProperties":false})");
+  Poco::Dynamic::Var any = object(R"({"x":1})");
+  problems = apply_schema(closed, any, "plugins.p");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].path, "plugins.p.x");
+
+  auto free_form = object(R"({"type":"object"})");
+  Poco::Dynamic::Var whatever = object(R"({"x":1})");
+  EXPECT_TRUE(apply_schema(free_form, whatever, "plugins.p").empty()) << "no properties listed: any key";
+}
+
+TEST(ConfigSchema, MinItemsAndMaxItems) {
+  auto schema = object(R"({"type":"object","properties":{"severities":{"type":"array","minItems":1,"maxItems":3,
+                                                                         "items":{"type":"string"}}}})");
+  Poco::Dynamic::Var empty = object(R"({"severities":[]})");
+  auto problems = apply_schema(schema, empty, "plugins.p");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].path, "plugins.p.severities");
+  EXPECT_NE(problems[0].message.find("at least 1"), std::string::npos) << problems[0].message;
+  Poco::Dynamic::Var many = object(R"({"severities":["a","b","c","d"]})");
+  EXPECT_EQ(apply_schema(schema, many, "plugins.p").size(), 1u);
+  Poco::Dynamic::Var fine = object(R"({"severities":["a"]})");
+  EXPECT_TRUE(apply_schema(schema, fine, "plugins.p").empty());
+
+  Manifest m;
+  std::string error;
+  EXPECT_FALSE(parse_manifest(R"({"config_schema":{"type":"array","minItems":-1}})", &m, &error));
+  EXPECT_NE(error.find("minItems"), std::string::npos) << error;
+  EXPECT_FALSE(parse_manifest(R"({"config_schema":{"type":"object","additionalProperties":"no"}})", &m, &error));
+  EXPECT_NE(error.find("additionalProperties"), std::string::npos) << error;
+}
+
 annex_status noop_create(const annex_host_api*, annex_str, annex_plugin**, annex_buffer*) { return ANNEX_OK; }
 annex_status noop(annex_plugin*, annex_buffer*) { return ANNEX_OK; }
 void noop_destroy(annex_plugin*) {}
