@@ -306,6 +306,27 @@ void walk_file(const Poco::JSON::Object& obj, const std::string& prefix, Setting
   }
 }
 
+// `--set plugins.<id>.<key>=VALUE`: plugin ids are dotted (reverse-DNS), so the key is the last segment and the
+// id everything before it. VALUE is read as JSON when it is JSON (5, true, [..], {..}, "quoted"), else as text.
+std::string set_plugin_key(Settings& out, const std::string& path, const std::string& text) {
+  size_t dot = path.rfind('.');
+  if (dot == std::string::npos || path.find('.') == dot || dot + 1 == path.size()) {
+    return "write plugins.<id>.<key>=VALUE with the plugin's full id, e.g. plugins.org.annex.hello.salutation=Hi";
+  }
+  std::string id = path.substr(0, dot), key = path.substr(dot + 1);
+  Poco::Dynamic::Var value = text;
+  try {
+    // Wrapped in an array, since the parser takes only an array or object at the top.
+    auto parsed = Poco::JSON::Parser().parse("[" + text + "]").extract<Poco::JSON::Array::Ptr>();
+    if (parsed->size() == 1) value = parsed->get(0);
+  } catch (const Poco::Exception&) {
+  }
+  Poco::JSON::Object::Ptr& config = out.plugin_config[id];
+  if (!config) config = new Poco::JSON::Object;
+  config->set(key, value);
+  return {};
+}
+
 }  // namespace
 
 std::string Settings::database_dialect() const {
@@ -350,6 +371,11 @@ std::vector<SettingsError> load_settings(const SettingsSources& sources, Setting
     }
   }
   for (const auto& [name, value] : sources.overrides) {
+    if (name.rfind("plugins.", 0) == 0) {
+      std::string problem = set_plugin_key(out, name.substr(8), value);
+      if (!problem.empty()) errors.push_back({name, problem});
+      continue;
+    }
     const Key* k = find_key(name);
     if (k == nullptr) {
       errors.push_back({name, "unknown key"});
@@ -389,7 +415,8 @@ std::string describe_keys() {
   for (const Key& k : keys()) out << "  " << k.name << " (" << env_name(k.name) << ")\n      " << k.doc << "\n";
   out << "  roles.<name> — an array of permission patterns (\"*\", \"*.read\", \"expenses.*\"), or\n"
          "                 {\"permissions\": [...], \"reach\": \"own\"|\"sector\"|\"all\"}: defines or replaces a role\n";
-  out << "  plugins.<id> — an object: that plugin's configuration, checked against its manifest's config_schema\n";
+  out << "  plugins.<id> — an object: that plugin's configuration, checked against its manifest's config_schema;\n"
+         "                 one key from a flag: --set plugins.org.annex.hello.salutation=Hi (JSON values as JSON)\n";
   return out.str();
 }
 

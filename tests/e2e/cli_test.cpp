@@ -41,6 +41,19 @@ TEST(CheckConfig, ExitsNonZeroNamingTheOffendingKey) {
   EXPECT_NE(out.find("ANNEX_DATABASE_POOL_SIZE"), std::string::npos) << out;
 }
 
+TEST(CheckConfig, SetReachesAPluginByItsDottedIdAndAMisspeltKeyIsNamed) {
+  TempDir dir;
+  std::string out;
+  EXPECT_EQ(run_program(annexd(), {"--data-dir", dir.str(), "--set", "plugins.org.annex.hello.tick_seconds=0",
+                                   "--check-config"}, &out), 2);
+  EXPECT_NE(out.find("plugins.org.annex.hello.tick_seconds: must be at least 1"), std::string::npos) << out;
+  EXPECT_EQ(run_program(annexd(), {"--data-dir", dir.str(), "--set", "plugins.org.annex.hello.salutaton=Hi",
+                                   "--check-config"}, &out), 2);
+  EXPECT_NE(out.find("plugins.org.annex.hello.salutaton: unknown key"), std::string::npos) << out;
+  EXPECT_EQ(run_program(annexd(), {"--data-dir", dir.str(), "--set", "plugins.org.annex.hello.salutation=Good day",
+                                   "--check-config"}, &out), 0) << out;
+}
+
 TEST(Annexd, HelpAndVersion) {
   std::string out;
   EXPECT_EQ(run_program(annexd(), {"--help"}, &out), 0);

@@ -39,6 +39,36 @@ TEST(Settings, FileThenEnvironmentThenFlags) {
   EXPECT_EQ(s.plugin_config["org.annex.hello"]->getValue<std::string>("salutation"), "Hi");
 }
 
+TEST(Settings, SetReachesAPluginWhoseIdHasDots) {
+  test::TempDir dir;
+  SettingsSources src;
+  src.config_file = write(dir, R"({"plugins":{"org.annex.hello":{"salutation":"Hi","tick_seconds":5}}})");
+  src.overrides = {{"plugins.org.annex.hello.salutation", "Good morning"},
+                   {"plugins.org.annex.pipeline.follow_up_days", "7"},
+                   {"plugins.org.annex.pipeline.lead_sources", R"(["web","fair"])"}};
+  Settings s;
+  auto errors = load_settings(src, s);
+  ASSERT_TRUE(errors.empty()) << errors.front().key << ": " << errors.front().message;
+  auto hello = s.plugin_config["org.annex.hello"];
+  ASSERT_TRUE(hello);
+  EXPECT_EQ(hello->getValue<std::string>("salutation"), "Good morning");
+  EXPECT_EQ(hello->getValue<int>("tick_seconds"), 5) << "keys the flag does not name keep the file's values";
+  auto pipeline = s.plugin_config["org.annex.pipeline"];
+  ASSERT_TRUE(pipeline);
+  EXPECT_EQ(pipeline->getValue<int>("follow_up_days"), 7);
+  EXPECT_EQ(pipeline->getArray("lead_sources")->size(), 2u);
+}
+
+TEST(Settings, SetOfAPluginKeyWithoutAnIdIsRefusedNamingIt) {
+  SettingsSources src;
+  src.overrides = {{"plugins.salutation", "Hi"}};
+  Settings s;
+  auto errors = load_settings(src, s);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].key, "plugins.salutation");
+  EXPECT_NE(errors[0].message.find("plugins.<id>.<key>"), std::string::npos) << errors[0].message;
+}
+
 TEST(Settings, NamesTheOffendingKey) {
   test::TempDir dir;
   SettingsSources src;
