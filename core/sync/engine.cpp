@@ -7,7 +7,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <future>
 #include <random>
@@ -152,11 +154,16 @@ std::map<std::string, ConnectionConfig> parse_sync_config(const std::string& tex
 // ---- connector registry ----------------------------------------------------------------------------------
 
 std::string ConnectorRegistry::add(const std::string& owner, const annex_connector& connector) {
-  std::string type(connector.type.data == nullptr ? "" : std::string(connector.type.data, connector.type.len));
+  // A connector built against an older, shorter struct ends at its struct_size: copy that much and leave the
+  // fields it does not have zero (absent), never reading past its end.
+  annex_connector table{};
+  std::memcpy(&table, &connector, std::min<size_t>(connector.struct_size, sizeof table));
+  if (!ANNEX_HAS_FIELD(&table, annex_connector, type)) return "a connector needs a type";
+  std::string type(table.type.data == nullptr ? "" : std::string(table.type.data, table.type.len));
   if (type.empty()) return "a connector needs a type";
   std::lock_guard lock(mutex_);
   if (entries_.count(type)) return "connector type " + type + " is already offered by " + entries_[type].owner;
-  Entry e{owner, type, connector};
+  Entry e{owner, type, table};
   entries_[type] = e;
   entries_[type].table.type = as_str(entries_[type].type);
   return {};

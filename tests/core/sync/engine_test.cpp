@@ -16,7 +16,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 namespace annex::sync {
 namespace {
@@ -123,6 +127,32 @@ class EngineTest : public testing::Test {
   ConnectorRegistry registry_;
   std::unique_ptr<SyncEngine> engine_;
 };
+
+// A connector table built against a shorter (older) struct, placed so that its last byte is the last readable
+// byte before an inaccessible page: reading one byte past its struct_size crashes the test.
+TEST(ConnectorRegistryAbi, CopiesAConnectorUpToItsStructSizeAndTreatsTheRestAsAbsent) {
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  void* mem = ::mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(mem, MAP_FAILED);
+  ASSERT_EQ(::mprotect(static_cast<char*>(mem) + page, page, PROT_NONE), 0);
+  const size_t older = offsetof(annex_connector, write);  // everything up to, not including, the last field
+  annex_connector full{};
+  full.struct_size = static_cast<uint32_t>(older);
+  full.type = annex_str{"short", 5};
+  full.open = &fake_open;
+  full.read = &fake_read;
+  char* at = static_cast<char*>(mem) + page - older;
+  std::memcpy(at, &full, older);
+  ConnectorRegistry registry;
+  EXPECT_EQ(registry.add("test", *reinterpret_cast<const annex_connector*>(at)), "");
+  auto table = registry.find("short");
+  ASSERT_TRUE(table);
+  EXPECT_EQ(table->open, &fake_open);
+  EXPECT_EQ(table->read, &fake_read);
+  EXPECT_EQ(table->write, nullptr) << "a field beyond struct_size is absent";
+  EXPECT_FALSE(ANNEX_HAS_FIELD(&*table, annex_connector, write));
+  ::munmap(mem, 2 * page);
+}
 
 TEST_F(EngineTest, AnUnreachableRemoteIsRetriedThenTheRunSucceeds) {
   fake.fail_reads = 2;
