@@ -696,6 +696,20 @@ int main(int argc, char** argv) {
   std::string name = words[0] + (words.size() > 1 && words[1][0] != '-' ? " " + words[1] : "");
   auto it = commands.find(name);
   if (it == commands.end()) {
+    // A group without its subcommand ("annexctl sync --help"): list the group's commands from the usage.
+    std::string group;
+    std::istringstream lines(kUsage);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("  " + words[0] + " ", 0) == 0) group += line + "\n";
+    }
+    if (!group.empty()) {
+      bool help = std::find(words.begin(), words.end(), "--help") != words.end() ||
+                  std::find(words.begin(), words.end(), "-h") != words.end();
+      (help ? std::cout : std::cerr) << (help ? "" : "annexctl " + words[0] + ": which one?\n\n") << "Usage: annexctl "
+                                     << words[0] << " SUBCOMMAND [options]\n\n" << group
+                                     << "\nRun \"annexctl " << words[0] << " SUBCOMMAND --help\" for its options.\n";
+      return help ? 0 : 2;
+    }
     std::cerr << "annexctl: unknown command \"" << name << "\"\n\n" << kUsage;
     return 2;
   }

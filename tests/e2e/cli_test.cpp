@@ -79,6 +79,21 @@ TEST(Annexctl, EveryCommandHasHelp) {
   EXPECT_NE(out.find("unknown command"), std::string::npos);
 }
 
+TEST(Annexctl, AGroupWithoutItsSubcommandListsTheGroup) {
+  std::string out;
+  for (const char* group : {"sync", "plugins", "migrate", "user", "audit"}) {
+    EXPECT_EQ(run_program(annexctl(), {group, "--help"}, &out), 0) << group << ": " << out;
+    EXPECT_EQ(out.find("unknown command"), std::string::npos) << out;
+    EXPECT_NE(out.find(std::string("  ") + group + " "), std::string::npos) << out;
+  }
+  EXPECT_EQ(run_program(annexctl(), {"sync", "--help"}, &out), 0);
+  EXPECT_NE(out.find("sync run CONN"), std::string::npos) << out;
+  EXPECT_NE(out.find("sync dead-letters"), std::string::npos) << out;
+  EXPECT_EQ(out.find("migrate apply"), std::string::npos) << "only the group's commands: " << out;
+  EXPECT_EQ(run_program(annexctl(), {"sync"}, &out), 2);
+  EXPECT_NE(out.find("sync status"), std::string::npos) << out;
+}
+
 TEST(Annexctl, ListsPluginsAndFailsWhenOneCannotRun) {
   TempDir dir;
   std::string out;
