@@ -313,13 +313,21 @@ void Daemon::register_core_routes() {
   add("GET", "/readyz", "", "Readiness: storage reachable and plugins started",
       [this](http::HttpRequest&, http::HttpResponse& resp) {
         bool storage = db_->ping();
-        bool plugins = plugins_ && plugins_->started();
+        bool started = plugins_ && plugins_->started();
+        // A plugin that should run but was refused or failed to start leaves the instance not ready.
+        std::vector<std::string> down = plugins_ ? plugins_->not_running() : std::vector<std::string>{};
+        bool plugins = started && down.empty();
         Poco::JSON::Object::Ptr checks = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
         checks->set("storage", storage ? "ok" : "unreachable");
-        checks->set("plugins", plugins ? "started" : "starting");
+        checks->set("plugins", !started ? "starting" : down.empty() ? "started" : "failed");
         Poco::JSON::Object::Ptr body = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
         body->set("status", storage && plugins ? "ready" : "not_ready");
         body->set("checks", checks);
+        if (!down.empty()) {
+          Poco::JSON::Array::Ptr ids = new Poco::JSON::Array;
+          for (const auto& id : down) ids->add(id);
+          body->set("plugins_not_running", ids);
+        }
         resp.status = storage && plugins ? 200 : 503;
         resp.body = stringify(body);
       });

@@ -335,6 +335,15 @@ void PluginHost::stop_all() {
   }
 }
 
+std::vector<std::string> PluginHost::not_running() const {
+  std::vector<std::string> out;
+  for (const auto& r : records_) {
+    if (!r->duplicate && (r->state == "refused" || r->state == "failed")) out.push_back(r->module.id);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 std::vector<PluginInfo> PluginHost::plugins() const {
   std::vector<PluginInfo> out;
   for (const auto& r : records_) {

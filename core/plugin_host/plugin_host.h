@@ -108,6 +108,9 @@ class PluginHost {
   // The start-up order computed by resolve().
   const std::vector<std::string>& order() const { return order_; }
   bool started() const { return started_; }
+  // The plugins that should run but do not: every one installed and not disabled that is refused or failed
+  // (a second copy of a running plugin aside). /readyz is not ready while this is non-empty.
+  std::vector<std::string> not_running() const;
 
   // Problems found while loading that belong to no plugin (missing directories, config for unknown plugins).
   const std::vector<std::string>& warnings() const { return warnings_; }

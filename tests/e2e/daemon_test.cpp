@@ -191,6 +191,23 @@ TEST(Daemon, HealthReadinessMetricsAndOpenApi) {
   EXPECT_TRUE(paths->has("/api/v1/plugins"));
 }
 
+TEST(Daemon, IsNotReadyWhileAPluginFailedToStart) {
+  TempDir dir;
+  Annexd::Options o;
+  o.plugin_dirs = {build_path("lib/annex/plugins"), fixture_dir(dir, {"fails_start"})};
+  Annexd d(o);
+  HttpResult ready = d.call("GET", "/readyz");
+  EXPECT_EQ(ready.status, 503) << ready.body;
+  auto body = json(ready.body);
+  EXPECT_EQ(body->getValue<std::string>("status"), "not_ready");
+  EXPECT_EQ(body->getObject("checks")->getValue<std::string>("plugins"), "failed");
+  auto down = body->getArray("plugins_not_running");
+  ASSERT_TRUE(down);
+  ASSERT_EQ(down->size(), 1u);
+  EXPECT_EQ(down->getElement<std::string>(0), "org.annex.test.fails-start");
+  EXPECT_EQ(d.call("GET", "/healthz").status, 200) << "the process itself is alive";
+}
+
 TEST(Daemon, ServesHttpsWhenACertificateIsConfigured) {
   TempDir dir;
   std::string cert = dir.str() + "/cert.pem", key = dir.str() + "/key.pem";

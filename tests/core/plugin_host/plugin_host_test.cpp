@@ -184,6 +184,11 @@ TEST_F(PluginHostTest, AFailedStartIsReportedItsRoutesWithdrawnAndOthersRun) {
   EXPECT_EQ(get("/api/v1/hello/greetings").status, 200);
 }
 
+TEST_F(PluginHostTest, ANotRunningPluginKeepsTheInstanceNotReady) {
+  load({"fails_start", "hello"});
+  EXPECT_EQ(host_->not_running(), std::vector<std::string>{"org.annex.test.fails-start"});
+}
+
 TEST_F(PluginHostTest, ALibraryThatIsNotAPluginIsReported) {
   load({"not_a_plugin", "hello"});
   bool found = false;
