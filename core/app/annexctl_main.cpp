@@ -108,7 +108,8 @@ int plugins_list(Context& ctx, const std::vector<std::string>& args) {
     std::string state = p.state == "ready" ? "ok" : p.state;
     bad += p.state == "refused" || p.state == "failed";
     std::cout << std::left << std::setw(28) << p.id << std::setw(10) << p.version << std::setw(12) << p.kind
-              << std::setw(10) << state << (p.error.empty() ? p.path : p.error) << "\n";
+              << std::setw(10) << state << (p.error.empty() ? p.path : p.error)
+              << (p.error_field.empty() ? "" : " [field " + p.error_field + "]") << "\n";
   }
   return bad > 0 ? 1 : 0;
 }

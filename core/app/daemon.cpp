@@ -62,6 +62,7 @@ Poco::JSON::Object::Ptr plugin_json(const plugin_host::PluginInfo& p) {
   o->set("kind", p.kind);
   o->set("state", p.state);
   o->set("error", p.error.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(p.error));
+  o->set("error_field", p.error_field.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(p.error_field));
   o->set("abi", p.abi);
   o->set("path", p.path);
   Poco::JSON::Array::Ptr req = new Poco::JSON::Array;

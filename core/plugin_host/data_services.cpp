@@ -13,9 +13,11 @@ namespace {
 using nlohmann::json;
 
 const masterdata::Entity* entity_of(annex_str name, annex_buffer* err) {
-  const masterdata::Entity* e = masterdata::find_entity(std::string(view(name)));
-  if (e == nullptr) put(err, "no master-data entity " + std::string(view(name)));
-  return e;
+  return shielded<const masterdata::Entity*>(nullptr, [&] {
+    const masterdata::Entity* e = masterdata::find_entity(std::string(view(name)));
+    if (e == nullptr) put(err, "no master-data entity " + std::string(view(name)));
+    return e;
+  });
 }
 
 // The record, or nothing when it is missing or out of `user_id`'s reach.

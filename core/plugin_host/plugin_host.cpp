@@ -22,13 +22,6 @@ namespace {
 
 std::string buffer_text(const std::string& s) { return s.empty() ? "no reason given" : s; }
 
-void append_string(void* owner, const char* data, size_t len) {
-  try {
-    static_cast<std::string*>(owner)->append(data, len);
-  } catch (...) {
-  }
-}
-
 }  // namespace
 
 bool choose_migrations(const annex_plugin_descriptor& d, const std::string& dialect,
@@ -74,10 +67,12 @@ PluginRecord* PluginHost::find(const std::string& id) const {
   return nullptr;
 }
 
-void PluginHost::fail(PluginRecord& rec, const std::string& why) {
+void PluginHost::fail(PluginRecord& rec, const std::string& why, const std::string& field) {
   rec.error = why;
+  rec.error_field = field;
   if (rec.state == "ready" || rec.state == "started") rec.state = "failed";
-  spdlog::error("plugin {}: {}", rec.module.id.empty() ? rec.module.path : rec.module.id, why);
+  spdlog::error("plugin {}: {}{}", rec.module.id.empty() ? rec.module.path : rec.module.id, why,
+                field.empty() ? "" : " (field: " + field + ")");
 }
 
 void PluginHost::load(const std::vector<std::string>& dirs,
@@ -169,6 +164,7 @@ void PluginHost::add_module(PluginModule module, Poco::JSON::Object::Ptr config)
         for (const auto& p : problems) text += (text.empty() ? "" : "; ") + p.path + ": " + p.message;
         r.state = "failed";
         r.error = "invalid configuration: " + text;
+        r.error_field = problems.front().path;
       }
     }
     std::ostringstream json;
@@ -271,18 +267,23 @@ bool PluginHost::start_one(PluginRecord& rec) {
   }
   if (parts_.db != nullptr && !migrate(rec)) return false;
   const annex_plugin_descriptor& d = *rec.module.descriptor;
-  std::string err;
-  annex_buffer buf{&err, &append_string};
+  ErrorSink err;
+  annex_buffer buf = err.buffer();
+  // The message without the field at fault, which travels apart (set_error_field, or the older text prefix).
+  auto why = [&](const char* what, annex_status s) {
+    err.settle();
+    return std::string(what) + " failed (status " + std::to_string(s) + "): " + buffer_text(err.message);
+  };
   annex_str config{rec.config_json.data(), rec.config_json.size()};
   annex_status s = d.create(&rec.api, config, &rec.instance, &buf);
   if (s != ANNEX_OK || rec.instance == nullptr) {
-    fail(rec, "create failed (status " + std::to_string(s) + "): " + buffer_text(err));
+    fail(rec, why("create", s), err.field);
     rec.instance = nullptr;
     return false;
   }
   s = d.on_register(rec.instance, &buf);
   if (s != ANNEX_OK) {
-    fail(rec, "registration failed (status " + std::to_string(s) + "): " + buffer_text(err));
+    fail(rec, why("registration", s), err.field);
     withdraw(rec);
     d.destroy(rec.instance);
     rec.instance = nullptr;
@@ -290,7 +291,7 @@ bool PluginHost::start_one(PluginRecord& rec) {
   }
   s = d.start(rec.instance, &buf);
   if (s != ANNEX_OK) {
-    fail(rec, "start failed (status " + std::to_string(s) + "): " + buffer_text(err));
+    fail(rec, why("start", s), err.field);
     withdraw(rec);
     d.destroy(rec.instance);
     rec.instance = nullptr;
@@ -298,6 +299,7 @@ bool PluginHost::start_one(PluginRecord& rec) {
   }
   rec.state = "started";
   rec.error.clear();
+  rec.error_field.clear();
   spdlog::info("plugin {} {} started ({})", rec.module.id, rec.module.version_text, rec.module.path);
   return true;
 }
@@ -324,10 +326,13 @@ void PluginHost::stop_all() {
     PluginRecord& rec = *find(*it);
     if (rec.state != "started") continue;
     withdraw(rec);
-    std::string err;
-    annex_buffer buf{&err, &append_string};
+    ErrorSink err;
+    annex_buffer buf = err.buffer();
     annex_status s = rec.module.descriptor->stop(rec.instance, &buf);
-    if (s != ANNEX_OK) spdlog::warn("plugin {} stopped with status {}: {}", rec.module.id, static_cast<int>(s), err);
+    if (s != ANNEX_OK) {
+      err.settle();
+      spdlog::warn("plugin {} stopped with status {}: {}", rec.module.id, static_cast<int>(s), err.text());
+    }
     rec.module.descriptor->destroy(rec.instance);
     rec.instance = nullptr;
     rec.state = "stopped";
@@ -356,6 +361,7 @@ std::vector<PluginInfo> PluginHost::plugins() const {
     info.path = r->module.path;
     info.state = r->state;
     info.error = r->error;
+    info.error_field = r->error_field;
     if (r->module.descriptor) {
       info.abi = std::to_string(r->module.descriptor->abi_major) + "." + std::to_string(r->module.descriptor->abi_minor);
     }

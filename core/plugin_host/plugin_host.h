@@ -66,6 +66,7 @@ struct PluginInfo {
   std::string path;
   std::string state;  // refused | disabled | failed | ready | started | stopped
   std::string error;  // why it is refused or failed
+  std::string error_field;  // the field at fault, when the failure names one ("plugins.<id>.<key>", "severities")
   std::string abi;    // "1.0"
   std::vector<std::string> requires_text;  // "org.x >=1.0.0 <2.0.0"
   std::vector<std::string> uses;           // "annex.db@1"
@@ -121,7 +122,7 @@ class PluginHost {
  private:
   PluginRecord* find(const std::string& id) const;
   void add_module(PluginModule module, Poco::JSON::Object::Ptr config);
-  void fail(PluginRecord& rec, const std::string& why);
+  void fail(PluginRecord& rec, const std::string& why, const std::string& field = {});
   bool migrate(PluginRecord& rec);
   bool start_one(PluginRecord& rec);
   void withdraw(PluginRecord& rec);

@@ -70,4 +70,16 @@ annex_status guarded(annex_buffer* err, Fn&& fn) noexcept {
   }
 }
 
+// Runs the body of an entry point that answers with a value rather than a status (get_service, the request
+// accessors, trigger): any exception — an allocation failing — becomes `fallback` instead of crossing into plugin
+// code.
+template <typename T, typename Fn>
+T shielded(T fallback, Fn&& fn) noexcept {
+  try {
+    return fn();
+  } catch (...) {
+    return fallback;
+  }
+}
+
 }  // namespace annex::plugin_host

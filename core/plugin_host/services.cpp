@@ -95,7 +95,7 @@ annex_status db_query(annex_host_ctx* ctx, annex_txn* txn, annex_str sql, const 
     put(err, "query: the transaction belongs to another plugin");
     return ANNEX_ERR_INVALID_ARGUMENT;
   }
-  {
+  return guarded(err, [&] {
     // Statements repeat: remember the ones already found clean (per thread, bounded), so the check costs a
     // lookup on the hot path.
     thread_local std::unordered_set<std::string> clean;
@@ -108,8 +108,6 @@ annex_status db_query(annex_host_ctx* ctx, annex_txn* txn, annex_str sql, const 
       if (clean.size() > 512) clean.clear();
       clean.emplace(text);
     }
-  }
-  return guarded(err, [&] {
     std::vector<store::Param> bound(param_count);
     for (size_t i = 0; i < param_count; ++i) {
       const annex_value& v = params[i];
@@ -210,15 +208,23 @@ annex_status db_commit(annex_txn* txn, annex_buffer* err) {
   });
   if (status == ANNEX_OK) {
     // Events published inside the transaction are visible now.
-    if (auto* bus = owned->owner->ctx.host->parts().events) bus->poke();
+    if (auto* bus = owned->owner->ctx.host->parts().events) {
+      shielded(0, [&] {
+        bus->poke();
+        return 0;
+      });
+    }
   }
   return status;
 }
 
 void db_rollback(annex_txn* txn) {
   if (txn == nullptr) return;
-  store::rollback(txn->lease->session(), txn->level);
-  delete txn;
+  std::unique_ptr<annex_txn> owned(txn);
+  shielded(0, [&] {
+    store::rollback(owned->lease->session(), owned->level);
+    return 0;
+  });
 }
 
 const annex_db_v1 kDb = {sizeof(annex_db_v1), 0,          &db_query, &rows_next, &rows_column_count,
@@ -233,23 +239,32 @@ struct RequestView {
 };
 
 annex_str req_path_param(const annex_http_request* req, annex_str name) {
-  auto* rv = static_cast<const RequestView*>(req->request_host_ptr);
-  auto it = rv->request->path_params.find(view(name));
-  return it == rv->request->path_params.end() ? annex_str{nullptr, 0} : str(it->second);
+  if (req == nullptr) return annex_str{nullptr, 0};
+  return shielded(annex_str{nullptr, 0}, [&] {
+    auto* rv = static_cast<const RequestView*>(req->request_host_ptr);
+    auto it = rv->request->path_params.find(view(name));
+    return it == rv->request->path_params.end() ? annex_str{nullptr, 0} : str(it->second);
+  });
 }
 
 int32_t req_query_param(const annex_http_request* req, annex_str name, annex_buffer* out) {
-  auto* rv = static_cast<const RequestView*>(req->request_host_ptr);
-  std::string value;
-  if (!rv->request->query_param(view(name), &value)) return 0;
-  put(out, value);
-  return 1;
+  if (req == nullptr) return 0;
+  return shielded(int32_t{0}, [&]() -> int32_t {
+    auto* rv = static_cast<const RequestView*>(req->request_host_ptr);
+    std::string value;
+    if (!rv->request->query_param(view(name), &value)) return 0;
+    put(out, value);
+    return 1;
+  });
 }
 
 annex_str req_header(const annex_http_request* req, annex_str name) {
-  auto* rv = static_cast<const RequestView*>(req->request_host_ptr);
-  const std::string* v = rv->request->header(view(name));
-  return v == nullptr ? annex_str{nullptr, 0} : str(*v);
+  if (req == nullptr) return annex_str{nullptr, 0};
+  return shielded(annex_str{nullptr, 0}, [&] {
+    auto* rv = static_cast<const RequestView*>(req->request_host_ptr);
+    const std::string* v = rv->request->header(view(name));
+    return v == nullptr ? annex_str{nullptr, 0} : str(*v);
+  });
 }
 
 void resp_set_status(void* ptr, int32_t status) {
@@ -257,15 +272,19 @@ void resp_set_status(void* ptr, int32_t status) {
 }
 
 void resp_set_header(void* ptr, annex_str name, annex_str value) {
-  auto* resp = static_cast<http::HttpResponse*>(ptr);
-  std::string n(view(name)), v(view(value));
-  // Header injection: a name or value with CR/LF is dropped, not sent.
-  if (n.empty() || n.find_first_of("\r\n:") != std::string::npos || v.find_first_of("\r\n") != std::string::npos) return;
-  if (strcasecmp(n.c_str(), "Content-Type") == 0) {
-    resp->content_type = v;
-    return;
-  }
-  resp->set_header(std::move(n), std::move(v));
+  if (ptr == nullptr) return;
+  shielded(0, [&] {
+    auto* resp = static_cast<http::HttpResponse*>(ptr);
+    std::string n(view(name)), v(view(value));
+    // Header injection: a name or value with CR/LF is dropped, not sent.
+    if (n.empty() || n.find_first_of("\r\n:") != std::string::npos || v.find_first_of("\r\n") != std::string::npos) return 0;
+    if (strcasecmp(n.c_str(), "Content-Type") == 0) {
+      resp->content_type = v;
+      return 0;
+    }
+    resp->set_header(std::move(n), std::move(v));
+    return 0;
+  });
 }
 
 void append_string(void* owner, const char* data, size_t len) {
@@ -273,6 +292,21 @@ void append_string(void* owner, const char* data, size_t len) {
     static_cast<std::string*>(owner)->append(data, len);
   } catch (...) {
   }
+}
+
+void append_error(void* owner, const char* data, size_t len) {
+  try {
+    static_cast<ErrorSink*>(owner)->message.append(data, len);
+  } catch (...) {
+  }
+}
+
+int32_t set_error_field(annex_buffer* err, annex_str field) {
+  if (err == nullptr || err->append != &append_error || err->owner_ptr == nullptr) return 0;
+  return shielded(int32_t{0}, [&] {
+    static_cast<ErrorSink*>(err->owner_ptr)->field = std::string(view(field));
+    return int32_t{1};
+  });
 }
 
 int http_status_for(annex_status s) {
@@ -331,16 +365,12 @@ annex_status http_add_route(annex_host_ctx* ctx, const annex_route* route, annex
       out.set_status = &resp_set_status;
       out.set_header = &resp_set_header;
       out.body = annex_buffer{&response.body, &append_string};
-      std::string error;
-      annex_buffer err_buf{&error, &append_string};
+      ErrorSink sink;
+      annex_buffer err_buf = sink.buffer();
       annex_status status = handler(plugin_ptr, &rv.c, &out, &err_buf);
       if (status == ANNEX_OK) return;
-      std::string field;
-      if (error.rfind("field=", 0) == 0) {
-        size_t nl = error.find('\n');
-        field = error.substr(6, nl == std::string::npos ? std::string::npos : nl - 6);
-        error = nl == std::string::npos ? std::string{} : error.substr(nl + 1);
-      }
+      sink.settle();
+      std::string error = std::move(sink.message), field = std::move(sink.field);
       int http_status = http_status_for(status);
       if (http_status == 500) {
         spdlog::error("plugin {} failed on {} {}: {}", rec->module.id, request.method, request.path, error);
@@ -405,8 +435,12 @@ annex_status events_subscribe(annex_host_ctx* ctx, annex_str topic, annex_event_
         [handler, plugin_ptr](const events::Event& e, std::string* error) {
           annex_event ev{sizeof(annex_event), e.sequence, str(e.topic), str(e.payload), str(e.idempotency_key),
                          str(e.publisher)};
-          annex_buffer buf{error, &append_string};
-          return handler(plugin_ptr, &ev, &buf) == ANNEX_OK;
+          ErrorSink sink;
+          annex_buffer buf = sink.buffer();
+          if (handler(plugin_ptr, &ev, &buf) == ANNEX_OK) return true;
+          sink.settle();
+          *error = sink.text();
+          return false;
         });
     if (!problem.empty()) {
       put(err, problem);
@@ -436,8 +470,12 @@ annex_status jobs_schedule(annex_host_ctx* ctx, const annex_job* job, annex_buff
     std::string problem = scheduler->schedule(
         ctx->record->module.id, std::string(view(job->name)), std::chrono::seconds(job->interval_seconds),
         std::chrono::seconds(job->initial_delay_seconds), [fn, plugin_ptr](std::string* error) {
-          annex_buffer buf{error, &append_string};
-          return fn(plugin_ptr, &buf) == ANNEX_OK;
+          ErrorSink sink;
+          annex_buffer buf = sink.buffer();
+          if (fn(plugin_ptr, &buf) == ANNEX_OK) return true;
+          sink.settle();
+          *error = sink.text();
+          return false;
         });
     if (!problem.empty()) {
       put(err, problem);
@@ -449,12 +487,14 @@ annex_status jobs_schedule(annex_host_ctx* ctx, const annex_job* job, annex_buff
 
 annex_status jobs_trigger(annex_host_ctx* ctx, annex_str name, annex_buffer* err) {
   if (ctx == nullptr) return ANNEX_ERR_INVALID_ARGUMENT;
-  jobs::Scheduler* scheduler = ctx->host->parts().scheduler;
-  if (scheduler == nullptr || !scheduler->trigger(ctx->record->module.id, std::string(view(name)))) {
-    put(err, "trigger: no job named " + std::string(view(name)));
-    return ANNEX_ERR_NOT_FOUND;
-  }
-  return ANNEX_OK;
+  return guarded(err, [&] {
+    jobs::Scheduler* scheduler = ctx->host->parts().scheduler;
+    if (scheduler == nullptr || !scheduler->trigger(ctx->record->module.id, std::string(view(name)))) {
+      put(err, "trigger: no job named " + std::string(view(name)));
+      return ANNEX_ERR_NOT_FOUND;
+    }
+    return ANNEX_OK;
+  });
 }
 
 const annex_jobs_v1 kJobs = {sizeof(annex_jobs_v1), 0, &jobs_schedule, &jobs_trigger};
@@ -478,16 +518,18 @@ const ServiceEntry kServices[] = {
 
 const void* get_service(annex_host_ctx* ctx, annex_str name, uint32_t major) {
   if (ctx == nullptr) return nullptr;
-  std::string key = std::string(view(name)) + "@" + std::to_string(major);
-  PluginRecord& rec = record_of(ctx);
-  if (!rec.granted.count(key)) {
-    rec.logger->warn("asked for service {}, which its manifest does not declare under \"uses\"", key);
+  return shielded<const void*>(nullptr, [&]() -> const void* {
+    std::string key = std::string(view(name)) + "@" + std::to_string(major);
+    PluginRecord& rec = record_of(ctx);
+    if (!rec.granted.count(key)) {
+      rec.logger->warn("asked for service {}, which its manifest does not declare under \"uses\"", key);
+      return nullptr;
+    }
+    for (const auto& s : kServices) {
+      if (view(name) == s.name && major == s.major) return s.table;
+    }
     return nullptr;
-  }
-  for (const auto& s : kServices) {
-    if (view(name) == s.name && major == s.major) return s.table;
-  }
-  return nullptr;
+  });
 }
 
 }  // namespace
@@ -510,6 +552,17 @@ const std::vector<std::string>& provided_services() {
   return names;
 }
 
+annex_buffer ErrorSink::buffer() { return annex_buffer{this, &append_error}; }
+
+void ErrorSink::settle() {
+  if (!field.empty() || message.rfind("field=", 0) != 0) return;
+  size_t nl = message.find('\n');
+  field = message.substr(6, nl == std::string::npos ? std::string::npos : nl - 6);
+  message = nl == std::string::npos ? std::string{} : message.substr(nl + 1);
+}
+
+std::string ErrorSink::text() const { return field.empty() ? message : message + " (field: " + field + ")"; }
+
 void bind_host_api(PluginHost& host, PluginRecord& rec) {
   rec.ctx.host = &host;
   rec.ctx.record = &rec;
@@ -518,6 +571,7 @@ void bind_host_api(PluginHost& host, PluginRecord& rec) {
   rec.api.abi_minor = ANNEX_ABI_MINOR;
   rec.api.ctx_host_ptr = &rec.ctx;
   rec.api.get_service = &get_service;
+  rec.api.set_error_field = &set_error_field;
 }
 
 }  // namespace annex::plugin_host

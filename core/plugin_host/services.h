@@ -35,6 +35,7 @@ struct PluginRecord {
   std::string state = "ready";
   bool duplicate = false;  // another module provides the same id; this one takes no part in resolution
   std::string error;
+  std::string error_field;  // the field at fault of `error`, when the plugin or the schema check named one
   std::string config_json = "{}";
   std::set<std::string> granted;  // "annex.db@1"
   std::shared_ptr<spdlog::logger> logger;
@@ -53,6 +54,18 @@ const annex_masterdata_v1& masterdata_v1();
 
 // The session a plugin's transaction runs on (for host services that join it); null when txn is null.
 soci::session* txn_session(annex_txn* txn, annex_host_ctx* ctx, std::string* error);
+
+// The error buffer the host hands to plugin code: the message, and apart from it the field at fault, named through
+// annex_host_api.set_error_field() — or, by plugins built for ABI 1.2 and older, written "field=<name>\n" before
+// the message, which settle() moves out (the one place that reads that form).
+struct ErrorSink {
+  std::string message;
+  std::string field;
+  annex_buffer buffer();
+  void settle();
+  // "message (field: f)" for a log line.
+  std::string text() const;
+};
 
 // Fills rec.api so that get_service() hands out the tables rec.granted allows.
 void bind_host_api(PluginHost& host, PluginRecord& rec);

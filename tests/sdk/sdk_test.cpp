@@ -46,6 +46,31 @@ TEST(Trampolines, TurnExceptionsIntoStatusesWithField) {
   EXPECT_EQ(annex::detail::guarded(sink.get(), [] {}), ANNEX_OK);
 }
 
+// The field at fault goes to the host's set_error_field (ABI 1.3) apart from the message; a buffer the host did
+// not make for it gets the older "field=" prefix.
+TEST(Trampolines, HandTheFieldToTheHostApartFromTheMessage) {
+  static std::string recorded;
+  static annex_buffer* hosts = nullptr;
+  annex::detail::ErrorFieldSetter fake = [](annex_buffer* err, annex_str field) -> int32_t {
+    if (err != hosts) return 0;
+    recorded.assign(field.data, field.len);
+    return 1;
+  };
+  auto previous = annex::detail::error_field_setter().exchange(fake);
+  std::string err, other;
+  annex::StringSink sink(err), other_sink(other);
+  hosts = sink.get();
+  annex_status s = annex::detail::guarded(sink.get(), [] {
+    throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "severities must not be empty", "severities");
+  });
+  EXPECT_EQ(s, ANNEX_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(err, "severities must not be empty");
+  EXPECT_EQ(recorded, "severities");
+  annex::detail::guarded(other_sink.get(), [] { throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "bad", "x"); });
+  EXPECT_EQ(other, "field=x\nbad");
+  annex::detail::error_field_setter().store(previous);
+}
+
 TEST(Abi, StructsOnlyGrowAndFieldPresenceIsTestable) {
   annex_route route{};
   route.struct_size = offsetof(annex_route, handler);  // as if built by a host that knew fewer fields

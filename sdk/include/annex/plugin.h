@@ -146,6 +146,13 @@ typedef struct annex_host_api {
    * such service or the plugin's manifest does not declare it under "uses". The table is owned by the host
    * and stays valid until destroy(). Each table starts with struct_size and the service's minor version. */
   const void* (*get_service)(annex_host_ctx* ctx, annex_str name, uint32_t major);
+  /* Since ABI 1.3. Names the field at fault (a configuration key, a member of a request body …) of the error
+   * the plugin is reporting into `err`, a buffer the host passed it (create, on_register, start, stop, a route,
+   * event or job handler); call it before returning the failing status. Returns 1 when recorded, 0 when `err` is
+   * not such a buffer. The host keeps the field apart from the message: "field" in its HTTP error shape,
+   * "error_field" in GET /api/v1/plugins, and in the log. (Plugins built for ABI 1.2 or older wrote
+   * "field=<name>\n" before the message instead; the host still reads that.) Safe from any thread. */
+  int32_t (*set_error_field)(annex_buffer* err, annex_str field);
 } annex_host_api;
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -271,7 +278,7 @@ typedef struct annex_http_response {
 
 /* A route handler. Return ANNEX_OK after filling `resp`. Any other status makes the host answer with its one
  * error shape, the HTTP status mapped from the code and the text appended to `err` as the message; to name the
- * field at fault, append "field=<name>\n" before the message. */
+ * field at fault, pass it to annex_host_api.set_error_field(err, field). */
 typedef annex_status (*annex_http_handler)(void* handler_plugin_ptr, const annex_http_request* req,
                                            annex_http_response* resp, annex_buffer* err);
 

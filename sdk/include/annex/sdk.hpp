@@ -23,6 +23,7 @@
 
 #include <annex/plugin.h>
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <exception>
@@ -92,6 +93,25 @@ inline void check(annex_status status, const std::string& message) {
 }
 
 namespace detail {
+// The host's annex_host_api.set_error_field (ABI 1.3), taken from the host API at create(); the same function for
+// every plugin of one host.
+using ErrorFieldSetter = int32_t (*)(annex_buffer* err, annex_str field);
+inline std::atomic<ErrorFieldSetter>& error_field_setter() noexcept {
+  static std::atomic<ErrorFieldSetter> setter{nullptr};
+  return setter;
+}
+
+// Hands the host the field at fault of the error being written into `err`, apart from the message. A buffer the
+// host did not make for it (or no host yet) gets the older "field=<name>\n" prefix instead.
+inline void write_field(annex_buffer* err, std::string_view field) noexcept {
+  if (field.empty()) return;
+  ErrorFieldSetter set = error_field_setter().load(std::memory_order_relaxed);
+  if (set != nullptr && set(err, annex_str{field.data(), field.size()}) == 1) return;
+  write(err, "field=");
+  write(err, field);
+  write(err, "\n");
+}
+
 // Runs `fn`, turning any exception into a status and a message in `err`. Used by every trampoline.
 template <typename Fn>
 annex_status guarded(annex_buffer* err, Fn&& fn) noexcept {
@@ -99,11 +119,7 @@ annex_status guarded(annex_buffer* err, Fn&& fn) noexcept {
     fn();
     return ANNEX_OK;
   } catch (const Error& e) {
-    if (!e.field().empty()) {
-      write(err, "field=");
-      write(err, e.field());
-      write(err, "\n");
-    }
+    write_field(err, e.field());
     write(err, e.message());
     return e.code() == ANNEX_OK ? ANNEX_ERR_INTERNAL : e.code();
   } catch (const std::exception& e) {
@@ -981,6 +997,9 @@ struct Export {
     return guarded(err, [&] {
       if (api == nullptr || out == nullptr) throw Error(ANNEX_ERR_INVALID_ARGUMENT, "null host or output");
       if (api->abi_major != ANNEX_ABI_MAJOR) throw Error(ANNEX_ERR_UNSUPPORTED, "host ABI major differs");
+      if (ANNEX_HAS_FIELD(api, annex_host_api, set_error_field) && api->set_error_field != nullptr) {
+        error_field_setter().store(api->set_error_field, std::memory_order_relaxed);
+      }
       Plugin* plugin = new P(api, std::string(to_view(config)));
       *out = reinterpret_cast<annex_plugin*>(plugin);
     });

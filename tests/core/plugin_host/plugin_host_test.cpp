@@ -184,6 +184,19 @@ TEST_F(PluginHostTest, AFailedStartIsReportedItsRoutesWithdrawnAndOthersRun) {
   EXPECT_EQ(get("/api/v1/hello/greetings").status, 200);
 }
 
+TEST_F(PluginHostTest, TheFieldAtFaultOfACreateFailureTravelsApartFromTheMessage) {
+  // One plugin built with this SDK (set_error_field), one built for ABI 1.2 (the "field=" prefix of old).
+  load({"create_fails_field", "abi_1_2_field", "hello"});
+  for (const char* id : {"org.annex.test.create-fails-field", "org.annex.test.abi-1-2-field"}) {
+    PluginInfo p = info(id);
+    EXPECT_EQ(p.state, "failed") << id;
+    EXPECT_EQ(p.error, "create failed (status 1): severities must not be empty") << id;
+    EXPECT_EQ(p.error_field, "severities") << id;
+  }
+  EXPECT_EQ(info("org.annex.hello").state, "started");
+  EXPECT_EQ(info("org.annex.hello").error_field, "");
+}
+
 TEST_F(PluginHostTest, ANotRunningPluginKeepsTheInstanceNotReady) {
   load({"fails_start", "hello"});
   EXPECT_EQ(host_->not_running(), std::vector<std::string>{"org.annex.test.fails-start"});
@@ -208,6 +221,7 @@ TEST_F(PluginHostTest, InvalidConfigurationFailsThePluginNamingTheKey) {
   PluginInfo p = info("org.annex.hello");
   EXPECT_EQ(p.state, "failed");
   EXPECT_NE(p.error.find("plugins.org.annex.hello.tick_seconds: must be at least 1"), std::string::npos) << p.error;
+  EXPECT_EQ(p.error_field, "plugins.org.annex.hello.tick_seconds");
 }
 
 TEST_F(PluginHostTest, StoppingRemovesEveryRouteThePluginRegistered) {
