@@ -7,6 +7,8 @@
 #include "auth/authenticator.h"
 #include "auth/identity.h"
 #include "auth/roles.h"
+#include "http/router.h"
+#include "jobs/scheduler.h"
 #include "log/logging.h"
 #include "plugin_host/plugin_host.h"
 #include "store/core_schema.h"
@@ -91,8 +93,18 @@ int plugins_list(Context& ctx, const std::vector<std::string>& args) {
   po::options_description options("Options");
   po::variables_map vm;
   if (int rc = parse_command("plugins list", "installed plugins and their state", options, args, vm); rc >= 0) return rc;
-  annex::plugin_host::PluginHost host({});
+  // A router, scheduler and connector registry that serve nothing: enough for each plugin to register, so that
+  // one asking for a service it does not list under "uses" is refused here as annexd would refuse it.
+  annex::http::Router router;
+  annex::jobs::Scheduler scheduler(1);
+  annex::sync::ConnectorRegistry connectors;
+  annex::plugin_host::HostParts parts;
+  parts.router = &router;
+  parts.scheduler = &scheduler;
+  parts.connectors = &connectors;
+  annex::plugin_host::PluginHost host(parts);
   host.load(annex::app::effective_plugin_dirs(ctx.settings), ctx.settings.plugin_config, ctx.settings.disabled_plugins);
+  host.probe();
   auto plugins = host.plugins();
   if (plugins.empty()) {
     std::cout << "no plugins found in:";

@@ -256,6 +256,55 @@ void PluginHost::migrate_all() {
   }
 }
 
+namespace {
+// The services `rec` asked for without listing them under "uses", "annex.db@1, annex.http@1"; "" when none.
+std::string undeclared_services(PluginRecord& rec) {
+  std::lock_guard lock(rec.undeclared_mutex);
+  std::string out;
+  for (const auto& key : rec.undeclared) out += (out.empty() ? "" : ", ") + key;
+  return out;
+}
+}  // namespace
+
+void PluginHost::refuse_if_undeclared(PluginRecord& rec) {
+  std::string undeclared = undeclared_services(rec);
+  if (undeclared.empty()) return;
+  rec.state = "refused";
+  rec.error = "uses service " + undeclared + " without listing it under \"uses\" in its manifest" +
+              (rec.error.empty() ? "" : " (" + rec.error + ")");
+  spdlog::error("plugin {}: {}", rec.module.id, rec.error);
+}
+
+void PluginHost::probe() {
+  for (const std::string& id : order_) {
+    PluginRecord& rec = *find(id);
+    if (rec.state != "ready") continue;
+    for (const Requirement& req : rec.module.manifest.requirements) {
+      PluginRecord* dep = find(req.id);
+      if (dep == nullptr || dep->state != "ready") {
+        rec.state = "refused";
+        rec.error = "requires " + req.id + ", which cannot start" + (dep ? ": " + dep->error : "");
+        break;
+      }
+    }
+    if (rec.state != "ready") continue;
+    const annex_plugin_descriptor& d = *rec.module.descriptor;
+    ErrorSink err;
+    annex_buffer buf = err.buffer();
+    annex_str config{rec.config_json.data(), rec.config_json.size()};
+    annex_plugin* instance = nullptr;
+    bool ok = d.create(&rec.api, config, &instance, &buf) == ANNEX_OK && instance != nullptr;
+    if (ok) {
+      ok = d.on_register(instance, &buf) == ANNEX_OK;
+      withdraw(rec);
+      d.destroy(instance);
+    }
+    // A failure with an undeclared service asked for is refused, as at start-up; other failures may come from
+    // what this offline host lacks (no database, no event bus) and are not reported.
+    if (!ok) refuse_if_undeclared(rec);
+  }
+}
+
 bool PluginHost::start_one(PluginRecord& rec) {
   // A plugin whose requirement failed to start cannot start either.
   for (const Requirement& req : rec.module.manifest.requirements) {
@@ -278,12 +327,14 @@ bool PluginHost::start_one(PluginRecord& rec) {
   annex_status s = d.create(&rec.api, config, &rec.instance, &buf);
   if (s != ANNEX_OK || rec.instance == nullptr) {
     fail(rec, why("create", s), err.field);
+    refuse_if_undeclared(rec);
     rec.instance = nullptr;
     return false;
   }
   s = d.on_register(rec.instance, &buf);
   if (s != ANNEX_OK) {
     fail(rec, why("registration", s), err.field);
+    refuse_if_undeclared(rec);
     withdraw(rec);
     d.destroy(rec.instance);
     rec.instance = nullptr;
@@ -292,6 +343,7 @@ bool PluginHost::start_one(PluginRecord& rec) {
   s = d.start(rec.instance, &buf);
   if (s != ANNEX_OK) {
     fail(rec, why("start", s), err.field);
+    refuse_if_undeclared(rec);
     withdraw(rec);
     d.destroy(rec.instance);
     rec.instance = nullptr;

@@ -104,6 +104,10 @@ class PluginHost {
   void start_all(bool connectors_only = false);
   // Stops started plugins in reverse order.
   void stop_all();
+  // For an offline check (annexctl plugins list): creates and registers every ready plugin against this host's
+  // parts, then withdraws and destroys it, so that a plugin asking for a service its manifest does not list is
+  // refused here as it would be at start-up. Other failures are not reported (an offline host lacks parts).
+  void probe();
 
   std::vector<PluginInfo> plugins() const;
   // The start-up order computed by resolve().
@@ -125,6 +129,7 @@ class PluginHost {
   void fail(PluginRecord& rec, const std::string& why, const std::string& field = {});
   bool migrate(PluginRecord& rec);
   bool start_one(PluginRecord& rec);
+  void refuse_if_undeclared(PluginRecord& rec);
   void withdraw(PluginRecord& rec);
 
   HostParts parts_;

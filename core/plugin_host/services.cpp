@@ -122,6 +122,10 @@ annex_status db_query(annex_host_ctx* ctx, annex_txn* txn, annex_str sql, const 
           return ANNEX_ERR_INVALID_ARGUMENT;
       }
     }
+    if (txn == nullptr && ctx->host->parts().db == nullptr) {
+      put(err, "query: this host has no database here (an offline check)");
+      return ANNEX_ERR_UNSUPPORTED;
+    }
     auto rows = std::make_unique<annex_rows>();
     if (txn != nullptr) {
       rows->result = store::run(txn->lease->session(), view(sql), bound);
@@ -189,6 +193,10 @@ annex_status db_begin(annex_host_ctx* ctx, annex_txn** out, annex_buffer* err) {
   if (ctx == nullptr || out == nullptr) return ANNEX_ERR_INVALID_ARGUMENT;
   *out = nullptr;
   return guarded(err, [&] {
+    if (ctx->host->parts().db == nullptr) {
+      put(err, "begin: this host has no database here (an offline check)");
+      return ANNEX_ERR_UNSUPPORTED;
+    }
     store::Database& db = *ctx->host->parts().db;
     auto txn = std::make_unique<annex_txn>();
     txn->owner = ctx->record;
@@ -523,6 +531,11 @@ const void* get_service(annex_host_ctx* ctx, annex_str name, uint32_t major) {
     PluginRecord& rec = record_of(ctx);
     if (!rec.granted.count(key)) {
       rec.logger->warn("asked for service {}, which its manifest does not declare under \"uses\"", key);
+      // Logging and host settings are looked up optionally (the SDK goes without them); others are needed.
+      if (view(name) != ANNEX_SERVICE_LOG && view(name) != ANNEX_SERVICE_CONFIG) {
+        std::lock_guard lock(rec.undeclared_mutex);
+        rec.undeclared.insert(key);
+      }
       return nullptr;
     }
     for (const auto& s : kServices) {

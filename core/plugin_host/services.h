@@ -6,6 +6,7 @@
 #include <annex/plugin.h>
 
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 
@@ -38,6 +39,8 @@ struct PluginRecord {
   std::string error_field;  // the field at fault of `error`, when the plugin or the schema check named one
   std::string config_json = "{}";
   std::set<std::string> granted;  // "annex.db@1"
+  std::mutex undeclared_mutex;
+  std::set<std::string> undeclared;  // services it asked for without listing them under "uses"
   std::shared_ptr<spdlog::logger> logger;
   annex_host_ctx ctx;
   annex_host_api api{};

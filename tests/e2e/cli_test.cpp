@@ -110,6 +110,25 @@ TEST(Annexctl, ListsPluginsAndFailsWhenOneCannotRun) {
   EXPECT_NE(out.find("refused"), std::string::npos) << out;
 }
 
+TEST(Annexctl, ListsAPluginThatAsksForAnUndeclaredServiceAsRefused) {
+  TempDir dir;
+  std::string out;
+  auto fixtures = dir.path() / "p";
+  std::filesystem::create_directories(fixtures);
+  std::filesystem::create_symlink(std::string(ANNEX_FIXTURE_PLUGIN_DIR) + "/undeclared_service.so",
+                                  fixtures / "undeclared_service.so");
+  EXPECT_EQ(run_program(annexctl(), {"--plugin-dir", build_path("lib/annex/plugins"), "--plugin-dir", fixtures.string(),
+                                     "plugins", "list"}, &out), 1) << out;
+  auto row = [&](const std::string& id) {  // the table's row, not a log line naming the plugin
+    size_t at = out.find("\n" + id + " ");
+    return at == std::string::npos ? std::string{} : out.substr(at + 1, out.find('\n', at + 1) - at - 1);
+  };
+  std::string line = row("org.annex.test.undeclared");
+  EXPECT_NE(line.find("refused"), std::string::npos) << out;
+  EXPECT_NE(line.find("annex.db@1"), std::string::npos) << out;
+  EXPECT_NE(row("org.annex.hello").find(" ok "), std::string::npos) << "the others stay ok: " << out;
+}
+
 TEST(Annexctl, MigrateShowsPendingThenAppliesThem) {
   TempDir dir;
   std::string out;

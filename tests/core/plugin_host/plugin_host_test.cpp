@@ -142,8 +142,29 @@ TEST_F(PluginHostTest, RefusesAServiceTheHostDoesNotProvide) {
 TEST_F(PluginHostTest, HandsOutOnlyDeclaredServices) {
   load({"undeclared_service"});
   PluginInfo p = info("org.annex.test.undeclared");
-  EXPECT_EQ(p.state, "failed");
+  EXPECT_EQ(p.state, "refused");
+  EXPECT_NE(p.error.find("uses service annex.db@1 without listing it under \"uses\""), std::string::npos) << p.error;
   EXPECT_NE(p.error.find("annex.db@1 is not available"), std::string::npos) << p.error;
+}
+
+TEST_F(PluginHostTest, AnOfflineProbeRefusesAnUndeclaredServiceAndLeavesTheRestReady) {
+  http::Router router;
+  jobs::Scheduler scheduler(1);
+  HostParts parts;
+  parts.router = &router;
+  parts.scheduler = &scheduler;
+  PluginHost offline(parts);
+  offline.load({plugin_dir({"undeclared_service", "hello", "c_plugin"})}, {}, {});
+  offline.probe();
+  for (const auto& p : offline.plugins()) {
+    if (p.id == "org.annex.test.undeclared") {
+      EXPECT_EQ(p.state, "refused");
+      EXPECT_NE(p.error.find("annex.db@1"), std::string::npos) << p.error;
+    } else {
+      EXPECT_EQ(p.state, "ready") << p.id << ": " << p.error;
+    }
+  }
+  EXPECT_TRUE(router.routes().empty()) << "the probe withdraws what the plugins registered";
 }
 
 TEST_F(PluginHostTest, RefusesACyclicRequirement) {
