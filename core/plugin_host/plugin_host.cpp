@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <sstream>
 
@@ -21,6 +22,32 @@ namespace annex::plugin_host {
 namespace {
 
 std::string buffer_text(const std::string& s) { return s.empty() ? "no reason given" : s; }
+
+// A word of SQL that only one backend knows, found outside comments in a migration meant for every backend;
+// "" when there is none. Such a migration passes its author's tests on one database and breaks on the other.
+std::string dialect_only_word(const std::string& sql) {
+  // Not every such word: "SERIAL" alone is also a fair column name.
+  static const char* const kWords[] = {"AUTOINCREMENT", "BIGSERIAL", "SMALLSERIAL", "AS IDENTITY"};
+  std::string words;  // upper case, comments blanked, whitespace runs as one space
+  bool comment = false;
+  for (size_t i = 0; i < sql.size(); ++i) {
+    if (!comment && sql.compare(i, 2, "--") == 0) comment = true;
+    if (sql[i] == '\n') comment = false;
+    char c = comment || std::isspace(static_cast<unsigned char>(sql[i])) ? ' '
+                                                                        : static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i])));
+    if (c != ' ' || words.empty() || words.back() != ' ') words += c;
+  }
+  auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (const char* w : kWords) {
+    std::string word(w);
+    for (size_t at = words.find(word); at != std::string::npos; at = words.find(word, at + 1)) {
+      bool starts = at == 0 || !is_word(words[at - 1]);
+      bool ends = at + word.size() == words.size() || !is_word(words[at + word.size()]);
+      if (starts && ends) return word;
+    }
+  }
+  return {};
+}
 
 }  // namespace
 
@@ -38,6 +65,14 @@ bool choose_migrations(const annex_plugin_descriptor& d, const std::string& dial
     if (!which.empty() && which != "sqlite" && which != "postgresql") {
       *error = "migration " + std::to_string(m.version) + " names unknown dialect \"" + which + "\"";
       return false;
+    }
+    if (which.empty()) {
+      if (std::string word = dialect_only_word(m.sql); !word.empty()) {
+        *error = "migration " + std::to_string(m.version) + " is meant for every database but uses " + word +
+                 ", which only " + (word == "AUTOINCREMENT" ? "SQLite" : "PostgreSQL") +
+                 " knows; give it a variant per database (NNN_name.sqlite.sql and NNN_name.postgresql.sql)";
+        return false;
+      }
     }
     ChosenMigration c{m.version, m.name ? m.name : "", m.sql};
     seen[m.version] = true;

@@ -46,6 +46,26 @@ TEST(Trampolines, TurnExceptionsIntoStatusesWithField) {
   EXPECT_EQ(annex::detail::guarded(sink.get(), [] {}), ANNEX_OK);
 }
 
+TEST(Requests, AnIntegerPathParameterThatIsNotOneIsABadRequestNamingIt) {
+  static std::string id;
+  annex_http_request raw{};
+  raw.struct_size = sizeof raw;
+  raw.path_param = [](const annex_http_request*, annex_str) { return annex_str{id.data(), id.size()}; };
+  annex::Request req(&raw);
+  id = "42";
+  EXPECT_EQ(req.path_param_int("id"), 42);
+  for (const char* bad : {"abc", "", "12x", "99999999999999999999"}) {
+    id = bad;
+    try {
+      req.path_param_int("id");
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const annex::Error& e) {
+      EXPECT_EQ(e.code(), ANNEX_ERR_INVALID_ARGUMENT) << bad;
+      EXPECT_EQ(e.field(), "id") << bad;
+    }
+  }
+}
+
 // The field at fault goes to the host's set_error_field (ABI 1.3) apart from the message; a buffer the host did
 // not make for it gets the older "field=" prefix.
 TEST(Trampolines, HandTheFieldToTheHostApartFromTheMessage) {

@@ -24,6 +24,7 @@
 #include <annex/plugin.h>
 
 #include <atomic>
+#include <charconv>
 #include <cstdint>
 #include <deque>
 #include <exception>
@@ -366,6 +367,17 @@ class Request {
   std::string_view body() const noexcept { return to_view(req_->body); }
   std::string_view request_id() const noexcept { return to_view(req_->request_id); }
   std::string_view path_param(std::string_view name) const { return to_view(req_->path_param(req_, to_str(name))); }
+  // The path parameter `name` as an integer (`/items/{id}`); throws Error(INVALID_ARGUMENT) naming it — a 400 with
+  // "field": name, never a 500 — when it is not one.
+  int64_t path_param_int(std::string_view name) const {
+    std::string_view text = path_param(name);
+    int64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+      throw Error(ANNEX_ERR_INVALID_ARGUMENT, std::string(name) + " must be an integer", std::string(name));
+    }
+    return value;
+  }
   std::optional<std::string> query_param(std::string_view name) const {
     std::string out;
     StringSink sink(out);
