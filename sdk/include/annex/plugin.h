@@ -618,6 +618,45 @@ typedef struct annex_plugin_descriptor {
 
 typedef const annex_plugin_descriptor* (*annex_plugin_query_fn)(void);
 
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Threads, transactions and blocking                                                                         */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+/* What runs where, and what a plugin may rely on:
+ *
+ *   - Lifecycle. create, on_register, start, stop and destroy run one at a time on the host's start-up or
+ *     shutdown thread, never concurrently with each other. From the moment start() returns OK until stop() is
+ *     called, the callbacks below may run; before stop() the host withdraws them and waits for the calls in
+ *     progress, so stop() and destroy() race none of them.
+ *   - Route handlers run concurrently, on many HTTP worker threads at once (http.threads), with each other and
+ *     with the plugin's jobs and event handlers. Anything a plugin shares between handlers needs its own lock.
+ *   - Event handlers run on the host's one event dispatcher thread, which delivers to every subscriber of
+ *     every plugin in turn: one event at a time per subscription, in sequence order, never overlapping another
+ *     event handler — but concurrently with route handlers and jobs. A handler that blocks delays the delivery
+ *     of every event to every plugin.
+ *   - Jobs run on a small pool of worker threads (two) shared with the host's own jobs (sync, audit
+ *     checkpoints). A job never overlaps itself; two different jobs, even of one plugin, may run at once. A job
+ *     that blocks holds one of those workers.
+ *   - A transaction (annex_txn) belongs to the thread that began it: use it, commit it or roll it back on that
+ *     thread only, and before the callback that began it returns (never keep one across calls). While a thread
+ *     holds a transaction, every database use on that thread — autocommit query() calls with txn NULL, and host
+ *     services that touch the database (annex.authz, annex.audit, annex.masterdata …) — runs on the same
+ *     connection, inside that transaction; pass the txn where a function takes one so that intent is explicit.
+ *     A thread holds at most one pooled connection, so nested use never waits for a second one.
+ *   - Waiting for a pooled connection is bounded (database.acquire_timeout_ms); past it the call fails with
+ *     ANNEX_ERR_UNAVAILABLE, which a route handler returning it answers as 503.
+ *   - What a job or event handler may block on: the database (bounded as above) and its own I/O with a timeout
+ *     (a remote system). It must not wait for an event to be delivered (the dispatcher may be the thread it runs
+ *     on), for another job to finish (annex.jobs trigger() only queues a run), or for an HTTP request to this
+ *     host; and it should not sleep for long: work in slices and let the schedule bring it back.
+ *   - Host functions (get_service, the request accessors, every service function, set_error_field) may be
+ *     called from any of these threads; none throws or unwinds into plugin code.
+ *
+ * Who acts: route handlers pass the request's principal (annex_http_request.principal->id) to annex.authz,
+ * annex.audit and annex.masterdata. A job or event handler acts for no user: it passes an empty principal_id to
+ * annex.audit append(), and the host records the plugin's own id (e.g. "org.annex.hello") as the principal of
+ * the entry — never a user's id it happens to know. */
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
