@@ -91,6 +91,24 @@ TEST(Trampolines, HandTheFieldToTheHostApartFromTheMessage) {
   annex::detail::error_field_setter().store(previous);
 }
 
+TEST(HostErrors, AFieldTheHostNamesComesBackApartFromTheMessageFromEveryService) {
+  try {
+    annex::check(ANNEX_ERR_UNPROCESSABLE, "field=approver_id\nthe submitter may not approve");
+    ADD_FAILURE() << "no throw";
+  } catch (const annex::Error& e) {
+    EXPECT_EQ(e.code(), ANNEX_ERR_UNPROCESSABLE);
+    EXPECT_EQ(e.field(), "approver_id");
+    EXPECT_EQ(e.message(), "the submitter may not approve");
+  }
+  try {
+    annex::check(ANNEX_ERR_NOT_FOUND, "no such approval");
+    ADD_FAILURE() << "no throw";
+  } catch (const annex::Error& e) {
+    EXPECT_EQ(e.field(), "");
+    EXPECT_EQ(e.message(), "no such approval");
+  }
+}
+
 TEST(Abi, StructsOnlyGrowAndFieldPresenceIsTestable) {
   annex_route route{};
   route.struct_size = offsetof(annex_route, handler);  // as if built by a host that knew fewer fields

@@ -15,7 +15,9 @@
  *     Whoever allocates frees. Memory passed into a call is borrowed for the duration of that call only,
  *     unless the function's comment says otherwise.
  *   - Every function that can fail returns an annex_status; ANNEX_OK is 0. A longer message, where one is
- *     useful, is written into an annex_buffer the caller supplies.
+ *     useful, is written into an annex_buffer the caller supplies. A host service refusing one input names it
+ *     by writing "field=<name>\n" before its message; a plugin names the field at fault of its own errors with
+ *     annex_host_api.set_error_field() (since ABI 1.3).
  *   - Host services are looked up by name and major version through annex_host_api.get_service(). A plugin
  *     may obtain only the services its manifest lists under "uses": the declaration is also the permission.
  *

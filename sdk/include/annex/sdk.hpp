@@ -88,9 +88,14 @@ class Error : public std::exception {
   std::string field_;
 };
 
-// Throws Error(code, message from the host) when `status` is not ANNEX_OK.
+// Throws Error(code, message from the host, the field it named) when `status` is not ANNEX_OK. A host service
+// that refuses a field writes "field=<name>\n" before its message; this is the one place that reads it.
 inline void check(annex_status status, const std::string& message) {
-  if (status != ANNEX_OK) throw Error(status, message);
+  if (status == ANNEX_OK) return;
+  if (message.rfind("field=", 0) != 0) throw Error(status, message);
+  size_t nl = message.find('\n');
+  throw Error(status, nl == std::string::npos ? std::string{} : message.substr(nl + 1),
+              message.substr(6, nl == std::string::npos ? std::string::npos : nl - 6));
 }
 
 namespace detail {
@@ -648,21 +653,12 @@ class Audit {
 
 namespace detail {
 // Calls `fn(out, err)` and returns the JSON it appended, or throws Error with the host's status, message and the
-// field it named ("field=<name>\n" first in the message).
+// field it named (see check()).
 template <typename Fn>
 std::string call_json(Fn&& fn) {
   std::string json, err;
   StringSink out(json), sink(err);
-  annex_status st = fn(out.get(), sink.get());
-  if (st != ANNEX_OK) {
-    std::string field;
-    if (err.rfind("field=", 0) == 0) {
-      size_t nl = err.find('\n');
-      field = err.substr(6, nl == std::string::npos ? std::string::npos : nl - 6);
-      err = nl == std::string::npos ? std::string{} : err.substr(nl + 1);
-    }
-    throw Error(st, err, field);
-  }
+  check(fn(out.get(), sink.get()), err);
   return json;
 }
 }  // namespace detail
