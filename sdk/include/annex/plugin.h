@@ -644,7 +644,11 @@ typedef const annex_plugin_descriptor* (*annex_plugin_query_fn)(void);
  *     holds a transaction, every database use on that thread — autocommit query() calls with txn NULL, and host
  *     services that touch the database (annex.authz, annex.audit, annex.masterdata …) — runs on the same
  *     connection, inside that transaction; pass the txn where a function takes one so that intent is explicit.
- *     A thread holds at most one pooled connection, so nested use never waits for a second one.
+ *     A thread holds at most one pooled connection, so nested use never waits for a second one. A transaction
+ *     begun while the thread already has one open is a savepoint of it: its commit releases the savepoint (the
+ *     outermost commit makes it durable), its rollback undoes only its own work. Transactions on one thread end
+ *     in the reverse order they began; committing an outer one while an inner is open fails with
+ *     ANNEX_ERR_INVALID_ARGUMENT.
  *   - Waiting for a pooled connection is bounded (database.acquire_timeout_ms); past it the call fails with
  *     ANNEX_ERR_UNAVAILABLE, which a route handler returning it answers as 503.
  *   - What a job or event handler may block on: the database (bounded as above) and its own I/O with a timeout
