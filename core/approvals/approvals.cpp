@@ -49,6 +49,13 @@ auto in_transaction(store::Database& db, soci::session* session, Fn&& fn) {
 }
 
 // Kuhn's augmenting paths: can every step get a distinct approver from its candidates?
+// True when a delegation stored with these bounds is in force at `now`. Bounds are parsed, not compared as
+// text: a row that is not a valid instant (written before inputs were checked strictly) is never in force.
+bool in_force(const std::string& valid_from, const std::string& valid_until, std::time_t now) {
+  std::optional<std::time_t> from = clock::parse_instant(valid_from), until = clock::parse_instant(valid_until);
+  return from && until && *from <= now && now < *until;
+}
+
 bool distinct_approvers(const std::vector<std::vector<std::string>>& candidates, size_t* failing_step) {
   std::map<std::string, size_t> owner;  // user → step
   for (size_t step = 0; step < candidates.size(); ++step) {
@@ -397,14 +404,14 @@ Approval ApprovalService::submit(soci::session* session, const Submission& in) {
 
 std::optional<Delegation> ApprovalService::active_delegation(soci::session& s, const std::string& delegator,
                                                              const std::string& delegate, const std::string& chain) {
-  std::string now = clock::utc_now();
-  Param p[] = {Param::text(delegator), Param::text(delegate), Param::text(now), Param::text(now)};
+  Param p[] = {Param::text(delegator), Param::text(delegate)};
   auto rs = store::run(s,
                        "SELECT id, chains, valid_from, valid_until, created_at FROM annex_delegations"
-                       " WHERE delegator_id = ? AND delegate_id = ? AND revoked_at IS NULL"
-                       " AND valid_from <= ? AND valid_until > ? ORDER BY created_at",
+                       " WHERE delegator_id = ? AND delegate_id = ? AND revoked_at IS NULL ORDER BY created_at",
                        p);
+  const std::time_t now = std::time(nullptr);
   for (const auto& r : rs.rows) {
+    if (!in_force(r[2].s, r[3].s, now)) continue;
     std::vector<std::string> chains = split_json(r[1].s);
     if (std::find(chains.begin(), chains.end(), "*") != chains.end() ||
         std::find(chains.begin(), chains.end(), chain) != chains.end()) {
@@ -512,12 +519,16 @@ std::vector<Approval> ApprovalService::awaiting(const std::string& user_id) {
   std::vector<Approval> out;
   store::Lease lease(db_);
   auto rs = store::run(lease.session(), "SELECT id FROM annex_approvals WHERE status = 'pending' ORDER BY created_at, id", {});
-  std::string now = clock::utc_now();
-  Param p[] = {Param::text(user_id), Param::text(now), Param::text(now)};
-  auto delegators = store::run(lease.session(),
-                               "SELECT delegator_id, chains FROM annex_delegations WHERE delegate_id = ?"
-                               " AND revoked_at IS NULL AND valid_from <= ? AND valid_until > ?",
-                               p);
+  Param p = Param::text(user_id);
+  auto delegations = store::run(lease.session(),
+                                "SELECT delegator_id, chains, valid_from, valid_until FROM annex_delegations"
+                                " WHERE delegate_id = ? AND revoked_at IS NULL",
+                                std::span<const Param>(&p, 1));
+  const std::time_t now = std::time(nullptr);
+  std::vector<std::vector<store::Cell>> delegators;
+  for (auto& row : delegations.rows) {
+    if (in_force(row[2].s, row[3].s, now)) delegators.push_back(std::move(row));
+  }
   for (const auto& row : rs.rows) {
     Approval a = load(lease.session(), row[0].s, false);
     if (a.submitter_id == user_id || !chains_.count(a.chain)) continue;
@@ -533,11 +544,11 @@ std::vector<Approval> ApprovalService::awaiting(const std::string& user_id) {
       return ineligible(a, step, authority).empty();
     };
     bool may = can(user_id);
-    for (size_t i = 0; !may && i < delegators.rows.size(); ++i) {
-      std::vector<std::string> chains = split_json(delegators.rows[i][1].s);
+    for (size_t i = 0; !may && i < delegators.size(); ++i) {
+      std::vector<std::string> chains = split_json(delegators[i][1].s);
       bool covers = std::find(chains.begin(), chains.end(), "*") != chains.end() ||
                     std::find(chains.begin(), chains.end(), a.chain) != chains.end();
-      may = covers && can(delegators.rows[i][0].s);
+      may = covers && can(delegators[i][0].s);
     }
     if (may) out.push_back(std::move(a));
   }
@@ -570,13 +581,15 @@ Delegation ApprovalService::delegate(const std::string& delegator_id, const std:
   for (const auto& c : chains) {
     if (c != "*" && !chains_.count(c)) throw ApprovalError(422, "no approval chain " + c + " is configured", "chains");
   }
-  Delegation d{auth::new_id("dg_"), delegator_id, delegate_id, chains,
-               valid_from.empty() ? clock::utc_now() : valid_from, valid_until, clock::utc_now(), {}};
-  std::time_t from = clock::parse_utc_iso(d.valid_from), until = clock::parse_utc_iso(d.valid_until);
-  if (from == 0) throw ApprovalError(422, "valid_from must be a UTC time like 2026-11-23T14:00:00Z", "valid_from");
-  if (until == 0) throw ApprovalError(422, "valid_until is required, a UTC time like 2026-12-01T00:00:00Z", "valid_until");
-  if (until <= from) throw ApprovalError(422, "valid_until must be after valid_from", "valid_until");
-  if (until - from > 180L * 86400) throw ApprovalError(422, "a delegation lasts at most 180 days", "valid_until");
+  // Stored in the canonical UTC form, whatever offset or fraction was given.
+  std::optional<std::time_t> from = valid_from.empty() ? std::time(nullptr) : clock::parse_instant(valid_from);
+  std::optional<std::time_t> until = clock::parse_instant(valid_until);
+  if (!from) throw ApprovalError(422, "valid_from must be an RFC 3339 time like 2026-11-23T14:00:00Z", "valid_from");
+  if (!until) throw ApprovalError(422, "valid_until is required, an RFC 3339 time like 2026-12-01T00:00:00Z", "valid_until");
+  if (*until <= *from) throw ApprovalError(422, "valid_until must be after valid_from", "valid_until");
+  if (*until - *from > 180L * 86400) throw ApprovalError(422, "a delegation lasts at most 180 days", "valid_until");
+  Delegation d{auth::new_id("dg_"), delegator_id, delegate_id, chains, clock::utc_iso(*from), clock::utc_iso(*until),
+               clock::utc_now(), {}};
   const std::string chains_json = join(d.chains);  // Param holds a view: the text must outlive the statement
   return in_transaction(db_, nullptr, [&](soci::session& s) {
     Param p[] = {Param::text(d.id),         Param::text(d.delegator_id), Param::text(d.delegate_id),

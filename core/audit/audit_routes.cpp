@@ -29,13 +29,15 @@ int64_t int_param(const http::HttpRequest& req, const char* name, int64_t fallba
   return v;
 }
 
+// The instant `name` in the stored form ("2026-11-23T14:00:00Z"), so that it compares with `at` as text.
 std::string time_param(const http::HttpRequest& req, const char* name) {
   std::string text;
   if (!req.query_param(name, &text)) return {};
-  if (clock::parse_utc_iso(text) == 0) {
-    throw http::ApiError::bad_request(std::string(name) + " must be a UTC time like 2026-11-23T14:00:00Z", name);
+  std::optional<std::time_t> t = clock::parse_instant(text);
+  if (!t) {
+    throw http::ApiError::unprocessable(std::string(name) + " must be an RFC 3339 time like 2026-11-23T14:00:00Z", name);
   }
-  return text;
+  return clock::utc_iso(*t);
 }
 
 

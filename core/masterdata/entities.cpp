@@ -6,6 +6,7 @@ namespace {
 Field text(std::string name, bool required = false, size_t max_len = 200) {
   return Field{std::move(name), FieldType::kText, required, max_len, {}, {}};
 }
+Field date(std::string name, bool required = false) { return Field{std::move(name), FieldType::kDate, required, 10, {}, {}}; }
 Field integer(std::string name) { return Field{std::move(name), FieldType::kInt, false, 0, {}, {}}; }
 Field choice(std::string name, std::vector<std::string> allowed, std::string fallback = {}) {
   return Field{std::move(name), FieldType::kEnum, false, 40, std::move(allowed), std::move(fallback)};
@@ -34,7 +35,7 @@ std::vector<Entity> make() {
       {"currencies", "annex_md_currencies", "annex.currency", {"code"}, false,
        {text("code", true, 3), text("name", false, 100), integer("minor_units")}},
       {"exchange_rates", "annex_md_exchange_rates", "annex.exchange_rate", {"base", "quote", "rate_date"}, false,
-       {text("base", true, 3), text("quote", true, 3), text("rate_date", true, 10),
+       {text("base", true, 3), text("quote", true, 3), date("rate_date", true),
         Field{"rate", FieldType::kDecimal, true, 40, {}, {}}}},
   };
 }

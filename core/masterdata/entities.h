@@ -18,7 +18,8 @@ enum class FieldType {
   kMoney,  // {"amount": minor units, "currency": "CNY"}: columns <name>_amount, <name>_currency
   kJson,   // an array or object, stored as canonical JSON text
   kEnum,   // one of `allowed`
-  kDecimal // a decimal number written as text ("7.1234"), never a float
+  kDecimal, // a decimal number written as text ("7.1234"), never a float
+  kDate     // a calendar date, "YYYY-MM-DD" (see annex/calendar.hpp), stored as that text
 };
 
 struct Field {

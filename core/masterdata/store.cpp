@@ -224,6 +224,11 @@ json MasterData::normalize(const Entity& e, const json& in, bool partial) const 
         }
         break;
       }
+      case FieldType::kDate:
+        if (!value.is_string() || !calendar::parse_date(value.get<std::string>())) {
+          throw MasterDataError(name, name + " must be a date, YYYY-MM-DD (such as 2026-11-23)");
+        }
+        break;
       case FieldType::kDecimal: {
         std::string v = value.is_string() ? value.get<std::string>()
                         : value.is_number_integer() ? std::to_string(value.get<int64_t>())

@@ -1,5 +1,7 @@
 #include "sync/mapping.h"
 
+#include <annex/calendar.hpp>
+
 #include <cctype>
 #include <ctime>
 
@@ -186,6 +188,10 @@ json Mapping::to_annex(const json& remote) const {
           }
           char iso[16];
           std::strftime(iso, sizeof iso, "%Y-%m-%d", &tm);
+          // strptime takes a 31st of any month and years of any width: keep only real dates.
+          if (!calendar::parse_date(iso)) {
+            throw MappingError(r.field, r.field + ": \"" + text + "\" from " + r.from + " is not a real calendar date");
+          }
           out[r.field] = iso;
         } else if (r.kind == Kind::kMoney) {
           std::string currency = r.currency;

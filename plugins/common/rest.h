@@ -75,28 +75,14 @@ inline std::string one_of(const std::string& value, const char* field, const std
 
 // ---- dates and times -------------------------------------------------------------------------------------
 
-// A calendar date as YYYY-MM-DD; nothing when the text is not one.
+// A calendar date as YYYY-MM-DD; nothing when the text is not one (annex/calendar.hpp decides, as for the host).
 inline std::optional<std::chrono::year_month_day> parse_date(std::string_view text) {
-  int y = 0;
-  unsigned m = 0, d = 0;
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-    if (text[i] < '0' || text[i] > '9') return std::nullopt;
-  }
-  y = std::stoi(std::string(text.substr(0, 4)));
-  m = static_cast<unsigned>(std::stoi(std::string(text.substr(5, 2))));
-  d = static_cast<unsigned>(std::stoi(std::string(text.substr(8, 2))));
-  std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
-  if (!ymd.ok()) return std::nullopt;
-  return ymd;
+  std::optional<std::chrono::sys_days> day = annex::calendar::parse_date(text);
+  if (!day) return std::nullopt;
+  return std::chrono::year_month_day{*day};
 }
 
-inline std::string format_date(std::chrono::year_month_day d) {
-  char text[16];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(d.year()), static_cast<unsigned>(d.month()),
-                static_cast<unsigned>(d.day()));
-  return text;
-}
+inline std::string format_date(std::chrono::year_month_day d) { return annex::calendar::format_date(std::chrono::sys_days{d}); }
 
 inline std::chrono::year_month_day today() {
   return std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())};

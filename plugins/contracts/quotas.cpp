@@ -45,15 +45,17 @@ std::pair<std::string, std::string> Contracts::period_range(const std::string& t
   auto bad = [&] {
     invalid("period", type == "year" ? "period is a fiscal year, YYYY" : type == "quarter" ? "period is YYYY-Qn" : "period is a month, YYYY-MM");
   };
-  auto digits = [](const std::string& s) { return !s.empty() && std::all_of(s.begin(), s.end(), ::isdigit); };
   year_month first;
   int months = 1;
   if (type == "year") {
-    if (period.size() != 4 || !digits(period)) bad();
+    if (period.size() != 4 || !rest::parse_date(period + "-01-01")) bad();
     first = year{std::stoi(period)} / month{static_cast<unsigned>(fiscal_start_)};
     months = 12;
   } else if (type == "quarter") {
-    if (period.size() != 7 || !digits(period.substr(0, 4)) || period.substr(4, 2) != "-Q" || period[6] < '1' || period[6] > '4') bad();
+    if (period.size() != 7 || !rest::parse_date(period.substr(0, 4) + "-01-01") || period.substr(4, 2) != "-Q" || period[6] < '1' ||
+        period[6] > '4') {
+      bad();
+    }
     first = year{std::stoi(period.substr(0, 4))} / month{static_cast<unsigned>(fiscal_start_)} + std::chrono::months{3 * (period[6] - '1')};
     months = 3;
   } else {

@@ -18,9 +18,13 @@
 // Nothing from the C++ standard library crosses the binary boundary: every callback the host sees is a C
 // trampoline that catches every exception and turns it into an annex_status. So a plugin built with another
 // compiler or standard library than the host's still loads.
+//
+// Dates and instants from requests are parsed with annex/calendar.hpp (included here), the host's own strict
+// parser: a plugin never parses them itself.
 #ifndef ANNEX_SDK_HPP
 #define ANNEX_SDK_HPP
 
+#include <annex/calendar.hpp>
 #include <annex/plugin.h>
 
 #include <atomic>

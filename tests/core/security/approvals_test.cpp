@@ -109,6 +109,61 @@ TEST_P(ApprovalsTest, ApproversOutsideTheItemsSectorOrWithoutThePermissionAreRef
   EXPECT_EQ(service_->get(a.id)->decisions.size(), 0u);
 }
 
+TEST_P(ApprovalsTest, RefusesDelegationWithThreeDigitYear) {
+  EXPECT_EQ(refusal([&] { service_->delegate(head_, clerk_, {"claim"}, "", "999-06-01T00:00:00Z"); }), 422);
+  EXPECT_EQ(refusal([&] { service_->delegate(head_, clerk_, {"claim"}, "999-01-01T00:00:00Z", clock::utc_now(3600)); }), 422);
+}
+
+TEST_P(ApprovalsTest, RefusesDelegationOnADayNoCalendarHasOrWrittenLoosely) {
+  for (const char* until : {"2027-02-30T00:00:00Z", "2027-1-5T00:00:00Z", "2027-01-05", "2027-01-05 00:00:00Z",
+                            "2027-01-05T00:00:00", "tomorrow"}) {
+    try {
+      service_->delegate(head_, clerk_, {"claim"}, "", until);
+      ADD_FAILURE() << until << " was accepted";
+    } catch (const ApprovalError& e) {
+      EXPECT_EQ(e.status(), 422) << until;
+      EXPECT_EQ(e.field(), "valid_until") << until;
+    }
+  }
+}
+
+TEST_P(ApprovalsTest, ADelegationInTheYear999IsNotInForceToday) {
+  approvals::Approval a = submit(rep_, 12000);
+  approvals::Delegation d = service_->delegate(head_, clerk_, {"claim"}, "0999-01-01T00:00:00Z", "0999-06-01T00:00:00Z");
+  EXPECT_EQ(d.valid_until, "0999-06-01T00:00:00Z");
+  EXPECT_EQ(refusal([&] { decide(a, clerk_, "approve", head_); }), 403);
+  EXPECT_TRUE(service_->awaiting(clerk_).empty());
+}
+
+TEST_P(ApprovalsTest, DelegationBoundsAreStoredInUtcWhateverOffsetWasGiven) {
+  std::time_t now = std::time(nullptr);
+  std::string from = clock::utc_iso(now - 3600), until = clock::utc_iso(now + 86400);
+  // The same instants written at +08:00 with a fraction.
+  auto at_plus_eight = [](std::time_t t) {
+    std::string utc = clock::utc_iso(t + 8 * 3600);
+    return utc.substr(0, 19) + ".5+08:00";
+  };
+  approvals::Delegation d = service_->delegate(head_, clerk_, {"claim"}, at_plus_eight(now - 3600), at_plus_eight(now + 86400));
+  EXPECT_EQ(d.valid_from, from);
+  EXPECT_EQ(d.valid_until, until);
+  EXPECT_EQ(service_->delegations_of(clerk_).at(0).valid_until, until);
+  approvals::Approval a = submit(rep_, 12000);
+  EXPECT_EQ(decide(a, clerk_, "approve", head_).status, "approved");
+}
+
+TEST_P(ApprovalsTest, ADelegationStoredWithLooseTextIsNeverInForce) {
+  // Rows written before bounds were checked strictly: compared as text, "999-…" sorts after today.
+  sql("INSERT INTO annex_delegations (id, delegator_id, delegate_id, chains, valid_from, valid_until, created_at)"
+      " VALUES ('dg_old', '" + head_ + "', '" + clerk_ + "', '[\"claim\"]', '0999-01-01T00:00:00Z',"
+      " '999-06-01T00:00:00Z', '2026-01-01T00:00:00Z')");
+  sql("INSERT INTO annex_delegations (id, delegator_id, delegate_id, chains, valid_from, valid_until, created_at)"
+      " VALUES ('dg_loose', '" + head_ + "', '" + clerk_ + "', '[\"claim\"]', '2026-1-1T00:00:00Z',"
+      " '9999-1-1T00:00:00Z', '2026-01-01T00:00:00Z')");
+  approvals::Approval a = submit(rep_, 12000);
+  EXPECT_EQ(refusal([&] { decide(a, clerk_, "approve", head_); }), 403);
+  EXPECT_TRUE(service_->awaiting(clerk_).empty());
+}
+
 TEST_P(ApprovalsTest, ADelegateDecidesWithTheDelegatorsAuthorityAndIsRecordedAsSuch) {
   delegation(head_, clerk_, {"claim"});
   approvals::Approval a = submit(rep_, 12000);

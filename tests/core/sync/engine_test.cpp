@@ -154,6 +154,21 @@ TEST(ConnectorRegistryAbi, CopiesAConnectorUpToItsStructSizeAndTreatsTheRestAsAb
   ::munmap(mem, 2 * page);
 }
 
+// Master data's date fields (an exchange rate's rate_date) take the one strict form, YYYY-MM-DD.
+TEST_F(EngineTest, ExchangeRatesTakeOnlyRealDatesWrittenInFull) {
+  const masterdata::Entity& rates = *masterdata::find_entity("exchange_rates");
+  for (const char* day : {"2027-02-30", "2027-1-5", "999-06-01", "2027-01-05T00:00:00Z", "20270105"}) {
+    try {
+      md_->normalize(rates, {{"base", "USD"}, {"quote", "CNY"}, {"rate_date", day}, {"rate", "7.1"}}, false);
+      ADD_FAILURE() << day << " was accepted";
+    } catch (const masterdata::MasterDataError& e) {
+      EXPECT_EQ(e.field(), "rate_date") << day;
+    }
+  }
+  EXPECT_EQ(md_->normalize(rates, {{"base", "USD"}, {"quote", "CNY"}, {"rate_date", "2028-02-29"}, {"rate", "7.1"}}, false)["rate_date"],
+            "2028-02-29");
+}
+
 TEST_F(EngineTest, AnUnreachableRemoteIsRetriedThenTheRunSucceeds) {
   fake.fail_reads = 2;
   RunReport r = pull();

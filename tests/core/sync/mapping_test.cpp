@@ -69,6 +69,19 @@ TEST(Mapping, RefusesValuesItCannotConvertNamingTheField) {
   EXPECT_THROW(Mapping(entity("products"), json::parse(R"({"list_price": {"from": "P", "money": {}}})")), std::invalid_argument);
 }
 
+TEST(Mapping, RefusesRemoteDatesNoCalendarHas) {
+  Mapping dates(entity("exchange_rates"), json::parse(R"({"rate_date": {"from": "D", "date": "%Y%m%d"}})"));
+  for (const char* text : {"20270230", "20270431", "20270229"}) {
+    try {
+      dates.to_annex(json{{"D", text}});
+      ADD_FAILURE() << text << " was accepted";
+    } catch (const MappingError& e) {
+      EXPECT_EQ(e.field(), "rate_date") << text;
+    }
+  }
+  EXPECT_EQ(dates.to_annex(json::parse(R"({"D": "20280229"})"))["rate_date"], "2028-02-29");
+}
+
 TEST(SyncConfig, NamesTheKeyAtFault) {
   auto fails_with = [](const std::string& text) {
     try {
