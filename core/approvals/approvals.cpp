@@ -434,10 +434,16 @@ Approval ApprovalService::decide(soci::session* session, const std::string& appr
   return in_transaction(db_, session, [&](soci::session& s) {
     Approval a = load(s, approval_id, true);
     const Approval before = a;
-    if (a.status != "pending") throw ApprovalError(409, "the approval is " + a.status + "; nothing is awaiting a decision");
-    const Step& step = step_of(a, static_cast<size_t>(a.step_index));
     const bool delegated = !on_behalf_of.empty() && on_behalf_of != actor_id;
     const std::string authority = delegated ? on_behalf_of : actor_id;
+    // Out of the actor's reach — their own, or their delegator's through a delegation covering this chain now —
+    // the approval does not exist for them: no refusal below may confirm it, its chain or its people.
+    if (!visible(a, actor_id) &&
+        !(delegated && active_delegation(s, authority, actor_id, a.chain) && visible(a, authority))) {
+      throw ApprovalError(404, "no such approval");
+    }
+    if (a.status != "pending") throw ApprovalError(409, "the approval is " + a.status + "; nothing is awaiting a decision");
+    const Step& step = step_of(a, static_cast<size_t>(a.step_index));
     auto refuse = [&](const std::string& why, const std::string& field = {}) {
       spdlog::info("approval {}: {} refused to decide step {}{}: {}", a.id, actor_id, step.name,
                    delegated ? " for " + authority : "", why);
@@ -495,6 +501,7 @@ Approval ApprovalService::resubmit(soci::session* session, const std::string& ap
   return in_transaction(db_, session, [&](soci::session& s) {
     Approval a = load(s, approval_id, true);
     const Approval before = a;
+    if (!visible(a, actor_id)) throw ApprovalError(404, "no such approval");
     if (a.submitter_id != actor_id) throw ApprovalError(403, "only the submitter resubmits an item");
     if (a.status != "returned") throw ApprovalError(409, "the approval is " + a.status + ", not returned for changes");
     ++a.round;

@@ -119,6 +119,9 @@ class ApprovalService {
 
   // Each call runs inside `session`'s open transaction when given (the caller commits), else in its own.
   Approval submit(soci::session* session, const Submission& s);
+  // decide and resubmit answer 404, as for a missing approval, when the actor may not see it — for decide,
+  // unless a delegation in force from `on_behalf_of`, covering the approval's chain, lends them the
+  // delegator's sight of it.
   Approval decide(soci::session* session, const std::string& approval_id, const std::string& actor_id,
                   const std::string& decision, const std::string& comment, const std::string& on_behalf_of);
   // Starts a new round after the item was returned; only its submitter may.

@@ -104,9 +104,37 @@ TEST_P(ApprovalsTest, OnePersonCannotDecideTwoStepsOfAnItem) {
 
 TEST_P(ApprovalsTest, ApproversOutsideTheItemsSectorOrWithoutThePermissionAreRefused) {
   approvals::Approval a = submit(rep_, 12000);
-  EXPECT_EQ(refusal([&] { decide(a, south_head_); }), 403);
+  // The south head cannot even see a north item: for them it does not exist.
+  EXPECT_EQ(refusal([&] { decide(a, south_head_); }), 404);
   EXPECT_EQ(refusal([&] { decide(a, clerk_); }), 403);
   EXPECT_EQ(service_->get(a.id)->decisions.size(), 0u);
+}
+
+TEST_P(ApprovalsTest, ADecisionOnAnApprovalOutOfReachLooksLikeOneOnAMissingApproval) {
+  std::string south_clerk = user("southclerk", "sales-clerk", "south");
+  approvals::Approval a = submit(rep_, 12000);
+  auto message = [&](const std::string& id, const std::string& on_behalf_of) {
+    try {
+      service_->decide(nullptr, id, south_clerk, "approve", "", on_behalf_of);
+    } catch (const ApprovalError& e) {
+      return std::to_string(e.status()) + " " + e.what() + " field=" + e.field();
+    }
+    return std::string("decided");
+  };
+  const std::string missing = message("ap_made_up", head_);
+  EXPECT_EQ(missing, "404 no such approval field=");
+  // Naming a delegator who can see the item, without a delegation, confirms nothing: not the approval, not its
+  // chain, not the delegator's id.
+  EXPECT_EQ(message(a.id, head_), missing);
+  EXPECT_EQ(message(a.id, ""), missing);
+  EXPECT_EQ(message(a.id, south_head_), missing);
+  // A delegation for another chain lends no sight of this item either.
+  delegation(head_, south_clerk, {"board"});
+  EXPECT_EQ(message(a.id, head_), missing);
+  EXPECT_EQ(refusal([&] { service_->resubmit(nullptr, a.id, south_clerk); }), 404);
+  // One that covers the chain does: the delegate decides with the delegator's authority.
+  delegation(head_, south_clerk, {"claim"});
+  EXPECT_EQ(message(a.id, head_), "decided");
 }
 
 TEST_P(ApprovalsTest, RefusesDelegationWithThreeDigitYear) {
