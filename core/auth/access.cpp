@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cctype>
 #include <mutex>
 #include <stdexcept>
@@ -89,12 +90,20 @@ Scope Authorizer::scope(const Access& access, std::string_view permission) const
 }
 
 bool Authorizer::may(const std::string& user_id, std::string_view permission, const ObjectRef& object) {
+  const bool creating = object.id.empty();
+  if (creating && (object.sector_id.empty() || object.sector_id == "*" || !store_.find_sector(object.sector_id))) {
+    throw IdentityError("sector_id", "no sector " + object.sector_id + " exists", 422);
+  }
   std::shared_ptr<const Access> access = access_of(user_id);
   bool allowed = false;
   if (access) {
     Scope s = scope(*access, permission);
-    allowed = s.covers_sector(object.sector_id) || (s.own && !object.owner_id.empty() && object.owner_id == user_id) ||
-              (s.any && !object.id.empty() && store_.has_grant(object.type, object.id, user_id));
+    // A record of one's own is created only in a sector one belongs to; an existing one is reached wherever it is.
+    bool own = s.own && !object.owner_id.empty() && object.owner_id == user_id &&
+               (!creating || std::find(access->sectors.begin(), access->sectors.end(), object.sector_id) !=
+                                 access->sectors.end());
+    allowed = s.covers_sector(object.sector_id) || own ||
+              (s.any && !creating && store_.has_grant(object.type, object.id, user_id));
   }
   if (!allowed) {
     spdlog::info("access denied: user {} ({}) may not {} on {} {} (sector {}, owner {})", user_id,

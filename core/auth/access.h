@@ -69,6 +69,10 @@ class Authorizer {
   Scope scope(const Access& access, std::string_view permission) const;
 
   // True when the user is active and `permission` reaches `object`. Logs every refusal.
+  //
+  // An object with an empty id is a record about to be created: its sector must exist (else IdentityError 422
+  // naming "sector_id", whoever asks), and own reach covers it only in a sector the user belongs to — so
+  // nobody creates records in a sector beyond their reach, for any plugin.
   bool may(const std::string& user_id, std::string_view permission, const ObjectRef& object);
   // A boolean SQL expression over the given columns that holds exactly for the rows of `object_type` the user
   // may act on with `permission`: "1 = 1", "1 = 0" or a disjunction of sector, owner and assigned-id tests.

@@ -87,7 +87,13 @@ class Routes {
         record["sector_id"] = access->sectors.front();
       }
       if (!record.contains("owner_id")) record["owner_id"] = req.principal.id;
-      if (!authorizer_.may(req.principal.id, change_permission(e), ref(e, record))) {
+      bool allowed = false;
+      try {
+        allowed = authorizer_.may(req.principal.id, change_permission(e), ref(e, record));
+      } catch (const auth::IdentityError& no_sector) {
+        throw http::refusal(no_sector);
+      }
+      if (!allowed) {
         throw http::ApiError(403, "forbidden", "a " + e.name + " record there is outside your reach", "sector_id");
       }
     }

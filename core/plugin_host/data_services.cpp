@@ -98,7 +98,13 @@ annex_status md_upsert(annex_host_ctx* ctx, annex_txn* txn, annex_str entity, an
     }
     soci::session& s = pinned != nullptr ? *pinned : lease->session();
     bool exists = md.find_by_key(s, *e, record).has_value();
-    masterdata::Change c = md.upsert(s, *e, md.normalize(*e, record, exists));
+    json normalized = md.normalize(*e, record, exists);
+    auth::Authorizer* a = ctx->host->parts().authorizer;
+    if (e->scoped && !exists && a != nullptr && normalized.contains("sector_id") &&
+        !a->store().find_sector(normalized["sector_id"].get<std::string>())) {
+      throw auth::IdentityError("sector_id", "no sector " + normalized["sector_id"].get<std::string>() + " exists", 422);
+    }
+    masterdata::Change c = md.upsert(s, *e, normalized);
     if (c.outcome != "unchanged") {
       std::string actor(view(actor_id));
       if (audit::AuditLog* log = ctx->host->parts().audit) {

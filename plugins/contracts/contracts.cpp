@@ -141,7 +141,8 @@ void Contracts::create(const annex::Request& req, annex::Response& resp) {
   bool own = owner == caller && s_.authz.may(caller, "contracts.contract.write", {kContract, "", sector, owner}) &&
              rest::member_of(s_.directory, caller, sector);
   if (!own && !s_.authz.may(caller, "contracts.contract.write", {kContract, "", sector, owner == caller ? "" : owner})) {
-    throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "you may not write contracts for " + owner + " in sector " + sector, "owner_id");
+    throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "you may not write contracts for " + owner + " in sector " + sector,
+                       owner == caller ? "sector_id" : "owner_id");
   }
   if (owner != caller) {
     std::optional<std::string> u = s_.directory.user(owner);

@@ -6,6 +6,9 @@
 // reach the operation succeeds; out of reach the record does not exist for the caller (404, the same answer as
 // for a record that never existed, and absent from lists); without the permission, 403.
 //
+// Every route that creates a record in a named sector — the core's and every plugin's — is tried by each role in
+// its own sector, another sector and one that does not exist (403 / 422 naming the field, unless within reach).
+//
 // Every route the core and the example plugin register (read from the OpenAPI document) is also called without
 // credentials and by a user without roles: none may answer with data.
 #include "support/test_support.h"
@@ -14,7 +17,9 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include <functional>
 #include <set>
 
 namespace annex::test {
@@ -158,6 +163,82 @@ TEST_P(AccessMatrix, UsersByRoleRelationAndOperation) {
       if (remove.status == 204) d_->call("POST", "/api/v1/users/" + target + "/sectors", R"({"sector_id":"north"})");
     }
   }
+}
+
+// The create column: every route that creates a record in a sector the caller names — the core's parties and
+// every plugin's — tried by every role in its own sector, in another and in one that does not exist. A record
+// is created only in a sector the caller belongs to or reaches (all-sector roles: any existing one); another
+// sector is refused with 403 and a missing one with 422, both naming the field at fault.
+TEST_P(AccessMatrix, RecordsAreCreatedOnlyInExistingSectorsWithinTheCallersReach) {
+  using nlohmann::json;
+  std::string product = nlohmann::json::parse(d_->call("POST", "/api/v1/masterdata/products",
+                                                       R"({"code":"P-create","name":"Toner"})").body)["id"];
+  std::string plan = nlohmann::json::parse(d_->call("POST", "/api/v1/quotas/plans",
+                                                    R"({"name":"Monthly","period_type":"month","measure":"signed","currency":"CNY"})")
+                                               .body)["id"];
+  ASSERT_FALSE(product.empty());
+  ASSERT_FALSE(plan.empty());
+  struct CreateRoute {
+    std::string name, path;
+    bool needs_quota_permission;  // quotas.target.manage rather than a *.write permission
+    std::string field;            // the field a refusal for another sector names
+    std::function<json(const std::string& sector, const std::string& party, const std::string& tag)> body;
+  };
+  const std::vector<CreateRoute> routes = {
+      {"greeting", "/api/v1/hello/greetings", false, "sector_id",
+       [](const std::string& s, const std::string&, const std::string&) { return json{{"name", "Ada"}, {"sector_id", s}}; }},
+      {"party", "/api/v1/masterdata/parties", false, "sector_id",
+       [](const std::string& s, const std::string&, const std::string& tag) {
+         return json{{"code", "C-" + tag}, {"name", "Contoso"}, {"sector_id", s}};
+       }},
+      {"lead", "/api/v1/pipeline/leads", false, "sector_id",
+       [](const std::string& s, const std::string&, const std::string&) {
+         return json{{"source", "referral"}, {"company", "Contoso"}, {"sector_id", s}};
+       }},
+      {"opportunity", "/api/v1/pipeline/opportunities", false, "sector_id",
+       [](const std::string& s, const std::string& party, const std::string&) {
+         return json{{"name", "Deal"}, {"party_id", party}, {"amount", {{"amount", 100}, {"currency", "CNY"}}},
+                     {"expected_close", "2027-03-15"}, {"sector_id", s}};
+       }},
+      {"contract", "/api/v1/contracts", false, "sector_id",
+       [product](const std::string& s, const std::string& party, const std::string& tag) {
+         return json{{"number", "K-" + tag}, {"party_id", party}, {"currency", "CNY"}, {"sector_id", s},
+                     {"lines", {{{"product_id", product}, {"quantity", 1}, {"unit_price", {{"amount", 100}, {"currency", "CNY"}}}}}}};
+       }},
+      {"sector quota", "/api/v1/quotas/targets", true, "assignee_id",
+       [plan](const std::string& s, const std::string&, const std::string& tag) {
+         return json{{"plan_id", plan}, {"period", "2027-04"}, {"assignee_type", "sector"}, {"assignee_id", s},
+                     {"product_group", tag}, {"amount", {{"amount", 100}, {"currency", "CNY"}}}};
+       }},
+  };
+  int checked = 0;
+  for (const RoleCase& rc : kRoles) {
+    std::string token = d_->user_with_role("c-" + rc.role, rc.role, "north");
+    std::string me = id_of(token);
+    // A customer of the caller's, in their sector, for the routes that start from one.
+    HttpResult party = d_->call("POST", "/api/v1/masterdata/parties",
+                                json{{"code", "P-" + rc.role}, {"name", "Northwind"}, {"sector_id", "north"}, {"owner_id", me}}.dump());
+    ASSERT_EQ(party.status, 201) << party.body;
+    std::string party_id = json::parse(party.body)["id"];
+    bool quota_manager = rc.role == "system-admin" || rc.role == "group-executive" || rc.role == "sector-head";
+    for (const CreateRoute& route : routes) {
+      bool permitted = route.needs_quota_permission ? quota_manager : rc.write;
+      for (const char* relation : {"own", "other", "missing"}) {
+        SCOPED_TRACE(rc.role + " creates a " + route.name + " in " + relation + " sector");
+        std::string sector = relation == std::string("own") ? "north" : relation == std::string("other") ? "south" : "nowhere";
+        std::string tag = rc.role + "-" + route.name + "-" + relation;
+        HttpResult r = d_->call_as(token, "POST", route.path, route.body(sector, party_id, tag).dump());
+        int expected = !permitted ? 403 : sector == "nowhere" ? 422 : sector == "north" || rc.reach == Reach::kAll ? 201 : 403;
+        EXPECT_EQ(r.status, expected) << r.body;
+        if (r.status == 422 || (r.status == 403 && permitted)) {
+          std::string field = json::parse(r.body)["error"]["field"].is_string() ? json::parse(r.body)["error"]["field"].get<std::string>() : "";
+          EXPECT_EQ(field, r.status == 422 ? "sector_id" : route.field) << r.body;
+        }
+        ++checked;
+      }
+    }
+  }
+  EXPECT_EQ(checked, static_cast<int>(kRoles.size() * routes.size() * 3));
 }
 
 TEST_P(AccessMatrix, EveryRouteRefusesCallersWithoutCredentialsOrRoles) {

@@ -386,7 +386,9 @@ typedef struct annex_authz_v1 {
    * decide how far the permission reaches: every sector, the sectors of the role assignment, or the user's
    * own records and those assigned to them. A refusal is logged with the user, permission and object; answer
    * it with NOT_FOUND for an existing record, so that its existence is not disclosed. To check a record about
-   * to be created, pass an empty id and the intended sector and owner. */
+   * to be created, pass an empty id and the intended sector and owner: the sector must exist (else
+   * UNPROCESSABLE, "field=sector_id\n" first in `err`), and own reach covers it only in a sector the user
+   * belongs to. */
   annex_status (*check)(annex_host_ctx* ctx, annex_str user_id, annex_str permission, const annex_object_ref* object,
                         int32_t* out_allowed, annex_buffer* err);
   /* Appends to `out_sql` a boolean SQL expression that holds exactly for the rows of `object_type` the user may

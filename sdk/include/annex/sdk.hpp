@@ -571,7 +571,9 @@ class Authz {
  public:
   Authz(annex_host_ctx* ctx, const annex_authz_v1* api) noexcept : ctx_(ctx), api_(api) {}
 
-  // True when `user_id` may exercise `permission` on `object`. The host logs every refusal.
+  // True when `user_id` may exercise `permission` on `object`. The host logs every refusal. For a record
+  // about to be created (empty id) in a sector that does not exist, throws Error(ANNEX_ERR_UNPROCESSABLE)
+  // naming "sector_id".
   bool may(std::string_view user_id, std::string_view permission, const ObjectRef& object) const {
     annex_object_ref ref{sizeof(annex_object_ref), to_str(object.type), to_str(object.id), to_str(object.sector_id),
                          to_str(object.owner_id)};

@@ -102,6 +102,40 @@ TEST_P(AccessTest, MembershipsFollowSectorRolesAndEndWithThem) {
   EXPECT_TRUE(listed(head_, "test.record.read").empty());
 }
 
+// A record about to be created is an object with an empty id.
+bool may_create(auth::Authorizer& a, const std::string& user_id, const std::string& sector, const std::string& owner) {
+  return a.may(user_id, "test.record.write", {"test.record", "", sector, owner});
+}
+
+TEST_P(AccessTest, OwnReachCreatesOnlyInASectorTheUserBelongsTo) {
+  EXPECT_TRUE(may_create(*authorizer_, rep_, "north", rep_));
+  EXPECT_FALSE(may_create(*authorizer_, rep_, "south", rep_));
+  EXPECT_FALSE(may_create(*authorizer_, rep_, "north", other_rep_));
+  // An existing record of theirs in another sector stays within reach; only creating there is refused.
+  EXPECT_TRUE(may(rep_, "test.record.write", 3, "south", rep_));
+}
+
+TEST_P(AccessTest, SectorAndAllSectorReachCreateWhereTheyReach) {
+  EXPECT_TRUE(may_create(*authorizer_, head_, "north", other_rep_));
+  EXPECT_FALSE(may_create(*authorizer_, head_, "south", head_));
+  EXPECT_TRUE(may_create(*authorizer_, exec_, "south", exec_));
+  EXPECT_FALSE(may_create(*authorizer_, auditor_, "south", auditor_));
+}
+
+TEST_P(AccessTest, CreatingInASectorThatDoesNotExistIsAnInputErrorForEveryone) {
+  for (const std::string& user_id : {rep_, head_, exec_, auditor_}) {
+    for (const std::string& sector : {std::string("nowhere"), std::string(""), std::string("*")}) {
+      try {
+        may_create(*authorizer_, user_id, sector, user_id);
+        ADD_FAILURE() << "no refusal for sector \"" << sector << "\"";
+      } catch (const auth::IdentityError& e) {
+        EXPECT_EQ(e.status(), 422);
+        EXPECT_EQ(e.field(), "sector_id");
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AccessTest, testing::Values(Backend::kSqlite, Backend::kPostgresql),
                          backend_param_name);
 
