@@ -98,6 +98,12 @@ void IdentityStore::set_status(const std::string& user_id, const std::string& st
   Param params[] = {Param::text(status), Param::text(user_id)};
   auto rs = store::run(lease.session(), "UPDATE annex_users SET status = ? WHERE id = ?", params);
   if (rs.affected == 0) throw IdentityError("user", "no such user", 404);
+  if (status == "disabled") {
+    // Disabling ends every session and token for good: re-activating the account starts with none.
+    std::string now = utc_now();
+    Param revoke[] = {Param::text(now), Param::text(user_id)};
+    store::run(lease.session(), "UPDATE annex_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", revoke);
+  }
 }
 
 void IdentityStore::record_login(const std::string& user_id) {

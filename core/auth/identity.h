@@ -68,7 +68,8 @@ class IdentityStore {
                    const std::string& password, int pbkdf2_iterations);
   std::optional<User> find_by_login(const std::string& login);
   std::optional<User> find(const std::string& id);
-  // Sets active / frozen / disabled. Throws IdentityError for an unknown status or user.
+  // Sets active / frozen / disabled; disabling also revokes every token and session of the user, so that a
+  // later re-activation starts with none. Throws IdentityError for an unknown status or user.
   void set_status(const std::string& user_id, const std::string& status);
   void record_login(const std::string& user_id);
 

@@ -38,7 +38,7 @@ TEST(Admin, DisablingAUserStopsTheirTokensAtOnceAndIsAudited) {
   ASSERT_EQ(off.status, 200) << off.body;
   EXPECT_EQ(d.call_as(rep, "GET", "/api/v1/hello/greetings").status, 401) << "no grace period";
   ASSERT_EQ(d.call("PATCH", "/api/v1/users/" + rep_id, R"({"status":"active"})").status, 200);
-  EXPECT_EQ(d.call_as(rep, "GET", "/api/v1/hello/greetings").status, 200);
+  EXPECT_EQ(d.call_as(rep, "GET", "/api/v1/hello/greetings").status, 401) << "re-activation revives no old token";
   EXPECT_EQ(d.call("PATCH", "/api/v1/users/" + rep_id, R"({"status":"gone"})").status, 422);
   EXPECT_EQ(d.call("PATCH", "/api/v1/users/" + id_of(d, d.admin_token()), R"({"status":"frozen"})").status, 403)
       << "nobody freezes themselves";

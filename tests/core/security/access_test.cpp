@@ -136,6 +136,20 @@ TEST_P(AccessTest, CreatingInASectorThatDoesNotExistIsAnInputErrorForEveryone) {
   }
 }
 
+TEST_P(AccessTest, DisablingAnAccountEndsItsTokensAndReactivationRevivesNone) {
+  auth::IssuedToken session = ids_->issue_token(rep_, "session", "login", 3600);
+  auth::IssuedToken api = ids_->issue_token(rep_, "api", "script", 0);
+  auth::IssuedToken others = ids_->issue_token(head_, "api", "script", 0);
+  ids_->set_status(rep_, "frozen");
+  EXPECT_TRUE(ids_->resolve(api.secret)) << "freezing suspends the account, not its tokens";
+  ids_->set_status(rep_, "disabled");
+  ids_->set_status(rep_, "active");
+  EXPECT_FALSE(ids_->resolve(session.secret));
+  EXPECT_FALSE(ids_->resolve(api.secret));
+  for (const auto& t : ids_->tokens_of(rep_)) EXPECT_FALSE(t.revoked_at.empty()) << t.id;
+  EXPECT_TRUE(ids_->resolve(others.secret)) << "only the disabled account's tokens end";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AccessTest, testing::Values(Backend::kSqlite, Backend::kPostgresql),
                          backend_param_name);
 
