@@ -104,6 +104,23 @@ TEST(Admin, IdleAccountsAreReported) {
   EXPECT_FALSE(contains(logins(d.call_as(rep, "GET", "/api/v1/users/idle?days=14")), "idle"));
 }
 
+TEST(Admin, AuditSearchTakesRfc3339TimesAndRefusesTheRestNamingTheParameter) {
+  Annexd d({});
+  std::string rep = d.user_with_role("rep", "sales-rep", "north");
+  ASSERT_EQ(d.call_as(rep, "POST", "/api/v1/hello/greetings", R"({"name":"Ada"})").status, 201);
+  const std::string path = "/api/v1/audit?object_type=hello.greeting";
+  for (const char* bad : {"2026-02-30T00:00:00Z", "999-06-01T00:00:00Z", "2027-1-5T00:00:00Z", "2026-11-23"}) {
+    HttpResult r = d.call("GET", path + "&from=" + bad);
+    EXPECT_EQ(r.status, 422) << bad << ": " << r.body;
+    EXPECT_EQ(json(r.body)->getObject("error")->getValue<std::string>("field"), "from") << bad;
+  }
+  // An offset is turned into UTC before the entries' times are compared: 08:00+08:00 on 1 January 2000 is
+  // midnight UTC, well before the greeting.
+  EXPECT_EQ(json(d.call("GET", path + "&from=2000-01-01T08:00:00%2B08:00").body)->getArray("items")->size(), 1u);
+  EXPECT_EQ(json(d.call("GET", path + "&to=2000-01-01T08:00:00%2B08:00").body)->getArray("items")->size(), 0u);
+  EXPECT_EQ(json(d.call("GET", path + "&from=9999-12-31T23:59:59Z").body)->getArray("items")->size(), 0u);
+}
+
 TEST(Admin, TheAuditLogIsReadByAuditorsAndItsTamperingIsFound) {
   Annexd d({});
   std::string auditor = d.user_with_role("audrey", "auditor");
