@@ -59,10 +59,18 @@ class Routes {
   }
 
   void read(const Entity& e, http::HttpRequest& req, http::HttpResponse& resp) {
-    store::Lease lease(md_.database());
-    json record = reachable(lease.session(), req, e, e.read_permission());
+    std::vector<Binding> found;
+    std::optional<json> row;
+    {
+      store::Lease lease(md_.database());
+      row = md_.get_with_bindings(lease.session(), e, req.path_params.at("id"), &found);
+    }
+    if (!row || (e.scoped && !authorizer_.may(req.principal.id, e.read_permission(), ref(e, *row)))) {
+      throw http::ApiError::not_found("no such " + e.name + " record");
+    }
+    json record = std::move(*row);
     json bindings = json::array();
-    for (const auto& b : md_.bindings(lease.session(), e, record["id"].get<std::string>())) {
+    for (const auto& b : found) {
       bindings.push_back({{"connection", b.connection}, {"remote_id", b.remote_id},
                           {"remote_version", b.remote_version}, {"synced_at", b.synced_at}});
     }

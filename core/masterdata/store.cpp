@@ -77,6 +77,7 @@ std::string joined(const std::vector<std::string>& cols) {
 struct Statements {
   std::string select;          // SELECT <all columns> FROM <table>
   std::string by_id;
+  std::string by_id_with_bindings;  // the record's columns, then a binding's four (NULL when it has none)
   std::string by_key;
   std::string insert;
   std::string update;          // SET <field columns>[, sector, owner], version, updated_at WHERE id = ?
@@ -92,6 +93,11 @@ const Statements& statements(const Entity& e) {
   std::vector<std::string> cols = all_columns(e);
   st.select = "SELECT " + joined(cols) + " FROM " + e.table;
   st.by_id = st.select + " WHERE id = ?";
+  std::string qualified;
+  for (const auto& c : cols) qualified += (qualified.empty() ? "r." : ", r.") + c;
+  st.by_id_with_bindings = "SELECT " + qualified + ", b.connection, b.remote_id, b.remote_version, b.synced_at FROM " +
+                           e.table + " r LEFT JOIN annex_md_bindings b ON b.entity = ? AND b.record_id = r.id" +
+                           " WHERE r.id = ? ORDER BY b.connection";
   std::string where;
   for (const auto& k : e.key) where += (where.empty() ? "" : " AND ") + k + " = ?";
   st.by_key = st.select + " WHERE " + where;
@@ -267,6 +273,21 @@ std::optional<json> MasterData::get(soci::session& s, const Entity& e, const std
   Param p = Param::text(id);
   auto rs = store::run(s, statements(e).by_id, std::span<const Param>(&p, 1));
   if (rs.rows.empty()) return std::nullopt;
+  return read_row(e, rs.rows[0]);
+}
+
+std::optional<json> MasterData::get_with_bindings(soci::session& s, const Entity& e, const std::string& id,
+                                                  std::vector<Binding>* bindings) {
+  Params p;
+  p.text(e.name);
+  p.text(id);
+  auto rs = store::run(s, statements(e).by_id_with_bindings, p.span());
+  if (rs.rows.empty()) return std::nullopt;
+  const size_t first = rs.columns.size() - 4;
+  for (const auto& row : rs.rows) {
+    if (row[first].type == store::CellType::kNull) continue;  // no binding: the LEFT JOIN's one empty match
+    bindings->push_back({row[first].s, row[first + 1].s, row[first + 2].s, row[first + 3].s});
+  }
   return read_row(e, rs.rows[0]);
 }
 

@@ -64,6 +64,9 @@ class MasterData {
   std::optional<int> currency(soci::session& session, const std::string& code);
 
   std::optional<nlohmann::json> get(soci::session& session, const Entity& entity, const std::string& id);
+  // The record and its bindings (in connection order) in one statement: what a read of one record answers.
+  std::optional<nlohmann::json> get_with_bindings(soci::session& session, const Entity& entity, const std::string& id,
+                                                  std::vector<Binding>* bindings);
   std::optional<nlohmann::json> find_by_key(soci::session& session, const Entity& entity, const nlohmann::json& record);
   // Records in id order after `after_id`, at most `limit`, among those `filter_sql` (a boolean SQL condition
   // over the table's columns, e.g. from Authorizer::list_filter) selects.
