@@ -76,6 +76,7 @@ struct Holding {
   size_t index;
   soci::session* session;
   int transaction_depth = 0;
+  std::atomic<int> leases{0};  // the Leases sharing it; the last to end returns the connection
   std::atomic<bool> released{false};
 };
 
@@ -208,11 +209,23 @@ Lease::Lease(Database& db) : db_(db) {
     holding_->session = db.sessions_[index].get();
     t_holdings.push_back(holding_);
   }
+  holding_->leases.fetch_add(1);
   session_ = holding_->session;
 }
 
 Lease::~Lease() {
-  if (nested_) return;
+  // Whichever lease ends last returns the connection, so a nested one that outlives its outer lease never works
+  // on a connection another thread has taken.
+  if (holding_->leases.fetch_sub(1) != 1) return;
+  // A transaction left open (a caller that neither committed nor rolled back) must not travel with the
+  // connection to its next user.
+  if (holding_->transaction_depth > 0) {
+    try {
+      *holding_->session << "ROLLBACK";
+    } catch (...) {
+    }
+    holding_->transaction_depth = 0;
+  }
   holding_->released.store(true, std::memory_order_release);
   for (auto it = t_holdings.begin(); it != t_holdings.end(); ++it) {
     if (it->get() == holding_.get()) {

@@ -89,8 +89,8 @@ struct Holding;
 // A thread holds at most one connection of a pool. A Lease taken on a thread that already holds one of the same
 // pool shares that connection (and so runs inside its open transaction, if any) instead of waiting for a second:
 // code that holds a connection and calls code that needs one — a request's store read, then the authoriser's
-// identity look-up — can never wait on itself, however busy the pool. Leases end in the reverse order they began;
-// the first one returns the connection to the pool.
+// identity look-up — can never wait on itself, however busy the pool. The last of the leases sharing a
+// connection to end returns it to the pool, rolling back any transaction still open on it.
 class Lease {
  public:
   // Throws StoreError(kPoolExhausted) when no connection became free within the pool's acquire timeout.

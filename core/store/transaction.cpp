@@ -28,8 +28,10 @@ int begin(soci::session& session, Dialect dialect) {
 void commit(soci::session& session, int level) {
   int* depth = transaction_depth_slot(session);
   if (depth != nullptr && *depth != level) {
+    // The inner work goes with this transaction: nothing half-ended stays open on the connection.
+    rollback(session, level);
     throw StoreError(StoreError::Kind::kBadStatement,
-                     "a transaction begun inside this one is still open: end it first");
+                     "a transaction begun inside this one was still open: both are rolled back");
   }
   try {
     session << (level <= 1 ? std::string("COMMIT") : "RELEASE SAVEPOINT " + savepoint(level));
@@ -42,6 +44,7 @@ void commit(soci::session& session, int level) {
 
 void rollback(soci::session& session, int level) noexcept {
   int* depth = transaction_depth_slot(session);
+  if (depth != nullptr && *depth < level) return;  // already ended (committed, or rolled back with an outer level)
   try {
     if (level <= 1) {
       session << "ROLLBACK";
@@ -64,8 +67,8 @@ ScopedTransaction::~ScopedTransaction() {
 }
 
 void ScopedTransaction::commit() {
+  store::commit(session_, level_);  // on failure it has rolled back; the destructor's rollback is then a no-op
   open_ = false;
-  store::commit(session_, level_);
 }
 
 }  // namespace annex::store

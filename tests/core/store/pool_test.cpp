@@ -176,17 +176,62 @@ TEST_P(PoolTest, FailedStatementInANestedTransactionLeavesTheOuterUsable) {
   EXPECT_EQ(count(*db), 2);
 }
 
-TEST_P(PoolTest, TransactionsEndingOutOfOrderAreRefused) {
+TEST_P(PoolTest, CommittingAnOuterTransactionWhileAnInnerIsOpenRollsBackBoth) {
   auto db = open(1);
   if (!db) GTEST_SKIP() << "no PostgreSQL";
-  Lease lease(*db);
-  int outer = begin(lease.session(), db->dialect());
-  int inner = begin(lease.session(), db->dialect());
-  EXPECT_EQ(outer, 1);
-  EXPECT_EQ(inner, 2);
-  EXPECT_THROW(commit(lease.session(), outer), StoreError);
-  commit(lease.session(), inner);
-  commit(lease.session(), outer);
+  {
+    Lease lease(*db);
+    int outer = begin(lease.session(), db->dialect());
+    insert(lease.session(), "outer");
+    int inner = begin(lease.session(), db->dialect());
+    insert(lease.session(), "inner");
+    EXPECT_EQ(outer, 1);
+    EXPECT_EQ(inner, 2);
+    EXPECT_THROW(commit(lease.session(), outer), StoreError);
+    EXPECT_THROW(commit(lease.session(), inner), StoreError) << "the inner one ended with the outer";
+  }
+  EXPECT_EQ(count(*db), 0);
+  Lease next(*db);
+  ScopedTransaction txn(next.session(), db->dialect());  // the connection came back with nothing open
+  insert(next.session(), "after");
+  txn.commit();
+}
+
+TEST_P(PoolTest, AConnectionReturnedWithATransactionOpenComesBackRolledBack) {
+  auto db = open(1);
+  if (!db) GTEST_SKIP() << "no PostgreSQL";
+  {
+    Lease lease(*db);
+    begin(lease.session(), db->dialect());
+    insert(lease.session(), "forgotten");
+  }  // neither committed nor rolled back
+  EXPECT_EQ(count(*db), 0);
+  Lease next(*db);
+  ScopedTransaction txn(next.session(), db->dialect());
+  insert(next.session(), "next");
+  txn.commit();
+  EXPECT_EQ(count(*db), 1);
+}
+
+TEST_P(PoolTest, ANestedLeaseThatOutlivesItsOuterLeaseKeepsTheConnection) {
+  auto db = open(1, 150);
+  if (!db) GTEST_SKIP() << "no PostgreSQL";
+  auto outer = std::make_unique<Lease>(*db);
+  auto inner = std::make_unique<Lease>(*db);
+  outer.reset();
+  EXPECT_EQ(db->in_use(), 1) << "the connection stays with the lease still using it";
+  std::atomic<bool> refused{false};
+  std::thread other([&] {
+    try {
+      Lease lease(*db);
+    } catch (const StoreError&) {
+      refused = true;
+    }
+  });
+  other.join();
+  EXPECT_TRUE(refused.load()) << "no other thread may take a connection still in use";
+  inner.reset();
+  EXPECT_EQ(db->in_use(), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PoolTest, testing::Values(Backend::kSqlite, Backend::kPostgresql),
