@@ -44,7 +44,7 @@ constexpr const char* kIso4217 =
        "XAF 0 CFA Franc BEAC;XCD 2 East Caribbean Dollar;XCG 2 Caribbean Guilder;XOF 0 CFA Franc BCEAO;"
        "XPF 0 CFP Franc;YER 2 Yemeni Rial;ZAR 2 Rand;ZMW 2 Zambian Kwacha;ZWG 2 Zimbabwe Gold;";
 
-// One INSERT of every currency of kIso4217, with ids of their own ("md_iso_CNY").
+// One INSERT of every currency of kIso4217 not held yet, with ids of their own ("md_iso_CNY").
 std::string iso4217_currencies() {
   std::string sql = "INSERT INTO annex_md_currencies (id, code, name, minor_units, version, created_at, updated_at) VALUES ";
   std::string_view rest = kIso4217;
@@ -54,9 +54,10 @@ std::string iso4217_currencies() {
     std::string code(item.substr(0, 3)), minor(item.substr(4, 1)), name;
     for (char c : item.substr(6)) name.append(c == '\'' ? 2 : 1, c);  // Pa'anga: quotes doubled
     sql += std::string(first ? "" : ", ") + "('md_iso_" + code + "', '" + code + "', '" + name + "', " + minor + ", 1," +
-           " '2026-12-01T00:00:00.000Z', '2026-12-01T00:00:00.000Z')";
+           " '2026-12-01T00:00:00Z', '2026-12-01T00:00:00Z')";
   }
-  return sql + ";";
+  // A currency an installation already holds (master data was editable before this seed) is left as it is.
+  return sql + " ON CONFLICT (code) DO NOTHING;";
 }
 
 }  // namespace
