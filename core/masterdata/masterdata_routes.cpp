@@ -32,11 +32,14 @@ class Routes {
 
   // The record, if the caller's `permission` reaches it; 404 otherwise.
   json reachable(soci::session& s, const http::HttpRequest& req, const Entity& e, const std::string& permission) {
-    std::optional<json> record = md_.get(s, e, req.path_params.at("id"));
+    return reachable(md_.get(s, e, req.path_params.at("id")), req, e, permission);
+  }
+  json reachable(std::optional<json> record, const http::HttpRequest& req, const Entity& e,
+                 const std::string& permission) {
     if (!record || (e.scoped && !authorizer_.may(req.principal.id, permission, ref(e, *record)))) {
       throw http::ApiError::not_found("no such " + e.name + " record");
     }
-    return *record;
+    return std::move(*record);
   }
 
   void list(const Entity& e, http::HttpRequest& req, http::HttpResponse& resp) {
@@ -65,10 +68,7 @@ class Routes {
       store::Lease lease(md_.database());
       row = md_.get_with_bindings(lease.session(), e, req.path_params.at("id"), &found);
     }
-    if (!row || (e.scoped && !authorizer_.may(req.principal.id, e.read_permission(), ref(e, *row)))) {
-      throw http::ApiError::not_found("no such " + e.name + " record");
-    }
-    json record = std::move(*row);
+    json record = reachable(std::move(row), req, e, e.read_permission());
     json bindings = json::array();
     for (const auto& b : found) {
       bindings.push_back({{"connection", b.connection}, {"remote_id", b.remote_id},
