@@ -1,4 +1,5 @@
 // The migration runner on both backends: order, checksums, failure, and what a changed migration does.
+#include "store/core_schema.h"
 #include "store/migrations.h"
 #include "store/sql.h"
 #include "support/test_support.h"
@@ -147,6 +148,26 @@ TEST_P(MigrationsTest, RoundTripsTypedValues) {
   EXPECT_EQ(rs.rows[0][1].s, "Grüße, 客情费");
   EXPECT_EQ(rs.rows[0][2].type, CellType::kNull);
   EXPECT_EQ(rs.columns, (std::vector<std::string>{"i", "t", "n"}));
+}
+
+TEST_P(MigrationsTest, TheCurrencySeedKeepsACurrencyAnInstallationAlreadyHolds) {
+  std::vector<Migration> core = core_migrations(db_->dialect());
+  std::vector<Migration> before_seed(core.begin(), core.end());
+  std::erase_if(before_seed, [](const Migration& m) { return m.version >= 10; });
+  runner_->apply(kCoreOwner, before_seed);
+  {
+    Lease lease(*db_);
+    run(lease.session(),
+        "INSERT INTO annex_md_currencies (id, code, name, minor_units, version, created_at, updated_at)"
+        " VALUES ('md_mine', 'CNY', 'Our yuan', 2, 3, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        {});
+  }
+  EXPECT_NO_THROW(runner_->apply(kCoreOwner, core)) << "an upgrade must not stop on a currency already held";
+  Lease lease(*db_);
+  auto rs = run(lease.session(), "SELECT name FROM annex_md_currencies WHERE code = 'CNY'", {});
+  ASSERT_EQ(rs.rows.size(), 1u);
+  EXPECT_EQ(rs.rows[0][0].s, "Our yuan");
+  EXPECT_EQ(run(lease.session(), "SELECT minor_units FROM annex_md_currencies WHERE code = 'KWD'", {}).rows.at(0).at(0).i, 3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MigrationsTest, testing::Values(Backend::kSqlite, Backend::kPostgresql),
