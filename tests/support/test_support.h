@@ -3,6 +3,7 @@
 #pragma once
 
 #include "store/database.h"
+#include "test_paths.h"
 
 #include <gtest/gtest.h>
 
