@@ -71,6 +71,9 @@ Poco::JSON::Object::Ptr plugin_json(const plugin_host::PluginInfo& p) {
   Poco::JSON::Array::Ptr uses = new Poco::JSON::Array;
   for (const auto& u : p.uses) uses->add(u);
   o->set("uses", uses);
+  Poco::JSON::Array::Ptr provides = new Poco::JSON::Array;
+  for (const auto& u : p.provides) provides->add(u);
+  o->set("provides", provides);
   return o;
 }
 

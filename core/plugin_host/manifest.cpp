@@ -64,22 +64,34 @@ bool parse_manifest(std::string_view json, Manifest* out, std::string* error) {
         out->requirements.push_back({id, *parsed});
       }
     }
-    if (root->has("uses")) {
-      Poco::JSON::Array::Ptr uses = root->getArray("uses");
-      if (!uses) {
-        *error = "manifest.uses: must be an array of \"service@major\" strings";
+    // "uses" and "provides": arrays of "service@major".
+    auto services = [&](const char* member, std::vector<ServiceUse>* list, const char* example) {
+      if (!root->has(member)) return true;
+      Poco::JSON::Array::Ptr items = root->getArray(member);
+      if (!items) {
+        *error = std::string("manifest.") + member + ": must be an array of \"service@major\" strings";
         return false;
       }
-      for (const auto& item : *uses) {
+      for (const auto& item : *items) {
         std::string text = item.toString();
         auto at = text.find('@');
         uint32_t major = 0;
         if (!item.isString() || at == std::string::npos ||
             std::from_chars(text.data() + at + 1, text.data() + text.size(), major).ec != std::errc() || major == 0) {
-          *error = "manifest.uses: \"" + text + "\" must be written service@major, e.g. annex.db@1";
+          *error = std::string("manifest.") + member + ": \"" + text + "\" must be written service@major, e.g. " + example;
           return false;
         }
-        out->uses.push_back({text.substr(0, at), major});
+        list->push_back({text.substr(0, at), major});
+      }
+      return true;
+    };
+    if (!services("uses", &out->uses, "annex.db@1")) return false;
+    if (!services("provides", &out->provides, "org.example.widgets@1")) return false;
+    for (const ServiceUse& p : out->provides) {
+      if (!is_reverse_dns(p.name) || p.name.rfind("annex.", 0) == 0) {
+        *error = "manifest.provides: \"" + p.name + "\" must be a reverse-DNS name outside the host's \"annex.\" "
+                 "services, e.g. org.example.widgets";
+        return false;
       }
     }
     if (root->has("config_schema")) {

@@ -1,5 +1,5 @@
 // Manifest — what a plugin declares about itself in its descriptor's manifest_json: name, the plugins it
-// requires (with version ranges), the host services it uses, and its configuration schema.
+// requires (with version ranges), the services it uses and provides, and its configuration schema.
 #pragma once
 
 #include "plugin_host/semver.h"
@@ -28,6 +28,7 @@ struct Manifest {
   std::string description;
   std::vector<Requirement> requirements;
   std::vector<ServiceUse> uses;
+  std::vector<ServiceUse> provides;  // services the plugin offers other plugins (never in the host's "annex." space)
   Poco::JSON::Object::Ptr config_schema;  // may be null
 };
 

@@ -175,9 +175,11 @@ void PluginHost::add_module(PluginModule module, Poco::JSON::Object::Ptr config)
     return;
   }
   // A service the host lacks, or at another major version, refuses the plugin now rather than failing later.
+  // Services outside the host's "annex." namespace are other plugins'; resolve() checks those.
   const auto& provided = provided_services();
   for (const ServiceUse& use : r.module.manifest.uses) {
     std::string key = use.name + "@" + std::to_string(use.major);
+    if (use.name.rfind("annex.", 0) != 0) continue;
     if (std::find(provided.begin(), provided.end(), key) == provided.end()) {
       std::string have;
       for (const auto& p : provided) {
@@ -207,12 +209,78 @@ void PluginHost::add_module(PluginModule module, Poco::JSON::Object::Ptr config)
     r.config_json = json.str();
   }
   if (r.state != "ready") spdlog::error("{}", r.error);
+  if (const annex_plugin_descriptor* d = r.module.descriptor) {
+    for (size_t i = 0; i < d->migration_count; ++i) {
+      if (d->migrations[i].sql == nullptr) continue;
+      for (std::string& table : store::created_tables(d->migrations[i].sql)) r.tables.push_back(std::move(table));
+    }
+  }
   r.logger = spdlog::default_logger()->clone(r.module.id);
   bind_host_api(*this, r);
   records_.push_back(std::move(rec));
 }
 
+void PluginHost::resolve_services() {
+  providers_.clear();
+  table_owners_.clear();
+  for (const auto& r : records_) {
+    if (r->duplicate || r->module.descriptor == nullptr) continue;
+    for (const std::string& table : r->tables) table_owners_.emplace(table, r->module.id);
+    if (r->state == "refused") continue;
+    for (const ServiceUse& p : r->module.manifest.provides) {
+      std::string key = p.name + "@" + std::to_string(p.major);
+      auto [it, fresh] = providers_.emplace(key, r.get());
+      if (!fresh && r->state == "ready") {
+        r->state = "refused";
+        r->error = "provides service " + key + ", which plugin " + it->second->module.id + " provides already";
+        spdlog::error("plugin {}: {}", r->module.id, r->error);
+      }
+    }
+  }
+  // A service of another plugin is granted to a plugin that requires its provider, and so starts after it and
+  // stops before it.
+  for (const auto& r : records_) {
+    if (r->duplicate || r->state != "ready") continue;
+    for (const ServiceUse& use : r->module.manifest.uses) {
+      if (use.name.rfind("annex.", 0) == 0) continue;
+      std::string key = use.name + "@" + std::to_string(use.major), why;
+      auto it = providers_.find(key);
+      if (it == providers_.end()) {
+        why = "uses service " + key + ", which neither the host nor any installed plugin provides";
+      } else if (it->second == r.get()) {
+        why = "uses service " + key + ", which it provides itself";
+      } else {
+        const std::string& provider = it->second->module.id;
+        bool required = std::any_of(r->module.manifest.requirements.begin(), r->module.manifest.requirements.end(),
+                                    [&](const Requirement& q) { return q.id == provider; });
+        if (!required) why = "uses service " + key + " of plugin " + provider + " without listing " + provider + " under \"requires\"";
+      }
+      if (!why.empty()) {
+        r->state = "refused";
+        r->error = why;
+        spdlog::error("plugin {}: {}", r->module.id, r->error);
+        break;
+      }
+      r->granted.insert(key);
+    }
+  }
+}
+
+const void* PluginHost::provided_table(const std::string& key) const {
+  auto it = providers_.find(key);
+  if (it == providers_.end() || !it->second->serving.load(std::memory_order_acquire)) return nullptr;
+  std::lock_guard lock(it->second->provided_mutex);
+  auto table = it->second->provided.find(key);
+  return table == it->second->provided.end() ? nullptr : table->second;
+}
+
+std::string PluginHost::table_owner(const std::string& table) const {
+  auto it = table_owners_.find(table);
+  return it == table_owners_.end() ? std::string() : it->second;
+}
+
 void PluginHost::resolve() {
+  resolve_services();
   std::vector<Candidate> candidates;
   std::map<std::string, std::string> failed;
   for (const auto& r : records_) {
@@ -375,6 +443,22 @@ bool PluginHost::start_one(PluginRecord& rec) {
     rec.instance = nullptr;
     return false;
   }
+  for (const ServiceUse& p : rec.module.manifest.provides) {
+    std::string key = p.name + "@" + std::to_string(p.major);
+    bool offered = false;
+    {
+      std::lock_guard lock(rec.provided_mutex);
+      offered = rec.provided.count(key) > 0;
+    }
+    if (!offered) {
+      fail(rec, "declares service " + key + " under \"provides\" but offered no table for it during registration "
+                "(annex_host_api.provide_service)");
+      withdraw(rec);
+      d.destroy(rec.instance);
+      rec.instance = nullptr;
+      return false;
+    }
+  }
   s = d.start(rec.instance, &buf);
   if (s != ANNEX_OK) {
     fail(rec, why("start", s), err.field);
@@ -385,6 +469,7 @@ bool PluginHost::start_one(PluginRecord& rec) {
     return false;
   }
   rec.state = "started";
+  rec.serving.store(true, std::memory_order_release);
   rec.error.clear();
   rec.error_field.clear();
   spdlog::info("plugin {} {} started ({})", rec.module.id, rec.module.version_text, rec.module.path);
@@ -402,6 +487,11 @@ void PluginHost::start_all(bool connectors_only) {
 }
 
 void PluginHost::withdraw(PluginRecord& rec) {
+  rec.serving.store(false, std::memory_order_release);
+  {
+    std::lock_guard lock(rec.provided_mutex);
+    rec.provided.clear();
+  }
   if (parts_.router) parts_.router->remove_owner(rec.module.id);
   if (parts_.events) parts_.events->unsubscribe_owner(rec.module.id);
   if (parts_.scheduler) parts_.scheduler->remove_owner(rec.module.id);
@@ -454,6 +544,7 @@ std::vector<PluginInfo> PluginHost::plugins() const {
     }
     for (const auto& req : r->module.manifest.requirements) info.requires_text.push_back(req.id + " " + req.range.text());
     for (const auto& use : r->module.manifest.uses) info.uses.push_back(use.name + "@" + std::to_string(use.major));
+    for (const auto& p : r->module.manifest.provides) info.provides.push_back(p.name + "@" + std::to_string(p.major));
     out.push_back(std::move(info));
   }
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.id < b.id; });

@@ -70,6 +70,7 @@ struct PluginInfo {
   std::string abi;    // "1.0"
   std::vector<std::string> requires_text;  // "org.x >=1.0.0 <2.0.0"
   std::vector<std::string> uses;           // "annex.db@1"
+  std::vector<std::string> provides;       // "org.annex.expenses.advances@1"
 };
 
 // The services this host provides, "name@major".
@@ -122,6 +123,10 @@ class PluginHost {
 
   // Used by the service tables.
   const HostParts& parts() const { return parts_; }
+  // The table of a service a plugin provides ("org.x.widgets@1"), while its provider serves; nullptr otherwise.
+  const void* provided_table(const std::string& key) const;
+  // The plugin whose migrations create `table` (lower-case), or "" when no plugin does.
+  std::string table_owner(const std::string& table) const;
 
  private:
   PluginRecord* find(const std::string& id) const;
@@ -130,6 +135,8 @@ class PluginHost {
   bool migrate(PluginRecord& rec);
   bool start_one(PluginRecord& rec);
   void refuse_if_undeclared(PluginRecord& rec);
+  // Who provides which service, who may use which, and which plugin owns which table.
+  void resolve_services();
   void withdraw(PluginRecord& rec);
 
   HostParts parts_;
@@ -137,6 +144,8 @@ class PluginHost {
   std::vector<std::unique_ptr<PluginRecord>> records_;
   std::vector<std::string> order_;
   std::vector<std::string> warnings_;
+  std::map<std::string, PluginRecord*> providers_;    // "org.x.widgets@1" → the plugin that provides it
+  std::map<std::string, std::string> table_owners_;  // table → plugin id; fixed once resolve() has run
   bool started_ = false;
 };
 

@@ -16,6 +16,7 @@
 #include <Poco/JSON/Parser.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 #include <unordered_set>
 #include <strings.h>
@@ -96,17 +97,29 @@ annex_status db_query(annex_host_ctx* ctx, annex_txn* txn, annex_str sql, const 
     return ANNEX_ERR_INVALID_ARGUMENT;
   }
   return guarded(err, [&] {
-    // Statements repeat: remember the ones already found clean (per thread, bounded), so the check costs a
-    // lookup on the hot path.
+    // Statements repeat: remember the ones already found clean (per thread and plugin, bounded), so the check
+    // costs a lookup on the hot path.
     thread_local std::unordered_set<std::string> clean;
     std::string_view text = view(sql);
-    if (clean.find(std::string(text)) == clean.end()) {
+    const std::string& self = ctx->record->module.id;
+    std::string seen = self + '\n' + std::string(text);
+    if (clean.find(seen) == clean.end()) {
       if (std::string table = store::core_table_reference(text); !table.empty()) {
         put(err, "query: " + table + " is one of the host's tables; plugins reach host data through its services");
         return ANNEX_ERR_PERMISSION_DENIED;
       }
+      std::string owner;
+      std::string table = store::find_identifier(text, [&](const std::string& word) {
+        owner = ctx->host->table_owner(word);
+        return !owner.empty() && owner != self;
+      });
+      if (!table.empty()) {
+        put(err, "query: " + table + " is a table of plugin " + owner +
+                     "; plugins reach each other's data through the services they provide");
+        return ANNEX_ERR_PERMISSION_DENIED;
+      }
       if (clean.size() > 512) clean.clear();
-      clean.emplace(text);
+      clean.emplace(std::move(seen));
     }
     std::vector<store::Param> bound(param_count);
     for (size_t i = 0; i < param_count; ++i) {
@@ -541,7 +554,33 @@ const void* get_service(annex_host_ctx* ctx, annex_str name, uint32_t major) {
     for (const auto& s : kServices) {
       if (view(name) == s.name && major == s.major) return s.table;
     }
-    return nullptr;
+    // Another plugin's service: handed out while its provider serves (it starts before, and stops after, every
+    // plugin that requires it).
+    return ctx->host->provided_table(key);
+  });
+}
+
+annex_status provide_service(annex_host_ctx* ctx, annex_str name, uint32_t major, const void* table, annex_buffer* err) {
+  if (ctx == nullptr) return ANNEX_ERR_INVALID_ARGUMENT;
+  return guarded(err, [&] {
+    PluginRecord& rec = record_of(ctx);
+    std::string key = std::string(view(name)) + "@" + std::to_string(major);
+    const auto& declared = rec.module.manifest.provides;
+    if (std::none_of(declared.begin(), declared.end(),
+                     [&](const ServiceUse& p) { return p.name == view(name) && p.major == major; })) {
+      put(err, "provide_service: " + key + " is not listed under \"provides\" in the manifest");
+      return ANNEX_ERR_INVALID_ARGUMENT;
+    }
+    if (table == nullptr || static_cast<const uint32_t*>(table)[0] < 2 * sizeof(uint32_t)) {
+      put(err, "provide_service: the table of " + key + " is missing or does not start with struct_size and minor");
+      return ANNEX_ERR_INVALID_ARGUMENT;
+    }
+    std::lock_guard lock(rec.provided_mutex);
+    if (!rec.provided.emplace(key, table).second) {
+      put(err, "provide_service: " + key + " was offered already");
+      return ANNEX_ERR_CONFLICT;
+    }
+    return ANNEX_OK;
   });
 }
 
@@ -585,6 +624,7 @@ void bind_host_api(PluginHost& host, PluginRecord& rec) {
   rec.api.ctx_host_ptr = &rec.ctx;
   rec.api.get_service = &get_service;
   rec.api.set_error_field = &set_error_field;
+  rec.api.provide_service = &provide_service;
 }
 
 }  // namespace annex::plugin_host

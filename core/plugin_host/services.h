@@ -5,10 +5,13 @@
 
 #include <annex/plugin.h>
 
+#include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace spdlog {
 class logger;
@@ -38,7 +41,13 @@ struct PluginRecord {
   std::string error;
   std::string error_field;  // the field at fault of `error`, when the plugin or the schema check named one
   std::string config_json = "{}";
-  std::set<std::string> granted;  // "annex.db@1"
+  std::set<std::string> granted;  // "annex.db@1", and services of other plugins ("org.x.widgets@1")
+  // Services this plugin offers ("org.x.widgets@1" → its table), filled by provide_service during on_register.
+  std::mutex provided_mutex;
+  std::map<std::string, const void*> provided;
+  // True from a successful start() until stop() is called: only then are its provided services handed out.
+  std::atomic<bool> serving{false};
+  std::vector<std::string> tables;  // the tables and views its migrations create
   std::mutex undeclared_mutex;
   std::set<std::string> undeclared;  // services it asked for without listing them under "uses"
   std::shared_ptr<spdlog::logger> logger;

@@ -247,7 +247,7 @@ std::string rewrite_placeholders(std::string_view sql, size_t* count) {
   return out;
 }
 
-std::string core_table_reference(std::string_view sql) {
+std::string find_identifier(std::string_view sql, const std::function<bool(const std::string&)>& wanted) {
   auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
   auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$'; };
   auto word_at = [&](std::string_view text, size_t i) {
@@ -263,15 +263,51 @@ std::string core_table_reference(std::string_view sql) {
   for (size_t i = 0; i < outside.size(); ++i) {
     if (ident(outside[i]) && (i == 0 || !ident(outside[i - 1]))) {
       std::string word = word_at(outside, i);
-      if (word.rfind("annex_", 0) == 0) return word;
+      if (wanted(word)) return word;
     }
   }
   // Quoted identifiers ("annex_audit") are passed over by scan(); look for them directly.
   for (size_t i = sql.find('"'); i != std::string_view::npos; i = sql.find('"', i + 1)) {
     std::string word = word_at(sql, i + 1);
-    if (word.rfind("annex_", 0) == 0) return word;
+    if (wanted(word)) return word;
   }
   return {};
+}
+
+std::vector<std::string> created_tables(std::string_view script) {
+  std::vector<std::string> out;
+  for (const std::string& statement : split_statements(script)) {
+    // The words of the statement outside literals and comments, upper-cased for the keywords.
+    std::vector<std::string> words;
+    std::string word;
+    std::string text;  // what lies outside literals and comments
+    scan(statement, [&](char c) {
+      text += c;
+      return std::string(1, c);
+    });
+    for (size_t i = 0; i <= text.size(); ++i) {
+      char c = i < text.size() ? text[i] : ' ';
+      if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '"' || c == '.') {
+        if (c != '"') word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      } else if (!word.empty()) {
+        words.push_back(std::move(word));
+        word.clear();
+        if (words.size() > 8) break;
+      }
+    }
+    size_t at = 0;
+    if (words.size() < 3 || words[at++] != "create") continue;
+    if (words[at] == "temporary" || words[at] == "temp" || words[at] == "unlogged") ++at;
+    if (at >= words.size() || (words[at] != "table" && words[at] != "view")) continue;
+    ++at;
+    if (at + 2 < words.size() && words[at] == "if" && words[at + 1] == "not" && words[at + 2] == "exists") at += 3;
+    if (at < words.size()) out.push_back(words[at]);
+  }
+  return out;
+}
+
+std::string core_table_reference(std::string_view sql) {
+  return find_identifier(sql, [](const std::string& word) { return word.rfind("annex_", 0) == 0; });
 }
 
 std::vector<std::string> split_statements(std::string_view script) {

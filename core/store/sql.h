@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -56,6 +57,11 @@ void forget_statements(soci::session& session);
 // the host's own tables (prefix "annex_"), or "" when there is none. Plugins may not touch those tables: their
 // data reaches plugins only through the host services.
 std::string core_table_reference(std::string_view sql);
+// The first identifier in `sql` (outside literals and comments, quoted identifiers included), lower-cased, for
+// which `wanted` holds; "" when none does.
+std::string find_identifier(std::string_view sql, const std::function<bool(const std::string&)>& wanted);
+// The tables and views a schema script creates (CREATE TABLE / VIEW [IF NOT EXISTS] name), lower-cased.
+std::vector<std::string> created_tables(std::string_view script);
 
 // Splits a script of ';'-separated statements, keeping ';' inside quotes, comments and dollar-quoted bodies.
 std::vector<std::string> split_statements(std::string_view script);

@@ -150,12 +150,10 @@ void Contracts::create(const annex::Request& req, annex::Response& resp) {
   }
   std::optional<std::string> opportunity = rest::opt_string(body, "opportunity_id", 64);
   if (opportunity) {
-    // The pipeline plugin (a declared dependency) keeps opportunities; the link must be to one the caller reaches.
-    annex::Rows rows = s_.db.query("SELECT id, sector_id, owner_id, party_id FROM pipeline_opportunities WHERE id = ?", {*opportunity});
-    if (!rows.next() || !s_.authz.may(caller, "pipeline.opportunity.read", {"pipeline.opportunity", rows.row().text(0), rows.row().text(1), rows.row().text(2)})) {
-      unprocessable("opportunity_id", "no opportunity " + *opportunity + " within your reach");
-    }
-    if (rows.row().text(3) != party_id) unprocessable("opportunity_id", "the opportunity is for another customer");
+    // The pipeline plugin keeps opportunities (its service answers); the link must be to one the caller reaches.
+    std::optional<json> opp = opportunities_.get(*opportunity, caller);
+    if (!opp) unprocessable("opportunity_id", "no opportunity " + *opportunity + " within your reach");
+    if ((*opp)["party_id"] != party_id) unprocessable("opportunity_id", "the opportunity is for another customer");
   }
   if (s_.db.query("SELECT 1 FROM contracts_contracts WHERE number = ?", {number}).next()) {
     throw annex::Error(ANNEX_ERR_CONFLICT, "contract number " + number + " is taken", "number");

@@ -7,6 +7,7 @@
 #include "../common/rest.h"
 
 #include <annex/sdk.hpp>
+#include <annex/services/pipeline_opportunities.h>
 #include <nlohmann/json.hpp>
 
 #include <optional>
@@ -21,9 +22,37 @@ inline constexpr const char* kTarget = "quotas.target";
 
 using Services = annex::rest::Services;
 
+// The pipeline's opportunities, through the service the pipeline plugin provides
+// (org.annex.pipeline.opportunities@1): contracts never read its tables.
+class Opportunities {
+ public:
+  explicit Opportunities(const annex_pipeline_opportunities_v1& table) : t_(&table) {}
+  // The opportunity, or nothing when it is missing or out of `user_id`'s reach.
+  std::optional<nlohmann::json> get(const std::string& id, const std::string& user_id) const {
+    std::string out, message;
+    annex::StringSink out_sink(out), err_sink(message);
+    annex_status s = t_->get(t_->provider_plugin_ptr, annex::to_str(id), annex::to_str(user_id), out_sink.get(), err_sink.get());
+    if (s == ANNEX_ERR_NOT_FOUND) return std::nullopt;
+    if (s != ANNEX_OK) throw annex::Error(s, "the pipeline: " + message);
+    return nlohmann::json::parse(out);
+  }
+  // {"weighted", "count"} of the open pipeline for {"owner_id"|"sector_id", "currency", "from", "to"}.
+  nlohmann::json open_weighted(const nlohmann::json& query) const {
+    std::string in = query.dump(), out, message;
+    annex::StringSink out_sink(out), err_sink(message);
+    annex_status s = t_->open_weighted(t_->provider_plugin_ptr, annex::to_str(in), out_sink.get(), err_sink.get());
+    if (s != ANNEX_OK) throw annex::Error(s, "the pipeline: " + message);
+    return nlohmann::json::parse(out);
+  }
+
+ private:
+  const annex_pipeline_opportunities_v1* t_;
+};
+
 class Contracts {
  public:
-  Contracts(Services services, int fiscal_year_start) : s_(std::move(services)), fiscal_start_(fiscal_year_start) {}
+  Contracts(Services services, Opportunities opportunities, int fiscal_year_start)
+      : s_(std::move(services)), opportunities_(opportunities), fiscal_start_(fiscal_year_start) {}
 
   void create(const annex::Request& req, annex::Response& resp);
   void get(const annex::Request& req, annex::Response& resp);
@@ -57,6 +86,7 @@ class Contracts {
                      annex::Transaction& txn);
 
   Services s_;
+  Opportunities opportunities_;
   int fiscal_start_;
 };
 

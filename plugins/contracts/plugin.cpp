@@ -18,7 +18,7 @@ class ContractsPlugin : public annex::Plugin {
     "description": "Contracts with amendments, collections (回款) with collection rates, split credit, quota plans and attainment.",
     "requires": {"org.annex.pipeline": "^1.0"},
     "uses": ["annex.log@1", "annex.db@1", "annex.http@1", "annex.events@1", "annex.authz@1", "annex.audit@1",
-             "annex.masterdata@1", "annex.directory@1"],
+             "annex.masterdata@1", "annex.directory@1", "org.annex.pipeline.opportunities@1"],
     "config_schema": {
       "type": "object",
       "properties": {
@@ -32,7 +32,8 @@ class ContractsPlugin : public annex::Plugin {
     nlohmann::json config = nlohmann::json::parse(this->config_json(), nullptr, false);
     int start = config.is_object() ? config.value("fiscal_year_start", 1) : 1;
     contracts_ = std::make_unique<Contracts>(
-        Services{host().db(), host().authz(), host().masterdata(), host().audit(), host().events(), host().directory()}, start);
+        Services{host().db(), host().authz(), host().masterdata(), host().audit(), host().events(), host().directory()},
+        Opportunities(host().require<annex_pipeline_opportunities_v1>(ANNEX_SERVICE_PIPELINE_OPPORTUNITIES, 1)), start);
   }
 
   void on_register() override {

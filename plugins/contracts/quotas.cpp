@@ -352,16 +352,10 @@ void Contracts::attainment(const annex::Request& req, annex::Response& resp) {
       }
       achieved += rep ? rest::percent_of(value, share_of(contract, owner, assignee)) : value;
     }
-    // The weighted pipeline still open in the period, from the pipeline plugin's opportunities.
-    // Summed per probability in parts that cannot overflow (rest::split_sum_sql), weighed in 128 bits.
-    annex::Rows open = s_.db.query(std::string("SELECT probability, ") + rest::split_sum_sql("amount") + " FROM pipeline_opportunities WHERE " +
-                                       (rep ? "owner_id = ?" : "sector_id = ?") +
-                                       " AND status = 'open' AND currency = ? AND expected_close >= ? AND expected_close <= ? GROUP BY probability",
-                                   {assignee, currency, from, to});
-    rest::wide_int weighted_percent = 0;
-    while (open.next()) weighted_percent += rest::wide_sum(open.row().integer(1), open.row().integer(2)) * open.row().integer(0);
+    // The weighted pipeline still open in the period, from the pipeline plugin's service.
+    json open = opportunities_.open_weighted({{rep ? "owner_id" : "sector_id", assignee}, {"currency", currency}, {"from", from}, {"to", to}});
+    int64_t weighted = open["weighted"].get<int64_t>();
     const std::string whose = " of " + assignee + " in " + *period;
-    int64_t weighted = rest::narrow(rest::div_round(weighted_percent, 100), "period", "the weighted open pipeline" + whose);
     int64_t quota = t["amount"];
     int64_t achieved_amount = rest::narrow(achieved, "period", "what was achieved" + whose);
     int64_t gap = rest::narrow(quota - achieved, "period", "the gap" + whose);

@@ -757,6 +757,39 @@ void Pipeline::due(const annex::Request& req, annex::Response& resp) {
 
 // Count, total and weighted amount (amount × probability) of the opportunities expected to close in [from, to],
 // won or open, per group and per currency: amounts in different currencies are never added up.
+json Pipeline::opportunity_for(const std::string& id, const std::string& user_id) const {
+  std::optional<json> opp = load(s_.db, "pipeline_opportunities", kOpportunityColumns, &read_opportunity, id);
+  if (!opp || (!user_id.empty() && !s_.authz.may(user_id, "pipeline.opportunity.read", rest::object_ref(kOpportunity, *opp)))) {
+    throw annex::Error(ANNEX_ERR_NOT_FOUND, "no opportunity " + id, "opportunity_id");
+  }
+  return {{"id", (*opp)["id"]}, {"sector_id", (*opp)["sector_id"]}, {"owner_id", (*opp)["owner_id"]},
+          {"party_id", (*opp)["party_id"]}, {"status", (*opp)["status"]}, {"stage", (*opp)["stage"]},
+          {"currency", (*opp)["amount"]["currency"]}, {"amount", (*opp)["amount"]["amount"]},
+          {"probability", (*opp)["probability"]}, {"expected_close", (*opp)["expected_close"]}};
+}
+
+json Pipeline::open_weighted(const json& query) const {
+  bool by_owner = query.contains("owner_id");
+  if (by_owner == query.contains("sector_id")) rest::unprocessable("owner_id", "give either owner_id or sector_id");
+  std::string who = rest::req_string(query, by_owner ? "owner_id" : "sector_id", 64);
+  std::string currency = rest::req_string(query, "currency", 3);
+  std::string from = rest::date_field(query, "from", true), to = rest::date_field(query, "to", true);
+  // Summed per probability in parts that cannot overflow (rest::split_sum_sql), weighed in 128 bits.
+  annex::Rows open = s_.db.query(std::string("SELECT probability, COUNT(*), ") + rest::split_sum_sql("amount") +
+                                     " FROM pipeline_opportunities WHERE " + (by_owner ? "owner_id = ?" : "sector_id = ?") +
+                                     " AND status = 'open' AND currency = ? AND expected_close >= ? AND expected_close <= ?"
+                                     " GROUP BY probability",
+                                 {who, currency, from, to});
+  rest::wide_int weighted_percent = 0;
+  int64_t count = 0;
+  while (open.next()) {
+    weighted_percent += rest::wide_sum(open.row().integer(2), open.row().integer(3)) * open.row().integer(0);
+    count += open.row().integer(1);
+  }
+  int64_t weighted = rest::narrow(rest::div_round(weighted_percent, 100), "from", "the weighted open pipeline of " + who);
+  return {{"weighted", weighted}, {"count", count}};
+}
+
 void Pipeline::forecast(const annex::Request& req, annex::Response& resp) {
   std::optional<std::string> from = req.query_param("from"), to = req.query_param("to");
   if (!from || !rest::parse_date(*from)) invalid("from", "from is required, a date YYYY-MM-DD");

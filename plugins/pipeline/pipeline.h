@@ -71,6 +71,11 @@ class Pipeline {
   void reassign(const annex::Request& req, annex::Response& resp);
   void orphans(const annex::Request& req, annex::Response& resp);
 
+  // For org.annex.pipeline.opportunities@1 (opportunity_service.cpp): one opportunity as other plugins see it
+  // (NOT_FOUND when missing, or out of the reach of a non-empty `user_id`), and the weighted open pipeline.
+  json opportunity_for(const std::string& id, const std::string& user_id) const;
+  json open_weighted(const json& query) const;
+
   // The daily job: publishes an event for each lead or opportunity that has newly become stale. Returns how many.
   int scan_stale();
 

@@ -1,4 +1,5 @@
 // The pipeline plugin: leads, opportunities and activities under /api/v1/pipeline/, on the SDK alone.
+#include "opportunity_service.h"
 #include "pipeline.h"
 
 #include <annex/sdk.hpp>
@@ -17,6 +18,7 @@ class PipelinePlugin : public annex::Plugin {
     "requires": {},
     "uses": ["annex.log@1", "annex.db@1", "annex.http@1", "annex.events@1", "annex.jobs@1", "annex.authz@1",
              "annex.audit@1", "annex.masterdata@1", "annex.directory@1"],
+    "provides": ["org.annex.pipeline.opportunities@1"],
     "config_schema": {
       "type": "object",
       "properties": {
@@ -46,6 +48,8 @@ class PipelinePlugin : public annex::Plugin {
   void on_register() override {
     annex::Http http = host().http();
     Pipeline& p = *pipeline_;
+    service_ = opportunity_service(p);
+    host().provide(ANNEX_SERVICE_PIPELINE_OPPORTUNITIES, 1, &service_);
     auto route = [&](const char* method, const char* path, const char* permission, const char* summary,
                      void (Pipeline::*handler)(const annex::Request&, annex::Response&)) {
       http.route(method, path, permission, summary,
@@ -96,6 +100,7 @@ class PipelinePlugin : public annex::Plugin {
 
  private:
   std::unique_ptr<Pipeline> pipeline_;
+  annex_pipeline_opportunities_v1 service_{};  // offered to other plugins; lives as long as the instance
 };
 
 }  // namespace pipeline

@@ -20,6 +20,9 @@
  *     annex_host_api.set_error_field() (since ABI 1.3).
  *   - Host services are looked up by name and major version through annex_host_api.get_service(). A plugin
  *     may obtain only the services its manifest lists under "uses": the declaration is also the permission.
+ *     Plugins offer services to each other the same way (annex_host_api.provide_service, since ABI 1.3), and
+ *     reach each other's data only through them: the host refuses a plugin's SQL naming another plugin's tables,
+ *     as it refuses SQL naming the host's own.
  *
  * Versioning: ANNEX_ABI_MAJOR changes only when an existing field or function changes meaning; the host
  * refuses a plugin built for another major. ANNEX_ABI_MINOR grows when fields or services are appended; the
@@ -155,6 +158,19 @@ typedef struct annex_host_api {
    * "error_field" in GET /api/v1/plugins, and in the log. (Plugins built for ABI 1.2 or older wrote
    * "field=<name>\n" before the message instead; the host still reads that.) Safe from any thread. */
   int32_t (*set_error_field)(annex_buffer* err, annex_str field);
+  /* Since ABI 1.3. Offers `table` as service `name` at major `major` to other plugins: the manifest must list
+   * "name@major" under "provides", and a plugin that wants it lists it under "uses" and its provider under
+   * "requires" (so it starts after the provider and stops before it), then obtains it through get_service()
+   * like a host service. Call it from on_register(); a plugin that registers no table for a service it
+   * declares fails to start. The table belongs to the plugin and must stay valid until destroy(). Like a host
+   * service's, it starts with `uint32_t struct_size; uint32_t minor;`; the rest is the provider's contract,
+   * published in its own header (by convention a `void* provider_plugin_ptr` next, passed back as the first
+   * argument of every function, so that the functions reach the provider's instance). Its functions are called
+   * on the consumer's threads and must follow the rules at the end of this header; they act for no one but the
+   * user id a function takes explicitly. INVALID_ARGUMENT when the manifest does not declare the service or the
+   * table is NULL; CONFLICT when it was offered already. */
+  annex_status (*provide_service)(annex_host_ctx* ctx, annex_str name, uint32_t major, const void* table,
+                                  annex_buffer* err);
 } annex_host_api;
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -587,7 +603,9 @@ typedef enum annex_plugin_kind {
  *     "name": "Hello",                         human name
  *     "description": "…",
  *     "requires": {"org.example.other": ">=1.2.0 <2.0.0"},   other plugins and semver ranges
- *     "uses": ["annex.db@1", "annex.http@1"],  host services and their major versions
+ *     "uses": ["annex.db@1", "annex.http@1"],  services (the host's, or another plugin's) and their major versions
+ *     "provides": ["org.example.widgets@1"],   services this plugin offers (since ABI 1.3; see provide_service);
+ *                                              names outside the host's "annex." namespace
  *     "config_schema": { JSON Schema subset: type, properties, required, default, enum, minimum, maximum,
  *                        minLength, maxLength, items }
  *   }

@@ -913,6 +913,20 @@ class Host {
     return *static_cast<const Table*>(table);
   }
 
+  // Offers `table` as service `name`@`major` to other plugins (listed under "provides" in the manifest). Call it
+  // from on_register(); the table (by convention {struct_size, minor, provider_plugin_ptr, functions…}) must
+  // outlive the plugin instance — a static or a member. Another plugin gets it with
+  // `host().require<TheTable>(name, major)` after listing it under "uses" and this plugin under "requires".
+  void provide(std::string_view name, uint32_t major, const void* table) const {
+    if (!ANNEX_HAS_FIELD(api_, annex_host_api, provide_service) || api_->provide_service == nullptr) {
+      throw Error(ANNEX_ERR_UNSUPPORTED, "this host is older than ABI 1.3 and cannot offer plugin services");
+    }
+    std::string message;
+    StringSink sink(message);
+    annex_status status = api_->provide_service(api_->ctx_host_ptr, to_str(name), major, table, sink.get());
+    if (status != ANNEX_OK) throw Error(status, message);
+  }
+
   // Writes a line to the host's log. Silently does nothing if annex.log is not declared.
   void log(annex_log_level level, std::string_view message) const noexcept {
     auto* log = static_cast<const annex_log_v1*>(service(ANNEX_SERVICE_LOG, 1));

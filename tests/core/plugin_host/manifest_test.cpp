@@ -38,6 +38,21 @@ TEST(Manifest, NamesTheMemberAtFault) {
   EXPECT_NE(error.find("not valid JSON"), std::string::npos) << error;
 }
 
+TEST(Manifest, ProvidesNamesServicesOutsideTheHostsNamespace) {
+  Manifest m;
+  std::string error;
+  ASSERT_TRUE(parse_manifest(R"({"provides":["org.annex.expenses.advances@1"]})", &m, &error)) << error;
+  ASSERT_EQ(m.provides.size(), 1u);
+  EXPECT_EQ(m.provides[0].name, "org.annex.expenses.advances");
+  EXPECT_EQ(m.provides[0].major, 1u);
+  EXPECT_FALSE(parse_manifest(R"({"provides":["annex.db@1"]})", &m, &error));
+  EXPECT_NE(error.find("manifest.provides: \"annex.db\" must be a reverse-DNS name outside"), std::string::npos) << error;
+  EXPECT_FALSE(parse_manifest(R"({"provides":["widgets@1"]})", &m, &error));
+  EXPECT_NE(error.find("manifest.provides"), std::string::npos) << error;
+  EXPECT_FALSE(parse_manifest(R"({"provides":["org.x.widgets"]})", &m, &error));
+  EXPECT_NE(error.find("must be written service@major"), std::string::npos) << error;
+}
+
 TEST(Manifest, ReverseDnsIds) {
   EXPECT_TRUE(is_reverse_dns("org.annex.hello"));
   EXPECT_TRUE(is_reverse_dns("com.example.my-plugin_2"));

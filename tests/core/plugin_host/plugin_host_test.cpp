@@ -14,6 +14,9 @@
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+
 namespace annex::plugin_host {
 namespace {
 
@@ -267,6 +270,78 @@ TEST_F(PluginHostTest, ASecondCopyOfAPluginIsRefusedAndTheFirstRuns) {
   }
   EXPECT_EQ(started, 1);
   EXPECT_EQ(refused, 1);
+}
+
+
+// ---- services plugins provide each other -------------------------------------------------------------------
+
+TEST_F(PluginHostTest, APluginUsesTheServiceOfThePluginItRequires) {
+  load({"counts", "counter"});  // the directory lists the user first
+  EXPECT_EQ(info("org.annex.test.counter").state, "started");
+  EXPECT_EQ(info("org.annex.test.counts").state, "started") << info("org.annex.test.counts").error;
+  EXPECT_EQ(info("org.annex.test.counter").provides, std::vector<std::string>{"org.annex.test.counter@1"});
+  http::HttpResponse first = get("/api/v1/counts/next");
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.body, R"({"next":1})");
+  EXPECT_EQ(get("/api/v1/counts/next").body, R"({"next":2})");
+}
+
+TEST_F(PluginHostTest, AProviderStopsAfterThePluginsThatUseItAndServesThemUntilThen) {
+  std::string log = (dir_.path() / "counts.log").string();
+  setenv("ANNEX_TEST_COUNTS_LOG", log.c_str(), 1);
+  load({"counter", "counts"});
+  ASSERT_EQ(get("/api/v1/counts/next").status, 200);
+  host_->stop_all();
+  unsetenv("ANNEX_TEST_COUNTS_LOG");
+  std::ifstream in(log);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "stop: status 0 next 2");  // the user stopped first, and its provider still answered
+  EXPECT_EQ(info("org.annex.test.counter").state, "stopped");
+  EXPECT_EQ(info("org.annex.test.counts").state, "stopped");
+}
+
+TEST_F(PluginHostTest, APluginWhoseServiceProviderIsMissingOrFailedIsRefusedSayingWhy) {
+  load({"counts"});
+  EXPECT_EQ(info("org.annex.test.counts").state, "refused");
+  EXPECT_EQ(info("org.annex.test.counts").error,
+            "uses service org.annex.test.counter@1, which neither the host nor any installed plugin provides");
+}
+
+TEST_F(PluginHostTest, APluginIsRefusedWhenTheProviderOfItsServiceFailsToStart) {
+  auto config = Poco::JSON::Parser().parse(R"({"fail":true})").extract<Poco::JSON::Object::Ptr>();
+  load({"counter", "counts"}, {{"org.annex.test.counter", config}});
+  EXPECT_EQ(info("org.annex.test.counter").state, "failed");
+  PluginInfo counts = info("org.annex.test.counts");
+  EXPECT_EQ(counts.state, "failed");
+  EXPECT_NE(counts.error.find("requires org.annex.test.counter, which did not start"), std::string::npos) << counts.error;
+  EXPECT_NE(counts.error.find("the counter is broken"), std::string::npos) << counts.error;
+  EXPECT_EQ(get("/api/v1/counts/next").status, 404);
+}
+
+TEST_F(PluginHostTest, UsingAPluginServiceWithoutRequiringItsProviderIsRefused) {
+  load({"counter", "counts_unrequired"});
+  EXPECT_EQ(info("org.annex.test.counts-unrequired").state, "refused");
+  EXPECT_EQ(info("org.annex.test.counts-unrequired").error,
+            "uses service org.annex.test.counter@1 of plugin org.annex.test.counter without listing "
+            "org.annex.test.counter under \"requires\"");
+  EXPECT_EQ(info("org.annex.test.counter").state, "started");
+}
+
+TEST_F(PluginHostTest, APluginThatOffersNoTableForAServiceItDeclaresFails) {
+  load({"provides_nothing", "hello"});
+  PluginInfo p = info("org.annex.test.provides-nothing");
+  EXPECT_EQ(p.state, "failed");
+  EXPECT_NE(p.error.find("declares service org.annex.test.nothing@1 under \"provides\" but offered no table"),
+            std::string::npos) << p.error;
+  EXPECT_EQ(info("org.annex.hello").state, "started");
+}
+
+TEST_F(PluginHostTest, APluginMayNotReadAnotherPluginsTables) {
+  load({"counter", "counts"});
+  http::HttpResponse resp = get("/api/v1/counts/peek");
+  EXPECT_EQ(resp.status, 403);
+  EXPECT_NE(resp.body.find("counter_values is a table of plugin org.annex.test.counter"), std::string::npos) << resp.body;
 }
 
 }  // namespace

@@ -23,6 +23,14 @@ TEST(CoreTables, FindsHostTableNamesButNotLiteralsOrLongerWords) {
   EXPECT_EQ(core_table_reference("SELECT my_annex_thing FROM t"), "");
 }
 
+TEST(Sql, CreatedTablesAreTheTablesAndViewsAScriptCreates) {
+  EXPECT_EQ(created_tables("CREATE TABLE pipeline_leads (id TEXT PRIMARY KEY);\n"
+                           "create table if not exists Pipeline_Stages (x INT); CREATE INDEX pipeline_i ON pipeline_leads (id);\n"
+                           "CREATE VIEW pipeline_open AS SELECT 1; -- CREATE TABLE commented_out (x INT)\n"
+                           "INSERT INTO pipeline_leads VALUES ('CREATE TABLE not_a_table (x INT)')"),
+            (std::vector<std::string>{"pipeline_leads", "pipeline_stages", "pipeline_open"}));
+}
+
 TEST(Statements, SplitsOnSemicolonsOutsideQuotesAndBodies) {
   auto parts = split_statements("CREATE TABLE a (x TEXT DEFAULT ';');\n-- only a comment;\nINSERT INTO a VALUES ('b;c');\n"
                                 "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;  ");
