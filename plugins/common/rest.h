@@ -3,6 +3,7 @@
 // currency, dates, ETags, keyset cursors and time-ordered ids. Header-only; it includes nothing of the core.
 #pragma once
 
+#include <annex/business.hpp>
 #include <annex/sdk.hpp>
 
 #include <nlohmann/json.hpp>
@@ -94,9 +95,7 @@ inline std::chrono::year_month_day add_days(std::chrono::year_month_day d, int64
 
 // d plus `months` calendar months; the 31st of a shorter month becomes its last day.
 inline std::chrono::year_month_day add_months(std::chrono::year_month_day d, int months) {
-  auto ym = std::chrono::year_month{d.year(), d.month()} + std::chrono::months{months};
-  auto last = std::chrono::year_month_day_last{ym.year(), std::chrono::month_day_last{ym.month()}};
-  return std::chrono::year_month_day{ym.year(), ym.month(), std::min(d.day(), last.day())};
+  return std::chrono::year_month_day{biz::add_months(std::chrono::sys_days{d}, months)};
 }
 
 inline std::string date_field(const json& body, const char* field, bool required) {
@@ -162,15 +161,10 @@ inline void known_currency(const MasterData& masterdata, const std::string& code
 
 inline json money_json(int64_t amount, const std::string& currency) { return {{"amount", amount}, {"currency", currency}}; }
 
-__extension__ typedef __int128 wide_int;  // for products of two amounts, which may pass 2^63
+using wide_int = biz::wide;  // for products of two amounts, which may pass 2^63
 
 // p / c, rounded half away from zero. c must not be 0.
-inline wide_int div_round(wide_int p, wide_int c) {
-  wide_int q = p / c, r = p % c;
-  if (r < 0) r = -r;
-  if (2 * r >= (c < 0 ? -c : c)) q += ((p < 0) != (c < 0)) ? -1 : 1;
-  return q;
-}
+inline wide_int div_round(wide_int p, wide_int c) { return biz::divide(p, c, biz::Rounding::kHalfAwayFromZero); }
 
 // a × b / c, rounded half away from zero, without overflow in between. c must not be 0.
 inline int64_t mul_div(int64_t a, int64_t b, int64_t c) { return static_cast<int64_t>(div_round(static_cast<wide_int>(a) * b, c)); }
@@ -299,7 +293,7 @@ inline bool member_of(const Directory& directory, const std::string& user, const
 
 // ---- ETags -----------------------------------------------------------------------------------------------
 
-inline std::string etag(int64_t version) { return "\"v" + std::to_string(version) + "\""; }
+using biz::etag;
 
 // Answers with a record and its ETag.
 inline void respond(Response& resp, const json& record, int status = 200) {
@@ -307,13 +301,7 @@ inline void respond(Response& resp, const json& record, int status = 200) {
 }
 
 // A change sent with If-Match must name the version it read; a stale one answers 412.
-inline void check_if_match(const Request& req, int64_t version) {
-  std::string_view given = req.header("If-Match");
-  if (given.empty() || given == "*") return;
-  if (given != etag(version)) {
-    throw Error(ANNEX_ERR_PRECONDITION_FAILED, "the record changed since you read it (it is now " + etag(version) + "); read it again", "If-Match");
-  }
-}
+inline void check_if_match(const Request& req, int64_t version) { biz::check_if_match(req.header("If-Match"), version); }
 
 // ---- ids and cursors -------------------------------------------------------------------------------------
 
@@ -342,32 +330,11 @@ inline int64_t page_limit(const Request& req, int64_t def = 50, int64_t max = 50
 }
 
 // A keyset cursor: the sort value and the id of the last row of a page, as opaque text.
-inline std::string encode_cursor(const std::string& value, const std::string& id) {
-  std::string raw = json::array({value, id}).dump(), out;
-  static const char* hex = "0123456789abcdef";
-  for (unsigned char c : raw) {
-    out += hex[c >> 4];
-    out += hex[c & 15];
-  }
-  return out;
-}
+inline std::string encode_cursor(const std::string& value, const std::string& id) { return biz::encode_cursor({value, id}); }
 
 inline std::pair<std::string, std::string> decode_cursor(std::string_view text) {
-  auto bad = [] { invalid("cursor", "cursor is not one this API returned"); };
-  if (text.size() % 2 != 0 || text.size() > 2048) bad();
-  std::string raw;
-  for (size_t i = 0; i < text.size(); i += 2) {
-    auto nibble = [&](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      bad();
-      return 0;
-    };
-    raw += static_cast<char>(nibble(text[i]) * 16 + nibble(text[i + 1]));
-  }
-  json j = json::parse(raw, nullptr, false);
-  if (!j.is_array() || j.size() != 2 || !j[0].is_string() || !j[1].is_string()) bad();
-  return {j[0].get<std::string>(), j[1].get<std::string>()};
+  std::vector<std::string> values = biz::decode_cursor(text, 2);
+  return {values[0], values[1]};
 }
 
 }  // namespace annex::rest
