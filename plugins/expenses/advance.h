@@ -1,0 +1,38 @@
+// A cash advance: requested → approved (or rejected) → paid by finance → settled by claims or returned. What is
+// open on it (amount − settled − returned) counts toward its requester's outstanding balance, which may never pass
+// the cap (R8).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace expenses {
+
+inline constexpr const char* kAdvance = "expenses.advance";
+
+struct Advance {
+  std::string id;
+  std::string requester_id;
+  std::string sector_id;
+  std::string purpose;
+  std::optional<std::string> party_id;
+  std::optional<std::string> reference;  // what another plugin drew it for
+  std::string currency;
+  int64_t amount = 0;
+  int64_t settled = 0;
+  int64_t returned = 0;
+  std::string status = "requested";  // requested | approved | rejected | paid | settled
+  std::optional<std::string> approval_id;
+  std::optional<std::string> paid_on;
+  std::string created_at, updated_at;
+  int64_t version = 1;
+
+  // Still owed: counts toward the outstanding balance until settled or returned (never once rejected).
+  int64_t open() const { return status == "rejected" ? 0 : amount - settled - returned; }
+  nlohmann::json to_json() const;
+};
+
+}  // namespace expenses

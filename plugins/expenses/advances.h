@@ -1,0 +1,43 @@
+// The cash-advance API under /api/v1/expenses/advances, and the ledger operations the advances service
+// (org.annex.expenses.advances@1) offers other plugins: balance, draw under the cap, settle.
+#pragma once
+
+#include "advance_ledger.h"
+#include "services.h"
+
+namespace expenses {
+
+class Advances {
+ public:
+  Advances(Services& s, const Settings& settings, AdvanceLedger& ledger) : s_(s), settings_(settings), ledger_(ledger) {}
+
+  void request(const annex::Request& req, annex::Response& resp);
+  void list(const annex::Request& req, annex::Response& resp);
+  void get(const annex::Request& req, annex::Response& resp);
+  void mark_paid(const annex::Request& req, annex::Response& resp);
+  void record_return(const annex::Request& req, annex::Response& resp);
+  void balance(const annex::Request& req, annex::Response& resp);
+  void ageing(const annex::Request& req, annex::Response& resp);
+
+  // An advance's approval reached an outcome (idempotent by `key`).
+  void on_approval(const nlohmann::json& payload, const std::string& key);
+
+  // For the service: {"user_id", "outstanding", "cap", "available", "currency"}.
+  nlohmann::json balance_of(const std::string& user_id) const;
+  // Requests an advance for `user_id` under the cap, into the advance chain; the new advance as JSON.
+  nlohmann::json draw(const std::string& user_id, int64_t amount, const std::string& purpose,
+                      const std::optional<std::string>& party_id, const std::optional<std::string>& reference,
+                      const std::string& actor);
+  // Settles `amount` against the person's paid advances, oldest first; {"settled", "unsettled", "advances": [...]}.
+  nlohmann::json settle(const std::string& user_id, int64_t amount, const std::string& reference, const std::string& actor);
+
+ private:
+  Advance reachable(const annex::Request& req, std::string_view permission) const;
+  Advance finance_change(const annex::Request& req, const char* what) const;
+
+  Services& s_;
+  const Settings& settings_;
+  AdvanceLedger& ledger_;
+};
+
+}  // namespace expenses

@@ -1,0 +1,194 @@
+#include "claim_repository.h"
+
+namespace expenses {
+namespace {
+
+constexpr const char* kClaimColumns =
+    "id, claimant_id, sector_id, purpose, period, party_id, opportunity_id, contract_id, status, currency, total, sanctioned,"
+    " approval_id, chain_amount, chain_basis, settled_advances, reimbursable, submitted_at, decided_at, paid_on, created_at,"
+    " updated_at, version";
+
+constexpr const char* kLineColumns =
+    "line_no, spent_on, category, merchant, description, amount, currency, rate, company_amount, sanctioned, sanction_reason,"
+    " cost_centre, gl_account, attendees, attendee_count, receipt_sha256, justification, policy";
+
+std::optional<int64_t> opt_integer(const annex::Row& r, size_t c) {
+  if (r.is_null(c)) return std::nullopt;
+  return r.integer(c);
+}
+
+Claim read_claim(const annex::Row& r) {
+  Claim c;
+  c.id = r.text(0);
+  c.claimant_id = r.text(1);
+  c.sector_id = r.text(2);
+  c.purpose = r.text(3);
+  c.period = r.optional_text(4);
+  c.party_id = r.optional_text(5);
+  c.opportunity_id = r.optional_text(6);
+  c.contract_id = r.optional_text(7);
+  c.status = r.text(8);
+  c.currency = r.text(9);
+  c.total = r.integer(10);
+  c.sanctioned = r.integer(11);
+  c.approval_id = r.optional_text(12);
+  c.chain_amount = opt_integer(r, 13);
+  if (auto basis = r.optional_text(14)) c.chain_basis = json::parse(*basis, nullptr, false);
+  c.settled_advances = r.integer(15);
+  c.reimbursable = r.integer(16);
+  c.submitted_at = r.optional_text(17);
+  c.decided_at = r.optional_text(18);
+  c.paid_on = r.optional_text(19);
+  c.created_at = r.text(20);
+  c.updated_at = r.text(21);
+  c.version = r.integer(22);
+  return c;
+}
+
+ClaimLine read_line(const annex::Row& r) {
+  ClaimLine l;
+  l.line_no = static_cast<int>(r.integer(0));
+  l.spent_on = r.text(1);
+  l.category = r.text(2);
+  l.merchant = r.optional_text(3).value_or("");
+  l.description = r.optional_text(4).value_or("");
+  l.amount = r.integer(5);
+  l.currency = r.text(6);
+  l.rate = r.optional_text(7);
+  l.company_amount = r.integer(8);
+  l.sanctioned = r.integer(9);
+  l.sanction_reason = r.optional_text(10);
+  l.cost_centre = r.optional_text(11);
+  l.gl_account = r.text(12);
+  if (auto a = r.optional_text(13)) {
+    for (const json& item : json::parse(*a, nullptr, false)) {
+      if (item.is_object()) l.attendees.push_back({item.value("kind", ""), item.value("name", "")});
+    }
+  }
+  l.attendee_count = opt_integer(r, 14);
+  l.receipt_sha256 = r.optional_text(15);
+  l.justification = r.optional_text(16);
+  l.policy = PolicyVerdict::from_json(json::parse(r.text(17), nullptr, false));
+  return l;
+}
+
+std::optional<std::string> attendees_json(const ClaimLine& l) {
+  if (l.attendees.empty()) return std::nullopt;
+  json a = json::array();
+  for (const Attendee& at : l.attendees) a.push_back({{"kind", at.kind}, {"name", at.name}});
+  return a.dump();
+}
+
+bool counts(const std::string& status) { return status != "draft" && status != "rejected" && status != "returned"; }
+
+void write_lines(const annex::Db& db, annex::Transaction& txn, const Claim& c) {
+  for (const ClaimLine& l : c.lines) {
+    std::string policy = l.policy.to_json().dump();
+    db.query(txn,
+              std::string("INSERT INTO expenses_lines (claim_id, claimant_id, counted, ") + kLineColumns +
+                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              {c.id, c.claimant_id, counts(c.status) ? 1 : 0, l.line_no, l.spent_on, l.category, l.merchant, l.description,
+               l.amount, l.currency, l.rate, l.company_amount, l.sanctioned, l.sanction_reason, l.cost_centre, l.gl_account,
+               attendees_json(l), l.attendee_count, l.receipt_sha256, l.justification, policy});
+  }
+}
+
+}  // namespace
+
+std::optional<Claim> ClaimRepository::find(const std::string& id, annex::Transaction* txn) const {
+  annex::Value params[] = {std::string_view(id)};
+  annex::Rows rows = db_.query(txn, std::string("SELECT ") + kClaimColumns + " FROM expenses_claims WHERE id = ?", params);
+  if (!rows.next()) return std::nullopt;
+  Claim c = read_claim(rows.row());
+  annex::Rows lines = db_.query(txn, std::string("SELECT ") + kLineColumns + " FROM expenses_lines WHERE claim_id = ? ORDER BY line_no", params);
+  while (lines.next()) c.lines.push_back(read_line(lines.row()));
+  return c;
+}
+
+std::optional<Claim> ClaimRepository::find_by_approval(const std::string& approval_id, annex::Transaction* txn) const {
+  annex::Value params[] = {std::string_view(approval_id)};
+  annex::Rows rows = db_.query(txn, "SELECT id FROM expenses_claims WHERE approval_id = ?", params);
+  if (!rows.next()) return std::nullopt;
+  return find(rows.row().text(0), txn);
+}
+
+void ClaimRepository::insert(annex::Transaction& txn, const Claim& c) {
+  db_.query(txn,
+            std::string("INSERT INTO expenses_claims (") + kClaimColumns +
+                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            {c.id, c.claimant_id, c.sector_id, c.purpose, c.period, c.party_id, c.opportunity_id, c.contract_id, c.status,
+             c.currency, c.total, c.sanctioned, c.approval_id, c.chain_amount,
+             c.chain_basis.is_null() ? std::optional<std::string>() : c.chain_basis.dump(), c.settled_advances, c.reimbursable,
+             c.submitted_at, c.decided_at, c.paid_on, c.created_at, c.updated_at, c.version});
+  write_lines(db_, txn, c);
+}
+
+void ClaimRepository::update(annex::Transaction& txn, Claim& c, int64_t expected_version) {
+  annex::Rows changed = db_.query(
+      txn,
+      "UPDATE expenses_claims SET purpose = ?, period = ?, party_id = ?, opportunity_id = ?, contract_id = ?, status = ?,"
+      " total = ?, sanctioned = ?, approval_id = ?, chain_amount = ?, chain_basis = ?, settled_advances = ?, reimbursable = ?,"
+      " submitted_at = ?, decided_at = ?, paid_on = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?",
+      {c.purpose, c.period, c.party_id, c.opportunity_id, c.contract_id, c.status, c.total, c.sanctioned, c.approval_id,
+       c.chain_amount, c.chain_basis.is_null() ? std::optional<std::string>() : c.chain_basis.dump(), c.settled_advances,
+       c.reimbursable, c.submitted_at, c.decided_at, c.paid_on, c.updated_at, expected_version + 1, c.id, expected_version});
+  if (changed.affected() != 1) {
+    throw annex::Error(ANNEX_ERR_CONFLICT, "the claim changed meanwhile; read it again", "If-Match");
+  }
+  c.version = expected_version + 1;
+  db_.query(txn, "DELETE FROM expenses_lines WHERE claim_id = ?", {c.id});
+  write_lines(db_, txn, c);
+}
+
+int64_t ClaimRepository::claimed(const std::string& claimant, const std::string& category, const std::string& from,
+                                 const std::string& to, const std::string& except, annex::Transaction* txn) const {
+  annex::Value params[] = {std::string_view(claimant), std::string_view(category), std::string_view(from),
+                           std::string_view(to), std::string_view(except)};
+  annex::Rows rows = db_.query(txn,
+                               "SELECT CAST(COALESCE(SUM(sanctioned), 0) AS BIGINT) FROM expenses_lines WHERE claimant_id = ?"
+                               " AND category = ? AND spent_on >= ? AND spent_on <= ? AND counted = 1 AND claim_id <> ?",
+                               params);
+  return rows.next() ? rows.row().integer(0) : 0;
+}
+
+std::optional<std::pair<std::string, int>> ClaimRepository::duplicate_of(const std::string& claimant, const ClaimLine& l,
+                                                                         const std::string& except, annex::Transaction* txn) const {
+  annex::Value params[] = {std::string_view(claimant), std::string_view(l.category), std::string_view(l.spent_on),
+                           l.amount, std::string_view(l.currency), std::string_view(except)};
+  annex::Rows rows = db_.query(txn,
+                               "SELECT l.claim_id, l.line_no FROM expenses_lines l JOIN expenses_claims c ON c.id = l.claim_id"
+                               " WHERE l.claimant_id = ? AND l.category = ? AND l.spent_on = ? AND l.amount = ? AND l.currency = ?"
+                               " AND l.claim_id <> ? AND c.status <> 'rejected' ORDER BY l.claim_id LIMIT 1",
+                               params);
+  if (!rows.next()) return std::nullopt;
+  return std::pair{rows.row().text(0), static_cast<int>(rows.row().integer(1))};
+}
+
+std::vector<std::pair<std::string, int>> ClaimRepository::receipt_uses(const std::string& sha256, annex::Transaction* txn) const {
+  annex::Value params[] = {std::string_view(sha256)};
+  annex::Rows rows = db_.query(txn,
+                               "SELECT l.claim_id, l.line_no FROM expenses_lines l JOIN expenses_claims c ON c.id = l.claim_id"
+                               " WHERE l.receipt_sha256 = ? AND c.status <> 'rejected' ORDER BY l.claim_id, l.line_no LIMIT 50",
+                               params);
+  std::vector<std::pair<std::string, int>> out;
+  while (rows.next()) out.emplace_back(rows.row().text(0), static_cast<int>(rows.row().integer(1)));
+  return out;
+}
+
+std::vector<std::pair<std::string, int64_t>> ClaimRepository::related(const std::string& claimant, const std::optional<std::string>& party,
+                                                                      const std::string& purpose, const std::string& from_instant,
+                                                                      const std::string& except, annex::Transaction* txn) const {
+  std::string party_text = party.value_or("");
+  annex::Value params[] = {std::string_view(claimant), std::string_view(from_instant), std::string_view(except),
+                           std::string_view(party_text), std::string_view(purpose)};
+  annex::Rows rows = db_.query(txn,
+                               "SELECT id, total FROM expenses_claims WHERE claimant_id = ? AND submitted_at >= ? AND id <> ?"
+                               " AND status IN ('submitted', 'approved', 'posted', 'paid')"
+                               " AND ((party_id IS NOT NULL AND party_id = ?) OR purpose = ?) ORDER BY id",
+                               params);
+  std::vector<std::pair<std::string, int64_t>> out;
+  while (rows.next()) out.emplace_back(rows.row().text(0), rows.row().integer(1));
+  return out;
+}
+
+}  // namespace expenses

@@ -1,0 +1,44 @@
+// The claims API under /api/v1/expenses/claims: thin handlers over the claim repository, the policy engine, the
+// host's approval chains and the advance ledger (for settlement once a claim is approved).
+#pragma once
+
+#include "advance_ledger.h"
+#include "claim_repository.h"
+#include "policy.h"
+#include "services.h"
+
+namespace expenses {
+
+class Claims {
+ public:
+  Claims(Services& s, const Settings& settings, ClaimRepository& claims, AdvanceLedger& advances)
+      : s_(s), settings_(settings), claims_(claims), advances_(advances), policy_(settings, claims) {}
+
+  void create(const annex::Request& req, annex::Response& resp);
+  void list(const annex::Request& req, annex::Response& resp);
+  void get(const annex::Request& req, annex::Response& resp);
+  // The claim with what an approver needs beside it: policy results, duplicates, reused receipts, the
+  // claimant's outstanding advances and the cumulative spend that chose the chain.
+  void review(const annex::Request& req, annex::Response& resp);
+  void replace(const annex::Request& req, annex::Response& resp);
+  void submit(const annex::Request& req, annex::Response& resp);
+  void sanction(const annex::Request& req, annex::Response& resp);
+  void mark_paid(const annex::Request& req, annex::Response& resp);
+
+  // An approval of a claim reached an outcome (annex.approval.* events; at least once, so idempotent by `key`).
+  void on_approval(const nlohmann::json& payload, const std::string& key);
+
+ private:
+  Claim reachable(const annex::Request& req, std::string_view permission) const;
+  // Reads the claim's fields and lines from a request body into `claim` (checked, converted, costed).
+  void read_body(const nlohmann::json& body, Claim& claim, const std::string& caller) const;
+  ClaimLine read_line(const nlohmann::json& line, size_t index) const;
+
+  Services& s_;
+  const Settings& settings_;
+  ClaimRepository& claims_;
+  AdvanceLedger& advances_;
+  PolicyEngine policy_;
+};
+
+}  // namespace expenses

@@ -1,0 +1,138 @@
+// The expenses plugin: claims with policies and receipts, cash advances under a hard cap, approval through the
+// host's chains, reports — under /api/v1/expenses/, on the SDK alone. Its advance ledger is the service
+// org.annex.expenses.advances@1 for other plugins.
+#include "advances.h"
+#include "advances_service.h"
+#include "claims.h"
+#include "reports.h"
+
+#include <annex/sdk.hpp>
+
+#include "annex_migrations.h"
+
+namespace expenses {
+
+class ExpensesPlugin : public annex::Plugin {
+ public:
+  static constexpr const char* kId = "org.annex.expenses";
+  static constexpr const char* kVersion = "1.0.0";
+  static constexpr const char* kManifest = R"({
+    "name": "Expenses",
+    "description": "Expense claims with policies, receipts and approval; cash advances under a hard cap; settlement and reports.",
+    "requires": {},
+    "uses": ["annex.log@1", "annex.db@1", "annex.http@1", "annex.events@1", "annex.authz@1", "annex.audit@1",
+             "annex.approvals@1", "annex.masterdata@1", "annex.directory@1"],
+    "provides": ["org.annex.expenses.advances@1"],
+    "config_schema": {
+      "type": "object",
+      "properties": {
+        "company_currency": {"type": "string", "minLength": 3, "maxLength": 3, "default": "CNY"},
+        "claim_chain": {"type": "string", "minLength": 1, "default": "expense-claim"},
+        "advance_chain": {"type": "string", "minLength": 1, "default": "cash-advance"},
+        "carry_forward": {"type": "boolean", "default": false},
+        "split_window_days": {"type": "integer", "minimum": 1, "maximum": 366, "default": 30},
+        "advance_cap": {
+          "type": "object",
+          "properties": {
+            "default": {"type": "integer", "minimum": 0},
+            "by_role": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+          }
+        },
+        "categories": {"type": "object", "additionalProperties": {"type": "object"}}
+      }
+    }
+  })";
+  static std::span<const annex_migration> migrations() noexcept { return annex_generated::kMigrations; }
+
+  ExpensesPlugin(const annex_host_api* api, std::string config_json)
+      : annex::Plugin(api, std::move(config_json)),
+        services_{host().db(), host().authz(), host().audit(), host().approvals(), host().masterdata(), host().directory()},
+        claim_repository_(host().db()),
+        ledger_(host().db()) {
+    nlohmann::json config = nlohmann::json::parse(this->config_json(), nullptr, false);
+    try {
+      settings_ = Settings::parse(config);
+    } catch (const std::invalid_argument& e) {
+      std::string text = e.what();
+      throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, text, text.substr(0, text.find(':')));
+    }
+    std::optional<int> units = services_.masterdata.currency(settings_.company_currency);
+    if (!units) {
+      throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT,
+                         "the company currency " + settings_.company_currency + " is not a currency in master data",
+                         "plugins.org.annex.expenses.company_currency");
+    }
+    settings_.company_minor_units = *units < 0 ? 2 : *units;
+    claims_ = std::make_unique<Claims>(services_, settings_, claim_repository_, ledger_);
+    advances_ = std::make_unique<Advances>(services_, settings_, ledger_);
+    reports_ = std::make_unique<Reports>(services_, settings_);
+  }
+
+  void on_register() override {
+    service_ = advances_service(*advances_);
+    host().provide(ANNEX_SERVICE_EXPENSES_ADVANCES, 1, &service_);
+    annex::Http http = host().http();
+    auto route = [&](auto& target, const char* method, const char* path, const char* permission, const char* summary, auto handler) {
+      auto* object = target.get();
+      http.route(method, path, permission, summary,
+                 [object, handler](const annex::Request& req, annex::Response& resp) { (object->*handler)(req, resp); });
+    };
+    route(claims_, "POST", "/api/v1/expenses/claims", "expenses.claim.write", "Draft an expense claim with its lines", &Claims::create);
+    route(claims_, "GET", "/api/v1/expenses/claims", "expenses.claim.read",
+          "Claims within reach (filters: status, claimant_id, sector_id, party_id; sort, cursor, limit)", &Claims::list);
+    route(claims_, "GET", "/api/v1/expenses/claims/{id}", "expenses.claim.read", "A claim with its lines and their policy results", &Claims::get);
+    route(claims_, "PUT", "/api/v1/expenses/claims/{id}", "expenses.claim.write",
+          "Change a draft or returned claim (fields and lines; If-Match); policies are evaluated again", &Claims::replace);
+    route(claims_, "POST", "/api/v1/expenses/claims/{id}/submit", "expenses.claim.submit",
+          "Submit a claim into its approval chain (blocked lines refused; warned lines need a justification)", &Claims::submit);
+    route(claims_, "GET", "/api/v1/expenses/claims/{id}/review", "expenses.claim.read",
+          "A claim with what deciding it needs: policy results, duplicates, reused receipts, outstanding advances, the chain's basis",
+          &Claims::review);
+    route(claims_, "PATCH", "/api/v1/expenses/claims/{id}/lines/{line}", "expenses.claim.review",
+          "Reduce a submitted line's sanctioned amount (never raise it), with a reason", &Claims::sanction);
+    route(claims_, "POST", "/api/v1/expenses/claims/{id}/paid", "finance.expenses.pay", "Mark an approved or posted claim paid",
+          &Claims::mark_paid);
+    route(advances_, "POST", "/api/v1/expenses/advances", "expenses.advance.write",
+          "Request a cash advance (refused when it would take the outstanding balance over the cap)", &Advances::request);
+    route(advances_, "GET", "/api/v1/expenses/advances", "expenses.advance.read", "Advances within reach (filters: status, requester_id)",
+          &Advances::list);
+    route(advances_, "GET", "/api/v1/expenses/advances/balance", "expenses.advance.read",
+          "Outstanding balance, cap and what is available (?user_id=)", &Advances::balance);
+    route(advances_, "GET", "/api/v1/expenses/advances/{id}", "expenses.advance.read", "An advance", &Advances::get);
+    route(advances_, "POST", "/api/v1/expenses/advances/{id}/paid", "finance.expenses.pay", "Mark an approved advance paid",
+          &Advances::mark_paid);
+    route(advances_, "POST", "/api/v1/expenses/advances/{id}/returns", "finance.expenses.pay", "Record money returned on a paid advance",
+          &Advances::record_return);
+    route(advances_, "GET", "/api/v1/expenses/reports/advance-ageing", "expenses.advance.read",
+          "Open advances by age: 0-30, 31-60, 61-90, over 90 days", &Advances::ageing);
+    route(reports_, "GET", "/api/v1/expenses/reports/spend", "expenses.claim.read",
+          "Approved spend per person, cost centre, category, customer or month (?from=&to=&group_by=&format=csv)", &Reports::spend);
+    route(reports_, "GET", "/api/v1/expenses/reports/exceptions", "expenses.claim.read",
+          "Submitted lines that broke a policy, with their justification (?format=csv)", &Reports::exceptions);
+    route(reports_, "GET", "/api/v1/expenses/reports/awaiting", "expenses.claim.read",
+          "Claims awaiting posting or payment (?format=csv)", &Reports::awaiting);
+
+    // Outcomes of claims and advances decided over the host's approval API.
+    host().events().subscribe("annex.approval.*", [this](const annex::Event& e) {
+      nlohmann::json payload = nlohmann::json::parse(e.payload, nullptr, false);
+      if (!payload.is_object()) return;
+      std::string type = payload.value("item_type", "");
+      if (type == kClaim) claims_->on_approval(payload, std::string(e.idempotency_key));
+      else if (type == kAdvance) advances_->on_approval(payload, std::string(e.idempotency_key));
+    });
+  }
+
+ private:
+  Services services_;
+  Settings settings_;
+  ClaimRepository claim_repository_;
+  AdvanceLedger ledger_;
+  std::unique_ptr<Claims> claims_;
+  std::unique_ptr<Advances> advances_;
+  std::unique_ptr<Reports> reports_;
+  annex_expenses_advances_v1 service_{};  // offered to other plugins; lives as long as the instance
+};
+
+}  // namespace expenses
+
+ANNEX_PLUGIN(expenses::ExpensesPlugin)

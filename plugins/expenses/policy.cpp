@@ -1,0 +1,113 @@
+#include "policy.h"
+
+#include <annex/business.hpp>
+
+#include <chrono>
+
+namespace expenses {
+namespace {
+
+void add(PolicyVerdict& v, std::string rule, Outcome outcome, std::string message, json figures = json::object()) {
+  if (outcome == Outcome::kOk) return;
+  v.results.push_back({std::move(rule), outcome, std::move(message), std::move(figures)});
+  if (outcome > v.outcome) v.outcome = outcome;
+}
+
+std::string money_text(int64_t minor, const std::string& currency, int minor_units) {
+  return annex::biz::Money(minor, {currency, minor_units}).decimal() + " " + currency;
+}
+
+}  // namespace
+
+void PolicyEngine::evaluate(Claim& claim, const std::vector<std::string>& roles, annex::Transaction* txn) const {
+  const int units = settings_.company_minor_units;
+  auto shown = [&](int64_t minor) { return money_text(minor, claim.currency, units); };
+  for (ClaimLine& line : claim.lines) {
+    PolicyVerdict v;
+    const Category* category = settings_.category(line.category);
+    if (category == nullptr) {
+      add(v, "category", Outcome::kBlock, "no category " + line.category);
+      line.policy = v;
+      continue;
+    }
+    const Limits limits = category->limits_for(roles);
+    const int64_t amount = line.sanctioned;
+    if (limits.line && amount > *limits.line) {
+      add(v, "limit.line", category->over_limit,
+          "the line's " + shown(amount) + " passes the " + line.category + " limit per line of " + shown(*limits.line),
+          {{"limit", *limits.line}, {"amount", amount}});
+    }
+    // Rolling windows, across the claimant's claims: what splitting a claim cannot dodge.
+    const annex::biz::Date day = *annex::biz::parse_date(line.spent_on);
+    struct Window {
+      const char* rule;
+      const char* name;
+      std::optional<int64_t> limit;
+      int days;
+    };
+    for (const Window& w : {Window{"limit.day", "day", limits.day, 1}, Window{"limit.month", "30 days", limits.month, 30},
+                            Window{"limit.year", "365 days", limits.year, 365}}) {
+      if (!w.limit) continue;
+      std::string from = annex::biz::format_date(day - std::chrono::days{w.days - 1}), to = line.spent_on;
+      int64_t elsewhere = claims_.claimed(claim.claimant_id, line.category, from, to, claim.id, txn);
+      int64_t here = 0;
+      for (const ClaimLine& other : claim.lines) {
+        if (other.category == line.category && other.spent_on >= from && other.spent_on <= to) {
+          here = annex::biz::checked_add(here, other.sanctioned, "lines");
+        }
+      }
+      int64_t total = annex::biz::checked_add(elsewhere, here, "lines");
+      if (total > *w.limit) {
+        add(v, w.rule, category->over_limit,
+            "with this line " + shown(total) + " of " + line.category + " is claimed in the " + w.name + " to " + to +
+                ", over the limit of " + shown(*w.limit),
+            {{"limit", *w.limit}, {"claimed_elsewhere", elsewhere}, {"this_claim", here}, {"from", from}, {"to", to}});
+      }
+    }
+    if (category->entertainment) {
+      int64_t count = line.attendee_count.value_or(static_cast<int64_t>(line.attendees.size()));
+      if (count < 1) {
+        add(v, "attendees", Outcome::kBlock, "an entertainment line names its attendees");
+      } else if (limits.per_attendee) {
+        int64_t each = annex::biz::mul_div(amount, 1, count, annex::biz::Rounding::kHalfEven, "attendee_count");
+        if (each > *limits.per_attendee) {
+          add(v, "limit.per_attendee", category->over_limit,
+              shown(each) + " per attendee passes the limit of " + shown(*limits.per_attendee),
+              {{"limit", *limits.per_attendee}, {"per_attendee", each}, {"attendees", count}});
+        }
+      }
+    }
+    std::chrono::weekday weekday{day};
+    if (weekday == std::chrono::Saturday || weekday == std::chrono::Sunday) {
+      add(v, "weekend", category->weekend, "spent on a " + std::string(weekday == std::chrono::Saturday ? "Saturday" : "Sunday"),
+          {{"date", line.spent_on}});
+    }
+    if (category->receipt_above && amount > *category->receipt_above && !line.receipt_sha256) {
+      add(v, "receipt", Outcome::kBlock, "a receipt is required above " + shown(*category->receipt_above),
+          {{"receipt_above", *category->receipt_above}, {"amount", amount}});
+    }
+    if (auto dup = claims_.duplicate_of(claim.claimant_id, line, claim.id, txn)) {
+      add(v, "duplicate", Outcome::kWarn,
+          "claim " + dup->first + " line " + std::to_string(dup->second) + " has the same category, date, amount and currency",
+          {{"other_claim", dup->first}, {"other_line", dup->second}});
+    }
+    if (line.receipt_sha256) {
+      json others = json::array();
+      for (const auto& [other_claim, other_line] : claims_.receipt_uses(*line.receipt_sha256, txn)) {
+        if (other_claim != claim.id) others.push_back({{"claim", other_claim}, {"line", other_line}});
+      }
+      for (const ClaimLine& other : claim.lines) {
+        if (other.line_no != line.line_no && other.receipt_sha256 == line.receipt_sha256) {
+          others.push_back({{"claim", claim.id}, {"line", other.line_no}});
+        }
+      }
+      if (!others.empty()) {
+        std::string first = others[0]["claim"].get<std::string>() + " line " + std::to_string(others[0]["line"].get<int>());
+        add(v, "receipt.reused", Outcome::kWarn, "the same receipt is on claim " + first, {{"uses", others}});
+      }
+    }
+    line.policy = v;
+  }
+}
+
+}  // namespace expenses

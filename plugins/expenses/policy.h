@@ -1,0 +1,28 @@
+// The expense policy (configuration, see settings.h) applied to each line of a claim: limits per line and per
+// rolling day, month and year across the claimant's claims, per attendee, weekends, receipts, duplicates and
+// reused receipts. Each line gets ok, warn (submittable with a justification) or block (not submittable), with
+// the rule and the figures that decided it. Evaluated on every save of a draft and again at submission.
+#pragma once
+
+#include "claim.h"
+#include "claim_repository.h"
+#include "settings.h"
+
+#include <string>
+#include <vector>
+
+namespace expenses {
+
+class PolicyEngine {
+ public:
+  PolicyEngine(const Settings& settings, const ClaimRepository& claims) : settings_(settings), claims_(claims) {}
+
+  // Sets each line's verdict for a claimant holding `roles`.
+  void evaluate(Claim& claim, const std::vector<std::string>& roles, annex::Transaction* txn = nullptr) const;
+
+ private:
+  const Settings& settings_;
+  const ClaimRepository& claims_;
+};
+
+}  // namespace expenses

@@ -1,0 +1,21 @@
+#include "services.h"
+
+namespace expenses {
+
+std::vector<std::string> roles_of(const annex::Directory& directory, const std::string& user_id) {
+  std::vector<std::string> out;
+  std::optional<std::string> user = directory.user(user_id);
+  if (!user) return out;
+  nlohmann::json u = nlohmann::json::parse(*user, nullptr, false);
+  for (const auto& r : u.value("roles", nlohmann::json::array())) {
+    if (r.is_object() && r.contains("role")) out.push_back(r["role"].get<std::string>());
+  }
+  return out;
+}
+
+std::string shown(const Settings& settings, int64_t minor) {
+  return annex::biz::Money(minor, {settings.company_currency, settings.company_minor_units}).decimal() + " " +
+         settings.company_currency;
+}
+
+}  // namespace expenses

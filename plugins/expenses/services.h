@@ -1,0 +1,31 @@
+// The host services the expenses plugin works through, and what its parts share.
+#pragma once
+
+#include "settings.h"
+
+#include "../common/rest.h"
+
+#include <annex/business.hpp>
+#include <annex/sdk.hpp>
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace expenses {
+
+struct Services {
+  annex::Db db;
+  annex::Authz authz;
+  annex::Audit audit;
+  annex::Approvals approvals;
+  annex::MasterData masterdata;
+  annex::Directory directory;
+};
+
+// The roles a user holds, from the directory ("sales-rep", "finance" …).
+std::vector<std::string> roles_of(const annex::Directory& directory, const std::string& user_id);
+// An amount of the company currency as text: "3000.00 CNY".
+std::string shown(const Settings& settings, int64_t minor);
+
+}  // namespace expenses

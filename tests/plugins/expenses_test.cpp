@@ -1,0 +1,291 @@
+// The expenses plugin end to end on SQLite and PostgreSQL, as several roles: claims and their lines (currencies,
+// exchange rates, policies), submission through the host's approval chain, the finance step's reductions,
+// anti-splitting (rolling limits across claims, the chain chosen by the cumulative amount), cash advances under
+// the hard cap (also under 50 concurrent requests), settlement, reports and reach.
+#include "plugin_test.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <thread>
+
+namespace annex::test {
+namespace {
+
+using nlohmann::json;
+
+class Expenses : public PluginTest {
+ protected:
+  void SetUp() override {
+    start(R"({
+      "approvals": {"chains": {
+        "expense-claim": {"steps": [
+          {"name": "head", "permission": "expenses.claim.approve"},
+          {"name": "finance", "role": "finance", "scope": "any", "min_amount": 500000, "currency": "CNY"}]},
+        "cash-advance": {"steps": [{"name": "finance", "role": "finance", "scope": "any"}]}}},
+      "plugins": {"org.annex.expenses": {
+        "advance_cap": {"default": 300000, "by_role": {"sector-head": 800000}},
+        "categories": {
+          "meals": {"gl_account": "6604", "receipt_above": 50000, "limits": {"line": 80000, "month": 150000}, "weekend": "warn"},
+          "travel": {"gl_account": "6602"},
+          "entertainment": {"gl_account": "6605", "entertainment": true, "limits": {"per_attendee": 30000}, "over_limit": "warn"},
+          "taxi": {"gl_account": "6606", "limits": {"day": 20000}, "weekend": "ok"}}}}
+    })");
+    if (IsSkipped()) return;
+    rep_ = d_->user_with_role("rep", "sales-rep", "north");
+    rep2_ = d_->user_with_role("rep2", "sales-rep", "north");
+    south_ = d_->user_with_role("southrep", "sales-rep", "south");
+    head_ = d_->user_with_role("head", "sector-head", "north");
+    finance_ = d_->user_with_role("fin", "finance");
+    auditor_ = d_->user_with_role("aud", "auditor");
+    rep_id_ = me(rep_);
+    customer_ = json::parse(must(d_->call("POST", "/api/v1/masterdata/parties",
+                                          R"({"code": "C100", "name": "Northwind", "sector_id": "north", "owner_id": ")" + rep_id_ + R"("})"),
+                                 201))["id"];
+    must(d_->call("POST", "/api/v1/masterdata/exchange_rates", R"({"base": "USD", "quote": "CNY", "rate_date": "2026-11-16", "rate": "7.1235"})"), 201);
+  }
+
+  static json money(int64_t amount, const std::string& currency = "CNY") { return {{"amount", amount}, {"currency", currency}}; }
+  static json line(const std::string& date, const std::string& category, int64_t amount, const std::string& currency = "CNY") {
+    return {{"date", date}, {"category", category}, {"merchant", "Shop"}, {"amount", money(amount, currency)}};
+  }
+  // A claim of `token` with `lines`, as a draft.
+  json draft(const std::string& token, json lines, json extra = json::object()) {
+    json body = {{"purpose", "customer"}, {"lines", std::move(lines)}};
+    body.update(extra);
+    return json::parse(must(as(token, "POST", "/api/v1/expenses/claims", body), 201));
+  }
+  HttpResult submit(const std::string& token, const json& claim) {
+    return as(token, "POST", "/api/v1/expenses/claims/" + claim["id"].get<std::string>() + "/submit");
+  }
+  json get(const std::string& token, const std::string& path) { return json::parse(must(as(token, "GET", path), 200)); }
+  // Decides the approval as `token` and waits for the plugin to hear of the outcome.
+  void decide(const std::string& token, const std::string& approval_id, const std::string& decision) {
+    must(as(token, "POST", "/api/v1/approvals/" + approval_id + "/decisions", {{"decision", decision}, {"comment", "ok"}}), 200);
+  }
+  bool reaches(const std::string& path, const std::string& status) {
+    return eventually([&] { return get(finance_, path)["status"] == status; });
+  }
+  static std::string field(const HttpResult& r) {
+    json j = json::parse(r.body, nullptr, false);
+    return j.is_object() && j.contains("error") && j["error"]["field"].is_string() ? j["error"]["field"].get<std::string>() : "";
+  }
+
+  std::string rep_, rep2_, south_, head_, finance_, auditor_, rep_id_, customer_;
+};
+
+TEST_P(Expenses, AClaimConvertsForeignLinesAtTheRateOfTheirDateAndMovesThroughApproval) {
+  json c = draft(rep_, {line("2026-11-16", "travel", 10000, "USD"), line("2026-11-17", "meals", 12345)});
+  EXPECT_EQ(c["status"], "draft");
+  // $100.00 × 7.1235 = ¥712.35, exactly; the rate is kept on the line.
+  EXPECT_EQ(c["lines"][0]["company_amount"], money(71235));
+  EXPECT_EQ(c["lines"][0]["exchange_rate"], "7.1235");
+  EXPECT_EQ(c["total"], money(71235 + 12345));
+  std::string path = "/api/v1/expenses/claims/" + c["id"].get<std::string>();
+  EXPECT_EQ(as(south_, "GET", path).status, 404) << "another sector's rep does not see it";
+  EXPECT_EQ(as(rep2_, "GET", path).status, 404) << "a rep never sees another's claim";
+  EXPECT_EQ(as(head_, "GET", path).status, 200) << "the sector head sees the sector's";
+  EXPECT_EQ(as(auditor_, "GET", path).status, 200) << "auditors see all";
+  json listed = get(rep2_, "/api/v1/expenses/claims");
+  EXPECT_TRUE(listed["items"].empty()) << listed.dump();
+
+  json submitted = json::parse(must(submit(rep_, c), 200));
+  EXPECT_EQ(submitted["status"], "submitted");
+  EXPECT_EQ(submitted["chain"]["amount"], money(83580));
+  std::string approval = submitted["approval_id"];
+  HttpResult edit = as(rep_, "PUT", path, {{"purpose", "customer"}, {"lines", {line("2026-11-17", "meals", 1)}}});
+  EXPECT_EQ(edit.status, 409) << "a submitted claim is locked";
+  HttpResult self = as(rep_, "POST", "/api/v1/approvals/" + approval + "/decisions", {{"decision", "approve"}});
+  EXPECT_TRUE(self.status == 403 || self.status == 404) << self.body;
+  // Finance may reduce a line, never raise it, and says why.
+  HttpResult raise = as(finance_, "PATCH", path + "/lines/2", {{"sanctioned", money(20000)}, {"reason", "more"}});
+  EXPECT_EQ(raise.status, 422);
+  EXPECT_EQ(field(raise), "sanctioned");
+  EXPECT_EQ(as(rep_, "PATCH", path + "/lines/2", {{"sanctioned", money(100)}, {"reason", "less"}}).status, 403);
+  json reduced = json::parse(must(as(finance_, "PATCH", path + "/lines/2", {{"sanctioned", money(10000)}, {"reason", "wine is not a meal"}}), 200));
+  EXPECT_EQ(reduced["lines"][1]["sanctioned"], money(10000));
+  EXPECT_EQ(reduced["sanctioned"], money(81235));
+  decide(head_, approval, "approve");
+  ASSERT_TRUE(reaches(path, "approved"));
+  json approved = get(rep_, path);
+  EXPECT_EQ(approved["reimbursable"], money(81235));
+  EXPECT_EQ(as(rep_, "POST", path + "/paid").status, 403);
+  json paid = json::parse(must(as(finance_, "POST", path + "/paid", {{"paid_on", "2026-11-30"}}), 200));
+  EXPECT_EQ(paid["status"], "paid");
+  json audit = json::parse(must(d_->call("GET", "/api/v1/audit?object=expenses.claim/" + c["id"].get<std::string>()), 200))["items"];
+  std::set<std::string> actions;
+  for (const auto& e : audit) actions.insert(e["action"]);
+  for (const char* a : {"expenses.claim.create", "expenses.claim.submit", "expenses.claim.sanction", "expenses.claim.approved", "expenses.claim.paid"}) {
+    EXPECT_TRUE(actions.count(a)) << a << " in " << audit.dump();
+  }
+}
+
+TEST_P(Expenses, BadLinesAreRefusedNamingTheFieldAndNothingIsStored) {
+  auto refused = [&](json l, int status, const std::string& at) {
+    HttpResult r = as(rep_, "POST", "/api/v1/expenses/claims", {{"purpose", "customer"}, {"lines", {line("2026-11-17", "meals", 100), l}}});
+    EXPECT_EQ(r.status, status) << r.body;
+    EXPECT_EQ(field(r), at) << r.body;
+    return r.body;
+  };
+  std::string missing_rate = refused(line("2026-11-17", "travel", 1000, "USD"), 422, "lines[1].date");
+  EXPECT_NE(missing_rate.find("USD"), std::string::npos);
+  EXPECT_NE(missing_rate.find("2026-11-17"), std::string::npos);
+  refused(line("2026-11-17", "travel", 1000, "XYZ"), 422, "lines[1].amount.currency");
+  refused(line("2026-11-17", "travel", -5), 422, "lines[1].amount");
+  refused(line("2026-11-17", "travel", 0), 422, "lines[1].amount");
+  refused({{"date", "2026-11-17"}, {"category", "travel"}, {"amount", {{"amount", 10.5}, {"currency", "CNY"}}}}, 400, "lines[1].amount");
+  refused(line("2026-02-30", "travel", 100), 400, "lines[1].date");
+  refused(line("2026-11-17", "yachts", 100), 422, "lines[1].category");
+  json bad_receipt = line("2026-11-17", "travel", 100);
+  bad_receipt["receipt_sha256"] = "not-a-hash";
+  refused(bad_receipt, 400, "lines[1].receipt_sha256");
+  EXPECT_TRUE(get(rep_, "/api/v1/expenses/claims")["items"].empty());
+}
+
+TEST_P(Expenses, PoliciesGiveEachLineOkWarnOrBlockWithTheRuleAndFigures) {
+  json entertainment = line("2026-11-17", "entertainment", 100000);
+  entertainment["attendees"] = {{{"kind", "contact"}, {"name", "Ms Li"}}, {{"kind", "employee"}, {"name", "Rep"}}};
+  json c = draft(rep_, {line("2026-11-17", "meals", 90000),    // over the per-line limit, and no receipt
+                        line("2026-11-21", "travel", 5000),    // a Saturday
+                        entertainment,                          // 500.00 per attendee, over 300.00: warn
+                        line("2026-11-18", "meals", 1000)});
+  EXPECT_EQ(c["lines"][0]["policy"]["outcome"], "block");
+  std::set<std::string> rules;
+  for (const auto& r : c["lines"][0]["policy"]["results"]) rules.insert(r["rule"]);
+  EXPECT_TRUE(rules.count("limit.line") && rules.count("receipt")) << c["lines"][0].dump();
+  EXPECT_EQ(c["lines"][0]["policy"]["results"][0]["figures"]["limit"], 80000);
+  EXPECT_EQ(c["lines"][1]["policy"]["outcome"], "warn");
+  EXPECT_EQ(c["lines"][1]["policy"]["results"][0]["rule"], "weekend");
+  EXPECT_EQ(c["lines"][2]["policy"]["results"][0]["rule"], "limit.per_attendee");
+  EXPECT_EQ(c["lines"][2]["policy"]["results"][0]["figures"]["per_attendee"], 50000);
+  EXPECT_EQ(c["lines"][3]["policy"]["outcome"], "ok");
+  HttpResult blocked = submit(rep_, c);
+  EXPECT_EQ(blocked.status, 422);
+  EXPECT_EQ(field(blocked), "lines[0]");
+  // Fix the blocked line; the warned ones still need a justification.
+  std::string path = "/api/v1/expenses/claims/" + c["id"].get<std::string>();
+  json lines = {line("2026-11-17", "meals", 70000), line("2026-11-21", "travel", 5000), entertainment, line("2026-11-18", "meals", 1000)};
+  lines[0]["receipt_sha256"] = std::string(64, 'a');
+  json fixed = json::parse(must(as(rep_, "PUT", path, {{"purpose", "customer"}, {"lines", lines}}), 200));
+  EXPECT_EQ(fixed["lines"][0]["policy"]["outcome"], "ok");
+  HttpResult unjustified = submit(rep_, fixed);
+  EXPECT_EQ(unjustified.status, 422);
+  EXPECT_EQ(field(unjustified), "lines[1].justification");
+  lines[1]["justification"] = "customer visit on Saturday";
+  lines[2]["justification"] = "signing dinner";
+  must(as(rep_, "PUT", path, {{"purpose", "customer"}, {"lines", lines}}), 200);
+  EXPECT_EQ(submit(rep_, fixed).status, 200);
+  json exceptions = get(auditor_, "/api/v1/expenses/reports/exceptions");
+  EXPECT_EQ(exceptions["items"].size(), 2u) << exceptions.dump();
+  HttpResult csv = as(auditor_, "GET", "/api/v1/expenses/reports/exceptions?format=csv");
+  EXPECT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.body.rfind("claim,claimant,status,line,date,category,amount_minor,outcome,rules,justification\r\n", 0), 0u) << csv.body;
+}
+
+TEST_P(Expenses, DuplicatesAndReusedReceiptsAreFlaggedNamingTheOtherClaim) {
+  json first_line = line("2026-11-17", "travel", 4200);
+  first_line["receipt_sha256"] = std::string(64, 'b');
+  json first = draft(rep_, {first_line});
+  must(submit(rep_, first), 200);
+  json second = draft(rep_, {line("2026-11-17", "travel", 4200), [&] {
+                               json l = line("2026-11-18", "travel", 999);
+                               l["receipt_sha256"] = std::string(64, 'b');
+                               return l;
+                             }()});
+  const json& dup = second["lines"][0]["policy"];
+  EXPECT_EQ(dup["outcome"], "warn");
+  EXPECT_EQ(dup["results"][0]["rule"], "duplicate");
+  EXPECT_EQ(dup["results"][0]["figures"]["other_claim"], first["id"]);
+  const json& reused = second["lines"][1]["policy"]["results"][0];
+  EXPECT_EQ(reused["rule"], "receipt.reused");
+  EXPECT_NE(reused["message"].get<std::string>().find(first["id"].get<std::string>()), std::string::npos);
+  json review = get(head_, "/api/v1/expenses/claims/" + second["id"].get<std::string>() + "/review")["review"];
+  EXPECT_EQ(review["duplicates"].size(), 1u);
+  EXPECT_EQ(review["reused_receipts"].size(), 1u);
+}
+
+TEST_P(Expenses, SplittingAClaimNeitherDodgesARollingLimitNorTheFinanceStep) {
+  // meals: at most 1,500.00 in any 30 days. Two claims of 800.00 (each under the 800.00 line limit).
+  json a = draft(rep_, {[] {
+                   json l = line("2026-11-10", "meals", 80000);
+                   l["receipt_sha256"] = std::string(64, 'c');
+                   return l;
+                 }()});
+  must(submit(rep_, a), 200);
+  json b = draft(rep_, {[] {
+                   json l = line("2026-11-20", "meals", 80000);
+                   l["receipt_sha256"] = std::string(64, 'd');
+                   return l;
+                 }()});
+  const json& month = b["lines"][0]["policy"]["results"][0];
+  EXPECT_EQ(month["rule"], "limit.month");
+  EXPECT_EQ(month["figures"]["claimed_elsewhere"], 80000);
+  EXPECT_EQ(submit(rep_, b).status, 422);
+  // The finance step applies at 5,000.00: two claims of 3,000.00 for the same customer meet it on the second.
+  json t1 = draft(rep_, {line("2026-11-11", "travel", 300000)}, {{"party_id", customer_}, {"purpose", "training"}});
+  json s1 = json::parse(must(submit(rep_, t1), 200));
+  EXPECT_EQ(s1["approval"]["steps"], json::array({"head"})) << s1["approval"].dump();
+  json t2 = draft(rep_, {line("2026-11-12", "travel", 300000)}, {{"party_id", customer_}, {"purpose", "training"}});
+  json s2 = json::parse(must(submit(rep_, t2), 200));
+  EXPECT_EQ(s2["chain"]["amount"], money(600000));
+  EXPECT_EQ(s2["chain"]["basis"]["claims"].size(), 2u);
+  EXPECT_EQ(s2["approval"]["steps"], json::array({"head", "finance"})) << s2["approval"].dump();
+}
+
+TEST_P(Expenses, AdvancesStayUnderTheCapWhichNamesBalanceRequestAndCap) {
+  json first = json::parse(must(as(rep_, "POST", "/api/v1/expenses/advances", {{"amount", money(200000)}, {"purpose", "trip to Shenzhen"}}), 201));
+  EXPECT_EQ(first["status"], "requested");
+  HttpResult over = as(rep_, "POST", "/api/v1/expenses/advances", {{"amount", money(150000)}, {"purpose", "more"}});
+  EXPECT_EQ(over.status, 422);
+  EXPECT_EQ(field(over), "amount");
+  for (const char* figure : {"2000.00", "1500.00", "3000.00"}) EXPECT_NE(over.body.find(figure), std::string::npos) << over.body;
+  EXPECT_EQ(as(rep_, "POST", "/api/v1/expenses/advances", {{"amount", money(100, "USD")}, {"purpose", "x"}}).status, 422);
+  // A sector head's cap is larger.
+  EXPECT_EQ(as(head_, "POST", "/api/v1/expenses/advances", {{"amount", money(500000)}, {"purpose", "event"}}).status, 201);
+  // Approved, paid, then settled by a claim smaller than it: the rest stays open.
+  std::string path = "/api/v1/expenses/advances/" + first["id"].get<std::string>();
+  EXPECT_EQ(as(rep_, "POST", path + "/paid").status, 403);
+  decide(finance_, first["approval_id"], "approve");
+  ASSERT_TRUE(reaches(path, "approved"));
+  must(as(finance_, "POST", path + "/paid", {{"paid_on", "2026-11-01"}}), 200);
+  json c = draft(rep_, {line("2026-11-17", "travel", 150000)});
+  json submitted = json::parse(must(submit(rep_, c), 200));
+  decide(head_, submitted["approval_id"], "approve");
+  std::string claim = "/api/v1/expenses/claims/" + c["id"].get<std::string>();
+  ASSERT_TRUE(reaches(claim, "approved"));
+  json approved = get(rep_, claim);
+  EXPECT_EQ(approved["settled_against_advances"], money(150000));
+  EXPECT_EQ(approved["reimbursable"], money(0));
+  EXPECT_EQ(get(rep_, path)["open"], money(50000));
+  json balance = get(rep_, "/api/v1/expenses/advances/balance");
+  EXPECT_EQ(balance["outstanding"], money(50000));
+  EXPECT_EQ(balance["available"], money(250000));
+  json ageing = get(finance_, "/api/v1/expenses/reports/advance-ageing");
+  ASSERT_EQ(ageing["advances"].size(), 1u) << ageing.dump();
+  EXPECT_EQ(ageing["advances"][0]["open"], money(50000));
+  must(as(finance_, "POST", path + "/returns", {{"amount", money(50000)}}), 200);
+  EXPECT_EQ(get(rep_, path)["status"], "settled");
+  EXPECT_EQ(get(rep_, "/api/v1/expenses/advances/balance")["outstanding"], money(0));
+}
+
+TEST_P(Expenses, FiftyConcurrentAdvanceRequestsNeverEndAboveTheCap) {
+  std::atomic<int> created{0}, refused{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 50; ++i) {
+    threads.emplace_back([&, i] {
+      HttpResult r = as(rep_, "POST", "/api/v1/expenses/advances", {{"amount", money(10000)}, {"purpose", "taxi " + std::to_string(i)}});
+      (r.status == 201 ? created : r.status == 422 ? refused : other)++;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(created.load(), 30) << "3,000.00 of 100.00 requests";
+  EXPECT_EQ(refused.load(), 20);
+  EXPECT_EQ(get(rep_, "/api/v1/expenses/advances/balance")["outstanding"], money(300000));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Expenses, testing::Values(Backend::kSqlite, Backend::kPostgresql), backend_param_name);
+
+}  // namespace
+}  // namespace annex::test
