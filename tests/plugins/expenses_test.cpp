@@ -31,7 +31,7 @@ class Expenses : public PluginTest {
           "travel": {"gl_account": "6602"},
           "entertainment": {"gl_account": "6605", "entertainment": true, "limits": {"per_attendee": 30000}, "over_limit": "warn"},
           "taxi": {"gl_account": "6606", "limits": {"day": 20000}, "weekend": "ok"}}}}
-    })");
+    })", {ANNEX_CONSUMER_PLUGIN_DIR});
     if (IsSkipped()) return;
     rep_ = d_->user_with_role("rep", "sales-rep", "north");
     rep2_ = d_->user_with_role("rep2", "sales-rep", "north");
@@ -283,6 +283,35 @@ TEST_P(Expenses, FiftyConcurrentAdvanceRequestsNeverEndAboveTheCap) {
   EXPECT_EQ(created.load(), 30) << "3,000.00 of 100.00 requests";
   EXPECT_EQ(refused.load(), 20);
   EXPECT_EQ(get(rep_, "/api/v1/expenses/advances/balance")["outstanding"], money(300000));
+}
+
+TEST_P(Expenses, AnotherPluginDrawsAndSettlesThroughTheLedgerServiceUnderTheSameCap) {
+  must(as(rep_, "POST", "/api/v1/expenses/advances", {{"amount", money(200000)}, {"purpose", "trip"}}), 201);
+  json balance = json::parse(must(d_->call("GET", "/api/v1/advance-drawer/balance/" + rep_id_), 200));
+  EXPECT_EQ(balance["outstanding"], money(200000));
+  EXPECT_EQ(balance["cap"], money(300000));
+  HttpResult over = d_->call("POST", "/api/v1/advance-drawer/draw",
+                             json{{"user_id", rep_id_}, {"amount", 150000}, {"reference", "statement-2026-11"}}.dump());
+  EXPECT_EQ(over.status, 422) << over.body;
+  EXPECT_NE(over.body.find("over the cap of 3000.00 CNY"), std::string::npos) << over.body;
+  json drawn = json::parse(must(d_->call("POST", "/api/v1/advance-drawer/draw",
+                                         json{{"user_id", rep_id_}, {"amount", 100000}, {"reference", "statement-2026-11"}}.dump()),
+                                200));
+  EXPECT_EQ(drawn["status"], "requested");
+  EXPECT_EQ(drawn["reference"], "statement-2026-11");
+  // Drawn through the service, it is the rep's advance like any other: theirs to see, counted against the cap.
+  EXPECT_EQ(get(rep_, "/api/v1/expenses/advances/" + drawn["id"].get<std::string>())["amount"], money(100000));
+  EXPECT_EQ(as(rep_, "POST", "/api/v1/expenses/advances", {{"amount", money(1)}, {"purpose", "one more"}}).status, 422);
+  std::string path = "/api/v1/expenses/advances/" + drawn["id"].get<std::string>();
+  decide(finance_, drawn["approval_id"], "approve");
+  ASSERT_TRUE(reaches(path, "approved"));
+  must(as(finance_, "POST", path + "/paid"), 200);
+  json settled = json::parse(must(d_->call("POST", "/api/v1/advance-drawer/settle",
+                                           json{{"user_id", rep_id_}, {"amount", 120000}, {"reference", "statement-2026-11"}}.dump()),
+                                  200));
+  EXPECT_EQ(settled["settled"], 100000);
+  EXPECT_EQ(settled["unsettled"], 20000);
+  EXPECT_EQ(get(rep_, path)["status"], "settled");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Expenses, testing::Values(Backend::kSqlite, Backend::kPostgresql), backend_param_name);

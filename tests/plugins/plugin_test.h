@@ -19,10 +19,15 @@ class PluginTest : public testing::TestWithParam<Backend> {
  protected:
   using json = nlohmann::json;
 
-  // Starts annexd on the test's backend with `config_json` as its configuration file.
-  void start(const std::string& config_json) {
+  // Starts annexd on the test's backend with `config_json` as its configuration file, with the build's plugins
+  // and those in `more_plugin_dirs`.
+  void start(const std::string& config_json, const std::vector<std::string>& more_plugin_dirs = {}) {
     std::ofstream(dir_.path() / "annex.json") << config_json;
     Annexd::Options o;
+    if (!more_plugin_dirs.empty()) {
+      o.plugin_dirs = {build_path("lib/annex/plugins")};
+      o.plugin_dirs.insert(o.plugin_dirs.end(), more_plugin_dirs.begin(), more_plugin_dirs.end());
+    }
     o.env = {{"ANNEX_CONFIG", (dir_.path() / "annex.json").string()}};
     if (GetParam() == Backend::kPostgresql) {
       store::DatabaseOptions db;

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Expenses benchmark (not a test): annexd on SQLite with N claim lines already stored (default 1,000,000: 200,000
+# approved claims of 5 lines across 500 reps and 20 cost centres).
+#  1. Claims: at C connections (default 32) each connection drafts a 5-line claim and submits it (policy evaluation
+#     on both, the approval chain on submission), as one rep — the worst case, since one person's submissions run
+#     one at a time and every rolling limit counts that person's lines. Claims/s = requests/s ÷ 2.
+#  2. Decisions: the sector head approves the claims just submitted, each with its audit entry.
+#  3. One month's spend per cost centre, asked R times as finance (median).
+# Goals on a 2-core machine with wrk on the same machine: >= 2,000 claims/s with p99 <= 20 ms; >= 2,000
+# decisions/s; the report <= 200 ms.
+#   tests/bench/expenses_bench.sh [BUILD_DIR] [N] [CONNECTIONS] [SECONDS] [R]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-$root/build}
+n=${2:-1000000}
+connections=${3:-32}
+seconds=${4:-20}
+rounds=${5:-21}
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+command -v sqlite3 >/dev/null || { echo "sqlite3 is needed: apt-get install sqlite3" >&2; exit 1; }
+[ -x "$build/bin/annexd" ] || { echo "build first: scripts/build.sh" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/annex-expenses-bench.XXXXXX)
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+cat >"$work/annex.json" <<'JSON'
+{"approvals": {"chains": {
+   "expense-claim": {"steps": [{"name": "head", "permission": "expenses.claim.approve"},
+                              {"name": "finance", "role": "finance", "scope": "any", "min_amount": 10000000, "currency": "CNY"}]},
+   "cash-advance": {"steps": [{"name": "finance", "role": "finance", "scope": "any"}]}}},
+ "plugins": {"org.annex.expenses": {"categories": {
+   "meals": {"gl_account": "6604", "receipt_above": 1000000, "limits": {"line": 500000, "day": 2000000, "month": 90000000000, "year": 900000000000}},
+   "taxi": {"gl_account": "6606", "limits": {"day": 5000000}, "weekend": "ok"},
+   "travel": {"gl_account": "6602", "receipt_above": 1000000}}}}}
+JSON
+export ANNEX_CONFIG="$work/annex.json"
+ctl() { "$build/bin/annexctl" --data-dir "$work/data" "$@"; }
+start() {
+  "$build/bin/annexd" --data-dir "$work/data" --listen 127.0.0.1:0 --plugin-dir "$build/lib/annex/plugins" \
+    --log-level warn --set http.threads=$((connections + 16)) >"$work/out" 2>"$work/err" &
+  pid=$!
+  for _ in $(seq 1 600); do grep -q "listening on" "$work/out" 2>/dev/null && break; sleep 0.05; done
+  url=$(sed -n 's/^annexd listening on //p' "$work/out")
+  [ -n "$url" ] || { cat "$work/err" >&2; exit 1; }
+}
+stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
+
+ctl user create rep --role sales-rep --sector s3 >/dev/null
+ctl user create head --role sector-head --sector s3 >/dev/null
+ctl user create fin --role finance >/dev/null
+ctl user create admin --role system-admin >/dev/null
+admin_token=$(ctl token create admin 2>/dev/null)
+rep_token=$(ctl token create rep 2>/dev/null)
+head_token=$(ctl token create head 2>/dev/null)
+fin_token=$(ctl token create fin 2>/dev/null)
+start  # creates the plugin's tables
+rep_id=$(curl -sf -H "Authorization: Bearer $rep_token" "$url/api/v1/auth/me" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+stop
+
+claims=$((n / 5))
+echo "loading $n claim lines ($claims approved claims; 500 reps, 20 cost centres; rep $rep_id is rep 150)"
+sqlite3 "$work/data/annex.db" <<SQL
+PRAGMA journal_mode = WAL;
+BEGIN;
+WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i + 1 < $claims)
+INSERT INTO expenses_claims (id, claimant_id, sector_id, purpose, status, currency, total, sanctioned, settled_advances,
+  reimbursable, submitted_at, decided_at, created_at, updated_at, version)
+SELECT printf('ec_%012x%012d', 1700000000000 + i, i),
+  CASE WHEN i % 500 = 150 THEN '$rep_id' ELSE 'u_rep_' || (i % 500) END, 's' || ((i % 500) / 50), 'travel', 'approved', 'CNY',
+  50000, 50000, 0, 50000, '2026-10-01T00:00:00.000Z', '2026-10-02T00:00:00.000Z', '2026-10-01T00:00:00.000Z',
+  '2026-10-02T00:00:00.000Z', 2
+FROM g;
+WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i + 1 < $n)
+INSERT INTO expenses_lines (claim_id, line_no, claimant_id, spent_on, category, merchant, amount, currency, company_amount,
+  sanctioned, cost_centre, gl_account, policy, counted)
+SELECT printf('ec_%012x%012d', 1700000000000 + i / 5, i / 5), i % 5 + 1,
+  CASE WHEN (i / 5) % 500 = 150 THEN '$rep_id' ELSE 'u_rep_' || ((i / 5) % 500) END,
+  date('2026-01-01', '+' || ((i / 5) % 330) || ' days'), CASE i % 3 WHEN 0 THEN 'meals' WHEN 1 THEN 'taxi' ELSE 'travel' END,
+  'Shop', 10000, 'CNY', 10000, 10000, 'CC' || (i % 20), '6602', '{"outcome":"ok","results":[]}', 1
+FROM g;
+COMMIT;
+ANALYZE;
+SQL
+start
+for c in $(seq 0 19); do
+  curl -sf -o /dev/null -X POST -H "Authorization: Bearer $admin_token" -H "Content-Type: application/json" \
+    -d "{\"code\": \"CC$c\", \"name\": \"Cost centre $c\"}" "$url/api/v1/masterdata/cost_centres"
+done
+
+# 1. Claims: each connection alternates a draft and the submission of a claim drafted before on its thread.
+cat >"$work/claims.lua" <<'LUA'
+local queue = {}
+-- wrk.format replaces wrk.headers (the Authorization header among them) with the table it is given.
+local function headers(extra)
+  local h = {}
+  for k, v in pairs(wrk.headers) do h[k] = v end
+  for k, v in pairs(extra) do h[k] = v end
+  return h
+end
+local body = '{"purpose":"travel","lines":['
+for i = 1, 5 do
+  body = body .. (i > 1 and "," or "") .. string.format(
+    '{"date":"2026-11-%02d","category":"%s","merchant":"Shop %d","amount":{"amount":%d,"currency":"CNY"},"cost_centre":"CC%d","justification":"visiting a customer"}',
+    10 + i, (i % 3 == 0) and "meals" or ((i % 3 == 1) and "taxi" or "travel"), i, 1000 + i, i)
+end
+body = body .. "]}"
+request = function()
+  if #queue > 0 then
+    local id = table.remove(queue, 1)
+    return wrk.format("POST", "/api/v1/expenses/claims/" .. id .. "/submit", headers({["Content-Length"] = "0"}), "")
+  end
+  return wrk.format("POST", "/api/v1/expenses/claims", headers({["Content-Type"] = "application/json"}), body)
+end
+local told = false
+response = function(status, headers, body)
+  if status >= 300 and not told then
+    told = true
+    io.stderr:write("first refusal: " .. status .. " " .. body .. "\n")
+  end
+  if status == 201 then
+    local id = string.match(body, '"id":"(ec_[^"]+)"')
+    if id then table.insert(queue, id) end
+  end
+end
+LUA
+# One claim by hand first: the run is worth nothing if the requests it repeats are refused.
+probe=$(curl -s -w '\n%{http_code}' -X POST -H "Authorization: Bearer $rep_token" -H "Content-Type: application/json" \
+  -d '{"purpose":"travel","lines":[{"date":"2026-11-11","category":"taxi","merchant":"Shop 1","amount":{"amount":1001,"currency":"CNY"},"cost_centre":"CC1"}]}' \
+  "$url/api/v1/expenses/claims")
+[ "$(echo "$probe" | tail -1)" = 201 ] || { echo "a claim is refused: $probe" >&2; exit 1; }
+echo "annexd $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?') on $(nproc) cores; claims drafted and submitted as the rep"
+wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/claims.lua" -H "Authorization: Bearer $rep_token" "$url" | tee "$work/claims"
+rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/claims")
+p99=$(awk '$1 == "99%" {print $2}' "$work/claims")
+to_ms() { case "$1" in *us) echo "${1%us}" | awk '{print $1/1000}';; *ms) echo "${1%ms}";; *s) echo "${1%s}" | awk '{print $1*1000}';; esac; }
+p99_ms=$(to_ms "$p99")
+claims_per_s=$(awk -v r="$rps" 'BEGIN {printf "%.0f", r / 2}')
+submitted=$(sqlite3 "$work/data/annex.db" "SELECT COUNT(*) FROM expenses_claims WHERE status = 'submitted'")
+echo "submitted: $submitted claims"
+
+# 2. Decisions: the head approves what was submitted, each connection taking the next approval of its thread.
+sqlite3 "$work/data/annex.db" "SELECT approval_id FROM expenses_claims WHERE status = 'submitted'" >"$work/approvals"
+cat >"$work/decide.lua" <<LUA
+local ids = {}
+for line in io.lines("$work/approvals") do ids[#ids + 1] = line end
+local next_index, step = 1, 1
+setup = function(thread) end
+init = function(args)
+  next_index = tonumber(wrk.thread:get("first") or 1)
+end
+request = function()
+  local id = ids[next_index]
+  next_index = next_index + 2
+  if id == nil then return wrk.format("GET", "/healthz") end
+  local h = {}
+  for k, v in pairs(wrk.headers) do h[k] = v end
+  h["Content-Type"] = "application/json"
+  return wrk.format("POST", "/api/v1/approvals/" .. id .. "/decisions", h, '{"decision":"approve"}')
+end
+LUA
+cat >"$work/decide-setup.lua" <<LUA
+local t = 0
+setup = function(thread) t = t + 1; thread:set("first", t) end
+LUA
+cat "$work/decide-setup.lua" "$work/decide.lua" | sed '/^setup = function(thread) end$/d' >"$work/decide-all.lua"
+decision_seconds=$(awk -v s="$submitted" 'BEGIN {d = int(s / 3000); if (d < 2) d = 2; if (d > 10) d = 10; print d}')
+wrk -t2 -c"$connections" -d"${decision_seconds}s" --latency -s "$work/decide-all.lua" -H "Authorization: Bearer $head_token" "$url" | tee "$work/decide"
+decisions=$(sqlite3 "$work/data/annex.db" "SELECT COUNT(*) FROM annex_approval_decisions" 2>/dev/null || echo 0)
+dps=$(awk -v d="$decisions" -v s="$decision_seconds" 'BEGIN {printf "%.0f", d / s}')
+
+# 3. A month's spend per cost centre.
+report="$url/api/v1/expenses/reports/spend?from=2026-10-01&to=2026-10-31&group_by=cost_centre"
+curl -sf -H "Authorization: Bearer $fin_token" "$report" | head -c 300; echo
+for _ in $(seq 1 "$rounds"); do
+  curl -sf -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $fin_token" "$report"
+done | sort -n > "$work/times"
+median_ms=$(awk '{a[NR] = $1} END {printf "%.1f", a[int((NR + 1) / 2)] * 1000}' "$work/times")
+
+echo
+for f in claims decide; do
+  if grep -q "Non-2xx" "$work/$f"; then echo "$f: $(grep "Non-2xx" "$work/$f" | tr -s ' ') — the figures below count refusals too"; fi
+done
+claims_verdict=$(awk -v r="$claims_per_s" -v p="$p99_ms" 'BEGIN { print (r >= 2000 && p <= 20) ? "meets" : "misses" }')
+decisions_verdict=$(awk -v r="$dps" 'BEGIN { print (r >= 2000) ? "meets" : "misses" }')
+report_verdict=$(awk -v m="$median_ms" 'BEGIN { print (m <= 200) ? "meets" : "misses" }')
+echo "claims: ${claims_per_s} claims/s (${rps} requests/s) at ${connections} connections, p99 ${p99_ms} ms — ${claims_verdict} the goal (>= 2000/s, p99 <= 20 ms)"
+echo "decisions: ${decisions} in ${decision_seconds} s, ${dps}/s — ${decisions_verdict} the goal (>= 2000/s)"
+echo "report: a month's spend per cost centre over $n lines, median ${median_ms} ms of ${rounds} — ${report_verdict} the goal (<= 200 ms)"
