@@ -3,6 +3,8 @@
 #include "approvals/approval_routes.h"
 #include "approvals/approvals.h"
 #include "audit/audit_log.h"
+#include "blobs/blob_store.h"
+#include "blobs/blob_upload.h"
 #include "masterdata/masterdata_routes.h"
 #include "masterdata/store.h"
 #include "sync/engine.h"
@@ -168,6 +170,11 @@ void Daemon::start() {
       [this](http::HttpRequest& request, const http::Route& route) { authenticator_->check(request, route); });
   idempotency_ = std::make_unique<http::Idempotency>(*db_);
   dispatcher_->set_idempotency(idempotency_.get());
+  // Uploads are staged under data_dir while they arrive, then kept in the database.
+  blobs_ = std::make_unique<blobs::BlobStore>(*db_, (std::filesystem::path(settings_.data_dir) / "uploads").string(),
+                                              settings_.blobs.max_bytes);
+  dispatcher_->set_upload_sink(
+      [this](http::HttpRequest& request, const http::Route& route) { blobs::receive_upload(*blobs_, request, route); });
 
   http::ServerOptions options;
   options.host = settings_.http.host;
@@ -218,6 +225,7 @@ void Daemon::start() {
   parts.approvals = approvals_.get();
   parts.connectors = connectors_.get();
   parts.masterdata = masterdata_.get();
+  parts.blobs = blobs_.get();
   parts.data_dir = settings_.data_dir;
   parts.base_url = server_->base_url();
   plugins_ = std::make_unique<plugin_host::PluginHost>(parts);

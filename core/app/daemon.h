@@ -16,6 +16,9 @@ class Dispatcher;
 class Idempotency;
 class HttpServer;
 }  // namespace annex::http
+namespace annex::blobs {
+class BlobStore;
+}
 namespace annex::events {
 class EventBus;
 }
@@ -85,6 +88,7 @@ class Daemon {
   std::unique_ptr<masterdata::MasterData> masterdata_;
   std::unique_ptr<sync::ConnectorRegistry> connectors_;
   std::unique_ptr<sync::SyncEngine> sync_;
+  std::unique_ptr<blobs::BlobStore> blobs_;
   bool running_ = false;
 };
 

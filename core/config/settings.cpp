@@ -128,6 +128,8 @@ const std::vector<Key>& keys() {
        int_in(1, 65536, [](Settings& s, int64_t v) { s.http.max_queued = static_cast<int>(v); })},
       {"http.max_body_bytes", Kind::kInt, "largest request body accepted (larger: 413)",
        int_in(0, int64_t{1} << 32, [](Settings& s, int64_t v) { s.http.max_body_bytes = v; })},
+      {"blobs.max_bytes", Kind::kInt, "the largest upload (receipt) any route takes (larger: 413)",
+       int_in(1, int64_t{1} << 30, [](Settings& s, int64_t v) { s.blobs.max_bytes = v; })},
       {"http.keep_alive", Kind::kBool, "keep connections open between requests",
        boolean([](Settings& s, bool v) { s.http.keep_alive = v; })},
       {"http.keep_alive_timeout_s", Kind::kInt, "idle seconds before a kept-alive connection closes",
@@ -298,7 +300,7 @@ void walk_file(const Poco::JSON::Object& obj, const std::string& prefix, Setting
       continue;
     }
     if (value.type() == typeid(Poco::JSON::Object::Ptr) && (key == "http" || key == "database" || key == "log" || key == "auth" ||
-                                                          key == "audit")) {
+                                                          key == "audit" || key == "blobs")) {
       walk_file(*value.extract<Poco::JSON::Object::Ptr>(), key, out, errors);
       continue;
     }

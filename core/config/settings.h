@@ -32,6 +32,10 @@ struct HttpSettings {
   std::string tls_ca;               // optional chain
 };
 
+struct BlobSettings {
+  int64_t max_bytes = 10 << 20;  // the largest upload any route takes, whatever it asks for
+};
+
 struct LogSettings {
   std::string level = "info";  // trace, debug, info, warn, error
   std::string json_file;       // optional: JSON lines log file
@@ -65,6 +69,7 @@ struct Settings {
   LogSettings log;
   AuthSettingsConfig auth;
   AuditSettingsConfig audit;
+  BlobSettings blobs;
   // roles.<name> → permission patterns and reach; replaces or adds to the default roles.
   std::map<std::string, RoleSetting> roles;
   // The "approvals" object of the file ({"chains": {...}}), as JSON text; checked by approvals::parse_chains.

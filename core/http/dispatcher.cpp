@@ -22,6 +22,11 @@ bool is_json(const std::string* content_type) {
 
 }  // namespace
 
+bool Dispatcher::streams_body(std::string_view method, std::string_view path) const {
+  RouteMatch match = router_.match(method, path, nullptr);
+  return match.route && match.route->upload_max_bytes > 0;
+}
+
 void Dispatcher::dispatch(HttpRequest& request, HttpResponse& response) {
   auto started = std::chrono::steady_clock::now();
   RouteMatch match = router_.match(request.method, request.path, &request.path_params);
@@ -37,10 +42,16 @@ void Dispatcher::dispatch(HttpRequest& request, HttpResponse& response) {
       throw ApiError::not_found("no route for " + request.method + " " + request.path);
     }
     const Route& route = *match.route;
-    if (!request.body.empty() && !is_json(request.header("Content-Type"))) {
+    const bool upload = route.upload_max_bytes > 0;
+    if (!upload && !request.body.empty() && !is_json(request.header("Content-Type"))) {
       throw ApiError(415, "unsupported_media_type", "request bodies must be application/json", "Content-Type");
     }
     if (access_check_) access_check_(request, route);
+    // Only a caller let in gets to send the host a file.
+    if (upload) {
+      if (!upload_sink_) throw std::logic_error("route " + route.path + " takes uploads, but this host stores none");
+      upload_sink_(request, route);
+    }
     auto handle = [&] {
       route.handler(request, response);
       // A status outside the final ones cannot frame an answer (an interim 1xx would leave the client waiting).
@@ -58,6 +69,7 @@ void Dispatcher::dispatch(HttpRequest& request, HttpResponse& response) {
     response.headers.erase(std::remove_if(response.headers.begin(), response.headers.end(),
                                           [](auto& h) { return h.first != "Allow" && h.first != "WWW-Authenticate"; }),
                            response.headers.end());
+    response.stream_body = nullptr;
     response.status = e.status();
     response.content_type = "application/json";
     response.body = error_body(e.code(), e.what(), e.field());
@@ -69,6 +81,7 @@ void Dispatcher::dispatch(HttpRequest& request, HttpResponse& response) {
                                                                                         : 500;
     spdlog::error("{} {} → {}: storage: {}", request.method, request.path, status, e.what());
     response.headers.clear();
+    response.stream_body = nullptr;
     set_error(response, status,
               status == 409                        ? "the change conflicts with stored data"
               : e.kind() == Kind::kPoolExhausted ? "the server is busy: no database connection became free in time; try again"
@@ -77,6 +90,7 @@ void Dispatcher::dispatch(HttpRequest& request, HttpResponse& response) {
   } catch (const std::exception& e) {
     spdlog::error("{} {} → 500: {}", request.method, request.path, e.what());
     response.headers.clear();
+    response.stream_body = nullptr;
     set_error(response, 500, "internal error; see the server log for request " + request.request_id);
   }
   // Whatever answered 503 (the host, or a plugin whose storage call found no free connection), it is worth

@@ -12,6 +12,8 @@ namespace annex::http {
 
 // Checks whether the caller may use the route; throws ApiError (401/403) when not. Set by the security core.
 using AccessCheck = std::function<void(HttpRequest&, const Route&)>;
+// Streams an upload route's body into the blob store and fills request.upload; throws ApiError when it is refused.
+using UploadSink = std::function<void(HttpRequest&, const Route&)>;
 
 class Dispatcher {
  public:
@@ -20,6 +22,10 @@ class Dispatcher {
   void set_access_check(AccessCheck check) { access_check_ = std::move(check); }
   // Answers repeated creates (POST with Idempotency-Key) from the first response.
   void set_idempotency(Idempotency* idempotency) { idempotency_ = idempotency; }
+  void set_upload_sink(UploadSink sink) { upload_sink_ = std::move(sink); }
+
+  // Whether `method` `path` is an upload route, whose body the socket layer leaves in request.body_stream.
+  bool streams_body(std::string_view method, std::string_view path) const;
 
   // Handles one request. `request.request_id` must be set. Records the outcome in the route's statistics.
   void dispatch(HttpRequest& request, HttpResponse& response);
@@ -31,6 +37,7 @@ class Dispatcher {
   Router& router_;
   AccessCheck access_check_;
   Idempotency* idempotency_ = nullptr;
+  UploadSink upload_sink_;
   std::shared_ptr<RouteStats> unmatched_ = std::make_shared<RouteStats>();
 };
 

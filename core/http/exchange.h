@@ -2,8 +2,13 @@
 // layer, so that the request path can be tested and fuzzed without a server.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <istream>
 #include <map>
 #include <memory>
+#include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,6 +26,17 @@ struct Principal {
   bool authenticated() const { return !id.empty(); }
 };
 
+// What an upload route received, once the host has stored it (see blobs/blob_upload.h).
+struct Upload {
+  std::string sha256;
+  int64_t size = 0;
+  std::string media_type;  // sniffed from the bytes
+  std::string filename;    // as the client named it; may be empty
+  std::string field;       // the form field of the file, or "body" for a raw body
+  bool created = false;    // false when the same bytes were stored already
+  std::vector<std::pair<std::string, std::string>> fields;  // a form's other fields
+};
+
 struct HttpRequest {
   std::string method;
   std::string path;   // decoded, without the query string
@@ -31,6 +47,11 @@ struct HttpRequest {
   std::string remote_address;
   Principal principal;
   std::map<std::string, std::string, std::less<>> path_params;  // filled by the router
+  // An upload route's body is not read into `body`: the dispatcher streams it from here into the blob store once
+  // the caller is let in, and says whether it read it to its end (else the connection cannot carry another request).
+  std::istream* body_stream = nullptr;
+  bool body_consumed = false;
+  std::optional<Upload> upload;
 
   // The first header named `name`, compared case-insensitively; nullptr when absent.
   const std::string* header(std::string_view name) const;
@@ -43,6 +64,9 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // A body written by `stream_body` instead of `body` (a stored blob), `stream_length` bytes long.
+  std::function<void(std::ostream&)> stream_body;
+  int64_t stream_length = 0;
 
   void set_header(std::string name, std::string value);
 };

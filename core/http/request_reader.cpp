@@ -40,6 +40,11 @@ bool check_query(std::string_view query, HttpResponse& response) {
 
 ReadOutcome read_request(const Poco::Net::HTTPRequest& head, std::istream& body, int64_t max_body_bytes,
                          HttpRequest& request, HttpResponse& response) {
+  ReadOutcome outcome = read_head(head, request, response);
+  return outcome == ReadOutcome::kOk ? read_body(head, body, max_body_bytes, request, response) : outcome;
+}
+
+ReadOutcome read_head(const Poco::Net::HTTPRequest& head, HttpRequest& request, HttpResponse& response) {
   request.method = head.getMethod();
   for (const auto& [name, value] : head) request.headers.emplace_back(name, value);
   const std::string& target = head.getURI();
@@ -52,6 +57,11 @@ ReadOutcome read_request(const Poco::Net::HTTPRequest& head, std::istream& body,
     return ReadOutcome::kBadTarget;
   }
   if (!check_query(request.query, response)) return ReadOutcome::kBadTarget;
+  return ReadOutcome::kOk;
+}
+
+ReadOutcome read_body(const Poco::Net::HTTPRequest& head, std::istream& body, int64_t max_body_bytes,
+                      HttpRequest& request, HttpResponse& response) {
   int64_t declared = -1;
   try {
     if (head.hasContentLength()) declared = head.getContentLength64();

@@ -23,5 +23,11 @@ enum class ReadOutcome {
 ReadOutcome read_request(const Poco::Net::HTTPRequest& head, std::istream& body, int64_t max_body_bytes,
                          HttpRequest& request, HttpResponse& response);
 
+// The two halves of read_request, for a caller that decides from the head whether to read the body (an upload
+// route's body is streamed by the dispatcher instead): the head (method, path, query, headers), then the body.
+ReadOutcome read_head(const Poco::Net::HTTPRequest& head, HttpRequest& request, HttpResponse& response);
+ReadOutcome read_body(const Poco::Net::HTTPRequest& head, std::istream& body, int64_t max_body_bytes,
+                      HttpRequest& request, HttpResponse& response);
+
 
 }  // namespace annex::http

@@ -38,6 +38,10 @@ struct Route {
   std::string summary;
   std::string owner;       // "annex.core" or a plugin id
   Handler handler;
+  // An upload route (> 0): its body, at most this many bytes, is streamed into the blob store before the handler
+  // runs, and must be one of `upload_types` as sniffed from its bytes.
+  int64_t upload_max_bytes = 0;
+  std::vector<std::string> upload_types;
   std::vector<std::string> segments;  // literal, or "{name}"
   std::shared_ptr<RouteStats> stats = std::make_shared<RouteStats>();
 };

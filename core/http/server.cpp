@@ -70,6 +70,24 @@ void send(Poco::Net::HTTPServerResponse& out, const std::string& request_id, boo
     out.send();
     return;
   }
+  if (response.stream_body) {
+    out.setContentLength64(static_cast<Poco::Int64>(response.stream_length));
+    if (head_only) {
+      out.send();
+      return;
+    }
+    std::ostream& body = out.send();
+    try {
+      response.stream_body(body);
+      body.flush();
+    } catch (const std::exception& e) {
+      // The head is gone already: all that is left is to cut the body short, which the client sees against
+      // Content-Length, and to close the connection.
+      spdlog::error("streaming a response body failed: {}", e.what());
+      out.setKeepAlive(false);
+    }
+    return;
+  }
   out.setContentLength64(static_cast<Poco::Int64>(response.body.size()));
   if (head_only) {
     out.send();
@@ -92,9 +110,16 @@ class ExchangeHandler : public Poco::Net::HTTPRequestHandler {
     request.remote_address = in.clientAddress().host().toString();
     auto started = std::chrono::steady_clock::now();
 
-    ReadOutcome outcome = read_request(in, in.stream(), options_.max_body_bytes, request, response);
+    ReadOutcome outcome = read_head(in, request, response);
+    const bool streamed = outcome == ReadOutcome::kOk && dispatcher_.streams_body(request.method, request.path);
+    if (streamed) {
+      request.body_stream = &in.stream();  // the dispatcher streams it into the blob store, under the route's limit
+    } else if (outcome == ReadOutcome::kOk) {
+      outcome = read_body(in, in.stream(), options_.max_body_bytes, request, response);
+    }
     if (outcome == ReadOutcome::kOk) {
       dispatcher_.dispatch(request, response);
+      if (streamed && !request.body_consumed) out.setKeepAlive(false);  // the rest of the body is still unread
     } else {
       dispatcher_.unmatched().record(response.status, 0);
       // The body was not read to its end: the connection cannot carry another request.

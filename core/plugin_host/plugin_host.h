@@ -39,6 +39,9 @@ class MasterData;
 namespace annex::sync {
 class ConnectorRegistry;
 }
+namespace annex::blobs {
+class BlobStore;
+}
 
 namespace annex::plugin_host {
 
@@ -55,6 +58,7 @@ struct HostParts {
   approvals::ApprovalService* approvals = nullptr;
   sync::ConnectorRegistry* connectors = nullptr;
   masterdata::MasterData* masterdata = nullptr;
+  blobs::BlobStore* blobs = nullptr;
 };
 
 struct PluginInfo {

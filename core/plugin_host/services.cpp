@@ -4,6 +4,7 @@
 
 #include "plugin_host/service_support.h"
 
+#include "blobs/blob_store.h"
 #include "events/event_bus.h"
 #include "http/api_error.h"
 #include "http/router.h"
@@ -288,14 +289,36 @@ annex_str req_header(const annex_http_request* req, annex_str name) {
   });
 }
 
+annex_status req_upload(const annex_http_request* req, annex_buffer* out) {
+  if (req == nullptr) return ANNEX_ERR_INVALID_ARGUMENT;
+  auto* rv = static_cast<const RequestView*>(req->request_host_ptr);
+  if (!rv->request->upload) return ANNEX_ERR_NOT_FOUND;
+  return guarded(nullptr, [&] {
+    put(out, upload_json(*rv->request->upload));
+    return ANNEX_OK;
+  });
+}
+
+// What annex_http_response.response_host_ptr points to: the response, and the plugin filling it.
+struct ResponseView {
+  http::HttpResponse* response;
+  PluginRecord* rec;
+};
+
 void resp_set_status(void* ptr, int32_t status) {
-  static_cast<http::HttpResponse*>(ptr)->status = status;  // the dispatcher answers 500 for one out of range
+  static_cast<ResponseView*>(ptr)->response->status = status;  // the dispatcher answers 500 for one out of range
+}
+
+annex_status resp_send_blob(void* ptr, annex_str sha256, annex_str filename) {
+  if (ptr == nullptr) return ANNEX_ERR_INVALID_ARGUMENT;
+  auto* rv = static_cast<ResponseView*>(ptr);
+  return send_blob(*rv->rec, *rv->response, view(sha256), view(filename));
 }
 
 void resp_set_header(void* ptr, annex_str name, annex_str value) {
   if (ptr == nullptr) return;
   shielded(0, [&] {
-    auto* resp = static_cast<http::HttpResponse*>(ptr);
+    auto* resp = static_cast<ResponseView*>(ptr)->response;
     std::string n(view(name)), v(view(value));
     // Header injection: a name or value with CR/LF is dropped, not sent.
     if (n.empty() || n.find_first_of("\r\n:") != std::string::npos || v.find_first_of("\r\n") != std::string::npos) return 0;
@@ -344,6 +367,47 @@ int http_status_for(annex_status s) {
   }
 }
 
+// An upload route: only for a plugin that declared annex.blobs@1, only POST or PUT, only types the host can tell
+// from the bytes; its limit never above the host's.
+annex_status upload_route(const PluginRecord& rec, const annex_route& route, http::Route* out, annex_buffer* err) {
+  if (!rec.granted.count(std::string(ANNEX_SERVICE_BLOBS) + "@1")) {
+    put(err, "add_route: " + out->method + " " + out->path +
+                 " takes uploads, which needs \"annex.blobs@1\" under \"uses\" in the manifest");
+    return ANNEX_ERR_PERMISSION_DENIED;
+  }
+  if (out->method != "POST" && out->method != "PUT") {
+    put(err, "add_route: an upload route is POST or PUT, not " + out->method);
+    return ANNEX_ERR_INVALID_ARGUMENT;
+  }
+  if (route.upload_max_bytes < 0) {
+    put(err, "add_route: upload_max_bytes must be positive");
+    return ANNEX_ERR_INVALID_ARGUMENT;
+  }
+  const blobs::BlobStore* store = rec.ctx.host->parts().blobs;
+  if (store == nullptr) {
+    put(err, "add_route: this host stores no uploads");
+    return ANNEX_ERR_UNSUPPORTED;
+  }
+  out->upload_max_bytes = std::min(route.upload_max_bytes, store->max_bytes());
+  std::string_view types = view(route.upload_types);
+  while (!types.empty()) {
+    size_t comma = types.find(',');
+    std::string type = blobs::normalise_type(types.substr(0, comma));
+    types = comma == std::string_view::npos ? std::string_view{} : types.substr(comma + 1);
+    if (type.empty()) continue;
+    if (!blobs::recognised(type)) {
+      put(err, "add_route: upload type \"" + type + "\" is not one the host can recognise from the bytes");
+      return ANNEX_ERR_INVALID_ARGUMENT;
+    }
+    out->upload_types.push_back(type);
+  }
+  if (out->upload_types.empty()) {
+    put(err, "add_route: an upload route names the types it takes (upload_types)");
+    return ANNEX_ERR_INVALID_ARGUMENT;
+  }
+  return ANNEX_OK;
+}
+
 annex_status http_add_route(annex_host_ctx* ctx, const annex_route* route, annex_buffer* err) {
   if (ctx == nullptr || route == nullptr || route->handler == nullptr ||
       !ANNEX_HAS_FIELD(route, annex_route, handler_plugin_ptr)) {
@@ -363,6 +427,9 @@ annex_status http_add_route(annex_host_ctx* ctx, const annex_route* route, annex
     r.permission = std::string(view(route->permission));
     r.summary = std::string(view(route->summary));
     r.owner = rec->module.id;
+    if (ANNEX_HAS_FIELD(route, annex_route, upload_types) && route->upload_max_bytes != 0) {
+      if (annex_status refusal = upload_route(*rec, *route, &r, err); refusal != ANNEX_OK) return refusal;
+    }
     annex_http_handler handler = route->handler;
     void* plugin_ptr = route->handler_plugin_ptr;
     r.handler = [rec, handler, plugin_ptr](http::HttpRequest& request, http::HttpResponse& response) {
@@ -380,12 +447,15 @@ annex_status http_add_route(annex_host_ctx* ctx, const annex_route* route, annex
       rv.c.path_param = &req_path_param;
       rv.c.query_param = &req_query_param;
       rv.c.header = &req_header;
+      rv.c.upload = &req_upload;
+      ResponseView response_view{&response, rec};
       annex_http_response out{};
       out.struct_size = sizeof out;
-      out.response_host_ptr = &response;
+      out.response_host_ptr = &response_view;
       out.set_status = &resp_set_status;
       out.set_header = &resp_set_header;
       out.body = annex_buffer{&response.body, &append_string};
+      out.send_blob = &resp_send_blob;
       ErrorSink sink;
       annex_buffer err_buf = sink.buffer();
       annex_status status = handler(plugin_ptr, &rv.c, &out, &err_buf);
@@ -535,6 +605,7 @@ const ServiceEntry kServices[] = {
     {ANNEX_SERVICE_AUTHZ, 1, &authz_v1()}, {ANNEX_SERVICE_AUDIT, 1, &audit_v1()},
     {ANNEX_SERVICE_APPROVALS, 1, &approvals_v1()}, {ANNEX_SERVICE_CONNECTORS, 1, &connectors_v1()},
     {ANNEX_SERVICE_MASTERDATA, 1, &masterdata_v1()}, {ANNEX_SERVICE_DIRECTORY, 1, &directory_v1()},
+    {ANNEX_SERVICE_BLOBS, 1, &blobs_v1()},
 };
 
 const void* get_service(annex_host_ctx* ctx, annex_str name, uint32_t major) {

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace spdlog {
@@ -19,6 +20,11 @@ class logger;
 namespace soci {
 class session;
 }
+
+namespace annex::http {
+struct Upload;
+struct HttpResponse;
+}  // namespace annex::http
 
 namespace annex::plugin_host {
 
@@ -63,6 +69,13 @@ const annex_directory_v1& directory_v1();
 const annex_approvals_v1& approvals_v1();
 const annex_connectors_v1& connectors_v1();
 const annex_masterdata_v1& masterdata_v1();
+
+// annex.blobs (blob_services.cpp), and its two hooks into annex.http: a route's upload as JSON, and a stored blob as
+// a response's body.
+const annex_blobs_v1& blobs_v1();
+std::string upload_json(const http::Upload& upload);
+annex_status send_blob(PluginRecord& rec, http::HttpResponse& response, std::string_view sha256,
+                       std::string_view filename);
 
 // The session a plugin's transaction runs on (for host services that join it); null when txn is null.
 soci::session* txn_session(annex_txn* txn, annex_host_ctx* ctx, std::string* error);

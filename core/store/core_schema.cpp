@@ -259,6 +259,13 @@ std::vector<Migration> core_migrations(Dialect dialect) {
        "CREATE INDEX annex_idempotency_age ON annex_idempotency (created_at);"},
       // Money is accepted only in the currencies master data holds: ISO 4217's, with their minor units.
       {10, "iso 4217 currencies", iso4217_currencies()},
+      {11, "blobs",
+       // Content-addressed bytes (receipts), stored once each: the header names them by their SHA-256, the chunks
+       // hold them in order (chunk_bytes each but the last).
+       "CREATE TABLE annex_blobs (sha256 TEXT PRIMARY KEY, size BIGINT NOT NULL, media_type TEXT NOT NULL,"
+       " chunk_bytes BIGINT NOT NULL, created_at TEXT NOT NULL);"
+       "CREATE TABLE annex_blob_chunks (sha256 TEXT NOT NULL REFERENCES annex_blobs (sha256), seq BIGINT NOT NULL,"
+       " data " + std::string(pg ? "BYTEA" : "BLOB") + " NOT NULL, PRIMARY KEY (sha256, seq));"},
   };
 }
 

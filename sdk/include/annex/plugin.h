@@ -283,6 +283,12 @@ struct annex_http_request {
   int32_t (*query_param)(const annex_http_request* req, annex_str name, annex_buffer* out);
   /* The first header named `name` (case-insensitive); empty when absent. */
   annex_str (*header)(const annex_http_request* req, annex_str name);
+  /* Since ABI 1.3 (test with ANNEX_HAS_FIELD). On an upload route (annex_route.upload_max_bytes), what the host
+   * received and stored before calling the handler: appends {"sha256", "size", "media_type" (sniffed from the
+   * bytes), "filename" (as the client named it, may be ""), "field" (the form field, or "body" for a raw body),
+   * "created": false when the same bytes were stored already, "fields": {the form's other fields, as text}}.
+   * NOT_FOUND on any other route. The handler decides what the file belongs to and who may see it. */
+  annex_status (*upload)(const annex_http_request* req, annex_buffer* out_json);
 };
 
 /* The response a handler fills. Owned by the host. Status defaults to 200, content type to application/json. */
@@ -292,6 +298,12 @@ typedef struct annex_http_response {
   void (*set_status)(void* response_host_ptr, int32_t status);
   void (*set_header)(void* response_host_ptr, annex_str name, annex_str value);
   annex_buffer body;
+  /* Since ABI 1.3 (test with ANNEX_HAS_FIELD). Answers with the stored blob `sha256` as the body, streamed by the
+   * host instead of `body`: Content-Type its sniffed type, Content-Length, ETag its hash, and Content-Disposition
+   * "attachment" with `filename` when not empty. Call it once the caller is known to be allowed to see the record
+   * the blob belongs to. NOT_FOUND when the store holds no such blob, PERMISSION_DENIED when the plugin's manifest
+   * does not list "annex.blobs@1" under "uses". */
+  annex_status (*send_blob)(void* response_host_ptr, annex_str sha256, annex_str filename);
 } annex_http_response;
 
 /* A route handler. Return ANNEX_OK after filling `resp`. Any other status makes the host answer with its one
@@ -308,6 +320,16 @@ typedef struct annex_route {
   annex_str summary;    /* one line for the OpenAPI document */
   annex_http_handler handler;
   void* handler_plugin_ptr; /* passed back to handler; owned by the plugin */
+  /* Since ABI 1.3: an upload route (POST or PUT) when > 0; 0 for an ordinary JSON body. The host takes the body —
+   * raw, or the one file of a multipart/form-data form — streams it into the blob store (annex.blobs) after the
+   * access check and before calling the handler, which reads the result with annex_http_request.upload(). At most
+   * this many bytes (and never more than the host's blobs.max_bytes): past it the host answers 413 and stores
+   * nothing. Needs "annex.blobs@1" under "uses". */
+  int64_t upload_max_bytes;
+  /* Since ABI 1.3: the types an upload route takes, comma-separated, among "application/pdf", "image/jpeg",
+   * "image/png", "image/webp", "image/heic" and "image/heif". The type is sniffed from the bytes, never taken from
+   * Content-Type; a file of another type, or declared one type and being another, is answered 415. */
+  annex_str upload_types;
 } annex_route;
 
 typedef struct annex_http_v1 {
@@ -586,6 +608,33 @@ typedef struct annex_directory_v1 {
    * (members of that sector); {} for everyone. */
   annex_status (*users)(annex_host_ctx* ctx, annex_str filter_json, annex_buffer* out_json, annex_buffer* err);
 } annex_directory_v1;
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Service "annex.blobs" v1 (since ABI 1.3): receipts and other files, by the SHA-256 of their bytes          */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+#define ANNEX_SERVICE_BLOBS "annex.blobs"
+
+/* Blobs are kept in the host's database (every daemon on one PostgreSQL shares them), each stored once however
+ * often it arrives, named by the lower-case hex SHA-256 of its bytes, with the media type sniffed from them.
+ * Files arrive over HTTP on upload routes (annex_route.upload_max_bytes) and leave with
+ * annex_http_response.send_blob(). The store keeps no owner: a plugin records which of its records a hash belongs
+ * to, and checks access to that record before it hands the blob out. */
+typedef struct annex_blobs_v1 {
+  uint32_t struct_size;
+  uint32_t minor;
+  /* Appends {"sha256", "size", "media_type", "created_at"}; NOT_FOUND when the store holds no such blob. */
+  annex_status (*stat)(annex_host_ctx* ctx, annex_str sha256, annex_buffer* out_json, annex_buffer* err);
+  /* Appends the bytes [offset, offset + length) of the blob (fewer past its end; at most 16 MiB in one call) to
+   * `out`; NOT_FOUND when the store holds no such blob. */
+  annex_status (*read)(annex_host_ctx* ctx, annex_str sha256, int64_t offset, int64_t length, annex_buffer* out,
+                       annex_buffer* err);
+  /* Stores bytes the plugin made (a small generated file), inside `txn` when not NULL. The media type is sniffed;
+   * `media_type`, when not empty, must agree with it (UNPROCESSABLE otherwise). UNPROCESSABLE past blobs.max_bytes.
+   * Appends {"sha256", "size", "media_type", "created_at", "created"}. */
+  annex_status (*put)(annex_host_ctx* ctx, annex_txn* txn, annex_str bytes, annex_str media_type,
+                      annex_buffer* out_json, annex_buffer* err);
+} annex_blobs_v1;
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* The plugin descriptor                                                                                      */

@@ -394,6 +394,15 @@ class Request {
     return out;
   }
   std::string_view header(std::string_view name) const { return to_view(req_->header(req_, to_str(name))); }
+  // On an upload route, what the host stored before calling the handler (ABI 1.3): {"sha256", "size",
+  // "media_type", "filename", "field", "created", "fields": {…}} as JSON; nothing on any other route.
+  std::optional<std::string> upload() const {
+    if (!ANNEX_HAS_FIELD(req_, annex_http_request, upload)) return std::nullopt;
+    std::string out;
+    StringSink sink(out);
+    if (req_->upload(req_, sink.get()) != ANNEX_OK) return std::nullopt;
+    return out;
+  }
   // The caller's user id; empty when anonymous.
   std::string_view principal_id() const noexcept {
     return req_->principal != nullptr ? to_view(req_->principal->id) : std::string_view{};
@@ -420,12 +429,29 @@ class Response {
     write(&resp_->body, text);
     return *this;
   }
+  // Answers with the stored blob `sha256`, streamed by the host (ABI 1.3; needs "annex.blobs@1" under "uses"):
+  // its sniffed type, length and ETag, and Content-Disposition "attachment" with `filename` when given. Check
+  // first that the caller may see what the blob belongs to. Throws Error(NOT_FOUND) when no such blob is stored.
+  Response& send_blob(std::string_view sha256, std::string_view filename = {}) {
+    if (!ANNEX_HAS_FIELD(resp_, annex_http_response, send_blob)) throw Error(ANNEX_ERR_UNSUPPORTED, "this host sends no blobs");
+    annex_status st = resp_->send_blob(resp_->response_host_ptr, to_str(sha256), to_str(filename));
+    if (st == ANNEX_ERR_NOT_FOUND) throw Error(st, "no such file");
+    if (st != ANNEX_OK) throw Error(st, "the host cannot send the file (is \"annex.blobs@1\" listed under \"uses\"?)");
+    return *this;
+  }
 
  private:
   annex_http_response* resp_;
 };
 
 using RouteHandler = std::function<void(const Request&, Response&)>;
+
+// What an upload route takes (ABI 1.3): at most `max_bytes`, of the `types` sniffed from the bytes
+// ("application/pdf", "image/jpeg", "image/png", "image/webp", "image/heic", "image/heif").
+struct Upload {
+  int64_t max_bytes = 0;
+  std::vector<std::string> types;
+};
 
 // The "annex.http" v1 service.
 class Http {
@@ -437,8 +463,28 @@ class Http {
   // `permission` (empty for public routes). Throws Error when the host refuses the route.
   void route(std::string_view method, std::string_view path, std::string_view permission,
              std::string_view summary, RouteHandler handler) const {
+    add(method, path, permission, summary, Upload{}, std::move(handler));
+  }
+  // Registers an upload route (POST or PUT; needs "annex.blobs@1" under "uses"): the host streams the body — raw,
+  // or the file of a multipart/form-data form — into the blob store before `handler` runs, which finds the result
+  // in Request::upload(). Too large: 413; a type not in `upload.types`: 415; nothing stored either way.
+  //     host().http().upload_route("POST", "/api/v1/expenses/lines/{id}/receipts", "expenses.claim.write",
+  //                                "Attach a receipt", {10 << 20, {"application/pdf", "image/jpeg"}}, handler);
+  void upload_route(std::string_view method, std::string_view path, std::string_view permission,
+                    std::string_view summary, const Upload& upload, RouteHandler handler) const {
+    if (upload.max_bytes <= 0) throw Error(ANNEX_ERR_INVALID_ARGUMENT, "an upload route takes at least one byte");
+    add(method, path, permission, summary, upload, std::move(handler));
+  }
+
+ private:
+  void add(std::string_view method, std::string_view path, std::string_view permission, std::string_view summary,
+           const Upload& upload, RouteHandler handler) const {
+    std::string types;
+    for (const auto& t : upload.types) types += (types.empty() ? "" : ",") + t;
     handlers_->push_back(std::move(handler));
     annex_route r{};
+    r.upload_max_bytes = upload.max_bytes;
+    r.upload_types = to_str(types);
     r.struct_size = sizeof r;
     r.method = to_str(method);
     r.path = to_str(path);
@@ -451,7 +497,6 @@ class Http {
     check(api_->add_route(ctx_, &r, sink.get()), err);
   }
 
- private:
   static annex_status trampoline(void* plugin_ptr, const annex_http_request* req, annex_http_response* resp,
                                  annex_buffer* err) noexcept {
     return detail::guarded(err, [&] {
@@ -745,6 +790,39 @@ class Directory {
   const annex_directory_v1* api_;
 };
 
+// The "annex.blobs" v1 service (ABI 1.3): files by the SHA-256 of their bytes, as JSON text (see annex/plugin.h).
+class Blobs {
+ public:
+  Blobs(annex_host_ctx* ctx, const annex_blobs_v1* api) noexcept : ctx_(ctx), api_(api) {}
+
+  // {"sha256", "size", "media_type", "created_at"}, or nothing when no such blob is stored.
+  std::optional<std::string> stat(std::string_view sha256) const {
+    try {
+      return detail::call_json([&](annex_buffer* out, annex_buffer* err) { return api_->stat(ctx_, to_str(sha256), out, err); });
+    } catch (const Error& e) {
+      if (e.code() == ANNEX_ERR_NOT_FOUND) return std::nullopt;
+      throw;
+    }
+  }
+  // Up to `length` bytes from `offset` (at most 16 MiB a call). Throws Error(NOT_FOUND) for a blob not stored.
+  std::string read(std::string_view sha256, int64_t offset, int64_t length) const {
+    return detail::call_json([&](annex_buffer* out, annex_buffer* err) {
+      return api_->read(ctx_, to_str(sha256), offset, length, out, err);
+    });
+  }
+  // Stores `bytes` (with `txn`, only if it commits); `media_type`, when given, must be what the bytes are.
+  // {"sha256", "size", "media_type", "created_at", "created"}.
+  std::string put(std::string_view bytes, std::string_view media_type = {}, Transaction* txn = nullptr) const {
+    return detail::call_json([&](annex_buffer* out, annex_buffer* err) {
+      return api_->put(ctx_, txn != nullptr ? txn->get() : nullptr, to_str(bytes), to_str(media_type), out, err);
+    });
+  }
+
+ private:
+  annex_host_ctx* ctx_;
+  const annex_blobs_v1* api_;
+};
+
 // An item to put through an approval chain.
 struct ApprovalItem {
   std::string_view chain;
@@ -956,6 +1034,7 @@ class Host {
   Approvals approvals() const {
     return Approvals(api_->ctx_host_ptr, &require<annex_approvals_v1>(ANNEX_SERVICE_APPROVALS, 1));
   }
+  Blobs blobs() const { return Blobs(api_->ctx_host_ptr, &require<annex_blobs_v1>(ANNEX_SERVICE_BLOBS, 1)); }
 
   // A host setting ("data_dir", "database.dialect", "http.base_url"); empty when unknown or undeclared.
   std::string setting(std::string_view key) const {
