@@ -98,7 +98,28 @@ std::string openapi_document(const Router& router, const std::string& version) {
       }
     }
     if (params->size() > 0) op->set("parameters", params);
-    if (r->method == "POST" || r->method == "PUT" || r->method == "PATCH") {
+    if (r->upload_max_bytes > 0) {
+      // An upload: one file, raw or as a form's part, of the types the route takes.
+      Object::Ptr binary = new Object;
+      binary->set("type", "string");
+      binary->set("format", "binary");
+      Object::Ptr raw = new Object;
+      raw->set("schema", binary);
+      Object::Ptr file = new Object;
+      file->set("file", binary);
+      Object::Ptr form_schema = new Object;
+      form_schema->set("type", "object");
+      form_schema->set("properties", file);
+      Object::Ptr form = new Object;
+      form->set("schema", form_schema);
+      Object::Ptr content = new Object;
+      content->set("multipart/form-data", form);
+      for (const auto& type : r->upload_types) content->set(type, raw);
+      Object::Ptr body = new Object;
+      body->set("content", content);
+      body->set("x-annex-max-bytes", r->upload_max_bytes);
+      op->set("requestBody", body);
+    } else if (r->method == "POST" || r->method == "PUT" || r->method == "PATCH") {
       Object::Ptr any = new Object;
       any->set("type", "object");
       Object::Ptr json = new Object;

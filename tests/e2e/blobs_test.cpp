@@ -198,6 +198,13 @@ TEST_P(Blobs, TheHostCeilingCapsARouteThatAsksForMore) {
   EXPECT_NE(json(over.body)->getObject("error")->getValue<std::string>("message").find("4096"), std::string::npos);
   EXPECT_EQ(upload("/api/v1/test/receipts", pdf(4096), "application/pdf").status, 201);
   EXPECT_EQ(stored("annex_blob_chunks"), 1);
+  // The API document describes the upload as it is taken: a form's file or a raw body, and the limit in force.
+  auto body = json(d_->anonymous("GET", "/api/v1/openapi.json").body)
+                  ->getObject("paths")->getObject("/api/v1/test/receipts")->getObject("post")->getObject("requestBody");
+  ASSERT_TRUE(body);
+  EXPECT_TRUE(body->getObject("content")->has("multipart/form-data"));
+  EXPECT_TRUE(body->getObject("content")->has("image/png"));
+  EXPECT_EQ(body->getValue<int64_t>("x-annex-max-bytes"), 4096);
 }
 
 TEST_P(Blobs, ATenMegabyteUploadDownloadsAsTheExactBytesWithItsHeaders) {
