@@ -25,8 +25,9 @@ void Idempotency::handle(HttpRequest& request, HttpResponse& response, const std
       std::any_of(key->begin(), key->end(), [](char c) { return c < 0x21 || c > 0x7e; })) {
     throw ApiError(400, "bad_request", "Idempotency-Key is 1 to 255 visible ASCII characters", "Idempotency-Key");
   }
-  // The request a key stands for: method, path, query and body.
-  std::string fingerprint = crypto::sha256_hex(request.method + " " + request.path + "?" + request.query + "\n" + request.body);
+  // The request a key stands for: method, path, query and body (an upload's body by the hash of its file).
+  std::string fingerprint = crypto::sha256_hex(request.method + " " + request.path + "?" + request.query + "\n" +
+                                               (request.upload ? "upload " + request.upload->sha256 : request.body));
   {
     store::Lease lease(db_);
     std::string now = clock::utc_now();  // a Param holds a view: the text must outlive the statement

@@ -245,6 +245,18 @@ TEST_P(Blobs, PluginsStoreStatAndReadThroughTheService) {
   EXPECT_EQ(stored(), 1);
 }
 
+TEST_P(Blobs, AnIdempotencyKeyStandsForTheFileItCameWith) {
+  start();
+  HttpResult first = upload("/api/v1/test/receipts", pdf(2000), "application/pdf", {{"Idempotency-Key", "receipt-1"}});
+  ASSERT_EQ(first.status, 201) << first.body;
+  HttpResult replay = upload("/api/v1/test/receipts", pdf(2000), "application/pdf", {{"Idempotency-Key", "receipt-1"}});
+  EXPECT_EQ(replay.status, 201);
+  EXPECT_EQ(replay.body, first.body);
+  HttpResult other = upload("/api/v1/test/receipts", pdf(2000, 7), "application/pdf", {{"Idempotency-Key", "receipt-1"}});
+  EXPECT_EQ(other.status, 422) << other.body;
+  EXPECT_EQ(json(other.body)->getObject("error")->getValue<std::string>("field"), "Idempotency-Key");
+}
+
 TEST_P(Blobs, ConcurrentUploadsOfTheSameBytesAllSucceedWithOneStoredCopy) {
   start();
   std::string bytes = pdf(600 * 1024, 5);
