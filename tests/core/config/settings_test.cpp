@@ -93,6 +93,28 @@ TEST(Settings, EnvironmentErrorsSayWhereTheValueCameFrom) {
   EXPECT_NE(errors[0].message.find("ANNEX_HTTP_MAX_BODY_BYTES"), std::string::npos);
 }
 
+TEST(Settings, TheUploadCeilingDefaultsToTenMebibytesAndIsChecked) {
+  {
+    Settings s;
+    EXPECT_TRUE(load_settings({}, s).empty());
+    EXPECT_EQ(s.blobs.max_bytes, 10 << 20);
+  }
+  test::TempDir dir;
+  SettingsSources src;
+  src.config_file = write(dir, R"({"blobs":{"max_bytes":2048}})");
+  Settings s;
+  EXPECT_TRUE(load_settings(src, s).empty());
+  EXPECT_EQ(s.blobs.max_bytes, 2048);
+  for (const char* bad : {"0", "-1", "ten", "2147483648"}) {
+    SettingsSources refused;
+    refused.overrides = {{"blobs.max_bytes", bad}};
+    Settings r;
+    auto errors = load_settings(refused, r);
+    ASSERT_EQ(errors.size(), 1u) << bad;
+    EXPECT_EQ(errors[0].key, "blobs.max_bytes");
+  }
+}
+
 TEST(Settings, TlsNeedsBothCertificateAndKey) {
   SettingsSources src;
   src.overrides = {{"http.tls_cert", "/nonexistent/cert.pem"}};

@@ -1,6 +1,8 @@
 // The host services as a plugin sees them through the SDK, on both backends: a probe plugin linked into this
 // test is started by a real PluginHost, and the test drives its annex::Host.
 #include "audit/audit_log.h"
+#include "blobs/blob_store.h"
+#include "crypto/digest.h"
 #include "auth/access.h"
 #include "events/event_bus.h"
 #include "masterdata/store.h"
@@ -29,7 +31,7 @@ class ProbePlugin : public annex::Plugin {
   static constexpr const char* kId = "org.annex.test.probe";
   static constexpr const char* kVersion = "1.0.0";
   static constexpr const char* kManifest = R"({"uses":["annex.log@1","annex.config@1","annex.db@1","annex.http@1",
-      "annex.events@1","annex.jobs@1","annex.masterdata@1"],"config_schema":{"type":"object","properties":{"limit":{"type":"integer","default":7}}}})";
+      "annex.events@1","annex.jobs@1","annex.masterdata@1","annex.blobs@1"],"config_schema":{"type":"object","properties":{"limit":{"type":"integer","default":7}}}})";
   static std::span<const annex_migration> migrations() noexcept { return kProbeMigrations; }
   static inline ProbePlugin* instance = nullptr;
   static inline std::atomic<int> deliveries{0};
@@ -68,6 +70,8 @@ class ServicesTest : public testing::TestWithParam<Backend> {
     parts.authorizer = authorizer_.get();
     parts.audit = audit_.get();
     parts.masterdata = md_.get();
+    blobs_ = std::make_unique<blobs::BlobStore>(*db_, dir_.str() + "/uploads", 1 << 20);
+    parts.blobs = blobs_.get();
     host_ = std::make_unique<PluginHost>(parts);
     ProbePlugin::deliveries = 0;
     ProbePlugin::job_runs = 0;
@@ -98,6 +102,7 @@ class ServicesTest : public testing::TestWithParam<Backend> {
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<masterdata::MasterData> md_;
   std::vector<std::string> changes_;
+  std::unique_ptr<blobs::BlobStore> blobs_;
   std::unique_ptr<PluginHost> host_;
 };
 
@@ -295,6 +300,79 @@ TEST_P(ServicesTest, StoppingWithdrawsSubscriptionsAndJobs) {
   events_->publish(nullptr, "org.annex.other", "probe.after", "{}", "after");
   events_->drain();
   EXPECT_EQ(ProbePlugin::deliveries.load(), 1) << "a stopped plugin must not receive events";
+}
+
+TEST_P(ServicesTest, UploadRoutesAreCheckedWhenRegisteredAndHeldToTheHostsCeiling) {
+  annex::Http http = host().http();
+  auto refusal = [&](std::string_view method, annex::Upload upload) {
+    try {
+      http.upload_route(method, "/api/v1/probe/files", "", "", upload, [](const annex::Request&, annex::Response&) {});
+    } catch (const annex::Error& e) {
+      return e.code();
+    }
+    return ANNEX_OK;
+  };
+  EXPECT_EQ(refusal("GET", {1000, {"application/pdf"}}), ANNEX_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(refusal("POST", {1000, {"text/html"}}), ANNEX_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(refusal("POST", {1000, {}}), ANNEX_ERR_INVALID_ARGUMENT);
+  ASSERT_EQ(refusal("POST", {10 << 20, {"application/pdf", "Image/JPG"}}), ANNEX_OK);
+  auto match = router_.match("POST", "/api/v1/probe/files", nullptr);
+  ASSERT_TRUE(match.route);
+  EXPECT_EQ(match.route->upload_max_bytes, 1 << 20) << "never above blobs.max_bytes";
+  EXPECT_EQ(match.route->upload_types, (std::vector<std::string>{"application/pdf", "image/jpeg"}));
+
+  // A plugin built against ABI 1.3 before the upload fields were appended registers an ordinary route, whatever
+  // lies in memory past its struct.
+  auto* api = static_cast<const annex_http_v1*>(host().service(ANNEX_SERVICE_HTTP, 1));
+  annex_route older{};
+  older.upload_max_bytes = 4096;
+  older.upload_types = annex::to_str("application/pdf");
+  older.struct_size = static_cast<uint32_t>(offsetof(annex_route, upload_max_bytes));
+  older.method = annex::to_str("POST");
+  older.path = annex::to_str("/api/v1/probe/older");
+  older.handler = [](void*, const annex_http_request*, annex_http_response*, annex_buffer*) { return ANNEX_OK; };
+  ASSERT_EQ(api->add_route(host().raw()->ctx_host_ptr, &older, nullptr), ANNEX_OK);
+  EXPECT_EQ(router_.match("POST", "/api/v1/probe/older", nullptr).route->upload_max_bytes, 0);
+}
+
+TEST_P(ServicesTest, BlobsArePutInTheCallersTransactionAndStatedAndReadBack) {
+  annex::Blobs blobs = host().blobs();
+  const std::string png("\x89PNG\r\n\x1A\n\0\0\0\rIHDR-made-by-the-plugin", 29);
+  annex::Db db = host().db();
+  {
+    annex::Transaction txn = db.begin();
+    blobs.put(png, "image/png", &txn);
+    // rolled back
+  }
+  const std::string hash = crypto::sha256_hex(png);
+  EXPECT_FALSE(blobs.stat(hash)) << "put in a transaction rolled back with it";
+  std::string put;
+  {
+    annex::Transaction txn = db.begin();
+    put = blobs.put(png, "", &txn);
+    txn.commit();
+  }
+  EXPECT_NE(put.find("\"created\":true"), std::string::npos) << put;
+  EXPECT_NE(put.find(hash), std::string::npos) << put;
+  EXPECT_NE(blobs.put(png).find("\"created\":false"), std::string::npos);
+  EXPECT_NE(blobs.stat(hash).value_or("").find("\"size\":29"), std::string::npos);
+  EXPECT_NE(put.find("\"media_type\":\"image/png\""), std::string::npos) << put;
+  EXPECT_EQ(blobs.read(hash, 8, 100), png.substr(8));
+  EXPECT_FALSE(blobs.stat(std::string(64, 'f')));
+  EXPECT_FALSE(blobs.stat("../../etc/passwd"));
+  try {
+    blobs.read(std::string(64, 'f'), 0, 10);
+    ADD_FAILURE() << "read a blob that is not stored";
+  } catch (const annex::Error& e) {
+    EXPECT_EQ(e.code(), ANNEX_ERR_NOT_FOUND);
+  }
+  try {
+    blobs.put(png, "application/pdf");
+    ADD_FAILURE() << "stored PNG bytes as a PDF";
+  } catch (const annex::Error& e) {
+    EXPECT_EQ(e.code(), ANNEX_ERR_UNPROCESSABLE);
+    EXPECT_EQ(e.field(), "media_type");
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ServicesTest, testing::Values(Backend::kSqlite, Backend::kPostgresql),
