@@ -154,6 +154,7 @@ void receive_upload(BlobStore& store, http::HttpRequest& request, const http::Ro
     }
     if (declared > limit + (form ? kFormOverhead : 0)) throw too_large(limit, form ? "file" : raw_field);
   }
+  if (request.ask_for_body) request.ask_for_body();
 
   CappedBuffer capped(*body, limit + (form ? kFormOverhead : 0));
   std::istream in(&capped);

@@ -23,6 +23,7 @@ bool is_json(const std::string* content_type) {
 }  // namespace
 
 bool Dispatcher::streams_body(std::string_view method, std::string_view path) const {
+  if (method != "POST" && method != "PUT") return false;  // upload routes take no other
   RouteMatch match = router_.match(method, path, nullptr);
   return match.route && match.route->upload_max_bytes > 0;
 }

@@ -50,6 +50,7 @@ struct HttpRequest {
   // An upload route's body is not read into `body`: the dispatcher streams it from here into the blob store once
   // the caller is let in, and says whether it read it to its end (else the connection cannot carry another request).
   std::istream* body_stream = nullptr;
+  std::function<void()> ask_for_body;  // set when the client awaits "100 Continue" before sending body_stream
   bool body_consumed = false;
   std::optional<Upload> upload;
 

@@ -113,8 +113,12 @@ class ExchangeHandler : public Poco::Net::HTTPRequestHandler {
     ReadOutcome outcome = read_head(in, request, response);
     const bool streamed = outcome == ReadOutcome::kOk && dispatcher_.streams_body(request.method, request.path);
     if (streamed) {
-      request.body_stream = &in.stream();  // the dispatcher streams it into the blob store, under the route's limit
+      // The dispatcher streams it into the blob store, under the route's limit, once the caller is let in: a
+      // client waiting on "Expect: 100-continue" is asked for the body only then, so a refusal costs it nothing.
+      request.body_stream = &in.stream();
+      if (in.getExpectContinue()) request.ask_for_body = [&out] { out.sendContinue(); };
     } else if (outcome == ReadOutcome::kOk) {
+      if (in.getExpectContinue()) out.sendContinue();
       outcome = read_body(in, in.stream(), options_.max_body_bytes, request, response);
     }
     if (outcome == ReadOutcome::kOk) {
@@ -210,7 +214,6 @@ class ExchangeConnection : public Poco::Net::TCPServerConnection {
         response.setVersion(version);
         response.setKeepAlive(!stopped_ && params->getKeepAlive() && request->getKeepAlive() && session.canKeepAlive());
         if (!server.empty()) response.set("Server", server);
-        if (request->getExpectContinue()) response.sendContinue();
         handler.handleRequest(*request, response);
         session.setKeepAlive(params->getKeepAlive() && response.getKeepAlive() && session.canKeepAlive());
       }

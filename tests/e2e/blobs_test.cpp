@@ -245,6 +245,33 @@ TEST_P(Blobs, PluginsStoreStatAndReadThroughTheService) {
   EXPECT_EQ(stored(), 1);
 }
 
+TEST_P(Blobs, AClientAwaitingContinueIsRefusedBeforeItSendsTheBody) {
+  start();
+  Poco::URI uri(d_->base_url());
+  // Sends the head with "Expect: 100-continue"; the body only if the server asks for it.
+  auto expect = [&](const std::string& path, const std::string& method, const std::string& body, bool authorised) {
+    Poco::Net::HTTPClientSession session(uri.getHost(), uri.getPort());
+    session.setTimeout(Poco::Timespan(10, 0));
+    Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+    if (authorised) request.set("Authorization", "Bearer " + d_->admin_token());
+    request.setContentType("application/pdf");
+    request.setContentLength(static_cast<std::streamsize>(body.size()));
+    request.setExpectContinue(true);
+    std::ostream& out = session.sendRequest(request);
+    Poco::Net::HTTPResponse response;
+    bool asked = session.peekResponse(response);
+    if (asked) {
+      out << body;
+      session.receiveResponse(response);
+    }
+    return std::make_pair(asked, static_cast<int>(response.getStatus()));
+  };
+  EXPECT_EQ(expect("/api/v1/test/receipts", "POST", pdf(3000), false), std::make_pair(false, 401));
+  EXPECT_EQ(expect("/api/v1/test/receipts/small", "PUT", pdf(3000), true), std::make_pair(false, 413));
+  EXPECT_EQ(expect("/api/v1/test/receipts", "POST", pdf(3000), true), std::make_pair(true, 201));
+  EXPECT_EQ(stored(), 1);
+}
+
 TEST_P(Blobs, AnIdempotencyKeyStandsForTheFileItCameWith) {
   start();
   HttpResult first = upload("/api/v1/test/receipts", pdf(2000), "application/pdf", {{"Idempotency-Key", "receipt-1"}});

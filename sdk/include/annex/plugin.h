@@ -324,7 +324,7 @@ typedef struct annex_route {
    * raw, or the one file of a multipart/form-data form — streams it into the blob store (annex.blobs) after the
    * access check and before calling the handler, which reads the result with annex_http_request.upload(). At most
    * this many bytes (and never more than the host's blobs.max_bytes): past it the host answers 413 and stores
-   * nothing. Needs "annex.blobs@1" under "uses". */
+   * nothing. annex_http_request.body is empty on such a route. Needs "annex.blobs@1" under "uses". */
   int64_t upload_max_bytes;
   /* Since ABI 1.3: the types an upload route takes, comma-separated, among "application/pdf", "image/jpeg",
    * "image/png", "image/webp", "image/heic" and "image/heif". The type is sniffed from the bytes, never taken from
