@@ -168,6 +168,10 @@ TEST_P(Blobs, RefusesAFakeFileOrATypeNotTakenAndStoresNothing) {
             std::string::npos);
   EXPECT_EQ(stored(), 0);
   EXPECT_EQ(stored("annex_blob_chunks"), 0);
+  // Nor is anything left where uploads are staged.
+  auto staging = std::filesystem::path(d_->data_dir()) / "uploads";
+  ASSERT_TRUE(std::filesystem::exists(staging));
+  EXPECT_TRUE(std::filesystem::is_empty(staging));
 }
 
 TEST_P(Blobs, AnswersAnOversizedUpload413AndStoresNothing) {

@@ -52,6 +52,47 @@ TEST_F(DispatcherTest, UnknownPathIs404InTheErrorShape) {
   EXPECT_TRUE(err->isNull("field"));
 }
 
+TEST_F(DispatcherTest, AnUploadRouteTakesItsBodyOnlyOnceTheCallerIsLetInAndBeforeItsHandler) {
+  std::vector<std::string> steps;
+  Route r;
+  r.method = "POST";
+  r.path = "/files";
+  r.owner = "test";
+  r.upload_max_bytes = 100;
+  r.upload_types = {"application/pdf"};
+  r.handler = [&](HttpRequest& req, HttpResponse&) { steps.push_back(req.upload ? "handler with upload" : "handler"); };
+  ASSERT_EQ(router_.add(std::move(r)), "");
+  bool let_in = false;
+  dispatcher_.set_access_check([&](HttpRequest&, const Route&) {
+    steps.push_back("access");
+    if (!let_in) throw ApiError(401, "unauthenticated", "who are you?");
+  });
+  dispatcher_.set_upload_sink([&](HttpRequest& req, const Route&) {
+    steps.push_back("upload");
+    req.upload = Upload{};
+  });
+  EXPECT_TRUE(dispatcher_.streams_body("POST", "/files"));
+  EXPECT_FALSE(dispatcher_.streams_body("GET", "/files"));
+  // Not JSON, and not refused for it: the upload decides what it takes.
+  EXPECT_EQ(send("POST", "/files", "%PDF-1.4", "application/pdf").status, 401);
+  EXPECT_EQ(steps, (std::vector<std::string>{"access"}));
+  let_in = true;
+  steps.clear();
+  EXPECT_EQ(send("POST", "/files", "%PDF-1.4", "application/pdf").status, 200);
+  EXPECT_EQ(steps, (std::vector<std::string>{"access", "upload", "handler with upload"}));
+}
+
+TEST_F(DispatcherTest, AStreamedBodyIsDroppedWhenTheHandlerFailsAfterChoosingIt) {
+  add("GET", "/file", [](HttpRequest&, HttpResponse& resp) {
+    resp.stream_body = [](std::ostream& out) { out << "secret"; };
+    resp.stream_length = 6;
+    throw ApiError::not_found("changed its mind");
+  });
+  HttpResponse resp = send("GET", "/file");
+  EXPECT_EQ(resp.status, 404);
+  EXPECT_FALSE(resp.stream_body);
+}
+
 TEST_F(DispatcherTest, WrongMethodIs405WithAllow) {
   add("GET", "/things", [](HttpRequest&, HttpResponse&) {});
   HttpResponse resp = send("DELETE", "/things");
