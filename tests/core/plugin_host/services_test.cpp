@@ -302,6 +302,38 @@ TEST_P(ServicesTest, StoppingWithdrawsSubscriptionsAndJobs) {
   EXPECT_EQ(ProbePlugin::deliveries.load(), 1) << "a stopped plugin must not receive events";
 }
 
+TEST_P(ServicesTest, BytesBoundAsABlobComeBackExactlyOnBothBackends) {
+  const bool pg = GetParam() == Backend::kPostgresql;
+  host().db().query(pg ? "CREATE TABLE probe_files (k TEXT PRIMARY KEY, data BYTEA NOT NULL)"
+                       : "CREATE TABLE probe_files (k TEXT PRIMARY KEY, data BLOB NOT NULL)");
+  std::string bytes;
+  for (int v = 255; v >= 0; --v) bytes.push_back(static_cast<char>(v));
+  bytes += std::string("\0\0'\\x00", 7);
+  auto* db = static_cast<const annex_db_v1*>(host().service(ANNEX_SERVICE_DB, 1));
+  annex_value params[2]{};
+  params[0].type = ANNEX_VALUE_TEXT;
+  params[0].s = annex::to_str("k1");
+  params[1].type = ANNEX_VALUE_BLOB;
+  params[1].s = annex::to_str(bytes);
+  annex_rows* rows = nullptr;
+  std::string err;
+  annex::StringSink sink(err);
+  ASSERT_EQ(db->query(host().raw()->ctx_host_ptr, nullptr, annex::to_str("INSERT INTO probe_files (k, data) VALUES (?, ?)"),
+                      params, 2, &rows, nullptr, sink.get()),
+            ANNEX_OK)
+      << err;
+  db->rows_free(rows);
+  ASSERT_EQ(db->query(host().raw()->ctx_host_ptr, nullptr, annex::to_str("SELECT data FROM probe_files WHERE k = ?"),
+                      params, 1, &rows, nullptr, sink.get()),
+            ANNEX_OK)
+      << err;
+  ASSERT_EQ(db->rows_next(rows), 1);
+  annex_value got = db->rows_get(rows, 0);
+  EXPECT_EQ(got.type, ANNEX_VALUE_BLOB);
+  EXPECT_TRUE(annex::to_view(got.s) == bytes) << "the bytes changed on the way through the database";
+  db->rows_free(rows);
+}
+
 TEST_P(ServicesTest, UploadRoutesAreCheckedWhenRegisteredAndHeldToTheHostsCeiling) {
   annex::Http http = host().http();
   auto refusal = [&](std::string_view method, annex::Upload upload) {
