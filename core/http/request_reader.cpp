@@ -60,6 +60,10 @@ ReadOutcome read_head(const Poco::Net::HTTPRequest& head, HttpRequest& request, 
   return ReadOutcome::kOk;
 }
 
+bool has_body(const Poco::Net::HTTPRequest& head) {
+  return head.hasContentLength() || head.getChunkedTransferEncoding();
+}
+
 ReadOutcome read_body(const Poco::Net::HTTPRequest& head, std::istream& body, int64_t max_body_bytes,
                       HttpRequest& request, HttpResponse& response) {
   int64_t declared = -1;
@@ -73,6 +77,7 @@ ReadOutcome read_body(const Poco::Net::HTTPRequest& head, std::istream& body, in
     set_error(response, 413, "the request body exceeds " + std::to_string(max_body_bytes) + " bytes", "body");
     return ReadOutcome::kBodyTooLarge;
   }
+  if (!has_body(head)) return ReadOutcome::kOk;
   char chunk[16384];
   while (body) {
     body.read(chunk, sizeof chunk);

@@ -26,6 +26,9 @@ ReadOutcome read_request(const Poco::Net::HTTPRequest& head, std::istream& body,
 // The two halves of read_request, for a caller that decides from the head whether to read the body (an upload
 // route's body is streamed by the dispatcher instead): the head (method, path, query, headers), then the body.
 ReadOutcome read_head(const Poco::Net::HTTPRequest& head, HttpRequest& request, HttpResponse& response);
+// Whether the request carries a body: a Content-Length or chunked transfer coding. A request with neither has
+// none (RFC 9112 6.3) — it must never be read until the client closes the connection, as a response would be.
+bool has_body(const Poco::Net::HTTPRequest& head);
 ReadOutcome read_body(const Poco::Net::HTTPRequest& head, std::istream& body, int64_t max_body_bytes,
                       HttpRequest& request, HttpResponse& response);
 

@@ -25,6 +25,7 @@
 #include <atomic>
 #include <chrono>
 #include <istream>
+#include <sstream>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -115,7 +116,9 @@ class ExchangeHandler : public Poco::Net::HTTPRequestHandler {
     if (streamed) {
       // The dispatcher streams it into the blob store, under the route's limit, once the caller is let in: a
       // client waiting on "Expect: 100-continue" is asked for the body only then, so a refusal costs it nothing.
-      request.body_stream = &in.stream();
+      thread_local std::istringstream nothing;
+      nothing.clear();
+      request.body_stream = has_body(in) ? &in.stream() : &nothing;
       if (in.getExpectContinue()) request.ask_for_body = [&out] { out.sendContinue(); };
     } else if (outcome == ReadOutcome::kOk) {
       if (in.getExpectContinue()) out.sendContinue();

@@ -6,6 +6,8 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
+
+#include <chrono>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -306,6 +308,20 @@ TEST(Daemon, AnswersRequestsItCannotParseInTheErrorShapeWithARequestIdAndCloses)
     }
   }
   EXPECT_EQ(d.call("GET", "/healthz").status, 200);
+}
+
+TEST(Daemon, APostWithoutContentLengthHasNoBodyAndIsAnsweredAtOnce) {
+  Annexd d({});
+  const std::string auth = "Host: x\r\nAuthorization: Bearer " + d.admin_token() + "\r\n";
+  // Neither Content-Length nor chunked coding: the body is empty (RFC 9112 6.3), not "until the client closes".
+  // Two such requests on one connection, the second closing it: both answered well within the 10 s timeout.
+  auto started = std::chrono::steady_clock::now();
+  std::string answer = raw_exchange(d, "POST /api/v1/auth/logout HTTP/1.1\r\n" + auth + "\r\n"
+                                       "POST /api/v1/hello/greetings HTTP/1.1\r\n" + auth + "Connection: close\r\n\r\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  ASSERT_EQ(answer.rfind("HTTP/1.1 204 ", 0), 0u) << answer;
+  size_t second = answer.find("\r\n\r\n") + 4;
+  EXPECT_EQ(answer.compare(second, 10, "HTTP/1.1 4"), 0) << "an empty body is no greeting: " << answer;
 }
 
 TEST(Daemon, NoContentAndNotModifiedCarryNoBodySoAKeptAliveConnectionStaysInStep) {
