@@ -78,6 +78,9 @@ ClaimLine Claims::read_line(const json& in, size_t index) const {
                  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
                });
     if (!hex) rest::invalid(line_field(index, "receipt_sha256"), "a receipt is named by its SHA-256, 64 lower-case hex digits");
+    if (!s_.blobs.stat(*receipt)) {
+      rest::unprocessable(line_field(index, "receipt_sha256"), "no receipt " + *receipt + " is stored; upload it to the line first");
+    }
     l.receipt_sha256 = receipt;
   }
   auto [amount, currency] = line_money(s_.masterdata, in, line_field(index, "amount"));
@@ -361,6 +364,40 @@ void Claims::mark_paid(const annex::Request& req, annex::Response& resp) {
   s_.audit.append(&txn, caller, "expenses.claim.paid", kClaim, c.id, before.dump(), after.dump());
   txn.commit();
   rest::respond(resp, after);
+}
+
+void Claims::attach_receipt(const annex::Request& req, annex::Response& resp) {
+  std::string caller(req.principal_id());
+  Claim c = reachable(req, "expenses.claim.read");
+  if (caller != c.claimant_id) throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "only the claimant attaches receipts");
+  if (!c.editable()) {
+    throw annex::Error(ANNEX_ERR_CONFLICT, "the claim is " + c.status + "; receipts are attached before submission", "status");
+  }
+  int64_t line_no = req.path_param_int("line");
+  auto line = std::find_if(c.lines.begin(), c.lines.end(), [&](const ClaimLine& l) { return l.line_no == line_no; });
+  if (line == c.lines.end()) throw annex::Error(ANNEX_ERR_NOT_FOUND, "no line " + std::to_string(line_no) + " on this claim", "line");
+  json upload = json::parse(req.upload().value_or("null"), nullptr, false);
+  if (!upload.is_object() || !upload.contains("sha256")) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "no receipt was uploaded", "receipt");
+  json before = c.to_json();
+  line->receipt_sha256 = upload["sha256"].get<std::string>();
+  c.updated_at = rest::utc_now();
+  annex::Transaction txn = s_.db.begin();
+  policy_.evaluate(c, roles_of(s_.directory, caller), &txn);
+  claims_.update(txn, c, c.version);
+  json after = c.to_json();
+  after["receipt"] = {{"line_no", line_no}, {"sha256", upload["sha256"]}, {"media_type", upload.value("media_type", "")},
+                      {"size", upload.value("size", 0)}};
+  s_.audit.append(&txn, caller, "expenses.claim.receipt", kClaim, c.id, before.dump(), after.dump());
+  txn.commit();
+  rest::respond(resp, after);
+}
+
+void Claims::receipt(const annex::Request& req, annex::Response& resp) {
+  Claim c = reachable(req, "expenses.claim.read");
+  int64_t line_no = req.path_param_int("line");
+  auto line = std::find_if(c.lines.begin(), c.lines.end(), [&](const ClaimLine& l) { return l.line_no == line_no; });
+  if (line == c.lines.end() || !line->receipt_sha256) throw annex::Error(ANNEX_ERR_NOT_FOUND, "no receipt on that line");
+  resp.send_blob(*line->receipt_sha256, c.id + "-" + std::to_string(line_no));
 }
 
 void Claims::on_approval(const json& payload, const std::string& key) {

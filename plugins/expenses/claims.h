@@ -9,6 +9,8 @@
 
 namespace expenses {
 
+inline constexpr int64_t kReceiptMaxBytes = 10 << 20;
+
 class Claims {
  public:
   Claims(Services& s, const Settings& settings, ClaimRepository& claims, AdvanceLedger& advances)
@@ -24,6 +26,8 @@ class Claims {
   void submit(const annex::Request& req, annex::Response& resp);
   void sanction(const annex::Request& req, annex::Response& resp);
   void mark_paid(const annex::Request& req, annex::Response& resp);
+  void attach_receipt(const annex::Request& req, annex::Response& resp);
+  void receipt(const annex::Request& req, annex::Response& resp);
 
   // An approval of a claim reached an outcome (annex.approval.* events; at least once, so idempotent by `key`).
   void on_approval(const nlohmann::json& payload, const std::string& key);

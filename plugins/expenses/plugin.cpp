@@ -21,7 +21,7 @@ class ExpensesPlugin : public annex::Plugin {
     "description": "Expense claims with policies, receipts and approval; cash advances under a hard cap; settlement and reports.",
     "requires": {},
     "uses": ["annex.log@1", "annex.db@1", "annex.http@1", "annex.events@1", "annex.authz@1", "annex.audit@1",
-             "annex.approvals@1", "annex.masterdata@1", "annex.directory@1"],
+             "annex.approvals@1", "annex.masterdata@1", "annex.directory@1", "annex.blobs@1"],
     "provides": ["org.annex.expenses.advances@1"],
     "config_schema": {
       "type": "object",
@@ -46,7 +46,8 @@ class ExpensesPlugin : public annex::Plugin {
 
   ExpensesPlugin(const annex_host_api* api, std::string config_json)
       : annex::Plugin(api, std::move(config_json)),
-        services_{host().db(), host().authz(), host().audit(), host().approvals(), host().masterdata(), host().directory()},
+        services_{host().db(), host().authz(), host().audit(), host().approvals(), host().masterdata(), host().directory(),
+                  host().blobs()},
         claim_repository_(host().db()),
         ledger_(host().db()) {
     nlohmann::json config = nlohmann::json::parse(this->config_json(), nullptr, false);
@@ -90,6 +91,14 @@ class ExpensesPlugin : public annex::Plugin {
           &Claims::review);
     route(claims_, "PATCH", "/api/v1/expenses/claims/{id}/lines/{line}", "expenses.claim.review",
           "Reduce a submitted line's sanctioned amount (never raise it), with a reason", &Claims::sanction);
+    // Receipts: a phone's photo or a PDF, streamed into the host's blob store (type sniffed from the bytes).
+    Claims* claims = claims_.get();
+    http.upload_route("POST", "/api/v1/expenses/claims/{id}/lines/{line}/receipt", "expenses.claim.write",
+                      "Attach a receipt to a line of a draft or returned claim (PDF, JPEG, PNG, WebP, HEIC; raw body or a form's file)",
+                      {kReceiptMaxBytes, {"application/pdf", "image/jpeg", "image/png", "image/webp", "image/heic"}},
+                      [claims](const annex::Request& req, annex::Response& resp) { claims->attach_receipt(req, resp); });
+    route(claims_, "GET", "/api/v1/expenses/claims/{id}/lines/{line}/receipt", "expenses.claim.read", "A line's receipt",
+          &Claims::receipt);
     route(claims_, "POST", "/api/v1/expenses/claims/{id}/paid", "finance.expenses.pay", "Mark an approved or posted claim paid",
           &Claims::mark_paid);
     route(advances_, "POST", "/api/v1/expenses/advances", "expenses.advance.write",

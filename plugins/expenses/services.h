@@ -21,6 +21,7 @@ struct Services {
   annex::Approvals approvals;
   annex::MasterData masterdata;
   annex::Directory directory;
+  annex::Blobs blobs;
 };
 
 // The roles a user holds, from the directory ("sales-rep", "finance" …).

@@ -19,6 +19,7 @@ class Expenses : public PluginTest {
  protected:
   void SetUp() override {
     start(R"({
+      "blobs": {"max_bytes": 65536},
       "approvals": {"chains": {
         "expense-claim": {"steps": [
           {"name": "head", "permission": "expenses.claim.approve"},
@@ -66,6 +67,19 @@ class Expenses : public PluginTest {
   }
   bool reaches(const std::string& path, const std::string& status) {
     return eventually([&] { return get(finance_, path)["status"] == status; });
+  }
+  // A PNG's first bytes, made distinct by `tag`: the host sniffs the type from the magic bytes.
+  static std::string png(const std::string& tag) { return std::string("\x89PNG\r\n\x1A\n\0\0\0\rIHDR", 16) + tag; }
+  // Uploads `bytes` as the receipt of line `line` of `claim`; the answer.
+  HttpResult attach(const std::string& token, const json& claim, int line, const std::string& bytes,
+                    const std::string& type = "image/png") {
+    return http_call(d_->base_url(), "POST",
+                     "/api/v1/expenses/claims/" + claim["id"].get<std::string>() + "/lines/" + std::to_string(line) + "/receipt", bytes,
+                     {{"Authorization", "Bearer " + token}, {"Content-Type", type}});
+  }
+  // The SHA-256 of the receipt `bytes` once attached to line `line` of `claim`.
+  std::string receipt(const std::string& token, const json& claim, int line, const std::string& bytes) {
+    return json::parse(must(attach(token, claim, line, bytes), 200))["receipt"]["sha256"];
   }
   static std::string field(const HttpResult& r) {
     json j = json::parse(r.body, nullptr, false);
@@ -166,7 +180,7 @@ TEST_P(Expenses, PoliciesGiveEachLineOkWarnOrBlockWithTheRuleAndFigures) {
   // Fix the blocked line; the warned ones still need a justification.
   std::string path = "/api/v1/expenses/claims/" + c["id"].get<std::string>();
   json lines = {line("2026-11-17", "meals", 70000), line("2026-11-21", "travel", 5000), entertainment, line("2026-11-18", "meals", 1000)};
-  lines[0]["receipt_sha256"] = std::string(64, 'a');
+  lines[0]["receipt_sha256"] = receipt(rep_, c, 1, png("dinner"));
   json fixed = json::parse(must(as(rep_, "PUT", path, {{"purpose", "customer"}, {"lines", lines}}), 200));
   EXPECT_EQ(fixed["lines"][0]["policy"]["outcome"], "ok");
   HttpResult unjustified = submit(rep_, fixed);
@@ -183,14 +197,48 @@ TEST_P(Expenses, PoliciesGiveEachLineOkWarnOrBlockWithTheRuleAndFigures) {
   EXPECT_EQ(csv.body.rfind("claim,claimant,status,line,date,category,amount_minor,outcome,rules,justification\r\n", 0), 0u) << csv.body;
 }
 
+TEST_P(Expenses, ReceiptsAreSniffedFromTheirBytesStoredOnceAndShownOnlyWithinReach) {
+  json c = draft(rep_, {line("2026-11-17", "meals", 60000), line("2026-11-17", "travel", 100)});
+  EXPECT_EQ(c["lines"][0]["policy"]["results"][0]["rule"], "receipt");
+  HttpResult fake = attach(rep_, c, 1, "this is not a PDF at all", "application/pdf");
+  EXPECT_EQ(fake.status, 415) << fake.body;
+  // The receipt route takes 10 MB, capped here by the host's blobs.max_bytes of 64 KiB.
+  HttpResult huge = attach(rep_, c, 1, "%PDF-1.7\n" + std::string(65536, 'x'), "application/pdf");
+  EXPECT_EQ(huge.status, 413) << huge.body;
+  std::string path = "/api/v1/expenses/claims/" + c["id"].get<std::string>();
+  EXPECT_EQ(get(rep_, path)["lines"][0]["receipt_sha256"], nullptr) << "refused uploads attach nothing";
+  EXPECT_EQ(attach(rep2_, c, 1, png("not mine")).status, 404);
+  json attached = json::parse(must(attach(rep_, c, 1, png("lunch")), 200));
+  EXPECT_EQ(attached["lines"][0]["policy"]["outcome"], "ok") << "the receipt satisfies the rule at once";
+  EXPECT_EQ(attached["receipt"]["media_type"], "image/png");
+  HttpResult shown = as(head_, "GET", path + "/lines/1/receipt");
+  EXPECT_EQ(shown.status, 200);
+  EXPECT_EQ(shown.body, png("lunch"));
+  EXPECT_EQ(as(rep2_, "GET", path + "/lines/1/receipt").status, 404);
+  EXPECT_EQ(as(rep_, "GET", path + "/lines/2/receipt").status, 404);
+  // The same bytes on the second line: stored once, and flagged as reused.
+  json again = json::parse(must(attach(rep_, c, 2, png("lunch")), 200));
+  EXPECT_EQ(again["lines"][1]["policy"]["results"][0]["rule"], "receipt.reused");
+  HttpResult unknown = as(rep_, "POST", "/api/v1/expenses/claims",
+                          {{"purpose", "customer"}, {"lines", {[] {
+                              json l = line("2026-11-17", "travel", 100);
+                              l["receipt_sha256"] = std::string(64, 'e');
+                              return l;
+                            }()}}});
+  EXPECT_EQ(unknown.status, 422);
+  EXPECT_EQ(field(unknown), "lines[0].receipt_sha256");
+  HttpResult unjustified = submit(rep_, get(rep_, path));
+  EXPECT_EQ(unjustified.status, 422);
+  EXPECT_EQ(field(unjustified), "lines[0].justification") << "a receipt on two lines needs a word from the claimant";
+}
+
 TEST_P(Expenses, DuplicatesAndReusedReceiptsAreFlaggedNamingTheOtherClaim) {
-  json first_line = line("2026-11-17", "travel", 4200);
-  first_line["receipt_sha256"] = std::string(64, 'b');
-  json first = draft(rep_, {first_line});
+  json first = draft(rep_, {line("2026-11-17", "travel", 4200)});
+  std::string taxi = receipt(rep_, first, 1, png("taxi"));
   must(submit(rep_, first), 200);
   json second = draft(rep_, {line("2026-11-17", "travel", 4200), [&] {
                                json l = line("2026-11-18", "travel", 999);
-                               l["receipt_sha256"] = std::string(64, 'b');
+                               l["receipt_sha256"] = taxi;
                                return l;
                              }()});
   const json& dup = second["lines"][0]["policy"];
@@ -207,17 +255,11 @@ TEST_P(Expenses, DuplicatesAndReusedReceiptsAreFlaggedNamingTheOtherClaim) {
 
 TEST_P(Expenses, SplittingAClaimNeitherDodgesARollingLimitNorTheFinanceStep) {
   // meals: at most 1,500.00 in any 30 days. Two claims of 800.00 (each under the 800.00 line limit).
-  json a = draft(rep_, {[] {
-                   json l = line("2026-11-10", "meals", 80000);
-                   l["receipt_sha256"] = std::string(64, 'c');
-                   return l;
-                 }()});
+  json a = draft(rep_, {line("2026-11-10", "meals", 80000)});
+  receipt(rep_, a, 1, png("first half"));
   must(submit(rep_, a), 200);
-  json b = draft(rep_, {[] {
-                   json l = line("2026-11-20", "meals", 80000);
-                   l["receipt_sha256"] = std::string(64, 'd');
-                   return l;
-                 }()});
+  json b = draft(rep_, {line("2026-11-20", "meals", 80000)});
+  b = json::parse(must(attach(rep_, b, 1, png("second half")), 200));
   const json& month = b["lines"][0]["policy"]["results"][0];
   EXPECT_EQ(month["rule"], "limit.month");
   EXPECT_EQ(month["figures"]["claimed_elsewhere"], 80000);
