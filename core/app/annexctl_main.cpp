@@ -400,15 +400,16 @@ std::unique_ptr<SyncParts> open_sync(Context& ctx) {
   p->audit = annex::app::open_audit_log(ctx.settings, *p->db);
   p->md = std::make_unique<annex::masterdata::MasterData>(*p->db);
   p->registry = std::make_unique<annex::sync::ConnectorRegistry>();
+  p->engine = std::make_unique<annex::sync::SyncEngine>(*p->md, *p->registry,
+                                                        annex::sync::parse_sync_config(ctx.settings.sync_json));
   annex::plugin_host::HostParts parts;
   parts.db = p->db.get();
   parts.data_dir = ctx.settings.data_dir;
   parts.connectors = p->registry.get();
+  parts.sync = p->engine.get();
   p->host = std::make_unique<annex::plugin_host::PluginHost>(parts);
   p->host->load(annex::app::effective_plugin_dirs(ctx.settings), ctx.settings.plugin_config, ctx.settings.disabled_plugins);
   p->host->start_all(true);
-  p->engine = std::make_unique<annex::sync::SyncEngine>(*p->md, *p->registry,
-                                                        annex::sync::parse_sync_config(ctx.settings.sync_json));
   return p;
 }
 
@@ -472,7 +473,7 @@ int sync_command(Context& ctx, const std::vector<std::string>& args, const std::
         std::cout << name << "  connector " << c.connector << "\n";
         for (const auto& [sname, s] : c.streams) {
           auto q = pending.find(name + "/" + sname);
-          std::cout << "  " << sname << "  " << s.entity->name << "  " << s.direction
+          std::cout << "  " << sname << "  " << (s.entity ? s.entity->name : "documents of " + s.documents) << "  " << s.direction
                     << (s.schedule_s ? "  every " + std::to_string(s.schedule_s) + " s" : "  on demand")
                     << "  pending pushes " << (q == pending.end() ? 0 : q->second) << "\n";
         }

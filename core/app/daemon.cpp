@@ -226,6 +226,7 @@ void Daemon::start() {
   parts.connectors = connectors_.get();
   parts.masterdata = masterdata_.get();
   parts.blobs = blobs_.get();
+  parts.sync = sync_.get();
   parts.data_dir = settings_.data_dir;
   parts.base_url = server_->base_url();
   plugins_ = std::make_unique<plugin_host::PluginHost>(parts);

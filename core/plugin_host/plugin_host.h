@@ -38,6 +38,7 @@ class MasterData;
 }
 namespace annex::sync {
 class ConnectorRegistry;
+class SyncEngine;
 }
 namespace annex::blobs {
 class BlobStore;
@@ -59,6 +60,7 @@ struct HostParts {
   sync::ConnectorRegistry* connectors = nullptr;
   masterdata::MasterData* masterdata = nullptr;
   blobs::BlobStore* blobs = nullptr;
+  sync::SyncEngine* sync = nullptr;  // annex.documents
 };
 
 struct PluginInfo {

@@ -606,6 +606,7 @@ const ServiceEntry kServices[] = {
     {ANNEX_SERVICE_APPROVALS, 1, &approvals_v1()}, {ANNEX_SERVICE_CONNECTORS, 1, &connectors_v1()},
     {ANNEX_SERVICE_MASTERDATA, 1, &masterdata_v1()}, {ANNEX_SERVICE_DIRECTORY, 1, &directory_v1()},
     {ANNEX_SERVICE_BLOBS, 1, &blobs_v1()},
+    {ANNEX_SERVICE_DOCUMENTS, 1, &documents_v1()},
 };
 
 const void* get_service(annex_host_ctx* ctx, annex_str name, uint32_t major) {

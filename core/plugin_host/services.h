@@ -69,6 +69,8 @@ const annex_directory_v1& directory_v1();
 const annex_approvals_v1& approvals_v1();
 const annex_connectors_v1& connectors_v1();
 const annex_masterdata_v1& masterdata_v1();
+// The documents service (document_services.cpp).
+const annex_documents_v1& documents_v1();
 
 // annex.blobs (blob_services.cpp), and its two hooks into annex.http: a route's upload as JSON, and a stored blob as
 // a response's body.

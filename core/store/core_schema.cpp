@@ -266,6 +266,17 @@ std::vector<Migration> core_migrations(Dialect dialect) {
        " chunk_bytes BIGINT NOT NULL, created_at TEXT NOT NULL);"
        "CREATE TABLE annex_blob_chunks (sha256 TEXT NOT NULL REFERENCES annex_blobs (sha256), seq BIGINT NOT NULL,"
        " data " + std::string(pg ? "BYTEA" : "BLOB") + " NOT NULL, PRIMARY KEY (sha256, seq));"},
+      {12, "sync documents",
+       // Business documents a plugin hands a document stream (journal entries to the finance system), written in
+       // the plugin's own transaction; each is delivered once by its key and keeps its outcome. `notified` says
+       // whether the owning plugin has heard that outcome.
+       "CREATE TABLE annex_sync_documents (seq " + id + ", connection TEXT NOT NULL, stream TEXT NOT NULL,"
+       " owner TEXT NOT NULL, doc_key TEXT NOT NULL, document TEXT NOT NULL,"
+       " state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')), attempts INTEGER NOT NULL,"
+       " next_attempt_at TEXT NOT NULL, last_error TEXT, remote_id TEXT, outcome TEXT, reason TEXT,"
+       " created_at TEXT NOT NULL, delivered_at TEXT, notified INTEGER NOT NULL DEFAULT 0,"
+       " UNIQUE (connection, stream, doc_key));"
+       "CREATE INDEX annex_sync_documents_pending ON annex_sync_documents (connection, stream, state, seq);"},
   };
 }
 

@@ -64,6 +64,29 @@ int backoff_ms(int attempt, int base_ms, int max_ms) {
 
 std::string text_of(const json& v) { return v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump(); }
 
+// A document stream: {"documents": "<plugin id>", "direction": "push"|"pull", "remote_id" (pull: the remote field
+// that is a document's key), "page_size", "schedule_s"}.
+StreamConfig parse_document_stream(const json& def, const std::string& name, const std::string& base) {
+  StreamConfig s;
+  s.name = name;
+  s.documents = def["documents"].is_string() ? def["documents"].get<std::string>() : "";
+  if (s.documents.empty()) throw std::invalid_argument(base + ".documents: the id of the plugin that owns the stream's documents");
+  if (def.contains("entity")) throw std::invalid_argument(base + ".entity: a document stream names \"documents\", not an entity");
+  s.direction = def.value("direction", std::string{});
+  if (s.direction != "push" && s.direction != "pull") {
+    throw std::invalid_argument(base + ".direction: a document stream goes one way: push (to the remote) or pull (from it)");
+  }
+  s.remote_id = def.value("remote_id", std::string{});
+  if (s.direction == "pull" && s.remote_id.empty()) {
+    throw std::invalid_argument(base + ".remote_id: the remote field that is a document's key");
+  }
+  s.page_size = def.value("page_size", 100u);
+  if (s.page_size < 1 || s.page_size > 100000) throw std::invalid_argument(base + ".page_size: 1 to 100000");
+  s.schedule_s = def.value("schedule_s", 0);
+  s.default_sor = s.direction == "push" ? "annex" : "remote";
+  return s;
+}
+
 }  // namespace
 
 bool StreamConfig::remote_owns(const std::string& field) const {
@@ -112,6 +135,11 @@ std::map<std::string, ConnectionConfig> parse_sync_config(const std::string& tex
       std::string sbase = base + ".streams." + sname;
       StreamConfig s;
       s.name = sname;
+      if (!sdef.is_object()) throw std::invalid_argument(sbase + ": must be an object");
+      if (sdef.contains("documents")) {
+        c.streams[sname] = parse_document_stream(sdef, sname, sbase);
+        continue;
+      }
       s.entity = masterdata::find_entity(sdef.value("entity", std::string{}));
       if (s.entity == nullptr) throw std::invalid_argument(sbase + ".entity: one of parties, products, employees, cost_centres, gl_accounts, currencies, exchange_rates");
       s.direction = sdef.value("direction", std::string("pull"));
@@ -172,6 +200,26 @@ std::string ConnectorRegistry::add(const std::string& owner, const annex_connect
 void ConnectorRegistry::remove_owner(const std::string& owner) {
   std::lock_guard lock(mutex_);
   for (auto it = entries_.begin(); it != entries_.end();) it = it->second.owner == owner ? entries_.erase(it) : std::next(it);
+  for (auto it = handlers_.begin(); it != handlers_.end();) it = it->second.owner == owner ? handlers_.erase(it) : std::next(it);
+}
+
+std::string ConnectorRegistry::add_document_handler(const std::string& owner, const std::string& kind,
+                                                    const std::string& connection, const std::string& stream,
+                                                    DocumentHandler handler) {
+  std::lock_guard lock(mutex_);
+  std::string key = kind + "/" + connection + "/" + stream;
+  if (handlers_.count(key)) return "the " + (kind == "pull" ? std::string("documents") : "outcomes") + " of " +
+                                   connection + "/" + stream + " are already taken by " + handlers_[key].owner;
+  handlers_[key] = HandlerEntry{owner, std::move(handler)};
+  return {};
+}
+
+std::optional<DocumentHandler> ConnectorRegistry::document_handler(const std::string& kind, const std::string& connection,
+                                                                   const std::string& stream) const {
+  std::lock_guard lock(mutex_);
+  auto it = handlers_.find(kind + "/" + connection + "/" + stream);
+  if (it == handlers_.end()) return std::nullopt;
+  return it->second.handler;
 }
 
 std::optional<annex_connector> ConnectorRegistry::find(const std::string& type) const {
@@ -346,6 +394,11 @@ std::vector<RunReport> SyncEngine::run(const std::string& connection, const std:
   std::vector<RunReport> out;
   for (const auto& [name, s] : it->second.streams) {
     if (!stream.empty() && name != stream) continue;
+    if (!s.documents.empty()) {
+      if (s.direction == "push" && only_direction != "pull") out.push_back(push_documents(it->second, s, dry_run, progress));
+      if (s.direction == "pull" && only_direction != "push") out.push_back(pull_documents(it->second, s, dry_run, progress));
+      continue;
+    }
     if (s.direction != "push" && only_direction != "push") out.push_back(pull(it->second, s, dry_run, progress));
     if (s.direction != "pull" && only_direction != "pull") out.push_back(push(it->second, s, dry_run, progress));
   }
@@ -809,6 +862,7 @@ std::string SyncEngine::replay(int64_t seq) {
     return "connection " + letter->connection + " or its stream " + letter->stream + " is no longer configured";
   }
   const StreamConfig& s = c->second.streams.at(letter->stream);
+  if (!s.documents.empty()) return replay_document(c->second, s, *letter);
   const masterdata::Entity& entity = *s.entity;
   store::Lease lease(md_.database());
   store::ScopedTransaction txn(lease.session(), md_.database().dialect());
@@ -856,7 +910,7 @@ json SyncEngine::reconcile(const std::string& connection, const std::string& str
   for (const auto& entry : c.streams) {
     const std::string& name = entry.first;
     const StreamConfig& s = entry.second;  // a plain reference: lambdas below capture it
-    if ((!stream.empty() && name != stream) || s.direction == "push") continue;
+    if ((!stream.empty() && name != stream) || s.direction == "push" || !s.documents.empty()) continue;
     const masterdata::Entity& entity = *s.entity;
     json report = {{"stream", name}, {"entity", entity.name}, {"compared", 0}, {"matching", 0},
                    {"only_remote_count", 0}, {"only_annex_count", 0}, {"different_count", 0},
@@ -927,7 +981,367 @@ std::map<std::string, int64_t> SyncEngine::pending() {
                        {});
   std::map<std::string, int64_t> out;
   for (const auto& r : rs.rows) out[r[0].s + "/" + r[1].s] = r[2].i;
+  auto documents = store::run(lease.session(),
+                              "SELECT connection, stream, COUNT(*) FROM annex_sync_documents WHERE state = 'pending'"
+                              " GROUP BY connection, stream ORDER BY connection, stream",
+                              {});
+  for (const auto& r : documents.rows) out[r[0].s + "/" + r[1].s] += r[2].i;
   return out;
+}
+
+}  // namespace annex::sync
+
+// ---- document streams ---------------------------------------------------------------------------------------
+
+namespace annex::sync {
+namespace {
+
+using nlohmann::json;
+using store::Param;
+
+constexpr size_t kMaxDocumentKey = 200;
+constexpr const char* kDocumentColumns =
+    "connection, stream, doc_key, state, remote_id, outcome, reason, attempts, last_error, created_at, delivered_at";
+
+json document_status_json(const std::vector<store::Cell>& r) {
+  auto text_or_null = [](const store::Cell& c) { return c.type == store::CellType::kNull ? json(nullptr) : json(c.s); };
+  return {{"connection", r[0].s}, {"stream", r[1].s},          {"key", r[2].s},
+          {"state", r[3].s},      {"remote_id", text_or_null(r[4])}, {"outcome", text_or_null(r[5])},
+          {"reason", text_or_null(r[6])}, {"attempts", r[7].i}, {"last_error", text_or_null(r[8])},
+          {"created_at", r[9].s}, {"delivered_at", r[3].s == "delivered" ? text_or_null(r[10]) : json(nullptr)}};
+}
+
+}  // namespace
+
+const StreamConfig& SyncEngine::document_stream(const std::string& owner, const std::string& connection,
+                                                const std::string& stream, const std::string& direction) const {
+  auto c = connections_.find(connection);
+  if (c == connections_.end()) throw DocumentError("connection", "no connection " + connection + " is configured", 404);
+  auto s = c->second.streams.find(stream);
+  if (s == c->second.streams.end()) throw DocumentError("stream", "connection " + connection + " has no stream " + stream, 404);
+  if (s->second.documents.empty()) {
+    throw DocumentError("stream", connection + "/" + stream + " carries master data, not documents", 403);
+  }
+  if (s->second.documents != owner) {
+    throw DocumentError("stream", "the documents of " + connection + "/" + stream + " belong to " + s->second.documents, 403);
+  }
+  if (s->second.direction != direction) {
+    throw DocumentError("stream", connection + "/" + stream + " is a " + s->second.direction + " stream, not a " + direction + " one");
+  }
+  return s->second;
+}
+
+void SyncEngine::enqueue_document(soci::session& session, const std::string& owner, const std::string& connection,
+                                  const std::string& stream, const std::string& key, const std::string& document_json) {
+  document_stream(owner, connection, stream, "push");
+  if (key.empty() || key.size() > kMaxDocumentKey) {
+    throw DocumentError("key", "a document's key is 1 to " + std::to_string(kMaxDocumentKey) + " characters");
+  }
+  json document = json::parse(document_json, nullptr, false);
+  if (!document.is_object()) throw DocumentError("document", "a document is a JSON object");
+  std::string now = clock::utc_now(), text = document.dump();
+  Param p[] = {Param::text(connection), Param::text(stream), Param::text(owner), Param::text(key),
+               Param::text(text), Param::text(now), Param::text(now)};
+  store::run(session,
+             "INSERT INTO annex_sync_documents (connection, stream, owner, doc_key, document, state, attempts,"
+             " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)"
+             " ON CONFLICT (connection, stream, doc_key) DO NOTHING",
+             p);
+}
+
+std::optional<json> SyncEngine::document_status(const std::string& owner, const std::string& connection,
+                                                const std::string& stream, const std::string& key) {
+  document_stream(owner, connection, stream, "push");
+  store::Lease lease(md_.database());
+  Param p[] = {Param::text(connection), Param::text(stream), Param::text(key)};
+  auto rs = store::run(lease.session(),
+                       std::string("SELECT ") + kDocumentColumns +
+                           " FROM annex_sync_documents WHERE connection = ? AND stream = ? AND doc_key = ?",
+                       p);
+  if (rs.rows.empty()) return std::nullopt;
+  return document_status_json(rs.rows[0]);
+}
+
+void SyncEngine::add_document_handler(const std::string& owner, const std::string& kind, const std::string& connection,
+                                      const std::string& stream, DocumentHandler handler) {
+  document_stream(owner, connection, stream, kind == "pull" ? "pull" : "push");
+  std::string problem = registry_.add_document_handler(owner, kind, connection, stream, std::move(handler));
+  if (!problem.empty()) throw DocumentError("stream", problem, 409);
+}
+
+void SyncEngine::notify_outcomes(const ConnectionConfig& c, const StreamConfig& s) {
+  std::optional<DocumentHandler> handler = registry_.document_handler("outcome", c.name, s.name);
+  if (!handler) return;  // told when the plugin runs: the outcomes wait, marked unheard
+  for (;;) {
+    store::Lease lease(md_.database());
+    Param p[] = {Param::text(c.name), Param::text(s.name)};
+    auto rs = store::run(lease.session(),
+                         std::string("SELECT seq, ") + kDocumentColumns +
+                             " FROM annex_sync_documents WHERE connection = ? AND stream = ? AND state <> 'pending'"
+                             " AND notified = 0 ORDER BY delivered_at, seq LIMIT 500",
+                             p);
+    std::string heard;
+    bool refused = false;
+    for (const auto& row : rs.rows) {
+      std::vector<store::Cell> cells(row.begin() + 1, row.end());
+      std::string error;
+      annex_status st = (*handler)({c.name, s.name, cells[2].s, document_status_json(cells).dump()}, &error);
+      if (st != ANNEX_OK) {
+        spdlog::warn("sync: {}/{}: {} did not take the outcome of document {}: {}", c.name, s.name, s.documents,
+                     cells[2].s, error);
+        refused = true;
+        break;  // told again, in order, on the next run
+      }
+      heard += (heard.empty() ? "" : ", ") + std::to_string(row[0].i);
+    }
+    // The sequence numbers are integers this engine read: inlined, not user text.
+    if (!heard.empty()) store::run(lease.session(), "UPDATE annex_sync_documents SET notified = 1 WHERE seq IN (" + heard + ")", {});
+    if (refused || rs.rows.size() < 500) return;
+  }
+}
+
+RunReport SyncEngine::push_documents(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress) {
+  std::lock_guard one_at_a_time(run_lock(c.name + "/" + s.name + "/push"));
+  RunReport r = begin_run(c, s, "push", dry_run);
+  int64_t started = now_ms();
+  try {
+    if (dry_run) {
+      store::Lease lease(md_.database());
+      Param p[] = {Param::text(c.name), Param::text(s.name)};
+      auto rs = store::run(lease.session(),
+                           "SELECT doc_key, document FROM annex_sync_documents WHERE connection = ? AND stream = ?"
+                           " AND state = 'pending' ORDER BY seq",
+                           p);
+      for (const auto& row : rs.rows) {
+        ++r.read;
+        if (r.diff.size() < 1000) r.diff.push_back({{"key", row[0].s}, {"outcome", "would send"}, {"document", json::parse(row[1].s)}});
+      }
+    } else {
+      notify_outcomes(c, s);
+      int64_t after = 0;
+      for (;;) {
+        struct Item {
+          int64_t seq;
+          std::string key;
+          int64_t attempts;
+        };
+        std::vector<Item> items;
+        std::string body = "[";
+        {
+          store::Lease lease(md_.database());
+          std::string now = clock::utc_now();
+          Param p[] = {Param::text(c.name), Param::text(s.name), Param::text(now), Param::integer(after),
+                       Param::integer(s.page_size)};
+          auto rs = store::run(lease.session(),
+                               "SELECT seq, doc_key, document, attempts FROM annex_sync_documents WHERE connection = ?"
+                               " AND stream = ? AND state = 'pending' AND next_attempt_at <= ? AND seq > ? ORDER BY seq LIMIT ?",
+                               p);
+          for (const auto& row : rs.rows) {
+            items.push_back({row[0].i, row[1].s, row[2].i});
+            // The key travels as the idempotency key: a send repeated after a crash finds the document there.
+            body += (items.size() > 1 ? "," : "") + json({{"remote_id", nullptr}, {"remote_version", nullptr},
+                                                          {"idempotency_key", row[1].s}}).dump();
+            body.pop_back();
+            body += ",\"record\":" + row[2].s + "}";
+          }
+        }
+        body += "]";
+        if (items.empty()) break;
+        after = items.back().seq;
+        r.read += static_cast<int64_t>(items.size());
+        std::string answer;
+        try {
+          answer = call(c, "write", [&](Open& o, std::string* out, std::string* err) {
+            annex_buffer ob{out, &append_to}, eb{err, &append_to};
+            return o.table.write(o.conn, as_str(s.name), as_str(body), &ob, &eb);
+          });
+        } catch (const std::exception& e) {
+          // Nothing is lost: the documents stay pending and are sent again later, further apart each time.
+          store::Lease lease(md_.database());
+          std::string reason = e.what();
+          for (const auto& item : items) {
+            std::string when = clock::utc_now(backoff_ms(static_cast<int>(item.attempts) + 1, c.retry_base_ms, c.retry_max_ms) / 1000 + 1);
+            Param p[] = {Param::text(when), Param::text(reason), Param::integer(item.seq)};
+            store::run(lease.session(),
+                       "UPDATE annex_sync_documents SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE seq = ?", p);
+          }
+          throw;
+        }
+        json results = json::parse(answer, nullptr, false);
+        if (!results.is_object() || !results.contains("results") || !results["results"].is_array() ||
+            results["results"].size() != items.size()) {
+          throw std::runtime_error("write on " + c.name + ": the connector did not answer one result per document");
+        }
+        {  // the outcomes and the dead letters in one transaction
+          store::Lease lease(md_.database());
+          store::ScopedTransaction txn(lease.session(), md_.database().dialect());
+          std::string now = clock::utc_now();
+          for (size_t i = 0; i < items.size(); ++i) {
+            const json& res = results["results"][i];
+            std::string status = res.value("status", std::string{});
+            if (status == "created" || status == "updated" || status == "unchanged") {
+              (status == "created" ? r.created : status == "updated" ? r.updated : r.unchanged)++;
+              std::string remote_id = res.contains("remote_id") ? text_of(res["remote_id"]) : "";
+              Param p[] = {remote_id.empty() ? Param::null() : Param::text(remote_id), Param::text(status), Param::text(now),
+                           Param::integer(items[i].seq)};
+              store::run(lease.session(),
+                         "UPDATE annex_sync_documents SET state = 'delivered', remote_id = ?, outcome = ?, delivered_at = ?,"
+                         " attempts = attempts + 1, last_error = NULL, reason = NULL, notified = 0 WHERE seq = ?",
+                         p);
+            } else {
+              ++r.rejected;
+              std::string reason = res.value("reason", std::string("rejected")), field = res.value("field", std::string{});
+              reason = (field.empty() ? "" : field + ": ") + reason;
+              Param p[] = {Param::text(reason), Param::text(now), Param::integer(items[i].seq)};
+              store::run(lease.session(),
+                         "UPDATE annex_sync_documents SET state = 'dead', reason = ?, delivered_at = ?, attempts = attempts + 1,"
+                         " notified = 0 WHERE seq = ?",
+                         p);
+              Param q = Param::integer(items[i].seq);
+              auto doc = store::run(lease.session(), "SELECT document FROM annex_sync_documents WHERE seq = ?",
+                                    std::span<const Param>(&q, 1));
+              json letter = {{"key", items[i].key}, {"document", json::parse(doc.rows.at(0).at(0).s)}};
+              dead_letter(lease.session(), c, s, "push", letter.dump(), reason);
+            }
+          }
+          txn.commit();
+        }
+        r.duration_ms = now_ms() - started;
+        report_progress(r, progress);
+        notify_outcomes(c, s);
+        if (items.size() < s.page_size) break;
+      }
+    }
+    r.status = "succeeded";
+  } catch (const std::exception& e) {
+    r.status = "failed";
+    r.error = e.what();
+    spdlog::warn("sync: push {}/{} failed: {}", c.name, s.name, r.error);
+  }
+  r.finished_at = clock::utc_now();
+  r.duration_ms = now_ms() - started;
+  save_run(r, false);
+  if (progress) progress(r);
+  return r;
+}
+
+RunReport SyncEngine::pull_documents(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress) {
+  std::lock_guard one_at_a_time(run_lock(c.name + "/" + s.name + "/pull"));
+  RunReport r = begin_run(c, s, "pull", dry_run);
+  int64_t started = now_ms();
+  try {
+    std::optional<DocumentHandler> handler = registry_.document_handler("pull", c.name, s.name);
+    if (!handler && !dry_run) {
+      throw std::runtime_error("no handler takes the documents of " + c.name + "/" + s.name + ": the plugin " + s.documents +
+                               " is not running here (annexd delivers them)");
+    }
+    std::string cursor;
+    {
+      store::Lease lease(md_.database());
+      Param p[] = {Param::text(c.name), Param::text(s.name)};
+      auto rs = store::run(lease.session(), "SELECT cursor FROM annex_sync_cursors WHERE connection = ? AND stream = ?", p);
+      if (!rs.rows.empty()) cursor = rs.rows[0][0].s;
+    }
+    for (;;) {
+      std::string text = call(c, "read", [&](Open& o, std::string* out, std::string* err) {
+        annex_buffer ob{out, &append_to}, eb{err, &append_to};
+        return o.table.read(o.conn, as_str(s.name), as_str(cursor), s.page_size, &ob, &eb);
+      });
+      json page = json::parse(text, nullptr, false);
+      if (!page.is_object() || !page.contains("records") || !page["records"].is_array()) {
+        throw std::runtime_error("read on " + c.name + ": the connector answered no {\"records\": [...]} page");
+      }
+      std::vector<std::pair<std::string, std::string>> refused;  // document, reason
+      for (const json& doc : page["records"]) {
+        ++r.read;
+        std::string key = doc.contains(s.remote_id) ? text_of(doc[s.remote_id]) : "";
+        if (key.empty()) {
+          ++r.rejected;
+          refused.emplace_back(doc.dump(), s.remote_id + ": the document has no " + s.remote_id);
+          continue;
+        }
+        if (dry_run) {
+          if (r.diff.size() < 1000) r.diff.push_back({{"key", key}, {"outcome", "would deliver"}, {"document", doc}});
+          continue;
+        }
+        std::string error;
+        annex_status st = (*handler)({c.name, s.name, key, doc.dump()}, &error);
+        if (st == ANNEX_OK) {
+          ++r.created;
+        } else if (st == ANNEX_ERR_UNPROCESSABLE || st == ANNEX_ERR_INVALID_ARGUMENT) {
+          ++r.rejected;
+          refused.emplace_back(doc.dump(), error.empty() ? "refused by " + s.documents : error);
+        } else {
+          // The cursor stays before this page: the page comes again, and the handler takes it again (idempotently).
+          throw std::runtime_error(s.documents + " did not take document " + key + ": " + (error.empty() ? "failed" : error) +
+                                   "; its page is delivered again on the next run");
+        }
+      }
+      std::string next = page.contains("cursor") ? page["cursor"].dump() : cursor;
+      if (!dry_run) {  // the page's dead letters and the cursor's advance commit together
+        store::Lease lease(md_.database());
+        store::ScopedTransaction txn(lease.session(), md_.database().dialect());
+        for (const auto& [doc, reason] : refused) dead_letter(lease.session(), c, s, "pull", doc, reason);
+        std::string now = clock::utc_now();
+        Param p[] = {Param::text(c.name), Param::text(s.name), Param::text(next), Param::text(now)};
+        store::run(lease.session(),
+                   "INSERT INTO annex_sync_cursors (connection, stream, cursor, updated_at) VALUES (?, ?, ?, ?)"
+                   " ON CONFLICT (connection, stream) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+                   p);
+        txn.commit();
+      }
+      cursor = next;
+      r.duration_ms = now_ms() - started;
+      report_progress(r, progress);
+      if (page.value("done", true) || page["records"].empty()) break;
+    }
+    r.status = "succeeded";
+  } catch (const std::exception& e) {
+    r.status = "failed";
+    r.error = e.what();
+    spdlog::warn("sync: pull {}/{} failed after {} documents: {}", c.name, s.name, r.read, r.error);
+  }
+  r.finished_at = clock::utc_now();
+  r.duration_ms = now_ms() - started;
+  save_run(r, false);
+  if (progress) progress(r);
+  return r;
+}
+
+std::string SyncEngine::replay_document(const ConnectionConfig& c, const StreamConfig& s, const DeadLetter& letter) {
+  try {
+    json record = json::parse(letter.record);
+    store::Lease lease(md_.database());
+    if (letter.direction == "push") {
+      // The document goes again under its own key: were it delivered meanwhile, the remote answers "unchanged".
+      store::ScopedTransaction txn(lease.session(), md_.database().dialect());
+      std::string now = clock::utc_now();
+      std::string key = record.at("key").get<std::string>();
+      Param p[] = {Param::text(now), Param::text(c.name), Param::text(s.name), Param::text(key)};
+      auto rs = store::run(lease.session(),
+                           "UPDATE annex_sync_documents SET state = 'pending', attempts = 0, next_attempt_at = ?, reason = NULL,"
+                           " last_error = NULL, delivered_at = NULL, notified = 0"
+                           " WHERE connection = ? AND stream = ? AND doc_key = ? AND state = 'dead'",
+                           p);
+      if (rs.affected == 0) return "document " + key + " is not dead-lettered any more";
+      Param q[] = {Param::text(now), Param::integer(letter.seq)};
+      store::run(lease.session(), "UPDATE annex_sync_dead_letters SET replayed_at = ? WHERE seq = ?", q);
+      txn.commit();
+      return {};
+    }
+    std::optional<DocumentHandler> handler = registry_.document_handler("pull", c.name, s.name);
+    if (!handler) return "the plugin " + s.documents + " that takes the documents of " + c.name + "/" + s.name + " is not running here";
+    std::string key = record.contains(s.remote_id) ? text_of(record[s.remote_id]) : "";
+    if (key.empty()) return s.remote_id + ": the document has no " + s.remote_id;
+    std::string error;
+    if ((*handler)({c.name, s.name, key, record.dump()}, &error) != ANNEX_OK) return error.empty() ? "refused again" : error;
+    std::string now = clock::utc_now();
+    Param q[] = {Param::text(now), Param::integer(letter.seq)};
+    store::run(lease.session(), "UPDATE annex_sync_dead_letters SET replayed_at = ? WHERE seq = ?", q);
+    return {};
+  } catch (const std::exception& e) {
+    return e.what();
+  }
 }
 
 }  // namespace annex::sync

@@ -14,8 +14,20 @@
 //         opens after repeated failures; records the remote refuses become dead letters.
 // Every run is recorded with its counts and duration, and its progress is visible while it runs. A dry run
 // reports what it would change and changes nothing.
+//
+// A document stream names the plugin that owns it ("documents": "<plugin id>") instead of an entity, and carries
+// that plugin's business documents (annex.documents@1 in annex/plugin.h):
+//   push: documents the plugin queued in its own transaction (annex_sync_documents) are sent with their key as the
+//         idempotency key, so a document is delivered once by its key however often a send is repeated; each
+//         keeps its outcome (delivered with the remote's id, or a dead letter with the remote's reason), which
+//         the plugin hears at least once.
+//   pull: pages after the stored cursor are handed to the plugin's handler; the cursor advances only once the
+//         handler has taken the whole page (at least once; a document the handler refuses is a dead letter).
+// For document streams a run's "created", "updated" and "unchanged" count what the remote (push) or the plugin
+// (pull, "created") took, and "rejected" the dead letters.
 #pragma once
 
+#include "errors/field_error.h"
 #include "masterdata/store.h"
 #include "sync/mapping.h"
 
@@ -36,9 +48,10 @@ namespace annex::sync {
 
 struct StreamConfig {
   std::string name;
-  const masterdata::Entity* entity = nullptr;
+  const masterdata::Entity* entity = nullptr;  // null for a document stream
+  std::string documents;       // a document stream: the id of the plugin that owns its documents
   std::string direction;       // pull | push | both
-  std::string remote_id;       // the remote field that identifies a record there
+  std::string remote_id;       // the remote field that identifies a record there (a pulled document's key)
   std::string version_field;   // the remote field holding its version or change time ("" for none)
   std::shared_ptr<Mapping> mapping;
   std::string default_sor = "remote";  // system of record for fields not listed
@@ -86,7 +99,21 @@ struct DeadLetter {
   std::string connection, stream, direction, record, reason, created_at, replayed_at;
 };
 
-// Connector types offered by plugins.
+// A refusal of a plugin's use of a document stream, with the status it maps to (FieldError's).
+class DocumentError : public FieldError {
+ public:
+  using FieldError::FieldError;
+};
+
+// A document handed to the plugin that owns its stream: a pulled document, or the outcome of a pushed one.
+struct DocumentDelivery {
+  std::string connection, stream, key, json;
+};
+// ANNEX_OK once taken; otherwise the status and why in `error`.
+using DocumentHandler = std::function<annex_status(const DocumentDelivery&, std::string* error)>;
+
+// Connector types offered by plugins, and the document handlers plugins registered; both withdrawn when their
+// plugin stops.
 class ConnectorRegistry {
  public:
   // "" or why it was refused.
@@ -95,14 +122,25 @@ class ConnectorRegistry {
   std::optional<annex_connector> find(const std::string& type) const;
   std::vector<std::string> types() const;
 
+  // `kind` is "pull" (the documents of a pull stream) or "outcome" (the outcomes of a push stream). "" or why not.
+  std::string add_document_handler(const std::string& owner, const std::string& kind, const std::string& connection,
+                                   const std::string& stream, DocumentHandler handler);
+  std::optional<DocumentHandler> document_handler(const std::string& kind, const std::string& connection,
+                                                  const std::string& stream) const;
+
  private:
   struct Entry {
     std::string owner;
     std::string type;
     annex_connector table;
   };
+  struct HandlerEntry {
+    std::string owner;
+    DocumentHandler handler;
+  };
   mutable std::mutex mutex_;
   std::map<std::string, Entry> entries_;
+  std::map<std::string, HandlerEntry> handlers_;  // "kind/connection/stream"
 };
 
 class SyncEngine {
@@ -137,6 +175,21 @@ class SyncEngine {
   // Queues pushes for a changed record (MasterData's listener), inside the change's transaction.
   void enqueue(soci::session& session, const masterdata::Entity& entity, const masterdata::Change& change);
 
+  // ---- document streams (annex.documents@1) ----
+  // Queues a document of plugin `owner` on its push document stream, inside `session`'s transaction; a key already
+  // queued is a no-op. Throws DocumentError (403 another plugin's stream, 404 no such stream, 422 bad input).
+  void enqueue_document(soci::session& session, const std::string& owner, const std::string& connection,
+                        const std::string& stream, const std::string& key, const std::string& document_json);
+  // The document's state as annex.documents status() describes it; nullopt when no document has this key.
+  std::optional<nlohmann::json> document_status(const std::string& owner, const std::string& connection,
+                                                const std::string& stream, const std::string& key);
+  // Registers the plugin's handler for its pull stream's documents ("pull") or its push stream's outcomes
+  // ("outcome"). Throws DocumentError.
+  void add_document_handler(const std::string& owner, const std::string& kind, const std::string& connection,
+                            const std::string& stream, DocumentHandler handler);
+  // Tells the owning plugin the outcomes of the stream's documents it has not heard yet (at least once).
+  void notify_outcomes(const ConnectionConfig& c, const StreamConfig& s);
+
  private:
   struct Open;
   Open& open(const ConnectionConfig& c);
@@ -144,6 +197,12 @@ class SyncEngine {
   RunReport begin_run(const ConnectionConfig& c, const StreamConfig& s, const char* direction, bool dry_run);
   RunReport pull(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress);
   RunReport push(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress);
+  RunReport push_documents(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress);
+  RunReport pull_documents(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress);
+  std::string replay_document(const ConnectionConfig& c, const StreamConfig& s, const DeadLetter& letter);
+  // The document stream `stream` of `connection` owned by `owner` in `direction`; throws DocumentError.
+  const StreamConfig& document_stream(const std::string& owner, const std::string& connection,
+                                      const std::string& stream, const std::string& direction) const;
   // Calls `fn` with retries for UNAVAILABLE; throws std::runtime_error with the last message.
   std::string call(const ConnectionConfig& c, const char* what, const std::function<annex_status(Open&, std::string*, std::string*)>& fn);
   // Saves the run's counts and tells `progress`, at most every 200 ms (the run's end is saved apart).

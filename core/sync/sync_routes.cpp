@@ -42,8 +42,11 @@ void register_sync_routes(http::Router& router, SyncEngine& engine, std::functio
           json streams = json::array();
           for (const auto& [sname, s] : c.streams) {
             auto p = pending.find(name + "/" + sname);
-            streams.push_back({{"name", sname}, {"entity", s.entity->name}, {"direction", s.direction},
-                               {"schedule_s", s.schedule_s}, {"pending_pushes", p == pending.end() ? 0 : p->second}});
+            json stream = {{"name", sname}, {"direction", s.direction}, {"schedule_s", s.schedule_s},
+                           {"pending_pushes", p == pending.end() ? 0 : p->second}};
+            if (s.entity != nullptr) stream["entity"] = s.entity->name;
+            else stream["documents"] = s.documents;  // the plugin that owns the stream's documents
+            streams.push_back(stream);
           }
           list.push_back({{"name", name}, {"connector", c.connector}, {"streams", streams}});
         }

@@ -635,6 +635,70 @@ typedef struct annex_blobs_v1 {
   annex_status (*put)(annex_host_ctx* ctx, annex_txn* txn, annex_str bytes, annex_str media_type,
                       annex_buffer* out_json, annex_buffer* err);
 } annex_blobs_v1;
+/* Service "annex.documents" v1 (since ABI 1.3): business documents through the sync engine                   */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+#define ANNEX_SERVICE_DOCUMENTS "annex.documents"
+
+/* A document stream is a stream of a sync connection whose configuration names the plugin that owns it instead
+ * of a master-data entity ("sync.connections.<c>.streams.<s>": {"documents": "<plugin id>", "direction": "push"
+ * or "pull", …}). The engine moves its documents with the same retries, backoff, circuit breaker, dead letters,
+ * replay, dry run and run history as master data; only the owning plugin may use it.
+ *
+ *   push: the plugin enqueues documents (a journal entry …) inside its own transaction: an outbox. Each is sent to
+ *         the connector with its key as the idempotency key, so a document is delivered once by its key even when
+ *         a send is repeated after a crash. The plugin learns each document's outcome — delivered (with the
+ *         remote's id) or dead-lettered (with the remote's reason) — from status() or an outcome handler.
+ *   pull: the engine reads the remote stream's pages after the stored cursor and hands each document to the
+ *         plugin's handler, in order; the cursor advances only once the handler has taken the whole page. Delivery
+ *         is at least once: the handler must be idempotent (keyed by the document's key).
+ */
+
+/* One document as handed to a plugin. All strings borrowed for the duration of the handler call. */
+typedef struct annex_document {
+  uint32_t struct_size;
+  annex_str connection;
+  annex_str stream;
+  annex_str key;           /* the document's key: the one it was enqueued with, or the pull stream's remote_id */
+  annex_str document_json; /* pull: the remote's document; outcome handler: the status object (see status()) */
+} annex_document;
+
+/* A document handler. Return ANNEX_OK once the document is taken (committed). For a pull, UNPROCESSABLE or
+ * INVALID_ARGUMENT refuses this one document: it becomes a dead letter with the message and the page goes on;
+ * any other status stops the run, the cursor stays where it was, and the page is delivered again later. For an
+ * outcome, any status other than OK makes the host tell the outcome again later. */
+typedef annex_status (*annex_document_handler)(void* handler_plugin_ptr, const annex_document* document,
+                                               annex_buffer* err);
+
+typedef struct annex_documents_v1 {
+  uint32_t struct_size;
+  uint32_t minor;
+  /* Queues `document_json` (a JSON object) for the push document stream `stream` of `connection`, under `key`
+   * (1 to 200 characters, unique within the stream), inside `txn` when not NULL so that it leaves only if the
+   * plugin's change commits. Enqueuing a key already queued (or delivered) is a no-op returning OK.
+   * PERMISSION_DENIED unless the stream's documents belong to the calling plugin; NOT_FOUND for an unknown
+   * connection or stream; UNPROCESSABLE (with the field at fault) for a pull stream, an empty key or a document
+   * that is not a JSON object. */
+  annex_status (*enqueue)(annex_host_ctx* ctx, annex_txn* txn, annex_str connection, annex_str stream, annex_str key,
+                          annex_str document_json, annex_buffer* err);
+  /* Appends the state of the document with this key:
+   *   {"connection", "stream", "key", "state": "pending"|"delivered"|"dead", "remote_id": the remote's id or null,
+   *    "outcome": "created"|"updated"|"unchanged" (what the remote did) or null, "reason": why the remote refused
+   *    it or null, "attempts", "last_error": the last failed send or null, "created_at", "delivered_at"}.
+   * NOT_FOUND when no document has this key; PERMISSION_DENIED for another plugin's stream. */
+  annex_status (*status)(annex_host_ctx* ctx, annex_str connection, annex_str stream, annex_str key,
+                         annex_buffer* out_json, annex_buffer* err);
+  /* Takes the documents of the pull document stream `stream` until the plugin stops: `handler` gets each
+   * document in the remote's order. PERMISSION_DENIED for another plugin's stream; CONFLICT when already taken. */
+  annex_status (*subscribe)(annex_host_ctx* ctx, annex_str connection, annex_str stream, annex_document_handler handler,
+                            void* handler_plugin_ptr, annex_buffer* err);
+  /* Hears the outcome of each document of the push document stream `stream` once it is final (delivered or
+   * dead-lettered), as its status() object in document_json, at least once and in the order the outcomes were
+   * recorded; a replayed dead letter is heard of again when it is delivered. Outcomes recorded while the plugin
+   * was not running are told when it is. */
+  annex_status (*on_outcome)(annex_host_ctx* ctx, annex_str connection, annex_str stream, annex_document_handler handler,
+                             void* handler_plugin_ptr, annex_buffer* err);
+} annex_documents_v1;
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* The plugin descriptor                                                                                      */

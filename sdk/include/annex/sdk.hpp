@@ -875,6 +875,78 @@ class Approvals {
 };
 
 // ---------------------------------------------------------------------------------------------------------
+// Documents (ABI 1.3): business documents through the sync engine's document streams; see annex.documents in
+// annex/plugin.h.
+// ---------------------------------------------------------------------------------------------------------
+
+// A document handed to the plugin: a pulled one (json: the remote's document), or the outcome of a pushed one
+// (json: its status object). Borrowed for the duration of the handler call.
+struct Document {
+  std::string_view connection;
+  std::string_view stream;
+  std::string_view key;
+  std::string_view json;
+};
+// Returns once the document is taken. Throwing Error(ANNEX_ERR_UNPROCESSABLE, …) refuses a pulled document (a dead
+// letter); anything else thrown makes the host deliver it again later.
+using DocumentHandler = std::function<void(const Document&)>;
+
+// The "annex.documents" v1 service.
+class Documents {
+ public:
+  Documents(annex_host_ctx* ctx, const annex_documents_v1* api, std::deque<DocumentHandler>* handlers) noexcept
+      : ctx_(ctx), api_(api), handlers_(handlers) {}
+
+  // Queues a document (a JSON object) on a push document stream the plugin owns, inside `txn` when given: it
+  // leaves only if the transaction commits. A key already queued is a no-op.
+  void enqueue(std::string_view connection, std::string_view stream, std::string_view key, std::string_view document_json,
+               Transaction* txn = nullptr) const {
+    std::string err;
+    StringSink sink(err);
+    check(api_->enqueue(ctx_, txn != nullptr ? txn->get() : nullptr, to_str(connection), to_str(stream), to_str(key),
+                        to_str(document_json), sink.get()),
+          err);
+  }
+  // The document's status object ({"state": "pending"|"delivered"|"dead", "remote_id", "reason", …}), or nothing
+  // when no document has this key.
+  std::optional<std::string> status(std::string_view connection, std::string_view stream, std::string_view key) const {
+    std::string out, err;
+    StringSink o(out), sink(err);
+    annex_status st = api_->status(ctx_, to_str(connection), to_str(stream), to_str(key), o.get(), sink.get());
+    if (st == ANNEX_ERR_NOT_FOUND && err.rfind("field=", 0) != 0 && err.rfind("no document ", 0) == 0) return std::nullopt;
+    check(st, err);
+    return out;
+  }
+  // Takes the documents of a pull document stream the plugin owns, in the remote's order, at least once.
+  void subscribe(std::string_view connection, std::string_view stream, DocumentHandler handler) const {
+    add(connection, stream, std::move(handler), api_->subscribe);
+  }
+  // Hears each final outcome (delivered or dead) of a push document stream the plugin owns, at least once.
+  void on_outcome(std::string_view connection, std::string_view stream, DocumentHandler handler) const {
+    add(connection, stream, std::move(handler), api_->on_outcome);
+  }
+
+ private:
+  using AddFn = annex_status (*)(annex_host_ctx*, annex_str, annex_str, annex_document_handler, void*, annex_buffer*);
+  void add(std::string_view connection, std::string_view stream, DocumentHandler handler, AddFn fn) const {
+    handlers_->push_back(std::move(handler));
+    std::string err;
+    StringSink sink(err);
+    check(fn(ctx_, to_str(connection), to_str(stream), &Documents::trampoline, &handlers_->back(), sink.get()), err);
+  }
+  static annex_status trampoline(void* plugin_ptr, const annex_document* d, annex_buffer* err) noexcept {
+    return detail::guarded(err, [&] {
+      Document doc{to_view(d->connection), to_view(d->stream), to_view(d->key), to_view(d->document_json)};
+      (*static_cast<DocumentHandler*>(plugin_ptr))(doc);
+    });
+  }
+
+  annex_host_ctx* ctx_;
+  const annex_documents_v1* api_;
+  std::deque<DocumentHandler>* handlers_;
+};
+
+// ---------------------------------------------------------------------------------------------------------
 // Connectors (ABI 1.1): records cross as JSON text; see annex_connector in annex/plugin.h for each call.
 // ---------------------------------------------------------------------------------------------------------
 
@@ -1035,6 +1107,9 @@ class Host {
     return Approvals(api_->ctx_host_ptr, &require<annex_approvals_v1>(ANNEX_SERVICE_APPROVALS, 1));
   }
   Blobs blobs() const { return Blobs(api_->ctx_host_ptr, &require<annex_blobs_v1>(ANNEX_SERVICE_BLOBS, 1)); }
+  Documents documents() {
+    return Documents(api_->ctx_host_ptr, &require<annex_documents_v1>(ANNEX_SERVICE_DOCUMENTS, 1), &documents_);
+  }
 
   // A host setting ("data_dir", "database.dialect", "http.base_url"); empty when unknown or undeclared.
   std::string setting(std::string_view key) const {
@@ -1055,6 +1130,7 @@ class Host {
   std::deque<EventHandler> subscriptions_;
   std::deque<JobFn> jobs_;
   std::deque<std::unique_ptr<Connector>> connectors_;
+  std::deque<DocumentHandler> documents_;
 };
 
 // ---------------------------------------------------------------------------------------------------------
