@@ -22,6 +22,20 @@
 // 8, default 1) splits a large batch over that many connections written at once: a database server that parses
 // and plans every statement of an array (psqlODBC does) then works on more than one core. Leave it at 1 for a
 // database that allows one writer (SQLite).
+//
+// A stream with "journal" instead of "upsert" takes journal entries, the documents of a document stream (see the
+// README): each entry's header and lines are written in one transaction into the finance database's journal
+// tables, idempotent by the entry's key (the document's key) — an entry whose key the header table holds already
+// is "unchanged", never a second entry. Table and column names come from the settings, over this default:
+//   "journal": {"header_table": "journal_entries", "line_table": "journal_lines", "id_column": "",
+//               "header_columns": {"key": "entry_key", "date": "entry_date", "reference": "reference",
+//                                  "description": "description", "currency": "currency"},
+//               "line_columns": {"key": "entry_key", "line_no": "line_no", "account": "account",
+//                                "cost_centre": "cost_centre", "debit": "debit", "credit": "credit",
+//                                "description": "description"}}
+// A column map names, per field of the entry (or of a line), the column it goes to; "" leaves a default field
+// out. "key" is the entry's key and "line_no" a line's number from 1. With "id_column", the header's own id (a
+// generated one) is the remote id; otherwise the key is. Payment confirmations are read by an ordinary "select".
 #include <annex/sdk.hpp>
 
 #include <nlohmann/json.hpp>
@@ -29,6 +43,7 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <deque>
 #include <future>
 #include <map>
 #include <memory>
@@ -105,9 +120,80 @@ std::string append_cell(std::string& out, const soci::row& r, std::size_t i) {
 
 std::string text_of(const json& v) { return v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump(); }
 
+// Where journal entries go: table names and, per field, the column.
+struct Journal {
+  std::string header_table = "journal_entries", line_table = "journal_lines", id_column;
+  std::vector<std::pair<std::string, std::string>> header_columns, line_columns;  // field → column
+  std::string key_column;  // the header's column holding the entry's key
+};
+
 struct Stream {
   std::string select, cursor_field, key_field, initial_cursor, upsert, update;
+  std::optional<Journal> journal;
 };
+
+// A table or column name from the settings: a plain (optionally schema-qualified) identifier, never SQL.
+std::string identifier(const json& v, const std::string& setting) {
+  std::string name = v.is_string() ? v.get<std::string>() : "";
+  bool ok = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0]));
+  for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.');
+  if (!ok) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, setting + ": a table or column name (letters, digits, _ and .)", setting);
+  return name;
+}
+
+// The columns of a column map: the defaults, with the settings' entries over them ("" drops one).
+std::vector<std::pair<std::string, std::string>> columns(const std::vector<std::pair<std::string, std::string>>& defaults,
+                                                         const json& given, const std::string& setting) {
+  std::map<std::string, std::string> merged(defaults.begin(), defaults.end());
+  if (!given.is_object()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, setting + ": an object of field → column", setting);
+  for (const auto& [field, column] : given.items()) {
+    if (column.is_string() && column.get<std::string>().empty()) merged.erase(field);
+    else merged[field] = identifier(column, setting + "." + field);
+  }
+  return {merged.begin(), merged.end()};
+}
+
+Journal parse_journal(const json& def, const std::string& setting) {
+  if (!def.is_object()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, setting + ": an object", setting);
+  Journal j;
+  j.header_table = identifier(def.value("header_table", json(j.header_table)), setting + ".header_table");
+  j.line_table = identifier(def.value("line_table", json(j.line_table)), setting + ".line_table");
+  if (def.contains("id_column")) j.id_column = identifier(def["id_column"], setting + ".id_column");
+  j.header_columns = columns({{"key", "entry_key"}, {"date", "entry_date"}, {"reference", "reference"},
+                              {"description", "description"}, {"currency", "currency"}},
+                             def.value("header_columns", json::object()), setting + ".header_columns");
+  j.line_columns = columns({{"key", "entry_key"}, {"line_no", "line_no"}, {"account", "account"}, {"cost_centre", "cost_centre"},
+                            {"debit", "debit"}, {"credit", "credit"}, {"description", "description"}},
+                           def.value("line_columns", json::object()), setting + ".line_columns");
+  for (const auto& [field, column] : j.header_columns) {
+    if (field == "key") j.key_column = column;
+  }
+  if (j.key_column.empty()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, setting + ".header_columns.key: the entry's key needs a column", setting);
+  return j;
+}
+
+// Runs `sql` with `values` bound in order to its placeholders :v1, :v2 …: integers as integers, the rest as text.
+// (Named, as SOCI wants them when it describes a failed statement.)
+void execute(soci::session& s, const std::string& sql, const std::vector<json>& values) {
+  std::deque<std::string> texts;
+  std::deque<long long> numbers;
+  std::deque<soci::indicator> nulls;
+  soci::statement st(s);
+  for (const json& v : values) {
+    nulls.push_back(v.is_null() ? soci::i_null : soci::i_ok);
+    if (v.is_number_integer()) {
+      numbers.push_back(v.get<long long>());
+      st.exchange(soci::use(numbers.back(), nulls.back(), "v" + std::to_string(nulls.size())));
+    } else {
+      texts.push_back(v.is_null() ? std::string{} : v.is_string() ? v.get<std::string>() : v.dump());
+      st.exchange(soci::use(texts.back(), nulls.back(), "v" + std::to_string(nulls.size())));
+    }
+  }
+  st.alloc();
+  st.prepare(sql);
+  st.define_and_bind();
+  st.execute(true);
+}
 
 class OdbcConnection : public annex::Connection {
  public:
@@ -129,7 +215,8 @@ class OdbcConnection : public annex::Connection {
     for (const auto& [name, def] : streams.items()) {
       Stream s{def.value("select", std::string{}), def.value("cursor_field", std::string{}),
                def.value("key_field", std::string{}), def.value("initial_cursor", std::string{}),
-               def.value("upsert", std::string{}), def.value("update", std::string{})};
+               def.value("upsert", std::string{}), def.value("update", std::string{}), std::nullopt};
+      if (def.contains("journal")) s.journal = parse_journal(def["journal"], "streams." + name + ".journal");
       if (!s.select.empty() && (s.cursor_field.empty() || s.key_field.empty())) {
         throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": a select needs cursor_field and key_field", "streams");
       }
@@ -156,7 +243,7 @@ class OdbcConnection : public annex::Connection {
     json streams = json::array();
     for (const auto& [name, s] : streams_) {
       streams.push_back({{"name", name}, {"key", {s.key_field}}, {"cursor_field", s.cursor_field},
-                         {"readable", !s.select.empty()}, {"writable", !s.upsert.empty()}});
+                         {"readable", !s.select.empty()}, {"writable", !s.upsert.empty() || s.journal.has_value()}});
     }
     return json({{"streams", streams}}).dump();
   }
@@ -230,6 +317,7 @@ class OdbcConnection : public annex::Connection {
     const Stream& st = stream(stream_name, false);
     json items = json::parse(records_json, nullptr, false);
     if (!items.is_array()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "records: a JSON array");
+    if (st.journal) return write_journal(*st.journal, items);
     // Records the remote already has (a remote id is known) go through "update" when there is one — they may
     // carry only the fields this side owns; the rest through "upsert".
     std::vector<size_t> updates, upserts;
@@ -384,9 +472,94 @@ class OdbcConnection : public annex::Connection {
     extra_.clear();
   }
 
+  // Writes each journal entry, header and lines, in a transaction of its own.
+  std::string write_journal(const Journal& j, const json& items) {
+    json results = json::array();
+    try {
+      for (const json& item : items) results.push_back(write_entry(j, item.value("idempotency_key", std::string{}),
+                                                                   item.value("record", json::object())));
+      return json({{"results", results}}).dump();
+    } catch (const annex::Error& e) {
+      if (e.code() == ANNEX_ERR_UNAVAILABLE) reset();
+      throw;
+    } catch (const std::exception& e) {
+      reset();
+      throw classify(e, "write journal");
+    }
+  }
+
+  // The remote id of the entry with this key, or nothing when the header table has none.
+  std::optional<std::string> existing_entry(const Journal& j, const std::string& key) {
+    std::string id;
+    soci::indicator ind = soci::i_ok;
+    std::string column = j.id_column.empty() ? j.key_column : j.id_column;
+    soci::statement st = (session().prepare << "SELECT " + column + " FROM " + j.header_table + " WHERE " + j.key_column + " = :key",
+                          soci::use(key, "key"), soci::into(id, ind));
+    if (!st.execute(true)) return std::nullopt;
+    return ind == soci::i_null ? key : id;
+  }
+
+  json write_entry(const Journal& j, const std::string& key, const json& entry) {
+    auto rejected = [](const std::string& reason, const std::string& field) {
+      return json{{"status", "rejected"}, {"reason", reason}, {"field", field}};
+    };
+    if (key.empty()) return rejected("a journal entry needs its key", "idempotency_key");
+    if (!entry.contains("lines") || !entry["lines"].is_array() || entry["lines"].empty()) {
+      return rejected("a journal entry needs at least one line", "lines");
+    }
+    long long debits = 0, credits = 0;
+    for (const json& line : entry["lines"]) {
+      if (!line.is_object()) return rejected("each line is an object", "lines");
+      debits += line.value("debit", json(0)).is_number_integer() ? line.value("debit", 0LL) : 0;
+      credits += line.value("credit", json(0)).is_number_integer() ? line.value("credit", 0LL) : 0;
+    }
+    if (debits != credits) {
+      return rejected("debits (" + std::to_string(debits) + ") and credits (" + std::to_string(credits) + ") do not balance", "lines");
+    }
+    if (auto id = existing_entry(j, key)) return {{"status", "unchanged"}, {"remote_id", *id}};
+    auto insert = [](const std::string& table, const std::vector<std::pair<std::string, std::string>>& cols) {
+      std::string names, marks;
+      size_t n = 0;
+      for (const auto& [field, column] : cols) {
+        names += (names.empty() ? "" : ", ") + column;
+        marks += (marks.empty() ? ":v" : ", :v") + std::to_string(++n);
+      }
+      return "INSERT INTO " + table + " (" + names + ") VALUES (" + marks + ")";
+    };
+    try {
+      soci::transaction txn(session());
+      std::vector<json> values;
+      for (const auto& [field, column] : j.header_columns) values.push_back(field == "key" ? json(key) : entry.value(field, json(nullptr)));
+      execute(session(), insert(j.header_table, j.header_columns), values);
+      int line_no = 0;
+      for (const json& line : entry["lines"]) {
+        ++line_no;
+        values.clear();
+        for (const auto& [field, column] : j.line_columns) {
+          values.push_back(field == "key" ? json(key) : field == "line_no" ? json(line_no) : line.value(field, json(nullptr)));
+        }
+        execute(session(), insert(j.line_table, j.line_columns), values);
+      }
+      txn.commit();
+    } catch (const soci::soci_error& error) {
+      annex::Error kind = classify(error, "write journal entry " + key);
+      if (kind.code() == ANNEX_ERR_UNAVAILABLE || kind.code() == ANNEX_ERR_UNAUTHENTICATED ||
+          kind.code() == ANNEX_ERR_PERMISSION_DENIED) {
+        throw kind;
+      }
+      if (!reachable()) throw annex::Error(ANNEX_ERR_UNAVAILABLE, kind.message());
+      // Another writer may have put the same entry in meanwhile: then it is there, once.
+      if (auto id = existing_entry(j, key)) return {{"status", "unchanged"}, {"remote_id", *id}};
+      return rejected(error.get_error_message(), "");
+    }
+    auto id = existing_entry(j, key);
+    return {{"status", "created"}, {"remote_id", id.value_or(key)}};
+  }
+
   const Stream& stream(std::string_view name, bool reading) const {
     auto it = streams_.find(std::string(name));
     if (it == streams_.end()) throw annex::Error(ANNEX_ERR_NOT_FOUND, "no stream " + std::string(name) + " in the settings");
+    if (!reading && it->second.journal) return it->second;
     if (reading ? it->second.select.empty() : it->second.upsert.empty()) {
       throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT,
                          "stream " + std::string(name) + " has no " + (reading ? "select" : "upsert") + " statement");

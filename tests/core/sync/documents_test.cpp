@@ -8,8 +8,13 @@
 
 #include <annex/sdk.hpp>
 #include <gtest/gtest.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
 #include <thread>
 
 namespace {
@@ -373,6 +378,224 @@ TEST_P(DocumentsTest, DocumentStreamsAreConfiguredWithTheirOwnerAndOneDirection)
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DocumentsTest, testing::Values(Backend::kSqlite, Backend::kPostgresql),
+                         test::backend_param_name);
+
+// ---- journal entries and payment confirmations through the ODBC connector, into a real PostgreSQL ----------
+
+struct PgAddress {
+  std::string user, host, port, db;
+  static PgAddress parse(const std::string& url) {  // postgresql://USER@HOST:PORT/DB
+    std::string rest = url.substr(url.find("://") + 3);
+    PgAddress a;
+    a.user = rest.substr(0, rest.find('@'));
+    rest = rest.substr(rest.find('@') + 1);
+    a.host = rest.substr(0, rest.find(':'));
+    a.port = rest.substr(rest.find(':') + 1, rest.find('/') - rest.find(':') - 1);
+    a.db = rest.substr(rest.find('/') + 1);
+    return a;
+  }
+  std::string libpq() const { return "host=" + host + " port=" + port + " dbname=" + db + " user=" + user; }
+  std::string odbc(const std::string& schema) const {
+    return "DRIVER={PostgreSQL Unicode};SERVER=" + host + ";PORT=" + port + ";DATABASE=" + db + ";UID=" + user +
+           ";ConnSettings=SET search_path TO " + schema + ";UseDeclareFetch=1;Fetch=1000";
+  }
+};
+
+// The finance database's journal tables as the README gives them, an accounts table the lines must name, and
+// the payment confirmations finance records.
+void create_finance_schema(soci::session& remote, const std::string& schema) {
+  remote << "CREATE SCHEMA " + schema;
+  remote << "SET search_path TO " + schema;
+  remote << "CREATE TABLE accounts (code VARCHAR(20) PRIMARY KEY)";
+  remote << "INSERT INTO accounts VALUES ('6400'), ('2100')";
+  remote << "CREATE TABLE journal_entries (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+            " entry_key VARCHAR(200) NOT NULL UNIQUE, entry_date DATE NOT NULL, reference VARCHAR(100),"
+            " description VARCHAR(400), currency CHAR(3) NOT NULL, posted_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)";
+  remote << "CREATE TABLE journal_lines (entry_key VARCHAR(200) NOT NULL REFERENCES journal_entries (entry_key),"
+            " line_no INTEGER NOT NULL, account VARCHAR(20) NOT NULL REFERENCES accounts (code), cost_centre VARCHAR(20),"
+            " debit BIGINT NOT NULL DEFAULT 0, credit BIGINT NOT NULL DEFAULT 0, description VARCHAR(400),"
+            " PRIMARY KEY (entry_key, line_no))";
+  remote << "CREATE TABLE payment_confirmations (payment_id VARCHAR(100) PRIMARY KEY, entry_key VARCHAR(200) NOT NULL,"
+            " amount BIGINT NOT NULL, currency CHAR(3) NOT NULL, paid_on DATE NOT NULL, recorded_at VARCHAR(32) NOT NULL)";
+  remote << "SET search_path TO public";
+}
+
+class JournalOdbcTest : public testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    PosterPlugin::taken.clear();
+    PosterPlugin::outcomes.clear();
+    PosterPlugin::fail_once.clear();
+    PosterPlugin::fail_outcomes = false;
+    db_ = test::migrated_database(GetParam(), dir_);
+    if (!db_ || test::postgres_url().empty()) GTEST_SKIP() << "no PostgreSQL for this run";
+    std::filesystem::create_symlink(test::build_path("lib/annex/plugins/odbc.so"), plugins_.path() / "odbc.so");
+  }
+  // Starts the engine and the plugins against the finance database at `pg`.
+  void start(const PgAddress& pg) {
+    md_ = std::make_unique<masterdata::MasterData>(*db_);
+    engine_ = std::make_unique<SyncEngine>(*md_, registry_, parse_sync_config(R"({"connections": {"finance": {
+      "connector": "odbc", "retry": {"attempts": 2, "base_ms": 1, "max_ms": 2}, "breaker": {"failures": 100, "open_s": 1},
+      "settings": {"connection_string": ")" + pg.odbc(schema_) + R"(", "streams": {
+        "journal": {"journal": {"id_column": "id"}},
+        "payments": {"select": "SELECT payment_id, entry_key, amount, currency, paid_on, recorded_at FROM payment_confirmations WHERE recorded_at >= ? ORDER BY recorded_at, payment_id",
+                     "cursor_field": "recorded_at", "key_field": "payment_id"}}},
+      "streams": {
+        "journal": {"documents": "org.annex.test.poster", "direction": "push"},
+        "payments": {"documents": "org.annex.test.poster", "direction": "pull", "remote_id": "payment_id", "page_size": 2}}}}})"));
+    plugin_host::HostParts parts;
+    parts.db = db_.get();
+    parts.connectors = &registry_;
+    parts.sync = engine_.get();
+    host_ = std::make_unique<plugin_host::PluginHost>(parts);
+    host_->add_descriptor(annex::detail::Export<PosterPlugin>::descriptor(), "linked");
+    host_->load({plugins_.str()}, {}, {});
+    host_->start_all();
+    ASSERT_NE(PosterPlugin::instance, nullptr);
+    ASSERT_EQ(registry_.types(), std::vector<std::string>{"odbc"});
+  }
+  void TearDown() override {
+    engine_.reset();
+    if (host_) host_->stop_all();
+  }
+  annex::Documents documents() { return PosterPlugin::instance->host().documents(); }
+  RunReport run(const std::string& stream) { return engine_->run("finance", stream, false).at(0); }
+  std::string state(const std::string& key) {
+    auto s = documents().status("finance", "journal", key);
+    return s ? json::parse(*s)["state"].get<std::string>() : "none";
+  }
+  static std::string entry(const std::string& claim, const std::string& account = "6400") {
+    return json({{"date", "2026-11-30"}, {"reference", claim}, {"description", "Expense claim " + claim}, {"currency", "EUR"},
+                 {"lines", {{{"account", account}, {"cost_centre", "CC10"}, {"debit", 12000}, {"credit", 0}, {"description", "Hotel"}},
+                            {{"account", "2100"}, {"debit", 0}, {"credit", 12000}, {"description", "Employee payable"}}}}})
+        .dump();
+  }
+
+  test::TempDir dir_, plugins_;
+  std::string schema_ = "fin_" + std::to_string(std::random_device{}() % 1000000);
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<masterdata::MasterData> md_;
+  ConnectorRegistry registry_;
+  std::unique_ptr<SyncEngine> engine_;
+  std::unique_ptr<plugin_host::PluginHost> host_;
+};
+
+int64_t remote_count(soci::session& s, const std::string& sql) {
+  long long n = 0;
+  s << sql, soci::into(n);
+  return n;
+}
+
+TEST_P(JournalOdbcTest, AJournalEntryIsWrittenHeaderAndLinesOnceByItsKeyAndARefusedOneIsReplayed) {
+  PgAddress pg = PgAddress::parse(test::postgres_url());
+  soci::session remote(*soci::factory_postgresql(), pg.libpq());
+  create_finance_schema(remote, schema_);
+  start(pg);
+  documents().enqueue("finance", "journal", "claim-1", entry("CL-1"));
+  documents().enqueue("finance", "journal", "claim-2", entry("CL-2", "9999"));  // an account finance does not have
+  RunReport r = run("journal");
+  EXPECT_EQ(r.status, "succeeded") << r.error;
+  EXPECT_EQ(r.created, 1);
+  EXPECT_EQ(r.rejected, 1);
+  EXPECT_EQ(remote_count(remote, "SELECT COUNT(*) FROM " + schema_ + ".journal_entries"), 1);
+  EXPECT_EQ(remote_count(remote, "SELECT COUNT(*) FROM " + schema_ + ".journal_lines WHERE entry_key = 'claim-1'"), 2);
+  EXPECT_EQ(remote_count(remote, "SELECT SUM(debit) - SUM(credit) FROM " + schema_ + ".journal_lines"), 0);
+  EXPECT_EQ(remote_count(remote, "SELECT COUNT(*) FROM " + schema_ + ".journal_lines WHERE entry_key = 'claim-2'"), 0)
+      << "a refused entry leaves no line behind: header and lines are one transaction";
+  json one = json::parse(*documents().status("finance", "journal", "claim-1"));
+  EXPECT_EQ(one["remote_id"], std::to_string(remote_count(remote, "SELECT id FROM " + schema_ + ".journal_entries WHERE entry_key = 'claim-1'")));
+  json two = json::parse(*documents().status("finance", "journal", "claim-2"));
+  EXPECT_EQ(two["state"], "dead");
+  EXPECT_NE(two["reason"].get<std::string>().find("accounts"), std::string::npos) << two["reason"];
+
+  // Annex crashed after the finance database took claim-1, before it recorded the delivery: it goes again.
+  {
+    store::Lease lease(*db_);
+    store::run(lease.session(), "UPDATE annex_sync_documents SET state = 'pending' WHERE doc_key = 'claim-1'", {});
+  }
+  r = run("journal");
+  EXPECT_EQ(r.unchanged, 1) << r.error;
+  EXPECT_EQ(remote_count(remote, "SELECT COUNT(*) FROM " + schema_ + ".journal_entries WHERE entry_key = 'claim-1'"), 1);
+  EXPECT_EQ(remote_count(remote, "SELECT COUNT(*) FROM " + schema_ + ".journal_lines WHERE entry_key = 'claim-1'"), 2);
+
+  remote << "INSERT INTO " + schema_ + ".accounts VALUES ('9999')";
+  auto letters = engine_->dead_letters("finance", false);
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(engine_->replay(letters[0].seq), "");
+  r = run("journal");
+  EXPECT_EQ(r.created, 1) << r.error;
+  EXPECT_EQ(state("claim-2"), "delivered");
+  EXPECT_EQ(remote_count(remote, "SELECT COUNT(*) FROM " + schema_ + ".journal_entries"), 2);
+  EXPECT_EQ(remote_count(remote, "SELECT COUNT(*) FROM " + schema_ + ".journal_lines"), 4);
+}
+
+TEST_P(JournalOdbcTest, PaymentConfirmationsReachThePluginInOrderByCursorNoneSkippedNoneTwice) {
+  PgAddress pg = PgAddress::parse(test::postgres_url());
+  soci::session remote(*soci::factory_postgresql(), pg.libpq());
+  create_finance_schema(remote, schema_);
+  // Five payments, two of them recorded at the same instant.
+  remote << "INSERT INTO " + schema_ + ".payment_confirmations VALUES"
+            " ('PAY-1', 'claim-1', 12000, 'EUR', '2026-12-01', '2026-12-01 09:00:00'),"
+            " ('PAY-2', 'claim-2', 5000, 'EUR', '2026-12-01', '2026-12-01 09:00:01'),"
+            " ('PAY-3', 'claim-3', 7000, 'EUR', '2026-12-01', '2026-12-01 09:00:01'),"
+            " ('PAY-4', 'claim-4', 100, 'EUR', '2026-12-01', '2026-12-01 09:00:02'),"
+            " ('PAY-5', 'claim-5', 200, 'EUR', '2026-12-01', '2026-12-01 09:00:03')";
+  start(pg);
+  PosterPlugin::fail_once = "PAY-3";
+  EXPECT_EQ(run("payments").status, "failed");
+  RunReport r = run("payments");
+  EXPECT_EQ(r.status, "succeeded") << r.error;
+  EXPECT_EQ(PosterPlugin::taken, (std::vector<std::string>{"PAY-1", "PAY-2", "PAY-3", "PAY-3", "PAY-4", "PAY-5"}));
+  remote << "INSERT INTO " + schema_ + ".payment_confirmations VALUES ('PAY-6', 'claim-6', 300, 'EUR', '2026-12-02', '2026-12-02 08:00:00')";
+  r = run("payments");
+  EXPECT_EQ(r.read, 1);
+  EXPECT_EQ(PosterPlugin::taken.back(), "PAY-6");
+  annex::Rows rows = PosterPlugin::instance->host().db().query("SELECT COUNT(*), SUM(amount) FROM poster_payments");
+  ASSERT_TRUE(rows.next());
+  EXPECT_EQ(rows.row().integer(0), 6);
+  EXPECT_EQ(rows.row().integer(1), 12000 + 5000 + 7000 + 100 + 200 + 300);
+}
+
+// The finance database stops while entries wait and comes back: the run fails, the entries stay queued, and the
+// next run writes each once.
+TEST_P(JournalOdbcTest, PostingIsRetriedAfterTheFinanceDatabaseRestartsWithNoDoubleEntry) {
+  test::TempDir pg_state;
+  std::string out;
+  ASSERT_EQ(test::run_program(std::string(ANNEX_SOURCE_DIR) + "/tests/support/pg_up.sh", {pg_state.str()}, &out), 0) << out;
+  struct Down {
+    std::string state;
+    ~Down() {
+      std::string ignored;
+      test::run_program(std::string(ANNEX_SOURCE_DIR) + "/tests/support/pg_down.sh", {state}, &ignored);
+    }
+  } down{pg_state.str()};
+  std::string url;
+  std::getline(std::ifstream(pg_state.path() / "url"), url);
+  PgAddress pg = PgAddress::parse(url);
+  {
+    soci::session remote(*soci::factory_postgresql(), pg.libpq());
+    create_finance_schema(remote, schema_);
+  }
+  start(pg);
+  documents().enqueue("finance", "journal", "claim-1", entry("CL-1"));
+  EXPECT_EQ(run("journal").created, 1);
+  ASSERT_EQ(test::run_program(std::string(ANNEX_SOURCE_DIR) + "/tests/support/pg_pause.sh", {pg_state.str(), "stop"}, &out), 0) << out;
+  for (int i = 2; i <= 4; ++i) documents().enqueue("finance", "journal", "claim-" + std::to_string(i), entry("CL-" + std::to_string(i)));
+  RunReport r = run("journal");
+  EXPECT_EQ(r.status, "failed");
+  EXPECT_EQ(state("claim-2"), "pending");
+  ASSERT_EQ(test::run_program(std::string(ANNEX_SOURCE_DIR) + "/tests/support/pg_pause.sh", {pg_state.str(), "start"}, &out), 0) << out;
+  EXPECT_TRUE(test::eventually([&] {
+    run("journal");
+    return state("claim-2") == "delivered" && state("claim-3") == "delivered" && state("claim-4") == "delivered";
+  }, std::chrono::seconds(20)));
+  soci::session remote(*soci::factory_postgresql(), pg.libpq());
+  EXPECT_EQ(remote_count(remote, "SELECT COUNT(*) FROM " + schema_ + ".journal_entries"), 4);
+  EXPECT_EQ(remote_count(remote, "SELECT COUNT(DISTINCT entry_key) FROM " + schema_ + ".journal_entries"), 4);
+  EXPECT_EQ(remote_count(remote, "SELECT COUNT(*) FROM " + schema_ + ".journal_lines"), 8);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, JournalOdbcTest, testing::Values(Backend::kSqlite, Backend::kPostgresql),
                          test::backend_param_name);
 
 }  // namespace
