@@ -43,7 +43,6 @@
 #include <soci/soci.h>
 
 #include <algorithm>
-#include <deque>
 #include <future>
 #include <map>
 #include <memory>
@@ -172,25 +171,36 @@ Journal parse_journal(const json& def, const std::string& setting) {
   return j;
 }
 
-// Runs `sql` with `values` bound in order to its placeholders :v1, :v2 …: integers as integers, the rest as text.
-// (Named, as SOCI wants them when it describes a failed statement.)
-void execute(soci::session& s, const std::string& sql, const std::vector<json>& values) {
-  std::deque<std::string> texts;
-  std::deque<long long> numbers;
-  std::deque<soci::indicator> nulls;
+// Inserts `rows` (values in the order of `cols`) into `table` as one array bind: a column whose values are all
+// integers (or null) binds as integers, any other as text. Placeholders are named (:v1, :v2 …), as SOCI wants them
+// when it describes a failed statement.
+void insert_rows(soci::session& s, const std::string& table, const std::vector<std::pair<std::string, std::string>>& cols,
+                 const std::vector<std::vector<json>>& rows) {
+  if (rows.empty()) return;
+  std::string names, marks;
+  for (size_t c = 0; c < cols.size(); ++c) {
+    names += (c ? ", " : "") + cols[c].second;
+    marks += (c ? ", :v" : ":v") + std::to_string(c + 1);
+  }
+  std::vector<std::vector<long long>> numbers(cols.size());
+  std::vector<std::vector<std::string>> texts(cols.size());
+  std::vector<std::vector<soci::indicator>> nulls(cols.size(), std::vector<soci::indicator>(rows.size(), soci::i_ok));
   soci::statement st(s);
-  for (const json& v : values) {
-    nulls.push_back(v.is_null() ? soci::i_null : soci::i_ok);
-    if (v.is_number_integer()) {
-      numbers.push_back(v.get<long long>());
-      st.exchange(soci::use(numbers.back(), nulls.back(), "v" + std::to_string(nulls.size())));
-    } else {
-      texts.push_back(v.is_null() ? std::string{} : v.is_string() ? v.get<std::string>() : v.dump());
-      st.exchange(soci::use(texts.back(), nulls.back(), "v" + std::to_string(nulls.size())));
+  for (size_t c = 0; c < cols.size(); ++c) {
+    bool integers = true;
+    for (const auto& row : rows) integers = integers && (row[c].is_null() || row[c].is_number_integer());
+    for (size_t r = 0; r < rows.size(); ++r) {
+      const json& v = rows[r][c];
+      if (v.is_null()) nulls[c][r] = soci::i_null;
+      if (integers) numbers[c].push_back(v.is_null() ? 0 : v.get<long long>());
+      else texts[c].push_back(v.is_null() ? std::string{} : v.is_string() ? v.get<std::string>() : v.dump());
     }
+    std::string name = "v" + std::to_string(c + 1);
+    if (integers) st.exchange(soci::use(numbers[c], nulls[c], name));
+    else st.exchange(soci::use(texts[c], nulls[c], name));
   }
   st.alloc();
-  st.prepare(sql);
+  st.prepare("INSERT INTO " + table + " (" + names + ") VALUES (" + marks + ")");
   st.define_and_bind();
   st.execute(true);
 }
@@ -472,12 +482,35 @@ class OdbcConnection : public annex::Connection {
     extra_.clear();
   }
 
-  // Writes each journal entry, header and lines, in a transaction of its own.
+  // Writes journal entries: those whose key the header table holds already are "unchanged"; the others go in one
+  // transaction, headers and lines each as one array bind. If the database refuses the batch, its halves are
+  // tried apart, down to single entries, so that only the entries it refuses are rejected, with its message.
   std::string write_journal(const Journal& j, const json& items) {
     json results = json::array();
+    std::vector<size_t> valid;
+    std::vector<std::string> keys;
+    for (size_t i = 0; i < items.size(); ++i) {
+      keys.push_back(items[i].value("idempotency_key", std::string{}));
+      json refusal = check_entry(keys[i], items[i].value("record", json::object()));
+      results.push_back(refusal);
+      if (refusal.is_null()) valid.push_back(i);
+    }
     try {
-      for (const json& item : items) results.push_back(write_entry(j, item.value("idempotency_key", std::string{}),
-                                                                   item.value("record", json::object())));
+      std::map<std::string, std::string> known = existing_entries(j, keys, valid);
+      std::vector<size_t> fresh;
+      std::set<std::string> batch;  // a key twice in one batch is written once
+      for (size_t i : valid) {
+        if (known.count(keys[i])) results[i] = {{"status", "unchanged"}, {"remote_id", known[keys[i]]}};
+        else if (batch.insert(keys[i]).second) fresh.push_back(i);
+      }
+      write_entries(j, items, keys, fresh, results);
+      std::vector<size_t> written;
+      for (size_t i : valid) {
+        if (results[i].is_null()) written.push_back(i);
+      }
+      // Created now: the remote id is the header's id, or the key.
+      std::map<std::string, std::string> ids = existing_entries(j, keys, written);
+      for (size_t i : written) results[i] = {{"status", "created"}, {"remote_id", ids.count(keys[i]) ? ids[keys[i]] : keys[i]}};
       return json({{"results", results}}).dump();
     } catch (const annex::Error& e) {
       if (e.code() == ANNEX_ERR_UNAVAILABLE) reset();
@@ -488,18 +521,8 @@ class OdbcConnection : public annex::Connection {
     }
   }
 
-  // The remote id of the entry with this key, or nothing when the header table has none.
-  std::optional<std::string> existing_entry(const Journal& j, const std::string& key) {
-    std::string id;
-    soci::indicator ind = soci::i_ok;
-    std::string column = j.id_column.empty() ? j.key_column : j.id_column;
-    soci::statement st = (session().prepare << "SELECT " + column + " FROM " + j.header_table + " WHERE " + j.key_column + " = :key",
-                          soci::use(key, "key"), soci::into(id, ind));
-    if (!st.execute(true)) return std::nullopt;
-    return ind == soci::i_null ? key : id;
-  }
-
-  json write_entry(const Journal& j, const std::string& key, const json& entry) {
+  // Why the entry is refused before it reaches the database, or null.
+  static json check_entry(const std::string& key, const json& entry) {
     auto rejected = [](const std::string& reason, const std::string& field) {
       return json{{"status", "rejected"}, {"reason", reason}, {"field", field}};
     };
@@ -510,50 +533,90 @@ class OdbcConnection : public annex::Connection {
     long long debits = 0, credits = 0;
     for (const json& line : entry["lines"]) {
       if (!line.is_object()) return rejected("each line is an object", "lines");
-      debits += line.value("debit", json(0)).is_number_integer() ? line.value("debit", 0LL) : 0;
-      credits += line.value("credit", json(0)).is_number_integer() ? line.value("credit", 0LL) : 0;
+      for (const char* side : {"debit", "credit"}) {
+        if (line.contains(side) && !line[side].is_null() && !line[side].is_number_integer()) {
+          return rejected(std::string(side) + ": an amount in minor units (an integer)", "lines");
+        }
+      }
+      debits += line.value("debit", json(0)).is_number_integer() ? line["debit"].get<long long>() : 0;
+      credits += line.value("credit", json(0)).is_number_integer() ? line["credit"].get<long long>() : 0;
     }
     if (debits != credits) {
       return rejected("debits (" + std::to_string(debits) + ") and credits (" + std::to_string(credits) + ") do not balance", "lines");
     }
-    if (auto id = existing_entry(j, key)) return {{"status", "unchanged"}, {"remote_id", *id}};
-    auto insert = [](const std::string& table, const std::vector<std::pair<std::string, std::string>>& cols) {
-      std::string names, marks;
-      size_t n = 0;
-      for (const auto& [field, column] : cols) {
-        names += (names.empty() ? "" : ", ") + column;
-        marks += (marks.empty() ? ":v" : ", :v") + std::to_string(++n);
+    return nullptr;
+  }
+
+  // The remote ids (the header's id, else the key) of the entries at `rows` of `keys` that the header table holds.
+  std::map<std::string, std::string> existing_entries(const Journal& j, const std::vector<std::string>& keys,
+                                                      const std::vector<size_t>& rows) {
+    std::map<std::string, std::string> out;
+    std::string id_column = j.id_column.empty() ? j.key_column : j.id_column;
+    for (size_t at = 0; at < rows.size(); at += 200) {
+      std::vector<std::string> chunk;
+      std::string marks;
+      for (size_t k = at; k < std::min(rows.size(), at + 200); ++k) {
+        chunk.push_back(keys[rows[k]]);
+        marks += (marks.empty() ? ":k" : ", :k") + std::to_string(chunk.size());
       }
-      return "INSERT INTO " + table + " (" + names + ") VALUES (" + marks + ")";
-    };
+      soci::statement st(session());
+      std::string key, id;
+      soci::indicator key_ind = soci::i_ok, id_ind = soci::i_ok;
+      st.exchange(soci::into(key, key_ind));
+      st.exchange(soci::into(id, id_ind));
+      for (size_t k = 0; k < chunk.size(); ++k) st.exchange(soci::use(chunk[k], "k" + std::to_string(k + 1)));
+      st.alloc();
+      st.prepare("SELECT " + j.key_column + ", " + id_column + " FROM " + j.header_table + " WHERE " + j.key_column + " IN (" + marks + ")");
+      st.define_and_bind();
+      for (bool row = st.execute(true); row; row = st.fetch()) out[key] = id_ind == soci::i_null ? key : id;
+    }
+    return out;
+  }
+
+  // Inserts the entries at `rows` (headers, then lines) in one transaction; on a refusal, halves apart down to one
+  // entry, which is then rejected with the database's message — unless another writer put it in meanwhile.
+  void write_entries(const Journal& j, const json& items, const std::vector<std::string>& keys, const std::vector<size_t>& rows,
+                     json& results) {
+    if (rows.empty()) return;
     try {
-      soci::transaction txn(session());
-      std::vector<json> values;
-      for (const auto& [field, column] : j.header_columns) values.push_back(field == "key" ? json(key) : entry.value(field, json(nullptr)));
-      execute(session(), insert(j.header_table, j.header_columns), values);
-      int line_no = 0;
-      for (const json& line : entry["lines"]) {
-        ++line_no;
-        values.clear();
-        for (const auto& [field, column] : j.line_columns) {
-          values.push_back(field == "key" ? json(key) : field == "line_no" ? json(line_no) : line.value(field, json(nullptr)));
+      std::vector<std::vector<json>> headers, lines;
+      for (size_t i : rows) {
+        const json entry = items[i].value("record", json::object());
+        std::vector<json> h;
+        for (const auto& [field, column] : j.header_columns) h.push_back(field == "key" ? json(keys[i]) : entry.value(field, json(nullptr)));
+        headers.push_back(std::move(h));
+        int line_no = 0;
+        for (const json& line : entry["lines"]) {
+          ++line_no;
+          std::vector<json> l;
+          for (const auto& [field, column] : j.line_columns) {
+            l.push_back(field == "key" ? json(keys[i]) : field == "line_no" ? json(line_no) : line.value(field, json(nullptr)));
+          }
+          lines.push_back(std::move(l));
         }
-        execute(session(), insert(j.line_table, j.line_columns), values);
       }
+      soci::transaction txn(session());
+      insert_rows(session(), j.header_table, j.header_columns, headers);
+      insert_rows(session(), j.line_table, j.line_columns, lines);
       txn.commit();
     } catch (const soci::soci_error& error) {
-      annex::Error kind = classify(error, "write journal entry " + key);
+      annex::Error kind = classify(error, "write journal");
       if (kind.code() == ANNEX_ERR_UNAVAILABLE || kind.code() == ANNEX_ERR_UNAUTHENTICATED ||
           kind.code() == ANNEX_ERR_PERMISSION_DENIED) {
         throw kind;
       }
       if (!reachable()) throw annex::Error(ANNEX_ERR_UNAVAILABLE, kind.message());
-      // Another writer may have put the same entry in meanwhile: then it is there, once.
-      if (auto id = existing_entry(j, key)) return {{"status", "unchanged"}, {"remote_id", *id}};
-      return rejected(error.get_error_message(), "");
+      if (rows.size() == 1) {
+        std::map<std::string, std::string> there = existing_entries(j, keys, rows);
+        results[rows[0]] = there.empty() ? json{{"status", "rejected"}, {"reason", error.get_error_message()}}
+                                         : json{{"status", "unchanged"}, {"remote_id", there.begin()->second}};
+        return;
+      }
+      std::vector<size_t> first(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(rows.size() / 2));
+      std::vector<size_t> second(rows.begin() + static_cast<std::ptrdiff_t>(rows.size() / 2), rows.end());
+      write_entries(j, items, keys, first, results);
+      write_entries(j, items, keys, second, results);
     }
-    auto id = existing_entry(j, key);
-    return {{"status", "created"}, {"remote_id", id.value_or(key)}};
   }
 
   const Stream& stream(std::string_view name, bool reading) const {
