@@ -989,15 +989,9 @@ std::map<std::string, int64_t> SyncEngine::pending() {
   return out;
 }
 
-}  // namespace annex::sync
-
 // ---- document streams ---------------------------------------------------------------------------------------
 
-namespace annex::sync {
 namespace {
-
-using nlohmann::json;
-using store::Param;
 
 constexpr size_t kMaxDocumentKey = 200;
 constexpr const char* kDocumentColumns =

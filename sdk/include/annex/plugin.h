@@ -685,7 +685,8 @@ typedef struct annex_documents_v1 {
    *   {"connection", "stream", "key", "state": "pending"|"delivered"|"dead", "remote_id": the remote's id or null,
    *    "outcome": "created"|"updated"|"unchanged" (what the remote did) or null, "reason": why the remote refused
    *    it or null, "attempts", "last_error": the last failed send or null, "created_at", "delivered_at"}.
-   * NOT_FOUND when no document has this key; PERMISSION_DENIED for another plugin's stream. */
+   * NOT_FOUND naming no field when no document has this key (naming "connection" or "stream" when that is
+   * unknown); PERMISSION_DENIED for another plugin's stream. */
   annex_status (*status)(annex_host_ctx* ctx, annex_str connection, annex_str stream, annex_str key,
                          annex_buffer* out_json, annex_buffer* err);
   /* Takes the documents of the pull document stream `stream` until the plugin stops: `handler` gets each

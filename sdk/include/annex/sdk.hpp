@@ -913,7 +913,7 @@ class Documents {
     std::string out, err;
     StringSink o(out), sink(err);
     annex_status st = api_->status(ctx_, to_str(connection), to_str(stream), to_str(key), o.get(), sink.get());
-    if (st == ANNEX_ERR_NOT_FOUND && err.rfind("field=", 0) != 0 && err.rfind("no document ", 0) == 0) return std::nullopt;
+    if (st == ANNEX_ERR_NOT_FOUND && err.rfind("field=", 0) != 0) return std::nullopt;  // no such key; a stream names its field
     check(st, err);
     return out;
   }

@@ -356,6 +356,8 @@ TEST_P(DocumentsTest, AStreamIsUsedOnlyByThePluginThatOwnsItAndOnlyInItsDirectio
             std::make_pair(ANNEX_ERR_UNPROCESSABLE, std::string("document")));
   EXPECT_EQ(code_of([&] { documents().status("finance", "other", "k"); }).first, ANNEX_ERR_PERMISSION_DENIED);
   EXPECT_FALSE(documents().status("finance", "journal", "never").has_value());
+  EXPECT_EQ(code_of([&] { documents().status("finance", "nowhere", "k"); }),
+            std::make_pair(ANNEX_ERR_NOT_FOUND, std::string("stream")));
   EXPECT_EQ(code_of([&] { documents().subscribe("finance", "payments", [](const annex::Document&) {}); }).first,
             ANNEX_ERR_CONFLICT);
   EXPECT_EQ(count("SELECT COUNT(*) FROM annex_sync_documents"), 0);
