@@ -37,6 +37,7 @@
 #include <cstdlib>
 
 #include <filesystem>
+#include <set>
 #include <sstream>
 #include <unistd.h>
 
@@ -281,6 +282,19 @@ void Daemon::stop() {
 }
 
 void Daemon::schedule_sync() {
+  std::set<std::string> running;
+  for (const auto& p : plugins_->plugins()) {
+    if (p.state == "started") running.insert(p.id);
+  }
+  for (const auto& [name, c] : sync_->connections()) {
+    for (const auto& [sname, s] : c.streams) {
+      // Its documents wait (pushed ones stay queued, pulled ones unread) until the plugin that owns them runs.
+      if (!s.documents.empty() && !running.count(s.documents)) {
+        spdlog::warn("sync.connections.{}.streams.{}: the plugin {} that owns its documents is not running", name, sname,
+                     s.documents);
+      }
+    }
+  }
   for (const auto& [name, c] : sync_->connections()) {
     // A connection's streams run together: on their shortest schedule, or only when asked (a run started over
     // the API triggers this job). Pushes leave every few seconds, soon after the change that queued them.

@@ -109,5 +109,26 @@ TEST(SyncDocuments, APluginPostsJournalEntriesAndTakesPaymentsThroughTheDaemonAn
   EXPECT_NE(out.find("is not running here"), std::string::npos) << out;
 }
 
+TEST(SyncDocuments, AStreamWhosePluginIsNotRunningIsNamedAtStartUpAndItsPullRunFailsSayingSo) {
+  TempDir dir;
+  std::ofstream(dir.path() / "annex.json") << R"({"sync": {"connections": {"finance": {"connector": "odbc",
+    "settings": {"connection_string": "DRIVER=SQLite3;Database=)" + (dir.path() / "finance.db").string() + R"(", "streams": {
+      "payments": {"select": "SELECT payment_id FROM payment_confirmations WHERE payment_id >= ? ORDER BY payment_id",
+                   "cursor_field": "payment_id", "key_field": "payment_id"}}},
+    "streams": {"payments": {"documents": "org.example.absent", "direction": "pull", "remote_id": "payment_id"}}}}}})";
+  Annexd::Options o;
+  o.env = {{"ANNEX_CONFIG", (dir.path() / "annex.json").string()}};
+  Annexd d(o);
+  EXPECT_NE(d.log().find("sync.connections.finance.streams.payments: the plugin org.example.absent that owns its documents is not running"),
+            std::string::npos) << d.log();
+  HttpResult r = d.call("POST", "/api/v1/sync/connections/finance/runs", R"({"stream": "payments", "dry_run": false})");
+  EXPECT_EQ(r.status, 202) << r.body;
+  EXPECT_TRUE(eventually([&] {
+    json runs = json::parse(d.call("GET", "/api/v1/sync/runs?connection=finance").body)["items"];
+    return !runs.empty() && runs[0]["status"] == "failed" &&
+           runs[0]["error"].get<std::string>().find("org.example.absent is not running here") != std::string::npos;
+  }, std::chrono::seconds(20))) << d.call("GET", "/api/v1/sync/runs?connection=finance").body;
+}
+
 }  // namespace
 }  // namespace annex::test
