@@ -18,6 +18,16 @@
 // Writes batch creates and writes (one call each). Tryton's batch is atomic and its error does not say which
 // record failed, so a refused batch is halved until the refused records are alone; each is rejected with
 // Tryton's own message, the rest are written.
+//
+// A stream with "journal" takes journal entries, the documents of a document stream (see the README), as
+// account.move records with their lines:
+//   "journal": {"journal": "STO", "post": true, "digits": 2, "key_field": "description"}
+// "journal" is the code of the account.journal the moves go to; accounts are found by their code, a line's
+// cost_centre as the analytic account of that code (an analytic line for the whole amount), a line's "party" as
+// the party of that code (Tryton wants one on receivable and payable accounts), and the period as the company's
+// open standard period holding the entry's date. Amounts in minor units become Decimals with "digits" places.
+// The move's `key_field` holds the entry's key: it is searched before a create, so a key Tryton holds already is
+// "unchanged", never a second move. With "post", the move is posted (numbered; Tryton checks it balances).
 #include <annex/sdk.hpp>
 
 #include "../common/http.h"
@@ -54,6 +64,9 @@ struct Stream {
   // sends the one Annex last saw; a record changed in Tryton since is refused with Tryton's message rather than
   // overwritten.
   bool timestamps = false;
+  // Journal entries as account.move (see above): the journal's code, whether to post, the amounts' decimal places,
+  // and the move field holding the entry's key.
+  std::optional<json> journal;
 };
 
 // A Tryton datetime as text ("YYYY-MM-DD HH:MM:SS.ffffff") as Tryton's JSON encodes it.
@@ -251,6 +264,16 @@ class TrytonConnection : public annex::Connection {
     const json streams = settings.value("streams", json::object());  // a named value: items() of a temporary dangles
     for (const auto& [name, def] : streams.items()) {
       Stream s{def.value("model", std::string{}), def.value("fields", std::vector<std::string>{}), def.value("key_field", std::string("code")), {}};
+      if (def.contains("journal")) {
+        s.model = "account.move";
+        s.journal = def["journal"];
+        if (!s.journal->is_object() || !(*s.journal)["journal"].is_string()) {
+          throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": journal.journal is the code of the Tryton journal", "streams");
+        }
+        (*s.journal)["post"] = s.journal->value("post", true);
+        (*s.journal)["digits"] = s.journal->value("digits", 2);
+        (*s.journal)["key_field"] = s.journal->value("key_field", std::string("description"));
+      }
       if (s.model.empty()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": model is required (party.party …)", "streams");
       const json nested = def.value("one2many", json::object());
       for (const auto& [field, subfields] : nested.items()) {
@@ -354,6 +377,12 @@ class TrytonConnection : public annex::Connection {
     const Stream& st = stream(stream_name);
     json items = json::parse(records_json, nullptr, false);
     if (!items.is_array()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "records: a JSON array");
+    if (st.journal) {
+      json results = json::array();
+      for (const json& item : items) results.push_back(write_move(*st.journal, item.value("idempotency_key", std::string{}),
+                                                                  item.value("record", json::object())));
+      return json({{"results", results}}).dump();
+    }
     json results = json::array();
     for (size_t i = 0; i < items.size(); ++i) results.push_back(nullptr);
     std::vector<size_t> creates, updates;
@@ -570,6 +599,95 @@ class TrytonConnection : public annex::Connection {
     for (const auto& rec : call("model." + st.model + ".read", json::array({id_list, json::array({"_timestamp"})}))) {
       auto found = by_id.find(rec.value("id", int64_t{0}));
       if (found != by_id.end() && rec.contains("_timestamp")) results[found->second]["remote_version"] = rec["_timestamp"];
+    }
+  }
+
+  // The id of the record of `model` whose `field` is `value`, or nothing.
+  std::optional<int64_t> find_id(const std::string& model, const std::string& field, const json& value, json more = json::array()) {
+    more.push_back(json::array({field, "=", value}));
+    json ids = call("model." + model + ".search", json::array({more, 0, 1, nullptr}));
+    if (!ids.is_array() || ids.empty()) return std::nullopt;
+    return ids[0].get<int64_t>();
+  }
+
+  // Writes one journal entry as an account.move with its lines; "unchanged" when a move holds its key already.
+  json write_move(const json& j, const std::string& key, const json& entry) {
+    auto rejected = [](const std::string& reason, const std::string& field) {
+      return json{{"status", "rejected"}, {"reason", reason}, {"field", field}};
+    };
+    const std::string key_field = j["key_field"];
+    if (key.empty()) return rejected("a journal entry needs its key", "idempotency_key");
+    try {
+      json found = call("model.account.move.search_read", json::array({json::array({json::array({key_field, "=", key})}), 0, 1,
+                                                                          nullptr, json::array({"id", "state"})}));
+      if (found.is_array() && !found.empty()) {
+        int64_t id = found[0]["id"].get<int64_t>();
+        if (j["post"].get<bool>() && found[0].value("state", std::string{}) == "draft") {
+          call("model.account.move.post", json::array({json::array({id})}));  // a draft left behind by a crash
+        }
+        return {{"status", "unchanged"}, {"remote_id", std::to_string(id)}};
+      }
+      const json lines = entry.value("lines", json::array());
+      if (!lines.is_array() || lines.empty()) return rejected("a journal entry needs at least one line", "lines");
+      std::string date = entry.value("date", std::string{});
+      int y = 0, m = 0, d = 0;
+      if (std::sscanf(date.c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3) return rejected("date: YYYY-MM-DD", "date");
+      json day = {{"__class__", "date"}, {"year", y}, {"month", m}, {"day", d}};
+      auto journal = find_id("account.journal", "code", j["journal"]);
+      if (!journal) return rejected("Tryton has no journal " + j["journal"].get<std::string>(), "journal");
+      json company = preferences_or_empty().value("company", json(nullptr));
+      json in_period = json::array({json::array({"type", "=", "standard"}), json::array({"state", "=", "open"}),
+                                    json::array({"start_date", "<=", day}), json::array({"end_date", ">=", day})});
+      if (!company.is_null()) in_period.push_back(json::array({"company", "=", company}));
+      json periods = call("model.account.period.search", json::array({in_period, 0, 1, nullptr}));
+      if (!periods.is_array() || periods.empty()) return rejected("Tryton has no open period for " + date, "date");
+      const int digits = j["digits"].get<int>();
+      auto decimal = [digits](const json& minor) {
+        long long v = minor.is_number_integer() ? minor.get<long long>() : 0;
+        std::string text = std::to_string(v < 0 ? -v : v);
+        if (digits > 0) {
+          if (text.size() <= static_cast<size_t>(digits)) text.insert(0, static_cast<size_t>(digits) + 1 - text.size(), '0');
+          text.insert(text.size() - static_cast<size_t>(digits), ".");
+        }
+        return json{{"__class__", "Decimal"}, {"decimal", (v < 0 ? "-" : "") + text}};
+      };
+      json move_lines = json::array();
+      for (const json& line : lines) {
+        std::string code = line.value("account", std::string{});
+        auto account = find_id("account.account", "code", code);
+        if (!account) return rejected("Tryton has no account " + code, "lines.account");
+        json values = {{"account", *account}, {"debit", decimal(line.value("debit", json(0)))},
+                       {"credit", decimal(line.value("credit", json(0)))},
+                       {"description", line.value("description", entry.value("description", json(nullptr)))}};
+        if (line.contains("party") && line["party"].is_string()) {
+          auto party = find_id("party.party", "code", line["party"]);
+          if (!party) return rejected("Tryton has no party " + line["party"].get<std::string>(), "lines.party");
+          values["party"] = *party;
+        }
+        if (line.contains("cost_centre") && line["cost_centre"].is_string()) {
+          auto centre = find_id("analytic_account.account", "code", line["cost_centre"]);
+          if (!centre) return rejected("Tryton has no analytic account " + line["cost_centre"].get<std::string>(), "lines.cost_centre");
+          values["analytic_lines"] = json::array({json::array({"create", json::array({{{"account", *centre}, {"date", day},
+                                                                                        {"debit", values["debit"]}, {"credit", values["credit"]}}})})});
+        }
+        move_lines.push_back(std::move(values));
+      }
+      json move = {{key_field, key}, {"journal", *journal}, {"period", periods[0]}, {"date", day},
+                   {"lines", json::array({json::array({"create", move_lines})})}};
+      if (!company.is_null()) move["company"] = company;
+      json ids = call("model.account.move.create", json::array({json::array({move})}));
+      int64_t id = ids.at(0).get<int64_t>();
+      if (j["post"].get<bool>()) {
+        try {
+          call("model.account.move.post", json::array({json::array({id})}));
+        } catch (const Refused& e) {
+          call("model.account.move.delete", json::array({json::array({id})}));  // not left as a draft under the key
+          throw;
+        }
+      }
+      return {{"status", "created"}, {"remote_id", std::to_string(id)}};
+    } catch (const Refused& e) {
+      return rejected(e.what(), "");
     }
   }
 

@@ -1189,7 +1189,7 @@ RunReport SyncEngine::push_documents(const ConnectionConfig& c, const StreamConf
               Param p[] = {Param::text(reason), Param::text(now), Param::integer(items[i].seq)};
               store::run(lease.session(),
                          "UPDATE annex_sync_documents SET state = 'dead', reason = ?, delivered_at = ?, attempts = attempts + 1,"
-                         " notified = 0 WHERE seq = ?",
+                         " remote_id = NULL, outcome = NULL, notified = 0 WHERE seq = ?",
                          p);
               Param q = Param::integer(items[i].seq);
               auto doc = store::run(lease.session(), "SELECT document FROM annex_sync_documents WHERE seq = ?",

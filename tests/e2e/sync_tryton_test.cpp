@@ -518,5 +518,97 @@ TEST_F(SyncTryton, AnnexdKilledMidPushLeavesTrytonWithExactlyTheExpectedRecords)
   EXPECT_EQ(count_in(*d_, "SELECT COUNT(*) FROM annex_md_bindings WHERE connection = 'erp'"), total);
 }
 
+// Journal entries from a business plugin (the poster fixture, through a document stream) become account.move
+// records in Tryton: posted, with their lines and an analytic line for the cost centre; a resend after a crash
+// finds the move by its key and makes no second one; an entry naming an account Tryton lacks is dead-lettered
+// with the reason.
+TEST_F(SyncTryton, JournalEntriesBecomePostedMovesOnceByTheirKey) {
+  auto search = [&](const std::string& model, const json& domain) {
+    return tryton_->call("model." + model + ".search", json::array({domain, 0, nullptr, nullptr}));
+  };
+  // The finance department's set-up: a fiscal year with its periods, two coded accounts and a cost centre.
+  if (search("account.fiscalyear", json::array({json::array({"name", "=", "FY2026"})})).empty()) {
+    json move_type = search("ir.sequence.type", json::array({json::array({"name", "=", "Account Move"})}));
+    json invoice_type = search("ir.sequence.type", json::array({json::array({"name", "=", "Invoice"})}));
+    json moves = tryton_->call("model.ir.sequence.create",
+                               json::array({json::array({{{"name", "Moves 2026"}, {"sequence_type", move_type[0]}, {"company", 1}}})}));
+    json invoices = tryton_->call("model.ir.sequence.strict.create",
+                                  json::array({json::array({{{"name", "Invoices 2026"}, {"sequence_type", invoice_type[0]}, {"company", 1}}})}));
+    auto day = [](int m, int d) { return json{{"__class__", "date"}, {"year", 2026}, {"month", m}, {"day", d}}; };
+    json year = tryton_->call("model.account.fiscalyear.create", json::array({json::array({{
+        {"name", "FY2026"}, {"start_date", day(1, 1)}, {"end_date", day(12, 31)}, {"company", 1}, {"post_move_sequence", moves[0]},
+        {"invoice_sequences", json::array({json::array({"create", json::array({{{"company", 1}, {"in_invoice_sequence", invoices[0]},
+            {"in_credit_note_sequence", invoices[0]}, {"out_invoice_sequence", invoices[0]}, {"out_credit_note_sequence", invoices[0]}}})})})}}})}));
+    tryton_->call("model.account.fiscalyear.create_period", json::array({year}));
+  }
+  auto type_of = [&](const std::string& name) {
+    json rows = tryton_->call("model.account.account.search_read",
+                              json::array({json::array({json::array({"name", "=", name})}), 0, 1, nullptr, json::array({"type"})}));
+    return rows[0]["type"];
+  };
+  json root = search("account.account", json::array({json::array({"parent", "=", nullptr})}));
+  tryton_->call("model.account.account.create", json::array({json::array({
+      {{"code", prefix_ + "6400"}, {"name", "Travel " + prefix_}, {"parent", root[0]}, {"type", type_of("Main Expense")}},
+      {{"code", prefix_ + "1000"}, {"name", "Bank " + prefix_}, {"parent", root[0]}, {"type", type_of("Main Cash")}}})}));
+  json centres = tryton_->call("model.analytic_account.account.create",
+                               json::array({json::array({{{"name", "Centres " + prefix_}, {"code", prefix_ + "CC"}, {"type", "root"}}})}));
+  tryton_->call("model.analytic_account.account.create", json::array({json::array({
+      {{"name", "Sales " + prefix_}, {"code", prefix_ + "CC10"}, {"type", "normal"}, {"root", centres[0]}, {"parent", centres[0]}}})}));
+
+  std::ofstream(dir_.path() / "annex.json") << R"({"sync": {"connections": {"finance": {"connector": "tryton",
+    "settings": {"url": ")" + url_ + R"(", "login": "admin", "password": "{password}",
+      "streams": {"journal": {"journal": {"journal": "STO", "post": true}},
+                  "payments": {"model": "account.move", "fields": ["description"]}}},
+    "secrets": {"password": "env:ANNEX_TEST_TRYTON_PASSWORD"},
+    "retry": {"attempts": 3, "base_ms": 10, "max_ms": 50}, "breaker": {"failures": 100, "open_s": 1},
+    "streams": {"journal": {"documents": "org.annex.test.poster", "direction": "push"},
+                "payments": {"documents": "org.annex.test.poster", "direction": "pull", "remote_id": "id"}}}}}})";
+  Annexd::Options o;
+  o.env = {{"ANNEX_CONFIG", (dir_.path() / "annex.json").string()}, {"ANNEX_TEST_TRYTON_PASSWORD", "admin"}};
+  o.data_dir = data_dir_;
+  o.plugin_dirs = {build_path("lib/annex/plugins"), build_path("tests/fixtures/plugins/documents")};
+  d_ = std::make_unique<Annexd>(o);
+
+  auto post = [&](const std::string& key, const std::string& account) {
+    json entry = {{"date", "2026-11-30"}, {"description", "Expense claim " + key}, {"currency", "EUR"},
+                  {"lines", {{{"account", prefix_ + account}, {"cost_centre", prefix_ + "CC10"}, {"debit", 12050}, {"credit", 0}},
+                             {{"account", prefix_ + "1000"}, {"debit", 0}, {"credit", 12050}}}}};
+    return d_->call("POST", "/api/v1/poster/entries", json({{"key", key}, {"entry", entry}}).dump());
+  };
+  auto heard = [&](const std::string& key) {
+    json got = json::parse(d_->call("GET", "/api/v1/poster/entries/" + key).body, nullptr, false);
+    return got.is_object() ? got : json(nullptr);
+  };
+  const std::string key = prefix_ + "claim-1";
+  ASSERT_EQ(post(key, "6400").status, 202);
+  ASSERT_TRUE(eventually([&] { json h = heard(key); return !h.is_null() && !h["heard"].is_null(); }, std::chrono::seconds(30)))
+      << heard(key).dump() << d_->log();
+  json h = heard(key);
+  ASSERT_EQ(h["heard"], "delivered") << h.dump();
+  json moves = tryton_->call("model.account.move.search_read",
+                             json::array({json::array({json::array({"description", "=", key})}), 0, 10, nullptr,
+                                          json::array({"id", "state", "lines"})}));
+  ASSERT_EQ(moves.size(), 1u);
+  EXPECT_EQ(moves[0]["state"], "posted");
+  EXPECT_EQ(h["status"]["remote_id"], std::to_string(moves[0]["id"].get<int64_t>()));
+  json lines = tryton_->call("model.account.move.line.read",
+                             json::array({moves[0]["lines"], json::array({"debit", "credit", "account.code", "analytic_lines"})}));
+  ASSERT_EQ(lines.size(), 2u);
+  int analytic = 0;
+  for (const auto& line : lines) analytic += static_cast<int>(line["analytic_lines"].size());
+  EXPECT_EQ(analytic, 1) << lines.dump();
+
+  // Annex lost the delivery (a crash after Tryton took it): the resend finds the move by its key.
+  d_->sql("UPDATE annex_sync_documents SET state = 'pending' WHERE doc_key = '" + key + "'");
+  ASSERT_TRUE(eventually([&] { return heard(key)["status"]["outcome"] == "unchanged"; }, std::chrono::seconds(30))) << heard(key).dump();
+  EXPECT_EQ(search("account.move", json::array({json::array({"description", "=", key})})).size(), 1u);
+
+  const std::string bad = prefix_ + "claim-2";
+  ASSERT_EQ(post(bad, "9999").status, 202);
+  ASSERT_TRUE(eventually([&] { return heard(bad)["heard"] == "dead"; }, std::chrono::seconds(30))) << heard(bad).dump();
+  EXPECT_NE(heard(bad)["status"]["reason"].get<std::string>().find(prefix_ + "9999"), std::string::npos) << heard(bad).dump();
+  EXPECT_TRUE(search("account.move", json::array({json::array({"description", "=", bad})})).empty());
+}
+
 }  // namespace
 }  // namespace annex::test
