@@ -24,9 +24,10 @@
 // database that allows one writer (SQLite).
 //
 // A stream with "journal" instead of "upsert" takes journal entries, the documents of a document stream (see the
-// README): each entry's header and lines are written in one transaction into the finance database's journal
-// tables, idempotent by the entry's key (the document's key) — an entry whose key the header table holds already
-// is "unchanged", never a second entry. Table and column names come from the settings, over this default:
+// README): an entry's header and lines are written in one transaction into the finance database's journal
+// tables (a batch of entries together, halved apart down to single entries when the database refuses it),
+// idempotent by the entry's key (the document's key) — an entry whose key the header table holds already is
+// "unchanged", never a second entry. Table and column names come from the settings, over this default:
 //   "journal": {"header_table": "journal_entries", "line_table": "journal_lines", "id_column": "",
 //               "header_columns": {"key": "entry_key", "date": "entry_date", "reference": "reference",
 //                                  "description": "description", "currency": "currency"},

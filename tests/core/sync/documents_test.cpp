@@ -434,12 +434,12 @@ class JournalOdbcTest : public testing::TestWithParam<Backend> {
     std::filesystem::create_symlink(test::build_path("lib/annex/plugins/odbc.so"), plugins_.path() / "odbc.so");
   }
   // Starts the engine and the plugins against the finance database at `pg`.
-  void start(const PgAddress& pg) {
+  void start(const PgAddress& pg, const std::string& journal = R"({"id_column": "id"})") {
     md_ = std::make_unique<masterdata::MasterData>(*db_);
     engine_ = std::make_unique<SyncEngine>(*md_, registry_, parse_sync_config(R"({"connections": {"finance": {
       "connector": "odbc", "retry": {"attempts": 2, "base_ms": 1, "max_ms": 2}, "breaker": {"failures": 100, "open_s": 1},
       "settings": {"connection_string": ")" + pg.odbc(schema_) + R"(", "streams": {
-        "journal": {"journal": {"id_column": "id"}},
+        "journal": {"journal": )" + journal + R"(},
         "payments": {"select": "SELECT payment_id, entry_key, amount, currency, paid_on, recorded_at FROM payment_confirmations WHERE recorded_at >= ? ORDER BY recorded_at, payment_id",
                      "cursor_field": "recorded_at", "key_field": "payment_id"}}},
       "streams": {
@@ -595,6 +595,19 @@ TEST_P(JournalOdbcTest, PostingIsRetriedAfterTheFinanceDatabaseRestartsWithNoDou
   EXPECT_EQ(remote_count(remote, "SELECT COUNT(*) FROM " + schema_ + ".journal_entries"), 4);
   EXPECT_EQ(remote_count(remote, "SELECT COUNT(DISTINCT entry_key) FROM " + schema_ + ".journal_entries"), 4);
   EXPECT_EQ(remote_count(remote, "SELECT COUNT(*) FROM " + schema_ + ".journal_lines"), 8);
+}
+
+TEST_P(JournalOdbcTest, TableAndColumnNamesFromTheSettingsAreNamesNeverSql) {
+  PgAddress pg = PgAddress::parse(test::postgres_url());
+  soci::session remote(*soci::factory_postgresql(), pg.libpq());
+  create_finance_schema(remote, schema_);
+  start(pg, R"({"line_table": "journal_lines; DROP TABLE accounts"})");
+  documents().enqueue("finance", "journal", "claim-1", entry("CL-1"));
+  RunReport r = run("journal");
+  EXPECT_EQ(r.status, "failed");
+  EXPECT_NE(r.error.find("streams.journal.journal.line_table"), std::string::npos) << r.error;
+  EXPECT_EQ(remote_count(remote, "SELECT COUNT(*) FROM " + schema_ + ".accounts"), 2);
+  EXPECT_EQ(state("claim-1"), "pending");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, JournalOdbcTest, testing::Values(Backend::kSqlite, Backend::kPostgresql),
