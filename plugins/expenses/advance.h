@@ -27,6 +27,7 @@ struct Advance {
   std::string status = "requested";  // requested | approved | rejected | paid | settled
   std::optional<std::string> approval_id;
   std::optional<std::string> paid_on;
+  std::optional<std::string> posted_ref;  // the finance system's id of its journal entry
   std::string created_at, updated_at;
   int64_t version = 1;
 

@@ -7,7 +7,7 @@ namespace {
 
 constexpr const char* kColumns =
     "id, requester_id, sector_id, purpose, party_id, reference, currency, amount, settled, returned, status, approval_id,"
-    " paid_on, created_at, updated_at, version";
+    " paid_on, created_at, updated_at, version, posted_ref";
 
 Advance read(const annex::Row& r) {
   Advance a;
@@ -27,6 +27,7 @@ Advance read(const annex::Row& r) {
   a.created_at = r.text(13);
   a.updated_at = r.text(14);
   a.version = r.integer(15);
+  a.posted_ref = r.optional_text(16);
   return a;
 }
 
@@ -38,7 +39,8 @@ nlohmann::json Advance::to_json() const {
   return {{"id", id},           {"number", id},           {"requester_id", requester_id}, {"owner_id", requester_id},
           {"sector_id", sector_id}, {"purpose", purpose}, {"party_id", opt(party_id)},    {"reference", opt(reference)},
           {"amount", money(amount)}, {"settled", money(settled)}, {"returned", money(returned)}, {"open", money(open())},
-          {"status", status},   {"approval_id", opt(approval_id)}, {"paid_on", opt(paid_on)}, {"created_at", created_at},
+          {"status", status},   {"approval_id", opt(approval_id)}, {"paid_on", opt(paid_on)}, {"posted_ref", opt(posted_ref)},
+          {"created_at", created_at},
           {"updated_at", updated_at}, {"version", version}};
 }
 
@@ -84,16 +86,17 @@ std::optional<Advance> AdvanceLedger::find_by_approval(const std::string& approv
 }
 
 void AdvanceLedger::insert(annex::Transaction& txn, const Advance& a) {
-  db_.query(txn, std::string("INSERT INTO expenses_advances (") + kColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  db_.query(txn, std::string("INSERT INTO expenses_advances (") + kColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             {a.id, a.requester_id, a.sector_id, a.purpose, a.party_id, a.reference, a.currency, a.amount, a.settled, a.returned,
-             a.status, a.approval_id, a.paid_on, a.created_at, a.updated_at, a.version});
+             a.status, a.approval_id, a.paid_on, a.created_at, a.updated_at, a.version, a.posted_ref});
 }
 
 void AdvanceLedger::update(annex::Transaction& txn, Advance& a) {
   annex::Rows changed = db_.query(txn,
                                   "UPDATE expenses_advances SET settled = ?, returned = ?, status = ?, approval_id = ?, paid_on = ?,"
-                                  " updated_at = ?, version = ? WHERE id = ? AND version = ?",
-                                  {a.settled, a.returned, a.status, a.approval_id, a.paid_on, a.updated_at, a.version + 1, a.id, a.version});
+                                  " posted_ref = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?",
+                                  {a.settled, a.returned, a.status, a.approval_id, a.paid_on, a.posted_ref, a.updated_at, a.version + 1,
+                                   a.id, a.version});
   if (changed.affected() != 1) throw annex::Error(ANNEX_ERR_CONFLICT, "the advance changed meanwhile; read it again", "If-Match");
   ++a.version;
 }

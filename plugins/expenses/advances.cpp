@@ -103,6 +103,7 @@ void Advances::mark_paid(const annex::Request& req, annex::Response& resp) {
   a.updated_at = rest::utc_now();
   annex::Transaction txn = s_.db.begin();
   ledger_.update(txn, a);
+  if (posting_ != nullptr) posting_->advance_paid(txn, a);
   json after = a.to_json();
   s_.audit.append(&txn, req.principal_id(), "expenses.advance.paid", kAdvance, a.id, before.dump(), after.dump());
   txn.commit();
@@ -124,6 +125,7 @@ void Advances::record_return(const annex::Request& req, annex::Response& resp) {
   annex::Transaction txn = s_.db.begin();
   ledger_.update(txn, a);
   ledger_.release(txn, a.requester_id, amount->amount);
+  if (posting_ != nullptr) posting_->advance_returned(txn, a, amount->amount);
   json after = a.to_json();
   s_.audit.append(&txn, req.principal_id(), "expenses.advance.returned", kAdvance, a.id, before.dump(), after.dump());
   txn.commit();
@@ -211,6 +213,42 @@ void Advances::on_approval(const json& payload, const std::string& key) {
   a.updated_at = rest::utc_now();
   ledger_.update(txn, a);
   s_.audit.append(&txn, "", "expenses.advance." + a.status, kAdvance, a.id, before.dump(), a.to_json().dump());
+  txn.commit();
+}
+
+void Advances::on_posted(const std::string& advance_id, const json& status) {
+  annex::Transaction txn = s_.db.begin();
+  std::optional<Advance> found = ledger_.find(advance_id, &txn);
+  if (!found || found->posted_ref) return;
+  Advance a = *found;
+  if (status.value("state", "") == "delivered") {
+    a.posted_ref = status.contains("remote_id") && status["remote_id"].is_string() ? status["remote_id"].get<std::string>() : advance_id;
+    a.updated_at = rest::utc_now();
+    ledger_.update(txn, a);
+    s_.audit.append(&txn, "", "expenses.advance.posted", kAdvance, a.id, "", a.to_json().dump());
+  } else {
+    s_.audit.append(&txn, "", "expenses.advance.posting_refused", kAdvance, a.id, "", json{{"reason", status.value("reason", "")}}.dump());
+  }
+  txn.commit();
+}
+
+void Advances::paid_by_finance(const std::string& advance_id, const std::string& paid_on, const std::string& payment_id) {
+  annex::Transaction txn = s_.db.begin();
+  std::optional<Advance> found = ledger_.find(advance_id, &txn);
+  if (!found) throw annex::Error(ANNEX_ERR_UNPROCESSABLE, "no advance " + advance_id + " for payment " + payment_id, "entry_key");
+  if (found->status == "paid" || found->status == "settled") return;  // told before
+  if (found->status != "approved") {
+    throw annex::Error(ANNEX_ERR_UNPROCESSABLE, "payment " + payment_id + " is for advance " + advance_id + ", which is " + found->status,
+                       "entry_key");
+  }
+  Advance a = *found;
+  json before = a.to_json();
+  a.status = "paid";
+  a.paid_on = paid_on;
+  a.posted_ref = "payment:" + payment_id;  // paid and booked in the finance system itself
+  a.updated_at = rest::utc_now();
+  ledger_.update(txn, a);
+  s_.audit.append(&txn, "", "expenses.advance.paid", kAdvance, a.id, before.dump(), a.to_json().dump());
   txn.commit();
 }
 

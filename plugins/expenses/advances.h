@@ -3,13 +3,15 @@
 #pragma once
 
 #include "advance_ledger.h"
+#include "posting.h"
 #include "services.h"
 
 namespace expenses {
 
 class Advances {
  public:
-  Advances(Services& s, const Settings& settings, AdvanceLedger& ledger) : s_(s), settings_(settings), ledger_(ledger) {}
+  Advances(Services& s, const Settings& settings, AdvanceLedger& ledger, const Posting* posting)
+      : s_(s), settings_(settings), ledger_(ledger), posting_(posting) {}
 
   void request(const annex::Request& req, annex::Response& resp);
   void list(const annex::Request& req, annex::Response& resp);
@@ -21,6 +23,10 @@ class Advances {
 
   // An advance's approval reached an outcome (idempotent by `key`).
   void on_approval(const nlohmann::json& payload, const std::string& key);
+  // The finance system took (or refused for good) the journal entry of a paid advance; idempotent.
+  void on_posted(const std::string& advance_id, const nlohmann::json& status);
+  // A payment confirmation from the finance system: the advance was paid out there (and is booked there).
+  void paid_by_finance(const std::string& advance_id, const std::string& paid_on, const std::string& payment_id);
 
   // For the service: {"user_id", "outstanding", "cap", "available", "currency"}.
   nlohmann::json balance_of(const std::string& user_id) const;
@@ -38,6 +44,7 @@ class Advances {
   Services& s_;
   const Settings& settings_;
   AdvanceLedger& ledger_;
+  const Posting* posting_;  // null when no posting is configured
 };
 
 }  // namespace expenses

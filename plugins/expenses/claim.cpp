@@ -73,6 +73,7 @@ json Claim::to_json() const {
           {"submitted_at", or_null(submitted_at)},
           {"decided_at", or_null(decided_at)},
           {"paid_on", or_null(paid_on)},
+          {"posted_ref", or_null(posted_ref)},
           {"created_at", created_at},
           {"updated_at", updated_at},
           {"version", version},

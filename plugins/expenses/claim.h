@@ -75,6 +75,7 @@ struct Claim {
   int64_t settled_advances = 0;
   int64_t reimbursable = 0;
   std::optional<std::string> submitted_at, decided_at, paid_on;
+  std::optional<std::string> posted_ref;  // the finance system's id of its journal entry
   std::string created_at, updated_at;
   int64_t version = 1;
   std::vector<ClaimLine> lines;

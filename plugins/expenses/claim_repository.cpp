@@ -6,7 +6,7 @@ namespace {
 constexpr const char* kClaimColumns =
     "id, claimant_id, sector_id, purpose, period, party_id, opportunity_id, contract_id, status, currency, total, sanctioned,"
     " approval_id, chain_amount, chain_basis, settled_advances, reimbursable, submitted_at, decided_at, paid_on, created_at,"
-    " updated_at, version";
+    " updated_at, version, posted_ref";
 
 constexpr const char* kLineColumns =
     "line_no, spent_on, category, merchant, description, amount, currency, rate, company_amount, sanctioned, sanction_reason,"
@@ -42,6 +42,7 @@ Claim read_claim(const annex::Row& r) {
   c.created_at = r.text(20);
   c.updated_at = r.text(21);
   c.version = r.integer(22);
+  c.posted_ref = r.optional_text(23);
   return c;
 }
 
@@ -115,11 +116,11 @@ std::optional<Claim> ClaimRepository::find_by_approval(const std::string& approv
 void ClaimRepository::insert(annex::Transaction& txn, const Claim& c) {
   db_.query(txn,
             std::string("INSERT INTO expenses_claims (") + kClaimColumns +
-                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             {c.id, c.claimant_id, c.sector_id, c.purpose, c.period, c.party_id, c.opportunity_id, c.contract_id, c.status,
              c.currency, c.total, c.sanctioned, c.approval_id, c.chain_amount,
              c.chain_basis.is_null() ? std::optional<std::string>() : c.chain_basis.dump(), c.settled_advances, c.reimbursable,
-             c.submitted_at, c.decided_at, c.paid_on, c.created_at, c.updated_at, c.version});
+             c.submitted_at, c.decided_at, c.paid_on, c.created_at, c.updated_at, c.version, c.posted_ref});
   write_lines(db_, txn, c);
 }
 
@@ -128,10 +129,11 @@ void ClaimRepository::update(annex::Transaction& txn, Claim& c, int64_t expected
       txn,
       "UPDATE expenses_claims SET purpose = ?, period = ?, party_id = ?, opportunity_id = ?, contract_id = ?, status = ?,"
       " total = ?, sanctioned = ?, approval_id = ?, chain_amount = ?, chain_basis = ?, settled_advances = ?, reimbursable = ?,"
-      " submitted_at = ?, decided_at = ?, paid_on = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?",
+      " submitted_at = ?, decided_at = ?, paid_on = ?, posted_ref = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?",
       {c.purpose, c.period, c.party_id, c.opportunity_id, c.contract_id, c.status, c.total, c.sanctioned, c.approval_id,
        c.chain_amount, c.chain_basis.is_null() ? std::optional<std::string>() : c.chain_basis.dump(), c.settled_advances,
-       c.reimbursable, c.submitted_at, c.decided_at, c.paid_on, c.updated_at, expected_version + 1, c.id, expected_version});
+       c.reimbursable, c.submitted_at, c.decided_at, c.paid_on, c.posted_ref, c.updated_at, expected_version + 1, c.id,
+       expected_version});
   if (changed.affected() != 1) {
     throw annex::Error(ANNEX_ERR_CONFLICT, "the claim changed meanwhile; read it again", "If-Match");
   }

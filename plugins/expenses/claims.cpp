@@ -366,6 +366,46 @@ void Claims::mark_paid(const annex::Request& req, annex::Response& resp) {
   rest::respond(resp, after);
 }
 
+void Claims::on_posted(const std::string& claim_id, const json& status) {
+  annex::Transaction txn = s_.db.begin();
+  std::optional<Claim> found = claims_.find(claim_id, &txn);
+  if (!found || found->status != "approved") return;  // posted (or paid) already, or unknown
+  Claim c = *found;
+  json before = c.to_json();
+  if (status.value("state", "") == "delivered") {
+    c.status = "posted";
+    c.posted_ref = status.contains("remote_id") && status["remote_id"].is_string() ? status["remote_id"].get<std::string>() : claim_id;
+    c.updated_at = rest::utc_now();
+    claims_.update(txn, c, c.version);
+    s_.audit.append(&txn, "", "expenses.claim.posted", kClaim, c.id, before.dump(), c.to_json().dump());
+  } else {
+    // Stays approved (awaiting posting); the refusal is on record, and the sync engine's dead letter can be replayed.
+    s_.audit.append(&txn, "", "expenses.claim.posting_refused", kClaim, c.id, "", json{{"reason", status.value("reason", "")}}.dump());
+  }
+  txn.commit();
+}
+
+void Claims::paid_by_finance(const std::string& claim_id, const std::string& paid_on, const std::string& payment_id) {
+  annex::Transaction txn = s_.db.begin();
+  std::optional<Claim> found = claims_.find(claim_id, &txn);
+  if (!found) throw annex::Error(ANNEX_ERR_UNPROCESSABLE, "no claim " + claim_id + " for payment " + payment_id, "entry_key");
+  if (found->status == "paid") return;  // told before
+  if (found->status != "approved" && found->status != "posted") {
+    throw annex::Error(ANNEX_ERR_UNPROCESSABLE, "payment " + payment_id + " is for claim " + claim_id + ", which is " + found->status,
+                       "entry_key");
+  }
+  Claim c = *found;
+  json before = c.to_json();
+  c.status = "paid";
+  c.paid_on = paid_on;
+  c.updated_at = rest::utc_now();
+  claims_.update(txn, c, c.version);
+  json after = c.to_json();
+  after["payment_id"] = payment_id;
+  s_.audit.append(&txn, "", "expenses.claim.paid", kClaim, c.id, before.dump(), after.dump());
+  txn.commit();
+}
+
 void Claims::attach_receipt(const annex::Request& req, annex::Response& resp) {
   std::string caller(req.principal_id());
   Claim c = reachable(req, "expenses.claim.read");
@@ -427,6 +467,8 @@ void Claims::on_approval(const json& payload, const std::string& key) {
     }
     c.settled_advances = settled;
     c.reimbursable = c.sanctioned - settled;
+    // The journal entry leaves with this transaction or not at all.
+    if (posting_ != nullptr) posting_->claim_approved(txn, c);
   }
   claims_.update(txn, c, c.version);
   json after = c.to_json();

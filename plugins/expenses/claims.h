@@ -5,6 +5,7 @@
 #include "advance_ledger.h"
 #include "claim_repository.h"
 #include "policy.h"
+#include "posting.h"
 #include "services.h"
 
 namespace expenses {
@@ -13,8 +14,8 @@ inline constexpr int64_t kReceiptMaxBytes = 10 << 20;
 
 class Claims {
  public:
-  Claims(Services& s, const Settings& settings, ClaimRepository& claims, AdvanceLedger& advances)
-      : s_(s), settings_(settings), claims_(claims), advances_(advances), policy_(settings, claims) {}
+  Claims(Services& s, const Settings& settings, ClaimRepository& claims, AdvanceLedger& advances, const Posting* posting)
+      : s_(s), settings_(settings), claims_(claims), advances_(advances), posting_(posting), policy_(settings, claims) {}
 
   void create(const annex::Request& req, annex::Response& resp);
   void list(const annex::Request& req, annex::Response& resp);
@@ -31,6 +32,11 @@ class Claims {
 
   // An approval of a claim reached an outcome (annex.approval.* events; at least once, so idempotent by `key`).
   void on_approval(const nlohmann::json& payload, const std::string& key);
+  // The finance system took the claim's journal entry (`status`: {"state": "delivered", "remote_id"}) or refused it
+  // for good ({"state": "dead", "reason"}). At least once: idempotent.
+  void on_posted(const std::string& claim_id, const nlohmann::json& status);
+  // A payment confirmation from the finance system for the claim (at least once: idempotent).
+  void paid_by_finance(const std::string& claim_id, const std::string& paid_on, const std::string& payment_id);
 
  private:
   Claim reachable(const annex::Request& req, std::string_view permission) const;
@@ -42,6 +48,7 @@ class Claims {
   const Settings& settings_;
   ClaimRepository& claims_;
   AdvanceLedger& advances_;
+  const Posting* posting_;  // null when no posting is configured
   PolicyEngine policy_;
 };
 

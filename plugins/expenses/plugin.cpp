@@ -21,7 +21,7 @@ class ExpensesPlugin : public annex::Plugin {
     "description": "Expense claims with policies, receipts and approval; cash advances under a hard cap; settlement and reports.",
     "requires": {},
     "uses": ["annex.log@1", "annex.db@1", "annex.http@1", "annex.events@1", "annex.authz@1", "annex.audit@1",
-             "annex.approvals@1", "annex.masterdata@1", "annex.directory@1", "annex.blobs@1"],
+             "annex.approvals@1", "annex.masterdata@1", "annex.directory@1", "annex.blobs@1", "annex.documents@1"],
     "provides": ["org.annex.expenses.advances@1"],
     "config_schema": {
       "type": "object",
@@ -38,7 +38,8 @@ class ExpensesPlugin : public annex::Plugin {
             "by_role": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
           }
         },
-        "categories": {"type": "object", "additionalProperties": {"type": "object"}}
+        "categories": {"type": "object", "additionalProperties": {"type": "object"}},
+        "posting": {"type": "object", "additionalProperties": {"type": "string"}}
       }
     }
   })";
@@ -53,6 +54,7 @@ class ExpensesPlugin : public annex::Plugin {
     nlohmann::json config = nlohmann::json::parse(this->config_json(), nullptr, false);
     try {
       settings_ = Settings::parse(config);
+      if (std::optional<PostingSettings> p = parse_posting(config)) posting_ = std::make_unique<Posting>(host().documents(), *p, settings_);
     } catch (const std::invalid_argument& e) {
       std::string text = e.what();
       throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, text, text.substr(0, text.find(':')));
@@ -64,8 +66,8 @@ class ExpensesPlugin : public annex::Plugin {
                          "plugins.org.annex.expenses.company_currency");
     }
     settings_.company_minor_units = *units < 0 ? 2 : *units;
-    claims_ = std::make_unique<Claims>(services_, settings_, claim_repository_, ledger_);
-    advances_ = std::make_unique<Advances>(services_, settings_, ledger_);
+    claims_ = std::make_unique<Claims>(services_, settings_, claim_repository_, ledger_, posting_.get());
+    advances_ = std::make_unique<Advances>(services_, settings_, ledger_, posting_.get());
     reports_ = std::make_unique<Reports>(services_, settings_);
   }
 
@@ -121,6 +123,8 @@ class ExpensesPlugin : public annex::Plugin {
     route(reports_, "GET", "/api/v1/expenses/reports/awaiting", "expenses.claim.read",
           "Claims awaiting posting or payment (?format=csv)", &Reports::awaiting);
 
+    if (posting_) listen_to_finance();
+
     // Outcomes of claims and advances decided over the host's approval API.
     host().events().subscribe("annex.approval.*", [this](const annex::Event& e) {
       nlohmann::json payload = nlohmann::json::parse(e.payload, nullptr, false);
@@ -132,6 +136,31 @@ class ExpensesPlugin : public annex::Plugin {
   }
 
  private:
+  // Journal entries the finance system took or refused, and the payments it confirms (both at least once).
+  void listen_to_finance() {
+    const PostingSettings& p = posting_->settings();
+    annex::Documents documents = host().documents();
+    documents.on_outcome(p.connection, p.journal_stream, [this](const annex::Document& d) {
+      nlohmann::json status = nlohmann::json::parse(d.json, nullptr, false);
+      std::string key(d.key);
+      if (key.rfind("claim-", 0) == 0) claims_->on_posted(key.substr(6), status);
+      else if (key.rfind("advance-", 0) == 0 && key.rfind("advance-return-", 0) != 0) advances_->on_posted(key.substr(8), status);
+    });
+    if (p.payments_stream.empty()) return;
+    documents.subscribe(p.connection, p.payments_stream, [this](const annex::Document& d) {
+      nlohmann::json row = nlohmann::json::parse(d.json, nullptr, false);
+      if (!row.is_object() || !row.contains("entry_key") || !row["entry_key"].is_string()) {
+        throw annex::Error(ANNEX_ERR_UNPROCESSABLE, "a payment confirmation names the entry_key it pays", "entry_key");
+      }
+      std::string key = row["entry_key"], paid_on = row.contains("paid_on") && row["paid_on"].is_string()
+                                                         ? row["paid_on"].get<std::string>().substr(0, 10)
+                                                         : annex::biz::format_date(annex::biz::today_utc());
+      if (key.rfind("claim-", 0) == 0) claims_->paid_by_finance(key.substr(6), paid_on, std::string(d.key));
+      else if (key.rfind("advance-", 0) == 0) advances_->paid_by_finance(key.substr(8), paid_on, std::string(d.key));
+      else throw annex::Error(ANNEX_ERR_UNPROCESSABLE, "entry_key " + key + " is no claim's or advance's", "entry_key");
+    });
+  }
+
   Services services_;
   Settings settings_;
   ClaimRepository claim_repository_;
@@ -139,6 +168,7 @@ class ExpensesPlugin : public annex::Plugin {
   std::unique_ptr<Claims> claims_;
   std::unique_ptr<Advances> advances_;
   std::unique_ptr<Reports> reports_;
+  std::unique_ptr<Posting> posting_;
   annex_expenses_advances_v1 service_{};  // offered to other plugins; lives as long as the instance
 };
 

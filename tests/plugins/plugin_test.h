@@ -34,7 +34,14 @@ class PluginTest : public testing::TestWithParam<Backend> {
       if (!fresh_database(Backend::kPostgresql, dir_, &db)) GTEST_SKIP() << "no PostgreSQL for this run";
       o.args = {"--database-url", db.target};
     }
+    o.data_dir = (dir_.path() / "data").string();
+    options_ = o;
     d_ = std::make_unique<Annexd>(o);
+  }
+  // Starts annexd again on the same data directory and database (after a stop or a kill).
+  void restart() {
+    d_.reset();
+    d_ = std::make_unique<Annexd>(options_);
   }
 
   // The body of `r`, failing the test unless its status is `status`.
@@ -61,6 +68,7 @@ class PluginTest : public testing::TestWithParam<Backend> {
   }
 
   TempDir dir_;
+  Annexd::Options options_;
   std::unique_ptr<Annexd> d_;
 };
 
