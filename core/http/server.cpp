@@ -54,6 +54,23 @@ std::string new_request_id() {
 
 // The head every answer carries, and its body: none at all (no Content-Length either) for 204 and 304, whose
 // framing has no body, so that a keep-alive client reads the next answer where it starts.
+// The client may still be sending a body that was refused (413, or an upload turned away). Closing with its bytes
+// unread would make the kernel reset the connection, and the client could lose the answer with it: read and drop
+// what it sends for a moment (at most 8 MiB, waiting at most 1 s for each piece), then let the connection close.
+void linger(Poco::Net::HTTPServerRequest& in) {
+  auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&in);
+  if (impl == nullptr) return;
+  try {
+    impl->socket().setReceiveTimeout(Poco::Timespan(1, 0));
+    std::istream& body = in.stream();
+    char buffer[16384];
+    int64_t dropped = 0;
+    while (dropped < (8 << 20) && body.read(buffer, sizeof buffer).gcount() > 0) dropped += body.gcount();
+  } catch (...) {
+    // A timeout or a reset: the connection closes either way.
+  }
+}
+
 void send(Poco::Net::HTTPServerResponse& out, const std::string& request_id, bool head_only, bool secure,
           const HttpResponse& response) {
   const bool bodyless = response.status == 204 || response.status == 304;
@@ -133,6 +150,8 @@ class ExchangeHandler : public Poco::Net::HTTPRequestHandler {
       out.setKeepAlive(false);
     }
     send(out, request.request_id, request.method == "HEAD", secure_, response);
+    const bool body_unread = outcome == ReadOutcome::kBodyTooLarge || (streamed && !request.body_consumed);
+    if (body_unread && !out.getKeepAlive() && !in.getExpectContinue()) linger(in);  // one that waits on 100 sends nothing
     if (spdlog::should_log(spdlog::level::debug)) {
       spdlog::debug("{} {} {} {:.3f}ms", request.method, request.path, response.status,
                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());

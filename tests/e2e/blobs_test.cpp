@@ -23,15 +23,6 @@ Poco::JSON::Object::Ptr json(const std::string& body) {
   return Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
 }
 
-std::string fixture_dir(const TempDir& dir, const std::vector<std::string>& names) {
-  auto d = dir.path() / "fixtures";
-  std::filesystem::create_directories(d);
-  for (const auto& n : names) {
-    std::filesystem::create_symlink(std::string(ANNEX_FIXTURE_PLUGIN_DIR) + "/" + n + ".so", d / (n + ".so"));
-  }
-  return d.string();
-}
-
 std::string pdf(size_t size, int seed = 1) {
   std::string bytes = "%PDF-1.7\n";
   bytes.reserve(size);
@@ -193,6 +184,17 @@ TEST_P(Blobs, AnswersAnOversizedUpload413AndStoresNothing) {
   HttpResult anonymous = d_->anonymous("POST", "/api/v1/test/receipts", pdf(100, 2));
   EXPECT_EQ(anonymous.status, 401);
   EXPECT_EQ(stored(), 1);
+}
+
+TEST_P(Blobs, AClientStillSendingARefusedBodyReadsThe413RatherThanAReset) {
+  start();
+  // 4 MiB to a route that takes 1 KiB, without Expect: 100-continue: the answer goes out at once, and the daemon
+  // reads and drops the rest before closing, so the client sees the 413 every time (not "connection reset").
+  for (int i = 0; i < 3; ++i) {
+    HttpResult r = upload("/api/v1/test/receipts/small", pdf(4 << 20), "application/pdf", {}, "PUT");
+    EXPECT_EQ(r.status, 413) << r.body;
+  }
+  EXPECT_EQ(d_->call("GET", "/healthz").status, 200);
 }
 
 TEST_P(Blobs, TheHostCeilingCapsARouteThatAsksForMore) {
