@@ -559,17 +559,11 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
       report_progress(r, progress);
       if (page.last) break;
     }
-    r.status = "succeeded";
   } catch (const std::exception& e) {
-    r.status = "failed";
-    r.error = e.what();
-    spdlog::warn("sync: pull {}/{} failed after {} records: {}", c.name, s.name, r.read, r.error);
+    spdlog::warn("sync: pull {}/{} failed after {} records: {}", c.name, s.name, r.read, e.what());
+    return finish(r, started, progress, e.what());
   }
-  r.finished_at = clock::utc_now();
-  r.duration_ms = now_ms() - started;
-  save_run(r, false);
-  if (progress) progress(r);
-  return r;
+  return finish(r, started, progress, "");
 }
 
 RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress) {
@@ -759,12 +753,16 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
       }
     }
     if (recording.valid()) recording.get();
-    r.status = "succeeded";
   } catch (const std::exception& e) {
-    r.status = "failed";
-    r.error = e.what();
-    spdlog::warn("sync: push {}/{} failed: {}", c.name, s.name, r.error);
+    spdlog::warn("sync: push {}/{} failed: {}", c.name, s.name, e.what());
+    return finish(r, started, progress, e.what());
   }
+  return finish(r, started, progress, "");
+}
+
+RunReport SyncEngine::finish(RunReport& r, int64_t started, const Progress& progress, const std::string& failure) {
+  r.status = failure.empty() ? "succeeded" : "failed";
+  if (!failure.empty()) r.error = failure;
   r.finished_at = clock::utc_now();
   r.duration_ms = now_ms() - started;
   save_run(r, false);
@@ -1206,17 +1204,11 @@ RunReport SyncEngine::push_documents(const ConnectionConfig& c, const StreamConf
         if (items.size() < s.page_size) break;
       }
     }
-    r.status = "succeeded";
   } catch (const std::exception& e) {
-    r.status = "failed";
-    r.error = e.what();
-    spdlog::warn("sync: push {}/{} failed: {}", c.name, s.name, r.error);
+    spdlog::warn("sync: push {}/{} failed: {}", c.name, s.name, e.what());
+    return finish(r, started, progress, e.what());
   }
-  r.finished_at = clock::utc_now();
-  r.duration_ms = now_ms() - started;
-  save_run(r, false);
-  if (progress) progress(r);
-  return r;
+  return finish(r, started, progress, "");
 }
 
 RunReport SyncEngine::pull_documents(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress) {
@@ -1289,17 +1281,11 @@ RunReport SyncEngine::pull_documents(const ConnectionConfig& c, const StreamConf
       report_progress(r, progress);
       if (page.value("done", true) || page["records"].empty()) break;
     }
-    r.status = "succeeded";
   } catch (const std::exception& e) {
-    r.status = "failed";
-    r.error = e.what();
-    spdlog::warn("sync: pull {}/{} failed after {} documents: {}", c.name, s.name, r.read, r.error);
+    spdlog::warn("sync: pull {}/{} failed after {} documents: {}", c.name, s.name, r.read, e.what());
+    return finish(r, started, progress, e.what());
   }
-  r.finished_at = clock::utc_now();
-  r.duration_ms = now_ms() - started;
-  save_run(r, false);
-  if (progress) progress(r);
-  return r;
+  return finish(r, started, progress, "");
 }
 
 std::string SyncEngine::replay_document(const ConnectionConfig& c, const StreamConfig& s, const DeadLetter& letter) {

@@ -208,6 +208,9 @@ class SyncEngine {
   // Saves the run's counts and tells `progress`, at most every 200 ms (the run's end is saved apart).
   void report_progress(RunReport& r, const Progress& progress);
   void save_run(const RunReport& r, bool insert);
+  // Ends a run begun at `started` (ms): succeeded when `failure` is empty, else failed with it; saves it and tells
+  // `progress`.
+  RunReport finish(RunReport& r, int64_t started, const Progress& progress, const std::string& failure);
   void dead_letter(soci::session& s, const ConnectionConfig& c, const StreamConfig& st, const std::string& direction,
                    const std::string& record, const std::string& reason);
   std::string owner_id_for(const StreamConfig& s);

@@ -20,16 +20,6 @@ Poco::JSON::Object::Ptr json(const std::string& body) {
   return Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
 }
 
-// A plugin directory with links to the named fixture modules.
-std::string fixture_dir(const TempDir& dir, const std::vector<std::string>& names) {
-  auto d = dir.path() / "fixtures";
-  std::filesystem::create_directories(d);
-  for (const auto& n : names) {
-    std::filesystem::create_symlink(std::string(ANNEX_FIXTURE_PLUGIN_DIR) + "/" + n + ".so", d / (n + ".so"));
-  }
-  return d.string();
-}
-
 Poco::JSON::Object::Ptr plugin(const Annexd& d, const std::string& id) {
   auto items = json(d.call("GET", "/api/v1/plugins").body)->getArray("items");
   for (size_t i = 0; i < items->size(); ++i) {

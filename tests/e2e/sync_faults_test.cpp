@@ -16,25 +16,6 @@
 namespace annex::test {
 namespace {
 
-struct PgAddress {
-  std::string user, host, port, db;
-  static PgAddress parse(const std::string& url) {  // postgresql://USER@HOST:PORT/DB
-    std::string rest = url.substr(url.find("://") + 3);
-    PgAddress a;
-    a.user = rest.substr(0, rest.find('@'));
-    rest = rest.substr(rest.find('@') + 1);
-    a.host = rest.substr(0, rest.find(':'));
-    a.port = rest.substr(rest.find(':') + 1, rest.find('/') - rest.find(':') - 1);
-    a.db = rest.substr(rest.find('/') + 1);
-    return a;
-  }
-  std::string libpq() const { return "host=" + host + " port=" + port + " dbname=" + db + " user=" + user; }
-  std::string odbc(const std::string& schema) const {
-    return "DRIVER={PostgreSQL Unicode};SERVER=" + host + ";PORT=" + port + ";DATABASE=" + db + ";UID=" + user +
-           ";ConnSettings=SET search_path TO " + schema + ";UseDeclareFetch=1;Fetch=1000";
-  }
-};
-
 std::string config(const std::string& odbc, int page_size, int write_sessions = 1) {
   return R"({"sync": {"connections": {"finance": {"connector": "odbc",
     "settings": {"connection_string": ")" + odbc + R"(", "write_sessions": )" + std::to_string(write_sessions) + R"(, "streams": {"customers": {

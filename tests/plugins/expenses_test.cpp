@@ -356,6 +356,24 @@ TEST_P(Expenses, AnotherPluginDrawsAndSettlesThroughTheLedgerServiceUnderTheSame
   EXPECT_EQ(get(rep_, path)["status"], "settled");
 }
 
+TEST_P(Expenses, AReturnedClaimIsEditedAndResubmittedIntoANewRoundOfTheSameApproval) {
+  json c = draft(rep_, {line("2026-11-17", "travel", 4000)});
+  std::string path = "/api/v1/expenses/claims/" + c["id"].get<std::string>();
+  json submitted = json::parse(must(submit(rep_, c), 200));
+  std::string approval = submitted["approval_id"];
+  must(as(head_, "POST", "/api/v1/approvals/" + approval + "/decisions", {{"decision", "return"}, {"comment", "which customer?"}}), 200);
+  ASSERT_TRUE(reaches(path, "returned"));
+  EXPECT_EQ(as(rep2_, "PUT", path, {{"purpose", "customer"}, {"lines", {line("2026-11-17", "travel", 4000)}}}).status, 404);
+  json edited = json::parse(must(as(rep_, "PUT", path, {{"purpose", "customer"}, {"party_id", customer_}, {"lines", {line("2026-11-17", "travel", 3900)}}}), 200));
+  EXPECT_EQ(edited["total"], money(3900));
+  json again = json::parse(must(submit(rep_, edited), 200));
+  EXPECT_EQ(again["status"], "submitted");
+  EXPECT_EQ(again["approval_id"], approval);
+  EXPECT_EQ(again["approval"]["round"], 2);
+  decide(head_, approval, "approve");
+  EXPECT_TRUE(reaches(path, "approved"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Expenses, testing::Values(Backend::kSqlite, Backend::kPostgresql), backend_param_name);
 
 }  // namespace

@@ -149,6 +149,15 @@ std::string HttpResult::header(const std::string& lower_name) const {
   return it == headers.end() ? std::string{} : it->second;
 }
 
+std::string fixture_dir(const TempDir& dir, const std::vector<std::string>& names) {
+  auto d = dir.path() / "fixtures";
+  std::filesystem::create_directories(d);
+  for (const auto& n : names) {
+    std::filesystem::create_symlink(std::string(ANNEX_FIXTURE_PLUGIN_DIR) + "/" + n + ".so", d / (n + ".so"));
+  }
+  return d.string();
+}
+
 HttpResult http_call(const std::string& base_url, const std::string& method, const std::string& path,
                      const std::string& body, const std::map<std::string, std::string>& headers,
                      const std::string& ca_file) {

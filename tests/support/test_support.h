@@ -50,6 +50,27 @@ std::unique_ptr<store::Database> migrated_database(Backend backend, const TempDi
 
 // Path of a built binary or plugin directory, from the build tree.
 std::string build_path(const std::string& relative);
+// A PostgreSQL address taken apart (postgresql://USER@HOST:PORT/DB), as libpq and psqlODBC take it.
+struct PgAddress {
+  std::string user, host, port, db;
+  static PgAddress parse(const std::string& url) {  // postgresql://USER@HOST:PORT/DB
+    std::string rest = url.substr(url.find("://") + 3);
+    PgAddress a;
+    a.user = rest.substr(0, rest.find('@'));
+    rest = rest.substr(rest.find('@') + 1);
+    a.host = rest.substr(0, rest.find(':'));
+    a.port = rest.substr(rest.find(':') + 1, rest.find('/') - rest.find(':') - 1);
+    a.db = rest.substr(rest.find('/') + 1);
+    return a;
+  }
+  std::string libpq() const { return "host=" + host + " port=" + port + " dbname=" + db + " user=" + user; }
+  std::string odbc(const std::string& schema) const {
+    return "DRIVER={PostgreSQL Unicode};SERVER=" + host + ";PORT=" + port + ";DATABASE=" + db + ";UID=" + user +
+           ";ConnSettings=SET search_path TO " + schema + ";UseDeclareFetch=1;Fetch=1000";
+  }
+};
+// A plugin directory under `dir` with links to the named fixture modules (tests/fixtures/plugins).
+std::string fixture_dir(const TempDir& dir, const std::vector<std::string>& names);
 
 struct HttpResult {
   int status = 0;

@@ -123,6 +123,8 @@ class PosterPlugin : public annex::Plugin {
 namespace annex::sync {
 namespace {
 
+using test::PgAddress;
+
 using test::Backend;
 
 class DocumentsTest : public testing::TestWithParam<Backend> {
@@ -383,25 +385,6 @@ INSTANTIATE_TEST_SUITE_P(Backends, DocumentsTest, testing::Values(Backend::kSqli
                          test::backend_param_name);
 
 // ---- journal entries and payment confirmations through the ODBC connector, into a real PostgreSQL ----------
-
-struct PgAddress {
-  std::string user, host, port, db;
-  static PgAddress parse(const std::string& url) {  // postgresql://USER@HOST:PORT/DB
-    std::string rest = url.substr(url.find("://") + 3);
-    PgAddress a;
-    a.user = rest.substr(0, rest.find('@'));
-    rest = rest.substr(rest.find('@') + 1);
-    a.host = rest.substr(0, rest.find(':'));
-    a.port = rest.substr(rest.find(':') + 1, rest.find('/') - rest.find(':') - 1);
-    a.db = rest.substr(rest.find('/') + 1);
-    return a;
-  }
-  std::string libpq() const { return "host=" + host + " port=" + port + " dbname=" + db + " user=" + user; }
-  std::string odbc(const std::string& schema) const {
-    return "DRIVER={PostgreSQL Unicode};SERVER=" + host + ";PORT=" + port + ";DATABASE=" + db + ";UID=" + user +
-           ";ConnSettings=SET search_path TO " + schema + ";UseDeclareFetch=1;Fetch=1000";
-  }
-};
 
 // The finance database's journal tables as the README gives them, an accounts table the lines must name, and
 // the payment confirmations finance records.
