@@ -8,12 +8,37 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <regex>
+#include <semaphore>
 
 namespace annex::store {
+
+// SQLite has one writer at a time. Waiting on SQLite's own lock means polling it with growing sleeps (its busy
+// handler): under many writers most of the time goes asleep while the lock is free, and a writer may give up with
+// "database is locked". So a SQLite database's write transactions first take its writer turn here, which passes
+// to the next waiter the moment the previous transaction ends (a semaphore, so that it may end on any thread).
+struct WriterTurn {
+  std::binary_semaphore free{1};
+  std::chrono::milliseconds timeout;
+};
+
+namespace {
+std::mutex g_turns_mutex;
+std::map<const Database*, std::unique_ptr<WriterTurn>>& turns() {
+  static std::map<const Database*, std::unique_ptr<WriterTurn>> all;
+  return all;
+}
+WriterTurn* turn_of(const Database* db) {
+  std::lock_guard lock(g_turns_mutex);
+  auto it = turns().find(db);
+  return it == turns().end() ? nullptr : it->second.get();
+}
+}  // namespace
 
 const char* dialect_name(Dialect d) { return d == Dialect::kPostgresql ? "postgresql" : "sqlite"; }
 
@@ -67,6 +92,12 @@ Database::Database(const DatabaseOptions& options)
     open_session(*sessions_.back());
   }
   for (size_t i = 0; i < sessions_.size(); ++i) free_[i / 64].fetch_or(uint64_t{1} << (i % 64));
+  if (options_.dialect == Dialect::kSqlite) {
+    auto turn = std::make_unique<WriterTurn>();
+    turn->timeout = std::chrono::milliseconds(std::max(options_.acquire_timeout_ms, options_.busy_timeout_ms));
+    std::lock_guard lock(g_turns_mutex);
+    turns()[this] = std::move(turn);
+  }
 }
 
 // The connections this thread holds, one per pool. A Holding outlives its entry here when a transaction ends on
@@ -75,6 +106,8 @@ struct Holding {
   Database* db;
   size_t index;
   soci::session* session;
+  WriterTurn* turn = nullptr;  // SQLite only
+  bool has_turn = false;       // this connection's transaction holds the writer turn
   int transaction_depth = 0;
   std::atomic<int> leases{0};  // the Leases sharing it; the last to end returns the connection
   std::atomic<bool> released{false};
@@ -96,6 +129,21 @@ std::shared_ptr<Holding> held_by_this_thread(const Database* db, const soci::ses
   return found;
 }
 }  // namespace
+
+bool take_writer_turn(soci::session& session) {
+  std::shared_ptr<Holding> h = held_by_this_thread(nullptr, &session);
+  if (!h || h->turn == nullptr || h->has_turn) return true;
+  if (!h->turn->free.try_acquire_for(h->turn->timeout)) return false;
+  h->has_turn = true;
+  return true;
+}
+
+void give_writer_turn(soci::session& session) noexcept {
+  std::shared_ptr<Holding> h = held_by_this_thread(nullptr, &session);
+  if (!h || !h->has_turn) return;
+  h->has_turn = false;
+  h->turn->free.release();
+}
 
 int* transaction_depth_slot(soci::session& session) noexcept {
   std::shared_ptr<Holding> h = held_by_this_thread(nullptr, &session);
@@ -150,6 +198,10 @@ void Database::release(size_t index) {
 }
 
 Database::~Database() {
+  {
+    std::lock_guard lock(g_turns_mutex);
+    turns().erase(this);
+  }
   for (auto& session : sessions_) forget_statements(*session);
 }
 
@@ -207,6 +259,7 @@ Lease::Lease(Database& db) : db_(db) {
     holding_->db = &db;
     holding_->index = index;
     holding_->session = db.sessions_[index].get();
+    holding_->turn = turn_of(&db);
     t_holdings.push_back(holding_);
   }
   holding_->leases.fetch_add(1);
@@ -225,6 +278,10 @@ Lease::~Lease() {
     } catch (...) {
     }
     holding_->transaction_depth = 0;
+  }
+  if (holding_->has_turn) {
+    holding_->has_turn = false;
+    holding_->turn->free.release();
   }
   holding_->released.store(true, std::memory_order_release);
   for (auto it = t_holdings.begin(); it != t_holdings.end(); ++it) {

@@ -12,6 +12,9 @@ std::string savepoint(int level) { return "annex_sp" + std::to_string(level); }
 int begin(soci::session& session, Dialect dialect) {
   int* depth = transaction_depth_slot(session);
   int level = depth != nullptr ? *depth + 1 : 1;
+  if (level == 1 && dialect == Dialect::kSqlite && !take_writer_turn(session)) {
+    throw StoreError(StoreError::Kind::kPoolExhausted, "the database is busy: no turn to write came in time");
+  }
   try {
     if (level == 1) {
       session << (dialect == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");
@@ -19,6 +22,7 @@ int begin(soci::session& session, Dialect dialect) {
       session << "SAVEPOINT " + savepoint(level);
     }
   } catch (const soci::soci_error& e) {
+    if (level == 1) give_writer_turn(session);
     throw StoreError(StoreError::Kind::kUnavailable, "cannot begin a transaction: " + e.get_error_message());
   }
   if (depth != nullptr) *depth = level;
@@ -40,6 +44,7 @@ void commit(soci::session& session, int level) {
     throw StoreError(StoreError::Kind::kUnavailable, "commit failed: " + e.get_error_message());
   }
   if (depth != nullptr) *depth = level - 1;
+  if (level <= 1) give_writer_turn(session);
 }
 
 void rollback(soci::session& session, int level) noexcept {
@@ -57,6 +62,7 @@ void rollback(soci::session& session, int level) noexcept {
   }
   // Rolling back a level ends every level begun inside it too.
   if (depth != nullptr && *depth >= level) *depth = level - 1;
+  if (level <= 1) give_writer_turn(session);
 }
 
 ScopedTransaction::ScopedTransaction(soci::session& session, Dialect dialect)

@@ -1,5 +1,7 @@
 #include "claim_repository.h"
 
+#include <algorithm>
+
 namespace expenses {
 namespace {
 
@@ -160,7 +162,7 @@ std::optional<std::pair<std::string, int>> ClaimRepository::duplicate_of(const s
   annex::Rows rows = db_.query(txn,
                                "SELECT l.claim_id, l.line_no FROM expenses_lines l JOIN expenses_claims c ON c.id = l.claim_id"
                                " WHERE l.claimant_id = ? AND l.category = ? AND l.spent_on = ? AND l.amount = ? AND l.currency = ?"
-                               " AND l.claim_id <> ? AND c.status <> 'rejected' ORDER BY l.claim_id LIMIT 1",
+                               " AND l.claim_id <> ? AND c.status <> 'rejected' LIMIT 1",
                                params);
   if (!rows.next()) return std::nullopt;
   return std::pair{rows.row().text(0), static_cast<int>(rows.row().integer(1))};
@@ -170,10 +172,12 @@ std::vector<std::pair<std::string, int>> ClaimRepository::receipt_uses(const std
   annex::Value params[] = {std::string_view(sha256)};
   annex::Rows rows = db_.query(txn,
                                "SELECT l.claim_id, l.line_no FROM expenses_lines l JOIN expenses_claims c ON c.id = l.claim_id"
-                               " WHERE l.receipt_sha256 = ? AND c.status <> 'rejected' ORDER BY l.claim_id, l.line_no LIMIT 50",
+                               " WHERE l.receipt_sha256 = ? AND c.status <> 'rejected' LIMIT 50",
                                params);
   std::vector<std::pair<std::string, int>> out;
   while (rows.next()) out.emplace_back(rows.row().text(0), static_cast<int>(rows.row().integer(1)));
+  // Sorted here: an ORDER BY on the primary key would lead the planner to walk every line instead of the index.
+  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -186,10 +190,11 @@ std::vector<std::pair<std::string, int64_t>> ClaimRepository::related(const std:
   annex::Rows rows = db_.query(txn,
                                "SELECT id, total FROM expenses_claims WHERE claimant_id = ? AND submitted_at >= ? AND id <> ?"
                                " AND status IN ('submitted', 'approved', 'posted', 'paid')"
-                               " AND ((party_id IS NOT NULL AND party_id = ?) OR purpose = ?) ORDER BY id",
+                               " AND ((party_id IS NOT NULL AND party_id = ?) OR purpose = ?)",
                                params);
   std::vector<std::pair<std::string, int64_t>> out;
   while (rows.next()) out.emplace_back(rows.row().text(0), rows.row().integer(1));
+  std::sort(out.begin(), out.end());
   return out;
 }
 
