@@ -237,5 +237,43 @@ TEST_P(PoolTest, ANestedLeaseThatOutlivesItsOuterLeaseKeepsTheConnection) {
 INSTANTIATE_TEST_SUITE_P(Backends, PoolTest, testing::Values(Backend::kSqlite, Backend::kPostgresql),
                          test::backend_param_name);
 
+
+TEST(SqliteWriters, QueueForTheirTurnInsteadOfFailingOnSqlitesLock) {
+  // SQLite's own wait (busy_timeout) set to almost nothing: writers that polled SQLite's lock would fail with
+  // "database is locked" as soon as two overlap. They take the pool's writer turn first, so all succeed in order.
+  test::TempDir dir;
+  DatabaseOptions options;
+  ASSERT_TRUE(test::fresh_database(Backend::kSqlite, dir, &options));
+  options.pool_size = 8;
+  options.busy_timeout_ms = 1;
+  Database db(options);
+  {
+    Lease lease(db);
+    run(lease.session(), "CREATE TABLE turn_t (k INTEGER PRIMARY KEY, v INTEGER NOT NULL)", {});
+  }
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        try {
+          Lease lease(db);
+          ScopedTransaction txn(lease.session(), Dialect::kSqlite);
+          Param p[] = {Param::integer(t * 1000 + i), Param::integer(i)};
+          run(lease.session(), "INSERT INTO turn_t (k, v) VALUES (?, ?)", p);
+          std::this_thread::sleep_for(std::chrono::microseconds(200));  // hold the lock a little
+          txn.commit();
+        } catch (const std::exception&) {
+          ++failed;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  Lease lease(db);
+  EXPECT_EQ(run(lease.session(), "SELECT COUNT(*) FROM turn_t", {}).rows.at(0).at(0).i, 200);
+}
+
 }  // namespace
 }  // namespace annex::store
