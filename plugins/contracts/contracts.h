@@ -7,7 +7,7 @@
 #include "../common/rest.h"
 
 #include <annex/sdk.hpp>
-#include <annex/services/pipeline_opportunities.h>
+#include <annex/services/opportunities.h>
 #include <nlohmann/json.hpp>
 
 #include <optional>
@@ -26,7 +26,7 @@ using Services = annex::rest::Services;
 // (org.annex.pipeline.opportunities@1): contracts never read its tables.
 class Opportunities {
  public:
-  explicit Opportunities(const annex_pipeline_opportunities_v1& table) : t_(&table) {}
+  explicit Opportunities(const annex_opportunities_v1& table) : t_(&table) {}
   // The opportunity, or nothing when it is missing or out of `user_id`'s reach.
   std::optional<nlohmann::json> get(const std::string& id, const std::string& user_id) const {
     std::string out, message;
@@ -46,7 +46,7 @@ class Opportunities {
   }
 
  private:
-  const annex_pipeline_opportunities_v1* t_;
+  const annex_opportunities_v1* t_;
 };
 
 class Contracts {

@@ -33,7 +33,7 @@ class ContractsPlugin : public annex::Plugin {
     int start = config.is_object() ? config.value("fiscal_year_start", 1) : 1;
     contracts_ = std::make_unique<Contracts>(
         Services{host().db(), host().authz(), host().masterdata(), host().audit(), host().events(), host().directory()},
-        Opportunities(host().require<annex_pipeline_opportunities_v1>(ANNEX_SERVICE_PIPELINE_OPPORTUNITIES, 1)), start);
+        Opportunities(host().require<annex_opportunities_v1>(ANNEX_SERVICE_OPPORTUNITIES, 1)), start);
   }
 
   void on_register() override {

@@ -1,4 +1,4 @@
-// The service org.annex.pipeline.opportunities@1 (annex/services/pipeline_opportunities.h): what other plugins —
+// The service org.annex.pipeline.opportunities@1 (annex/services/opportunities.h): what other plugins —
 // the contracts plugin's attainment, a contract's link to its opportunity — may know of opportunities, without
 // reading the pipeline's tables.
 #include "opportunity_service.h"
@@ -31,8 +31,8 @@ annex_status open_weighted(void* provider, annex_str query_json, annex_buffer* o
 
 }  // namespace
 
-annex_pipeline_opportunities_v1 opportunity_service(Pipeline& pipeline) {
-  annex_pipeline_opportunities_v1 table{};
+annex_opportunities_v1 opportunity_service(Pipeline& pipeline) {
+  annex_opportunities_v1 table{};
   table.struct_size = sizeof table;
   table.minor = 0;
   table.provider_plugin_ptr = &pipeline;

@@ -49,7 +49,7 @@ class PipelinePlugin : public annex::Plugin {
     annex::Http http = host().http();
     Pipeline& p = *pipeline_;
     service_ = opportunity_service(p);
-    host().provide(ANNEX_SERVICE_PIPELINE_OPPORTUNITIES, 1, &service_);
+    host().provide(ANNEX_SERVICE_OPPORTUNITIES, 1, &service_);
     auto route = [&](const char* method, const char* path, const char* permission, const char* summary,
                      void (Pipeline::*handler)(const annex::Request&, annex::Response&)) {
       http.route(method, path, permission, summary,
@@ -100,7 +100,7 @@ class PipelinePlugin : public annex::Plugin {
 
  private:
   std::unique_ptr<Pipeline> pipeline_;
-  annex_pipeline_opportunities_v1 service_{};  // offered to other plugins; lives as long as the instance
+  annex_opportunities_v1 service_{};  // offered to other plugins; lives as long as the instance
 };
 
 }  // namespace pipeline

@@ -1,12 +1,12 @@
 /*
- * annex/services/pipeline_opportunities.h — the service "org.annex.pipeline.opportunities" v1, provided by the
+ * annex/services/opportunities.h — the service "org.annex.pipeline.opportunities" v1, provided by the
  * pipeline plugin (org.annex.pipeline) to plugins that list it under "uses" and require org.annex.pipeline.
  *
  * Opportunities stay the pipeline's: another plugin never reads its tables (the host refuses that SQL), it asks
  * this service. Strings cross as annex_str and JSON as in annex/plugin.h; money is integer minor units.
  */
-#ifndef ANNEX_SERVICES_PIPELINE_OPPORTUNITIES_H
-#define ANNEX_SERVICES_PIPELINE_OPPORTUNITIES_H
+#ifndef ANNEX_SERVICES_OPPORTUNITIES_H
+#define ANNEX_SERVICES_OPPORTUNITIES_H
 
 #include <annex/plugin.h>
 
@@ -14,9 +14,9 @@
 extern "C" {
 #endif
 
-#define ANNEX_SERVICE_PIPELINE_OPPORTUNITIES "org.annex.pipeline.opportunities"
+#define ANNEX_SERVICE_OPPORTUNITIES "org.annex.pipeline.opportunities"
 
-typedef struct annex_pipeline_opportunities_v1 {
+typedef struct annex_opportunities_v1 {
   uint32_t struct_size;
   uint32_t minor;
   void* provider_plugin_ptr; /* pass it back as the first argument of every function */
@@ -31,10 +31,10 @@ typedef struct annex_pipeline_opportunities_v1 {
    * at fault for a malformed query, or when the sum passes what 64 bits hold. */
   annex_status (*open_weighted)(void* provider_plugin_ptr, annex_str query_json, annex_buffer* out_json,
                                 annex_buffer* err);
-} annex_pipeline_opportunities_v1;
+} annex_opportunities_v1;
 
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
 
-#endif /* ANNEX_SERVICES_PIPELINE_OPPORTUNITIES_H */
+#endif /* ANNEX_SERVICES_OPPORTUNITIES_H */
