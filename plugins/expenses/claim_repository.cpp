@@ -181,20 +181,24 @@ std::vector<std::pair<std::string, int>> ClaimRepository::receipt_uses(const std
   return out;
 }
 
-std::vector<std::pair<std::string, int64_t>> ClaimRepository::related(const std::string& claimant, const std::optional<std::string>& party,
-                                                                      const std::string& purpose, const std::string& from_instant,
-                                                                      const std::string& except, annex::Transaction* txn) const {
+ClaimRepository::Related ClaimRepository::related(const std::string& claimant, const std::optional<std::string>& party,
+                                                  const std::string& purpose, const std::string& from_instant,
+                                                  const std::string& except, size_t listed, annex::Transaction* txn) const {
   std::string party_text = party.value_or("");
   annex::Value params[] = {std::string_view(claimant), std::string_view(from_instant), std::string_view(except),
                            std::string_view(party_text), std::string_view(purpose)};
-  annex::Rows rows = db_.query(txn,
-                               "SELECT id, total FROM expenses_claims WHERE claimant_id = ? AND submitted_at >= ? AND id <> ?"
-                               " AND status IN ('submitted', 'approved', 'posted', 'paid')"
-                               " AND ((party_id IS NOT NULL AND party_id = ?) OR purpose = ?)",
-                               params);
-  std::vector<std::pair<std::string, int64_t>> out;
-  while (rows.next()) out.emplace_back(rows.row().text(0), rows.row().integer(1));
-  std::sort(out.begin(), out.end());
+  const std::string where =
+      " FROM expenses_claims WHERE claimant_id = ? AND submitted_at >= ? AND id <> ?"
+      " AND status IN ('submitted', 'approved', 'posted', 'paid') AND ((party_id IS NOT NULL AND party_id = ?) OR purpose = ?)";
+  Related out;
+  annex::Rows sums = db_.query(txn, "SELECT COUNT(*), CAST(COALESCE(SUM(total), 0) AS BIGINT)" + where, params);
+  if (sums.next()) {
+    out.count = sums.row().integer(0);
+    out.total = sums.row().integer(1);
+  }
+  if (out.count == 0 || listed == 0) return out;
+  annex::Rows rows = db_.query(txn, "SELECT id, total" + where + " ORDER BY submitted_at DESC LIMIT " + std::to_string(listed), params);
+  while (rows.next()) out.latest.emplace_back(rows.row().text(0), rows.row().integer(1));
   return out;
 }
 

@@ -32,11 +32,17 @@ class ClaimRepository {
                                                           const std::string& except, annex::Transaction* txn = nullptr) const;
   // Other lines (of any claim, or of this one) carrying the receipt: {claim_id, line_no}.
   std::vector<std::pair<std::string, int>> receipt_uses(const std::string& sha256, annex::Transaction* txn = nullptr) const;
-  // The claimant's claims submitted within [from, to] (by submission date), not rejected, for the same customer or
-  // the same purpose, leaving out `except`: {id, total}.
-  std::vector<std::pair<std::string, int64_t>> related(const std::string& claimant, const std::optional<std::string>& party,
-                                                       const std::string& purpose, const std::string& from_instant,
-                                                       const std::string& except, annex::Transaction* txn = nullptr) const;
+  // The claimant's claims submitted since `from_instant`, not rejected, for the same customer or the same purpose,
+  // leaving out `except`: their count and total, and the latest `listed` of them {id, total} — the list is what an
+  // approver reads, bounded so a busy claimant's chain basis does not grow with every claim.
+  struct Related {
+    int64_t count = 0;
+    int64_t total = 0;
+    std::vector<std::pair<std::string, int64_t>> latest;
+  };
+  Related related(const std::string& claimant, const std::optional<std::string>& party, const std::string& purpose,
+                  const std::string& from_instant, const std::string& except, size_t listed,
+                  annex::Transaction* txn = nullptr) const;
 
   const annex::Db& db() const { return db_; }
 

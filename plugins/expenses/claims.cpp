@@ -31,6 +31,9 @@ std::pair<int64_t, annex::biz::Currency> line_money(const annex::MasterData& md,
   return {amount, annex::biz::Currency{code, *units < 0 ? 2 : *units}};
 }
 
+// The claims listed in a chain's basis besides the claim itself (the count and total cover them all).
+constexpr size_t kBasisListed = 20;
+
 std::string line_field(size_t index, const char* member) { return "lines[" + std::to_string(index) + "]." + member; }
 
 }  // namespace
@@ -172,8 +175,10 @@ void Claims::create(const annex::Request& req, annex::Response& resp) {
   c.currency = settings_.company_currency;
   read_body(body, c, caller);
   c.created_at = c.updated_at = rest::utc_now();
+  // A draft counts towards no limit, so its policy results are read before the write transaction (which holds
+  // SQLite's one writer turn); submission evaluates again inside its own.
+  policy_.evaluate(c, roles_of(s_.directory, caller), nullptr);
   annex::Transaction txn = s_.db.begin();
-  policy_.evaluate(c, roles_of(s_.directory, caller), &txn);
   claims_.insert(txn, c);
   json out = c.to_json();
   s_.audit.append(&txn, caller, "expenses.claim.create", kClaim, c.id, "", out.dump());
@@ -235,8 +240,8 @@ void Claims::replace(const annex::Request& req, annex::Response& resp) {
   json before = c.to_json();
   read_body(rest::parse_body(req), c, caller);
   c.updated_at = rest::utc_now();
+  policy_.evaluate(c, roles_of(s_.directory, caller), nullptr);  // a draft's results, as on creation
   annex::Transaction txn = s_.db.begin();
-  policy_.evaluate(c, roles_of(s_.directory, caller), &txn);
   claims_.update(txn, c, c.version);
   json after = c.to_json();
   s_.audit.append(&txn, caller, "expenses.claim.update", kClaim, c.id, before.dump(), after.dump());
@@ -279,28 +284,24 @@ void Claims::submit(const annex::Request& req, annex::Response& resp) {
   // into small claims meets the same approvers as the whole.
   std::string now = rest::utc_now();
   std::string since = annex::biz::format_date(annex::biz::today_utc() - std::chrono::days{settings_.split_window_days - 1});
-  int64_t cumulative = c.sanctioned;
+  ClaimRepository::Related related = claims_.related(c.claimant_id, c.party_id, c.purpose, since, c.id, kBasisListed, &txn);
+  int64_t cumulative = annex::biz::checked_add(c.sanctioned, related.total, "lines");
   json basis = json::array({{{"claim", c.id}, {"amount", c.sanctioned}}});
-  for (const auto& [other, total] : claims_.related(c.claimant_id, c.party_id, c.purpose, since, c.id, &txn)) {
-    cumulative = annex::biz::checked_add(cumulative, total, "lines");
-    basis.push_back({{"claim", other}, {"amount", total}});
-  }
+  for (const auto& [other, total] : related.latest) basis.push_back({{"claim", other}, {"amount", total}});
   c.chain_amount = cumulative;
-  c.chain_basis = {{"window_days", settings_.split_window_days}, {"since", since}, {"claims", basis}};
+  c.chain_basis = {{"window_days", settings_.split_window_days}, {"since", since}, {"claims", basis},
+                   {"other_claims", related.count}, {"other_claims_total", related.total}};
   std::string previous_status = c.status;
   c.status = "submitted";
   c.submitted_at = now;
   c.updated_at = now;
-  claims_.update(txn, c, c.version);
   json approval = json::parse(c.approval_id && previous_status == "returned"
                                   ? s_.approvals.resubmit(*c.approval_id, caller, &txn)
                                   : s_.approvals.submit({settings_.claim_chain, kClaim, c.id, c.sector_id, caller, cumulative,
                                                          settings_.company_currency},
                                                         &txn));
-  if (!c.approval_id) {
-    c.approval_id = approval["id"].get<std::string>();
-    claims_.update(txn, c, c.version);
-  }
+  if (!c.approval_id) c.approval_id = approval["id"].get<std::string>();
+  claims_.update(txn, c, c.version);
   json after = c.to_json();
   after["approval"] = approval;
   s_.audit.append(&txn, caller, "expenses.claim.submit", kClaim, c.id, before.dump(), after.dump());
