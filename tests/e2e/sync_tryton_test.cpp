@@ -56,6 +56,44 @@ class SyncTryton : public testing::Test {
     d_ = std::make_unique<Annexd>(o);
   }
 
+  json search_ids(const std::string& model, const json& domain) {
+    return tryton_->call("model." + model + ".search", json::array({domain, 0, nullptr, nullptr}));
+  }
+
+  // The finance department's set-up: a fiscal year 2026 with its periods (once per Tryton), the accounts given
+  // ({code, Tryton account type}) with this test's prefix, and a cost centre <prefix>CC10 under a root of its own.
+  void finance_set_up(const std::vector<std::pair<std::string, std::string>>& accounts) {
+    if (search_ids("account.fiscalyear", json::array({json::array({"name", "=", "FY2026"})})).empty()) {
+      json move_type = search_ids("ir.sequence.type", json::array({json::array({"name", "=", "Account Move"})}));
+      json invoice_type = search_ids("ir.sequence.type", json::array({json::array({"name", "=", "Invoice"})}));
+      json moves = tryton_->call("model.ir.sequence.create",
+                                 json::array({json::array({{{"name", "Moves 2026"}, {"sequence_type", move_type[0]}, {"company", 1}}})}));
+      json invoices = tryton_->call("model.ir.sequence.strict.create",
+                                    json::array({json::array({{{"name", "Invoices 2026"}, {"sequence_type", invoice_type[0]}, {"company", 1}}})}));
+      auto day = [](int m, int d) { return json{{"__class__", "date"}, {"year", 2026}, {"month", m}, {"day", d}}; };
+      json year = tryton_->call("model.account.fiscalyear.create", json::array({json::array({{
+          {"name", "FY2026"}, {"start_date", day(1, 1)}, {"end_date", day(12, 31)}, {"company", 1}, {"post_move_sequence", moves[0]},
+          {"invoice_sequences", json::array({json::array({"create", json::array({{{"company", 1}, {"in_invoice_sequence", invoices[0]},
+              {"in_credit_note_sequence", invoices[0]}, {"out_invoice_sequence", invoices[0]}, {"out_credit_note_sequence", invoices[0]}}})})})}}})}));
+      tryton_->call("model.account.fiscalyear.create_period", json::array({year}));
+    }
+    auto type_of = [&](const std::string& name) {
+      json rows = tryton_->call("model.account.account.search_read",
+                                json::array({json::array({json::array({"name", "=", name})}), 0, 1, nullptr, json::array({"type"})}));
+      return rows[0]["type"];
+    };
+    json root = search_ids("account.account", json::array({json::array({"parent", "=", nullptr})}));
+    json accounts_to_make = json::array();
+    for (const auto& [code, type] : accounts) {
+      accounts_to_make.push_back({{"code", prefix_ + code}, {"name", code + " " + prefix_}, {"parent", root[0]}, {"type", type_of(type)}});
+    }
+    tryton_->call("model.account.account.create", json::array({accounts_to_make}));
+    json centres = tryton_->call("model.analytic_account.account.create",
+                                 json::array({json::array({{{"name", "Centres " + prefix_}, {"code", prefix_ + "CC"}, {"type", "root"}}})}));
+    tryton_->call("model.analytic_account.account.create", json::array({json::array({
+        {{"name", "Sales " + prefix_}, {"code", prefix_ + "CC10"}, {"type", "normal"}, {"root", centres[0]}, {"parent", centres[0]}}})}));
+  }
+
   std::string sync(int expect_exit = 0, const std::string& direction = "") {
     std::string out;
     std::vector<std::string> args = {"--plugin-dir", build_path("lib/annex/plugins"), "sync", "run", "erp"};
@@ -523,37 +561,8 @@ TEST_F(SyncTryton, AnnexdKilledMidPushLeavesTrytonWithExactlyTheExpectedRecords)
 // finds the move by its key and makes no second one; an entry naming an account Tryton lacks is dead-lettered
 // with the reason.
 TEST_F(SyncTryton, JournalEntriesBecomePostedMovesOnceByTheirKey) {
-  auto search = [&](const std::string& model, const json& domain) {
-    return tryton_->call("model." + model + ".search", json::array({domain, 0, nullptr, nullptr}));
-  };
-  // The finance department's set-up: a fiscal year with its periods, two coded accounts and a cost centre.
-  if (search("account.fiscalyear", json::array({json::array({"name", "=", "FY2026"})})).empty()) {
-    json move_type = search("ir.sequence.type", json::array({json::array({"name", "=", "Account Move"})}));
-    json invoice_type = search("ir.sequence.type", json::array({json::array({"name", "=", "Invoice"})}));
-    json moves = tryton_->call("model.ir.sequence.create",
-                               json::array({json::array({{{"name", "Moves 2026"}, {"sequence_type", move_type[0]}, {"company", 1}}})}));
-    json invoices = tryton_->call("model.ir.sequence.strict.create",
-                                  json::array({json::array({{{"name", "Invoices 2026"}, {"sequence_type", invoice_type[0]}, {"company", 1}}})}));
-    auto day = [](int m, int d) { return json{{"__class__", "date"}, {"year", 2026}, {"month", m}, {"day", d}}; };
-    json year = tryton_->call("model.account.fiscalyear.create", json::array({json::array({{
-        {"name", "FY2026"}, {"start_date", day(1, 1)}, {"end_date", day(12, 31)}, {"company", 1}, {"post_move_sequence", moves[0]},
-        {"invoice_sequences", json::array({json::array({"create", json::array({{{"company", 1}, {"in_invoice_sequence", invoices[0]},
-            {"in_credit_note_sequence", invoices[0]}, {"out_invoice_sequence", invoices[0]}, {"out_credit_note_sequence", invoices[0]}}})})})}}})}));
-    tryton_->call("model.account.fiscalyear.create_period", json::array({year}));
-  }
-  auto type_of = [&](const std::string& name) {
-    json rows = tryton_->call("model.account.account.search_read",
-                              json::array({json::array({json::array({"name", "=", name})}), 0, 1, nullptr, json::array({"type"})}));
-    return rows[0]["type"];
-  };
-  json root = search("account.account", json::array({json::array({"parent", "=", nullptr})}));
-  tryton_->call("model.account.account.create", json::array({json::array({
-      {{"code", prefix_ + "6400"}, {"name", "Travel " + prefix_}, {"parent", root[0]}, {"type", type_of("Main Expense")}},
-      {{"code", prefix_ + "1000"}, {"name", "Bank " + prefix_}, {"parent", root[0]}, {"type", type_of("Main Cash")}}})}));
-  json centres = tryton_->call("model.analytic_account.account.create",
-                               json::array({json::array({{{"name", "Centres " + prefix_}, {"code", prefix_ + "CC"}, {"type", "root"}}})}));
-  tryton_->call("model.analytic_account.account.create", json::array({json::array({
-      {{"name", "Sales " + prefix_}, {"code", prefix_ + "CC10"}, {"type", "normal"}, {"root", centres[0]}, {"parent", centres[0]}}})}));
+  auto search = [&](const std::string& model, const json& domain) { return search_ids(model, domain); };
+  finance_set_up({{"6400", "Main Expense"}, {"1000", "Main Cash"}});
 
   std::ofstream(dir_.path() / "annex.json") << R"({"sync": {"connections": {"finance": {"connector": "tryton",
     "settings": {"url": ")" + url_ + R"(", "login": "admin", "password": "{password}",
@@ -608,6 +617,93 @@ TEST_F(SyncTryton, JournalEntriesBecomePostedMovesOnceByTheirKey) {
   ASSERT_TRUE(eventually([&] { return heard(bad)["heard"] == "dead"; }, std::chrono::seconds(30))) << heard(bad).dump();
   EXPECT_NE(heard(bad)["status"]["reason"].get<std::string>().find(prefix_ + "9999"), std::string::npos) << heard(bad).dump();
   EXPECT_TRUE(search("account.move", json::array({json::array({"description", "=", bad})})).empty());
+}
+
+// The expenses plugin posting to Tryton: a claim of 150.00 approved in Annex, 100.00 of it settled against a paid
+// cash advance, becomes one posted account.move — the expense accounts per line with an analytic line for the cost
+// centre, advance clearing credited for the settled part and the employee payable for the rest — and the paid
+// advance its own move; the claim reads "posted" with the move's id. (The accounts Annex posts to take no party:
+// the connector sends none.)
+TEST_F(SyncTryton, AnApprovedExpenseClaimBecomesOnePostedMoveOnItsAccountsAndCostCentre) {
+  finance_set_up({{"6602", "Main Expense"}, {"6604", "Main Expense"}, {"1221", "Main Cash"}, {"2241", "Main Cash"}, {"1002", "Main Cash"}});
+  std::ofstream(dir_.path() / "annex.json") << R"({
+    "approvals": {"chains": {
+      "expense-claim": {"steps": [{"name": "head", "permission": "expenses.claim.approve"}]},
+      "cash-advance": {"steps": [{"name": "finance", "role": "finance", "scope": "any"}]}}},
+    "sync": {"connections": {"finance": {"connector": "tryton",
+      "settings": {"url": ")" + url_ + R"(", "login": "admin", "password": "{password}",
+                   "streams": {"journal": {"journal": {"journal": "STO", "post": true}}}},
+      "secrets": {"password": "env:ANNEX_TEST_TRYTON_PASSWORD"},
+      "retry": {"attempts": 3, "base_ms": 10, "max_ms": 50}, "breaker": {"failures": 100, "open_s": 1},
+      "streams": {"journal": {"documents": "org.annex.expenses", "direction": "push"}}}}},
+    "plugins": {"org.annex.expenses": {"company_currency": "EUR",
+      "categories": {"travel": {"gl_account": ")" + prefix_ + R"(6602"}, "meals": {"gl_account": ")" + prefix_ + R"(6604"}},
+      "posting": {"connection": "finance", "journal_stream": "journal", "advance_clearing_account": ")" + prefix_ + R"(1221",
+                  "employee_payable_account": ")" + prefix_ + R"(2241", "bank_account": ")" + prefix_ + R"(1002"}}}})";
+  Annexd::Options o;
+  o.env = {{"ANNEX_CONFIG", (dir_.path() / "annex.json").string()}, {"ANNEX_TEST_TRYTON_PASSWORD", "admin"}};
+  o.data_dir = data_dir_;
+  d_ = std::make_unique<Annexd>(o);
+  const std::string rep = d_->user_with_role("rep", "sales-rep", "north");
+  const std::string head = d_->user_with_role("head", "sector-head", "north");
+  const std::string fin = d_->user_with_role("fin", "finance");
+  auto must = [](const HttpResult& r, int status) {
+    EXPECT_EQ(r.status, status) << r.body;
+    return json::parse(r.body, nullptr, false);
+  };
+  auto money = [](int64_t amount) { return json{{"amount", amount}, {"currency", "EUR"}}; };
+  must(d_->call("POST", "/api/v1/masterdata/cost_centres", json({{"code", prefix_ + "CC10"}, {"name", "Sales north"}}).dump()), 201);
+  auto moves_for = [&](const std::string& key) {
+    return tryton_->call("model.account.move.search_read", json::array({json::array({json::array({"description", "like", "%" + key + "%"})}),
+                                                                        0, 10, nullptr, json::array({"id", "state", "lines"})}));
+  };
+  auto lines_of = [&](const json& move) {
+    return tryton_->call("model.account.move.line.read",
+                         json::array({move["lines"], json::array({"debit", "credit", "account.code", "analytic_lines"})}));
+  };
+  // Tryton answers amounts as Decimal objects: {"__class__": "Decimal", "decimal": "120.00"}.
+  auto amount_of = [](const json& v) { return v.is_object() ? v["decimal"].get<std::string>() : v.dump(); };
+
+  // An advance of 100.00, approved by finance and paid: its own move, clearing against the bank.
+  json advance = must(d_->call_as(rep, "POST", "/api/v1/expenses/advances", json({{"amount", money(10000)}, {"purpose", "trip"}}).dump()), 201);
+  const std::string advance_path = "/api/v1/expenses/advances/" + advance["id"].get<std::string>();
+  must(d_->call_as(fin, "POST", "/api/v1/approvals/" + advance["approval_id"].get<std::string>() + "/decisions", R"({"decision": "approve"})"), 200);
+  ASSERT_TRUE(eventually([&] { return must(d_->call_as(fin, "GET", advance_path), 200)["status"] == "approved"; }, std::chrono::seconds(20)));
+  must(d_->call_as(fin, "POST", advance_path + "/paid", R"({"paid_on": "2026-11-10"})"), 200);
+  ASSERT_TRUE(eventually([&] { return !must(d_->call_as(fin, "GET", advance_path), 200)["posted_ref"].is_null(); }, std::chrono::seconds(60)))
+      << d_->log();
+  json advance_moves = moves_for("advance-" + advance["id"].get<std::string>());
+  ASSERT_EQ(advance_moves.size(), 1u);
+  EXPECT_EQ(advance_moves[0]["state"], "posted");
+
+  // A claim of 120.00 travel on the cost centre and 30.00 meals, approved by the head.
+  json claim = must(d_->call_as(rep, "POST", "/api/v1/expenses/claims",
+                                json({{"purpose", "customer"},
+                                      {"lines", {{{"date", "2026-11-16"}, {"category", "travel"}, {"amount", money(12000)}, {"cost_centre", prefix_ + "CC10"}},
+                                                 {{"date", "2026-11-17"}, {"category", "meals"}, {"amount", money(3000)}}}}}).dump()),
+                    201);
+  const std::string claim_path = "/api/v1/expenses/claims/" + claim["id"].get<std::string>();
+  json submitted = must(d_->call_as(rep, "POST", claim_path + "/submit"), 200);
+  must(d_->call_as(head, "POST", "/api/v1/approvals/" + submitted["approval_id"].get<std::string>() + "/decisions", R"({"decision": "approve"})"), 200);
+  ASSERT_TRUE(eventually([&] { return must(d_->call_as(rep, "GET", claim_path), 200)["status"] == "posted"; }, std::chrono::seconds(60)))
+      << d_->log();
+
+  json moves = moves_for("claim-" + claim["id"].get<std::string>());
+  ASSERT_EQ(moves.size(), 1u);
+  EXPECT_EQ(moves[0]["state"], "posted");
+  EXPECT_EQ(must(d_->call_as(rep, "GET", claim_path), 200)["posted_ref"], std::to_string(moves[0]["id"].get<int64_t>()));
+  std::map<std::string, std::pair<std::string, std::string>> by_account;
+  int analytic = 0;
+  for (const json& line : lines_of(moves[0])) {
+    by_account[line["account."]["code"].get<std::string>()] = {amount_of(line["debit"]), amount_of(line["credit"])};
+    analytic += static_cast<int>(line["analytic_lines"].size());
+  }
+  ASSERT_EQ(by_account.size(), 4u) << moves.dump();
+  EXPECT_EQ(by_account[prefix_ + "6602"].first, "120.00");
+  EXPECT_EQ(by_account[prefix_ + "6604"].first, "30.00");
+  EXPECT_EQ(by_account[prefix_ + "1221"].second, "100.00");
+  EXPECT_EQ(by_account[prefix_ + "2241"].second, "50.00");
+  EXPECT_EQ(analytic, 1);
 }
 
 }  // namespace
