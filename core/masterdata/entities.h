@@ -38,6 +38,7 @@ struct Entity {
   std::vector<std::string> key;    // natural key fields: {"code"}, {"chart", "code"}
   bool scoped = false;             // rows carry sector_id and owner_id
   std::vector<Field> fields;
+  std::vector<std::string> lookups;  // fields a plugin may also find a record by (the first in id order): {"user_id"}
 
   const Field* field(const std::string& name) const;
   std::string read_permission() const { return "masterdata." + name + ".read"; }

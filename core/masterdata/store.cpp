@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -298,6 +299,15 @@ std::optional<json> MasterData::find_by_key(soci::session& s, const Entity& e, c
     p.text(record[k].get<std::string>());
   }
   auto rs = store::run(s, statements(e).by_key, p.span());
+  if (rs.rows.empty()) return std::nullopt;
+  return read_row(e, rs.rows[0]);
+}
+
+std::optional<json> MasterData::find_by_lookup(soci::session& s, const Entity& e, const std::string& field, const std::string& value) {
+  if (std::find(e.lookups.begin(), e.lookups.end(), field) == e.lookups.end()) return std::nullopt;
+  Params p;
+  p.text(value);
+  auto rs = store::run(s, statements(e).select + " WHERE " + field + " = ? ORDER BY id LIMIT 1", p.span());
   if (rs.rows.empty()) return std::nullopt;
   return read_row(e, rs.rows[0]);
 }

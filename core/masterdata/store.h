@@ -68,6 +68,9 @@ class MasterData {
   std::optional<nlohmann::json> get_with_bindings(soci::session& session, const Entity& entity, const std::string& id,
                                                   std::vector<Binding>* bindings);
   std::optional<nlohmann::json> find_by_key(soci::session& session, const Entity& entity, const nlohmann::json& record);
+  // The first record in id order whose `field` (one of the entity's lookups) is `value`.
+  std::optional<nlohmann::json> find_by_lookup(soci::session& session, const Entity& entity, const std::string& field,
+                                               const std::string& value);
   // Records in id order after `after_id`, at most `limit`, among those `filter_sql` (a boolean SQL condition
   // over the table's columns, e.g. from Authorizer::list_filter) selects.
   std::vector<nlohmann::json> list(const Entity& entity, const std::string& filter_sql, const std::string& after_id,

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace annex::plugin_host {
 namespace {
 
@@ -67,7 +69,15 @@ annex_status md_find(annex_host_ctx* ctx, annex_str entity, annex_str key_json, 
   }
   return with_store(ctx, err, [&](masterdata::MasterData& md) {
     store::Lease lease(md.database());
-    auto record = visible(ctx, *e, md.find_by_key(lease.session(), *e, key), user_id);
+    // By the natural key, or by one of the entity's lookups ({"user_id": …} finds a user's employee record).
+    std::optional<json> found;
+    if (key.size() == 1 && std::find(e->lookups.begin(), e->lookups.end(), key.begin().key()) != e->lookups.end() &&
+        key.begin()->is_string()) {
+      found = md.find_by_lookup(lease.session(), *e, key.begin().key(), key.begin()->get<std::string>());
+    } else {
+      found = md.find_by_key(lease.session(), *e, key);
+    }
+    auto record = visible(ctx, *e, std::move(found), user_id);
     if (!record) {
       put(err, "no such " + e->name + " record");
       return ANNEX_ERR_NOT_FOUND;

@@ -277,6 +277,10 @@ std::vector<Migration> core_migrations(Dialect dialect) {
        " created_at TEXT NOT NULL, delivered_at TEXT, notified INTEGER NOT NULL DEFAULT 0,"
        " UNIQUE (connection, stream, doc_key));"
        "CREATE INDEX annex_sync_documents_pending ON annex_sync_documents (connection, stream, state, seq);"},
+      {13, "employee grades",
+       // An employee's job grade (policies may differ by it), and finding the employee record of a user.
+       "ALTER TABLE annex_md_employees ADD COLUMN grade TEXT;"
+       "CREATE INDEX annex_md_employees_user ON annex_md_employees (user_id);"},
   };
 }
 

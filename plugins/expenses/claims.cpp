@@ -177,7 +177,7 @@ void Claims::create(const annex::Request& req, annex::Response& resp) {
   c.created_at = c.updated_at = rest::utc_now();
   // A draft counts towards no limit, so its policy results are read before the write transaction (which holds
   // SQLite's one writer turn); submission evaluates again inside its own.
-  policy_.evaluate(c, roles_of(s_.directory, caller), nullptr);
+  policy_.evaluate(c, claimant(s_, caller), nullptr);
   annex::Transaction txn = s_.db.begin();
   claims_.insert(txn, c);
   json out = c.to_json();
@@ -240,7 +240,7 @@ void Claims::replace(const annex::Request& req, annex::Response& resp) {
   json before = c.to_json();
   read_body(rest::parse_body(req), c, caller);
   c.updated_at = rest::utc_now();
-  policy_.evaluate(c, roles_of(s_.directory, caller), nullptr);  // a draft's results, as on creation
+  policy_.evaluate(c, claimant(s_, caller), nullptr);  // a draft's results, as on creation
   annex::Transaction txn = s_.db.begin();
   claims_.update(txn, c, c.version);
   json after = c.to_json();
@@ -264,7 +264,7 @@ void Claims::submit(const annex::Request& req, annex::Response& resp) {
   rest::check_if_match(req, c.version);
   if (c.lines.empty()) rest::unprocessable("lines", "a claim needs at least one line");
   json before = c.to_json();
-  policy_.evaluate(c, roles_of(s_.directory, caller), &txn);
+  policy_.evaluate(c, claimant(s_, caller), &txn);
   for (size_t i = 0; i < c.lines.size(); ++i) {
     const ClaimLine& l = c.lines[i];
     if (l.policy.outcome == Outcome::kBlock) {
@@ -423,7 +423,7 @@ void Claims::attach_receipt(const annex::Request& req, annex::Response& resp) {
   line->receipt_sha256 = upload["sha256"].get<std::string>();
   c.updated_at = rest::utc_now();
   annex::Transaction txn = s_.db.begin();
-  policy_.evaluate(c, roles_of(s_.directory, caller), &txn);
+  policy_.evaluate(c, claimant(s_, caller), &txn);
   claims_.update(txn, c, c.version);
   json after = c.to_json();
   after["receipt"] = {{"line_no", line_no}, {"sha256", upload["sha256"]}, {"media_type", upload.value("media_type", "")},

@@ -19,7 +19,7 @@ std::string money_text(int64_t minor, const std::string& currency, int minor_uni
 
 }  // namespace
 
-void PolicyEngine::evaluate(Claim& claim, const std::vector<std::string>& roles, annex::Transaction* txn) const {
+void PolicyEngine::evaluate(Claim& claim, const Claimant& claimant, annex::Transaction* txn) const {
   const int units = settings_.company_minor_units;
   auto shown = [&](int64_t minor) { return money_text(minor, claim.currency, units); };
   for (ClaimLine& line : claim.lines) {
@@ -30,7 +30,7 @@ void PolicyEngine::evaluate(Claim& claim, const std::vector<std::string>& roles,
       line.policy = v;
       continue;
     }
-    const Limits limits = category->limits_for(roles);
+    const Limits limits = category->limits_for(claimant.roles, claimant.grade);
     const int64_t amount = line.sanctioned;
     if (limits.line && amount > *limits.line) {
       add(v, "limit.line", category->over_limit,

@@ -6,6 +6,7 @@
 
 #include "claim.h"
 #include "claim_repository.h"
+#include "services.h"
 #include "settings.h"
 
 #include <string>
@@ -17,8 +18,8 @@ class PolicyEngine {
  public:
   PolicyEngine(const Settings& settings, const ClaimRepository& claims) : settings_(settings), claims_(claims) {}
 
-  // Sets each line's verdict for a claimant holding `roles`.
-  void evaluate(Claim& claim, const std::vector<std::string>& roles, annex::Transaction* txn = nullptr) const;
+  // Sets each line's verdict for the claimant (their roles and job grade decide their limits).
+  void evaluate(Claim& claim, const Claimant& claimant, annex::Transaction* txn = nullptr) const;
 
  private:
   const Settings& settings_;

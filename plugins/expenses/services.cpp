@@ -13,6 +13,17 @@ std::vector<std::string> roles_of(const annex::Directory& directory, const std::
   return out;
 }
 
+Claimant claimant(const Services& services, const std::string& user_id) {
+  Claimant out{roles_of(services.directory, user_id), std::nullopt};
+  if (std::optional<std::string> employee = services.masterdata.find("employees", nlohmann::json{{"user_id", user_id}}.dump())) {
+    nlohmann::json e = nlohmann::json::parse(*employee, nullptr, false);
+    if (e.is_object() && e.contains("grade") && e["grade"].is_string() && !e["grade"].get<std::string>().empty()) {
+      out.grade = e["grade"].get<std::string>();
+    }
+  }
+  return out;
+}
+
 std::string shown(const Settings& settings, int64_t minor) {
   return annex::biz::Money(minor, {settings.company_currency, settings.company_minor_units}).decimal() + " " +
          settings.company_currency;

@@ -26,6 +26,14 @@ struct Services {
 
 // The roles a user holds, from the directory ("sales-rep", "finance" …).
 std::vector<std::string> roles_of(const annex::Directory& directory, const std::string& user_id);
+
+// What the policies ask of a claimant: their roles, and their job grade from their employee record in master
+// data (none when no employee record names the user, or it has no grade).
+struct Claimant {
+  std::vector<std::string> roles;
+  std::optional<std::string> grade;
+};
+Claimant claimant(const Services& services, const std::string& user_id);
 // An amount of the company currency as text: "3000.00 CNY".
 std::string shown(const Settings& settings, int64_t minor);
 

@@ -59,22 +59,26 @@ json default_categories() {
 
 }  // namespace
 
-Limits Category::limits_for(const std::vector<std::string>& roles) const {
+Limits Category::limits_for(const std::vector<std::string>& roles, const std::optional<std::string>& grade) const {
   Limits out = limits;
   auto widen = [](std::optional<int64_t>& into, const std::optional<int64_t>& role_value, bool& first) {
     if (!role_value) return;
     into = first || !into ? role_value : std::optional<int64_t>(std::max(*into, *role_value));
   };
   bool first = true;
-  for (const std::string& role : roles) {
-    auto it = by_role.find(role);
-    if (it == by_role.end()) continue;
-    widen(out.line, it->second.line, first);
-    widen(out.day, it->second.day, first);
-    widen(out.month, it->second.month, first);
-    widen(out.year, it->second.year, first);
-    widen(out.per_attendee, it->second.per_attendee, first);
+  auto grant = [&](const Limits& own) {
+    widen(out.line, own.line, first);
+    widen(out.day, own.day, first);
+    widen(out.month, own.month, first);
+    widen(out.year, own.year, first);
+    widen(out.per_attendee, own.per_attendee, first);
     first = false;
+  };
+  for (const std::string& role : roles) {
+    if (auto it = by_role.find(role); it != by_role.end()) grant(it->second);
+  }
+  if (grade) {
+    if (auto it = by_grade.find(*grade); it != by_grade.end()) grant(it->second);
   }
   return out;
 }
@@ -104,9 +108,10 @@ Settings Settings::parse(const json& config) {
     const std::string key = root + ".categories." + code;
     if (!c.is_object()) bad(key, "must be an object");
     for (const auto& [k, v] : c.items()) {
-      static const char* const known[] = {"gl_account", "entertainment", "receipt_above", "limits", "by_role", "over_limit", "weekend"};
+      static const char* const known[] = {"gl_account", "entertainment", "receipt_above", "limits", "by_role", "by_grade",
+                                          "over_limit", "weekend"};
       if (std::find(std::begin(known), std::end(known), k) == std::end(known)) {
-        bad(key + "." + k, "unknown key (known: gl_account, entertainment, receipt_above, limits, by_role, over_limit, weekend)");
+        bad(key + "." + k, "unknown key (known: gl_account, entertainment, receipt_above, limits, by_role, by_grade, over_limit, weekend)");
       }
     }
     Category cat;
@@ -124,6 +129,10 @@ Settings Settings::parse(const json& config) {
     if (c.contains("by_role")) {
       if (!c["by_role"].is_object()) bad(key + ".by_role", "must be an object of role → limits");
       for (const auto& [role, l] : c["by_role"].items()) cat.by_role[role] = limits(l, key + ".by_role." + role);
+    }
+    if (c.contains("by_grade")) {
+      if (!c["by_grade"].is_object()) bad(key + ".by_grade", "must be an object of job grade → limits");
+      for (const auto& [grade, l] : c["by_grade"].items()) cat.by_grade[grade] = limits(l, key + ".by_grade." + grade);
     }
     cat.over_limit = outcome(c, "over_limit", Outcome::kBlock, key);
     cat.weekend = outcome(c, "weekend", Outcome::kWarn, key);

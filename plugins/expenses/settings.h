@@ -31,12 +31,14 @@ struct Category {
   bool entertainment = false;      // lines name their attendees
   std::optional<int64_t> receipt_above;  // a receipt is required above this amount (company currency)
   Limits limits;
-  std::map<std::string, Limits> by_role;  // a role's own limits (each absent one falls back to the category's)
+  std::map<std::string, Limits> by_role;   // a role's own limits (each absent one falls back to the category's)
+  std::map<std::string, Limits> by_grade;  // a job grade's own limits, likewise
   Outcome over_limit = Outcome::kBlock;   // what passing a limit does
   Outcome weekend = Outcome::kWarn;       // a line dated on a Saturday or Sunday
 
-  // The limits for someone holding `roles`: the most generous a role grants, else the category's.
-  Limits limits_for(const std::vector<std::string>& roles) const;
+  // The limits for someone holding `roles` at job `grade`: for each limit the most generous their roles and
+  // grade grant, else the category's.
+  Limits limits_for(const std::vector<std::string>& roles, const std::optional<std::string>& grade = std::nullopt) const;
 };
 
 struct Settings {

@@ -28,7 +28,8 @@ class Expenses : public PluginTest {
       "plugins": {"org.annex.expenses": {
         "advance_cap": {"default": 300000, "by_role": {"sector-head": 800000}},
         "categories": {
-          "meals": {"gl_account": "6604", "receipt_above": 50000, "limits": {"line": 80000, "month": 150000}, "weekend": "warn"},
+          "meals": {"gl_account": "6604", "receipt_above": 50000, "limits": {"line": 80000, "month": 150000}, "weekend": "warn",
+                    "by_grade": {"M2": {"line": 120000}}},
           "travel": {"gl_account": "6602"},
           "entertainment": {"gl_account": "6605", "entertainment": true, "limits": {"per_attendee": 30000}, "over_limit": "warn"},
           "taxi": {"gl_account": "6606", "limits": {"day": 20000}, "weekend": "ok"}}}}
@@ -155,6 +156,23 @@ TEST_P(Expenses, BadLinesAreRefusedNamingTheFieldAndNothingIsStored) {
   bad_receipt["receipt_sha256"] = "not-a-hash";
   refused(bad_receipt, 400, "lines[1].receipt_sha256");
   EXPECT_TRUE(get(rep_, "/api/v1/expenses/claims")["items"].empty());
+}
+
+// A job grade's limits come from the claimant's employee record in master data; a grade not configured, or no
+// employee record at all, leaves the category's.
+TEST_P(Expenses, LimitsFollowTheJobGradeOnTheClaimantsEmployeeRecord) {
+  const std::string rep2_id = me(rep2_);
+  must(d_->call("POST", "/api/v1/masterdata/employees", json({{"number", "E1"}, {"name", "Rep"}, {"user_id", rep_id_}, {"grade", "M2"}}).dump()), 201);
+  must(d_->call("POST", "/api/v1/masterdata/employees", json({{"number", "E2"}, {"name", "Rep two"}, {"user_id", rep2_id}, {"grade", "M9"}}).dump()), 201);
+  json meal = line("2026-11-17", "meals", 100000);  // 1,000.00: over the category's 800.00 a line, within M2's 1,200.00
+  json graded = draft(rep_, {meal});
+  for (const auto& r : graded["lines"][0]["policy"]["results"]) EXPECT_NE(r["rule"], "limit.line") << graded.dump();
+  json ungraded = draft(rep2_, {meal});
+  ASSERT_EQ(ungraded["lines"][0]["policy"]["outcome"], "block");
+  EXPECT_EQ(ungraded["lines"][0]["policy"]["results"][0]["rule"], "limit.line");
+  EXPECT_EQ(ungraded["lines"][0]["policy"]["results"][0]["figures"]["limit"], 80000);
+  json over = draft(rep_, {line("2026-11-18", "meals", 130000)});  // over M2's own limit
+  EXPECT_EQ(over["lines"][0]["policy"]["results"][0]["figures"]["limit"], 120000) << over.dump();
 }
 
 TEST_P(Expenses, PoliciesGiveEachLineOkWarnOrBlockWithTheRuleAndFigures) {
@@ -375,6 +393,29 @@ TEST_P(Expenses, AReturnedClaimIsEditedAndResubmittedIntoANewRoundOfTheSameAppro
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Expenses, testing::Values(Backend::kSqlite, Backend::kPostgresql), backend_param_name);
+
+// A policy configuration the plugin cannot apply stops it at start-up, naming the key at fault; the routes are
+// then absent rather than applying half a policy.
+class ExpensesSettings : public PluginTest {};
+
+TEST_P(ExpensesSettings, ABadPolicyStopsThePluginNamingTheKeyAtFault) {
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({"meals": {"gl_account": "6604", "by_grade": {"M2": {"line": -5}}}})", "categories.meals.by_grade.M2"},
+      {R"({"meals": {"gl_account": "6604", "by_grade": ["M2"]}})", "categories.meals.by_grade"},
+      {R"({"meals": {"gl_account": "6604", "limits": {"weekly": 100}}})", "categories.meals.limits"},
+      {R"({"meals": {"gl_account": "6604", "over_limit": "maybe"}})", "categories.meals.over_limit"},
+      {R"({"meals": {"limits": {"line": 100}}})", "categories.meals.gl_account"},
+  };
+  for (const auto& [categories, key] : cases) {
+    start(R"({"plugins": {"org.annex.expenses": {"categories": )" + categories + "}}}");
+    json plugin = json::parse(d_->call("GET", "/api/v1/plugins/org.annex.expenses").body);
+    EXPECT_EQ(plugin["state"], "failed") << categories;
+    EXPECT_NE(plugin.value("error", "").find(key), std::string::npos) << key << ": " << plugin.dump();
+    EXPECT_EQ(d_->call("GET", "/api/v1/expenses/claims").status, 404) << categories;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, ExpensesSettings, testing::Values(Backend::kSqlite), backend_param_name);
 
 }  // namespace
 }  // namespace annex::test

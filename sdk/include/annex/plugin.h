@@ -576,7 +576,8 @@ typedef struct annex_masterdata_v1 {
    * NOT_FOUND like a missing one. */
   annex_status (*get)(annex_host_ctx* ctx, annex_str entity, annex_str id, annex_str user_id, annex_buffer* out_json,
                       annex_buffer* err);
-  /* Appends the record with this natural key, given as a JSON object ({"code": "C001"}); NOT_FOUND when none. */
+  /* Appends the record with this natural key, given as a JSON object ({"code": "C001"}); NOT_FOUND when none.
+   * An employee is also found by its user ({"user_id": "u_…"}: the first such record). */
   annex_status (*find)(annex_host_ctx* ctx, annex_str entity, annex_str key_json, annex_str user_id,
                        annex_buffer* out_json, annex_buffer* err);
   /* Creates the record with this natural key, or changes the fields given; inside `txn` when not NULL, audited
