@@ -1,4 +1,5 @@
-// A cash advance: requested → approved (or rejected) → paid by finance → settled by claims or returned. What is
+// A cash advance: requested → approved (or rejected) → paid by finance → settled by claims or returned; a claim
+// that comes to less than it leaves it return_due (its rest handed back) unless the policy carries it forward. What is
 // open on it (amount − settled − returned) counts toward its requester's outstanding balance, which may never pass
 // the cap (R8).
 #pragma once
@@ -24,7 +25,7 @@ struct Advance {
   int64_t amount = 0;
   int64_t settled = 0;
   int64_t returned = 0;
-  std::string status = "requested";  // requested | approved | rejected | paid | settled
+  std::string status = "requested";  // requested | approved | rejected | paid | return_due | settled
   std::optional<std::string> approval_id;
   std::optional<std::string> paid_on;
   std::optional<std::string> posted_ref;  // the finance system's id of its journal entry

@@ -101,12 +101,12 @@ void AdvanceLedger::update(annex::Transaction& txn, Advance& a) {
   ++a.version;
 }
 
-std::vector<Advance> AdvanceLedger::open_paid(const std::string& user, annex::Transaction* txn) const {
+std::vector<Advance> AdvanceLedger::open_paid(const std::string& user, annex::Transaction* txn, bool return_due) const {
   annex::Value params[] = {std::string_view(user)};
   annex::Rows rows = db_.query(txn,
-                               std::string("SELECT ") + kColumns +
-                                   " FROM expenses_advances WHERE requester_id = ? AND status = 'paid' AND amount > settled + returned"
-                                   " ORDER BY paid_on, id",
+                               std::string("SELECT ") + kColumns + " FROM expenses_advances WHERE requester_id = ? AND status " +
+                                   (return_due ? "IN ('paid', 'return_due')" : "= 'paid'") +
+                                   " AND amount > settled + returned ORDER BY paid_on, id",
                                params);
   std::vector<Advance> out;
   while (rows.next()) out.push_back(read(rows.row()));
@@ -114,14 +114,18 @@ std::vector<Advance> AdvanceLedger::open_paid(const std::string& user, annex::Tr
 }
 
 std::vector<Settlement> AdvanceLedger::settle(annex::Transaction& txn, const std::string& user, const std::string& claim_id,
-                                              int64_t amount, const std::string& now) {
+                                              int64_t amount, const std::string& now, bool carry_forward) {
   std::vector<Settlement> out;
   int64_t rest = amount;
   for (Advance& a : open_paid(user, &txn)) {
     if (rest <= 0) break;
     int64_t take = std::min(rest, a.open());
     a.settled = annex::biz::checked_add(a.settled, take, "amount");
-    if (a.open() == 0) a.status = "settled";
+    if (a.open() == 0) {
+      a.status = "settled";
+    } else if (!carry_forward) {
+      a.status = "return_due";  // the claim came to less than the advance: the rest is handed back
+    }
     a.updated_at = now;
     update(txn, a);
     release(txn, user, take);

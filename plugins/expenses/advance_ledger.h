@@ -37,12 +37,14 @@ class AdvanceLedger {
   void insert(annex::Transaction& txn, const Advance& a);
   // CONFLICT when the stored version is not `a.version`; bumps it.
   void update(annex::Transaction& txn, Advance& a);
-  // The person's paid advances with something open, oldest first.
-  std::vector<Advance> open_paid(const std::string& user, annex::Transaction* txn = nullptr) const;
+  // The person's paid advances with something open, oldest first: those claims may still settle ("paid"), and
+  // with `return_due` also those whose rest is to be handed back.
+  std::vector<Advance> open_paid(const std::string& user, annex::Transaction* txn = nullptr, bool return_due = false) const;
   // Settles `amount` against the person's paid advances, oldest first, for claim `claim_id`; returns what each
-  // took. What is left of `amount` is the claim's to reimburse.
+  // took. What is left of `amount` is the claim's to reimburse. An advance the amount does not use up is, unless
+  // the policy carries it forward, "return_due": its rest is handed back (and no later claim settles it).
   std::vector<Settlement> settle(annex::Transaction& txn, const std::string& user, const std::string& claim_id, int64_t amount,
-                                 const std::string& now);
+                                 const std::string& now, bool carry_forward);
 
  private:
   annex::Db db_;

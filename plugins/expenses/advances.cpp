@@ -112,7 +112,9 @@ void Advances::mark_paid(const annex::Request& req, annex::Response& resp) {
 
 void Advances::record_return(const annex::Request& req, annex::Response& resp) {
   Advance a = finance_change(req, "recording a returned advance");
-  if (a.status != "paid") throw annex::Error(ANNEX_ERR_CONFLICT, "only a paid advance is returned; this one is " + a.status, "status");
+  if (a.status != "paid" && a.status != "return_due") {
+    throw annex::Error(ANNEX_ERR_CONFLICT, "only a paid advance is returned; this one is " + a.status, "status");
+  }
   json body = rest::parse_body(req);
   std::optional<rest::Money> amount = rest::opt_money(body, "amount");
   if (!amount || amount->amount <= 0) rest::invalid("amount", "amount is required and more than zero");
@@ -156,7 +158,8 @@ void Advances::balance(const annex::Request& req, annex::Response& resp) {
 void Advances::ageing(const annex::Request& req, annex::Response& resp) {
   std::string filter = s_.authz.list_filter(req.principal_id(), "expenses.advance.read", kAdvance, "sector_id", "requester_id", "id");
   std::string today = annex::biz::format_date(annex::biz::today_utc());
-  annex::Rows rows = s_.db.query("SELECT id, requester_id, paid_on, amount - settled - returned FROM expenses_advances WHERE status = 'paid'"
+  annex::Rows rows = s_.db.query("SELECT id, requester_id, paid_on, amount - settled - returned, status FROM expenses_advances"
+                                 " WHERE status IN ('paid', 'return_due')"
                                  " AND amount > settled + returned AND " + filter + " ORDER BY requester_id, paid_on, id");
   struct Bucket {
     const char* name;
@@ -179,7 +182,7 @@ void Advances::ageing(const annex::Request& req, annex::Response& resp) {
     int64_t open = r.integer(3);
     per_person[r.text(1)][bucket] = annex::biz::checked_add(per_person[r.text(1)][bucket], open, "open");
     items.push_back({{"advance_id", r.text(0)}, {"requester_id", r.text(1)}, {"paid_on", r.text(2)}, {"days", days}, {"bucket", bucket},
-                     {"open", {{"amount", open}, {"currency", settings_.company_currency}}}});
+                     {"status", r.text(4)}, {"open", {{"amount", open}, {"currency", settings_.company_currency}}}});
   }
   json people = json::array();
   for (const auto& [person, by_bucket] : per_person) {
@@ -236,7 +239,7 @@ void Advances::paid_by_finance(const std::string& advance_id, const std::string&
   annex::Transaction txn = s_.db.begin();
   std::optional<Advance> found = ledger_.find(advance_id, &txn);
   if (!found) throw annex::Error(ANNEX_ERR_UNPROCESSABLE, "no advance " + advance_id + " for payment " + payment_id, "entry_key");
-  if (found->status == "paid" || found->status == "settled") return;  // told before
+  if (found->status == "paid" || found->status == "return_due" || found->status == "settled") return;  // told before
   if (found->status != "approved") {
     throw annex::Error(ANNEX_ERR_UNPROCESSABLE, "payment " + payment_id + " is for advance " + advance_id + ", which is " + found->status,
                        "entry_key");
@@ -257,7 +260,7 @@ json Advances::settle(const std::string& user_id, int64_t amount, const std::str
   annex::Transaction txn = s_.db.begin();
   json advances = json::array();
   int64_t settled = 0;
-  for (const Settlement& s : ledger_.settle(txn, user_id, reference, amount, rest::utc_now())) {
+  for (const Settlement& s : ledger_.settle(txn, user_id, reference, amount, rest::utc_now(), settings_.carry_forward)) {
     settled += s.amount;
     advances.push_back({{"advance_id", s.advance_id}, {"amount", s.amount}, {"left_open", s.left_open}});
   }

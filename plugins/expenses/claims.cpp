@@ -218,7 +218,7 @@ void Claims::review(const annex::Request& req, annex::Response& resp) {
     }
   }
   json open = json::array();
-  for (const Advance& a : advances_.open_paid(c.claimant_id)) open.push_back(a.to_json());
+  for (const Advance& a : advances_.open_paid(c.claimant_id, nullptr, true)) open.push_back(a.to_json());
   out["review"] = {{"duplicates", duplicates},
                    {"reused_receipts", reused},
                    {"outstanding_advances", {{"balance", {{"amount", advances_.outstanding(c.claimant_id)}, {"currency", c.currency}}},
@@ -462,7 +462,7 @@ void Claims::on_approval(const json& payload, const std::string& key) {
   if (status == "approved") {
     // Settled against the claimant's paid advances, oldest first; the rest is reimbursed.
     int64_t settled = 0;
-    for (const Settlement& s : advances_.settle(txn, c.claimant_id, c.id, c.sanctioned, now)) {
+    for (const Settlement& s : advances_.settle(txn, c.claimant_id, c.id, c.sanctioned, now, settings_.carry_forward)) {
       settled += s.amount;
       settlements.push_back({{"advance_id", s.advance_id}, {"amount", s.amount}, {"left_open", s.left_open}});
     }

@@ -303,7 +303,7 @@ TEST_P(Expenses, AdvancesStayUnderTheCapWhichNamesBalanceRequestAndCap) {
   EXPECT_EQ(as(rep_, "POST", "/api/v1/expenses/advances", {{"amount", money(100, "USD")}, {"purpose", "x"}}).status, 422);
   // A sector head's cap is larger.
   EXPECT_EQ(as(head_, "POST", "/api/v1/expenses/advances", {{"amount", money(500000)}, {"purpose", "event"}}).status, 201);
-  // Approved, paid, then settled by a claim smaller than it: the rest stays open.
+  // Approved, paid, then settled by a claim smaller than it: the rest is due back (no carry_forward here).
   std::string path = "/api/v1/expenses/advances/" + first["id"].get<std::string>();
   EXPECT_EQ(as(rep_, "POST", path + "/paid").status, 403);
   decide(finance_, first["approval_id"], "approve");
@@ -318,12 +318,20 @@ TEST_P(Expenses, AdvancesStayUnderTheCapWhichNamesBalanceRequestAndCap) {
   EXPECT_EQ(approved["settled_against_advances"], money(150000));
   EXPECT_EQ(approved["reimbursable"], money(0));
   EXPECT_EQ(get(rep_, path)["open"], money(50000));
+  EXPECT_EQ(get(rep_, path)["status"], "return_due");
+  // A later claim does not settle what is due back: it is reimbursed, and the 500.00 still has to come back.
+  json later = draft(rep_, {line("2026-11-18", "travel", 20000)});
+  decide(head_, json::parse(must(submit(rep_, later), 200))["approval_id"], "approve");
+  ASSERT_TRUE(reaches("/api/v1/expenses/claims/" + later["id"].get<std::string>(), "approved"));
+  EXPECT_EQ(get(rep_, "/api/v1/expenses/claims/" + later["id"].get<std::string>())["reimbursable"], money(20000));
+  EXPECT_EQ(get(rep_, path)["open"], money(50000));
   json balance = get(rep_, "/api/v1/expenses/advances/balance");
   EXPECT_EQ(balance["outstanding"], money(50000));
   EXPECT_EQ(balance["available"], money(250000));
   json ageing = get(finance_, "/api/v1/expenses/reports/advance-ageing");
   ASSERT_EQ(ageing["advances"].size(), 1u) << ageing.dump();
   EXPECT_EQ(ageing["advances"][0]["open"], money(50000));
+  EXPECT_EQ(ageing["advances"][0]["status"], "return_due");
   must(as(finance_, "POST", path + "/returns", {{"amount", money(50000)}}), 200);
   EXPECT_EQ(get(rep_, path)["status"], "settled");
   EXPECT_EQ(get(rep_, "/api/v1/expenses/advances/balance")["outstanding"], money(0));
@@ -416,6 +424,45 @@ TEST_P(ExpensesSettings, ABadPolicyStopsThePluginNamingTheKeyAtFault) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, ExpensesSettings, testing::Values(Backend::kSqlite), backend_param_name);
+
+// With carry_forward, what a claim leaves open on an advance stays for the person's next claims.
+class ExpensesCarryForward : public PluginTest {};
+
+TEST_P(ExpensesCarryForward, TheRestOfAnAdvanceSettlesTheNextClaim) {
+  start(R"({"approvals": {"chains": {
+             "expense-claim": {"steps": [{"name": "head", "permission": "expenses.claim.approve"}]},
+             "cash-advance": {"steps": [{"name": "finance", "role": "finance", "scope": "any"}]}}},
+           "plugins": {"org.annex.expenses": {"carry_forward": true, "categories": {"travel": {"gl_account": "6602"}}}}})");
+  if (IsSkipped()) return;
+  const std::string rep = d_->user_with_role("rep", "sales-rep", "north"), head = d_->user_with_role("head", "sector-head", "north"),
+                    fin = d_->user_with_role("fin", "finance");
+  auto money = [](int64_t amount) { return json{{"amount", amount}, {"currency", "CNY"}}; };
+  auto get = [&](const std::string& path) { return json::parse(must(as(fin, "GET", path), 200)); };
+  json advance = json::parse(must(as(rep, "POST", "/api/v1/expenses/advances", {{"amount", money(100000)}, {"purpose", "trip"}}), 201));
+  const std::string path = "/api/v1/expenses/advances/" + advance["id"].get<std::string>();
+  must(as(fin, "POST", "/api/v1/approvals/" + advance["approval_id"].get<std::string>() + "/decisions", {{"decision", "approve"}}), 200);
+  ASSERT_TRUE(eventually([&] { return get(path)["status"] == "approved"; }));
+  must(as(fin, "POST", path + "/paid", {{"paid_on", "2026-11-01"}}), 200);
+  auto approved_claim = [&](int64_t amount) {
+    json c = json::parse(must(as(rep, "POST", "/api/v1/expenses/claims",
+                                 {{"purpose", "travel"}, {"lines", {{{"date", "2026-11-17"}, {"category", "travel"}, {"amount", money(amount)}}}}}),
+                              201));
+    json s = json::parse(must(as(rep, "POST", "/api/v1/expenses/claims/" + c["id"].get<std::string>() + "/submit"), 200));
+    must(as(head, "POST", "/api/v1/approvals/" + s["approval_id"].get<std::string>() + "/decisions", {{"decision", "approve"}}), 200);
+    const std::string claim = "/api/v1/expenses/claims/" + c["id"].get<std::string>();
+    EXPECT_TRUE(eventually([&] { return get(claim)["status"] == "approved"; }));
+    return get(claim);
+  };
+  EXPECT_EQ(approved_claim(60000)["reimbursable"], money(0));
+  EXPECT_EQ(get(path)["status"], "paid");
+  EXPECT_EQ(get(path)["open"], money(40000));
+  json second = approved_claim(50000);
+  EXPECT_EQ(second["settled_against_advances"], money(40000));
+  EXPECT_EQ(second["reimbursable"], money(10000));
+  EXPECT_EQ(get(path)["status"], "settled");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ExpensesCarryForward, testing::Values(Backend::kSqlite, Backend::kPostgresql), backend_param_name);
 
 }  // namespace
 }  // namespace annex::test
