@@ -66,6 +66,14 @@ json Contracts::contract_or_404(const annex::Request& req, std::string_view perm
   return *c;
 }
 
+std::optional<json> Contracts::find(const std::string& column, const std::string& value, annex::Transaction* txn) const {
+  annex::Value params[] = {std::string_view(value)};
+  annex::Rows rows = s_.db.query(txn, std::string("SELECT ") + kColumns + " FROM contracts_contracts WHERE " + (column == "number" ? "number" : "id") + " = ?",
+                                 params);
+  if (!rows.next()) return std::nullopt;
+  return read_contract(rows.row());
+}
+
 json Contracts::with_details(json c, annex::Transaction* txn) const {
   std::string id = c["id"];
   annex::Value params[] = {std::string_view(id)};
@@ -320,70 +328,6 @@ void Contracts::set_splits(const annex::Request& req, annex::Response& resp) {
   s_.audit.append(&txn, caller, "contracts.contract.split", kContract, id, before.dump(), after.dump());
   txn.commit();
   rest::respond(resp, after);
-}
-
-// A payment received against a signed contract: never beyond its total; recorded by finance; announced.
-void Contracts::record_collection(const annex::Request& req, annex::Response& resp) {
-  json c = contract_or_404(req, "contracts.contract.read", std::string(req.path_param("id")));
-  std::string caller(req.principal_id()), id = c["id"];
-  if (!s_.authz.may(caller, "finance.collections.record", rest::object_ref(kContract, c))) {
-    throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "recording a collection needs finance.collections.record");
-  }
-  json body = rest::parse_body(req);
-  std::optional<rest::Money> amount = rest::opt_money(body, "amount");
-  if (!amount) invalid("amount", "amount is required: {\"amount\": minor units, \"currency\": \"CNY\"}");
-  if (amount->amount <= 0) unprocessable("amount", "a collection is a positive amount");
-  if (amount->currency != c["currency"]) unprocessable("amount", "the contract is in " + c["currency"].get<std::string>() + ", not " + amount->currency);
-  std::string received = rest::date_field(body, "received_on", true);
-  if (received > rest::format_date(rest::today())) unprocessable("received_on", "a collection is money already received; the date is in the future");
-  std::string reference = rest::req_string(body, "reference", 128);
-  std::string source = rest::one_of(rest::opt_string(body, "source", 16).value_or("manual"), "source", {"manual", "erp"});
-  std::string status = c["status"];
-  if (status != "signed" && status != "completed") unprocessable("status", "collections are recorded against a signed contract; this one is " + status);
-  if (s_.db.query("SELECT 1 FROM contracts_collections WHERE contract_id = ? AND source = ? AND reference = ?", {id, source, reference}).next()) {
-    throw annex::Error(ANNEX_ERR_CONFLICT, "a collection with reference " + reference + " is already recorded", "reference");
-  }
-  std::string cid = rest::new_id("co"), now = rest::utc_now();
-  annex::Transaction txn = s_.db.begin();
-  // The check and the addition in one statement: two collections at once cannot together pass the total.
-  annex::Rows added = s_.db.query(txn,
-                                  "UPDATE contracts_contracts SET collected = collected + ?, updated_at = ?, version = version + 1"
-                                  " WHERE id = ? AND collected + ? <= total AND status IN ('signed', 'completed')",
-                                  {amount->amount, now, id, amount->amount});
-  if (added.affected() == 0) {
-    std::optional<json> now_is = load(s_.db, id, &txn);
-    if (now_is && (*now_is)["status"] != "signed" && (*now_is)["status"] != "completed") {
-      unprocessable("status", "the contract is now " + (*now_is)["status"].get<std::string>());
-    }
-    unprocessable("amount", "the collections would exceed the contract total of " + std::to_string(c["total"]["amount"].get<int64_t>()));
-  }
-  s_.db.query(txn,
-              "INSERT INTO contracts_collections (id, contract_id, received_on, amount, currency, reference, source, created_by, created_at)"
-              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-              {cid, id, received, amount->amount, amount->currency, reference, source, caller, now});
-  json after = *load(s_.db, id, &txn);
-  json collection = {{"id", cid}, {"contract_id", id}, {"received_on", received}, {"amount", rest::money_json(amount->amount, amount->currency)},
-                     {"reference", reference}, {"source", source}, {"created_by", caller}, {"created_at", now}};
-  s_.audit.append(&txn, caller, "contracts.collection.record", "contracts.collection", cid, "", collection.dump());
-  json event = {{"collection", collection}, {"contract_id", id}, {"party_id", c["party_id"]}, {"owner_id", c["owner_id"]},
-                {"sector_id", c["sector_id"]}, {"collected", after["collected"]}, {"total", after["total"]},
-                {"collection_rate", after["collection_rate"]}};
-  s_.events.publish("contracts.collection.recorded", event.dump(), "collection-" + cid, &txn);
-  txn.commit();
-  resp.status(201).header("Location", "/api/v1/contracts/" + id + "/collections").body(json({{"collection", collection}, {"contract", after}}).dump());
-}
-
-void Contracts::collections(const annex::Request& req, annex::Response& resp) {
-  json c = contract_or_404(req, "contracts.contract.read", std::string(req.path_param("id")));
-  annex::Rows rows = s_.db.query("SELECT id, received_on, amount, currency, reference, source, created_by, created_at FROM contracts_collections"
-                                 " WHERE contract_id = ? ORDER BY received_on, id", {c["id"].get<std::string>()});
-  json items = json::array();
-  while (rows.next()) {
-    const annex::Row r = rows.row();
-    items.push_back({{"id", r.text(0)}, {"received_on", r.text(1)}, {"amount", rest::money_json(r.integer(2), r.text(3))},
-                     {"reference", r.text(4)}, {"source", r.text(5)}, {"created_by", r.text(6)}, {"created_at", r.text(7)}});
-  }
-  resp.body(json({{"items", items}, {"collected", c["collected"]}, {"total", c["total"]}, {"collection_rate", c["collection_rate"]}}).dump());
 }
 
 }  // namespace contracts

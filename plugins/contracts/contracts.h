@@ -1,5 +1,6 @@
 // Contracts, collections (回款) and quotas. A contract's lines change through amendments once it is signed;
-// collections are recorded by finance, never beyond the contract's total, and each one is announced (the
+// collections are recorded by finance or arrive from the ERP through a document stream, under the same rules
+// (never beyond the contract's total, once per reference), and each one — and each reversal — is announced (the
 // relationship-spending rules pay out only after collection); quotas are set per rep and per sector, never by
 // the person they measure, and attainment counts split credit.
 #pragma once
@@ -49,6 +50,26 @@ class Opportunities {
   const annex_opportunities_v1* t_;
 };
 
+// A payment received, however it arrives: over HTTP from finance, or a document from the ERP.
+struct NewCollection {
+  int64_t amount = 0;  // minor units of `currency`
+  std::string currency;
+  std::string received_on;  // YYYY-MM-DD
+  std::string reference;    // the bank's or the ERP's; one collection per (contract, source, reference)
+  std::string source;       // "manual" or "erp"
+  std::string actor;        // the user recording it; "" for the ERP
+  std::string created_by;   // the user, or "sync:<connection>/<stream>"
+};
+
+// A collection taken back: the ERP reversed it, or finance did.
+struct CollectionReversal {
+  std::string reference;    // the reversal's own reference
+  std::string reversed_on;  // YYYY-MM-DD
+  std::string reason;
+  std::string actor;
+  std::string reversed_by;  // the user, or "sync:<connection>/<stream>"
+};
+
 class Contracts {
  public:
   Contracts(Services services, Opportunities opportunities, int fiscal_year_start)
@@ -63,6 +84,19 @@ class Contracts {
   void set_splits(const annex::Request& req, annex::Response& resp);
   void record_collection(const annex::Request& req, annex::Response& resp);
   void collections(const annex::Request& req, annex::Response& resp);
+  void reverse_collection(const annex::Request& req, annex::Response& resp);
+
+  // The rules of every collection, for both ways in: a signed (or completed) contract, a positive amount in its
+  // currency, received by today, never beyond the total, one per (contract, source, reference); audited and
+  // announced (contracts.collection.recorded). Returns {"collection", "contract"}.
+  json record(const json& contract, const NewCollection& c);
+  // Takes back a collection of `contract`: the collected amount goes down by it; audited and announced
+  // (contracts.collection.reversed). Returns {"collection", "contract"}.
+  json reverse(const json& contract, const std::string& collection_id, const CollectionReversal& r);
+  // One document of the ERP's collections stream (see the README): a collection, or with "reverses" the
+  // reversal of one. Idempotent by `key`, the ERP's reference. Throws Error(UNPROCESSABLE) naming the field at
+  // fault for a document that cannot apply: it becomes a dead letter and the stream goes on.
+  void from_erp(const std::string& key, const std::string& document, const std::string& origin);
 
   void create_plan(const annex::Request& req, annex::Response& resp);
   void list_plans(const annex::Request& req, annex::Response& resp);
@@ -74,6 +108,8 @@ class Contracts {
   void attainment(const annex::Request& req, annex::Response& resp);
 
  private:
+  // The contract whose `column` ("id" or "number") is `value`.
+  std::optional<json> find(const std::string& column, const std::string& value, annex::Transaction* txn = nullptr) const;
   json contract_or_404(const annex::Request& req, std::string_view permission, const std::string& id, annex::Transaction* txn = nullptr) const;
   json with_details(json contract, annex::Transaction* txn = nullptr) const;
   json read_lines(const json& body, const std::string& currency, int64_t* total) const;

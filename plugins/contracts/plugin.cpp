@@ -1,6 +1,7 @@
 // The contracts plugin: contracts, collections and quotas under /api/v1/contracts/ and /api/v1/quotas/, on the
 // SDK alone. It requires the pipeline plugin, whose opportunities a contract may come from and whose open
-// pipeline attainment reports.
+// pipeline attainment reports. Collections may also arrive from the ERP through a document stream of the sync
+// engine ("collections": {"connection", "stream"} in its configuration).
 #include "contracts.h"
 
 #include <annex/sdk.hpp>
@@ -18,11 +19,19 @@ class ContractsPlugin : public annex::Plugin {
     "description": "Contracts with amendments, collections (回款) with collection rates, split credit, quota plans and attainment.",
     "requires": {"org.annex.pipeline": "^1.0"},
     "uses": ["annex.log@1", "annex.db@1", "annex.http@1", "annex.events@1", "annex.authz@1", "annex.audit@1",
-             "annex.masterdata@1", "annex.directory@1", "org.annex.pipeline.opportunities@1"],
+             "annex.masterdata@1", "annex.directory@1", "annex.documents@1", "org.annex.pipeline.opportunities@1"],
     "config_schema": {
       "type": "object",
       "properties": {
-        "fiscal_year_start": {"type": "integer", "minimum": 1, "maximum": 12, "default": 1}
+        "fiscal_year_start": {"type": "integer", "minimum": 1, "maximum": 12, "default": 1},
+        "collections": {
+          "type": "object",
+          "required": ["connection", "stream"],
+          "properties": {
+            "connection": {"type": "string", "minLength": 1},
+            "stream": {"type": "string", "minLength": 1}
+          }
+        }
       }
     }
   })";
@@ -31,6 +40,10 @@ class ContractsPlugin : public annex::Plugin {
   ContractsPlugin(const annex_host_api* api, std::string config_json) : annex::Plugin(api, std::move(config_json)) {
     nlohmann::json config = nlohmann::json::parse(this->config_json(), nullptr, false);
     int start = config.is_object() ? config.value("fiscal_year_start", 1) : 1;
+    if (config.is_object() && config.contains("collections")) {
+      collections_connection_ = config["collections"].value("connection", "");
+      collections_stream_ = config["collections"].value("stream", "");
+    }
     contracts_ = std::make_unique<Contracts>(
         Services{host().db(), host().authz(), host().masterdata(), host().audit(), host().events(), host().directory()},
         Opportunities(host().require<annex_opportunities_v1>(ANNEX_SERVICE_OPPORTUNITIES, 1)), start);
@@ -59,6 +72,8 @@ class ContractsPlugin : public annex::Plugin {
           &Contracts::record_collection);
     route("GET", "/api/v1/contracts/{id}/collections", "contracts.contract.read", "A contract's collections and collection rate",
           &Contracts::collections);
+    route("POST", "/api/v1/contracts/{id}/collections/{collection_id}/reversal", "finance.collections.record",
+          "Reverse a collection: it no longer counts in what was collected", &Contracts::reverse_collection);
     route("POST", "/api/v1/quotas/plans", "quotas.plan.manage", "Create a quota plan (period type, measure, currency)", &Contracts::create_plan);
     route("GET", "/api/v1/quotas/plans", "quotas.target.read", "Quota plans", &Contracts::list_plans);
     route("POST", "/api/v1/quotas/targets", "quotas.target.manage", "Set a rep's or a sector's quota for a period", &Contracts::set_target);
@@ -71,10 +86,23 @@ class ContractsPlugin : public annex::Plugin {
     route("GET", "/api/v1/quotas/attainment", "quotas.target.read",
           "Quota, achieved (with split credit), percentage, gap and open weighted pipeline (?plan_id=&period=&group_by=rep|sector)",
           &Contracts::attainment);
+
+    // Collections from the ERP: each document of the stream, at least once, in the ERP's order.
+    if (!collections_stream_.empty()) {
+      std::string origin = "sync:" + collections_connection_ + "/" + collections_stream_;
+      try {
+        host().documents().subscribe(collections_connection_, collections_stream_, [&c, origin](const annex::Document& d) {
+          c.from_erp(std::string(d.key), std::string(d.json), origin);
+        });
+      } catch (const annex::Error& e) {
+        throw annex::Error(e.code(), "plugins.org.annex.contracts.collections: " + e.message(), "plugins.org.annex.contracts.collections");
+      }
+    }
   }
 
  private:
   std::unique_ptr<Contracts> contracts_;
+  std::string collections_connection_, collections_stream_;
 };
 
 }  // namespace contracts
