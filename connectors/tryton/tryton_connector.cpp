@@ -28,6 +28,16 @@
 // open standard period holding the entry's date. Amounts in minor units become Decimals with "digits" places.
 // The move's `key_field` holds the entry's key: it is searched before a create, so a key Tryton holds already is
 // "unchanged", never a second move. With "post", the move is posted (numbered; Tryton checks it balances).
+//
+// A stream with "collections" reads customer payments, the documents of a document stream of collections (see
+// the README): the credit lines on receivable accounts of posted moves in cash journals — what Tryton's "Pay
+// invoice" makes, one per payment — and the cancellations of such moves (Tryton's "Cancel" copies a move with
+// its amounts negated, each line's origin naming the line it cancels):
+//   "collections": {"journal_types": ["cash"], "contract_field": "reference"}
+// Each line becomes {"id" (the line's id, the ERP reference), "contract_number" (the `contract_field` of the
+// invoice the payment's move comes from; null for a payment of no invoice), "amount" (the credit, as decimal
+// text; negative for a cancellation), "currency" (the company's), "received_on" (the move's date), "reverses"
+// (for a cancellation: the id of the line it cancels), "invoice" (the invoice's id), "changed_at"}.
 #include <annex/sdk.hpp>
 
 #include "../common/http.h"
@@ -67,6 +77,8 @@ struct Stream {
   // Journal entries as account.move (see above): the journal's code, whether to post, the amounts' decimal places,
   // and the move field holding the entry's key.
   std::optional<json> journal;
+  // Customer payments as collection documents (see above): the invoice field holding the contract number.
+  std::optional<std::string> contract_field;
 };
 
 // A Tryton datetime as text ("YYYY-MM-DD HH:MM:SS.ffffff") as Tryton's JSON encodes it.
@@ -274,6 +286,17 @@ class TrytonConnection : public annex::Connection {
         (*s.journal)["digits"] = s.journal->value("digits", 2);
         (*s.journal)["key_field"] = s.journal->value("key_field", std::string("description"));
       }
+      if (def.contains("collections")) {
+        const json& c = def["collections"];
+        if (!c.is_object()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": collections is an object", "streams");
+        json types = c.value("journal_types", json::array({"cash"}));
+        if (!types.is_array() || types.empty()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": collections.journal_types is a list of journal types", "streams");
+        s.model = "account.move.line";
+        s.fields = {"credit", "date", "origin", "move_origin"};
+        s.contract_field = c.value("contract_field", std::string("reference"));
+        s.domain = json::array({json::array({"account.type.receivable", "=", true}), json::array({"move.state", "=", "posted"}),
+                                json::array({"move.journal.type", "in", types}), json::array({"credit", "!=", 0})});
+      }
       if (s.model.empty()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": model is required (party.party …)", "streams");
       const json nested = def.value("one2many", json::object());
       for (const auto& [field, subfields] : nested.items()) {
@@ -284,7 +307,7 @@ class TrytonConnection : public annex::Connection {
       }
       s.create_defaults = def.value("create_defaults", json::object());
       if (!s.create_defaults.is_object()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": create_defaults is an object", "streams");
-      s.domain = def.value("domain", json::array());
+      if (!s.contract_field) s.domain = def.value("domain", json::array());
       s.timestamps = def.value("timestamps", false);
       if (!s.domain.is_array()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": domain is a list of conditions", "streams");
       streams_[name] = s;
@@ -363,6 +386,7 @@ class TrytonConnection : public annex::Connection {
       rec["changed_at"] = std::move(changed);
       records.push_back(std::move(rec));
     }
+    if (st.contract_field) records = collection_documents(st, std::move(records));
     bool done = rows.size() < page_size;
     // Within a run the cursor walks the ids; once done, the next run starts from the newest change seen.
     json next = done ? json{{"since", newest}, {"after_id", 0}, {"newest", newest}} : json{{"since", since}, {"after_id", after_id}, {"newest", newest}};
@@ -602,6 +626,54 @@ class TrytonConnection : public annex::Connection {
     }
   }
 
+  // Receivable lines (as read) as collection documents: the contract number from the paid invoice, the reversed
+  // line from a cancellation's origin. One call per page for the invoices, one per connection for the currency.
+  json collection_documents(const Stream& st, json lines) {
+    auto id_in = [](const json& reference, const std::string& model) -> std::optional<int64_t> {
+      if (!reference.is_string() || reference.get<std::string>().rfind(model + ",", 0) != 0) return std::nullopt;
+      try {
+        return std::stoll(reference.get<std::string>().substr(model.size() + 1));
+      } catch (const std::exception&) {
+        return std::nullopt;
+      }
+    };
+    json invoice_ids = json::array();
+    for (const json& line : lines) {
+      if (auto invoice = id_in(line.value("move_origin", json(nullptr)), "account.invoice")) invoice_ids.push_back(*invoice);
+    }
+    std::map<int64_t, json> contract_of;
+    if (!invoice_ids.empty()) {
+      for (const json& inv : call("model.account.invoice.read", json::array({invoice_ids, json::array({*st.contract_field})}))) {
+        const json& v = inv.value(*st.contract_field, json(nullptr));
+        contract_of[inv.value("id", int64_t{0})] = v.is_string() && !v.get<std::string>().empty() ? v : json(nullptr);
+      }
+    }
+    if (company_currency_.empty()) {
+      json company = preferences_or_empty().value("company", json(nullptr));
+      if (!company.is_null()) {
+        json rows = call("model.company.company.read", json::array({json::array({company}), json::array({"currency.code"})}));
+        if (rows.is_array() && !rows.empty() && rows[0].contains("currency.") && rows[0]["currency."].is_object()) {
+          company_currency_ = rows[0]["currency."].value("code", std::string{});
+        }
+      }
+    }
+    json docs = json::array();
+    for (const json& line : lines) {
+      json doc = {{"id", line.value("id", json(nullptr))}, {"amount", line.value("credit", json(nullptr))},
+                  {"currency", company_currency_.empty() ? json(nullptr) : json(company_currency_)},
+                  {"received_on", line.value("date", json(nullptr))}, {"contract_number", nullptr}, {"reverses", nullptr},
+                  {"invoice", nullptr}, {"changed_at", line.value("changed_at", json(nullptr))}};
+      if (auto cancelled = id_in(line.value("origin", json(nullptr)), "account.move.line")) {
+        doc["reverses"] = std::to_string(*cancelled);
+      } else if (auto invoice = id_in(line.value("move_origin", json(nullptr)), "account.invoice")) {
+        doc["invoice"] = *invoice;
+        doc["contract_number"] = contract_of.count(*invoice) ? contract_of[*invoice] : json(nullptr);
+      }
+      docs.push_back(std::move(doc));
+    }
+    return docs;
+  }
+
   // The id of the record of `model` whose `field` is `value`, or nothing.
   std::optional<int64_t> find_id(const std::string& model, const std::string& field, const json& value, json more = json::array()) {
     more.push_back(json::array({field, "=", value}));
@@ -783,6 +855,7 @@ class TrytonConnection : public annex::Connection {
   annex_connectors::ReadAhead<json> read_ahead_;  // a pull's next page; after the connection it uses
   std::map<std::string, Stream> streams_;
   json context_ = nullptr;
+  std::string company_currency_;  // the code of the company's currency, once read
   int64_t next_id_ = 0;
 };
 

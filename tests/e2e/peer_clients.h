@@ -43,6 +43,13 @@ class Tryton {
     params.push_back({{"company", 1}, {"language", "en"}});
     return post(method, params, true);
   }
+  // A call with more context: a wizard's records ({"active_model", "active_id", "active_ids"}).
+  json call_with(const std::string& method, json params, const json& more_context) {
+    json context = {{"company", 1}, {"language", "en"}};
+    context.update(more_context);
+    params.push_back(context);
+    return post(method, params, true);
+  }
   // A read while Annex may be writing the same records (Tryton refuses a read of lines deleted meanwhile):
   // null instead of a failure, for a check that polls.
   json poll(const std::string& method, json params) {

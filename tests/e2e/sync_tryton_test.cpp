@@ -60,23 +60,10 @@ class SyncTryton : public testing::Test {
     return tryton_->call("model." + model + ".search", json::array({domain, 0, nullptr, nullptr}));
   }
 
-  // The finance department's set-up: a fiscal year 2026 with its periods (once per Tryton), the accounts given
+  // The finance department's set-up: the fiscal year 2026 (fiscal_year_2026), the accounts given
   // ({code, Tryton account type}) with this test's prefix, and a cost centre <prefix>CC10 under a root of its own.
   void finance_set_up(const std::vector<std::pair<std::string, std::string>>& accounts) {
-    if (search_ids("account.fiscalyear", json::array({json::array({"name", "=", "FY2026"})})).empty()) {
-      json move_type = search_ids("ir.sequence.type", json::array({json::array({"name", "=", "Account Move"})}));
-      json invoice_type = search_ids("ir.sequence.type", json::array({json::array({"name", "=", "Invoice"})}));
-      json moves = tryton_->call("model.ir.sequence.create",
-                                 json::array({json::array({{{"name", "Moves 2026"}, {"sequence_type", move_type[0]}, {"company", 1}}})}));
-      json invoices = tryton_->call("model.ir.sequence.strict.create",
-                                    json::array({json::array({{{"name", "Invoices 2026"}, {"sequence_type", invoice_type[0]}, {"company", 1}}})}));
-      auto day = [](int m, int d) { return json{{"__class__", "date"}, {"year", 2026}, {"month", m}, {"day", d}}; };
-      json year = tryton_->call("model.account.fiscalyear.create", json::array({json::array({{
-          {"name", "FY2026"}, {"start_date", day(1, 1)}, {"end_date", day(12, 31)}, {"company", 1}, {"post_move_sequence", moves[0]},
-          {"invoice_sequences", json::array({json::array({"create", json::array({{{"company", 1}, {"in_invoice_sequence", invoices[0]},
-              {"in_credit_note_sequence", invoices[0]}, {"out_invoice_sequence", invoices[0]}, {"out_credit_note_sequence", invoices[0]}}})})})}}})}));
-      tryton_->call("model.account.fiscalyear.create_period", json::array({year}));
-    }
+    fiscal_year_2026();
     auto type_of = [&](const std::string& name) {
       json rows = tryton_->call("model.account.account.search_read",
                                 json::array({json::array({json::array({"name", "=", name})}), 0, 1, nullptr, json::array({"type"})}));
@@ -114,6 +101,26 @@ class SyncTryton : public testing::Test {
     json rows = tryton_->call("model.party.party.search_read", json::array({json::array({json::array({"code", "=", code})}), 0, 10, nullptr,
                                                                            json::array({"id", "code", "name"})}));
     return rows.empty() ? json(nullptr) : rows[0];
+  }
+
+  // Tryton's fiscal year 2026 with its periods and its move and invoice sequences, once per Tryton.
+  void fiscal_year_2026() {
+    auto search = [&](const std::string& model, const json& domain) {
+      return tryton_->call("model." + model + ".search", json::array({domain, 0, nullptr, nullptr}));
+    };
+    if (!search("account.fiscalyear", json::array({json::array({"name", "=", "FY2026"})})).empty()) return;
+    json move_type = search("ir.sequence.type", json::array({json::array({"name", "=", "Account Move"})}));
+    json invoice_type = search("ir.sequence.type", json::array({json::array({"name", "=", "Invoice"})}));
+    json moves = tryton_->call("model.ir.sequence.create",
+                               json::array({json::array({{{"name", "Moves 2026"}, {"sequence_type", move_type[0]}, {"company", 1}}})}));
+    json invoices = tryton_->call("model.ir.sequence.strict.create",
+                                  json::array({json::array({{{"name", "Invoices 2026"}, {"sequence_type", invoice_type[0]}, {"company", 1}}})}));
+    auto day = [](int m, int d) { return json{{"__class__", "date"}, {"year", 2026}, {"month", m}, {"day", d}}; };
+    json year = tryton_->call("model.account.fiscalyear.create", json::array({json::array({{
+        {"name", "FY2026"}, {"start_date", day(1, 1)}, {"end_date", day(12, 31)}, {"company", 1}, {"post_move_sequence", moves[0]},
+        {"invoice_sequences", json::array({json::array({"create", json::array({{{"company", 1}, {"in_invoice_sequence", invoices[0]},
+            {"in_credit_note_sequence", invoices[0]}, {"out_invoice_sequence", invoices[0]}, {"out_credit_note_sequence", invoices[0]}}})})})}}})}));
+    tryton_->call("model.account.fiscalyear.create_period", json::array({year}));
   }
 
   TempDir dir_;
@@ -704,6 +711,137 @@ TEST_F(SyncTryton, AnApprovedExpenseClaimBecomesOnePostedMoveOnItsAccountsAndCos
   EXPECT_EQ(by_account[prefix_ + "1221"].second, "100.00");
   EXPECT_EQ(by_account[prefix_ + "2241"].second, "50.00");
   EXPECT_EQ(analytic, 1);
+
+// Customer payments in Tryton — invoices paid with "Pay invoice", the contract number in the invoice's reference —
+// reach the contracts plugin as collections through a document stream: once each, however often the overlap
+// reads them again and across a restart; a payment for a contract Annex lacks is dead-lettered naming it; and a
+// payment cancelled in Tryton (unreconciled, its move cancelled and the cancellation posted) is reversed.
+TEST_F(SyncTryton, PaidInvoicesBecomeCollectionsOnceAndACancelledPaymentReversesIt) {
+  auto search = [&](const std::string& model, const json& domain) {
+    return tryton_->call("model." + model + ".search", json::array({domain, 0, nullptr, nullptr}));
+  };
+  auto decimal = [](const std::string& text) { return json{{"__class__", "Decimal"}, {"decimal", text}}; };
+  json on = {{"__class__", "date"}, {"year", 2026}, {"month", 11}, {"day", 20}};
+  fiscal_year_2026();
+  auto account = [&](const std::string& name) { return search("account.account", json::array({json::array({"name", "=", name})}))[0]; };
+  json cash = search("account.journal", json::array({json::array({"code", "=", "CASH"})}));
+  json revenue = search("account.journal", json::array({json::array({"code", "=", "REV"})}));
+  json eur = search("currency.currency", json::array({json::array({"code", "=", "EUR"})}));
+  json bank = tryton_->call("model.account.invoice.payment.method.create", json::array({json::array({
+      {{"company", 1}, {"name", "Bank " + prefix_}, {"journal", cash[0]}, {"credit_account", account("Main Cash")}, {"debit_account", account("Main Cash")}}})}));
+  json party = tryton_->call("model.party.party.create", json::array({json::array({
+      {{"name", "Northwind " + prefix_}, {"code", prefix_ + "C1"}, {"addresses", json::array({json::array({"create", json::array({{{"street", "Main 1"}}})})})}}})}));
+  json address = tryton_->call("model.party.party.read", json::array({party, json::array({"addresses"})}))[0]["addresses"][0];
+  // A posted customer invoice for `contract`, paid in full: returns the payment's receivable line.
+  auto paid_invoice = [&](const std::string& contract, const std::string& amount) {
+    json invoice = tryton_->call("model.account.invoice.create", json::array({json::array({{
+        {"company", 1}, {"type", "out"}, {"party", party[0]}, {"invoice_address", address}, {"currency", eur[0]}, {"journal", revenue[0]},
+        {"account", account("Main Receivable")}, {"reference", contract}, {"invoice_date", on},
+        {"lines", json::array({json::array({"create", json::array({{{"type", "line"}, {"account", account("Main Revenue")}, {"quantity", 1},
+            {"unit_price", decimal(amount)}, {"description", "Toner"}, {"currency", eur[0]}, {"company", 1}}})})})}}})}))[0];
+    tryton_->call("model.account.invoice.post", json::array({json::array({invoice})}));
+    json records = {{"active_model", "account.invoice"}, {"active_id", invoice}, {"active_ids", json::array({invoice})}};
+    json wizard = tryton_->call_with("wizard.account.invoice.pay.create", json::array(), json::object());
+    tryton_->call_with("wizard.account.invoice.pay.execute", json::array({wizard[0], {{"start", {{"amount", decimal(amount)}, {"currency", eur[0]},
+                       {"payment_method", bank[0]}, {"date", on}, {"description", "Payment " + contract}}}}, "choice"}), records);
+    tryton_->call_with("wizard.account.invoice.pay.delete", json::array({wizard[0]}), records);
+    json paid = tryton_->call("model.account.invoice.read", json::array({json::array({invoice}), json::array({"state", "payment_lines"})}))[0];
+    EXPECT_EQ(paid["state"], "paid") << paid.dump();
+    return paid["payment_lines"][0].get<int64_t>();
+  };
+
+  std::ofstream(dir_.path() / "annex.json") << R"({"sync": {"connections": {"erp": {"connector": "tryton",
+    "settings": {"url": ")" + url_ + R"(", "login": "admin", "password": "{password}", "overlap_s": 3600,
+      "streams": {"collections": {"collections": {}}}},
+    "secrets": {"password": "env:ANNEX_TEST_TRYTON_PASSWORD"},
+    "retry": {"attempts": 3, "base_ms": 10, "max_ms": 50}, "breaker": {"failures": 100, "open_s": 1},
+    "streams": {"collections": {"documents": "org.annex.contracts", "direction": "pull", "remote_id": "id", "page_size": 2}}}}},
+    "plugins": {"org.annex.contracts": {"collections": {"connection": "erp", "stream": "collections"}}}})";
+  Annexd::Options o;
+  o.env = {{"ANNEX_CONFIG", (dir_.path() / "annex.json").string()}, {"ANNEX_TEST_TRYTON_PASSWORD", "admin"}};
+  o.data_dir = (dir_.path() / "data").string();
+  d_ = std::make_unique<Annexd>(o);
+  std::string rep = d_->user_with_role("rep", "sales-rep", "north");
+  std::string rep_id = json::parse(d_->call_as(rep, "GET", "/api/v1/auth/me").body)["id"];
+  auto as_rep = [&](const std::string& method, const std::string& path, const json& body) {
+    return d_->call(method, path, body.dump(), {{"Authorization", "Bearer " + rep}, {"Content-Type", "application/json"}});
+  };
+  std::string customer = json::parse(d_->call("POST", "/api/v1/masterdata/parties",
+                                              json({{"code", prefix_ + "C1"}, {"name", "Northwind"}, {"sector_id", "north"}, {"owner_id", rep_id}}).dump())
+                                         .body)["id"];
+  std::string product = json::parse(d_->call("POST", "/api/v1/masterdata/products", json({{"code", prefix_ + "P1"}, {"name", "Toner"}}).dump()).body)["id"];
+  const std::string number = prefix_ + "K-1";
+  HttpResult made = as_rep("POST", "/api/v1/contracts", {{"number", number}, {"party_id", customer}, {"currency", "EUR"},
+                                                         {"lines", {{{"product_id", product}, {"quantity", 15}, {"unit_price", {{"amount", 100000}, {"currency", "EUR"}}}}}}});
+  ASSERT_EQ(made.status, 201) << made.body;
+  std::string path = "/api/v1/contracts/" + json::parse(made.body)["id"].get<std::string>();
+  ASSERT_EQ(as_rep("PATCH", path, {{"status", "awaiting_signature"}}).status, 200);
+  ASSERT_EQ(as_rep("PATCH", path, {{"status", "signed"}, {"signed_on", "2026-10-01"}}).status, 200);
+
+  auto pull = [&] {
+    auto finished = [&] {
+      std::set<std::string> ids;
+      json runs = json::parse(d_->call("GET", "/api/v1/sync/runs?connection=erp").body)["items"];
+      for (const auto& r : runs) {
+        if (!r["finished_at"].is_null()) ids.insert(r["id"].get<std::string>());
+      }
+      return ids;
+    };
+    std::set<std::string> before = finished();
+    EXPECT_TRUE(eventually([&] { return d_->call("POST", "/api/v1/sync/connections/erp/runs", R"({"stream": "collections"})").status == 202; },
+                           std::chrono::seconds(20)));
+    EXPECT_TRUE(eventually([&] { return finished().size() > before.size(); }, std::chrono::seconds(60)))
+        << d_->call("GET", "/api/v1/sync/runs?connection=erp").body;
+  };
+  auto collections = [&] { return json::parse(d_->call("GET", path + "/collections").body); };
+  auto letters = [&] {
+    json body = json::parse(d_->call("GET", "/api/v1/sync/dead-letters?connection=erp").body);
+    return body["items"];
+  };
+
+  int64_t first = paid_invoice(number, "6000.00");
+  paid_invoice(number, "3000.00");
+  paid_invoice(prefix_ + "K-404", "100.00");
+  pull();
+  json got = collections();
+  EXPECT_EQ(got["collected"]["amount"], 900000) << got.dump() << letters().dump();
+  ASSERT_EQ(got["items"].size(), 2u) << got.dump();
+  EXPECT_EQ(got["items"][0]["source"], "erp");
+  bool named = false;
+  for (const auto& l : letters()) {
+    std::string reason = l["reason"];
+    named = named || (reason.find(prefix_ + "K-404") != std::string::npos && reason.find("contract_number") != std::string::npos);
+  }
+  EXPECT_TRUE(named) << letters().dump();
+
+  // Read again (the overlap takes every payment of the last hour): nothing counts twice.
+  pull();
+  EXPECT_EQ(collections()["collected"]["amount"], 900000);
+
+  // Finance cancels the first payment in Tryton: unreconciled from the invoice, its move cancelled, the
+  // cancellation posted.
+  json line = tryton_->call("model.account.move.line.read", json::array({json::array({first}), json::array({"reconciliation", "move"})}))[0];
+  tryton_->call("model.account.move.reconciliation.delete", json::array({json::array({line["reconciliation"]})}));
+  json records = {{"active_model", "account.move"}, {"active_id", line["move"]}, {"active_ids", json::array({line["move"]})}};
+  json wizard = tryton_->call_with("wizard.account.move.cancel.create", json::array(), json::object());
+  tryton_->call_with("wizard.account.move.cancel.execute", json::array({wizard[0], {{"default", {{"description", "bounced"}}}}, "cancel"}), records);
+  tryton_->call_with("wizard.account.move.cancel.delete", json::array({wizard[0]}), records);
+  json cancellation = search("account.move", json::array({json::array({"origin", "=", "account.move," + std::to_string(line["move"].get<int64_t>())})}));
+  ASSERT_EQ(cancellation.size(), 1u);
+  tryton_->call("model.account.move.post", json::array({cancellation}));
+  pull();
+  got = collections();
+  EXPECT_EQ(got["collected"]["amount"], 300000) << got.dump() << letters().dump();
+  json reversed = got["items"][0]["reference"] == std::to_string(first) ? got["items"][0] : got["items"][1];
+  EXPECT_EQ(reversed["reference"], std::to_string(first));
+  EXPECT_FALSE(reversed["reversal"].is_null()) << got.dump();
+
+  // annexd killed, and everything read again from the start when it is back: the same figures.
+  d_->kill_hard();
+  d_ = std::make_unique<Annexd>(o);
+  d_->sql("DELETE FROM annex_sync_cursors WHERE stream = 'collections'");
+  pull();
+  EXPECT_EQ(collections()["collected"]["amount"], 300000);
 }
 
 }  // namespace

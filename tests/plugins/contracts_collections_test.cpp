@@ -145,6 +145,18 @@ TEST_P(ContractsCollections, ReceiptsBecomeCollectionsOnceByTheirReferenceAndTho
   EXPECT_TRUE(names(letters, "K-3 is draft", "status")) << json(letters).dump();
   EXPECT_TRUE(names(letters, "decimals", "amount")) << json(letters).dump();
 
+  // Once the contract is signed, its receipt's dead letter is replayed into a collection.
+  std::string draft_path = "/api/v1/contracts/" + draft["id"].get<std::string>();
+  must(as(rep_, "PATCH", draft_path, {{"status", "awaiting_signature"}}), 200);
+  must(as(rep_, "PATCH", draft_path, {{"status", "signed"}, {"signed_on", "2026-11-01"}}), 200);
+  json all = json::parse(d_->call("GET", "/api/v1/sync/dead-letters?connection=finance").body)["items"];
+  for (const auto& letter : all) {
+    if (letter["record"]["receipt_no"] == "R-6") {
+      must(d_->call("POST", "/api/v1/sync/dead-letters/" + std::to_string(letter["seq"].get<int64_t>()) + "/replay"), 200);
+    }
+  }
+  EXPECT_EQ(collections(draft)["collected"]["amount"], 10000);
+
   // The same receipt again — the ERP touched the row, and the cursor's own row comes again on every run — and
   // the page again from the start: one collection each, still.
   *finance_ << "UPDATE customer_receipts SET recorded_at = '2026-11-20 10:00:00' WHERE receipt_no = 'R-1'";
@@ -154,7 +166,8 @@ TEST_P(ContractsCollections, ReceiptsBecomeCollectionsOnceByTheirReferenceAndTho
   EXPECT_EQ(collections(k1)["items"].size(), 1u);
   EXPECT_EQ(collections(k1)["collected"]["amount"], 600000);
   EXPECT_EQ(collections(k2)["collected"]["amount"], 350050);
-  EXPECT_EQ(events("contracts.collection.recorded"), 3);
+  EXPECT_EQ(collections(draft)["collected"]["amount"], 10000);
+  EXPECT_EQ(events("contracts.collection.recorded"), 4);
 
   // The same reference for another amount is no redelivery: refused, naming it.
   *finance_ << "UPDATE customer_receipts SET amount = 7000, recorded_at = '2026-11-20 11:00:00' WHERE receipt_no = 'R-1'";
