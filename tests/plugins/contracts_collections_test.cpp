@@ -12,6 +12,8 @@
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include <fstream>
+
 namespace annex::test {
 namespace {
 
@@ -244,6 +246,16 @@ TEST_P(ContractsCollections, FinanceReversesACollectionOverHttpOnceAndARepMayNot
   EXPECT_EQ(as(finance_user_, "POST", reversal, body).status, 409) << "reversed once";
   EXPECT_EQ(as(finance_user_, "POST", path + "/co-none/reversal", body).status, 404);
   EXPECT_EQ(events("contracts.collection.reversed"), 1);
+}
+
+TEST(ContractsCollectionsConfiguration, AStreamThatIsNotConfiguredIsNamedWhenThePluginStarts) {
+  TempDir dir;
+  std::ofstream(dir.path() / "annex.json") << R"({"plugins": {"org.annex.contracts": {"collections": {"connection": "finance", "stream": "receipts"}}}})";
+  Annexd::Options o;
+  o.env = {{"ANNEX_CONFIG", (dir.path() / "annex.json").string()}};
+  Annexd d(o);
+  EXPECT_NE(d.log().find("plugins.org.annex.contracts.collections: no connection finance is configured"), std::string::npos) << d.log();
+  EXPECT_EQ(d.call("GET", "/api/v1/contracts").status, 404) << "the plugin is not running";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ContractsCollections, testing::Values(Backend::kSqlite, Backend::kPostgresql), backend_param_name);
