@@ -77,7 +77,7 @@ json Contracts::record(const json& contract, const NewCollection& in) {
                                   " WHERE id = ? AND collected + ? <= total AND status IN ('signed', 'completed')",
                                   {in.amount, now, id, in.amount});
   if (added.affected() == 0) {
-    std::optional<json> now_is = find("id", id, &txn);
+    std::optional<json> now_is = find(id, &txn);
     if (now_is && (*now_is)["status"] != "signed" && (*now_is)["status"] != "completed") {
       unprocessable("status", "the contract is now " + (*now_is)["status"].get<std::string>());
     }
@@ -89,7 +89,7 @@ json Contracts::record(const json& contract, const NewCollection& in) {
               "INSERT INTO contracts_collections (id, contract_id, received_on, amount, currency, reference, source, created_by, created_at)"
               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
               {cid, id, in.received_on, in.amount, in.currency, in.reference, in.source, in.created_by, now});
-  json after = *find("id", id, &txn);
+  json after = *find(id, &txn);
   json collection = *load_collection(s_.db, "id = ?", {cid}, &txn);
   s_.audit.append(&txn, in.actor, "contracts.collection.record", kCollection, cid, "", collection.dump());
   s_.events.publish("contracts.collection.recorded", collection_event(collection, after).dump(), "collection-" + cid, &txn);
@@ -118,7 +118,7 @@ json Contracts::reverse(const json& contract, const std::string& collection_id, 
   if (marked.affected() == 0) throw annex::Error(ANNEX_ERR_CONFLICT, "the collection was reversed meanwhile");
   s_.db.query(txn, "UPDATE contracts_contracts SET collected = collected - ?, updated_at = ?, version = version + 1 WHERE id = ?",
               {amount, now, id});
-  json after = *find("id", id, &txn);
+  json after = *find(id, &txn);
   json collection = *load_collection(s_.db, "id = ?", {collection_id}, &txn);
   s_.audit.append(&txn, r.actor, "contracts.collection.reverse", kCollection, collection_id, before->dump(), collection.dump());
   s_.events.publish("contracts.collection.reversed", collection_event(collection, after).dump(), "collection-reversed-" + collection_id, &txn);
@@ -158,7 +158,10 @@ void Contracts::from_erp(const std::string& key, const std::string& text, const 
       if ((*original)["reversal"]["reference"] == key) return;  // told before
       unprocessable("reverses", "collection " + reverses + " was reversed already, by " + (*original)["reversal"]["reference"].get<std::string>());
     }
-    json contract = *find("id", (*original)["contract_id"]);
+    if (date < (*original)["received_on"].get<std::string>()) {
+      unprocessable("received_on", "collection " + reverses + " was received on " + (*original)["received_on"].get<std::string>() + ", after " + date);
+    }
+    json contract = *find((*original)["contract_id"].get<std::string>());
     if (!number.empty() && number != contract["number"]) {
       unprocessable("contract_number", "collection " + reverses + " is on contract " + contract["number"].get<std::string>() + ", not " + number);
     }
@@ -175,7 +178,7 @@ void Contracts::from_erp(const std::string& key, const std::string& text, const 
 
   if (number.empty()) unprocessable("contract_number", "contract_number is required");
   if (!amount) unprocessable("amount", "amount is required");
-  std::optional<json> contract = find("number", number);
+  std::optional<json> contract = find_by_number(number);
   if (!contract) unprocessable("contract_number", "no contract has the number " + number);
   if (amount->currency() != (*contract)["currency"]) {
     unprocessable("currency", "contract " + number + " is in " + (*contract)["currency"].get<std::string>() + ", not " + amount->currency());

@@ -66,10 +66,11 @@ json Contracts::contract_or_404(const annex::Request& req, std::string_view perm
   return *c;
 }
 
-std::optional<json> Contracts::find(const std::string& column, const std::string& value, annex::Transaction* txn) const {
-  annex::Value params[] = {std::string_view(value)};
-  annex::Rows rows = s_.db.query(txn, std::string("SELECT ") + kColumns + " FROM contracts_contracts WHERE " + (column == "number" ? "number" : "id") + " = ?",
-                                 params);
+std::optional<json> Contracts::find(const std::string& id, annex::Transaction* txn) const { return load(s_.db, id, txn); }
+
+std::optional<json> Contracts::find_by_number(const std::string& number) const {
+  annex::Value params[] = {std::string_view(number)};
+  annex::Rows rows = s_.db.query(nullptr, std::string("SELECT ") + kColumns + " FROM contracts_contracts WHERE number = ?", params);
   if (!rows.next()) return std::nullopt;
   return read_contract(rows.row());
 }

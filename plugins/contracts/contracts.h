@@ -108,8 +108,8 @@ class Contracts {
   void attainment(const annex::Request& req, annex::Response& resp);
 
  private:
-  // The contract whose `column` ("id" or "number") is `value`.
-  std::optional<json> find(const std::string& column, const std::string& value, annex::Transaction* txn = nullptr) const;
+  std::optional<json> find(const std::string& id, annex::Transaction* txn = nullptr) const;
+  std::optional<json> find_by_number(const std::string& number) const;
   json contract_or_404(const annex::Request& req, std::string_view permission, const std::string& id, annex::Transaction* txn = nullptr) const;
   json with_details(json contract, annex::Transaction* txn = nullptr) const;
   json read_lines(const json& body, const std::string& currency, int64_t* total) const;
