@@ -34,6 +34,7 @@
 // invoice" makes, one per payment — and the cancellations of such moves (Tryton's "Cancel" copies a move with
 // its amounts negated, each line's origin naming the line it cancels):
 //   "collections": {"journal_types": ["cash"], "contract_field": "reference"}
+// (a "domain" beside it narrows the lines further).
 // Each line becomes {"id" (the line's id, the ERP reference), "contract_number" (the `contract_field` of the
 // invoice the payment's move comes from; null for a payment of no invoice), "amount" (the credit, as decimal
 // text; negative for a cancellation), "currency" (the company's), "received_on" (the move's date), "reverses"
@@ -307,9 +308,10 @@ class TrytonConnection : public annex::Connection {
       }
       s.create_defaults = def.value("create_defaults", json::object());
       if (!s.create_defaults.is_object()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": create_defaults is an object", "streams");
-      if (!s.contract_field) s.domain = def.value("domain", json::array());
+      json domain = def.value("domain", json::array());
       s.timestamps = def.value("timestamps", false);
-      if (!s.domain.is_array()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": domain is a list of conditions", "streams");
+      if (!domain.is_array()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": domain is a list of conditions", "streams");
+      for (auto& condition : domain) s.domain.push_back(std::move(condition));  // after a collections stream's own
       streams_[name] = s;
     }
   }
