@@ -57,9 +57,9 @@ class ContractsCollections : public PluginTest {
     return json::parse(must(as(rep_, "PATCH", path, {{"status", "signed"}, {"signed_on", "2026-10-01"}}), 200));
   }
   void receipt(const std::string& no, const std::string& contract_no, const std::string& amount, const std::string& at,
-               const std::string& currency = "CNY", const std::string& reverses = "") {
+               const std::string& currency = "CNY", const std::string& reverses = "", const std::string& on = "2026-11-20") {
     *finance_ << "INSERT INTO customer_receipts (receipt_no, contract_no, amount, currency, received_on, reverses, reason, recorded_at) VALUES ('" + no +
-                     "', '" + contract_no + "', " + amount + ", '" + currency + "', '2026-11-20', " + (reverses.empty() ? "NULL" : "'" + reverses + "'") +
+                     "', '" + contract_no + "', " + amount + ", '" + currency + "', '" + on + "', " + (reverses.empty() ? "NULL" : "'" + reverses + "'") +
                      ", " + (reverses.empty() ? "NULL" : "'returned by the bank'") + ", '" + at + "')";
   }
   // Runs the collections stream once and waits for the run to end; returns it.
@@ -189,6 +189,7 @@ TEST_P(ContractsCollections, AReversalFromTheErpTakesTheCollectionBackOnceAndIsA
   receipt("RV-2", "K-1", "-100.00", "2026-11-21 09:01:00", "CNY", "R-2");  // partial: not how a reversal works
   receipt("RV-3", "K-1", "-100.00", "2026-11-21 09:02:00", "CNY", "R-99");  // reverses nothing known
   receipt("R-3", "K-1", "-50.00", "2026-11-21 09:03:00");                   // negative, reversing nothing
+  receipt("RV-4", "K-1", "-3000.00", "2026-11-21 09:04:00", "CNY", "R-2", "2026-11-01");  // before R-2 was received
   json run = pull();
   EXPECT_EQ(run["created"], 1) << run.dump();
   json list = collections(k1);
@@ -209,6 +210,7 @@ TEST_P(ContractsCollections, AReversalFromTheErpTakesTheCollectionBackOnceAndIsA
   EXPECT_TRUE(names(letters, "whole collection R-2", "amount")) << json(letters).dump();
   EXPECT_TRUE(names(letters, "R-99", "reverses")) << json(letters).dump();
   EXPECT_TRUE(names(letters, "positive amount", "amount")) << json(letters).dump();
+  EXPECT_TRUE(names(letters, "after 2026-11-01", "received_on")) << json(letters).dump();
 
   // annexd killed, and everything read again when it comes back: the reversal is not taken twice.
   d_->kill_hard();
