@@ -276,7 +276,10 @@ class TrytonConnection : public annex::Connection {
     prefetch_http_ = std::make_unique<annex_connectors::KeptAliveHttp>(uri_, tls, timeout_s_, "Tryton at " + uri_.getAuthority());
     const json streams = settings.value("streams", json::object());  // a named value: items() of a temporary dangles
     for (const auto& [name, def] : streams.items()) {
-      Stream s{def.value("model", std::string{}), def.value("fields", std::vector<std::string>{}), def.value("key_field", std::string("code")), {}};
+      Stream s;
+      s.model = def.value("model", std::string{});
+      s.fields = def.value("fields", std::vector<std::string>{});
+      s.key_field = def.value("key_field", std::string("code"));
       if (def.contains("journal")) {
         s.model = "account.move";
         s.journal = def["journal"];

@@ -711,6 +711,7 @@ TEST_F(SyncTryton, AnApprovedExpenseClaimBecomesOnePostedMoveOnItsAccountsAndCos
   EXPECT_EQ(by_account[prefix_ + "1221"].second, "100.00");
   EXPECT_EQ(by_account[prefix_ + "2241"].second, "50.00");
   EXPECT_EQ(analytic, 1);
+}
 
 // Customer payments in Tryton — invoices paid with "Pay invoice", the contract number in the invoice's reference —
 // reach the contracts plugin as collections through a document stream: once each, however often the overlap
