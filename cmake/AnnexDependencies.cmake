@@ -14,6 +14,9 @@ find_package(Poco REQUIRED COMPONENTS Foundation Net NetSSL Crypto JSON Util)
 find_package(spdlog REQUIRED)
 find_package(Boost 1.74 REQUIRED COMPONENTS program_options)
 find_package(nlohmann_json 3 REQUIRED)
+# Howard Hinnant's date/tz (libhowardhinnant-date-dev): time zones from the system's zoneinfo (USE_OS_TZDB), since
+# GCC 12's <chrono> has no time zone database yet.
+find_package(date REQUIRED)
 
 # SOCI on Debian ships neither a CMake config nor a pkg-config file: make imported targets by hand.
 find_path(SOCI_INCLUDE_DIR soci/soci.h REQUIRED)

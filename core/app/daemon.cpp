@@ -5,6 +5,7 @@
 #include "audit/audit_log.h"
 #include "blobs/blob_store.h"
 #include "blobs/blob_upload.h"
+#include "calendar/calendar_routes.h"
 #include "masterdata/masterdata_routes.h"
 #include "masterdata/store.h"
 #include "sync/engine.h"
@@ -158,7 +159,13 @@ void Daemon::start() {
   runner.apply(store::kCoreOwner, store::core_migrations(db_->dialect()));
 
   events_ = std::make_unique<events::EventBus>(*db_);
+  calendar_ = std::make_unique<calendar::CompanyCalendar>(settings_.calendar);
+  if (calendar_->clock().is_test_clock()) {
+    spdlog::warn("calendar.test_clock_file is set: the calendar's \"now\" is the instant in {}, not the real time "
+                 "(for tests only)", settings_.calendar.test_clock_file);
+  }
   scheduler_ = std::make_unique<jobs::Scheduler>(2);
+  scheduler_->set_calendar(calendar_.get());
   router_ = std::make_unique<http::Router>();
   dispatcher_ = std::make_unique<http::Dispatcher>(*router_);
   identities_ = std::make_unique<auth::IdentityStore>(*db_);
@@ -193,6 +200,7 @@ void Daemon::start() {
   auth::register_auth_routes(*router_, *authenticator_);
   auth::register_admin_routes(*router_, *db_, *authenticator_, *audit_);
   audit::register_audit_routes(*router_, *db_, *audit_);
+  calendar::register_calendar_routes(*router_, *calendar_);
   std::map<std::string, approvals::Chain> chains;
   auto lint = approvals::parse_chains(settings_.approvals_json, authorizer_->roles(), &chains);
   if (!lint.empty()) throw std::runtime_error("config: " + lint.front().path + ": " + lint.front().message);
@@ -228,6 +236,7 @@ void Daemon::start() {
   parts.masterdata = masterdata_.get();
   parts.blobs = blobs_.get();
   parts.sync = sync_.get();
+  parts.calendar = calendar_.get();
   parts.data_dir = settings_.data_dir;
   parts.base_url = server_->base_url();
   plugins_ = std::make_unique<plugin_host::PluginHost>(parts);

@@ -74,6 +74,7 @@ class Daemon {
   config::Settings settings_;
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<events::EventBus> events_;
+  std::unique_ptr<calendar::CompanyCalendar> calendar_;  // before the scheduler, which asks it the time
   std::unique_ptr<jobs::Scheduler> scheduler_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::Dispatcher> dispatcher_;

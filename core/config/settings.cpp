@@ -1,5 +1,7 @@
 #include "config/settings.h"
 
+#include <annex/calendar.hpp>
+
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/JSONException.h>
 #include <Poco/JSON/Parser.h>
@@ -10,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <optional>
+#include <set>
 #include <sstream>
 
 extern char** environ;
@@ -167,6 +170,16 @@ const std::vector<Key>& keys() {
        int_in(1, 86400, [](Settings& s, int64_t v) { s.auth.failed_login_window_s = static_cast<int>(v); })},
       {"log.json_file", Kind::kString, "also write JSON lines to this file",
        string([](Settings& s, const std::string& v) { s.log.json_file = v; })},
+      {"calendar.time_zone", Kind::kString,
+       "the company's time zone, an IANA name (\"Asia/Shanghai\"): days, month ends and calendar jobs follow it",
+       [](Settings& s, const std::string& v) -> std::string {
+         if (!calendar::known_time_zone(v)) return "unknown time zone \"" + v + "\" (an IANA name, e.g. Asia/Shanghai)";
+         s.calendar.time_zone = v;
+         return {};
+       }},
+      {"calendar.test_clock_file", Kind::kString,
+       "FOR TESTS ONLY: a file holding an RFC 3339 instant that is \"now\" for the calendar and calendar jobs",
+       string([](Settings& s, const std::string& v) { s.calendar.test_clock_file = v; })},
   };
   return table;
 }
@@ -217,6 +230,105 @@ std::optional<std::string> file_value_text(const Key& key, const Poco::Dynamic::
   static const char* names[] = {"a string", "an integer", "true or false", "an array of strings"};
   error = std::string("must be ") + names[static_cast<int>(key.kind)];
   return std::nullopt;
+}
+
+// calendar.weekend: ["saturday", "sunday"]; [] for none.
+void read_weekend(const Poco::Dynamic::Var& value, Settings& out, std::vector<SettingsError>& errors) {
+  const std::string key = "calendar.weekend";
+  if (value.type() != typeid(Poco::JSON::Array::Ptr)) {
+    errors.push_back({key, "must be an array of day names, e.g. [\"saturday\", \"sunday\"]"});
+    return;
+  }
+  std::set<unsigned> days;
+  for (const auto& item : *value.extract<Poco::JSON::Array::Ptr>()) {
+    std::optional<unsigned> day = item.isString() ? calendar::weekday_from_name(item.extract<std::string>()) : std::nullopt;
+    if (!day) {
+      errors.push_back({key, "must name days as monday … sunday, got " + item.toString()});
+      return;
+    }
+    if (!days.insert(*day).second) {
+      errors.push_back({key, item.extract<std::string>() + " is named twice"});
+      return;
+    }
+  }
+  if (days.size() == 7) {
+    errors.push_back({key, "a week with no working day: name fewer than seven days"});
+    return;
+  }
+  out.calendar.weekend = std::move(days);
+}
+
+// The days of `calendar.years.<year>.<member>`: "YYYY-MM-DD", or {"date": "YYYY-MM-DD", "name": "…"} for holidays.
+void read_days(const std::string& key, const Poco::Dynamic::Var& value, int year, bool holidays, Settings& out,
+               std::vector<SettingsError>& errors) {
+  if (value.type() != typeid(Poco::JSON::Array::Ptr)) {
+    errors.push_back({key, holidays ? "must be an array of dates (\"YYYY-MM-DD\" or {\"date\", \"name\"})"
+                                    : "must be an array of dates (\"YYYY-MM-DD\")"});
+    return;
+  }
+  auto items = value.extract<Poco::JSON::Array::Ptr>();
+  for (size_t i = 0; i < items->size(); ++i) {
+    std::string item_key = key + "[" + std::to_string(i) + "]";
+    Poco::Dynamic::Var item = items->get(i);
+    std::string text, name;
+    if (holidays && item.type() == typeid(Poco::JSON::Object::Ptr)) {
+      auto o = item.extract<Poco::JSON::Object::Ptr>();
+      Poco::Dynamic::Var d = o->get("date"), n = o->get("name");
+      if (d.isString()) text = d.extract<std::string>();
+      if (!n.isEmpty() && !n.isString()) {
+        errors.push_back({item_key + ".name", "must be a string"});
+        continue;
+      }
+      if (n.isString()) name = n.extract<std::string>();
+      for (const auto& [member, ignored] : *o) {
+        if (member != "date" && member != "name") errors.push_back({item_key + "." + member, "unknown key"});
+      }
+    } else if (item.isString()) {
+      text = item.extract<std::string>();
+    }
+    std::optional<calendar::Day> day = calendar::parse_date(text);
+    if (!day) {
+      errors.push_back({item_key, "must be a date YYYY-MM-DD, got " + item.toString()});
+      continue;
+    }
+    if (static_cast<int>(std::chrono::year_month_day{*day}.year()) != year) {
+      errors.push_back({item_key, text + " is not in " + std::to_string(year)});
+      continue;
+    }
+    bool fresh = holidays ? out.calendar.holidays.emplace(*day, name).second : out.calendar.working_days.insert(*day).second;
+    if (!fresh) {
+      errors.push_back({item_key, text + " is listed twice"});
+      continue;
+    }
+    out.calendar.sources[*day] = item_key;
+  }
+}
+
+// calendar.years: {"2026": {"holidays": [...], "working_days": [...]}, ...}
+void read_years(const Poco::Dynamic::Var& value, Settings& out, std::vector<SettingsError>& errors) {
+  if (value.type() != typeid(Poco::JSON::Object::Ptr)) {
+    errors.push_back({"calendar.years", "must be an object of year → {\"holidays\": [...], \"working_days\": [...]}"});
+    return;
+  }
+  for (const auto& [year_text, section] : *value.extract<Poco::JSON::Object::Ptr>()) {
+    std::string key = "calendar.years." + year_text;
+    std::optional<int64_t> year = year_text.size() == 4 ? to_int(year_text) : std::nullopt;
+    if (!year || *year < 1) {
+      errors.push_back({key, "must be a four-digit year"});
+      continue;
+    }
+    if (section.type() != typeid(Poco::JSON::Object::Ptr)) {
+      errors.push_back({key, "must be an object: {\"holidays\": [...], \"working_days\": [...]}"});
+      continue;
+    }
+    for (const auto& [member, days] : *section.extract<Poco::JSON::Object::Ptr>()) {
+      if (member == "holidays" || member == "working_days") {
+        read_days(key + "." + member, days, static_cast<int>(*year), member == "holidays", out, errors);
+      } else {
+        errors.push_back({key + "." + member, "unknown key (holidays, working_days)"});
+      }
+    }
+  }
 }
 
 void walk_file(const Poco::JSON::Object& obj, const std::string& prefix, Settings& out,
@@ -274,6 +386,14 @@ void walk_file(const Poco::JSON::Object& obj, const std::string& prefix, Setting
       (key == "sync" ? out.sync_json : out.approvals_json) = text.str();
       continue;
     }
+    if (key == "calendar.weekend") {
+      read_weekend(value, out, errors);
+      continue;
+    }
+    if (key == "calendar.years") {
+      read_years(value, out, errors);
+      continue;
+    }
     if (key == "plugins") {
       if (value.type() != typeid(Poco::JSON::Object::Ptr)) {
         errors.push_back({key, "must be an object of plugin id → configuration object"});
@@ -300,7 +420,7 @@ void walk_file(const Poco::JSON::Object& obj, const std::string& prefix, Setting
       continue;
     }
     if (value.type() == typeid(Poco::JSON::Object::Ptr) && (key == "http" || key == "database" || key == "log" || key == "auth" ||
-                                                          key == "audit" || key == "blobs")) {
+                                                          key == "audit" || key == "blobs" || key == "calendar")) {
       walk_file(*value.extract<Poco::JSON::Object::Ptr>(), key, out, errors);
       continue;
     }
@@ -386,6 +506,7 @@ std::vector<SettingsError> load_settings(const SettingsSources& sources, Setting
     std::string problem = k->apply(out, value);
     if (!problem.empty()) errors.push_back({name, problem});
   }
+  for (auto& [key, problem] : calendar::check(out.calendar)) errors.push_back({key, problem});
   if (out.http.tls_cert.empty() != out.http.tls_key.empty()) {
     errors.push_back({out.http.tls_cert.empty() ? "http.tls_cert" : "http.tls_key",
                       "http.tls_cert and http.tls_key must be given together"});
@@ -417,6 +538,9 @@ std::string describe_keys() {
   for (const Key& k : keys()) out << "  " << k.name << " (" << env_name(k.name) << ")\n      " << k.doc << "\n";
   out << "  roles.<name> — an array of permission patterns (\"*\", \"*.read\", \"expenses.*\"), or\n"
          "                 {\"permissions\": [...], \"reach\": \"own\"|\"sector\"|\"all\"}: defines or replaces a role\n";
+  out << "  calendar.weekend — an array of day names, default [\"saturday\", \"sunday\"]\n"
+         "  calendar.years.<YYYY> — {\"holidays\": [\"YYYY-MM-DD\" or {\"date\", \"name\"}], \"working_days\": [make-up\n"
+         "                 working days: weekend days declared working days]}; a year not listed has weekends only\n";
   out << "  plugins.<id> — an object: that plugin's configuration, checked against its manifest's config_schema;\n"
          "                 one key from a flag: --set plugins.org.annex.hello.salutation=Hi (JSON values as JSON)\n";
   return out.str();

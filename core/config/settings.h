@@ -3,6 +3,8 @@
 // reported by name, and `annexd --check-config` can validate a file without starting anything.
 #pragma once
 
+#include "calendar/company_calendar.h"
+
 #include <Poco/JSON/Object.h>
 
 #include <cstdint>
@@ -79,6 +81,8 @@ struct Settings {
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> disabled_plugins;
   int shutdown_grace_s = 10;
+  // calendar.{time_zone, weekend, years.<YYYY>.{holidays, working_days}, test_clock_file}: the company calendar.
+  annex::calendar::CalendarConfig calendar;
   // plugins.<id> → the plugin's configuration object, validated later against its manifest's schema.
   std::map<std::string, Poco::JSON::Object::Ptr> plugin_config;
 

@@ -14,18 +14,46 @@ Scheduler::~Scheduler() { stop(); }
 
 std::string Scheduler::schedule(const std::string& owner, const std::string& name, std::chrono::seconds interval,
                                 std::chrono::seconds initial_delay, JobFn fn) {
-  if (name.empty()) return "a job needs a name";
   if (interval.count() < 1) return "job " + name + ": the interval must be at least 1 second";
-  std::lock_guard lock(mutex_);
-  for (const auto& j : jobs_) {
-    if (j->owner == owner && j->name == name) return "job " + name + " is already scheduled by " + owner;
-  }
   auto job = std::make_shared<Job>();
   job->owner = owner;
   job->name = name;
   job->interval = interval;
   job->fn = std::move(fn);
   job->next_run = std::chrono::steady_clock::now() + initial_delay;
+  return add(std::move(job));
+}
+
+void Scheduler::set_calendar(const calendar::CompanyCalendar* calendar) {
+  std::lock_guard lock(mutex_);
+  calendar_ = calendar;
+}
+
+std::string Scheduler::schedule_calendar(const std::string& owner, const std::string& name,
+                                         const calendar::Schedule& when, JobFn fn) {
+  std::string problem = when.problem();
+  if (!problem.empty()) return "job " + name + ": " + problem;
+  auto job = std::make_shared<Job>();
+  job->owner = owner;
+  job->name = name;
+  job->interval = std::chrono::seconds{0};
+  job->when = when;
+  job->fn = std::move(fn);
+  job->next_run = std::chrono::steady_clock::time_point::max();
+  {
+    std::lock_guard lock(mutex_);
+    if (calendar_ == nullptr) return "job " + name + ": this host keeps no company calendar for calendar jobs";
+    job->due = calendar_->next_due(when, calendar_->now());
+  }
+  return add(std::move(job));
+}
+
+std::string Scheduler::add(std::shared_ptr<Job> job) {
+  if (job->name.empty()) return "a job needs a name";
+  std::lock_guard lock(mutex_);
+  for (const auto& j : jobs_) {
+    if (j->owner == job->owner && j->name == job->name) return "job " + job->name + " is already scheduled by " + job->owner;
+  }
   jobs_.push_back(std::move(job));
   wake_.notify_all();
   return {};
@@ -92,10 +120,17 @@ void Scheduler::tick_loop() {
   std::unique_lock lock(mutex_);
   while (running_) {
     auto now = std::chrono::steady_clock::now();
+    // Calendar jobs are due by the host clock, which a test may move at any moment: look at it every second.
     auto next = now + std::chrono::seconds(1);
+    std::optional<calendar::Instant> host_now;
     for (auto& j : jobs_) {
       if (j->running || j->queued) continue;
-      if (j->next_run <= now) {
+      bool due = j->next_run <= now;
+      if (j->when && !due) {
+        if (!host_now) host_now = calendar_->now();
+        due = *host_now >= j->due;
+      }
+      if (due) {
         j->queued = true;
         queue_.push_back(j);
         work_.notify_one();
@@ -135,7 +170,14 @@ void Scheduler::worker_loop() {
       job->last_error = error;
       spdlog::warn("job {} of {} failed: {}", job->name, job->owner, error);
     }
-    job->next_run = std::chrono::steady_clock::now() + job->interval;
+    if (job->when) {
+      // The next time after both this one and now: a clock moved past several times runs the job once.
+      job->next_run = std::chrono::steady_clock::time_point::max();
+      calendar::Instant now = calendar_->now();
+      if (now >= job->due) job->due = calendar_->next_due(*job->when, now);
+    } else {
+      job->next_run = std::chrono::steady_clock::now() + job->interval;
+    }
     finished_.notify_all();
     wake_.notify_all();
   }

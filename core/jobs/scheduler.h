@@ -1,6 +1,9 @@
 // Scheduler — recurring jobs that plugins register. Each job runs every `interval` counted from the end of its
-// previous run, never overlapping itself, on a small pool of worker threads so a slow job does not delay others.
+// previous run, or at the times of a calendar schedule (company time zone, host clock), never overlapping itself,
+// on a small pool of worker threads so a slow job does not delay others.
 #pragma once
+
+#include "calendar/company_calendar.h"
 
 #include <chrono>
 #include <condition_variable>
@@ -8,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,6 +29,12 @@ class Scheduler {
   // Registers a job. Returns "" or why it was refused (duplicate name, zero interval).
   std::string schedule(const std::string& owner, const std::string& name, std::chrono::seconds interval,
                        std::chrono::seconds initial_delay, JobFn fn);
+  // The calendar (and its clock) calendar jobs follow; set it before scheduling one. It must outlive the scheduler.
+  void set_calendar(const calendar::CompanyCalendar* calendar);
+  // Registers a calendar job: it runs at the first time of `when` on the host clock after now, then at each next
+  // time (once, however many times a moved clock skips). Returns "" or why it was refused.
+  std::string schedule_calendar(const std::string& owner, const std::string& name, const calendar::Schedule& when,
+                                JobFn fn);
   // Runs `owner`'s job `name` as soon as a worker is free, unless it is running. False when no such job.
   bool trigger(const std::string& owner, const std::string& name);
   // Removes `owner`'s jobs, waiting for their running instances to finish.
@@ -45,7 +55,9 @@ class Scheduler {
     std::string owner, name;
     std::chrono::seconds interval;
     JobFn fn;
-    std::chrono::steady_clock::time_point next_run;
+    std::chrono::steady_clock::time_point next_run;  // interval jobs; a calendar job: only when triggered
+    std::optional<calendar::Schedule> when;           // a calendar job
+    calendar::Instant due{};                           // its next time on the host clock
     bool running = false;
     bool queued = false;
     bool removed = false;
@@ -53,6 +65,7 @@ class Scheduler {
     std::string last_error;
   };
 
+  std::string add(std::shared_ptr<Job> job);
   void tick_loop();
   void worker_loop();
 
@@ -60,6 +73,7 @@ class Scheduler {
   std::condition_variable wake_;       // the ticker: a job is due or the schedule changed
   std::condition_variable work_;       // the workers: the queue has a job
   std::condition_variable finished_;   // a run ended (for remove_owner)
+  const calendar::CompanyCalendar* calendar_ = nullptr;
   std::vector<std::shared_ptr<Job>> jobs_;
   std::deque<std::shared_ptr<Job>> queue_;
   int worker_count_;

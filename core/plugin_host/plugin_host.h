@@ -43,6 +43,9 @@ class SyncEngine;
 namespace annex::blobs {
 class BlobStore;
 }
+namespace annex::calendar {
+class CompanyCalendar;
+}
 
 namespace annex::plugin_host {
 
@@ -61,6 +64,7 @@ struct HostParts {
   masterdata::MasterData* masterdata = nullptr;
   blobs::BlobStore* blobs = nullptr;
   sync::SyncEngine* sync = nullptr;  // annex.documents
+  const calendar::CompanyCalendar* calendar = nullptr;  // annex.calendar
 };
 
 struct PluginInfo {

@@ -558,16 +558,35 @@ annex_status jobs_schedule(annex_host_ctx* ctx, const annex_job* job, annex_buff
     }
     annex_job_fn fn = job->run;
     void* plugin_ptr = job->job_plugin_ptr;
-    std::string problem = scheduler->schedule(
-        ctx->record->module.id, std::string(view(job->name)), std::chrono::seconds(job->interval_seconds),
-        std::chrono::seconds(job->initial_delay_seconds), [fn, plugin_ptr](std::string* error) {
-          ErrorSink sink;
-          annex_buffer buf = sink.buffer();
-          if (fn(plugin_ptr, &buf) == ANNEX_OK) return true;
-          sink.settle();
-          *error = sink.text();
-          return false;
-        });
+    jobs::JobFn run = [fn, plugin_ptr](std::string* error) {
+      ErrorSink sink;
+      annex_buffer buf = sink.buffer();
+      if (fn(plugin_ptr, &buf) == ANNEX_OK) return true;
+      sink.settle();
+      *error = sink.text();
+      return false;
+    };
+    std::string name(view(job->name)), problem;
+    // Jobs built before ABI 1.4 end before calendar_rule: they run by interval.
+    int32_t rule = ANNEX_HAS_FIELD(job, annex_job, calendar_minute) ? job->calendar_rule : ANNEX_JOB_INTERVAL;
+    if (rule == ANNEX_JOB_INTERVAL) {
+      problem = scheduler->schedule(ctx->record->module.id, name, std::chrono::seconds(job->interval_seconds),
+                                    std::chrono::seconds(job->initial_delay_seconds), std::move(run));
+    } else {
+      if (rule < ANNEX_JOB_MONTHLY_DAY || rule > ANNEX_JOB_EVERY_WORKING_DAY) {
+        put(err, "field=calendar_rule\njob " + name + ": unknown calendar rule " + std::to_string(rule));
+        return ANNEX_ERR_INVALID_ARGUMENT;
+      }
+      calendar::Schedule when{static_cast<calendar::Schedule::Kind>(rule), job->calendar_day,
+                              std::chrono::minutes(job->calendar_minute)};
+      problem = when.problem();
+      if (!problem.empty()) {
+        put(err, std::string("field=") + (problem.find("time of day") != std::string::npos ? "calendar_minute" : "calendar_day") +
+                     "\njob " + name + ": " + problem);
+        return ANNEX_ERR_INVALID_ARGUMENT;
+      }
+      problem = scheduler->schedule_calendar(ctx->record->module.id, name, when, std::move(run));
+    }
     if (!problem.empty()) {
       put(err, problem);
       return ANNEX_ERR_INVALID_ARGUMENT;
@@ -588,7 +607,7 @@ annex_status jobs_trigger(annex_host_ctx* ctx, annex_str name, annex_buffer* err
   });
 }
 
-const annex_jobs_v1 kJobs = {sizeof(annex_jobs_v1), 0, &jobs_schedule, &jobs_trigger};
+const annex_jobs_v1 kJobs = {sizeof(annex_jobs_v1), 1, &jobs_schedule, &jobs_trigger};
 
 // ---- get_service -------------------------------------------------------------------------------------------
 
@@ -607,6 +626,7 @@ const ServiceEntry kServices[] = {
     {ANNEX_SERVICE_MASTERDATA, 1, &masterdata_v1()}, {ANNEX_SERVICE_DIRECTORY, 1, &directory_v1()},
     {ANNEX_SERVICE_BLOBS, 1, &blobs_v1()},
     {ANNEX_SERVICE_DOCUMENTS, 1, &documents_v1()},
+    {ANNEX_SERVICE_CALENDAR, 1, &calendar_v1()},
 };
 
 const void* get_service(annex_host_ctx* ctx, annex_str name, uint32_t major) {

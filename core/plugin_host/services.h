@@ -69,6 +69,8 @@ const annex_directory_v1& directory_v1();
 const annex_approvals_v1& approvals_v1();
 const annex_connectors_v1& connectors_v1();
 const annex_masterdata_v1& masterdata_v1();
+// The company calendar and the host clock (calendar_services.cpp).
+const annex_calendar_v1& calendar_v1();
 // The documents service (document_services.cpp).
 const annex_documents_v1& documents_v1();
 

@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define ANNEX_ABI_MAJOR 1
-#define ANNEX_ABI_MINOR 3
+#define ANNEX_ABI_MINOR 4
 
 /* The one symbol a plugin exports. */
 #define ANNEX_PLUGIN_QUERY_SYMBOL "annex_plugin_query_v1"
@@ -383,6 +383,17 @@ typedef struct annex_events_v1 {
 
 typedef annex_status (*annex_job_fn)(void* job_plugin_ptr, annex_buffer* err);
 
+/* Since ABI 1.4: when a job runs by the company calendar (annex.calendar) instead of by interval. Times are local
+ * times of the company's time zone (calendar.time_zone), compared with the host clock. */
+typedef enum annex_job_rule {
+  ANNEX_JOB_INTERVAL = 0,            /* every interval_seconds (what every job before ABI 1.4 is) */
+  ANNEX_JOB_MONTHLY_DAY = 1,         /* on day `calendar_day` (1–31) of every month; a shorter month: its last day */
+  ANNEX_JOB_MONTHLY_WORKING_DAY = 2, /* on the `calendar_day`-th (1–23) working day of every month; none in a month
+                                        with fewer working days */
+  ANNEX_JOB_DAILY = 3,               /* every day */
+  ANNEX_JOB_EVERY_WORKING_DAY = 4    /* every working day */
+} annex_job_rule;
+
 typedef struct annex_job {
   uint32_t struct_size;
   annex_str name;            /* unique within the plugin */
@@ -390,13 +401,23 @@ typedef struct annex_job {
   uint32_t initial_delay_seconds;
   annex_job_fn run;
   void* job_plugin_ptr;
+  /* Since ABI 1.4 (read only when struct_size covers them; annex.jobs minor 1): a calendar schedule. With a rule
+   * other than ANNEX_JOB_INTERVAL, interval_seconds and initial_delay_seconds are ignored and the job runs at
+   * `calendar_minute` minutes after the company's midnight (01:00 is 60) on the days the rule names. */
+  int32_t calendar_rule;   /* annex_job_rule */
+  int32_t calendar_day;    /* the day of the month, or N for the N-th working day */
+  int32_t calendar_minute; /* 0–1439 */
 } annex_job;
 
 typedef struct annex_jobs_v1 {
   uint32_t struct_size;
   uint32_t minor;
   /* Schedules a recurring job until the plugin stops. Runs never overlap for one job. A failing run is logged
-   * with its message and the job runs again at its next interval. */
+   * with its message and the job runs again at its next interval, or its next calendar time. A calendar job runs
+   * once when its time comes on the host clock (one run however many of its times a moved test clock skips);
+   * a time that passed while annexd was not running is not made up: a job that must not miss a period is written
+   * to catch up (idempotently) and triggered from the plugin's start(). INVALID_ARGUMENT (naming the field) for a
+   * calendar rule, day or minute out of range. */
   annex_status (*schedule)(annex_host_ctx* ctx, const annex_job* job, annex_buffer* err);
   /* Runs the job named `name` now, in the background, if it is not already running. */
   annex_status (*trigger)(annex_host_ctx* ctx, annex_str name, annex_buffer* err);
@@ -701,6 +722,43 @@ typedef struct annex_documents_v1 {
   annex_status (*on_outcome)(annex_host_ctx* ctx, annex_str connection, annex_str stream, annex_document_handler handler,
                              void* handler_plugin_ptr, annex_buffer* err);
 } annex_documents_v1;
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Service "annex.calendar" v1 (since ABI 1.4): working days and the host clock, in the company's time zone     */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+#define ANNEX_SERVICE_CALENDAR "annex.calendar"
+
+/* A date crosses as a day number: days since 1970-01-01 (std::chrono::sys_days' count), naming a local date of the
+ * company's time zone (calendar.time_zone). An instant crosses as seconds since 1970-01-01T00:00:00Z. A working
+ * day is a make-up working day (calendar.years.<y>.working_days), or a day that is neither a holiday nor a weekend
+ * day. "Now" is the host clock, which a test may move (calendar.test_clock_file): ask it, never the system clock.
+ * INVALID_ARGUMENT for a date outside years 0001–9999. */
+typedef struct annex_calendar_v1 {
+  uint32_t struct_size;
+  uint32_t minor;
+  /* *out_working = 1 when `day` is a working day, 0 when not. */
+  annex_status (*is_working_day)(annex_host_ctx* ctx, int32_t day, int32_t* out_working, annex_buffer* err);
+  /* *out_day = the n-th (1-based) working day of `month` (1–12) of `year`. NOT_FOUND when the month has fewer. */
+  annex_status (*nth_working_day)(annex_host_ctx* ctx, int32_t year, int32_t month, int32_t n, int32_t* out_day,
+                                  annex_buffer* err);
+  /* *out_count = the working days d with from <= d < to (negated when to < from). */
+  annex_status (*working_days_between)(annex_host_ctx* ctx, int32_t from, int32_t to, int32_t* out_count,
+                                       annex_buffer* err);
+  /* *out_day = today's date in the company's time zone. */
+  annex_status (*today)(annex_host_ctx* ctx, int32_t* out_day, annex_buffer* err);
+  /* *out_instant = now; *out_utc_offset_seconds = the company's offset from UTC at that instant (+28800 for UTC+8).
+   * Either pointer may be NULL. */
+  annex_status (*now)(annex_host_ctx* ctx, int64_t* out_instant, int32_t* out_utc_offset_seconds, annex_buffer* err);
+  /* *out_instant = the instant the local date `day` begins (the company's midnight): a month that ends on day D
+   * ends at midnight(D + 1). */
+  annex_status (*midnight)(annex_host_ctx* ctx, int32_t day, int64_t* out_instant, annex_buffer* err);
+  /* Appends the calendar of `year` as JSON, the body of GET /api/v1/calendar?year=: {"year", "time_zone",
+   * "weekend": ["saturday", "sunday"], "holidays": [{"date", "name"}], "working_days": [{"date", "weekday"}],
+   * "months": [{"month", "working_days", "first_working_day", "last_working_day"}], "working_days_in_year",
+   * "today"}. */
+  annex_status (*year_json)(annex_host_ctx* ctx, int32_t year, annex_buffer* out_json, annex_buffer* err);
+} annex_calendar_v1;
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* The plugin descriptor                                                                                      */
