@@ -562,6 +562,26 @@ class Events {
   std::deque<EventHandler>* handlers_;
 };
 
+// When a calendar job runs (ABI 1.4): local times of the company's time zone, on the host clock (see Calendar).
+struct CalendarSchedule {
+  annex_job_rule rule = ANNEX_JOB_DAILY;
+  int32_t day = 1;     // the day of the month, or N for the N-th working day
+  int32_t minute = 0;  // minutes after the company's midnight
+
+  // On day `day` (1–31) of every month at hour:minute; a shorter month: on its last day.
+  static CalendarSchedule monthly(int day, int hour, int minute = 0) {
+    return {ANNEX_JOB_MONTHLY_DAY, day, hour * 60 + minute};
+  }
+  // On the `n`-th (1–23) working day of every month at hour:minute; not in a month with fewer working days.
+  static CalendarSchedule nth_working_day(int n, int hour, int minute = 0) {
+    return {ANNEX_JOB_MONTHLY_WORKING_DAY, n, hour * 60 + minute};
+  }
+  static CalendarSchedule daily(int hour, int minute = 0) { return {ANNEX_JOB_DAILY, 0, hour * 60 + minute}; }
+  static CalendarSchedule every_working_day(int hour, int minute = 0) {
+    return {ANNEX_JOB_EVERY_WORKING_DAY, 0, hour * 60 + minute};
+  }
+};
+
 // The "annex.jobs" v1 service.
 class Jobs {
  public:
@@ -578,6 +598,24 @@ class Jobs {
     job.initial_delay_seconds = initial_delay_seconds;
     job.run = &Jobs::trampoline;
     job.job_plugin_ptr = &fns_->back();
+    std::string err;
+    StringSink sink(err);
+    check(api_->schedule(ctx_, &job, sink.get()), err);
+  }
+  // Runs `fn` at the times of `when` in the company's time zone, by the host clock (ABI 1.4). A time that passed
+  // while annexd was down is not made up: a job that must not miss one catches up idempotently, triggered from
+  // the plugin's start(). Throws Error(INVALID_ARGUMENT, naming calendar_day or calendar_minute) when out of range.
+  void schedule(std::string_view name, CalendarSchedule when, JobFn fn) const {
+    fns_->push_back(std::move(fn));
+    annex_job job{};
+    job.struct_size = sizeof job;
+    job.name = to_str(name);
+    job.interval_seconds = 86400;  // read by no host that understands the calendar rule
+    job.run = &Jobs::trampoline;
+    job.job_plugin_ptr = &fns_->back();
+    job.calendar_rule = when.rule;
+    job.calendar_day = when.day;
+    job.calendar_minute = when.minute;
     std::string err;
     StringSink sink(err);
     check(api_->schedule(ctx_, &job, sink.get()), err);
@@ -821,6 +859,82 @@ class Blobs {
  private:
   annex_host_ctx* ctx_;
   const annex_blobs_v1* api_;
+};
+
+// The "annex.calendar" v1 service (ABI 1.4): working days and the host clock in the company's time zone. Dates are
+// local dates of that zone as std::chrono::sys_days (biz::Date); instants are UTC. Ask it for now and today,
+// never the system clock, so that a test can move time (calendar.test_clock_file).
+class Calendar {
+ public:
+  using Day = std::chrono::sys_days;
+  using Instant = std::chrono::sys_seconds;
+
+  Calendar(annex_host_ctx* ctx, const annex_calendar_v1* api) noexcept : ctx_(ctx), api_(api) {}
+
+  // A make-up working day, or a day that is neither a holiday nor a weekend day.
+  bool is_working_day(Day day) const {
+    int32_t working = 0;
+    call([&](annex_buffer* err) { return api_->is_working_day(ctx_, number(day), &working, err); });
+    return working != 0;
+  }
+  // The n-th (1-based) working day of the month; nothing when the month has fewer.
+  std::optional<Day> nth_working_day(std::chrono::year_month month, int n) const {
+    int32_t day = 0;
+    std::string err;
+    StringSink sink(err);
+    annex_status status = api_->nth_working_day(ctx_, static_cast<int>(month.year()),
+                                                static_cast<int32_t>(static_cast<unsigned>(month.month())), n, &day,
+                                                sink.get());
+    if (status == ANNEX_ERR_NOT_FOUND) return std::nullopt;
+    check(status, err);
+    return Day{std::chrono::days{day}};
+  }
+  // The working days d with from <= d < to; negated when to < from.
+  int working_days_between(Day from, Day to) const {
+    int32_t count = 0;
+    call([&](annex_buffer* err) { return api_->working_days_between(ctx_, number(from), number(to), &count, err); });
+    return count;
+  }
+  // Today in the company's time zone, by the host clock.
+  Day today() const {
+    int32_t day = 0;
+    call([&](annex_buffer* err) { return api_->today(ctx_, &day, err); });
+    return Day{std::chrono::days{day}};
+  }
+  // Now, by the host clock.
+  Instant now() const {
+    int64_t at = 0;
+    call([&](annex_buffer* err) { return api_->now(ctx_, &at, nullptr, err); });
+    return Instant{std::chrono::seconds{at}};
+  }
+  // The company's offset from UTC now (+08:00 for Asia/Shanghai).
+  std::chrono::seconds utc_offset() const {
+    int32_t offset = 0;
+    call([&](annex_buffer* err) { return api_->now(ctx_, nullptr, &offset, err); });
+    return std::chrono::seconds{offset};
+  }
+  // The instant `day` begins in the company's time zone: a period ending on day D ends at midnight(D + 1 day).
+  Instant midnight(Day day) const {
+    int64_t at = 0;
+    call([&](annex_buffer* err) { return api_->midnight(ctx_, number(day), &at, err); });
+    return Instant{std::chrono::seconds{at}};
+  }
+  // The year as GET /api/v1/calendar?year= shows it (JSON text).
+  std::string year_json(int year) const {
+    return detail::call_json([&](annex_buffer* out, annex_buffer* err) { return api_->year_json(ctx_, year, out, err); });
+  }
+
+ private:
+  static int32_t number(Day day) { return static_cast<int32_t>(day.time_since_epoch().count()); }
+  template <typename Fn>
+  static void call(Fn&& fn) {
+    std::string err;
+    StringSink sink(err);
+    check(fn(sink.get()), err);
+  }
+
+  annex_host_ctx* ctx_;
+  const annex_calendar_v1* api_;
 };
 
 // An item to put through an approval chain.
@@ -1107,6 +1221,9 @@ class Host {
     return Approvals(api_->ctx_host_ptr, &require<annex_approvals_v1>(ANNEX_SERVICE_APPROVALS, 1));
   }
   Blobs blobs() const { return Blobs(api_->ctx_host_ptr, &require<annex_blobs_v1>(ANNEX_SERVICE_BLOBS, 1)); }
+  Calendar calendar() const {
+    return Calendar(api_->ctx_host_ptr, &require<annex_calendar_v1>(ANNEX_SERVICE_CALENDAR, 1));
+  }
   Documents documents() {
     return Documents(api_->ctx_host_ptr, &require<annex_documents_v1>(ANNEX_SERVICE_DOCUMENTS, 1), &documents_);
   }

@@ -1,5 +1,8 @@
 #include "config/settings.h"
+#include "support/calendar_2026.h"
 #include "support/test_support.h"
+
+#include <annex/calendar.hpp>
 
 #include <gtest/gtest.h>
 
@@ -138,6 +141,85 @@ TEST(Settings, MalformedJsonIsReportedWithTheFile) {
   auto errors = load_settings(src, s);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_NE(errors[0].message.find("not valid JSON"), std::string::npos);
+}
+
+// The first problem load_settings finds in a file whose "calendar" section is `section`.
+SettingsError calendar_problem(const std::string& section) {
+  test::TempDir dir;
+  SettingsSources src;
+  src.config_file = write(dir, R"({"calendar":)" + section + "}");
+  Settings s;
+  auto errors = load_settings(src, s);
+  if (errors.empty()) return {"", "accepted"};
+  return errors.front();
+}
+
+TEST(Settings, CalendarDefaultsToWeekendsOnlyInUtc) {
+  Settings s;
+  ASSERT_TRUE(load_settings({}, s).empty());
+  EXPECT_EQ(s.calendar.time_zone, "UTC");
+  EXPECT_EQ(s.calendar.weekend, (std::set<unsigned>{0, 6}));
+  EXPECT_TRUE(s.calendar.holidays.empty());
+  EXPECT_TRUE(s.calendar.working_days.empty());
+  EXPECT_TRUE(s.calendar.test_clock_file.empty()) << "the test clock is never on by default";
+}
+
+TEST(Settings, ReadsTheChinese2026CalendarWithNamesAndMakeUpDays) {
+  test::TempDir dir;
+  SettingsSources src;
+  src.config_file = write(dir, std::string(R"({"calendar":)") + test::kChina2026Calendar + "}");
+  Settings s;
+  auto errors = load_settings(src, s);
+  ASSERT_TRUE(errors.empty()) << errors.front().key << ": " << errors.front().message;
+  EXPECT_EQ(s.calendar.time_zone, "Asia/Shanghai");
+  EXPECT_EQ(s.calendar.holidays.size(), 33u);
+  EXPECT_EQ(s.calendar.holidays.at(*calendar::parse_date("2026-10-01")), "National Day");
+  EXPECT_EQ(s.calendar.holidays.at(*calendar::parse_date("2026-10-02")), "");
+  EXPECT_EQ(s.calendar.working_days.size(), 6u);
+}
+
+TEST(Settings, RefusesAnUnknownTimeZoneNamingTheKey) {
+  SettingsError e = calendar_problem(R"({"time_zone":"Asia/Atlantis"})");
+  EXPECT_EQ(e.key, "calendar.time_zone");
+  EXPECT_NE(e.message.find("Asia/Atlantis"), std::string::npos) << e.message;
+  SettingsSources src;
+  src.overrides = {{"calendar.time_zone", "Mars/Olympus"}};
+  Settings s;
+  auto errors = load_settings(src, s);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].key, "calendar.time_zone");
+}
+
+TEST(Settings, RefusesABadCalendarDateNamingItsPlace) {
+  EXPECT_EQ(calendar_problem(R"({"years":{"2026":{"holidays":["2026-01-01","2026-02-30"]}}})").key,
+            "calendar.years.2026.holidays[1]");
+  EXPECT_EQ(calendar_problem(R"({"years":{"2026":{"holidays":[{"date":"2026-1-1","name":"x"}]}}})").key,
+            "calendar.years.2026.holidays[0]");
+  EXPECT_EQ(calendar_problem(R"({"years":{"2026":{"working_days":["2027-01-02"]}}})").key,
+            "calendar.years.2026.working_days[0]") << "a date outside its year";
+  EXPECT_EQ(calendar_problem(R"({"years":{"2026":{"holidays":["2026-01-01","2026-01-01"]}}})").key,
+            "calendar.years.2026.holidays[1]") << "listed twice";
+  EXPECT_EQ(calendar_problem(R"({"years":{"26":{"holidays":[]}}})").key, "calendar.years.26");
+  EXPECT_EQ(calendar_problem(R"({"years":{"2026":{"holydays":[]}}})").key, "calendar.years.2026.holydays");
+  EXPECT_EQ(calendar_problem(R"({"weekend":["saturday","sundae"]})").key, "calendar.weekend");
+  EXPECT_EQ(calendar_problem(R"({"colour":"blue"})").key, "calendar.colour");
+}
+
+TEST(Settings, RefusesAMakeUpDayThatIsNotAWeekendDay) {
+  SettingsError e = calendar_problem(R"({"years":{"2026":{"working_days":["2026-01-04","2026-01-05"]}}})");
+  EXPECT_EQ(e.key, "calendar.years.2026.working_days[1]");
+  EXPECT_NE(e.message.find("2026-01-05 is a monday"), std::string::npos) << e.message;
+  // With a Friday–Saturday weekend, a Sunday is no make-up day but a Friday is.
+  EXPECT_EQ(calendar_problem(R"({"weekend":["friday","saturday"],"years":{"2026":{"working_days":["2026-01-04"]}}})").key,
+            "calendar.years.2026.working_days[0]");
+  EXPECT_EQ(calendar_problem(R"({"weekend":["friday","saturday"],"years":{"2026":{"working_days":["2026-01-02"]}}})").message,
+            "accepted");
+}
+
+TEST(Settings, RefusesADayThatIsBothAHolidayAndAMakeUpDay) {
+  SettingsError e = calendar_problem(R"({"years":{"2026":{"holidays":["2026-01-03"],"working_days":["2026-01-03"]}}})");
+  EXPECT_EQ(e.key.rfind("calendar.years.2026.", 0), 0u) << e.key;
+  EXPECT_NE(e.message.find("both a holiday and a make-up working day"), std::string::npos) << e.message;
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // The plugin host against real plugin modules: the hello example and fixtures built to be refused or to fail.
 #include "audit/audit_log.h"
+#include "calendar/company_calendar.h"
+#include "config/settings.h"
 #include "auth/access.h"
 #include "events/event_bus.h"
 #include "http/dispatcher.h"
@@ -9,6 +11,7 @@
 #include "store/core_schema.h"
 #include "store/database.h"
 #include "store/migrations.h"
+#include "support/calendar_2026.h"
 #include "support/test_support.h"
 
 #include <Poco/JSON/Parser.h>
@@ -16,6 +19,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <thread>
 
 namespace annex::plugin_host {
 namespace {
@@ -32,8 +36,16 @@ class PluginHostTest : public testing::Test {
     ids_ = std::make_unique<auth::IdentityStore>(*db_);
     authorizer_ = std::make_unique<auth::Authorizer>(*ids_, auth::RoleCatalog::defaults());
     audit_ = std::make_unique<audit::AuditLog>(*db_, nullptr);
+    // The Chinese 2026 calendar, on a clock the tests move by writing clock_file_.
+    config::Settings settings;
+    std::ofstream(dir_.str() + "/annex.json") << R"({"calendar":)" << test::kChina2026Calendar << "}";
+    ASSERT_TRUE(config::load_settings({dir_.str() + "/annex.json", {}, {}}, settings).empty());
+    settings.calendar.test_clock_file = clock_file_ = dir_.str() + "/now";
+    calendar_ = std::make_unique<calendar::CompanyCalendar>(settings.calendar);
+    scheduler_->set_calendar(calendar_.get());
     HostParts parts;
     parts.db = db_.get();
+    parts.calendar = calendar_.get();
     parts.router = &router_;
     parts.events = events_.get();
     parts.scheduler = scheduler_.get();
@@ -77,7 +89,12 @@ class PluginHostTest : public testing::Test {
     return resp;
   }
 
+  // Moves the host clock to `instant` (RFC 3339).
+  void set_clock(const std::string& instant) { std::ofstream(clock_file_) << instant << "\n"; }
+
   TempDir dir_;
+  std::string clock_file_;
+  std::unique_ptr<calendar::CompanyCalendar> calendar_;
   int dirs_ = 0;
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<events::EventBus> events_;
@@ -342,6 +359,49 @@ TEST_F(PluginHostTest, APluginMayNotReadAnotherPluginsTables) {
   http::HttpResponse resp = get("/api/v1/counts/peek");
   EXPECT_EQ(resp.status, 403);
   EXPECT_NE(resp.body.find("counter_values is a table of plugin org.annex.test.counter"), std::string::npos) << resp.body;
+}
+
+}  // namespace
+}  // namespace annex::plugin_host
+
+namespace annex::plugin_host {
+namespace {
+
+TEST_F(PluginHostTest, ACalendarJobRunsOnTheThirdWorkingDayByTheHostClock) {
+  // National Day holidays 1–7 October 2026; the 3rd working day is the make-up Saturday, 10 October.
+  set_clock("2026-10-09T12:00:00+08:00");
+  load({"calendar_job"});
+  ASSERT_EQ(info("org.annex.test.calendar-job").state, "started") << info("org.annex.test.calendar-job").error;
+  scheduler_->start();
+  set_clock("2026-10-10T08:59:59+08:00");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(get("/api/v1/test/calendar-job/runs").body, R"({"runs":[]})") << "not before 09:00 in Shanghai";
+  set_clock("2026-10-10T09:00:00+08:00");
+  EXPECT_TRUE(test::eventually([&] { return get("/api/v1/test/calendar-job/runs").body == R"({"runs":["2026-10-10"]})"; }))
+      << get("/api/v1/test/calendar-job/runs").body;
+  // A clock moved past November's 3rd working day (the 4th) runs the job once, on the day the clock shows.
+  set_clock("2026-11-20T10:00:00+08:00");
+  EXPECT_TRUE(test::eventually([&] {
+    return get("/api/v1/test/calendar-job/runs").body == R"({"runs":["2026-10-10","2026-11-20"]})";
+  })) << get("/api/v1/test/calendar-job/runs").body;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(get("/api/v1/test/calendar-job/runs").body, R"({"runs":["2026-10-10","2026-11-20"]})") << "once, not twice";
+  scheduler_->stop();
+}
+
+TEST_F(PluginHostTest, APluginAsksTheCalendarServiceInTheCompanysTimeZone) {
+  set_clock("2026-01-31T16:30:00Z");
+  load({"calendar_job"});
+  auto answers = Poco::JSON::Parser().parse(get("/api/v1/test/calendar-job/answers").body).extract<Poco::JSON::Object::Ptr>();
+  EXPECT_EQ(answers->getValue<std::string>("today"), "2026-02-01") << "00:30 on 1 February in Shanghai";
+  EXPECT_EQ(answers->getValue<std::string>("now"), "2026-01-31T16:30:00Z");
+  EXPECT_EQ(answers->getValue<int>("offset"), 8 * 3600);
+  EXPECT_EQ(answers->getValue<std::string>("third_working_day_of_february"), "2026-02-04");
+  EXPECT_FALSE(answers->getValue<bool>("twentieth")) << "February 2026 has 16 working days";
+  EXPECT_TRUE(answers->getValue<bool>("sunday_4_jan_works"));
+  EXPECT_EQ(answers->getValue<int>("between_feb"), 16);
+  EXPECT_EQ(answers->getValue<std::string>("midnight_1_feb"), "2026-01-31T16:00:00Z");
+  EXPECT_EQ(answers->getValue<std::string>("refused_field"), "year");
 }
 
 }  // namespace
