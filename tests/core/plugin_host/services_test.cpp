@@ -283,6 +283,30 @@ TEST_P(ServicesTest, AJobRunsWhenTriggered) {
   EXPECT_THROW(host().jobs().trigger("no-such-job"), annex::Error);
 }
 
+TEST_P(ServicesTest, AJobBuiltBeforeCalendarSchedulesRunsByItsIntervalWhateverFollowsIt) {
+  const annex_jobs_v1& jobs = host().require<annex_jobs_v1>(ANNEX_SERVICE_JOBS, 1);
+  EXPECT_GE(jobs.minor, 1u) << "annex.jobs minor 1 reads calendar schedules";
+  annex_job job{};
+  job.struct_size = offsetof(annex_job, calendar_rule);  // as an ABI 1.3 plugin builds it
+  job.name = annex::to_str("old-style");
+  job.interval_seconds = 3600;
+  job.run = [](void*, annex_buffer*) { return ANNEX_OK; };
+  job.calendar_rule = 99;  // bytes past the old struct: never read
+  std::string err;
+  annex::StringSink sink(err);
+  EXPECT_EQ(jobs.schedule(host().raw()->ctx_host_ptr, &job, sink.get()), ANNEX_OK) << err;
+  EXPECT_EQ(scheduler_->jobs().size(), 2u);
+  // The whole struct: a calendar day out of range is refused naming the field.
+  job.struct_size = sizeof job;
+  job.name = annex::to_str("new-style");
+  job.calendar_rule = ANNEX_JOB_MONTHLY_WORKING_DAY;
+  job.calendar_day = 40;
+  EXPECT_EQ(jobs.schedule(host().raw()->ctx_host_ptr, &job, sink.get()), ANNEX_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(err.rfind("field=calendar_day\n", 0), 0u) << err;
+  EXPECT_THROW(host().jobs().schedule("late", annex::CalendarSchedule::monthly(1, 25), [] {}), annex::Error)
+      << "25:00 is no time of day";
+}
+
 TEST_P(ServicesTest, ConfigurationArrivesWithDefaultsAndHostSettings) {
   EXPECT_EQ(ProbePlugin::instance->config_json(), R"({"limit":7})");
   EXPECT_EQ(host().setting("database.dialect"), GetParam() == Backend::kSqlite ? "sqlite" : "postgresql");
