@@ -166,6 +166,7 @@ void Daemon::start() {
   }
   scheduler_ = std::make_unique<jobs::Scheduler>(2);
   scheduler_->set_calendar(calendar_.get());
+  scheduler_->set_run_record((std::filesystem::path(settings_.data_dir) / "calendar-jobs.tsv").string());
   router_ = std::make_unique<http::Router>();
   dispatcher_ = std::make_unique<http::Dispatcher>(*router_);
   identities_ = std::make_unique<auth::IdentityStore>(*db_);

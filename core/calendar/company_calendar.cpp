@@ -159,6 +159,12 @@ Instant CompanyCalendar::next_due(const Schedule& schedule, Instant after) const
   return Instant::max();
 }
 
+std::optional<Instant> CompanyCalendar::previous_due(const Schedule& schedule, Instant at) const {
+  std::optional<Instant> last;
+  for (Instant due = next_due(schedule, at - days{400}); due <= at; due = next_due(schedule, due)) last = due;
+  return last;
+}
+
 std::string CompanyCalendar::year_json(int year) const {
   auto obj = [] { return Poco::JSON::Object::Ptr(new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER)); };
   Day first = sys_days{std::chrono::year{year} / January / 1}, last = sys_days{std::chrono::year{year} / December / 31};

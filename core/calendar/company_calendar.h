@@ -99,6 +99,8 @@ class CompanyCalendar {
 
   // The first instant strictly after `after` that `schedule` names (Instant::max() when none in four years).
   Instant next_due(const Schedule& schedule, Instant after) const;
+  // The last instant at or before `at` that `schedule` named, looking a year and a month back; nothing if none.
+  std::optional<Instant> previous_due(const Schedule& schedule, Instant at) const;
 
   // GET /api/v1/calendar's body for `year`: the time zone, the weekend, the year's holidays and make-up days,
   // and per month the number of working days with the first and last.

@@ -2,9 +2,13 @@
 
 #include "log/logging.h"
 
+#include <annex/calendar.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 
 namespace annex::jobs {
 
@@ -43,9 +47,50 @@ std::string Scheduler::schedule_calendar(const std::string& owner, const std::st
   {
     std::lock_guard lock(mutex_);
     if (calendar_ == nullptr) return "job " + name + ": this host keeps no company calendar for calendar jobs";
-    job->due = calendar_->next_due(when, calendar_->now());
+    calendar::Instant now = calendar_->now();
+    job->due = calendar_->next_due(when, now);
+    if (!record_path_.empty()) {
+      auto [last, first_time] = last_runs_.emplace(owner + "\t" + name, now);
+      std::optional<calendar::Instant> missed = calendar_->previous_due(when, now);
+      if (!first_time && missed && *missed > last->second) {
+        spdlog::info("job {} of {} missed its time {} while the host was not running: it runs now", name, owner,
+                     calendar::format_instant(*missed));
+        job->due = now;
+      }
+      if (first_time) save_run_record();
+    }
   }
   return add(std::move(job));
+}
+
+void Scheduler::set_run_record(std::string path) {
+  std::lock_guard lock(mutex_);
+  record_path_ = std::move(path);
+  last_runs_.clear();
+  std::ifstream in(record_path_);
+  std::string line;
+  // One line per job: owner, name and the instant of its last run, tab-separated.
+  while (std::getline(in, line)) {
+    size_t tab = line.rfind('\t');
+    if (tab == std::string::npos || line.find('\t') == tab) continue;
+    if (auto at = calendar::parse_instant(line.substr(tab + 1))) last_runs_[line.substr(0, tab)] = *at;
+  }
+}
+
+void Scheduler::save_run_record() {
+  if (record_path_.empty()) return;
+  std::string temporary = record_path_ + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    for (const auto& [job, at] : last_runs_) out << job << '\t' << calendar::format_instant(at) << '\n';
+    if (!out) {
+      spdlog::warn("cannot write the calendar jobs' last runs to {}", temporary);
+      return;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, record_path_, ec);
+  if (ec) spdlog::warn("cannot write the calendar jobs' last runs to {}: {}", record_path_, ec.message());
 }
 
 std::string Scheduler::add(std::shared_ptr<Job> job) {
@@ -175,6 +220,10 @@ void Scheduler::worker_loop() {
       job->next_run = std::chrono::steady_clock::time_point::max();
       calendar::Instant now = calendar_->now();
       if (now >= job->due) job->due = calendar_->next_due(*job->when, now);
+      if (!record_path_.empty() && !job->removed) {
+        last_runs_[job->owner + "\t" + job->name] = now;
+        save_run_record();
+      }
     } else {
       job->next_run = std::chrono::steady_clock::now() + job->interval;
     }

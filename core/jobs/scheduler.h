@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -35,6 +36,10 @@ class Scheduler {
   // time (once, however many times a moved clock skips). Returns "" or why it was refused.
   std::string schedule_calendar(const std::string& owner, const std::string& name, const calendar::Schedule& when,
                                 JobFn fn);
+  // Keeps calendar jobs' last runs in the file `path` between starts, so that a job whose time passed while the
+  // host was not running (after its last run, or after it was first scheduled) runs once as soon as it is
+  // scheduled again. Call it before scheduling calendar jobs; without it a missed time is not made up.
+  void set_run_record(std::string path);
   // Runs `owner`'s job `name` as soon as a worker is free, unless it is running. False when no such job.
   bool trigger(const std::string& owner, const std::string& name);
   // Removes `owner`'s jobs, waiting for their running instances to finish.
@@ -73,7 +78,11 @@ class Scheduler {
   std::condition_variable wake_;       // the ticker: a job is due or the schedule changed
   std::condition_variable work_;       // the workers: the queue has a job
   std::condition_variable finished_;   // a run ended (for remove_owner)
+  void save_run_record();  // with mutex_ held
+
   const calendar::CompanyCalendar* calendar_ = nullptr;
+  std::string record_path_;
+  std::map<std::string, calendar::Instant> last_runs_;  // "owner\tname" → the end of its last run (host clock)
   std::vector<std::shared_ptr<Job>> jobs_;
   std::deque<std::shared_ptr<Job>> queue_;
   int worker_count_;

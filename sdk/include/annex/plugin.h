@@ -414,10 +414,10 @@ typedef struct annex_jobs_v1 {
   uint32_t minor;
   /* Schedules a recurring job until the plugin stops. Runs never overlap for one job. A failing run is logged
    * with its message and the job runs again at its next interval, or its next calendar time. A calendar job runs
-   * once when its time comes on the host clock (one run however many of its times a moved test clock skips);
-   * a time that passed while annexd was not running is not made up: a job that must not miss a period is written
-   * to catch up (idempotently) and triggered from the plugin's start(). INVALID_ARGUMENT (naming the field) for a
-   * calendar rule, day or minute out of range. */
+   * once when its time comes on the host clock (one run however many of its times a moved test clock skips). A
+   * time that passed while annexd was not running (after the job's last run, or after it was first scheduled;
+   * kept in <data_dir>/calendar-jobs.tsv) is made up once, as soon as the job is scheduled again. INVALID_ARGUMENT
+   * (naming the field) for a calendar rule, day or minute out of range. */
   annex_status (*schedule)(annex_host_ctx* ctx, const annex_job* job, annex_buffer* err);
   /* Runs the job named `name` now, in the background, if it is not already running. */
   annex_status (*trigger)(annex_host_ctx* ctx, annex_str name, annex_buffer* err);

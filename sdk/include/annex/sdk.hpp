@@ -603,8 +603,8 @@ class Jobs {
     check(api_->schedule(ctx_, &job, sink.get()), err);
   }
   // Runs `fn` at the times of `when` in the company's time zone, by the host clock (ABI 1.4). A time that passed
-  // while annexd was down is not made up: a job that must not miss one catches up idempotently, triggered from
-  // the plugin's start(). Throws Error(INVALID_ARGUMENT, naming calendar_day or calendar_minute) when out of range.
+  // while annexd was down is made up once when the job is scheduled again (see annex_jobs_v1.schedule). Throws
+  // Error(INVALID_ARGUMENT, naming calendar_day or calendar_minute) when out of range.
   void schedule(std::string_view name, CalendarSchedule when, JobFn fn) const {
     fns_->push_back(std::move(fn));
     annex_job job{};

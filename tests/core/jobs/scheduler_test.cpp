@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
+#include <thread>
 
 namespace annex::jobs {
 namespace {
@@ -79,6 +81,59 @@ TEST(Scheduler, RefusesDuplicatesAndZeroIntervals) {
   EXPECT_NE(s.schedule("org.t", "a", std::chrono::seconds(5), std::chrono::seconds(0), fn), "");
   EXPECT_EQ(s.schedule("org.u", "a", std::chrono::seconds(5), std::chrono::seconds(0), fn), "");
   EXPECT_NE(s.schedule("org.t", "b", std::chrono::seconds(0), std::chrono::seconds(0), fn), "");
+}
+
+TEST(Scheduler, ACalendarTimeMissedWhileTheHostWasDownRunsOnceWhenScheduledAgain) {
+  test::TempDir dir;
+  std::string clock = dir.str() + "/now", record = dir.str() + "/calendar-jobs.tsv";
+  calendar::CalendarConfig config;
+  config.time_zone = "Asia/Shanghai";
+  config.test_clock_file = clock;
+  calendar::CompanyCalendar company(config);
+  calendar::Schedule first_of_month{calendar::Schedule::Kind::kMonthlyDay, 1, std::chrono::hours{1}};
+  std::atomic<int> runs{0};
+  auto run_for_a_while = [&] {
+    Scheduler s(1);
+    s.set_calendar(&company);
+    s.set_run_record(record);
+    ASSERT_EQ(s.schedule_calendar("org.t", "statements", first_of_month, [&](std::string*) {
+      ++runs;
+      return true;
+    }), "");
+    s.start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+    s.stop();
+  };
+  std::ofstream(clock) << "2026-01-15T12:00:00+08:00";
+  run_for_a_while();
+  EXPECT_EQ(runs.load(), 0);
+  std::ofstream(clock) << "2026-02-10T12:00:00+08:00";  // 1 February 01:00 passed while it was down
+  run_for_a_while();
+  EXPECT_EQ(runs.load(), 1) << "made up once";
+  run_for_a_while();
+  EXPECT_EQ(runs.load(), 1) << "the make-up run was recorded";
+  std::ofstream(clock) << "2026-04-02T12:00:00+08:00";  // 1 March and 1 April passed
+  run_for_a_while();
+  EXPECT_EQ(runs.load(), 2) << "once, however many times passed";
+}
+
+TEST(Scheduler, AJobFirstScheduledAfterItsTimeDoesNotRunForTheTimeBeforeIt) {
+  test::TempDir dir;
+  std::string clock = dir.str() + "/now";
+  calendar::CalendarConfig config;
+  config.test_clock_file = clock;
+  calendar::CompanyCalendar company(config);
+  std::ofstream(clock) << "2026-02-10T12:00:00Z";
+  Scheduler s(1);
+  s.set_calendar(&company);
+  s.set_run_record(dir.str() + "/calendar-jobs.tsv");
+  std::atomic<int> runs{0};
+  ASSERT_EQ(s.schedule_calendar("org.t", "new", {calendar::Schedule::Kind::kMonthlyDay, 1, std::chrono::hours{1}},
+                                [&](std::string*) { return ++runs > 0; }), "");
+  s.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+  s.stop();
+  EXPECT_EQ(runs.load(), 0);
 }
 
 }  // namespace
