@@ -72,5 +72,14 @@ TEST(Calendar, AnnexdRefusesACalendarThatDoesNotHoldNamingTheKey) {
   EXPECT_NE(out.find("calendar.time_zone"), std::string::npos) << out;
 }
 
+TEST(Calendar, AnnexctlListsAPluginWithACalendarJobAsOk) {
+  TempDir dir;
+  std::string out;
+  int rc = run_program(build_path("bin/annexctl"),
+                       {"--data-dir", dir.str(), "--plugin-dir", fixture_dir(dir, {"calendar_job"}), "plugins", "list"}, &out);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("org.annex.test.calendar-job"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace annex::test
