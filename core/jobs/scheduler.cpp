@@ -49,6 +49,7 @@ std::string Scheduler::schedule_calendar(const std::string& owner, const std::st
     if (calendar_ == nullptr) return "job " + name + ": this host keeps no company calendar for calendar jobs";
     calendar::Instant now = calendar_->now();
     job->due = calendar_->next_due(when, now);
+    job->due_from = now;
     if (!record_path_.empty()) {
       auto [last, first_time] = last_runs_.emplace(owner + "\t" + name, now);
       std::optional<calendar::Instant> missed = calendar_->previous_due(when, now);
@@ -173,6 +174,11 @@ void Scheduler::tick_loop() {
       bool due = j->next_run <= now;
       if (j->when && !due) {
         if (!host_now) host_now = calendar_->now();
+        // A clock set back (a test rewinding it) brings the job's next time back with it.
+        if (*host_now < j->due_from) {
+          j->due = calendar_->next_due(*j->when, *host_now);
+          j->due_from = *host_now;
+        }
         due = *host_now >= j->due;
       }
       if (due) {
@@ -219,7 +225,10 @@ void Scheduler::worker_loop() {
       // The next time after both this one and now: a clock moved past several times runs the job once.
       job->next_run = std::chrono::steady_clock::time_point::max();
       calendar::Instant now = calendar_->now();
-      if (now >= job->due) job->due = calendar_->next_due(*job->when, now);
+      if (now >= job->due) {
+        job->due = calendar_->next_due(*job->when, now);
+        job->due_from = now;
+      }
       if (!record_path_.empty() && !job->removed) {
         last_runs_[job->owner + "\t" + job->name] = now;
         save_run_record();

@@ -63,6 +63,7 @@ class Scheduler {
     std::chrono::steady_clock::time_point next_run;  // interval jobs; a calendar job: only when triggered
     std::optional<calendar::Schedule> when;           // a calendar job
     calendar::Instant due{};                           // its next time on the host clock
+    calendar::Instant due_from{};                      // the host clock when `due` was worked out
     bool running = false;
     bool queued = false;
     bool removed = false;

@@ -136,5 +136,26 @@ TEST(Scheduler, AJobFirstScheduledAfterItsTimeDoesNotRunForTheTimeBeforeIt) {
   EXPECT_EQ(runs.load(), 0);
 }
 
+TEST(Scheduler, ACalendarJobFollowsTheClockSetBack) {
+  test::TempDir dir;
+  std::string clock = dir.str() + "/now";
+  calendar::CalendarConfig config;
+  config.test_clock_file = clock;
+  calendar::CompanyCalendar company(config);
+  std::ofstream(clock) << "2026-12-02T12:00:00Z";
+  Scheduler s(1);
+  s.set_calendar(&company);
+  std::atomic<int> runs{0};
+  ASSERT_EQ(s.schedule_calendar("org.t", "first", {calendar::Schedule::Kind::kMonthlyDay, 1, std::chrono::hours{1}},
+                                [&](std::string*) { return ++runs > 0; }), "");
+  s.start();
+  std::ofstream(clock) << "2026-10-01T00:59:59Z";  // set back: the next time is 1 October 01:00 again
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+  EXPECT_EQ(runs.load(), 0);
+  std::ofstream(clock) << "2026-10-01T01:00:00Z";
+  EXPECT_TRUE(test::eventually([&] { return runs.load() == 1; }, std::chrono::seconds(5)));
+  s.stop();
+}
+
 }  // namespace
 }  // namespace annex::jobs
