@@ -15,7 +15,7 @@ inline constexpr int64_t kReceiptMaxBytes = 10 << 20;
 class Claims {
  public:
   Claims(Services& s, const Settings& settings, ClaimRepository& claims, AdvanceLedger& advances, const Posting* posting)
-      : s_(s), settings_(settings), claims_(claims), advances_(advances), posting_(posting), policy_(settings, claims) {}
+      : s_(s), settings_(settings), claims_(claims), advances_(advances), posting_(posting), policy_(settings, claims, s.calendar) {}
 
   void create(const annex::Request& req, annex::Response& resp);
   void list(const annex::Request& req, annex::Response& resp);

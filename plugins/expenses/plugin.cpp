@@ -21,7 +21,8 @@ class ExpensesPlugin : public annex::Plugin {
     "description": "Expense claims with policies, receipts and approval; cash advances under a hard cap; settlement and reports.",
     "requires": {},
     "uses": ["annex.log@1", "annex.db@1", "annex.http@1", "annex.events@1", "annex.authz@1", "annex.audit@1",
-             "annex.approvals@1", "annex.masterdata@1", "annex.directory@1", "annex.blobs@1", "annex.documents@1"],
+             "annex.approvals@1", "annex.masterdata@1", "annex.directory@1", "annex.blobs@1", "annex.documents@1",
+             "annex.calendar@1"],
     "provides": ["org.annex.expenses.advances@1"],
     "config_schema": {
       "type": "object",
@@ -48,7 +49,7 @@ class ExpensesPlugin : public annex::Plugin {
   ExpensesPlugin(const annex_host_api* api, std::string config_json)
       : annex::Plugin(api, std::move(config_json)),
         services_{host().db(), host().authz(), host().audit(), host().approvals(), host().masterdata(), host().directory(),
-                  host().blobs()},
+                  host().blobs(), host().calendar()},
         claim_repository_(host().db()),
         ledger_(host().db()) {
     nlohmann::json config = nlohmann::json::parse(this->config_json(), nullptr, false);

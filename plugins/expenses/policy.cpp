@@ -17,6 +17,11 @@ std::string money_text(int64_t minor, const std::string& currency, int minor_uni
   return annex::biz::Money(minor, {currency, minor_units}).decimal() + " " + currency;
 }
 
+std::string weekday_name(annex::biz::Date day) {
+  static const char* const names[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
+  return names[std::chrono::weekday{day}.c_encoding()];
+}
+
 }  // namespace
 
 void PolicyEngine::evaluate(Claim& claim, const Claimant& claimant, annex::Transaction* txn) const {
@@ -77,10 +82,15 @@ void PolicyEngine::evaluate(Claim& claim, const Claimant& claimant, annex::Trans
         }
       }
     }
-    std::chrono::weekday weekday{day};
-    if (weekday == std::chrono::Saturday || weekday == std::chrono::Sunday) {
-      add(v, "weekend", category->weekend, "spent on a " + std::string(weekday == std::chrono::Saturday ? "Saturday" : "Sunday"),
-          {{"date", line.spent_on}});
+    // By the company calendar: a public holiday, or a weekend day that is no make-up working day.
+    if (!calendar_.is_working_day(day)) {
+      if (std::optional<std::string> name = holiday(day)) {
+        add(v, "holiday", category->holiday, "spent on a public holiday" + (name->empty() ? "" : " (" + *name + ")"),
+            {{"date", line.spent_on}, {"holiday", *name}});
+      } else {
+        add(v, "weekend", category->weekend, "spent on a " + weekday_name(day) + ", not a working day",
+            {{"date", line.spent_on}});
+      }
     }
     if (category->receipt_above && amount > *category->receipt_above && !line.receipt_sha256) {
       add(v, "receipt", Outcome::kBlock, "a receipt is required above " + shown(*category->receipt_above),
@@ -108,6 +118,25 @@ void PolicyEngine::evaluate(Claim& claim, const Claimant& claimant, annex::Trans
     }
     line.policy = v;
   }
+}
+
+std::optional<std::string> PolicyEngine::holiday(annex::biz::Date day) const {
+  const int year = static_cast<int>(std::chrono::year_month_day{day}.year());
+  std::lock_guard<std::mutex> lock(holidays_mutex_);
+  auto known = holidays_.find(year);
+  if (known == holidays_.end()) {
+    std::map<std::string, std::string> dates;
+    json calendar = json::parse(calendar_.year_json(year), nullptr, false);
+    if (calendar.is_object() && calendar.contains("holidays") && calendar["holidays"].is_array()) {
+      for (const json& h : calendar["holidays"]) {
+        if (h.is_object() && h.contains("date") && h["date"].is_string()) dates[h["date"]] = h.value("name", "");
+      }
+    }
+    known = holidays_.emplace(year, std::move(dates)).first;
+  }
+  auto it = known->second.find(annex::biz::format_date(day));
+  if (it == known->second.end()) return std::nullopt;
+  return it->second;
 }
 
 }  // namespace expenses

@@ -9,6 +9,9 @@
 #include "services.h"
 #include "settings.h"
 
+#include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,7 +19,8 @@ namespace expenses {
 
 class PolicyEngine {
  public:
-  PolicyEngine(const Settings& settings, const ClaimRepository& claims) : settings_(settings), claims_(claims) {}
+  PolicyEngine(const Settings& settings, const ClaimRepository& claims, const annex::Calendar& calendar)
+      : settings_(settings), claims_(claims), calendar_(calendar) {}
 
   // Sets each line's verdict for the claimant (their roles and job grade decide their limits).
   void evaluate(Claim& claim, const Claimant& claimant, annex::Transaction* txn = nullptr) const;
@@ -24,6 +28,12 @@ class PolicyEngine {
  private:
   const Settings& settings_;
   const ClaimRepository& claims_;
+  const annex::Calendar& calendar_;
+
+  // The public holiday on `day` by name ("" when unnamed), from the company calendar; nothing on other days.
+  std::optional<std::string> holiday(annex::biz::Date day) const;
+  mutable std::mutex holidays_mutex_;
+  mutable std::map<int, std::map<std::string, std::string>> holidays_;  // per year: date → name, read once
 };
 
 }  // namespace expenses

@@ -22,6 +22,7 @@ struct Services {
   annex::MasterData masterdata;
   annex::Directory directory;
   annex::Blobs blobs;
+  annex::Calendar calendar;  // the company's working days and public holidays
 };
 
 // The roles a user holds, from the directory ("sales-rep", "finance" …).

@@ -109,9 +109,9 @@ Settings Settings::parse(const json& config) {
     if (!c.is_object()) bad(key, "must be an object");
     for (const auto& [k, v] : c.items()) {
       static const char* const known[] = {"gl_account", "entertainment", "receipt_above", "limits", "by_role", "by_grade",
-                                          "over_limit", "weekend"};
+                                          "over_limit", "weekend", "holiday"};
       if (std::find(std::begin(known), std::end(known), k) == std::end(known)) {
-        bad(key + "." + k, "unknown key (known: gl_account, entertainment, receipt_above, limits, by_role, by_grade, over_limit, weekend)");
+        bad(key + "." + k, "unknown key (known: gl_account, entertainment, receipt_above, limits, by_role, by_grade, over_limit, weekend, holiday)");
       }
     }
     Category cat;
@@ -136,6 +136,7 @@ Settings Settings::parse(const json& config) {
     }
     cat.over_limit = outcome(c, "over_limit", Outcome::kBlock, key);
     cat.weekend = outcome(c, "weekend", Outcome::kWarn, key);
+    cat.holiday = outcome(c, "holiday", Outcome::kWarn, key);
     s.categories[code] = std::move(cat);
   }
   return s;

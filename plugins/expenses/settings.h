@@ -34,7 +34,8 @@ struct Category {
   std::map<std::string, Limits> by_role;   // a role's own limits (each absent one falls back to the category's)
   std::map<std::string, Limits> by_grade;  // a job grade's own limits, likewise
   Outcome over_limit = Outcome::kBlock;   // what passing a limit does
-  Outcome weekend = Outcome::kWarn;       // a line dated on a Saturday or Sunday
+  Outcome weekend = Outcome::kWarn;       // a line dated on a weekend day that is no make-up working day
+  Outcome holiday = Outcome::kWarn;       // a line dated on a public holiday (the company calendar's)
 
   // The limits for someone holding `roles` at job `grade`: for each limit the most generous their roles and
   // grade grant, else the category's.

@@ -20,6 +20,8 @@ class Expenses : public PluginTest {
   void SetUp() override {
     start(R"({
       "blobs": {"max_bytes": 65536},
+      "calendar": {"time_zone": "Asia/Shanghai", "years": {"2026": {
+        "holidays": [{"date": "2026-10-01", "name": "National Day"}, "2026-10-02"], "working_days": ["2026-10-10"]}}},
       "approvals": {"chains": {
         "expense-claim": {"steps": [
           {"name": "head", "permission": "expenses.claim.approve"},
@@ -173,6 +175,24 @@ TEST_P(Expenses, LimitsFollowTheJobGradeOnTheClaimantsEmployeeRecord) {
   EXPECT_EQ(ungraded["lines"][0]["policy"]["results"][0]["figures"]["limit"], 80000);
   json over = draft(rep_, {line("2026-11-18", "meals", 130000)});  // over M2's own limit
   EXPECT_EQ(over["lines"][0]["policy"]["results"][0]["figures"]["limit"], 120000) << over.dump();
+}
+
+// Weekends and holidays come from the company calendar: a public holiday is its own rule with its name, and a
+// Saturday declared a make-up working day is no weekend.
+TEST_P(Expenses, HolidaysAndMakeUpDaysFollowTheCompanyCalendar) {
+  json c = draft(rep_, {line("2026-10-01", "travel", 5000),    // National Day, a Thursday
+                        line("2026-10-02", "travel", 5000),    // a holiday without a name
+                        line("2026-10-10", "travel", 5000),    // a Saturday, declared a working day
+                        line("2026-10-11", "travel", 5000),    // a Sunday
+                        line("2026-10-12", "travel", 5000)});  // a Monday
+  ASSERT_EQ(c["lines"][0]["policy"]["results"].size(), 1u) << c["lines"][0].dump();
+  EXPECT_EQ(c["lines"][0]["policy"]["results"][0]["rule"], "holiday");
+  EXPECT_EQ(c["lines"][0]["policy"]["results"][0]["figures"]["holiday"], "National Day");
+  EXPECT_EQ(c["lines"][0]["policy"]["outcome"], "warn");
+  EXPECT_EQ(c["lines"][1]["policy"]["results"][0]["rule"], "holiday");
+  EXPECT_EQ(c["lines"][2]["policy"]["outcome"], "ok") << c["lines"][2].dump();
+  EXPECT_EQ(c["lines"][3]["policy"]["results"][0]["rule"], "weekend");
+  EXPECT_EQ(c["lines"][4]["policy"]["outcome"], "ok");
 }
 
 TEST_P(Expenses, PoliciesGiveEachLineOkWarnOrBlockWithTheRuleAndFigures) {
