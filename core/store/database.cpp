@@ -14,17 +14,54 @@
 #include <map>
 #include <mutex>
 #include <regex>
-#include <semaphore>
+#include <condition_variable>
+#include <deque>
 
 namespace annex::store {
 
 // SQLite has one writer at a time. Waiting on SQLite's own lock means polling it with growing sleeps (its busy
 // handler): under many writers most of the time goes asleep while the lock is free, and a writer may give up with
 // "database is locked". So a SQLite database's write transactions first take its writer turn here, which passes
-// to the next waiter the moment the previous transaction ends (a semaphore, so that it may end on any thread).
+// to the next waiter the moment the previous transaction ends — in the order the writers came (a semaphore gives
+// no order, and under load some writers waited seconds while later ones went first). It may be given back on any
+// thread; a writer whose wait passes the timeout leaves the queue without holding up those behind it.
 struct WriterTurn {
-  std::binary_semaphore free{1};
-  std::chrono::milliseconds timeout;
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool held = false;
+  std::deque<uint64_t> waiting;  // tickets, in arrival order
+  uint64_t next_ticket = 0;
+  std::chrono::milliseconds timeout{0};
+
+  bool take() {
+    std::unique_lock<std::mutex> lock(mutex);
+    if (!held && waiting.empty()) {
+      held = true;
+      return true;
+    }
+    const uint64_t ticket = next_ticket++;
+    waiting.push_back(ticket);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (!held && waiting.front() == ticket) {
+        waiting.pop_front();
+        held = true;
+        return true;
+      }
+      if (changed.wait_until(lock, deadline) == std::cv_status::timeout && (held || waiting.front() != ticket)) {
+        waiting.erase(std::find(waiting.begin(), waiting.end(), ticket));
+        changed.notify_all();  // the next in line may be at the front now
+        return false;
+      }
+    }
+  }
+  void give() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      held = false;
+    }
+    changed.notify_all();
+  }
 };
 
 namespace {
@@ -133,7 +170,7 @@ std::shared_ptr<Holding> held_by_this_thread(const Database* db, const soci::ses
 bool take_writer_turn(soci::session& session) {
   std::shared_ptr<Holding> h = held_by_this_thread(nullptr, &session);
   if (!h || h->turn == nullptr || h->has_turn) return true;
-  if (!h->turn->free.try_acquire_for(h->turn->timeout)) return false;
+  if (!h->turn->take()) return false;
   h->has_turn = true;
   return true;
 }
@@ -142,7 +179,7 @@ void give_writer_turn(soci::session& session) noexcept {
   std::shared_ptr<Holding> h = held_by_this_thread(nullptr, &session);
   if (!h || !h->has_turn) return;
   h->has_turn = false;
-  h->turn->free.release();
+  h->turn->give();
 }
 
 int* transaction_depth_slot(soci::session& session) noexcept {
@@ -281,7 +318,7 @@ Lease::~Lease() {
   }
   if (holding_->has_turn) {
     holding_->has_turn = false;
-    holding_->turn->free.release();
+    holding_->turn->give();
   }
   holding_->released.store(true, std::memory_order_release);
   for (auto it = t_holdings.begin(); it != t_holdings.end(); ++it) {

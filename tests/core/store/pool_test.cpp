@@ -275,5 +275,41 @@ TEST(SqliteWriters, QueueForTheirTurnInsteadOfFailingOnSqlitesLock) {
   EXPECT_EQ(run(lease.session(), "SELECT COUNT(*) FROM turn_t", {}).rows.at(0).at(0).i, 200);
 }
 
+TEST(SqliteWriters, AWriterComingBackQueuesBehindThoseAlreadyWaiting) {
+  // The turn passes in the order writers came: one that gives it back and at once wants it again waits behind the
+  // writer already waiting (else, under load, some writers wait for seconds while later ones go first).
+  test::TempDir dir;
+  DatabaseOptions options;
+  ASSERT_TRUE(test::fresh_database(Backend::kSqlite, dir, &options));
+  options.pool_size = 4;
+  Database db(options);
+  Lease lease(db);
+  run(lease.session(), "CREATE TABLE turn_order (seq INTEGER PRIMARY KEY AUTOINCREMENT, who TEXT NOT NULL)", {});
+  auto write = [&](soci::session& session, const char* who) {
+    Param p[] = {Param::text(who)};
+    run(session, "INSERT INTO turn_order (who) VALUES (?)", p);
+  };
+  auto first = std::make_unique<ScopedTransaction>(lease.session(), Dialect::kSqlite);
+  std::thread waiting([&] {
+    Lease other(db);
+    ScopedTransaction txn(other.session(), Dialect::kSqlite);  // waits for the turn
+    write(other.session(), "waiting");
+    txn.commit();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the other writer is in the queue by now
+  first->commit();
+  first.reset();
+  {
+    ScopedTransaction again(lease.session(), Dialect::kSqlite);
+    write(lease.session(), "came back");
+    again.commit();
+  }
+  waiting.join();
+  auto rows = run(lease.session(), "SELECT who FROM turn_order ORDER BY seq", {}).rows;
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][0].s, "waiting");
+  EXPECT_EQ(rows[1][0].s, "came back");
+}
+
 }  // namespace
 }  // namespace annex::store
