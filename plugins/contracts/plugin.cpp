@@ -2,6 +2,7 @@
 // SDK alone. It requires the pipeline plugin, whose opportunities a contract may come from and whose open
 // pipeline attainment reports. Collections may also arrive from the ERP through a document stream of the sync
 // engine ("collections": {"connection", "stream"} in its configuration).
+#include "contract_service.h"
 #include "contracts.h"
 
 #include <annex/sdk.hpp>
@@ -18,6 +19,7 @@ class ContractsPlugin : public annex::Plugin {
     "name": "Contracts and quotas",
     "description": "Contracts with amendments, collections (回款) with collection rates, split credit, quota plans and attainment.",
     "requires": {"org.annex.pipeline": "^1.0"},
+    "provides": ["org.annex.contracts@1"],
     "uses": ["annex.log@1", "annex.db@1", "annex.http@1", "annex.events@1", "annex.authz@1", "annex.audit@1",
              "annex.masterdata@1", "annex.directory@1", "annex.documents@1", "org.annex.pipeline.opportunities@1"],
     "config_schema": {
@@ -87,6 +89,12 @@ class ContractsPlugin : public annex::Plugin {
           "Quota, achieved (with split credit), percentage, gap and open weighted pipeline (?plan_id=&period=&group_by=rep|sector)",
           &Contracts::attainment);
 
+    // What other plugins may know of contracts and collections (org.annex.contracts@1).
+    queries_ = std::make_unique<ContractQueries>(
+        Services{host().db(), host().authz(), host().masterdata(), host().audit(), host().events(), host().directory()});
+    service_ = contract_service(*queries_);
+    host().provide(ANNEX_SERVICE_CONTRACTS, 1, &service_);
+
     // Collections from the ERP: each document of the stream, at least once, in the ERP's order.
     if (!collections_stream_.empty()) {
       std::string origin = "sync:" + collections_connection_ + "/" + collections_stream_;
@@ -103,6 +111,8 @@ class ContractsPlugin : public annex::Plugin {
  private:
   std::unique_ptr<Contracts> contracts_;
   std::string collections_connection_, collections_stream_;
+  std::unique_ptr<ContractQueries> queries_;
+  annex_contracts_v1 service_{};  // offered to other plugins; lives as long as the instance
 };
 
 }  // namespace contracts

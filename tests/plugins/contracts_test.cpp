@@ -19,7 +19,7 @@ class Contracts : public PluginTest {
  protected:
   void SetUp() override {
     // A fiscal year from April: fiscal 2027's first quarter is April to June 2027.
-    start(R"({"plugins": {"org.annex.contracts": {"fiscal_year_start": 4}}})");
+    start(R"({"plugins": {"org.annex.contracts": {"fiscal_year_start": 4}}})", {ANNEX_CONSUMER_PLUGIN_DIR});
     if (IsSkipped()) return;
     rep_ = d_->user_with_role("rep", "sales-rep", "north");
     rep2_ = d_->user_with_role("rep2", "sales-rep", "north");
@@ -313,6 +313,73 @@ TEST_P(Contracts, RefusesContractsAndQuotaPlansInACurrencyMasterDataDoesNotHold)
           {{"number", "K-KWD"}, {"party_id", customer_}, {"currency", "KWD"},
            {"lines", {{{"product_id", toner_}, {"quantity", 1}, {"unit_price", price(1000, "KWD")}}}}}),
        201);
+}
+
+// Another plugin knows contracts only through the service org.annex.contracts@1 (here a consumer fixture): a
+// contract with its lines and split credit, and NOT_FOUND out of a user's reach; the contracts signed in a period,
+// credited to a rep (also through a split share), page by page; collections by contract or date, a reversed one
+// with its date; a party's first signed contract; malformed queries refused naming the field.
+TEST_P(Contracts, OtherPluginsReadSignedContractsAndCollectionsThroughTheService) {
+  auto ask = [&](const std::string& call, const json& body) { return d_->call("POST", "/api/v1/contracts-reader/" + call, body.dump()); };
+  EXPECT_EQ(ask("first-signed", {{"party_id", customer_}}).status, 404) << "nothing signed yet";
+  json a = signed_contract("K-S-1", "2027-04-02");
+  json b = signed_contract("K-S-2", "2027-04-20");
+  signed_contract("K-S-3", "2027-05-03");  // another month
+  draft("K-S-4");                          // never signed
+  must(as(rep_, "PUT", "/api/v1/contracts/" + b["id"].get<std::string>() + "/splits",
+          {{"splits", {{{"user_id", rep_id_}, {"percent", 70}}, {{"user_id", rep2_id_}, {"percent", 30}}}}}),
+       200);
+
+  json one = json::parse(must(ask("get", {{"id", a["id"]}, {"user_id", rep_id_}}), 200));
+  EXPECT_EQ(one["number"], "K-S-1");
+  EXPECT_EQ(one["total"], 1500000);
+  ASSERT_EQ(one["lines"].size(), 2u);
+  EXPECT_EQ(one["lines"][0]["product_id"], toner_);
+  EXPECT_EQ(one["lines"][0]["amount"], 1000000);
+  EXPECT_EQ(one["splits"], json::array({{{"user_id", rep_id_}, {"percent", 100}}}));
+  const std::string south_id = me(south_);
+  EXPECT_EQ(ask("get", {{"id", a["id"]}, {"user_id", south_id}}).status, 404) << "out of the other sector's reach";
+
+  json april = json::parse(must(ask("signed", {{"signed_from", "2027-04-01"}, {"signed_to", "2027-04-30"}}), 200));
+  ASSERT_EQ(april["items"].size(), 2u) << april.dump();
+  EXPECT_TRUE(april["next"].is_null());
+  json paged = json::parse(must(ask("signed", {{"signed_from", "2027-04-01"}, {"signed_to", "2027-04-30"}, {"limit", 1}}), 200));
+  ASSERT_EQ(paged["items"].size(), 1u);
+  ASSERT_FALSE(paged["next"].is_null());
+  json rest = json::parse(must(ask("signed", {{"signed_from", "2027-04-01"}, {"signed_to", "2027-04-30"}, {"limit", 1}, {"after", paged["next"]}}), 200));
+  ASSERT_EQ(rest["items"].size(), 1u);
+  EXPECT_NE(rest["items"][0]["id"], paged["items"][0]["id"]);
+  json rep2s = json::parse(must(ask("signed", {{"signed_from", "2027-01-01"}, {"signed_to", "2027-12-31"}, {"credited_to", rep2_id_}}), 200));
+  ASSERT_EQ(rep2s["items"].size(), 1u) << "rep2 holds a share of K-S-2 only";
+  EXPECT_EQ(rep2s["items"][0]["number"], "K-S-2");
+  EXPECT_EQ(rep2s["items"][0]["splits"].size(), 2u);
+  json reps = json::parse(must(ask("signed", {{"signed_from", "2027-01-01"}, {"signed_to", "2027-12-31"}, {"credited_to", rep_id_}}), 200));
+  EXPECT_EQ(reps["items"].size(), 3u);
+  HttpResult bad = ask("signed", {{"signed_from", "April"}, {"signed_to", "2027-04-30"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(json::parse(bad.body)["error"]["field"], "signed_from");
+  EXPECT_EQ(json::parse(ask("signed", {{"signed_from", "2027-04-01"}, {"signed_to", "2027-04-30"}, {"limit", 0}}).body)["error"]["field"], "limit");
+
+  std::string path = "/api/v1/contracts/" + a["id"].get<std::string>() + "/collections";
+  json first = json::parse(must(as(finance_, "POST", path, {{"received_on", "2026-11-01"}, {"amount", price(600000)}, {"reference", "BANK-S1"}}), 201));
+  must(as(finance_, "POST", path, {{"received_on", "2026-11-20"}, {"amount", price(100000)}, {"reference", "BANK-S2"}}), 201);
+  must(as(finance_, "POST", path + "/" + first["collection"]["id"].get<std::string>() + "/reversal",
+          {{"reference", "REV-S1"}, {"reversed_on", "2026-11-25"}, {"reason", "bounced"}}),
+       200);
+  json of_a = json::parse(must(ask("collections", {{"contract_id", a["id"]}}), 200));
+  ASSERT_EQ(of_a["items"].size(), 2u) << of_a.dump();
+  int reversed = 0;
+  for (const json& c : of_a["items"]) reversed += c["reversed_on"].is_null() ? 0 : 1;
+  EXPECT_EQ(reversed, 1);
+  json late_november = json::parse(must(ask("collections", {{"received_from", "2026-11-15"}, {"received_to", "2026-11-30"}}), 200));
+  ASSERT_EQ(late_november["items"].size(), 1u);
+  EXPECT_EQ(late_november["items"][0]["amount"], 100000);
+  EXPECT_EQ(json::parse(ask("get", {{"id", a["id"]}}).body)["collected"], 100000) << "the reversed collection no longer counts";
+  EXPECT_EQ(json::parse(ask("collections", json::object()).body)["error"]["field"], "contract_id");
+
+  json earliest = json::parse(must(ask("first-signed", {{"party_id", customer_}}), 200));
+  EXPECT_EQ(earliest["number"], "K-S-1");
+  EXPECT_EQ(earliest["signed_on"], "2027-04-02");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Contracts, testing::Values(Backend::kSqlite, Backend::kPostgresql), backend_param_name);
