@@ -88,9 +88,9 @@ void write_lines(const annex::Db& db, annex::Transaction& txn, const Claim& c) {
   for (const ClaimLine& l : c.lines) {
     std::string policy = l.policy.to_json().dump();
     db.query(txn,
-              std::string("INSERT INTO expenses_lines (claim_id, claimant_id, counted, ") + kLineColumns +
-                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-              {c.id, c.claimant_id, counts(c.status) ? 1 : 0, l.line_no, l.spent_on, l.category, l.merchant, l.description,
+              std::string("INSERT INTO expenses_lines (claim_id, claimant_id, counted, claim_status, sector_id, ") + kLineColumns +
+                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              {c.id, c.claimant_id, counts(c.status) ? 1 : 0, c.status, c.sector_id, l.line_no, l.spent_on, l.category, l.merchant, l.description,
                l.amount, l.currency, l.rate, l.company_amount, l.sanctioned, l.sanction_reason, l.cost_centre, l.gl_account,
                attendees_json(l), l.attendee_count, l.receipt_sha256, l.justification, policy});
   }

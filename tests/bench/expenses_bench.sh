@@ -79,11 +79,12 @@ SELECT printf('ec_%012x%012d', 1700000000000 + i, i),
 FROM g;
 WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i + 1 < $n)
 INSERT INTO expenses_lines (claim_id, line_no, claimant_id, spent_on, category, merchant, amount, currency, company_amount,
-  sanctioned, cost_centre, gl_account, policy, counted)
+  sanctioned, cost_centre, gl_account, policy, counted, claim_status, sector_id)
 SELECT printf('ec_%012x%012d', 1700000000000 + i / 5, i / 5), i % 5 + 1,
   CASE WHEN (i / 5) % 500 = 150 THEN '$rep_id' ELSE 'u_rep_' || ((i / 5) % 500) END,
   date('2026-01-01', '+' || ((i / 5) % 330) || ' days'), CASE i % 3 WHEN 0 THEN 'meals' WHEN 1 THEN 'taxi' ELSE 'travel' END,
-  'Shop', 10000, 'CNY', 10000, 10000, 'CC' || (i % 20), '6602', '{"outcome":"ok","results":[]}', 1
+  'Shop', 10000, 'CNY', 10000, 10000, 'CC' || (i % 20), '6602', '{"outcome":"ok","results":[]}', 1, 'approved',
+  's' || (((i / 5) % 500) / 50)
 FROM g;
 COMMIT;
 ANALYZE;
