@@ -1,0 +1,50 @@
+#include "settings.h"
+
+#include <stdexcept>
+
+namespace relationship_spending {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kRoot = "plugins.org.annex.relationship-spending";
+
+[[noreturn]] void bad(const std::string& key, const std::string& why) {
+  throw std::invalid_argument(std::string(kRoot) + "." + key + ": " + why);
+}
+
+int64_t whole(const json& config, const char* key, int64_t fallback, int64_t min, int64_t max) {
+  auto it = config.find(key);
+  if (it == config.end()) return fallback;
+  if (!it->is_number_integer() || it->get<int64_t>() < min || it->get<int64_t>() > max) {
+    bad(key, "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+  }
+  return it->get<int64_t>();
+}
+
+}  // namespace
+
+const char* payout_policy_name(PayoutPolicy p) { return p == PayoutPolicy::kFull ? "full" : "rate"; }
+
+Settings Settings::parse(const json& config) {
+  Settings s;
+  if (!config.is_object()) return s;
+  for (const auto& [key, value] : config.items()) {
+    if (key != "payout_policy" && key != "cap" && key != "sample_size" && key != "ratio_warning_bp") {
+      bad(key, "unknown key (known: payout_policy, cap, sample_size, ratio_warning_bp)");
+    }
+  }
+  if (auto it = config.find("payout_policy"); it != config.end()) {
+    std::string policy = it->is_string() ? it->get<std::string>() : "";
+    if (policy == "full") s.payout_policy = PayoutPolicy::kFull;
+    else if (policy == "rate") s.payout_policy = PayoutPolicy::kRate;
+    else bad("payout_policy", "must be \"full\" or \"rate\"");
+  }
+  s.cap = whole(config, "cap", s.cap, 0, 1'000'000'000'000'000);
+  s.sample_size = static_cast<int>(whole(config, "sample_size", s.sample_size, 1, 100));
+  s.ratio_warning_bp = whole(config, "ratio_warning_bp", s.ratio_warning_bp, 1, 10000);
+  return s;
+}
+
+}  // namespace relationship_spending

@@ -1,0 +1,31 @@
+// The relationship-spending plugin's configuration (plugins.org.annex.relationship-spending), checked at start-up:
+// a bad value or an unknown key stops the plugin naming the key. Statements, payout and spot checks read it.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace relationship_spending {
+
+// R2: how much of an earned fee is payable once the customer pays.
+enum class PayoutPolicy {
+  kFull,  // the whole fee once the contract is fully collected, nothing before
+  kRate,  // the share collected ÷ contract total, never above 100 %
+};
+
+struct Settings {
+  PayoutPolicy payout_policy = PayoutPolicy::kRate;
+  int64_t cap = 300000;            // R8: a rep's outstanding advance, minor units (3,000.00)
+  int sample_size = 3;             // R9: customers spot-checked per rep after payout
+  int64_t ratio_warning_bp = 500;  // spend ÷ collected revenue above which a customer is flagged (5 %)
+
+  // Reads the plugin configuration (defaults already filled in by the manifest's schema); throws
+  // std::invalid_argument whose text starts with the key at fault.
+  static Settings parse(const nlohmann::json& config);
+};
+
+const char* payout_policy_name(PayoutPolicy p);
+
+}  // namespace relationship_spending
