@@ -1,6 +1,6 @@
 // The relationship-spending plugin end to end on SQLite and PostgreSQL, as finance, a rep, a sector head and an
 // auditor: fee standards per product and per product group (only finance changes them; everyone reads them;
-// periods never overlap; the standard in force on a date; every change audited), the purposes of spending, and
+// periods never overlap, also under concurrent changes; the standard in force on a date; every change audited), the purposes of spending, and
 // the configuration checked at start-up.
 #include "plugin_test.h"
 
@@ -9,8 +9,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <set>
+#include <thread>
 
 namespace annex::test {
 namespace {
@@ -213,6 +215,26 @@ TEST_P(RelationshipSpending, TheStandardInForcePrefersTheProductsOwnAndRespectsI
   json on_today = get(rep_, std::string(kStandards) + "?on=" + today);
   ASSERT_EQ(on_today["items"].size(), 1u);
   EXPECT_EQ(on_today["items"][0]["id"], group["id"]);
+}
+
+// Changes to one product's standards take turns, so concurrent overlapping periods never both get in.
+TEST_P(RelationshipSpending, OfManyConcurrentOverlappingStandardsOneIsCreated) {
+  for (const std::string& code : {"C1", "C2", "C3", "C4", "C5"}) {
+    const std::string product_id = product(code, "");
+    std::atomic<int> created{0}, refused{0}, other{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 30; ++i) {
+      threads.emplace_back([&, i] {
+        HttpResult r = as(finance_, "POST", kStandards, per_unit(product_id, "2026-0" + std::to_string(1 + i % 9) + "-01", 1000 + i));
+        (r.status == 201 ? created : r.status == 422 && field(r) == "effective_from" ? refused : other)++;
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(other.load(), 0) << code;
+    EXPECT_EQ(created.load(), 1) << code;
+    EXPECT_EQ(refused.load(), 29) << code;
+    EXPECT_EQ(get(rep_, std::string(kStandards) + "?product_id=" + product_id)["items"].size(), 1u) << code;
+  }
 }
 
 TEST_P(RelationshipSpending, AChangeWithAStaleIfMatchIsRefused) {
