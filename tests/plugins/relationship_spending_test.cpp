@@ -219,7 +219,7 @@ TEST_P(RelationshipSpending, TheStandardInForcePrefersTheProductsOwnAndRespectsI
 
 // Changes to one product's standards take turns, so concurrent overlapping periods never both get in.
 TEST_P(RelationshipSpending, OfManyConcurrentOverlappingStandardsOneIsCreated) {
-  for (const std::string& code : {"C1", "C2", "C3", "C4", "C5"}) {
+  for (const char* code : {"C1", "C2", "C3", "C4", "C5"}) {
     const std::string product_id = product(code, "");
     std::atomic<int> created{0}, refused{0}, other{0};
     std::vector<std::thread> threads;
