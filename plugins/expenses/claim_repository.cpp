@@ -1,6 +1,7 @@
 #include "claim_repository.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace expenses {
 namespace {
@@ -144,35 +145,57 @@ void ClaimRepository::update(annex::Transaction& txn, Claim& c, int64_t expected
   write_lines(db_, txn, c);
 }
 
-int64_t ClaimRepository::claimed(const std::string& claimant, const std::string& category, const std::string& from,
-                                 const std::string& to, const std::string& except, annex::Transaction* txn) const {
-  annex::Value params[] = {std::string_view(claimant), std::string_view(category), std::string_view(from),
-                           std::string_view(to), std::string_view(except)};
-  annex::Rows rows = db_.query(txn,
-                               "SELECT CAST(COALESCE(SUM(sanctioned), 0) AS BIGINT) FROM expenses_lines WHERE claimant_id = ?"
-                               " AND category = ? AND spent_on >= ? AND spent_on <= ? AND counted = 1 AND claim_id <> ?",
-                               params);
-  return rows.next() ? rows.row().integer(0) : 0;
+// `count` placeholders: "?, ?, ?".
+static std::string marks(size_t count) {
+  std::string out;
+  for (size_t i = 0; i < count; ++i) out += i == 0 ? "?" : ", ?";
+  return out;
 }
 
-std::optional<std::pair<std::string, int>> ClaimRepository::duplicate_of(const std::string& claimant, const ClaimLine& l,
-                                                                         const std::string& except, annex::Transaction* txn) const {
-  annex::Value params[] = {std::string_view(claimant), std::string_view(l.category), std::string_view(l.spent_on),
-                           l.amount, std::string_view(l.currency), std::string_view(except)};
+ClaimRepository::ClaimedByDay ClaimRepository::claimed_by_day(const std::string& claimant, const std::set<std::string>& categories,
+                                                              const std::string& from, const std::string& to, const std::string& except,
+                                                              annex::Transaction* txn) const {
+  ClaimedByDay out;
+  if (categories.empty()) return out;
+  std::vector<annex::Value> params = {claimant, from, to, except};
+  for (const std::string& category : categories) params.emplace_back(category);
   annex::Rows rows = db_.query(txn,
-                               "SELECT l.claim_id, l.line_no FROM expenses_lines l JOIN expenses_claims c ON c.id = l.claim_id"
-                               " WHERE l.claimant_id = ? AND l.category = ? AND l.spent_on = ? AND l.amount = ? AND l.currency = ?"
-                               " AND l.claim_id <> ? AND c.status <> 'rejected' LIMIT 1",
+                               "SELECT category, spent_on, CAST(SUM(sanctioned) AS BIGINT) FROM expenses_lines WHERE claimant_id = ?"
+                               " AND spent_on >= ? AND spent_on <= ? AND counted = 1 AND claim_id <> ? AND category IN (" +
+                                   marks(categories.size()) + ") GROUP BY category, spent_on",
                                params);
-  if (!rows.next()) return std::nullopt;
-  return std::pair{rows.row().text(0), static_cast<int>(rows.row().integer(1))};
+  while (rows.next()) out[rows.row().text(0)][rows.row().text(1)] = rows.row().integer(2);
+  return out;
+}
+
+std::vector<ClaimRepository::OtherLine> ClaimRepository::lines_on(const std::string& claimant, const std::set<std::string>& categories,
+                                                                  const std::set<std::string>& dates, const std::string& except,
+                                                                  annex::Transaction* txn) const {
+  std::vector<OtherLine> out;
+  if (dates.empty() || categories.empty()) return out;
+  std::vector<annex::Value> params = {claimant, except};
+  for (const std::string& category : categories) params.emplace_back(category);
+  for (const std::string& date : dates) params.emplace_back(date);
+  annex::Rows rows = db_.query(txn,
+                               "SELECT claim_id, line_no, category, spent_on, amount, currency FROM expenses_lines WHERE claimant_id = ?"
+                               " AND claim_id <> ? AND claim_status <> 'rejected' AND category IN (" + marks(categories.size()) +
+                                   ") AND spent_on IN (" + marks(dates.size()) + ")",
+                               params);
+  while (rows.next()) {
+    const annex::Row r = rows.row();
+    out.push_back({r.text(0), static_cast<int>(r.integer(1)), r.text(2), r.text(3), r.text(5), r.integer(4)});
+  }
+  // Sorted here: an ORDER BY on the primary key would lead the planner away from the claimant's index.
+  std::sort(out.begin(), out.end(), [](const OtherLine& a, const OtherLine& b) {
+    return std::tie(a.claim_id, a.line_no) < std::tie(b.claim_id, b.line_no);
+  });
+  return out;
 }
 
 std::vector<std::pair<std::string, int>> ClaimRepository::receipt_uses(const std::string& sha256, annex::Transaction* txn) const {
   annex::Value params[] = {std::string_view(sha256)};
   annex::Rows rows = db_.query(txn,
-                               "SELECT l.claim_id, l.line_no FROM expenses_lines l JOIN expenses_claims c ON c.id = l.claim_id"
-                               " WHERE l.receipt_sha256 = ? AND c.status <> 'rejected' LIMIT 50",
+                               "SELECT claim_id, line_no FROM expenses_lines WHERE receipt_sha256 = ? AND claim_status <> 'rejected' LIMIT 50",
                                params);
   std::vector<std::pair<std::string, int>> out;
   while (rows.next()) out.emplace_back(rows.row().text(0), static_cast<int>(rows.row().integer(1)));

@@ -6,7 +6,9 @@
 
 #include <annex/sdk.hpp>
 
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,13 +25,23 @@ class ClaimRepository {
   // CONFLICT: changed meanwhile). Bumps claim.version.
   void update(annex::Transaction& txn, Claim& claim, int64_t expected_version);
 
-  // What `claimant` has claimed in `category` between `from` and `to` (inclusive), in company minor units, on
-  // claims submitted or beyond (not rejected) — leaving out claim `except`.
-  int64_t claimed(const std::string& claimant, const std::string& category, const std::string& from, const std::string& to,
-                  const std::string& except, annex::Transaction* txn = nullptr) const;
-  // Another claim's line of `claimant` with the same category, date, amount and currency: {claim_id, line_no}.
-  std::optional<std::pair<std::string, int>> duplicate_of(const std::string& claimant, const ClaimLine& line,
-                                                          const std::string& except, annex::Transaction* txn = nullptr) const;
+  // What `claimant` has claimed per category and day between `from` and `to` (inclusive), in company minor units,
+  // on claims submitted or beyond (not rejected) — leaving out claim `except`: category → date → sum. One statement
+  // for all of a claim's rolling limits.
+  using ClaimedByDay = std::map<std::string, std::map<std::string, int64_t>>;
+  ClaimedByDay claimed_by_day(const std::string& claimant, const std::set<std::string>& categories, const std::string& from,
+                              const std::string& to, const std::string& except, annex::Transaction* txn = nullptr) const;
+  // The lines of `claimant`'s other claims (not rejected) in any of `categories` dated on any of `dates`, in claim
+  // and line order: what a claim's lines are compared with for duplicates.
+  struct OtherLine {
+    std::string claim_id;
+    int line_no = 0;
+    std::string category, spent_on, currency;
+    int64_t amount = 0;
+  };
+  std::vector<OtherLine> lines_on(const std::string& claimant, const std::set<std::string>& categories,
+                                  const std::set<std::string>& dates, const std::string& except,
+                                  annex::Transaction* txn = nullptr) const;
   // Other lines (of any claim, or of this one) carrying the receipt: {claim_id, line_no}.
   std::vector<std::pair<std::string, int>> receipt_uses(const std::string& sha256, annex::Transaction* txn = nullptr) const;
   // The claimant's claims submitted since `from_instant`, not rejected, for the same customer or the same purpose,

@@ -2,7 +2,9 @@
 
 #include <annex/business.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <set>
 
 namespace expenses {
 namespace {
@@ -27,6 +29,33 @@ std::string weekday_name(annex::biz::Date day) {
 void PolicyEngine::evaluate(Claim& claim, const Claimant& claimant, annex::Transaction* txn) const {
   const int units = settings_.company_minor_units;
   auto shown = [&](int64_t minor) { return money_text(minor, claim.currency, units); };
+  // What the claimant claimed elsewhere per category and day over the longest window the lines need, and their
+  // other lines on the same dates: one statement each for the whole claim.
+  std::set<std::string> windowed, categories, dates;
+  std::string earliest, latest;
+  for (const ClaimLine& line : claim.lines) {
+    categories.insert(line.category);
+    dates.insert(line.spent_on);
+    const Category* category = settings_.category(line.category);
+    if (category == nullptr) continue;
+    const Limits limits = category->limits_for(claimant.roles, claimant.grade);
+    if (!limits.day && !limits.month && !limits.year) continue;
+    windowed.insert(line.category);
+    const std::string from = annex::biz::format_date(*annex::biz::parse_date(line.spent_on) - std::chrono::days{364});
+    if (earliest.empty() || from < earliest) earliest = from;
+    if (latest.empty() || line.spent_on > latest) latest = line.spent_on;
+  }
+  const ClaimRepository::ClaimedByDay claimed = claims_.claimed_by_day(claim.claimant_id, windowed, earliest, latest, claim.id, txn);
+  const std::vector<ClaimRepository::OtherLine> others = claims_.lines_on(claim.claimant_id, categories, dates, claim.id, txn);
+  auto claimed_between = [&](const std::string& category, const std::string& from, const std::string& to) {
+    int64_t sum = 0;
+    auto days = claimed.find(category);
+    if (days == claimed.end()) return sum;
+    for (auto it = days->second.lower_bound(from); it != days->second.end() && it->first <= to; ++it) {
+      sum = annex::biz::checked_add(sum, it->second, "lines");
+    }
+    return sum;
+  };
   for (ClaimLine& line : claim.lines) {
     PolicyVerdict v;
     const Category* category = settings_.category(line.category);
@@ -54,7 +83,7 @@ void PolicyEngine::evaluate(Claim& claim, const Claimant& claimant, annex::Trans
                             Window{"limit.year", "365 days", limits.year, 365}}) {
       if (!w.limit) continue;
       std::string from = annex::biz::format_date(day - std::chrono::days{w.days - 1}), to = line.spent_on;
-      int64_t elsewhere = claims_.claimed(claim.claimant_id, line.category, from, to, claim.id, txn);
+      int64_t elsewhere = claimed_between(line.category, from, to);
       int64_t here = 0;
       for (const ClaimLine& other : claim.lines) {
         if (other.category == line.category && other.spent_on >= from && other.spent_on <= to) {
@@ -96,10 +125,13 @@ void PolicyEngine::evaluate(Claim& claim, const Claimant& claimant, annex::Trans
       add(v, "receipt", Outcome::kBlock, "a receipt is required above " + shown(*category->receipt_above),
           {{"receipt_above", *category->receipt_above}, {"amount", amount}});
     }
-    if (auto dup = claims_.duplicate_of(claim.claimant_id, line, claim.id, txn)) {
+    auto dup = std::find_if(others.begin(), others.end(), [&](const ClaimRepository::OtherLine& o) {
+      return o.category == line.category && o.spent_on == line.spent_on && o.amount == line.amount && o.currency == line.currency;
+    });
+    if (dup != others.end()) {
       add(v, "duplicate", Outcome::kWarn,
-          "claim " + dup->first + " line " + std::to_string(dup->second) + " has the same category, date, amount and currency",
-          {{"other_claim", dup->first}, {"other_line", dup->second}});
+          "claim " + dup->claim_id + " line " + std::to_string(dup->line_no) + " has the same category, date, amount and currency",
+          {{"other_claim", dup->claim_id}, {"other_line", dup->line_no}});
     }
     if (line.receipt_sha256) {
       json others = json::array();
