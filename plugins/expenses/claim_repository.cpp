@@ -1,7 +1,6 @@
 #include "claim_repository.h"
 
 #include <algorithm>
-#include <tuple>
 
 namespace expenses {
 namespace {
@@ -168,27 +167,23 @@ ClaimRepository::ClaimedByDay ClaimRepository::claimed_by_day(const std::string&
   return out;
 }
 
-std::vector<ClaimRepository::OtherLine> ClaimRepository::lines_on(const std::string& claimant, const std::set<std::string>& categories,
-                                                                  const std::set<std::string>& dates, const std::string& except,
-                                                                  annex::Transaction* txn) const {
-  std::vector<OtherLine> out;
-  if (dates.empty() || categories.empty()) return out;
-  std::vector<annex::Value> params = {claimant, except};
-  for (const std::string& category : categories) params.emplace_back(category);
-  for (const std::string& date : dates) params.emplace_back(date);
-  annex::Rows rows = db_.query(txn,
-                               "SELECT claim_id, line_no, category, spent_on, amount, currency FROM expenses_lines WHERE claimant_id = ?"
-                               " AND claim_id <> ? AND claim_status <> 'rejected' AND category IN (" + marks(categories.size()) +
-                                   ") AND spent_on IN (" + marks(dates.size()) + ")",
-                               params);
-  while (rows.next()) {
-    const annex::Row r = rows.row();
-    out.push_back({r.text(0), static_cast<int>(r.integer(1)), r.text(2), r.text(3), r.text(5), r.integer(4)});
+std::map<int, std::pair<std::string, int>> ClaimRepository::duplicates(const std::string& claimant, const std::vector<ClaimLine>& lines,
+                                                                       const std::string& except, annex::Transaction* txn) const {
+  std::map<int, std::pair<std::string, int>> out;
+  if (lines.empty()) return out;
+  // The first match per line (each its own LIMIT 1 by the claimant's index), however many earlier lines match.
+  std::string sql;
+  std::vector<annex::Value> params;
+  for (const ClaimLine& l : lines) {
+    sql += sql.empty() ? "" : " UNION ALL ";
+    sql += "SELECT * FROM (SELECT CAST(? AS BIGINT) AS here, claim_id, line_no FROM expenses_lines WHERE claimant_id = ? AND category = ?"
+           " AND spent_on = ? AND amount = ? AND currency = ? AND claim_id <> ? AND claim_status <> 'rejected' LIMIT 1) d" +
+           std::to_string(l.line_no);
+    params.insert(params.end(), {annex::Value(l.line_no), annex::Value(claimant), annex::Value(l.category), annex::Value(l.spent_on),
+                                 annex::Value(l.amount), annex::Value(l.currency), annex::Value(except)});
   }
-  // Sorted here: an ORDER BY on the primary key would lead the planner away from the claimant's index.
-  std::sort(out.begin(), out.end(), [](const OtherLine& a, const OtherLine& b) {
-    return std::tie(a.claim_id, a.line_no) < std::tie(b.claim_id, b.line_no);
-  });
+  annex::Rows rows = db_.query(txn, sql, params);
+  while (rows.next()) out[static_cast<int>(rows.row().integer(0))] = {rows.row().text(1), static_cast<int>(rows.row().integer(2))};
   return out;
 }
 

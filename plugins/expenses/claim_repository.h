@@ -31,17 +31,10 @@ class ClaimRepository {
   using ClaimedByDay = std::map<std::string, std::map<std::string, int64_t>>;
   ClaimedByDay claimed_by_day(const std::string& claimant, const std::set<std::string>& categories, const std::string& from,
                               const std::string& to, const std::string& except, annex::Transaction* txn = nullptr) const;
-  // The lines of `claimant`'s other claims (not rejected) in any of `categories` dated on any of `dates`, in claim
-  // and line order: what a claim's lines are compared with for duplicates.
-  struct OtherLine {
-    std::string claim_id;
-    int line_no = 0;
-    std::string category, spent_on, currency;
-    int64_t amount = 0;
-  };
-  std::vector<OtherLine> lines_on(const std::string& claimant, const std::set<std::string>& categories,
-                                  const std::set<std::string>& dates, const std::string& except,
-                                  annex::Transaction* txn = nullptr) const;
+  // For each of `lines`, a line of `claimant`'s other claims (not rejected, leaving out `except`) with the same
+  // category, date, amount and currency, if any: line_no → {claim_id, line_no}. One statement for the claim.
+  std::map<int, std::pair<std::string, int>> duplicates(const std::string& claimant, const std::vector<ClaimLine>& lines,
+                                                        const std::string& except, annex::Transaction* txn = nullptr) const;
   // Other lines (of any claim, or of this one) carrying the receipt: {claim_id, line_no}.
   std::vector<std::pair<std::string, int>> receipt_uses(const std::string& sha256, annex::Transaction* txn = nullptr) const;
   // The claimant's claims submitted since `from_instant`, not rejected, for the same customer or the same purpose,

@@ -29,13 +29,11 @@ std::string weekday_name(annex::biz::Date day) {
 void PolicyEngine::evaluate(Claim& claim, const Claimant& claimant, annex::Transaction* txn) const {
   const int units = settings_.company_minor_units;
   auto shown = [&](int64_t minor) { return money_text(minor, claim.currency, units); };
-  // What the claimant claimed elsewhere per category and day over the longest window the lines need, and their
-  // other lines on the same dates: one statement each for the whole claim.
-  std::set<std::string> windowed, categories, dates;
+  // What the claimant claimed elsewhere per category and day over the longest window the lines need, and a
+  // duplicate of each line: one statement each for the whole claim.
+  std::set<std::string> windowed;
   std::string earliest, latest;
   for (const ClaimLine& line : claim.lines) {
-    categories.insert(line.category);
-    dates.insert(line.spent_on);
     const Category* category = settings_.category(line.category);
     if (category == nullptr) continue;
     const Limits limits = category->limits_for(claimant.roles, claimant.grade);
@@ -46,7 +44,7 @@ void PolicyEngine::evaluate(Claim& claim, const Claimant& claimant, annex::Trans
     if (latest.empty() || line.spent_on > latest) latest = line.spent_on;
   }
   const ClaimRepository::ClaimedByDay claimed = claims_.claimed_by_day(claim.claimant_id, windowed, earliest, latest, claim.id, txn);
-  const std::vector<ClaimRepository::OtherLine> others = claims_.lines_on(claim.claimant_id, categories, dates, claim.id, txn);
+  const std::map<int, std::pair<std::string, int>> duplicates = claims_.duplicates(claim.claimant_id, claim.lines, claim.id, txn);
   auto claimed_between = [&](const std::string& category, const std::string& from, const std::string& to) {
     int64_t sum = 0;
     auto days = claimed.find(category);
@@ -125,13 +123,11 @@ void PolicyEngine::evaluate(Claim& claim, const Claimant& claimant, annex::Trans
       add(v, "receipt", Outcome::kBlock, "a receipt is required above " + shown(*category->receipt_above),
           {{"receipt_above", *category->receipt_above}, {"amount", amount}});
     }
-    auto dup = std::find_if(others.begin(), others.end(), [&](const ClaimRepository::OtherLine& o) {
-      return o.category == line.category && o.spent_on == line.spent_on && o.amount == line.amount && o.currency == line.currency;
-    });
-    if (dup != others.end()) {
+    if (auto dup = duplicates.find(line.line_no); dup != duplicates.end()) {
+      const auto& [other_claim, other_line] = dup->second;
       add(v, "duplicate", Outcome::kWarn,
-          "claim " + dup->claim_id + " line " + std::to_string(dup->line_no) + " has the same category, date, amount and currency",
-          {{"other_claim", dup->claim_id}, {"other_line", dup->line_no}});
+          "claim " + other_claim + " line " + std::to_string(other_line) + " has the same category, date, amount and currency",
+          {{"other_claim", other_claim}, {"other_line", other_line}});
     }
     if (line.receipt_sha256) {
       json others = json::array();
