@@ -169,6 +169,13 @@ request = function()
   h["Content-Type"] = "application/json"
   return wrk.format("POST", "/api/v1/approvals/" .. id .. "/decisions", h, '{"decision":"approve"}')
 end
+local told = false
+response = function(status, headers, body)
+  if status >= 300 and not told then
+    told = true
+    io.stderr:write("first refused decision: " .. status .. " " .. body .. "\n")
+  end
+end
 LUA
 cat >"$work/decide-setup.lua" <<LUA
 local t = 0
@@ -180,8 +187,14 @@ decided() { sqlite3 "$work/data/annex.db" "SELECT COUNT(*) FROM annex_approval_d
 started=$(date +%s.%N)
 wrk -t2 -c"$connections" -d60s --latency -s "$work/decide-all.lua" -H "Authorization: Bearer $head_token" "$url" >"$work/decide" &
 wrk_pid=$!
-while [ "$(decided)" -lt "$submitted" ] && kill -0 "$wrk_pid" 2>/dev/null; do sleep 0.05; done
-finished=$(date +%s.%N)
+# Until all are decided, or none more for 2 s (some refused: the first refusal is printed): timed to the last.
+finished=$started last=0 still=0
+while kill -0 "$wrk_pid" 2>/dev/null; do
+  now_decided=$(decided)
+  if [ "$now_decided" -gt "$last" ]; then last=$now_decided finished=$(date +%s.%N) still=0; else still=$((still + 1)); fi
+  [ "$now_decided" -ge "$submitted" ] || [ "$still" -ge 40 ] && break
+  sleep 0.05
+done
 kill "$wrk_pid" 2>/dev/null || true
 wait "$wrk_pid" 2>/dev/null || true
 decisions=$(decided)
