@@ -167,11 +167,6 @@ namespace {
 
 const ContractQueries& self(void* provider) { return *static_cast<const ContractQueries*>(provider); }
 
-void write(annex_buffer* out, const json& value) {
-  std::string text = value.dump();
-  if (out != nullptr && out->append != nullptr) out->append(out->owner_ptr, text.data(), text.size());
-}
-
 json query_of(annex_str text) {
   json query = json::parse(annex::to_view(text), nullptr, false);
   if (!query.is_object()) rest::invalid("query", "the query must be a JSON object");
@@ -180,20 +175,20 @@ json query_of(annex_str text) {
 
 annex_status get(void* provider, annex_str id, annex_str user_id, annex_buffer* out_json, annex_buffer* err) {
   return annex::detail::guarded(err, [&] {
-    write(out_json, self(provider).contract(std::string(annex::to_view(id)), std::string(annex::to_view(user_id))));
+    annex::write(out_json, self(provider).contract(std::string(annex::to_view(id)), std::string(annex::to_view(user_id))).dump());
   });
 }
 
 annex_status signed_contracts(void* provider, annex_str query_json, annex_buffer* out_json, annex_buffer* err) {
-  return annex::detail::guarded(err, [&] { write(out_json, self(provider).signed_contracts(query_of(query_json))); });
+  return annex::detail::guarded(err, [&] { annex::write(out_json, self(provider).signed_contracts(query_of(query_json)).dump()); });
 }
 
 annex_status collections(void* provider, annex_str query_json, annex_buffer* out_json, annex_buffer* err) {
-  return annex::detail::guarded(err, [&] { write(out_json, self(provider).collections(query_of(query_json))); });
+  return annex::detail::guarded(err, [&] { annex::write(out_json, self(provider).collections(query_of(query_json)).dump()); });
 }
 
 annex_status first_signed(void* provider, annex_str party_id, annex_buffer* out_json, annex_buffer* err) {
-  return annex::detail::guarded(err, [&] { write(out_json, self(provider).first_signed(std::string(annex::to_view(party_id)))); });
+  return annex::detail::guarded(err, [&] { annex::write(out_json, self(provider).first_signed(std::string(annex::to_view(party_id))).dump()); });
 }
 
 }  // namespace

@@ -7,15 +7,10 @@ namespace {
 
 Advances& self(void* provider) { return *static_cast<Advances*>(provider); }
 
-void write(annex_buffer* out, const nlohmann::json& value) {
-  std::string text = value.dump();
-  if (out != nullptr && out->append != nullptr) out->append(out->owner_ptr, text.data(), text.size());
-}
-
 std::string text(annex_str s) { return std::string(annex::to_view(s)); }
 
 annex_status balance(void* provider, annex_str user_id, annex_buffer* out_json, annex_buffer* err) {
-  return annex::detail::guarded(err, [&] { write(out_json, self(provider).balance_of(text(user_id))); });
+  return annex::detail::guarded(err, [&] { annex::write(out_json, self(provider).balance_of(text(user_id)).dump()); });
 }
 
 annex_status draw(void* provider, annex_str user_id, int64_t amount, annex_str purpose, annex_str reference, annex_str actor_id,
@@ -23,7 +18,7 @@ annex_status draw(void* provider, annex_str user_id, int64_t amount, annex_str p
   return annex::detail::guarded(err, [&] {
     if (text(purpose).empty()) annex::rest::invalid("purpose", "an advance names its purpose");
     std::optional<std::string> ref = reference.len > 0 ? std::optional<std::string>(text(reference)) : std::nullopt;
-    write(out_json, self(provider).draw(text(user_id), amount, text(purpose), std::nullopt, ref, text(actor_id)));
+    annex::write(out_json, self(provider).draw(text(user_id), amount, text(purpose), std::nullopt, ref, text(actor_id)).dump());
   });
 }
 
@@ -31,7 +26,7 @@ annex_status settle(void* provider, annex_str user_id, int64_t amount, annex_str
                     annex_buffer* out_json, annex_buffer* err) {
   return annex::detail::guarded(err, [&] {
     if (text(reference).empty()) annex::rest::invalid("reference", "a settlement names what was spent");
-    write(out_json, self(provider).settle(text(user_id), amount, text(reference), text(actor_id)));
+    annex::write(out_json, self(provider).settle(text(user_id), amount, text(reference), text(actor_id)).dump());
   });
 }
 

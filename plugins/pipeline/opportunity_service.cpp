@@ -10,14 +10,9 @@ namespace {
 
 Pipeline& self(void* provider) { return *static_cast<Pipeline*>(provider); }
 
-void write(annex_buffer* out, const json& value) {
-  std::string text = value.dump();
-  if (out != nullptr && out->append != nullptr) out->append(out->owner_ptr, text.data(), text.size());
-}
-
 annex_status get(void* provider, annex_str id, annex_str user_id, annex_buffer* out_json, annex_buffer* err) {
   return annex::detail::guarded(err, [&] {
-    write(out_json, self(provider).opportunity_for(std::string(annex::to_view(id)), std::string(annex::to_view(user_id))));
+    annex::write(out_json, self(provider).opportunity_for(std::string(annex::to_view(id)), std::string(annex::to_view(user_id))).dump());
   });
 }
 
@@ -25,7 +20,7 @@ annex_status open_weighted(void* provider, annex_str query_json, annex_buffer* o
   return annex::detail::guarded(err, [&] {
     json query = json::parse(annex::to_view(query_json), nullptr, false);
     if (!query.is_object()) annex::rest::invalid("query", "the query must be a JSON object");
-    write(out_json, self(provider).open_weighted(query));
+    annex::write(out_json, self(provider).open_weighted(query).dump());
   });
 }
 
