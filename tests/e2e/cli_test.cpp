@@ -141,13 +141,13 @@ TEST(Annexctl, MigrateShowsPendingThenAppliesThem) {
   ASSERT_EQ(run_program(annexctl(), with({"migrate", "status"}), &out), 0) << out;
   EXPECT_NE(out.find("annex.core:"), std::string::npos) << out;
   EXPECT_NE(out.find("org.annex.hello:"), std::string::npos) << out;
-  EXPECT_NE(out.find("pending"), std::string::npos) << out;
+  EXPECT_NE(out.find("  pending  "), std::string::npos) << out;
   ASSERT_EQ(run_program(annexctl(), with({"migrate", "apply"}), &out), 0) << out;
   EXPECT_NE(out.find("org.annex.hello: applied 2"), std::string::npos) << out;
   ASSERT_EQ(run_program(annexctl(), with({"migrate", "apply"}), &out), 0) << out;
   EXPECT_NE(out.find("org.annex.hello: up to date"), std::string::npos) << out;
   ASSERT_EQ(run_program(annexctl(), with({"migrate", "status"}), &out), 0) << out;
-  EXPECT_EQ(out.find("pending"), std::string::npos) << out;
+  EXPECT_EQ(out.find("  pending  "), std::string::npos) << out;
   // annexd starts on the migrated store without applying anything again.
   Annexd::Options o;
   o.data_dir = dir.str();
