@@ -14,10 +14,6 @@ constexpr const char* kLineColumns =
     "line_no, spent_on, category, merchant, description, amount, currency, rate, company_amount, sanctioned, sanction_reason,"
     " cost_centre, gl_account, attendees, attendee_count, receipt_sha256, justification, policy";
 
-std::optional<int64_t> opt_integer(const annex::Row& r, size_t c) {
-  if (r.is_null(c)) return std::nullopt;
-  return r.integer(c);
-}
 
 Claim read_claim(const annex::Row& r) {
   Claim c;
@@ -34,7 +30,7 @@ Claim read_claim(const annex::Row& r) {
   c.total = r.integer(10);
   c.sanctioned = r.integer(11);
   c.approval_id = r.optional_text(12);
-  c.chain_amount = opt_integer(r, 13);
+  c.chain_amount = r.optional_integer(13);
   if (auto basis = r.optional_text(14)) c.chain_basis = json::parse(*basis, nullptr, false);
   c.settled_advances = r.integer(15);
   c.reimbursable = r.integer(16);
@@ -68,7 +64,7 @@ ClaimLine read_line(const annex::Row& r) {
       if (item.is_object()) l.attendees.push_back({item.value("kind", ""), item.value("name", "")});
     }
   }
-  l.attendee_count = opt_integer(r, 14);
+  l.attendee_count = r.optional_integer(14);
   l.receipt_sha256 = r.optional_text(15);
   l.justification = r.optional_text(16);
   l.policy = PolicyVerdict::from_json(json::parse(r.text(17), nullptr, false));

@@ -8,11 +8,6 @@ constexpr const char* kColumns =
     "id, product_id, product_code, product_group, basis, amount, currency, rate_bp, gl_account, effective_from, effective_to,"
     " note, created_by, created_at, updated_at, version";
 
-std::optional<int64_t> opt_integer(const annex::Row& r, size_t c) {
-  if (r.is_null(c)) return std::nullopt;
-  return r.integer(c);
-}
-
 }  // namespace
 
 const char* StandardRepository::columns() { return kColumns; }
@@ -24,9 +19,9 @@ Standard StandardRepository::read(const annex::Row& r) {
   s.product_code = r.optional_text(2);
   s.product_group = r.optional_text(3);
   s.basis = r.text(4);
-  s.amount = opt_integer(r, 5);
+  s.amount = r.optional_integer(5);
   s.currency = r.optional_text(6);
-  s.rate_bp = opt_integer(r, 7);
+  s.rate_bp = r.optional_integer(7);
   s.gl_account = r.text(8);
   s.effective_from = r.text(9);
   s.effective_to = r.optional_text(10);

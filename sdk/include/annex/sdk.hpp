@@ -256,6 +256,10 @@ class Row {
     if (is_null(column)) return std::nullopt;
     return text(column);
   }
+  std::optional<int64_t> optional_integer(size_t column) const {
+    if (is_null(column)) return std::nullopt;
+    return integer(column);
+  }
   size_t column_count() const { return db_->rows_column_count(rows_); }
   std::string_view column_name(size_t column) const { return to_view(db_->rows_column_name(rows_, column)); }
 
