@@ -61,7 +61,7 @@ json Contracts::record(const json& contract, const NewCollection& in) {
   if (in.amount <= 0) unprocessable("amount", "a collection is a positive amount");
   if (in.amount > rest::kMaxAmount) unprocessable("amount", "amount is beyond 10^15 minor units");
   if (in.currency != currency) unprocessable("amount", "the contract is in " + currency + ", not " + in.currency);
-  if (in.received_on > rest::format_date(rest::today())) unprocessable("received_on", "a collection is money already received; the date is in the future");
+  if (in.received_on > today()) unprocessable("received_on", "a collection is money already received; the date is in the future");
   std::string status = contract["status"];
   if (status != "signed" && status != "completed") {
     unprocessable("status", "collections are recorded against a signed contract; contract " + contract["number"].get<std::string>() + " is " + status);
@@ -220,7 +220,7 @@ void Contracts::reverse_collection(const annex::Request& req, annex::Response& r
   }
   json body = rest::parse_body(req);
   std::string on = rest::date_field(body, "reversed_on", true);
-  if (on > rest::format_date(rest::today())) unprocessable("reversed_on", "the date is in the future");
+  if (on > today()) unprocessable("reversed_on", "the date is in the future");
   std::string reference = rest::req_string(body, "reference", 128);
   std::string reason = rest::req_string(body, "reason", 400);
   resp.body(reverse(c, std::string(req.path_param("collection_id")), {reference, on, reason, caller, caller}).dump());

@@ -125,7 +125,10 @@ json ContractQueries::signed_contracts(const json& query) const {
 json ContractQueries::collections(const json& query) const {
   const std::string contract = optional_text(query, "contract_id"), after = optional_text(query, "after");
   const bool dated = query.contains("received_from") || query.contains("received_to");
-  if (contract.empty() && !dated) rest::unprocessable("contract_id", "give contract_id, or received_from and received_to");
+  const bool reversed = query.contains("reversed_from") || query.contains("reversed_to");
+  if (contract.empty() && !dated && !reversed) {
+    rest::unprocessable("contract_id", "give contract_id, or received_from and received_to, or reversed_from and reversed_to");
+  }
   const int limit = page_limit(query);
   std::string sql = "SELECT id, contract_id, received_on, amount, currency, reference, source, reversed_on FROM contracts_collections"
                     " WHERE id > ?";
@@ -141,6 +144,14 @@ json ContractQueries::collections(const json& query) const {
     sql += " AND received_on >= ? AND received_on <= ?";
     params.emplace_back(from);
     params.emplace_back(to);
+  }
+  std::string reversed_from, reversed_to;
+  if (reversed) {
+    reversed_from = rest::date_field(query, "reversed_from", true);
+    reversed_to = rest::date_field(query, "reversed_to", true);
+    sql += " AND reversed_on >= ? AND reversed_on <= ?";
+    params.emplace_back(reversed_from);
+    params.emplace_back(reversed_to);
   }
   sql += " ORDER BY id LIMIT " + std::to_string(limit + 1);
   annex::Rows rows = s_.db.query(nullptr, sql, params);

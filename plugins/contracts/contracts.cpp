@@ -225,7 +225,7 @@ void Contracts::update(const annex::Request& req, annex::Response& resp) {
     if (allowed == kTransitions.end() || !allowed->second.count(to)) unprocessable("status", "a contract cannot go from " + status + " to " + to);
     if (to == "signed") {
       signed_on = rest::date_field(body, "signed_on", false);
-      if (signed_on.empty()) signed_on = rest::format_date(rest::today());
+      if (signed_on.empty()) signed_on = today();
     }
   }
   std::string now = rest::utc_now();

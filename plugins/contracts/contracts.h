@@ -72,8 +72,8 @@ struct CollectionReversal {
 
 class Contracts {
  public:
-  Contracts(Services services, Opportunities opportunities, int fiscal_year_start)
-      : s_(std::move(services)), opportunities_(opportunities), fiscal_start_(fiscal_year_start) {}
+  Contracts(Services services, Opportunities opportunities, int fiscal_year_start, annex::Calendar calendar)
+      : s_(std::move(services)), opportunities_(opportunities), fiscal_start_(fiscal_year_start), calendar_(calendar) {}
 
   void create(const annex::Request& req, annex::Response& resp);
   void get(const annex::Request& req, annex::Response& resp);
@@ -121,9 +121,13 @@ class Contracts {
   json insert_target(const annex::Request& req, const json& plan, const std::string& period, const json& body, int64_t amount,
                      annex::Transaction& txn);
 
+  // Today in the company's time zone, by the host clock: dates in the future are refused against it.
+  std::string today() const { return annex::biz::format_date(calendar_.today()); }
+
   Services s_;
   Opportunities opportunities_;
   int fiscal_start_;
+  annex::Calendar calendar_;
 };
 
 }  // namespace contracts

@@ -21,7 +21,8 @@ class ContractsPlugin : public annex::Plugin {
     "requires": {"org.annex.pipeline": "^1.0"},
     "provides": ["org.annex.contracts@1"],
     "uses": ["annex.log@1", "annex.db@1", "annex.http@1", "annex.events@1", "annex.authz@1", "annex.audit@1",
-             "annex.masterdata@1", "annex.directory@1", "annex.documents@1", "org.annex.pipeline.opportunities@1"],
+             "annex.masterdata@1", "annex.directory@1", "annex.documents@1", "annex.calendar@1",
+             "org.annex.pipeline.opportunities@1"],
     "config_schema": {
       "type": "object",
       "properties": {
@@ -48,7 +49,7 @@ class ContractsPlugin : public annex::Plugin {
     }
     contracts_ = std::make_unique<Contracts>(
         Services{host().db(), host().authz(), host().masterdata(), host().audit(), host().events(), host().directory()},
-        Opportunities(host().require<annex_opportunities_v1>(ANNEX_SERVICE_OPPORTUNITIES, 1)), start);
+        Opportunities(host().require<annex_opportunities_v1>(ANNEX_SERVICE_OPPORTUNITIES, 1)), start, host().calendar());
   }
 
   void on_register() override {

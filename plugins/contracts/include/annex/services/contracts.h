@@ -40,7 +40,8 @@ typedef struct annex_contracts_v1 {
    * null}, in id order. A malformed query is refused (INVALID_ARGUMENT or UNPROCESSABLE) naming the field at fault. */
   annex_status (*signed_contracts)(void* provider_plugin_ptr, annex_str query_json, annex_buffer* out_json,
                                    annex_buffer* err);
-  /* Collections for a query given as JSON: "contract_id", or "received_from"/"received_to" (inclusive), or both;
+  /* Collections for a query given as JSON: "contract_id", "received_from"/"received_to" (inclusive) and
+   * "reversed_from"/"reversed_to" (the collections reversed on those days), any of them together;
    * "after" and "limit" as above. Reversed collections are listed with their "reversed_on". Appends
    * {"items": [collection…], "next": id or null}, in id order. */
   annex_status (*collections)(void* provider_plugin_ptr, annex_str query_json, annex_buffer* out_json,
