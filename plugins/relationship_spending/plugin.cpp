@@ -1,10 +1,16 @@
-// The relationship-spending plugin (客情费, DOMAIN §1): fee standards per product or product group and the fixed
-// purposes of spending so far — under /api/v1/relationship-spending/, on the SDK alone. It requires the contracts
-// plugin (contracts, lines, collections) and the expenses plugin (its advance ledger), which its statements and
-// payout will work from.
+// The relationship-spending plugin (客情费, DOMAIN §1): fee standards per product or product group, the fixed
+// purposes of spending, the fees earned and made payable as customers pay, the monthly statements with their three
+// signatures, and the payout of a valid statement's fees as a cash advance — under /api/v1/relationship-spending/,
+// on the SDK alone. It requires the contracts plugin (contracts, lines, collections, through its service) and the
+// expenses plugin (its advance ledger service).
+#include "drafting.h"
+#include "fee_repository.h"
+#include "partners.h"
 #include "purpose.h"
 #include "settings.h"
 #include "standards.h"
+#include "statement_repository.h"
+#include "statements.h"
 
 #include <annex/sdk.hpp>
 
@@ -21,14 +27,17 @@ class RelationshipSpendingPlugin : public annex::Plugin {
     "description": "Customer-relationship spending (客情费): fee standards per product or product group, and the purposes spending may serve.",
     "requires": {"org.annex.contracts": "^1.0", "org.annex.expenses": "^1.0"},
     "uses": ["annex.log@1", "annex.db@1", "annex.http@1", "annex.authz@1", "annex.audit@1", "annex.masterdata@1",
-             "annex.directory@1", "annex.calendar@1"],
+             "annex.directory@1", "annex.calendar@1", "annex.approvals@1", "annex.events@1", "annex.jobs@1",
+             "org.annex.contracts@1", "org.annex.expenses.advances@1"],
     "config_schema": {
       "type": "object",
       "properties": {
         "payout_policy": {"type": "string", "enum": ["full", "rate"], "default": "rate"},
         "cap": {"type": "integer", "minimum": 0, "default": 300000},
         "sample_size": {"type": "integer", "minimum": 1, "maximum": 100, "default": 3},
-        "ratio_warning_bp": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 500}
+        "ratio_warning_bp": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 500},
+        "currency": {"type": "string", "minLength": 3, "maxLength": 3, "default": "CNY"},
+        "statement_chain": {"type": "string", "minLength": 1, "default": "relationship-statement"}
       }
     }
   })";
@@ -36,15 +45,27 @@ class RelationshipSpendingPlugin : public annex::Plugin {
 
   RelationshipSpendingPlugin(const annex_host_api* api, std::string config_json)
       : annex::Plugin(api, std::move(config_json)),
-        services_{host().db(), host().audit(), host().masterdata(), host().calendar()},
+        services_{host().db(), host().audit(), host().masterdata(), host().calendar(), host().authz(), host().approvals()},
         standard_repository_(host().db()),
-        standards_(services_, standard_repository_) {
+        standards_(services_, standard_repository_),
+        fees_(host().db()),
+        statement_repository_(host().db()),
+        contracts_(&host().require<annex_contracts_v1>(ANNEX_SERVICE_CONTRACTS, 1)),
+        advances_(&host().require<annex_expenses_advances_v1>(ANNEX_SERVICE_EXPENSES_ADVANCES, 1)),
+        drafter_(services_, settings_, standards_, fees_, statement_repository_, contracts_, advances_),
+        statements_(services_, settings_, statement_repository_, fees_, drafter_, advances_) {
     try {
       settings_ = Settings::parse(nlohmann::json::parse(this->config_json(), nullptr, false));
     } catch (const std::invalid_argument& e) {
       std::string text = e.what();
       throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, text, text.substr(0, text.find(':')));
     }
+    std::optional<int> units = services_.masterdata.currency(settings_.currency);
+    if (!units) {
+      throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "the currency " + settings_.currency + " is not a currency in master data",
+                         "plugins.org.annex.relationship-spending.currency");
+    }
+    settings_.currency_minor_units = *units < 0 ? 2 : *units;
   }
 
   void on_register() override {
@@ -68,6 +89,38 @@ class RelationshipSpendingPlugin : public annex::Plugin {
           "End a standard on a date (effective_to; If-Match); standards are never deleted", &Standards::end);
     http.route("GET", "/api/v1/relationship-spending/purposes", "relationship.purpose.read",
                "The purposes relationship spending may serve, with their English and Chinese names", &list_purposes);
+
+    Statements* statements = &statements_;
+    auto statement_route = [&](const char* method, const char* path, const char* permission, const char* summary,
+                               void (Statements::*handler)(const annex::Request&, annex::Response&)) {
+      http.route(method, path, permission, summary,
+                 [statements, handler](const annex::Request& req, annex::Response& resp) { (statements->*handler)(req, resp); });
+    };
+    statement_route("GET", "/api/v1/relationship-spending/statements", kStatementRead,
+                    "Monthly statements within reach (filters: period, status, rep_id, sector_id; sort, cursor, limit)", &Statements::list);
+    statement_route("POST", "/api/v1/relationship-spending/statements/draft", kStatementDraft,
+                    "Draft the statements of a month that has ended ({\"period\": \"YYYY-MM\"}); drafting again adds nothing twice",
+                    &Statements::draft);
+    statement_route("GET", "/api/v1/relationship-spending/statements/{id}", kStatementRead,
+                    "A statement: per customer, contracts, collections, fees earned, payable and recovered; its signatures", &Statements::get);
+    statement_route("POST", "/api/v1/relationship-spending/statements/{id}/submit", kStatementSubmit,
+                    "The rep files the statement (If-Match) into its chain: sales clerk, sales manager, finance", &Statements::submit);
+    statement_route("GET", "/api/v1/relationship-spending/statements/{id}/print", kStatementRead,
+                    "The statement as HTML for print, with the three signers and their times", &Statements::print);
+    statement_route("POST", "/api/v1/relationship-spending/statements/{id}/payouts", kPayoutSubmit,
+                    "Draw a valid statement's payable fees as a cash advance, from the 9th working day, under the cap", &Statements::payout);
+    statement_route("GET", "/api/v1/relationship-spending/statements/{id}/payouts", kStatementRead, "A statement's payouts",
+                    &Statements::payouts);
+
+    // The three signatures are decided over the host's approval API; their outcome arrives as an event.
+    host().events().subscribe("annex.approval.*", [statements](const annex::Event& e) {
+      nlohmann::json payload = nlohmann::json::parse(e.payload, nullptr, false);
+      if (payload.is_object() && payload.value("item_type", "") == kStatement) {
+        statements->on_approval(payload, std::string(e.idempotency_key));
+      }
+    });
+    // R4: on the 1st of every month at 01:00 (company time), the previous month's statements.
+    host().jobs().schedule("draft-statements", annex::CalendarSchedule::monthly(1, 1), [statements] { statements->draft_previous_month(); });
   }
 
   const Settings& settings() const { return settings_; }
@@ -77,6 +130,12 @@ class RelationshipSpendingPlugin : public annex::Plugin {
   Settings settings_;
   StandardRepository standard_repository_;
   Standards standards_;
+  FeeRepository fees_;
+  StatementRepository statement_repository_;
+  ContractsClient contracts_;
+  AdvancesClient advances_;
+  Drafter drafter_;
+  Statements statements_;
 };
 
 }  // namespace relationship_spending

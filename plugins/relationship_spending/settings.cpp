@@ -1,5 +1,7 @@
 #include "settings.h"
 
+#include <annex/business.hpp>
+
 #include <stdexcept>
 
 namespace relationship_spending {
@@ -31,9 +33,19 @@ Settings Settings::parse(const json& config) {
   Settings s;
   if (!config.is_object()) return s;
   for (const auto& [key, value] : config.items()) {
-    if (key != "payout_policy" && key != "cap" && key != "sample_size" && key != "ratio_warning_bp") {
-      bad(key, "unknown key (known: payout_policy, cap, sample_size, ratio_warning_bp)");
+    if (key != "payout_policy" && key != "cap" && key != "sample_size" && key != "ratio_warning_bp" && key != "currency" &&
+        key != "statement_chain") {
+      bad(key, "unknown key (known: payout_policy, cap, sample_size, ratio_warning_bp, currency, statement_chain)");
     }
+  }
+  if (auto it = config.find("currency"); it != config.end()) {
+    std::string code = it->is_string() ? it->get<std::string>() : "";
+    if (!annex::biz::is_currency_code(code)) bad("currency", "must be an ISO 4217 code such as CNY");
+    s.currency = code;
+  }
+  if (auto it = config.find("statement_chain"); it != config.end()) {
+    if (!it->is_string() || it->get<std::string>().empty()) bad("statement_chain", "must name a chain of approvals.chains");
+    s.statement_chain = it->get<std::string>();
   }
   if (auto it = config.find("payout_policy"); it != config.end()) {
     std::string policy = it->is_string() ? it->get<std::string>() : "";

@@ -20,6 +20,11 @@ struct Settings {
   int64_t cap = 300000;            // R8: a rep's outstanding advance, minor units (3,000.00)
   int sample_size = 3;             // R9: customers spot-checked per rep after payout
   int64_t ratio_warning_bp = 500;  // spend ÷ collected revenue above which a customer is flagged (5 %)
+  // Fees, statements and payouts are in this currency (the expenses plugin's company currency, which advances are
+  // drawn in); a fee earned in another is converted at master data's rate of the contract's signing date.
+  std::string currency = "CNY";
+  int currency_minor_units = 2;                         // from master data, at start-up
+  std::string statement_chain = "relationship-statement";  // approvals.chains id: clerk, sales manager, finance
 
   // Reads the plugin configuration (defaults already filled in by the manifest's schema); throws
   // std::invalid_argument whose text starts with the key at fault.

@@ -1,0 +1,256 @@
+#include "drafting.h"
+
+#include "../common/rest.h"
+
+#include <annex/business.hpp>
+
+#include <map>
+#include <set>
+
+namespace relationship_spending {
+
+using nlohmann::json;
+namespace biz = annex::biz;
+namespace rest = annex::rest;
+
+namespace {
+
+std::string date_text(std::chrono::sys_days d) { return biz::format_date(d); }
+
+// The N-th working day of the month after `last`, or that month's last day when it has fewer.
+std::string working_day_after(const annex::Calendar& calendar, std::chrono::sys_days last, int n) {
+  std::chrono::year_month_day next{last + std::chrono::days{1}};
+  std::chrono::year_month month{next.year(), next.month()};
+  if (std::optional<std::chrono::sys_days> d = calendar.nth_working_day(month, n)) return date_text(*d);
+  return date_text(std::chrono::sys_days{month / std::chrono::last});
+}
+
+// A contract as drafting needs it, from the contracts service.
+struct ContractState {
+  std::string number, party_id, currency, signed_on;
+  int64_t total = 0, collected = 0;
+};
+
+}  // namespace
+
+std::optional<std::pair<std::chrono::sys_days, std::chrono::sys_days>> month_of(const std::string& period) {
+  if (period.size() != 7 || period[4] != '-') return std::nullopt;
+  std::optional<biz::Date> first = biz::parse_date(period + "-01");
+  if (!first) return std::nullopt;
+  std::chrono::year_month_day ymd{*first};
+  std::chrono::sys_days last{ymd.year() / ymd.month() / std::chrono::last};
+  return std::make_pair(*first, last);
+}
+
+json DraftReport::to_json() const {
+  return {{"period", period},
+          {"contracts_signed", contracts},
+          {"fees_recorded", fees_recorded},
+          {"lines_without_standard", lines_without_standard},
+          {"statements_drafted", statements},
+          {"already_drafted", already_drafted}};
+}
+
+std::string Drafter::previous_period() const {
+  std::chrono::year_month_day today{s_.calendar.today()};
+  std::chrono::year_month previous = std::chrono::year_month{today.year(), today.month()} - std::chrono::months{1};
+  char text[16];
+  std::snprintf(text, sizeof text, "%04d-%02u", static_cast<int>(previous.year()), static_cast<unsigned>(previous.month()));
+  return text;
+}
+
+int64_t Drafter::in_plugin_currency(int64_t amount, const std::string& currency, const std::string& date, const std::string& field) {
+  if (currency == settings_.currency) return amount;
+  json key = {{"base", currency}, {"quote", settings_.currency}, {"rate_date", date}};
+  std::optional<std::string> found = s_.masterdata.find("exchange_rates", key.dump());
+  if (!found) {
+    rest::unprocessable(field, "no exchange rate from " + currency + " to " + settings_.currency + " for " + date + " in master data");
+  }
+  json r = json::parse(*found, nullptr, false);
+  std::string rate = r.is_object() && r.contains("rate") ? (r["rate"].is_string() ? r["rate"].get<std::string>() : r["rate"].dump()) : "";
+  std::optional<int> units = s_.masterdata.currency(currency);
+  biz::Currency from{currency, units && *units >= 0 ? *units : 2};
+  return biz::ExchangeRate::parse(rate, field)
+      .convert(biz::Money(amount, from), {settings_.currency, settings_.currency_minor_units}, field)
+      .minor();
+}
+
+void Drafter::record_fees(const std::string& period, const std::string& first, const std::string& last, DraftReport& report) {
+  std::map<std::pair<std::string, std::string>, std::optional<InForce>> standards;  // (product, date) → in force
+  json after = nullptr;
+  do {
+    json query = {{"signed_from", first}, {"signed_to", last}, {"limit", 1000}};
+    if (!after.is_null()) query["after"] = after;
+    json page = contracts_.signed_contracts(query);
+    std::vector<Fee> fees;
+    for (const json& c : page["items"]) {
+      ++report.contracts;
+      const std::string contract_id = c["id"], signed_on = c["signed_on"], currency = c["currency"];
+      std::vector<int64_t> percents;
+      for (const json& split : c["splits"]) percents.push_back(split["percent"].get<int64_t>());
+      for (const json& line : c["lines"]) {
+        const std::string product = line["product_id"];
+        auto key = std::make_pair(product, signed_on);
+        auto it = standards.find(key);
+        if (it == standards.end()) it = standards.emplace(key, standards_.in_force(product, signed_on)).first;
+        if (!it->second) {
+          ++report.lines_without_standard;
+          continue;
+        }
+        const Standard& st = it->second->standard;
+        const std::string field = "contracts[" + c["number"].get<std::string>() + "].lines[" + std::to_string(line["line_no"].get<int64_t>()) + "]";
+        int64_t fee = st.basis == "per_unit"
+                          ? in_plugin_currency(line_fee_per_unit(*st.amount, line["quantity"].get<int64_t>(), field), *st.currency, signed_on, field)
+                          : in_plugin_currency(line_fee_rate(line["amount"].get<int64_t>(), *st.rate_bp, field), currency, signed_on, field);
+        std::vector<int64_t> parts = split_fee(fee, percents);
+        for (size_t i = 0; i < parts.size(); ++i) {
+          Fee f;
+          f.contract_id = contract_id;
+          f.line_no = line["line_no"];
+          f.rep_id = c["splits"][i]["user_id"];
+          f.contract_number = c["number"];
+          f.party_id = c["party_id"];
+          f.sector_id = c["sector_id"];
+          f.product_id = product;
+          f.standard_id = st.id;
+          f.gl_account = st.gl_account;
+          f.signed_on = signed_on;
+          f.share_percent = percents[i];
+          f.earned = parts[i];
+          f.first_period = period;
+          fees.push_back(std::move(f));
+        }
+      }
+    }
+    // A page of contracts' fees in one transaction: a crash loses at most a page, which drafting again records.
+    annex::Transaction txn = s_.db.begin();
+    for (const Fee& f : fees) report.fees_recorded += fees_.insert(txn, f) ? 1 : 0;
+    txn.commit();
+    after = page["next"];
+  } while (!after.is_null());
+}
+
+DraftReport Drafter::draft(const std::string& period, const std::string& actor) {
+  auto month = month_of(period);
+  if (!month) rest::invalid("period", "period must be a month, YYYY-MM");
+  const auto [first_day, last_day] = *month;
+  if (s_.calendar.today() <= last_day) {
+    rest::unprocessable("period", "the month " + period + " has not ended yet in the company's time zone");
+  }
+  std::lock_guard<std::mutex> one_at_a_time(running_);
+  const std::string first = date_text(first_day), last = date_text(last_day);
+  DraftReport report;
+  report.period = period;
+  record_fees(period, first, last, report);
+
+  // The contracts whose payable share may have moved: fees not yet wholly payable, and collections received in
+  // the month or reversed since the month before (a reversal after payout is recovered).
+  std::set<std::string> contract_ids = fees_.open_contracts();
+  std::map<std::string, int64_t> collected_in_month;
+  auto each_collection = [&](json query, auto&& fn) {
+    json after = nullptr;
+    do {
+      query["limit"] = 1000;
+      if (!after.is_null()) query["after"] = after;
+      json page = contracts_.collections(query);
+      for (const json& c : page["items"]) fn(c);
+      after = page["next"];
+    } while (!after.is_null());
+  };
+  each_collection({{"received_from", first}, {"received_to", last}}, [&](const json& c) {
+    contract_ids.insert(c["contract_id"].get<std::string>());
+    if (c["reversed_on"].is_null() || c["reversed_on"].get<std::string>() > last) {
+      collected_in_month[c["contract_id"]] += c["amount"].get<int64_t>();
+    }
+  });
+  const std::string reversals_from = date_text(first_day - std::chrono::days{31});
+  each_collection({{"reversed_from", reversals_from}, {"reversed_to", last}},
+                  [&](const json& c) { contract_ids.insert(c["contract_id"].get<std::string>()); });
+
+  // Every fee on those contracts, by rep; and each contract's state as the contracts plugin has it now.
+  std::map<std::string, std::vector<Fee>> by_rep;
+  for (Fee& f : fees_.of_contracts({contract_ids.begin(), contract_ids.end()})) {
+    if (f.signed_on > last) continue;  // signed after the month: a later statement's
+    by_rep[f.rep_id].push_back(std::move(f));
+  }
+  std::map<std::string, ContractState> states;
+  auto state_of = [&](const std::string& id) -> const ContractState& {
+    auto it = states.find(id);
+    if (it != states.end()) return it->second;
+    json c = contracts_.get(id);
+    ContractState st{c["number"], c["party_id"], c["currency"], c["signed_on"].is_string() ? c["signed_on"].get<std::string>() : "",
+                     c["total"].get<int64_t>(), c["collected"].get<int64_t>()};
+    return states.emplace(id, std::move(st)).first->second;
+  };
+  for (const std::string& rep : statements_.reps_owing_recovery(period)) by_rep[rep];
+
+  const std::string submit_due = working_day_after(s_.calendar, last_day, 3), sign_due = working_day_after(s_.calendar, last_day, 8),
+                    payout_from = working_day_after(s_.calendar, last_day, 9);
+  for (auto& [rep, fees] : by_rep) {
+    if (statements_.of_rep(rep, period)) {
+      ++report.already_drafted;
+      continue;
+    }
+    // Per customer, per contract, per fee line: what became payable, what is recovered.
+    std::map<std::string, CustomerEntry> customers;
+    std::map<std::string, size_t> contract_entries;  // contract → its index in its customer's contracts
+    std::vector<std::pair<const Fee*, int64_t>> changes;
+    for (const Fee& f : fees) {
+      const ContractState& st = state_of(f.contract_id);
+      int64_t target = payable_share(settings_.payout_policy, f.earned, st.collected, st.total);
+      CustomerEntry& customer = customers[f.party_id];
+      customer.party_id = f.party_id;
+      auto [entry, added] = contract_entries.emplace(f.contract_id, customer.contracts.size());
+      if (added) {
+        customer.contracts.push_back({f.contract_id, st.number, f.signed_on, st.currency, st.total, collected_in_month[f.contract_id],
+                                      st.collected, f.signed_on >= first, {}});
+      }
+      FeeLine line{f.line_no, f.product_id, f.standard_id, f.gl_account, f.share_percent, f.earned, f.payable, target};
+      customer.contracts[entry->second].lines.push_back(line);
+      if (f.signed_on >= first) customer.fee_earned = biz::checked_add(customer.fee_earned, f.earned, "fee_earned");
+      if (line.change() > 0) customer.fee_payable = biz::checked_add(customer.fee_payable, line.change(), "fee_payable");
+      if (line.change() < 0) customer.recovered = biz::checked_add(customer.recovered, -line.change(), "recovered");
+      customer.carried_forward = biz::checked_add(customer.carried_forward, f.earned - target, "carried_forward");
+      if (line.change() != 0) changes.emplace_back(&f, target);
+    }
+    Statement st;
+    st.id = rest::new_id("rst");
+    st.rep_id = rep;
+    std::optional<std::string> home = s_.authz.home_sector(rep);
+    st.sector_id = home ? *home : (fees.empty() ? "" : fees.front().sector_id);
+    st.period = period;
+    st.currency = settings_.currency;
+    st.submit_due = submit_due;
+    st.sign_due = sign_due;
+    st.payout_from = payout_from;
+    std::vector<CustomerEntry> list;
+    for (auto& [party, c] : customers) {
+      st.fee_payable = biz::checked_add(st.fee_payable, c.fee_payable, "fee_payable");
+      st.recovered = biz::checked_add(st.recovered, c.recovered, "recovered");
+      list.push_back(std::move(c));
+    }
+    std::optional<Statement> before = statements_.previous(rep, period);
+    int64_t carried_in = before ? before->recovery_due : 0;
+    int64_t net = st.fee_payable - st.recovered - carried_in;
+    st.net_payable = std::max<int64_t>(net, 0);
+    st.recovery_due = std::max<int64_t>(-net, 0);
+    json advances = advances_.balance(rep);
+    st.content = content_json(st, list, advances, carried_in);
+    st.created_at = st.updated_at = rest::utc_now();
+
+    annex::Transaction txn = s_.db.begin();
+    if (!statements_.insert(txn, st)) {
+      ++report.already_drafted;
+      continue;  // drafted meanwhile by another run: its fee changes stand
+    }
+    for (const auto& [fee, target] : changes) fees_.set_payable(txn, *fee, target);
+    json summary = st.to_json();
+    summary.erase("content");
+    s_.audit.append(&txn, actor, "relationship.statement.draft", kStatement, st.id, "", summary.dump());
+    txn.commit();
+    ++report.statements;
+  }
+  return report;
+}
+
+}  // namespace relationship_spending

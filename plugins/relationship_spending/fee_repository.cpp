@@ -1,0 +1,74 @@
+#include "fee_repository.h"
+
+namespace relationship_spending {
+
+namespace {
+
+constexpr const char* kColumns =
+    "contract_id, line_no, rep_id, contract_number, party_id, sector_id, product_id, standard_id, gl_account, signed_on,"
+    " share_percent, earned, payable, first_period";
+
+Fee read(const annex::Row& r) {
+  Fee f;
+  f.contract_id = r.text(0);
+  f.line_no = r.integer(1);
+  f.rep_id = r.text(2);
+  f.contract_number = r.text(3);
+  f.party_id = r.text(4);
+  f.sector_id = r.text(5);
+  f.product_id = r.text(6);
+  f.standard_id = r.text(7);
+  f.gl_account = r.text(8);
+  f.signed_on = r.text(9);
+  f.share_percent = r.integer(10);
+  f.earned = r.integer(11);
+  f.payable = r.integer(12);
+  f.first_period = r.text(13);
+  return f;
+}
+
+}  // namespace
+
+bool FeeRepository::insert(annex::Transaction& txn, const Fee& f) {
+  annex::Rows rows = db_.query(txn,
+                               std::string("INSERT INTO relationship_fees (") + kColumns +
+                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                                   " ON CONFLICT (contract_id, line_no, rep_id) DO NOTHING",
+                               {f.contract_id, f.line_no, f.rep_id, f.contract_number, f.party_id, f.sector_id, f.product_id,
+                                f.standard_id, f.gl_account, f.signed_on, f.share_percent, f.earned, f.payable, f.first_period});
+  return rows.affected() == 1;
+}
+
+std::set<std::string> FeeRepository::open_contracts() const {
+  std::set<std::string> out;
+  annex::Rows rows = db_.query("SELECT DISTINCT contract_id FROM relationship_fees WHERE payable < earned");
+  while (rows.next()) out.insert(rows.row().text(0));
+  return out;
+}
+
+std::vector<Fee> FeeRepository::of_contracts(const std::vector<std::string>& ids) const {
+  std::vector<Fee> out;
+  // In slices, so that no statement carries more parameters than a database takes.
+  for (size_t at = 0; at < ids.size(); at += 500) {
+    size_t end = std::min(ids.size(), at + 500);
+    std::string marks;
+    std::vector<annex::Value> params;
+    for (size_t i = at; i < end; ++i) {
+      marks += marks.empty() ? "?" : ", ?";
+      params.emplace_back(ids[i]);
+    }
+    annex::Rows rows = db_.query(nullptr,
+                                 std::string("SELECT ") + kColumns + " FROM relationship_fees WHERE contract_id IN (" + marks +
+                                     ") ORDER BY contract_id, line_no, rep_id",
+                                 params);
+    while (rows.next()) out.push_back(read(rows.row()));
+  }
+  return out;
+}
+
+void FeeRepository::set_payable(annex::Transaction& txn, const Fee& f, int64_t payable) {
+  db_.query(txn, "UPDATE relationship_fees SET payable = ? WHERE contract_id = ? AND line_no = ? AND rep_id = ?",
+            {payable, f.contract_id, f.line_no, f.rep_id});
+}
+
+}  // namespace relationship_spending

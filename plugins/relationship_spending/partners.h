@@ -1,0 +1,74 @@
+// The services of the plugins this one requires, in C++: the contracts plugin's contracts and collections
+// (org.annex.contracts@1) and the expenses plugin's advance ledger (org.annex.expenses.advances@1). Every call
+// returns the service's JSON or throws annex::Error with its status, message and field.
+#pragma once
+
+#include <annex/sdk.hpp>
+#include <annex/services/contracts.h>
+#include <annex/services/expenses_advances.h>
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace relationship_spending {
+
+class ContractsClient {
+ public:
+  explicit ContractsClient(const annex_contracts_v1* api) : api_(api) {}
+
+  nlohmann::json get(const std::string& id, const std::string& user_id = {}) const {
+    return call([&](annex_buffer* out, annex_buffer* err) {
+      return api_->get(api_->provider_plugin_ptr, annex::to_str(id), annex::to_str(user_id), out, err);
+    });
+  }
+  nlohmann::json signed_contracts(const nlohmann::json& query) const {
+    std::string q = query.dump();
+    return call([&](annex_buffer* out, annex_buffer* err) { return api_->signed_contracts(api_->provider_plugin_ptr, annex::to_str(q), out, err); });
+  }
+  nlohmann::json collections(const nlohmann::json& query) const {
+    std::string q = query.dump();
+    return call([&](annex_buffer* out, annex_buffer* err) { return api_->collections(api_->provider_plugin_ptr, annex::to_str(q), out, err); });
+  }
+  // {"contract_id", "number", "signed_on"}, or nothing when no contract is signed with the party yet.
+  std::optional<nlohmann::json> first_signed(const std::string& party_id) const {
+    try {
+      return call([&](annex_buffer* out, annex_buffer* err) {
+        return api_->first_signed(api_->provider_plugin_ptr, annex::to_str(party_id), out, err);
+      });
+    } catch (const annex::Error& e) {
+      if (e.code() == ANNEX_ERR_NOT_FOUND) return std::nullopt;
+      throw;
+    }
+  }
+
+ private:
+  template <typename Fn>
+  static nlohmann::json call(Fn&& fn) { return nlohmann::json::parse(annex::detail::call_json(std::forward<Fn>(fn))); }
+  const annex_contracts_v1* api_;
+};
+
+class AdvancesClient {
+ public:
+  explicit AdvancesClient(const annex_expenses_advances_v1* api) : api_(api) {}
+
+  // {"user_id", "outstanding", "cap", "available"} (money objects).
+  nlohmann::json balance(const std::string& user_id) const {
+    return call([&](annex_buffer* out, annex_buffer* err) { return api_->balance(api_->provider_plugin_ptr, annex::to_str(user_id), out, err); });
+  }
+  // Requests an advance for `user_id` under the cap (UNPROCESSABLE over it, naming the balance).
+  nlohmann::json draw(const std::string& user_id, int64_t amount, const std::string& purpose, const std::string& reference,
+                      const std::string& actor_id) const {
+    return call([&](annex_buffer* out, annex_buffer* err) {
+      return api_->draw(api_->provider_plugin_ptr, annex::to_str(user_id), amount, annex::to_str(purpose), annex::to_str(reference),
+                        annex::to_str(actor_id), out, err);
+    });
+  }
+
+ private:
+  template <typename Fn>
+  static nlohmann::json call(Fn&& fn) { return nlohmann::json::parse(annex::detail::call_json(std::forward<Fn>(fn))); }
+  const annex_expenses_advances_v1* api_;
+};
+
+}  // namespace relationship_spending

@@ -1,0 +1,75 @@
+// A rep's monthly statement (R4, R5): per customer, the contract value signed, collected in the month and to
+// date, fees earned, made payable and recovered; special expenses; advances drawn and outstanding; what carries
+// forward. Drafted by the plugin, submitted by the rep, signed by the sales clerk, the sector's sales manager and
+// finance in that order; a statement lacking any of the three is invalid and nothing on it can be paid. Once
+// signed its content is frozen: content_hash, the SHA-256 of its canonical JSON, is in the audit log.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace relationship_spending {
+
+inline constexpr const char* kStatement = "relationship.statement";
+
+// What one fee line (a contract line and the rep's share of it) contributes to a statement.
+struct FeeLine {
+  int64_t line_no = 0;
+  std::string product_id, standard_id, gl_account;
+  int64_t share_percent = 100;
+  int64_t earned = 0;          // the rep's fee on the line
+  int64_t payable_before = 0;  // made payable by earlier statements
+  int64_t payable_after = 0;   // payable to date, by this statement
+  int64_t change() const { return payable_after - payable_before; }  // < 0: a recovery
+};
+
+struct ContractEntry {
+  std::string contract_id, number, signed_on, currency;
+  int64_t total = 0;              // in the contract's currency
+  int64_t collected_in_month = 0;
+  int64_t collected_to_date = 0;
+  bool signed_in_month = false;
+  std::vector<FeeLine> lines;
+};
+
+struct CustomerEntry {
+  std::string party_id;
+  std::vector<ContractEntry> contracts;
+  // In the plugin's currency.
+  int64_t fee_earned = 0;        // on contracts signed in the month
+  int64_t fee_payable = 0;       // became payable with this statement
+  int64_t recovered = 0;         // over-payments recovered (a collection reversed after payout)
+  int64_t carried_forward = 0;   // earned to date, not yet payable: waits for the customer's payment
+};
+
+struct Statement {
+  std::string id, rep_id, sector_id;
+  std::string period;            // YYYY-MM
+  std::string currency;
+  std::string status = "draft";  // draft | submitted | returned | signed | rejected
+  std::string submit_due, sign_due, payout_from;  // the 3rd, 8th and 9th working day of the next month
+  std::optional<std::string> submitted_at;
+  bool submitted_late = false;
+  std::optional<std::string> approval_id, signed_at;
+  bool signed_late = false;
+  int64_t fee_payable = 0, recovered = 0, net_payable = 0, recovery_due = 0, drawn = 0;
+  nlohmann::json content;        // see content_json()
+  std::optional<std::string> content_hash;
+  std::string created_at, updated_at;
+  int64_t version = 1;
+
+  bool valid() const { return status == "signed"; }
+  int64_t undrawn() const { return net_payable - drawn; }
+  nlohmann::json to_json() const;
+};
+
+// The statement's content: {"period", "rep_id", "sector_id", "currency", "customers": [...], "totals": {...},
+// "advances": {...}, "recovery": {"carried_in", "carried_out"}}.
+nlohmann::json content_json(const Statement& s, const std::vector<CustomerEntry>& customers, const nlohmann::json& advances,
+                            int64_t recovery_carried_in);
+
+}  // namespace relationship_spending

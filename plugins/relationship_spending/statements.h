@@ -1,0 +1,64 @@
+// The statements API under /api/v1/relationship-spending/statements: thin handlers over the statement
+// repository — reading within reach, drafting a month on demand, the rep's submission (late after the 3rd working
+// day), the three signatures through the host's approval chain (late after the 8th), the frozen content, the
+// printable rendering, and the payout of a valid statement's fees as a cash advance from the 9th working day.
+#pragma once
+
+#include "drafting.h"
+#include "partners.h"
+#include "services.h"
+#include "settings.h"
+#include "statement_repository.h"
+
+#include <nlohmann/json.hpp>
+
+namespace relationship_spending {
+
+inline constexpr const char* kStatementRead = "relationship.statement.read";
+inline constexpr const char* kStatementSubmit = "relationship.statement.submit";
+inline constexpr const char* kStatementDraft = "finance.relationship.statements";
+inline constexpr const char* kPayoutSubmit = "relationship.payout.submit";
+
+class Statements {
+ public:
+  Statements(Services& s, const Settings& settings, StatementRepository& statements, FeeRepository& fees, Drafter& drafter,
+             const AdvancesClient& advances)
+      : s_(s), settings_(settings), statements_(statements), fees_(fees), drafter_(drafter), advances_(advances) {}
+
+  void list(const annex::Request& req, annex::Response& resp);
+  void get(const annex::Request& req, annex::Response& resp);
+  // POST …/statements/draft {"period": "YYYY-MM"}: what the job on the 1st does, for finance, for a month that
+  // has ended (again: nothing twice).
+  void draft(const annex::Request& req, annex::Response& resp);
+  // POST …/statements/{id}/submit (If-Match): the rep files it; after the 3rd working day it is flagged late
+  // and still accepted.
+  void submit(const annex::Request& req, annex::Response& resp);
+  // GET …/statements/{id}/print: HTML for print, with the three signers and their times.
+  void print(const annex::Request& req, annex::Response& resp);
+  // POST …/statements/{id}/payouts {"amount"?}: draws payable fees of a valid statement as a cash advance.
+  void payout(const annex::Request& req, annex::Response& resp);
+  void payouts(const annex::Request& req, annex::Response& resp);
+
+  // An approval of a statement decided (annex.approval.* event): signed, returned or rejected.
+  void on_approval(const nlohmann::json& payload, const std::string& idempotency_key);
+  // The monthly job: drafts the month before today's.
+  void draft_previous_month();
+
+ private:
+  // The statement of the path's {id}, if the caller may read it (else NOT_FOUND, like a missing one).
+  Statement reachable(const annex::Request& req) const;
+  annex::ObjectRef ref(const Statement& s) const { return {kStatement, s.id, s.sector_id, s.rep_id}; }
+  // Whether now is past the end of `due` (YYYY-MM-DD) in the company's time zone.
+  bool after_day(const std::string& due) const;
+  // The signatures a statement's approval holds, and the steps still missing.
+  nlohmann::json signatures(const Statement& s) const;
+
+  Services& s_;
+  const Settings& settings_;
+  StatementRepository& statements_;
+  FeeRepository& fees_;
+  Drafter& drafter_;
+  const AdvancesClient& advances_;
+};
+
+}  // namespace relationship_spending

@@ -1,0 +1,374 @@
+// Relationship-fee statements end to end on SQLite and PostgreSQL, with the company calendar's clock moved through
+// a file: fees earned on signed contract lines (split credit applies) and made payable only in step with the
+// customer's payment (R2, under the `rate` and the `full` policy); the month's statement drafted once; the rep's
+// submission, late after the 3rd working day; the three signatures in order through the host's chain, nobody
+// signing twice, a missing one keeping it invalid and unpaid; the frozen content and its hash; the printable
+// rendering; the payout from the 9th working day under the cap; a collection reversed after payout recovered on
+// the next statement.
+#include "plugin_test.h"
+
+#include "support/calendar_2026.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <thread>
+
+namespace annex::test {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kStatements = "/api/v1/relationship-spending/statements";
+
+class RelationshipStatements : public PluginTest {
+ protected:
+  virtual const char* policy() const { return "rate"; }
+
+  void SetUp() override {
+    clock_ = (dir_.path() / "now").string();
+    at("2026-11-02T09:00:00+08:00");
+    json config = {
+        {"calendar", json::parse(kChina2026Calendar)},
+        {"approvals",
+         {{"chains",
+           {{"relationship-statement",
+             {{"steps",
+               {{{"name", "clerk"}, {"role", "sales-clerk"}},
+                {{"name", "sales-manager"}, {"role", "sector-head"}},
+                {{"name", "finance"}, {"role", "finance"}, {"scope", "any"}}}}}},
+            {"cash-advance", {{"steps", {{{"name", "finance"}, {"role", "finance"}, {"scope", "any"}}}}}}}}}},
+        {"plugins",
+         {{"org.annex.relationship-spending", {{"payout_policy", policy()}, {"cap", 300000}}},
+          {"org.annex.expenses", {{"advance_cap", {{"default", 500000}}}}}}}};
+    config["calendar"]["test_clock_file"] = clock_;
+    start(config.dump());
+    if (IsSkipped()) return;
+    finance_ = d_->user_with_role("fin", "finance");
+    rep_ = d_->user_with_role("rep", "sales-rep", "north");
+    rep2_ = d_->user_with_role("rep2", "sales-rep", "north");
+    clerk_ = d_->user_with_role("clerk", "sales-clerk", "north");
+    head_ = d_->user_with_role("head", "sector-head", "north");
+    south_head_ = d_->user_with_role("southhead", "sector-head", "south");
+    auditor_ = d_->user_with_role("aud", "auditor");
+    rep_id_ = me(rep_);
+    rep2_id_ = me(rep2_);
+    customer_ = json::parse(must(d_->call("POST", "/api/v1/masterdata/parties",
+                                          json{{"code", "C100"}, {"name", "Northwind"}, {"sector_id", "north"}, {"owner_id", rep_id_}}.dump()),
+                                 201))["id"];
+    toner_ = product("P1", "supplies");
+    printer_ = product("P2", "devices");
+    // R1: 12.50 per toner sold; 2 % of the sales amount of any device.
+    must(as(finance_, "POST", "/api/v1/relationship-spending/standards",
+            {{"product_id", toner_}, {"amount_per_unit", money(1250)}, {"gl_account", "660101"}, {"effective_from", "2026-01-01"}}),
+         201);
+    must(as(finance_, "POST", "/api/v1/relationship-spending/standards",
+            {{"product_group", "devices"}, {"rate_bp", 200}, {"gl_account", "660102"}, {"effective_from", "2026-01-01"}}),
+         201);
+  }
+
+  void at(const std::string& instant) { std::ofstream(clock_) << instant << "\n"; }
+  std::string product(const std::string& code, const std::string& group) {
+    return json::parse(must(d_->call("POST", "/api/v1/masterdata/products",
+                                     json{{"code", code}, {"name", "Product " + code}, {"product_group", group}}.dump()),
+                            201))["id"];
+  }
+  static json money(int64_t amount, const std::string& currency = "CNY") { return {{"amount", amount}, {"currency", currency}}; }
+
+  // A contract of `rep_` signed on `on`: 10 toner at 1,000.00 and one printer at 5,000.00 — 15,000.00 in all; its
+  // fee 10 × 12.50 + 2 % of 5,000.00 = 225.00.
+  json signed_contract(const std::string& number, const std::string& on, const json& splits = nullptr) {
+    json body = {{"number", number}, {"party_id", customer_}, {"currency", "CNY"},
+                 {"lines", {{{"product_id", toner_}, {"quantity", 10}, {"unit_price", money(100000)}},
+                            {{"product_id", printer_}, {"quantity", 1}, {"unit_price", money(500000)}}}}};
+    json c = json::parse(must(as(rep_, "POST", "/api/v1/contracts", body), 201));
+    std::string path = "/api/v1/contracts/" + c["id"].get<std::string>();
+    if (!splits.is_null()) must(as(rep_, "PUT", path + "/splits", {{"splits", splits}}), 200);
+    must(as(rep_, "PATCH", path, {{"status", "awaiting_signature"}}), 200);
+    return json::parse(must(as(rep_, "PATCH", path, {{"status", "signed"}, {"signed_on", on}}), 200));
+  }
+  // Records a collection received `on` that day (the clock moves there: the future is refused).
+  json collect(const json& contract, const std::string& on, int64_t amount, const std::string& reference) {
+    at(on + "T18:00:00+08:00");
+    return json::parse(must(as(finance_, "POST", "/api/v1/contracts/" + contract["id"].get<std::string>() + "/collections",
+                               {{"received_on", on}, {"amount", money(amount)}, {"reference", reference}}),
+                            201));
+  }
+  json draft(const std::string& period) {
+    HttpResult r = as(finance_, "POST", std::string(kStatements) + "/draft", {{"period", period}});
+    EXPECT_EQ(r.status, 200) << r.body << "\n" << d_->log();
+    return json::parse(r.body);
+  }
+  // The rep's statement of `period`.
+  json statement(const std::string& token, const std::string& rep_id, const std::string& period) {
+    json list = json::parse(must(as(token, "GET", std::string(kStatements) + "?period=" + period + "&rep_id=" + rep_id), 200));
+    if (list["items"].size() != 1) {
+      ADD_FAILURE() << "no single statement of " << period << ": " << list.dump();
+      return json::object();
+    }
+    return json::parse(must(as(token, "GET", std::string(kStatements) + "/" + list["items"][0]["id"].get<std::string>()), 200));
+  }
+  static std::string path(const json& st) { return std::string(kStatements) + "/" + st["id"].get<std::string>(); }
+  static std::string etag(const json& st) { return "\"v" + std::to_string(st["version"].get<int64_t>()) + "\""; }
+  HttpResult submit(const std::string& token, const json& st) {
+    return as(token, "POST", path(st) + "/submit", json::object(), {{"If-Match", etag(st)}});
+  }
+  HttpResult decide(const std::string& token, const json& st, const std::string& decision = "approve") {
+    return as(token, "POST", "/api/v1/approvals/" + st["approval_id"].get<std::string>() + "/decisions",
+              {{"decision", decision}, {"comment", "checked"}});
+  }
+  // Signs `st` by clerk, sales manager and finance, and waits for the outcome to reach the plugin.
+  json sign_all(const json& st) {
+    must(decide(clerk_, st), 200);
+    must(decide(head_, st), 200);
+    must(decide(finance_, st), 200);
+    return eventually(st, "signed");
+  }
+  json eventually(const json& st, const std::string& status) {
+    json now;
+    for (int i = 0; i < 200; ++i) {
+      now = json::parse(must(as(finance_, "GET", path(st)), 200));
+      if (now["status"] == status) return now;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ADD_FAILURE() << "the statement never became " << status << ": " << now.dump();
+    return now;
+  }
+  static std::string field(const HttpResult& r) {
+    json j = json::parse(r.body, nullptr, false);
+    return j.is_object() && j.contains("error") && j["error"]["field"].is_string() ? j["error"]["field"].get<std::string>() : "";
+  }
+
+  std::string clock_, finance_, rep_, rep2_, clerk_, head_, south_head_, auditor_, rep_id_, rep2_id_, customer_, toner_, printer_;
+};
+
+TEST_P(RelationshipStatements, FeesArePayableOnlyInStepWithWhatTheCustomerPaid) {
+  json k1 = signed_contract("K-2026-101", "2026-11-10");
+  json k2 = signed_contract("K-2026-102", "2026-11-20");
+  collect(k1, "2026-11-25", 600000, "BANK-1");  // 40 % of K1; nothing of K2
+  at("2026-11-30T23:00:00+08:00");
+  HttpResult early = as(finance_, "POST", std::string(kStatements) + "/draft", {{"period", "2026-11"}});
+  EXPECT_EQ(early.status, 422) << "November has not ended in Shanghai";
+  EXPECT_EQ(field(early), "period");
+
+  at("2026-12-01T09:00:00+08:00");
+  json report = draft("2026-11");
+  EXPECT_EQ(report["contracts_signed"], 2);
+  EXPECT_EQ(report["fees_recorded"], 4) << "two lines each";
+  EXPECT_EQ(report["statements_drafted"], 1);
+  json st = statement(rep_, rep_id_, "2026-11");
+  EXPECT_EQ(st["status"], "draft");
+  EXPECT_FALSE(st["valid"]);
+  EXPECT_EQ(st["due"]["submit"], "2026-12-03");
+  EXPECT_EQ(st["due"]["sign"], "2026-12-10");
+  EXPECT_EQ(st["due"]["payout_from"], "2026-12-11");
+  const json& totals = st["content"]["totals"];
+  EXPECT_EQ(totals["fee_earned"], 45000) << "225.00 on each contract";
+  EXPECT_EQ(totals["fee_payable"], 9000) << "40 % of K1's 225.00; K2 unpaid pays nothing";
+  EXPECT_EQ(totals["carried_forward"], 36000);
+  EXPECT_EQ(st["net_payable"], money(9000));
+  ASSERT_EQ(st["content"]["customers"].size(), 1u);
+  const json& customer = st["content"]["customers"][0];
+  EXPECT_EQ(customer["party_id"], customer_);
+  ASSERT_EQ(customer["contracts"].size(), 2u);
+  EXPECT_EQ(customer["contracts"][0]["collected_in_month"], money(600000));
+  EXPECT_EQ(customer["contracts"][1]["collected_to_date"], money(0));
+  for (const json& line : customer["contracts"][1]["lines"]) EXPECT_EQ(line["payable_after"], 0) << line.dump();
+
+  json again = draft("2026-11");
+  EXPECT_EQ(again["fees_recorded"], 0) << "drafting again records nothing twice";
+  EXPECT_EQ(again["statements_drafted"], 0);
+  EXPECT_EQ(again["already_drafted"], 1);
+
+  // December: K1 paid in full, K2 half — what became payable since November, nothing twice.
+  collect(k1, "2026-12-05", 900000, "BANK-2");
+  collect(k2, "2026-12-06", 750000, "BANK-3");
+  at("2027-01-04T09:00:00+08:00");
+  draft("2026-12");
+  json december = statement(rep_, rep_id_, "2026-12");
+  EXPECT_EQ(december["content"]["totals"]["fee_payable"], 13500 + 11250) << "the rest of K1, half of K2";
+  EXPECT_EQ(december["content"]["totals"]["carried_forward"], 11250);
+  EXPECT_EQ(december["content"]["totals"]["fee_earned"], 0) << "nothing signed in December";
+}
+
+TEST_P(RelationshipStatements, SplitCreditSharesTheFeeExactly) {
+  json k = signed_contract("K-2026-201", "2026-11-10", {{{"user_id", rep_id_}, {"percent", 67}}, {{"user_id", rep2_id_}, {"percent", 33}}});
+  collect(k, "2026-11-11", 1500000, "BANK-9");
+  at("2026-12-01T09:00:00+08:00");
+  EXPECT_EQ(draft("2026-11")["statements_drafted"], 2);
+  json mine = statement(rep_, rep_id_, "2026-11"), theirs = statement(rep2_, rep2_id_, "2026-11");
+  EXPECT_EQ(mine["net_payable"]["amount"].get<int64_t>() + theirs["net_payable"]["amount"].get<int64_t>(), 22500)
+      << "the shares add up to the fee, to the cent";
+  EXPECT_EQ(theirs["net_payable"], money(7425)) << "33 % of 125.00 and of 100.00, rounded down";
+  EXPECT_EQ(as(rep_, "GET", path(theirs)).status, 404) << "a rep sees only their own statement";
+  EXPECT_EQ(as(south_head_, "GET", path(theirs)).status, 404) << "another sector's head does not see it";
+  EXPECT_EQ(as(head_, "GET", path(theirs)).status, 200);
+  EXPECT_EQ(as(auditor_, "GET", path(theirs)).status, 200);
+  json listed = json::parse(must(as(rep2_, "GET", std::string(kStatements)), 200));
+  ASSERT_EQ(listed["items"].size(), 1u);
+  EXPECT_EQ(listed["items"][0]["rep_id"], rep2_id_);
+}
+
+TEST_P(RelationshipStatements, ThreeSignaturesInOrderMakeItValidFrozenAndPayableFromTheNinthWorkingDay) {
+  json k = signed_contract("K-2026-301", "2026-11-10");
+  collect(k, "2026-11-12", 1500000, "BANK-1");
+  at("2026-12-01T09:00:00+08:00");
+  draft("2026-11");
+  json st = statement(rep_, rep_id_, "2026-11");
+  EXPECT_EQ(st["net_payable"], money(22500));
+  EXPECT_EQ(submit(rep2_, st).status, 404) << "another rep's statement is out of reach";
+  EXPECT_EQ(submit(clerk_, st).status, 403) << "only the rep files it";
+
+  at("2026-12-04T10:00:00+08:00");  // after the 3rd working day: late, still accepted
+  HttpResult filed = submit(rep_, st);
+  ASSERT_EQ(filed.status, 200) << filed.body;
+  st = json::parse(filed.body);
+  EXPECT_EQ(st["status"], "submitted");
+  EXPECT_TRUE(st["submitted_late"]);
+  EXPECT_EQ(submit(rep_, st).status, 409) << "filed once";
+
+  // A missing signature keeps it invalid: nothing is paid.
+  at("2026-12-11T09:00:00+08:00");
+  HttpResult unsigned_draw = as(rep_, "POST", path(st) + "/payouts", json::object());
+  EXPECT_EQ(unsigned_draw.status, 422) << unsigned_draw.body;
+  EXPECT_EQ(field(unsigned_draw), "status");
+  EXPECT_NE(unsigned_draw.body.find("clerk"), std::string::npos) << unsigned_draw.body;
+
+  EXPECT_NE(decide(head_, st).status, 200) << "the sales manager signs after the clerk, not before";
+  must(decide(clerk_, st), 200);
+  EXPECT_NE(decide(clerk_, st).status, 200) << "one person signs one step";
+  must(decide(head_, st), 200);
+  HttpResult still = as(rep_, "POST", path(st) + "/payouts", json::object());
+  EXPECT_EQ(still.status, 422) << "two signatures are not three";
+  EXPECT_NE(still.body.find("finance"), std::string::npos) << still.body;
+  must(decide(finance_, st), 200);
+  json done = eventually(st, "signed");
+  EXPECT_TRUE(done["valid"]);
+  EXPECT_TRUE(done["signed_late"]) << "signed on the 11th, after the 8th working day: flagged";
+  ASSERT_TRUE(done["content_hash"].is_string());
+  EXPECT_EQ(done["content_hash"].get<std::string>().size(), 64u);
+  EXPECT_EQ(done["signatures"]["signed"].size(), 3u);
+  EXPECT_TRUE(done["signatures"]["missing"].empty());
+
+  HttpResult print = as(rep_, "GET", path(st) + "/print");
+  ASSERT_EQ(print.status, 200);
+  EXPECT_NE(print.body.find("K-2026-301"), std::string::npos);
+  EXPECT_NE(print.body.find("225.00 CNY"), std::string::npos) << print.body;
+  EXPECT_NE(print.body.find("sales-manager"), std::string::npos);
+  EXPECT_NE(print.body.find(done["content_hash"].get<std::string>()), std::string::npos);
+
+  HttpResult over = as(rep_, "POST", path(st) + "/payouts", {{"amount", money(22501)}});
+  EXPECT_EQ(over.status, 422) << "more than the statement's payable fees";
+  EXPECT_EQ(field(over), "amount.amount");
+  HttpResult drawn = as(rep_, "POST", path(st) + "/payouts", {{"amount", money(20000)}});
+  ASSERT_EQ(drawn.status, 201) << drawn.body;
+  EXPECT_EQ(json::parse(drawn.body)["advance"]["status"], "requested") << "into the advance chain of the expenses plugin";
+  json after = json::parse(must(as(rep_, "GET", path(st)), 200));
+  EXPECT_EQ(after["drawn"], money(20000));
+  EXPECT_EQ(after["undrawn"], money(2500));
+  EXPECT_EQ(after["content_hash"], done["content_hash"]) << "the content is frozen";
+}
+
+TEST_P(RelationshipStatements, PayoutWaitsForTheNinthWorkingDayAndStaysUnderTheCap) {
+  json k = signed_contract("K-2026-401", "2026-11-10");
+  collect(k, "2026-11-12", 1500000, "BANK-1");
+  // A large order: 2,000 toner at 100.00, fee 25,000.00 — over the 3,000.00 cap.
+  json big = json::parse(must(as(rep_, "POST", "/api/v1/contracts",
+                                 {{"number", "K-2026-402"}, {"party_id", customer_}, {"currency", "CNY"},
+                                  {"lines", {{{"product_id", toner_}, {"quantity", 2000}, {"unit_price", money(10000)}}}}}),
+                              201));
+  std::string big_path = "/api/v1/contracts/" + big["id"].get<std::string>();
+  must(as(rep_, "PATCH", big_path, {{"status", "awaiting_signature"}}), 200);
+  must(as(rep_, "PATCH", big_path, {{"status", "signed"}, {"signed_on", "2026-11-11"}}), 200);
+  collect(big, "2026-11-13", 20000000, "BANK-2");
+  at("2026-12-01T09:00:00+08:00");
+  draft("2026-11");
+  json st = statement(rep_, rep_id_, "2026-11");
+  EXPECT_EQ(st["net_payable"], money(2522500));
+  must(submit(rep_, st), 200);
+  st = sign_all(json::parse(must(as(rep_, "GET", path(st)), 200)));
+  EXPECT_FALSE(st["signed_late"]) << "signed on the 1st";
+  EXPECT_FALSE(st["submitted_late"]);
+
+  at("2026-12-10T18:00:00+08:00");
+  HttpResult early = as(rep_, "POST", path(st) + "/payouts", {{"amount", money(10000)}});
+  EXPECT_EQ(early.status, 422) << "the 9th working day of December 2026 is the 11th";
+  EXPECT_EQ(field(early), "payout_from");
+  at("2026-12-11T09:00:00+08:00");
+  HttpResult over_cap = as(rep_, "POST", path(st) + "/payouts", {{"amount", money(300001)}});
+  EXPECT_EQ(over_cap.status, 422) << over_cap.body;
+  EXPECT_EQ(field(over_cap), "amount");
+  EXPECT_NE(over_cap.body.find("0.00 CNY"), std::string::npos) << "names the outstanding balance: " << over_cap.body;
+  EXPECT_EQ(json::parse(must(as(rep_, "GET", path(st)), 200))["drawn"], money(0)) << "a refused draw reserves nothing";
+  must(as(rep_, "POST", path(st) + "/payouts", {{"amount", money(250000)}}), 201);
+  HttpResult second = as(rep_, "POST", path(st) + "/payouts", {{"amount", money(60000)}});
+  EXPECT_EQ(second.status, 422) << "2,500.00 outstanding + 600.00 passes 3,000.00";
+  EXPECT_NE(second.body.find("2500.00 CNY"), std::string::npos) << second.body;
+  json payouts = json::parse(must(as(auditor_, "GET", path(st) + "/payouts"), 200));
+  ASSERT_EQ(payouts["items"].size(), 1u);
+  EXPECT_EQ(payouts["items"][0]["amount"], money(250000));
+  EXPECT_EQ(as(head_, "POST", path(st) + "/payouts", {{"amount", money(100)}}).status, 403) << "only the rep draws their fees";
+}
+
+TEST_P(RelationshipStatements, ACollectionReversedAfterPayoutIsRecoveredOnTheNextStatement) {
+  json k = signed_contract("K-2026-501", "2026-11-10");
+  json paid = collect(k, "2026-11-12", 1500000, "BANK-1");
+  at("2026-12-01T09:00:00+08:00");
+  draft("2026-11");
+  json november = statement(rep_, rep_id_, "2026-11");
+  EXPECT_EQ(november["net_payable"], money(22500));
+  must(submit(rep_, november), 200);
+  sign_all(json::parse(must(as(rep_, "GET", path(november)), 200)));
+  at("2026-12-11T09:00:00+08:00");
+  must(as(rep_, "POST", path(november) + "/payouts", json::object()), 201);
+
+  // The customer's payment bounces in December: the fee paid out on it is recovered.
+  std::string collection_id = paid["collection"].is_object() ? paid["collection"]["id"].get<std::string>() : paid["id"].get<std::string>();
+  at("2026-12-15T18:00:00+08:00");
+  must(as(finance_, "POST", "/api/v1/contracts/" + k["id"].get<std::string>() + "/collections/" + collection_id + "/reversal",
+          {{"reversed_on", "2026-12-15"}, {"reference", "BOUNCE-1"}, {"reason", "cheque bounced"}}),
+       200);
+  at("2027-01-04T09:00:00+08:00");
+  draft("2026-12");
+  json december = statement(rep_, rep_id_, "2026-12");
+  EXPECT_EQ(december["recovered"], money(22500));
+  EXPECT_EQ(december["net_payable"], money(0));
+  EXPECT_EQ(december["recovery_due"], money(22500)) << "carried to the next statement until fees cover it";
+  EXPECT_EQ(december["content"]["totals"]["carried_forward"], 22500) << "payable again once the customer pays";
+
+  // January: paid again, so the fee is payable again — and the recovery takes it.
+  collect(k, "2027-01-05", 1500000, "BANK-2");
+  at("2027-02-01T09:00:00+08:00");
+  draft("2027-01");
+  json january = statement(rep_, rep_id_, "2027-01");
+  EXPECT_EQ(january["fee_payable"], money(22500));
+  EXPECT_EQ(january["content"]["totals"]["recovery_carried_in"], 22500);
+  EXPECT_EQ(january["net_payable"], money(0));
+  EXPECT_EQ(january["recovery_due"], money(0));
+}
+
+class RelationshipStatementsFull : public RelationshipStatements {
+ protected:
+  const char* policy() const override { return "full"; }
+};
+
+TEST_P(RelationshipStatementsFull, UnderTheFullPolicyNothingIsPayableUntilTheContractIsFullyCollected) {
+  json k = signed_contract("K-2026-601", "2026-11-10");
+  collect(k, "2026-11-12", 1499999, "BANK-1");  // one cent short
+  at("2026-12-01T09:00:00+08:00");
+  draft("2026-11");
+  json november = statement(rep_, rep_id_, "2026-11");
+  EXPECT_EQ(november["net_payable"], money(0));
+  EXPECT_EQ(november["content"]["totals"]["carried_forward"], 22500);
+  collect(k, "2026-12-01", 1, "BANK-2");
+  at("2027-01-04T09:00:00+08:00");
+  draft("2026-12");
+  EXPECT_EQ(statement(rep_, rep_id_, "2026-12")["net_payable"], money(22500));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RelationshipStatements, testing::Values(Backend::kSqlite, Backend::kPostgresql), backend_param_name);
+INSTANTIATE_TEST_SUITE_P(Backends, RelationshipStatementsFull, testing::Values(Backend::kSqlite, Backend::kPostgresql), backend_param_name);
+
+}  // namespace
+}  // namespace annex::test
