@@ -8,6 +8,7 @@
 #include "partners.h"
 #include "purpose.h"
 #include "settings.h"
+#include "spot_checks.h"
 #include "standards.h"
 #include "statement_repository.h"
 #include "statements.h"
@@ -53,7 +54,9 @@ class RelationshipSpendingPlugin : public annex::Plugin {
         contracts_(&host().require<annex_contracts_v1>(ANNEX_SERVICE_CONTRACTS, 1)),
         advances_(&host().require<annex_expenses_advances_v1>(ANNEX_SERVICE_EXPENSES_ADVANCES, 1)),
         drafter_(services_, settings_, standards_, fees_, statement_repository_, contracts_, advances_),
-        statements_(services_, settings_, statement_repository_, fees_, drafter_, advances_) {
+        statements_(services_, settings_, statement_repository_, fees_, drafter_, advances_),
+        spot_check_repository_(host().db()),
+        spot_checks_(services_, settings_, statement_repository_, spot_check_repository_) {
     try {
       settings_ = Settings::parse(nlohmann::json::parse(this->config_json(), nullptr, false));
     } catch (const std::invalid_argument& e) {
@@ -112,6 +115,28 @@ class RelationshipSpendingPlugin : public annex::Plugin {
     statement_route("GET", "/api/v1/relationship-spending/statements/{id}/payouts", kStatementRead, "A statement's payouts",
                     &Statements::payouts);
 
+    SpotChecks* spot_checks = &spot_checks_;
+    auto spot_check_route = [&](const char* method, const char* path, const char* permission, const char* summary,
+                                void (SpotChecks::*handler)(const annex::Request&, annex::Response&)) {
+      http.route(method, path, permission, summary,
+                 [spot_checks, handler](const annex::Request& req, annex::Response& resp) { (spot_checks->*handler)(req, resp); });
+    };
+    spot_check_route("GET", "/api/v1/relationship-spending/statements/{id}/spot-check", kStatementRead,
+                     "The statement's spot check: seed, content hash, the sampled customers and their outcomes", &SpotChecks::get);
+    spot_check_route("POST", "/api/v1/relationship-spending/statements/{id}/spot-check", kSpotCheckDecide,
+                     "Draw the spot check of a paid-out statement (the first payout draws it too)", &SpotChecks::create);
+    spot_check_route("POST", "/api/v1/relationship-spending/statements/{id}/spot-check/items/{party_id}", kSpotCheckDecide,
+                     "Confirm or dispute a sampled customer with a note ({\"outcome\": \"confirmed\"|\"disputed\", \"note\"})",
+                     &SpotChecks::decide);
+    // R9: after payout, the sample is drawn at once.
+    statements_.after_payout = [spot_checks](const Statement& st) {
+      try {
+        spot_checks->draw(st, "");
+      } catch (const annex::Error&) {
+        // Drawn on demand later (POST …/spot-check); the payout stands.
+      }
+    };
+
     // The three signatures are decided over the host's approval API; their outcome arrives as an event.
     host().events().subscribe("annex.approval.*", [statements](const annex::Event& e) {
       nlohmann::json payload = nlohmann::json::parse(e.payload, nullptr, false);
@@ -136,6 +161,8 @@ class RelationshipSpendingPlugin : public annex::Plugin {
   AdvancesClient advances_;
   Drafter drafter_;
   Statements statements_;
+  SpotCheckRepository spot_check_repository_;
+  SpotChecks spot_checks_;
 };
 
 }  // namespace relationship_spending

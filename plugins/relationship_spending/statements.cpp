@@ -340,6 +340,7 @@ void Statements::payout(const annex::Request& req, annex::Response& resp) {
   s_.audit.append(&txn, caller, "relationship.statement.payout", kStatement, seen.id, "",
                   json{{"payout_id", p.id}, {"amount", p.amount}, {"currency", seen.currency}, {"advance_id", p.advance_id}}.dump());
   txn.commit();
+  if (after_payout) after_payout(seen);
   resp.status(201).body(json{{"id", p.id},
                               {"statement_id", p.statement_id},
                               {"amount", {{"amount", p.amount}, {"currency", seen.currency}}},

@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
+
 namespace relationship_spending {
 
 inline constexpr const char* kStatementRead = "relationship.statement.read";
@@ -43,6 +45,9 @@ class Statements {
   void on_approval(const nlohmann::json& payload, const std::string& idempotency_key);
   // The monthly job: drafts the month before today's.
   void draft_previous_month();
+
+  // Hears each payout once it is drawn (the spot check follows the first).
+  std::function<void(const Statement&)> after_payout;
 
  private:
   // The statement of the path's {id}, if the caller may read it (else NOT_FOUND, like a missing one).

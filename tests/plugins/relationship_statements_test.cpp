@@ -9,9 +9,12 @@
 
 #include "support/calendar_2026.h"
 
+#include "crypto/digest.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -346,6 +349,70 @@ TEST_P(RelationshipStatements, ACollectionReversedAfterPayoutIsRecoveredOnTheNex
   EXPECT_EQ(january["content"]["totals"]["recovery_carried_in"], 22500);
   EXPECT_EQ(january["net_payable"], money(0));
   EXPECT_EQ(january["recovery_due"], money(0));
+}
+
+TEST_P(RelationshipStatements, AfterPayoutASpotCheckIsDrawnThatAnyoneReDerivesFromItsSeed) {
+  // Four customers, each with a contract paid in full.
+  std::vector<std::string> parties;
+  for (int i = 1; i <= 4; ++i) {
+    customer_ = json::parse(must(d_->call("POST", "/api/v1/masterdata/parties",
+                                          json{{"code", "C20" + std::to_string(i)}, {"name", "Customer " + std::to_string(i)},
+                                               {"sector_id", "north"}, {"owner_id", rep_id_}}.dump()),
+                                 201))["id"];
+    parties.push_back(customer_);
+    collect(signed_contract("K-2026-70" + std::to_string(i), "2026-11-10"), "2026-11-12", 1500000, "BANK-" + std::to_string(i));
+  }
+  at("2026-12-01T09:00:00+08:00");
+  draft("2026-11");
+  json st = statement(rep_, rep_id_, "2026-11");
+  ASSERT_EQ(st["content"]["customers"].size(), 4u);
+  must(submit(rep_, st), 200);
+  st = sign_all(json::parse(must(as(rep_, "GET", path(st)), 200)));
+  EXPECT_EQ(as(rep_, "GET", path(st) + "/spot-check").status, 404) << "nothing is drawn before the payout";
+  HttpResult too_early = as(head_, "POST", path(st) + "/spot-check", json::object());
+  EXPECT_EQ(too_early.status, 422) << too_early.body;
+
+  at("2026-12-11T09:00:00+08:00");
+  must(as(rep_, "POST", path(st) + "/payouts", {{"amount", money(10000)}}), 201);
+  json check = json::parse(must(as(rep_, "GET", path(st) + "/spot-check"), 200));
+  EXPECT_EQ(check["algorithm"], "sha256-rank-v1");
+  EXPECT_EQ(check["content_hash"], st["content_hash"]);
+  ASSERT_EQ(check["seed"].get<std::string>().size(), 64u);
+  ASSERT_EQ(check["items"].size(), 3u) << "three customers by default";
+
+  // Re-derived from the seed and the statement's hash alone, as the README describes it.
+  std::vector<std::pair<std::string, std::string>> keyed;
+  for (const std::string& p : parties) {
+    keyed.emplace_back(crypto::sha256_hex(check["seed"].get<std::string>() + ":" + st["content_hash"].get<std::string>() + ":" + p), p);
+  }
+  std::sort(keyed.begin(), keyed.end());
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(check["items"][i]["party_id"], keyed[i].second) << "rank " << i + 1;
+    EXPECT_EQ(check["items"][i]["key"], keyed[i].first);
+  }
+  // The draw and its seed are in the audit log.
+  json audit = json::parse(must(as(auditor_, "GET", "/api/v1/audit?object_type=relationship.spot_check&object_id=" + st["id"].get<std::string>()), 200));
+  ASSERT_EQ(audit["items"].size(), 1u);
+  EXPECT_EQ(audit["items"][0]["after"]["seed"], check["seed"]);
+  EXPECT_EQ(json::parse(must(as(head_, "POST", path(st) + "/spot-check", json::object()), 200))["seed"], check["seed"])
+      << "drawn once";
+
+  std::string first = std::string(path(st)) + "/spot-check/items/" + check["items"][0]["party_id"].get<std::string>();
+  std::string second = std::string(path(st)) + "/spot-check/items/" + check["items"][1]["party_id"].get<std::string>();
+  EXPECT_EQ(as(rep_, "POST", first, {{"outcome", "confirmed"}, {"note", "all fine"}}).status, 403) << "never the rep";
+  EXPECT_EQ(as(south_head_, "POST", first, {{"outcome", "confirmed"}, {"note", "x"}}).status, 404) << "another sector's head";
+  HttpResult no_note = as(head_, "POST", second, {{"outcome", "disputed"}});
+  EXPECT_EQ(no_note.status, 400);
+  EXPECT_EQ(field(no_note), "note");
+  EXPECT_EQ(field(as(head_, "POST", first, {{"outcome", "maybe"}, {"note", "x"}})), "outcome");
+  must(as(head_, "POST", first, {{"outcome", "confirmed"}, {"note", "visited the buyer, gift matches"}}), 200);
+  EXPECT_EQ(as(head_, "POST", first, {{"outcome", "disputed"}, {"note", "changed my mind"}}).status, 409) << "decided once";
+  json disputed = json::parse(must(as(head_, "POST", second, {{"outcome", "disputed"}, {"note", "the customer knows of no event"}}), 200));
+  EXPECT_EQ(disputed["items"][1]["outcome"], "disputed");
+  EXPECT_EQ(disputed["items"][1]["note"], "the customer knows of no event");
+  std::string outside = keyed[3].second;
+  EXPECT_EQ(as(head_, "POST", std::string(path(st)) + "/spot-check/items/" + outside, {{"outcome", "confirmed"}, {"note", "x"}}).status, 404)
+      << "a customer outside the sample";
 }
 
 class RelationshipStatementsFull : public RelationshipStatements {
