@@ -173,15 +173,43 @@ DraftReport Drafter::draft(const std::string& period, const std::string& actor) 
     if (f.signed_on > last) continue;  // signed after the month: a later statement's
     by_rep[f.rep_id].push_back(std::move(f));
   }
+  // Each contract's state as the contracts plugin has it now, what every rep's fees on it are payable to date,
+  // and its collections in the plugin's currency (at the rate of the month's last day) for the ratios.
   std::map<std::string, ContractState> states;
-  auto state_of = [&](const std::string& id) -> const ContractState& {
-    auto it = states.find(id);
-    if (it != states.end()) return it->second;
-    json c = contracts_.get(id);
-    ContractState st{c["number"], c["party_id"], c["currency"], c["signed_on"].is_string() ? c["signed_on"].get<std::string>() : "",
-                     c["total"].get<int64_t>(), c["collected"].get<int64_t>()};
-    return states.emplace(id, std::move(st)).first->second;
-  };
+  std::map<std::string, int64_t> payable_all_reps;
+  std::map<std::string, std::optional<int64_t>> collected_converted;
+  for (const auto& [rep, fees] : by_rep) {
+    for (const Fee& f : fees) {
+      auto it = states.find(f.contract_id);
+      if (it == states.end()) {
+        json c = contracts_.get(f.contract_id);
+        it = states.emplace(f.contract_id, ContractState{c["number"], c["party_id"], c["currency"],
+                                                         c["signed_on"].is_string() ? c["signed_on"].get<std::string>() : "",
+                                                         c["total"].get<int64_t>(), c["collected"].get<int64_t>()})
+                 .first;
+      }
+      payable_all_reps[f.contract_id] += payable_share(settings_.payout_policy, f.earned, it->second.collected, it->second.total);
+    }
+  }
+  {
+    annex::Transaction txn = s_.db.begin();
+    for (const auto& [id, st] : states) {
+      std::optional<int64_t> converted;
+      try {
+        converted = in_plugin_currency(st.collected, st.currency, last, "collected");
+      } catch (const annex::Error&) {
+        // No rate: the contract's ratio is not shown rather than guessed.
+      }
+      collected_converted[id] = converted;
+      spend_.record_contract(txn, id, st.party_id, st.currency, st.total, st.collected, converted, last);
+    }
+    txn.commit();
+  }
+  const std::string window_from = date_text(last_day - std::chrono::days{settings_.spend_window_days - 1});
+  std::map<std::string, CustomerSpend> spend = spend_.by_party(window_from);
+  std::map<std::string, std::optional<int64_t>> collected_by_party = spend_.collected_by_party();
+  const SpendPolicy policy{settings_.spend_window_days, settings_.customer_spend_limit, settings_.ratio_warning_bp};
+  auto state_of = [&](const std::string& id) -> const ContractState& { return states.at(id); };
   for (const std::string& rep : statements_.reps_owing_recovery(period)) by_rep[rep];
 
   const std::string submit_due = working_day_after(s_.calendar, last_day, 3), sign_due = working_day_after(s_.calendar, last_day, 8),
@@ -202,8 +230,10 @@ DraftReport Drafter::draft(const std::string& period, const std::string& actor) 
       customer.party_id = f.party_id;
       auto [entry, added] = contract_entries.emplace(f.contract_id, customer.contracts.size());
       if (added) {
-        customer.contracts.push_back({f.contract_id, st.number, f.signed_on, st.currency, st.total, collected_in_month[f.contract_id],
-                                      st.collected, f.signed_on >= first, {}});
+        ContractEntry k{f.contract_id, st.number, f.signed_on, st.currency, st.total, collected_in_month[f.contract_id], st.collected,
+                        f.signed_on >= first, {}, payable_all_reps[f.contract_id], std::nullopt};
+        if (const std::optional<int64_t>& converted = collected_converted[f.contract_id]) k.ratio_bp = ratio_bp(k.fees_payable_all_reps, *converted);
+        customer.contracts.push_back(std::move(k));
       }
       FeeLine line{f.line_no, f.product_id, f.standard_id, f.gl_account, f.share_percent, f.earned, f.payable, target};
       customer.contracts[entry->second].lines.push_back(line);
@@ -224,9 +254,20 @@ DraftReport Drafter::draft(const std::string& period, const std::string& actor) 
     st.sign_due = sign_due;
     st.payout_from = payout_from;
     std::vector<CustomerEntry> list;
+    std::vector<SpendEntry> spent;
     for (auto& [party, c] : customers) {
       st.fee_payable = biz::checked_add(st.fee_payable, c.fee_payable, "fee_payable");
       st.recovered = biz::checked_add(st.recovered, c.recovered, "recovered");
+      // What this statement makes payable counts as spend on the customer, for every later statement too.
+      int64_t amount = c.fee_payable - c.recovered;
+      CustomerSpend& so_far = spend[party];
+      so_far.to_date = biz::checked_add(so_far.to_date, amount, "spend");
+      so_far.in_window = biz::checked_add(so_far.in_window, amount, "spend");
+      if (amount != 0) spent.push_back({party, rep, "", "fee", "", last, amount});
+      c.spend_to_date = so_far.to_date;
+      c.spend_in_window = so_far.in_window;
+      c.collected_to_date = collected_by_party[party];
+      if (c.collected_to_date) c.ratio_bp = ratio_bp(c.spend_to_date, *c.collected_to_date);
       list.push_back(std::move(c));
     }
     std::optional<Statement> before = statements_.previous(rep, period);
@@ -235,7 +276,7 @@ DraftReport Drafter::draft(const std::string& period, const std::string& actor) 
     st.net_payable = std::max<int64_t>(net, 0);
     st.recovery_due = std::max<int64_t>(-net, 0);
     json advances = advances_.balance(rep);
-    st.content = content_json(st, list, advances, carried_in);
+    st.content = content_json(st, list, advances, carried_in, policy);
     st.created_at = st.updated_at = rest::utc_now();
 
     annex::Transaction txn = s_.db.begin();
@@ -244,6 +285,11 @@ DraftReport Drafter::draft(const std::string& period, const std::string& actor) 
       continue;  // drafted meanwhile by another run: its fee changes stand
     }
     for (const auto& [fee, target] : changes) fees_.set_payable(txn, *fee, target);
+    for (SpendEntry& e : spent) {
+      e.sector_id = st.sector_id;
+      e.source_id = st.id;
+      spend_.record(txn, e);
+    }
     json summary = st.to_json();
     summary.erase("content");
     s_.audit.append(&txn, actor, "relationship.statement.draft", kStatement, st.id, "", summary.dump());

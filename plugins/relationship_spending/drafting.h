@@ -9,6 +9,7 @@
 #include "partners.h"
 #include "services.h"
 #include "settings.h"
+#include "spend.h"
 #include "standards.h"
 #include "statement_repository.h"
 
@@ -30,8 +31,8 @@ struct DraftReport {
 class Drafter {
  public:
   Drafter(Services& s, const Settings& settings, const Standards& standards, FeeRepository& fees, StatementRepository& statements,
-          const ContractsClient& contracts, const AdvancesClient& advances)
-      : s_(s), settings_(settings), standards_(standards), fees_(fees), statements_(statements), contracts_(contracts),
+          SpendRepository& spend, const ContractsClient& contracts, const AdvancesClient& advances)
+      : s_(s), settings_(settings), standards_(standards), fees_(fees), statements_(statements), spend_(spend), contracts_(contracts),
         advances_(advances) {}
 
   // Drafts the statements of `period` (YYYY-MM), a month that has ended in the company's time zone (else
@@ -51,6 +52,7 @@ class Drafter {
   const Standards& standards_;
   FeeRepository& fees_;
   StatementRepository& statements_;
+  SpendRepository& spend_;
   const ContractsClient& contracts_;
   const AdvancesClient& advances_;
   std::mutex running_;  // one drafting at a time in this daemon

@@ -38,7 +38,9 @@ class RelationshipSpendingPlugin : public annex::Plugin {
         "sample_size": {"type": "integer", "minimum": 1, "maximum": 100, "default": 3},
         "ratio_warning_bp": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 500},
         "currency": {"type": "string", "minLength": 3, "maxLength": 3, "default": "CNY"},
-        "statement_chain": {"type": "string", "minLength": 1, "default": "relationship-statement"}
+        "statement_chain": {"type": "string", "minLength": 1, "default": "relationship-statement"},
+        "spend_window_days": {"type": "integer", "minimum": 1, "maximum": 3660, "default": 90},
+        "customer_spend_limit": {"type": "integer", "minimum": 0, "default": 0}
       }
     }
   })";
@@ -53,8 +55,9 @@ class RelationshipSpendingPlugin : public annex::Plugin {
         statement_repository_(host().db()),
         contracts_(&host().require<annex_contracts_v1>(ANNEX_SERVICE_CONTRACTS, 1)),
         advances_(&host().require<annex_expenses_advances_v1>(ANNEX_SERVICE_EXPENSES_ADVANCES, 1)),
-        drafter_(services_, settings_, standards_, fees_, statement_repository_, contracts_, advances_),
-        statements_(services_, settings_, statement_repository_, fees_, drafter_, advances_),
+        spend_(host().db()),
+        drafter_(services_, settings_, standards_, fees_, statement_repository_, spend_, contracts_, advances_),
+        statements_(services_, settings_, statement_repository_, fees_, spend_, drafter_, advances_),
         spot_check_repository_(host().db()),
         spot_checks_(services_, settings_, statement_repository_, spot_check_repository_) {
     try {
@@ -159,6 +162,7 @@ class RelationshipSpendingPlugin : public annex::Plugin {
   StatementRepository statement_repository_;
   ContractsClient contracts_;
   AdvancesClient advances_;
+  SpendRepository spend_;
   Drafter drafter_;
   Statements statements_;
   SpotCheckRepository spot_check_repository_;

@@ -34,8 +34,9 @@ Settings Settings::parse(const json& config) {
   if (!config.is_object()) return s;
   for (const auto& [key, value] : config.items()) {
     if (key != "payout_policy" && key != "cap" && key != "sample_size" && key != "ratio_warning_bp" && key != "currency" &&
-        key != "statement_chain") {
-      bad(key, "unknown key (known: payout_policy, cap, sample_size, ratio_warning_bp, currency, statement_chain)");
+        key != "statement_chain" && key != "spend_window_days" && key != "customer_spend_limit") {
+      bad(key, "unknown key (known: payout_policy, cap, sample_size, ratio_warning_bp, currency, statement_chain, spend_window_days,"
+               " customer_spend_limit)");
     }
   }
   if (auto it = config.find("currency"); it != config.end()) {
@@ -56,6 +57,8 @@ Settings Settings::parse(const json& config) {
   s.cap = whole(config, "cap", s.cap, 0, 1'000'000'000'000'000);
   s.sample_size = static_cast<int>(whole(config, "sample_size", s.sample_size, 1, 100));
   s.ratio_warning_bp = whole(config, "ratio_warning_bp", s.ratio_warning_bp, 1, 10000);
+  s.spend_window_days = static_cast<int>(whole(config, "spend_window_days", s.spend_window_days, 1, 3660));
+  s.customer_spend_limit = whole(config, "customer_spend_limit", s.customer_spend_limit, 0, 1'000'000'000'000'000);
   return s;
 }
 

@@ -25,6 +25,10 @@ struct Settings {
   std::string currency = "CNY";
   int currency_minor_units = 2;                         // from master data, at start-up
   std::string statement_chain = "relationship-statement";  // approvals.chains id: clerk, sales manager, finance
+  // Anti-splitting: a customer's relationship spending (every rep's fees and special expenses) over the last
+  // spend_window_days may not pass customer_spend_limit (minor units; 0: no limit).
+  int spend_window_days = 90;
+  int64_t customer_spend_limit = 0;
 
   // Reads the plugin configuration (defaults already filled in by the manifest's schema); throws
   // std::invalid_argument whose text starts with the key at fault.

@@ -37,8 +37,18 @@ json Statement::to_json() const {
           {"version", version}};
 }
 
-json content_json(const Statement& s, const std::vector<CustomerEntry>& customers, const json& advances, int64_t recovery_carried_in) {
-  json list = json::array();
+namespace {
+
+json ratio_json(const std::optional<int64_t>& bp, int64_t threshold) {
+  if (!bp) return {{"bp", nullptr}, {"warning", false}};
+  return {{"bp", *bp}, {"warning", *bp > threshold}};
+}
+
+}  // namespace
+
+json content_json(const Statement& s, const std::vector<CustomerEntry>& customers, const json& advances, int64_t recovery_carried_in,
+                  const SpendPolicy& policy) {
+  json list = json::array(), warnings = json::array();
   int64_t earned = 0, payable = 0, recovered = 0, carried = 0;
   for (const CustomerEntry& c : customers) {
     json contracts = json::array();
@@ -56,14 +66,40 @@ json content_json(const Statement& s, const std::vector<CustomerEntry>& customer
                            {"value", money(k.total, k.currency)},
                            {"collected_in_month", money(k.collected_in_month, k.currency)},
                            {"collected_to_date", money(k.collected_to_date, k.currency)},
+                           {"fees_payable_all_reps", k.fees_payable_all_reps},
+                           {"ratio", ratio_json(k.ratio_bp, policy.ratio_warning_bp)},
                            {"lines", lines}});
+      if (k.ratio_bp && *k.ratio_bp > policy.ratio_warning_bp) {
+        warnings.push_back({{"kind", "contract_ratio"}, {"party_id", c.party_id}, {"contract_id", k.contract_id}, {"ratio_bp", *k.ratio_bp},
+                            {"message", "relationship spending on contract " + k.number + " is " + std::to_string(*k.ratio_bp) +
+                                            " bp of what it collected, above " + std::to_string(policy.ratio_warning_bp)}});
+      }
+    }
+    bool over_limit = policy.limit > 0 && c.spend_in_window > policy.limit;
+    if (c.ratio_bp && *c.ratio_bp > policy.ratio_warning_bp) {
+      warnings.push_back({{"kind", "customer_ratio"}, {"party_id", c.party_id}, {"ratio_bp", *c.ratio_bp},
+                          {"message", "relationship spending on customer " + c.party_id + " is " + std::to_string(*c.ratio_bp) +
+                                          " bp of what it paid, above " + std::to_string(policy.ratio_warning_bp)}});
+    }
+    if (over_limit) {
+      warnings.push_back({{"kind", "customer_limit"}, {"party_id", c.party_id}, {"spend_in_window", c.spend_in_window},
+                          {"message", "relationship spending on customer " + c.party_id + " over the last " + std::to_string(policy.window_days) +
+                                          " days passes the limit of " + std::to_string(policy.limit) + " minor units"}});
     }
     list.push_back({{"party_id", c.party_id},
                     {"contracts", contracts},
                     {"fee_earned", c.fee_earned},
                     {"fee_payable", c.fee_payable},
                     {"recovered", c.recovered},
-                    {"carried_forward", c.carried_forward}});
+                    {"carried_forward", c.carried_forward},
+                    {"spend",
+                     {{"to_date", c.spend_to_date},
+                      {"in_window", c.spend_in_window},
+                      {"window_days", policy.window_days},
+                      {"limit", policy.limit > 0 ? json(policy.limit) : json(nullptr)},
+                      {"over_limit", over_limit}}},
+                    {"collected_to_date", c.collected_to_date ? json(*c.collected_to_date) : json(nullptr)},
+                    {"ratio", ratio_json(c.ratio_bp, policy.ratio_warning_bp)}});
     earned += c.fee_earned;
     payable += c.fee_payable;
     recovered += c.recovered;
@@ -82,7 +118,9 @@ json content_json(const Statement& s, const std::vector<CustomerEntry>& customer
             {"net_payable", s.net_payable},
             {"recovery_due", s.recovery_due},
             {"carried_forward", carried}}},
-          {"advances", advances}};
+          {"advances", advances},
+          {"ratio_warning_bp", policy.ratio_warning_bp},
+          {"warnings", warnings}};
 }
 
 }  // namespace relationship_spending

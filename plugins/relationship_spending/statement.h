@@ -34,6 +34,10 @@ struct ContractEntry {
   int64_t collected_to_date = 0;
   bool signed_in_month = false;
   std::vector<FeeLine> lines;
+  // The ratio of relationship spending to collected revenue on the contract: every rep's fees payable on it to
+  // date ÷ collected to date in the plugin's currency (nothing when nothing was collected or no rate converts it).
+  int64_t fees_payable_all_reps = 0;
+  std::optional<int64_t> ratio_bp;
 };
 
 struct CustomerEntry {
@@ -44,6 +48,18 @@ struct CustomerEntry {
   int64_t fee_payable = 0;       // became payable with this statement
   int64_t recovered = 0;         // over-payments recovered (a collection reversed after payout)
   int64_t carried_forward = 0;   // earned to date, not yet payable: waits for the customer's payment
+  // Every rep's spending on the customer (fees made payable, special expenses), to date and over the rolling
+  // window, and what the customer paid to date in the plugin's currency.
+  int64_t spend_to_date = 0, spend_in_window = 0;
+  std::optional<int64_t> collected_to_date;
+  std::optional<int64_t> ratio_bp;
+};
+
+// The thresholds the ratios and the rolling limit are held against.
+struct SpendPolicy {
+  int window_days = 90;
+  int64_t limit = 0;  // 0: none
+  int64_t ratio_warning_bp = 500;
 };
 
 struct Statement {
@@ -68,8 +84,9 @@ struct Statement {
 };
 
 // The statement's content: {"period", "rep_id", "sector_id", "currency", "customers": [...], "totals": {...},
-// "advances": {...}, "recovery": {"carried_in", "carried_out"}}.
+// "advances": {...}, "warnings": [...]}.
+// Customers above the ratio threshold or over the rolling limit are flagged, and listed under "warnings".
 nlohmann::json content_json(const Statement& s, const std::vector<CustomerEntry>& customers, const nlohmann::json& advances,
-                            int64_t recovery_carried_in);
+                            int64_t recovery_carried_in, const SpendPolicy& policy);
 
 }  // namespace relationship_spending

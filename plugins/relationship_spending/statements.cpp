@@ -203,6 +203,7 @@ void Statements::on_approval(const json& payload, const std::string& key) {
       auto it = change.find({f.contract_id, f.line_no});
       if (f.rep_id == st.rep_id && it != change.end() && it->second != 0) fees_.set_payable(txn, f, f.payable - it->second);
     }
+    spend_.forget(txn, st.id);
   }
   statements_.update(txn, st, st.version);
   json after = st.to_json();

@@ -23,9 +23,9 @@ inline constexpr const char* kPayoutSubmit = "relationship.payout.submit";
 
 class Statements {
  public:
-  Statements(Services& s, const Settings& settings, StatementRepository& statements, FeeRepository& fees, Drafter& drafter,
-             const AdvancesClient& advances)
-      : s_(s), settings_(settings), statements_(statements), fees_(fees), drafter_(drafter), advances_(advances) {}
+  Statements(Services& s, const Settings& settings, StatementRepository& statements, FeeRepository& fees, SpendRepository& spend,
+             Drafter& drafter, const AdvancesClient& advances)
+      : s_(s), settings_(settings), statements_(statements), fees_(fees), spend_(spend), drafter_(drafter), advances_(advances) {}
 
   void list(const annex::Request& req, annex::Response& resp);
   void get(const annex::Request& req, annex::Response& resp);
@@ -62,6 +62,7 @@ class Statements {
   const Settings& settings_;
   StatementRepository& statements_;
   FeeRepository& fees_;
+  SpendRepository& spend_;
   Drafter& drafter_;
   const AdvancesClient& advances_;
 };

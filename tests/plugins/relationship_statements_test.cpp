@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <thread>
 
 namespace annex::test {
@@ -28,6 +29,7 @@ constexpr const char* kStatements = "/api/v1/relationship-spending/statements";
 class RelationshipStatements : public PluginTest {
  protected:
   virtual const char* policy() const { return "rate"; }
+  virtual json plugin_settings() const { return {{"payout_policy", policy()}, {"cap", 300000}}; }
 
   void SetUp() override {
     clock_ = (dir_.path() / "now").string();
@@ -43,7 +45,7 @@ class RelationshipStatements : public PluginTest {
                 {{"name", "finance"}, {"role", "finance"}, {"scope", "any"}}}}}},
             {"cash-advance", {{"steps", {{{"name", "finance"}, {"role", "finance"}, {"scope", "any"}}}}}}}}}},
         {"plugins",
-         {{"org.annex.relationship-spending", {{"payout_policy", policy()}, {"cap", 300000}}},
+         {{"org.annex.relationship-spending", plugin_settings()},
           {"org.annex.expenses", {{"advance_cap", {{"default", 500000}}}}}}}};
     config["calendar"]["test_clock_file"] = clock_;
     start(config.dump());
@@ -415,6 +417,53 @@ TEST_P(RelationshipStatements, AfterPayoutASpotCheckIsDrawnThatAnyoneReDerivesFr
       << "a customer outside the sample";
 }
 
+TEST_P(RelationshipStatements, EachCustomersRatioOfSpendToPaymentIsOnTheStatement) {
+  collect(signed_contract("K-2026-801", "2026-11-10"), "2026-11-12", 600000, "BANK-1");
+  at("2026-12-01T09:00:00+08:00");
+  draft("2026-11");
+  json st = statement(clerk_, rep_id_, "2026-11");
+  const json& customer = st["content"]["customers"][0];
+  EXPECT_EQ(customer["spend"]["to_date"], 9000);
+  EXPECT_EQ(customer["collected_to_date"], 600000);
+  EXPECT_EQ(customer["ratio"], json({{"bp", 150}, {"warning", false}})) << "90.00 of 6,000.00 is 1.5 %, under 5 %";
+  EXPECT_EQ(customer["contracts"][0]["ratio"]["bp"], 150);
+  EXPECT_FALSE(customer["spend"]["over_limit"]) << "no limit configured";
+  EXPECT_TRUE(st["content"]["warnings"].empty());
+}
+
+class RelationshipStatementsLimited : public RelationshipStatements {
+ protected:
+  json plugin_settings() const override {
+    return {{"payout_policy", "rate"}, {"ratio_warning_bp", 100}, {"customer_spend_limit", 30000}, {"spend_window_days", 60}};
+  }
+};
+
+TEST_P(RelationshipStatementsLimited, SpendSplitOverTwoRepsMeetsTheCustomersLimitAndRatiosAboveTheThresholdAreFlagged) {
+  collect(signed_contract("K-2026-901", "2026-11-10"), "2026-11-12", 1500000, "BANK-1");
+  json theirs = signed_contract("K-2026-902", "2026-11-11", {{{"user_id", rep2_id_}, {"percent", 100}}});
+  collect(theirs, "2026-11-13", 1500000, "BANK-2");
+  at("2026-12-01T09:00:00+08:00");
+  EXPECT_EQ(draft("2026-11")["statements_drafted"], 2);
+  // Statements are drafted in rep order: the second sees the first's spend on the same customer.
+  bool mine_first = rep_id_ < rep2_id_;
+  json first = statement(finance_, mine_first ? rep_id_ : rep2_id_, "2026-11");
+  json second = statement(finance_, mine_first ? rep2_id_ : rep_id_, "2026-11");
+  auto kinds = [](const json& st) {
+    std::set<std::string> out;
+    for (const json& w : st["content"]["warnings"]) out.insert(w["kind"].get<std::string>());
+    return out;
+  };
+  EXPECT_EQ(first["content"]["customers"][0]["spend"]["in_window"], 22500);
+  EXPECT_FALSE(first["content"]["customers"][0]["spend"]["over_limit"]);
+  EXPECT_EQ(first["content"]["customers"][0]["ratio"]["bp"], 75) << "225.00 of the customer's 30,000.00";
+  EXPECT_EQ(kinds(first), (std::set<std::string>{"contract_ratio"})) << "225.00 of one contract's 15,000.00 is 1.5 %, above 1 %";
+  EXPECT_EQ(second["content"]["customers"][0]["spend"]["in_window"], 45000);
+  EXPECT_TRUE(second["content"]["customers"][0]["spend"]["over_limit"]) << "450.00 over two reps passes the 300.00 limit";
+  EXPECT_EQ(second["content"]["customers"][0]["ratio"], json({{"bp", 150}, {"warning", true}}));
+  EXPECT_EQ(kinds(second), (std::set<std::string>{"contract_ratio", "customer_ratio", "customer_limit"}));
+  EXPECT_EQ(as(clerk_, "GET", path(second)).status, 200) << "the approvers read the warnings on the statement";
+}
+
 class RelationshipStatementsFull : public RelationshipStatements {
  protected:
   const char* policy() const override { return "full"; }
@@ -435,6 +484,7 @@ TEST_P(RelationshipStatementsFull, UnderTheFullPolicyNothingIsPayableUntilTheCon
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RelationshipStatements, testing::Values(Backend::kSqlite, Backend::kPostgresql), backend_param_name);
+INSTANTIATE_TEST_SUITE_P(Backends, RelationshipStatementsLimited, testing::Values(Backend::kSqlite, Backend::kPostgresql), backend_param_name);
 INSTANTIATE_TEST_SUITE_P(Backends, RelationshipStatementsFull, testing::Values(Backend::kSqlite, Backend::kPostgresql), backend_param_name);
 
 }  // namespace
