@@ -1,13 +1,17 @@
 // The relationship-spending plugin (客情费, DOMAIN §1): fee standards per product or product group, the fixed
-// purposes of spending, the fees earned and made payable as customers pay, the monthly statements with their three
-// signatures, and the payout of a valid statement's fees as a cash advance — under /api/v1/relationship-spending/,
-// on the SDK alone. It requires the contracts plugin (contracts, lines, collections, through its service) and the
-// expenses plugin (its advance ledger service).
+// purposes of spending, special expenses applied for before a new customer's first signing, the fees earned and
+// made payable as customers pay, the monthly statements with their three signatures, the payout of a valid
+// statement's fees as a cash advance, spot checks and the exceptions auditors read — under
+// /api/v1/relationship-spending/, on the SDK alone. It requires the contracts plugin (contracts, lines,
+// collections, through its service), the expenses plugin (its advance ledger service) and the pipeline (its
+// opportunities).
 #include "drafting.h"
+#include "exception.h"
 #include "fee_repository.h"
 #include "partners.h"
 #include "purpose.h"
 #include "settings.h"
+#include "special_expenses.h"
 #include "spot_checks.h"
 #include "standards.h"
 #include "statement_repository.h"
@@ -26,10 +30,10 @@ class RelationshipSpendingPlugin : public annex::Plugin {
   static constexpr const char* kManifest = R"({
     "name": "Relationship spending",
     "description": "Customer-relationship spending (客情费): fee standards per product or product group, and the purposes spending may serve.",
-    "requires": {"org.annex.contracts": "^1.0", "org.annex.expenses": "^1.0"},
+    "requires": {"org.annex.contracts": "^1.0", "org.annex.expenses": "^1.0", "org.annex.pipeline": "^1.0"},
     "uses": ["annex.log@1", "annex.db@1", "annex.http@1", "annex.authz@1", "annex.audit@1", "annex.masterdata@1",
              "annex.directory@1", "annex.calendar@1", "annex.approvals@1", "annex.events@1", "annex.jobs@1",
-             "org.annex.contracts@1", "org.annex.expenses.advances@1"],
+             "org.annex.contracts@1", "org.annex.expenses.advances@1", "org.annex.pipeline.opportunities@1"],
     "config_schema": {
       "type": "object",
       "properties": {
@@ -40,7 +44,8 @@ class RelationshipSpendingPlugin : public annex::Plugin {
         "currency": {"type": "string", "minLength": 3, "maxLength": 3, "default": "CNY"},
         "statement_chain": {"type": "string", "minLength": 1, "default": "relationship-statement"},
         "spend_window_days": {"type": "integer", "minimum": 1, "maximum": 3660, "default": 90},
-        "customer_spend_limit": {"type": "integer", "minimum": 0, "default": 0}
+        "customer_spend_limit": {"type": "integer", "minimum": 0, "default": 0},
+        "special_expense_chain": {"type": "string", "minLength": 1, "default": "relationship-special-expense"}
       }
     }
   })";
@@ -59,7 +64,13 @@ class RelationshipSpendingPlugin : public annex::Plugin {
         drafter_(services_, settings_, standards_, fees_, statement_repository_, spend_, contracts_, advances_),
         statements_(services_, settings_, statement_repository_, fees_, spend_, drafter_, advances_),
         spot_check_repository_(host().db()),
-        spot_checks_(services_, settings_, statement_repository_, spot_check_repository_) {
+        spot_checks_(services_, settings_, statement_repository_, spot_check_repository_),
+        // Special expenses for new customers (R6) and the exceptions auditors read.
+        exceptions_(services_),
+        special_expense_repository_(host().db()),
+        special_expenses_(services_, settings_, special_expense_repository_, exceptions_,
+                          ContractsService(host().require<annex_contracts_v1>(ANNEX_SERVICE_CONTRACTS, 1)),
+                          OpportunitiesService(host().require<annex_opportunities_v1>(ANNEX_SERVICE_OPPORTUNITIES, 1))) {
     try {
       settings_ = Settings::parse(nlohmann::json::parse(this->config_json(), nullptr, false));
     } catch (const std::invalid_argument& e) {
@@ -140,15 +151,40 @@ class RelationshipSpendingPlugin : public annex::Plugin {
       }
     };
 
-    // The three signatures are decided over the host's approval API; their outcome arrives as an event.
-    host().events().subscribe("annex.approval.*", [statements](const annex::Event& e) {
-      nlohmann::json payload = nlohmann::json::parse(e.payload, nullptr, false);
-      if (payload.is_object() && payload.value("item_type", "") == kStatement) {
-        statements->on_approval(payload, std::string(e.idempotency_key));
-      }
-    });
     // R4: on the 1st of every month at 01:00 (company time), the previous month's statements.
     host().jobs().schedule("draft-statements", annex::CalendarSchedule::monthly(1, 1), [statements] { statements->draft_previous_month(); });
+
+    // Special expenses for new customers (R6), their approval outcomes, and the exceptions auditors read.
+    SpecialExpenses* special = &special_expenses_;
+    auto special_route = [&](const char* method, const char* path, const char* permission, const char* summary,
+                             void (SpecialExpenses::*handler)(const annex::Request&, annex::Response&)) {
+      http.route(method, path, permission, summary,
+                 [special, handler](const annex::Request& req, annex::Response& resp) { (special->*handler)(req, resp); });
+    };
+    special_route("POST", "/api/v1/relationship-spending/special-expenses", kSpecialSubmit,
+                  "Apply for a special expense to win a new customer, before its first contract is signed (R6); into the approval chain",
+                  &SpecialExpenses::file);
+    special_route("GET", "/api/v1/relationship-spending/special-expenses", kSpecialRead,
+                  "Special-expense applications within reach (filters: status, rep_id, sector_id, party_id; sort, cursor, limit)",
+                  &SpecialExpenses::list);
+    special_route("GET", "/api/v1/relationship-spending/special-expenses/{id}", kSpecialRead,
+                  "An application with its justification, its approval and the customer's first signed contract", &SpecialExpenses::get);
+    special_route("POST", "/api/v1/relationship-spending/special-expenses/{id}/resubmit", kSpecialSubmit,
+                  "Resubmit a returned application, with changes (If-Match); refused once the customer has signed", &SpecialExpenses::resubmit);
+    const Exceptions* exceptions = &exceptions_;
+    http.route("GET", "/api/v1/relationship-spending/exceptions", kExceptionsRead,
+               "Exceptions for auditors within reach (filters: kind, rep_id, party_id, from, to; sort, cursor, limit)",
+               [exceptions](const annex::Request& req, annex::Response& resp) { exceptions->list(req, resp); });
+
+    // Statements' signatures and special expenses are decided over the host's approval API; the outcomes arrive
+    // as events (one subscription per topic and plugin).
+    host().events().subscribe("annex.approval.*", [statements, special](const annex::Event& e) {
+      nlohmann::json payload = nlohmann::json::parse(e.payload, nullptr, false);
+      if (!payload.is_object()) return;
+      std::string type = payload.value("item_type", "");
+      if (type == kStatement) statements->on_approval(payload, std::string(e.idempotency_key));
+      else if (type == kSpecialExpense) special->on_approval(payload);
+    });
   }
 
   const Settings& settings() const { return settings_; }
@@ -167,6 +203,9 @@ class RelationshipSpendingPlugin : public annex::Plugin {
   Statements statements_;
   SpotCheckRepository spot_check_repository_;
   SpotChecks spot_checks_;
+  Exceptions exceptions_;
+  SpecialExpenseRepository special_expense_repository_;
+  SpecialExpenses special_expenses_;
 };
 
 }  // namespace relationship_spending

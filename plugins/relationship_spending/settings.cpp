@@ -34,9 +34,9 @@ Settings Settings::parse(const json& config) {
   if (!config.is_object()) return s;
   for (const auto& [key, value] : config.items()) {
     if (key != "payout_policy" && key != "cap" && key != "sample_size" && key != "ratio_warning_bp" && key != "currency" &&
-        key != "statement_chain" && key != "spend_window_days" && key != "customer_spend_limit") {
+        key != "statement_chain" && key != "spend_window_days" && key != "customer_spend_limit" && key != "special_expense_chain") {
       bad(key, "unknown key (known: payout_policy, cap, sample_size, ratio_warning_bp, currency, statement_chain, spend_window_days,"
-               " customer_spend_limit)");
+               " customer_spend_limit, special_expense_chain)");
     }
   }
   if (auto it = config.find("currency"); it != config.end()) {
@@ -59,6 +59,10 @@ Settings Settings::parse(const json& config) {
   s.ratio_warning_bp = whole(config, "ratio_warning_bp", s.ratio_warning_bp, 1, 10000);
   s.spend_window_days = static_cast<int>(whole(config, "spend_window_days", s.spend_window_days, 1, 3660));
   s.customer_spend_limit = whole(config, "customer_spend_limit", s.customer_spend_limit, 0, 1'000'000'000'000'000);
+  if (auto it = config.find("special_expense_chain"); it != config.end()) {
+    if (!it->is_string() || it->get<std::string>().empty()) bad("special_expense_chain", "must be the id of an approval chain");
+    s.special_expense_chain = it->get<std::string>();
+  }
   return s;
 }
 

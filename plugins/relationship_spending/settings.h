@@ -29,6 +29,7 @@ struct Settings {
   // spend_window_days may not pass customer_spend_limit (minor units; 0: no limit).
   int spend_window_days = 90;
   int64_t customer_spend_limit = 0;
+  std::string special_expense_chain = "relationship-special-expense";  // R6: the host chain applications go through
 
   // Reads the plugin configuration (defaults already filled in by the manifest's schema); throws
   // std::invalid_argument whose text starts with the key at fault.

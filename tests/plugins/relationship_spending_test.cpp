@@ -307,6 +307,7 @@ TEST_P(RelationshipSpendingSettings, ABadSettingStopsThePluginNamingTheKey) {
       {R"({"sample_size": 0})", "sample_size"},
       {R"({"ratio_warning_bp": "5%"})", "ratio_warning_bp"},
       {R"({"sample": 3})", "sample"},
+      {R"({"special_expense_chain": ""})", "special_expense_chain"},
   };
   for (const auto& [config, key] : cases) {
     start(R"({"plugins": {"org.annex.relationship-spending": )" + config + "}}");

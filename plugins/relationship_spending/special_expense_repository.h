@@ -1,0 +1,36 @@
+// SpecialExpenseRepository — special-expense applications in the plugin's tables: one by id, writes with their
+// version, and a rep's approved ones for the statements.
+#pragma once
+
+#include "special_expense.h"
+
+#include <annex/sdk.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace relationship_spending {
+
+class SpecialExpenseRepository {
+ public:
+  explicit SpecialExpenseRepository(annex::Db db) : db_(std::move(db)) {}
+
+  // The columns read() reads, in order, for SELECTs of relationship_special_expenses.
+  static const char* columns();
+  static SpecialExpense read(const annex::Row& row);
+
+  std::optional<SpecialExpense> find(const std::string& id, annex::Transaction* txn = nullptr) const;
+  void insert(annex::Transaction& txn, const SpecialExpense& application);
+  // Writes the application; the stored version must be `expected_version` (else CONFLICT naming If-Match: changed
+  // meanwhile). Bumps application.version.
+  void update(annex::Transaction& txn, SpecialExpense& application, int64_t expected_version);
+
+  // The rep's approved applications, oldest filing first.
+  std::vector<SpecialExpense> approved_for_rep(const std::string& rep_id, annex::Transaction* txn = nullptr) const;
+
+ private:
+  annex::Db db_;
+};
+
+}  // namespace relationship_spending
