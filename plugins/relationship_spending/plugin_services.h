@@ -2,6 +2,8 @@
 // reads their tables (the host refuses that SQL), it asks them.
 #pragma once
 
+#include "special_expense.h"
+
 #include <annex/sdk.hpp>
 #include <annex/services/contracts.h>
 #include <annex/services/opportunities.h>
@@ -12,14 +14,6 @@
 #include <string>
 
 namespace relationship_spending {
-
-// A customer's first signed contract (the earliest signing date), as the contracts plugin tells it.
-struct FirstSigned {
-  std::string contract_id, number;
-  std::string signed_on;  // YYYY-MM-DD
-
-  nlohmann::json to_json() const { return {{"contract_id", contract_id}, {"number", number}, {"signed_on", signed_on}}; }
-};
 
 // The contracts plugin's service (org.annex.contracts@1).
 class ContractsService {

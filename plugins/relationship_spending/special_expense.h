@@ -34,4 +34,24 @@ struct SpecialExpense {
   nlohmann::json to_json() const;
 };
 
+// A customer's first signed contract (the earliest signing date), as the contracts plugin tells it.
+struct FirstSigned {
+  std::string contract_id, number;
+  std::string signed_on;  // YYYY-MM-DD
+
+  nlohmann::json to_json() const { return {{"contract_id", contract_id}, {"number", number}, {"signed_on", signed_on}}; }
+};
+
+// An approved application and its customer's first signed contract, when there is one: payable only after that
+// contract is collected, which the statement decides.
+struct ApprovedSpecialExpense {
+  SpecialExpense application;
+  std::optional<FirstSigned> first_signed;
+
+  // R6 as the statement applies it: the application was filed no later than the day of the first signing (or the
+  // customer has signed nothing yet). Filing is refused once a signing is known, but a contract may be recorded
+  // later with an earlier signing date; such an application was filed after the signing and is never payable.
+  bool filed_before_signing() const { return !first_signed || application.filed_on <= first_signed->signed_on; }
+};
+
 }  // namespace relationship_spending

@@ -21,13 +21,6 @@ namespace relationship_spending {
 inline constexpr const char* kSpecialSubmit = "relationship.special.submit";
 inline constexpr const char* kSpecialRead = "relationship.special.read";
 
-// An approved application and the customer's first signed contract, when there is one: payable only after that
-// contract is collected, which the statement decides.
-struct ApprovedSpecialExpense {
-  SpecialExpense application;
-  std::optional<FirstSigned> first_signed;
-};
-
 class SpecialExpenses {
  public:
   SpecialExpenses(Services& s, const Settings& settings, SpecialExpenseRepository& applications, const Exceptions& exceptions,
@@ -36,7 +29,8 @@ class SpecialExpenses {
         opportunities_(opportunities) {}
 
   // The rep's approved applications, oldest first, each with its customer's first signed contract (none while the
-  // customer has signed nothing). Throws annex::Error when the database or the contracts plugin fails.
+  // customer has signed nothing); ApprovedSpecialExpense::filed_before_signing() says whether R6 holds. Throws
+  // annex::Error when the database or the contracts plugin fails.
   std::vector<ApprovedSpecialExpense> approved_for_rep(const std::string& rep_id) const;
 
   // POST …/special-expenses: files an application and puts it into the chain; refused (422 naming party_id, the

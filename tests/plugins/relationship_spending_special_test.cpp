@@ -5,6 +5,8 @@
 // sees only the applications within reach; bad input is refused naming the field.
 #include "plugin_test.h"
 
+#include "../../plugins/relationship_spending/special_expense.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -296,6 +298,21 @@ TEST_P(RelationshipSpecialExpenseChain, WithoutItsChainFilingIsRefusedNamingTheC
   EXPECT_EQ(refused.status, 422) << refused.body;
   EXPECT_EQ(json::parse(refused.body)["error"]["field"], "chain");
   EXPECT_TRUE(json::parse(must(as(rep, "GET", kApplications), 200))["items"].empty()) << "nothing filed without its approval";
+}
+
+// A contract recorded after the filing may carry an earlier signing date: then the application came after the
+// signing, and the statement never pays it.
+TEST(RelationshipSpecialExpenseRule, AnApplicationFiledAfterTheSigningDateBreaksTheRule) {
+  using relationship_spending::ApprovedSpecialExpense;
+  ApprovedSpecialExpense approved;
+  approved.application.filed_on = "2027-04-10";
+  EXPECT_TRUE(approved.filed_before_signing()) << "nothing signed yet";
+  approved.first_signed = relationship_spending::FirstSigned{"k1", "K-2027-001", "2027-04-10"};
+  EXPECT_TRUE(approved.filed_before_signing()) << "filed on the day, before the signing was known";
+  approved.first_signed->signed_on = "2027-05-01";
+  EXPECT_TRUE(approved.filed_before_signing());
+  approved.first_signed->signed_on = "2027-04-09";
+  EXPECT_FALSE(approved.filed_before_signing()) << "signed the day before it was filed";
 }
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, RelationshipSpecialExpenseChain, testing::Values(Backend::kSqlite), backend_param_name);
