@@ -213,8 +213,7 @@ void SpecialExpenses::on_approval(const json& payload) {
   a.decided_at = a.updated_at = now_text(s_.calendar);
   if (last.is_object()) {
     a.decided_by = last.value("decider_id", "");
-    a.decision_comment = last.contains("comment") && last["comment"].is_string() ? std::optional<std::string>(last["comment"].get<std::string>())
-                                                                                 : std::nullopt;
+    if (last.contains("comment") && last["comment"].is_string()) a.decision_comment = last["comment"].get<std::string>();
   }
   applications_.update(txn, a, found->version);
   s_.audit.append(&txn, a.decided_by.value_or(""), "relationship.special_expense." + status, kSpecialExpense, a.id,
