@@ -295,6 +295,18 @@ DraftReport Drafter::draft(const std::string& period, const std::string& actor) 
     s_.audit.append(&txn, actor, "relationship.statement.draft", kStatement, st.id, "", summary.dump());
     txn.commit();
     ++report.statements;
+    // For auditors: the customers above the ratio threshold or the rolling limit, and fees recovered.
+    for (const json& w : st.content["warnings"]) {
+      ExceptionKind kind = w["kind"] == "customer_limit" ? ExceptionKind::kOverLimit : ExceptionKind::kOverRatio;
+      exceptions_.record({"", kind, rep, st.sector_id, w["party_id"].get<std::string>(), kStatement, st.id, w, ""}, actor);
+    }
+    for (const CustomerEntry& c : list) {
+      if (c.recovered > 0) {
+        exceptions_.record({"", ExceptionKind::kRecovery, rep, st.sector_id, c.party_id, kStatement, st.id,
+                            {{"recovered", c.recovered}, {"currency", st.currency}, {"period", period}}, ""},
+                           actor);
+      }
+    }
   }
   return report;
 }

@@ -5,6 +5,7 @@
 // they are.
 #pragma once
 
+#include "exception.h"
 #include "fee_repository.h"
 #include "partners.h"
 #include "services.h"
@@ -31,9 +32,9 @@ struct DraftReport {
 class Drafter {
  public:
   Drafter(Services& s, const Settings& settings, const Standards& standards, FeeRepository& fees, StatementRepository& statements,
-          SpendRepository& spend, const ContractsClient& contracts, const AdvancesClient& advances)
+          SpendRepository& spend, const ContractsClient& contracts, const AdvancesClient& advances, const Exceptions& exceptions)
       : s_(s), settings_(settings), standards_(standards), fees_(fees), statements_(statements), spend_(spend), contracts_(contracts),
-        advances_(advances) {}
+        advances_(advances), exceptions_(exceptions) {}
 
   // Drafts the statements of `period` (YYYY-MM), a month that has ended in the company's time zone (else
   // UNPROCESSABLE naming "period"). `actor`: who asked ("" for the monthly job).
@@ -55,6 +56,7 @@ class Drafter {
   SpendRepository& spend_;
   const ContractsClient& contracts_;
   const AdvancesClient& advances_;
+  const Exceptions& exceptions_;
   std::mutex running_;  // one drafting at a time in this daemon
 };
 

@@ -18,6 +18,7 @@ constexpr std::pair<ExceptionKind, const char*> kKinds[] = {
     {ExceptionKind::kOverRatio, "over_ratio"},
     {ExceptionKind::kDisputedSpotCheck, "disputed_spot_check"},
     {ExceptionKind::kRecovery, "recovery"},
+    {ExceptionKind::kOverLimit, "over_limit"},
 };
 
 }  // namespace

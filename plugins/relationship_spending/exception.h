@@ -27,6 +27,7 @@ enum class ExceptionKind {
   kOverRatio,                // spending ÷ collected revenue above the warning threshold
   kDisputedSpotCheck,        // R9: a sampled customer the sector head disputes
   kRecovery,                 // R2: a payout over what was collected, recovered on a later statement
+  kOverLimit,                // a customer's spending over the rolling window above the limit (anti-splitting)
 };
 
 const char* exception_kind_name(ExceptionKind kind);

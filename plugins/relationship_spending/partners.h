@@ -1,11 +1,14 @@
 // The services of the plugins this one requires, in C++: the contracts plugin's contracts and collections
-// (org.annex.contracts@1) and the expenses plugin's advance ledger (org.annex.expenses.advances@1). Every call
-// returns the service's JSON or throws annex::Error with its status, message and field.
+// (org.annex.contracts@1), the expenses plugin's advance ledger (org.annex.expenses.advances@1) and the
+// pipeline's opportunities (org.annex.pipeline.opportunities@1). It never reads their tables (the host refuses
+// that SQL), it asks them. Every call returns the service's JSON or throws annex::Error with its status, message
+// and field.
 #pragma once
 
 #include <annex/sdk.hpp>
 #include <annex/services/contracts.h>
 #include <annex/services/expenses_advances.h>
+#include <annex/services/opportunities.h>
 
 #include <nlohmann/json.hpp>
 
@@ -46,6 +49,27 @@ class ContractsClient {
   template <typename Fn>
   static nlohmann::json call(Fn&& fn) { return nlohmann::json::parse(annex::detail::call_json(std::forward<Fn>(fn))); }
   const annex_contracts_v1* api_;
+};
+
+class OpportunitiesClient {
+ public:
+  explicit OpportunitiesClient(const annex_opportunities_v1* api) : api_(api) {}
+
+  // {"id", "party_id", "sector_id", "owner_id", "status", …} of the opportunity, or nothing when it is missing or
+  // out of `user_id`'s reach.
+  std::optional<nlohmann::json> get(const std::string& id, const std::string& user_id) const {
+    try {
+      return nlohmann::json::parse(annex::detail::call_json([&](annex_buffer* out, annex_buffer* err) {
+        return api_->get(api_->provider_plugin_ptr, annex::to_str(id), annex::to_str(user_id), out, err);
+      }));
+    } catch (const annex::Error& e) {
+      if (e.code() == ANNEX_ERR_NOT_FOUND) return std::nullopt;
+      throw;
+    }
+  }
+
+ private:
+  const annex_opportunities_v1* api_;
 };
 
 class AdvancesClient {

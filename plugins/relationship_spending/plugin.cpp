@@ -61,16 +61,15 @@ class RelationshipSpendingPlugin : public annex::Plugin {
         contracts_(&host().require<annex_contracts_v1>(ANNEX_SERVICE_CONTRACTS, 1)),
         advances_(&host().require<annex_expenses_advances_v1>(ANNEX_SERVICE_EXPENSES_ADVANCES, 1)),
         spend_(host().db()),
-        drafter_(services_, settings_, standards_, fees_, statement_repository_, spend_, contracts_, advances_),
-        statements_(services_, settings_, statement_repository_, fees_, spend_, drafter_, advances_),
+        exceptions_(services_),
+        drafter_(services_, settings_, standards_, fees_, statement_repository_, spend_, contracts_, advances_, exceptions_),
+        statements_(services_, settings_, statement_repository_, fees_, spend_, drafter_, advances_, exceptions_),
         spot_check_repository_(host().db()),
         spot_checks_(services_, settings_, statement_repository_, spot_check_repository_),
-        // Special expenses for new customers (R6) and the exceptions auditors read.
-        exceptions_(services_),
+        // Special expenses for new customers (R6).
         special_expense_repository_(host().db()),
         special_expenses_(services_, settings_, special_expense_repository_, exceptions_,
-                          ContractsService(host().require<annex_contracts_v1>(ANNEX_SERVICE_CONTRACTS, 1)),
-                          OpportunitiesService(host().require<annex_opportunities_v1>(ANNEX_SERVICE_OPPORTUNITIES, 1))) {
+                          contracts_, OpportunitiesClient(&host().require<annex_opportunities_v1>(ANNEX_SERVICE_OPPORTUNITIES, 1))) {
     try {
       settings_ = Settings::parse(nlohmann::json::parse(this->config_json(), nullptr, false));
     } catch (const std::invalid_argument& e) {
@@ -142,6 +141,13 @@ class RelationshipSpendingPlugin : public annex::Plugin {
     spot_check_route("POST", "/api/v1/relationship-spending/statements/{id}/spot-check/items/{party_id}", kSpotCheckDecide,
                      "Confirm or dispute a sampled customer with a note ({\"outcome\": \"confirmed\"|\"disputed\", \"note\"})",
                      &SpotChecks::decide);
+    // A disputed customer is an exception for finance.
+    const Exceptions* recorder = &exceptions_;
+    spot_checks_.on_dispute = [recorder](const SpotCheck& c, const SpotCheckItem& item) {
+      recorder->record({"", ExceptionKind::kDisputedSpotCheck, c.rep_id, c.sector_id, item.party_id, kStatement, c.statement_id,
+                        {{"period", c.period}, {"note", item.note.value_or("")}, {"decided_by", item.decided_by.value_or("")}}, ""},
+                       item.decided_by.value_or(""));
+    };
     // R9: after payout, the sample is drawn at once.
     statements_.after_payout = [spot_checks](const Statement& st) {
       try {
@@ -153,6 +159,9 @@ class RelationshipSpendingPlugin : public annex::Plugin {
 
     // R4: on the 1st of every month at 01:00 (company time), the previous month's statements.
     host().jobs().schedule("draft-statements", annex::CalendarSchedule::monthly(1, 1), [statements] { statements->draft_previous_month(); });
+    // R5: a statement still unsigned after its 8th working day is flagged the next morning.
+    host().jobs().schedule("flag-missing-signatures", annex::CalendarSchedule::daily(0, 30),
+                           [statements] { statements->flag_missing_signatures(); });
 
     // Special expenses for new customers (R6), their approval outcomes, and the exceptions auditors read.
     SpecialExpenses* special = &special_expenses_;
@@ -199,11 +208,11 @@ class RelationshipSpendingPlugin : public annex::Plugin {
   ContractsClient contracts_;
   AdvancesClient advances_;
   SpendRepository spend_;
+  Exceptions exceptions_;  // what the rules refused or flagged, for auditors
   Drafter drafter_;
   Statements statements_;
   SpotCheckRepository spot_check_repository_;
   SpotChecks spot_checks_;
-  Exceptions exceptions_;
   SpecialExpenseRepository special_expense_repository_;
   SpecialExpenses special_expenses_;
 };

@@ -19,6 +19,12 @@ bool blank(const std::string& text) {
 
 }  // namespace
 
+std::optional<FirstSigned> SpecialExpenses::first_signed(const std::string& party_id) const {
+  std::optional<json> j = contracts_.first_signed(party_id);
+  if (!j) return std::nullopt;
+  return FirstSigned{j->value("contract_id", ""), j->value("number", ""), j->value("signed_on", "")};
+}
+
 // ---- for the statements -------------------------------------------------------------------------------------
 
 std::vector<ApprovedSpecialExpense> SpecialExpenses::approved_for_rep(const std::string& rep_id) const {
@@ -26,7 +32,7 @@ std::vector<ApprovedSpecialExpense> SpecialExpenses::approved_for_rep(const std:
   std::map<std::string, std::optional<FirstSigned>> by_party;
   for (SpecialExpense& a : applications_.approved_for_rep(rep_id)) {
     auto it = by_party.find(a.party_id);
-    if (it == by_party.end()) it = by_party.emplace(a.party_id, contracts_.first_signed(a.party_id)).first;
+    if (it == by_party.end()) it = by_party.emplace(a.party_id, first_signed(a.party_id)).first;
     out.push_back({std::move(a), it->second});
   }
   return out;
@@ -74,7 +80,7 @@ void SpecialExpenses::read_body(const json& body, SpecialExpense& a, const std::
 }
 
 void SpecialExpenses::refuse_after_signing(const SpecialExpense& a, const std::string& caller, const char* attempt) const {
-  std::optional<FirstSigned> first = contracts_.first_signed(a.party_id);
+  std::optional<FirstSigned> first = first_signed(a.party_id);
   if (!first) return;
   ControlException e;
   e.kind = ExceptionKind::kPreApprovalAfterSigning;
@@ -153,7 +159,7 @@ void SpecialExpenses::get(const annex::Request& req, annex::Response& resp) {
   json out = a.to_json();
   // What the approver decides on: the justification above, the chain's state, and whether the customer has signed.
   out["approval"] = a.approval_id ? json::parse(s_.approvals.get(*a.approval_id)) : json(nullptr);
-  std::optional<FirstSigned> first = contracts_.first_signed(a.party_id);
+  std::optional<FirstSigned> first = first_signed(a.party_id);
   out["first_signed"] = first ? first->to_json() : json(nullptr);
   rest::respond(resp, out);
 }

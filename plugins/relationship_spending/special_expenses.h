@@ -4,7 +4,7 @@
 #pragma once
 
 #include "exception.h"
-#include "plugin_services.h"
+#include "partners.h"
 #include "services.h"
 #include "settings.h"
 #include "special_expense_repository.h"
@@ -24,7 +24,7 @@ inline constexpr const char* kSpecialRead = "relationship.special.read";
 class SpecialExpenses {
  public:
   SpecialExpenses(Services& s, const Settings& settings, SpecialExpenseRepository& applications, const Exceptions& exceptions,
-                  ContractsService contracts, OpportunitiesService opportunities)
+                  const ContractsClient& contracts, OpportunitiesClient opportunities)
       : s_(s), settings_(settings), applications_(applications), exceptions_(exceptions), contracts_(contracts),
         opportunities_(opportunities) {}
 
@@ -58,8 +58,11 @@ class SpecialExpenses {
   const Settings& settings_;
   SpecialExpenseRepository& applications_;
   const Exceptions& exceptions_;
-  ContractsService contracts_;
-  OpportunitiesService opportunities_;
+  // The customer's first signed contract, if any.
+  std::optional<FirstSigned> first_signed(const std::string& party_id) const;
+
+  const ContractsClient& contracts_;
+  OpportunitiesClient opportunities_;
 };
 
 }  // namespace relationship_spending

@@ -152,6 +152,11 @@ void Statements::submit(const annex::Request& req, annex::Response& resp) {
   after.erase("content");
   s_.audit.append(&txn, caller, "relationship.statement.submit", kStatement, st.id, before.dump(), after.dump());
   txn.commit();
+  if (st.submitted_late) {
+    exceptions_.record({"", ExceptionKind::kLateFiling, st.rep_id, st.sector_id, std::nullopt, kStatement, st.id,
+                        {{"period", st.period}, {"due", st.submit_due}, {"submitted_at", now}}, ""},
+                       caller);
+  }
   json out = st.to_json();
   out["approval"] = approval;
   rest::respond(resp, out);
@@ -211,6 +216,25 @@ void Statements::on_approval(const json& payload, const std::string& key) {
   s_.audit.append(&txn, "", "relationship.statement." + std::string(status == "approved" ? "sign" : status), kStatement, st.id,
                   before.dump(), after.dump());
   txn.commit();
+  if (st.signed_late) {
+    exceptions_.record({"", ExceptionKind::kLateSignature, st.rep_id, st.sector_id, std::nullopt, kStatement, st.id,
+                        {{"period", st.period}, {"due", st.sign_due}, {"signed_at", *st.signed_at}}, ""},
+                       "");
+  }
+}
+
+void Statements::flag_missing_signatures() {
+  const std::string today = biz::format_date(s_.calendar.today());
+  std::vector<Statement> overdue = statements_.list(
+      "status <> 'signed' AND sign_due < ? AND NOT EXISTS (SELECT 1 FROM relationship_exceptions e WHERE e.kind = 'missing_signature'"
+      " AND e.subject_id = relationship_statements.id)",
+      {std::string_view(today)}, 1000);
+  for (const Statement& st : overdue) {
+    json sig = signatures(st);
+    exceptions_.record({"", ExceptionKind::kMissingSignature, st.rep_id, st.sector_id, std::nullopt, kStatement, st.id,
+                        {{"period", st.period}, {"due", st.sign_due}, {"status", st.status}, {"missing", sig["missing"]}}, ""},
+                       "");
+  }
 }
 
 // ---- the printable statement ------------------------------------------------------------------------------------
@@ -277,6 +301,9 @@ void Statements::payout(const annex::Request& req, annex::Response& resp) {
   if (!seen.valid()) {
     std::string missing;
     for (const json& m : signatures(seen)["missing"]) missing += (missing.empty() ? "" : ", ") + m.get<std::string>();
+    exceptions_.record({"", ExceptionKind::kMissingSignature, seen.rep_id, seen.sector_id, std::nullopt, kStatement, seen.id,
+                        {{"period", seen.period}, {"attempt", "payout"}, {"status", seen.status}, {"missing", missing}}, ""},
+                       caller);
     rest::unprocessable("status", "the statement is " + seen.status + ", not signed by the sales clerk, the sales manager and finance (missing: " +
                                       missing + "); nothing on it can be paid");
   }
@@ -325,14 +352,22 @@ void Statements::payout(const annex::Request& req, annex::Response& resp) {
                                         text(outstanding) + " above the cap of " + text(settings_.cap));
     }
     advance = advances_.draw(seen.rep_id, p.amount, "relationship_fee", "relationship-statement:" + seen.id + ":" + p.id, caller);
-  } catch (...) {
-    annex::Transaction txn = s_.db.begin();
-    Statement st = *statements_.find(seen.id, &txn);
-    int64_t version = st.version;
-    st.drawn -= p.amount;
-    statements_.update(txn, st, version);
-    statements_.delete_payout(txn, p.id);
-    txn.commit();
+  } catch (const annex::Error& e) {
+    {
+      annex::Transaction txn = s_.db.begin();
+      Statement st = *statements_.find(seen.id, &txn);
+      int64_t version = st.version;
+      st.drawn -= p.amount;
+      statements_.update(txn, st, version);
+      statements_.delete_payout(txn, p.id);
+      txn.commit();
+    }
+    if (e.code() == ANNEX_ERR_UNPROCESSABLE) {
+      // R8: an attempt over the cap is an exception for auditors, whichever cap refused it.
+      exceptions_.record({"", ExceptionKind::kOverCapAttempt, seen.rep_id, seen.sector_id, std::nullopt, kStatement, seen.id,
+                          {{"amount", p.amount}, {"currency", seen.currency}, {"refusal", e.message()}}, ""},
+                         caller);
+    }
     throw;
   }
   p.advance_id = advance["id"].get<std::string>();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "drafting.h"
+#include "exception.h"
 #include "partners.h"
 #include "services.h"
 #include "settings.h"
@@ -24,8 +25,9 @@ inline constexpr const char* kPayoutSubmit = "relationship.payout.submit";
 class Statements {
  public:
   Statements(Services& s, const Settings& settings, StatementRepository& statements, FeeRepository& fees, SpendRepository& spend,
-             Drafter& drafter, const AdvancesClient& advances)
-      : s_(s), settings_(settings), statements_(statements), fees_(fees), spend_(spend), drafter_(drafter), advances_(advances) {}
+             Drafter& drafter, const AdvancesClient& advances, const Exceptions& exceptions)
+      : s_(s), settings_(settings), statements_(statements), fees_(fees), spend_(spend), drafter_(drafter), advances_(advances),
+        exceptions_(exceptions) {}
 
   void list(const annex::Request& req, annex::Response& resp);
   void get(const annex::Request& req, annex::Response& resp);
@@ -45,6 +47,8 @@ class Statements {
   void on_approval(const nlohmann::json& payload, const std::string& idempotency_key);
   // The monthly job: drafts the month before today's.
   void draft_previous_month();
+  // The daily job: every statement still unsigned after its 8th working day is an exception (once).
+  void flag_missing_signatures();
 
   // Hears each payout once it is drawn (the spot check follows the first).
   std::function<void(const Statement&)> after_payout;
@@ -65,6 +69,7 @@ class Statements {
   SpendRepository& spend_;
   Drafter& drafter_;
   const AdvancesClient& advances_;
+  const Exceptions& exceptions_;
 };
 
 }  // namespace relationship_spending

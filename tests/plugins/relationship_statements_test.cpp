@@ -140,6 +140,15 @@ class RelationshipStatements : public PluginTest {
     ADD_FAILURE() << "the statement never became " << status << ": " << now.dump();
     return now;
   }
+  // The kinds of exceptions recorded about statement `st`, as an auditor lists them.
+  std::multiset<std::string> exceptions_of(const json& st) {
+    json list = json::parse(must(as(auditor_, "GET", "/api/v1/relationship-spending/exceptions?limit=500"), 200));
+    std::multiset<std::string> kinds;
+    for (const json& e : list["items"]) {
+      if (e["subject"]["id"] == st["id"]) kinds.insert(e["kind"].get<std::string>());
+    }
+    return kinds;
+  }
   static std::string field(const HttpResult& r) {
     json j = json::parse(r.body, nullptr, false);
     return j.is_object() && j.contains("error") && j["error"]["field"].is_string() ? j["error"]["field"].get<std::string>() : "";
@@ -244,6 +253,8 @@ TEST_P(RelationshipStatements, ThreeSignaturesInOrderMakeItValidFrozenAndPayable
   must(decide(clerk_, st), 200);
   EXPECT_NE(decide(clerk_, st).status, 200) << "one person signs one step";
   must(decide(head_, st), 200);
+  EXPECT_EQ(exceptions_of(st), (std::multiset<std::string>{"late_filing", "missing_signature"}))
+      << "filed after the 3rd working day; a payout tried without the signatures";
   HttpResult still = as(rep_, "POST", path(st) + "/payouts", json::object());
   EXPECT_EQ(still.status, 422) << "two signatures are not three";
   EXPECT_NE(still.body.find("finance"), std::string::npos) << still.body;
@@ -273,6 +284,7 @@ TEST_P(RelationshipStatements, ThreeSignaturesInOrderMakeItValidFrozenAndPayable
   EXPECT_EQ(after["drawn"], money(20000));
   EXPECT_EQ(after["undrawn"], money(2500));
   EXPECT_EQ(after["content_hash"], done["content_hash"]) << "the content is frozen";
+  EXPECT_EQ(exceptions_of(st), (std::multiset<std::string>{"late_filing", "missing_signature", "missing_signature", "late_signature"}));
 }
 
 TEST_P(RelationshipStatements, PayoutWaitsForTheNinthWorkingDayAndStaysUnderTheCap) {
@@ -314,6 +326,9 @@ TEST_P(RelationshipStatements, PayoutWaitsForTheNinthWorkingDayAndStaysUnderTheC
   ASSERT_EQ(payouts["items"].size(), 1u);
   EXPECT_EQ(payouts["items"][0]["amount"], money(250000));
   EXPECT_EQ(as(head_, "POST", path(st) + "/payouts", {{"amount", money(100)}}).status, 403) << "only the rep draws their fees";
+  EXPECT_EQ(exceptions_of(st), (std::multiset<std::string>{"over_cap_attempt", "over_cap_attempt", "over_ratio", "over_ratio"}))
+      << "each draw over the cap, for auditors (the one over the statement's fees is no cap matter); and 25,000.00 of fees on the "
+         "big order's 200,000.00 is 12.5 %, above 5 %, for the contract and its customer";
 }
 
 TEST_P(RelationshipStatements, ACollectionReversedAfterPayoutIsRecoveredOnTheNextStatement) {
@@ -341,6 +356,7 @@ TEST_P(RelationshipStatements, ACollectionReversedAfterPayoutIsRecoveredOnTheNex
   EXPECT_EQ(december["net_payable"], money(0));
   EXPECT_EQ(december["recovery_due"], money(22500)) << "carried to the next statement until fees cover it";
   EXPECT_EQ(december["content"]["totals"]["carried_forward"], 22500) << "payable again once the customer pays";
+  EXPECT_EQ(exceptions_of(december), (std::multiset<std::string>{"recovery"}));
 
   // January: paid again, so the fee is payable again — and the recovery takes it.
   collect(k, "2027-01-05", 1500000, "BANK-2");
@@ -412,6 +428,7 @@ TEST_P(RelationshipStatements, AfterPayoutASpotCheckIsDrawnThatAnyoneReDerivesFr
   json disputed = json::parse(must(as(head_, "POST", second, {{"outcome", "disputed"}, {"note", "the customer knows of no event"}}), 200));
   EXPECT_EQ(disputed["items"][1]["outcome"], "disputed");
   EXPECT_EQ(disputed["items"][1]["note"], "the customer knows of no event");
+  EXPECT_EQ(exceptions_of(st), (std::multiset<std::string>{"disputed_spot_check"})) << "a dispute is an exception for finance";
   std::string outside = keyed[3].second;
   EXPECT_EQ(as(head_, "POST", std::string(path(st)) + "/spot-check/items/" + outside, {{"outcome", "confirmed"}, {"note", "x"}}).status, 404)
       << "a customer outside the sample";
@@ -462,6 +479,8 @@ TEST_P(RelationshipStatementsLimited, SpendSplitOverTwoRepsMeetsTheCustomersLimi
   EXPECT_EQ(second["content"]["customers"][0]["ratio"], json({{"bp", 150}, {"warning", true}}));
   EXPECT_EQ(kinds(second), (std::set<std::string>{"contract_ratio", "customer_ratio", "customer_limit"}));
   EXPECT_EQ(as(clerk_, "GET", path(second)).status, 200) << "the approvers read the warnings on the statement";
+  EXPECT_EQ(exceptions_of(second), (std::multiset<std::string>{"over_ratio", "over_ratio", "over_limit"}));
+  EXPECT_EQ(exceptions_of(first), (std::multiset<std::string>{"over_ratio"}));
 }
 
 class RelationshipStatementsFull : public RelationshipStatements {
