@@ -209,8 +209,27 @@ DraftReport Drafter::draft(const std::string& period, const std::string& actor) 
   std::map<std::string, CustomerSpend> spend = spend_.by_party(window_from);
   std::map<std::string, std::optional<int64_t>> collected_by_party = spend_.collected_by_party();
   const SpendPolicy policy{settings_.spend_window_days, settings_.customer_spend_limit, settings_.ratio_warning_bp};
-  auto state_of = [&](const std::string& id) -> const ContractState& { return states.at(id); };
+  auto state_of = [&](const std::string& id) -> const ContractState& {
+    auto it = states.find(id);
+    if (it != states.end()) return it->second;
+    json c = contracts_.get(id);
+    return states.emplace(id, ContractState{c["number"], c["party_id"], c["currency"],
+                                            c["signed_on"].is_string() ? c["signed_on"].get<std::string>() : "",
+                                            c["total"].get<int64_t>(), c["collected"].get<int64_t>()})
+        .first->second;
+  };
   for (const std::string& rep : statements_.reps_owing_recovery(period)) by_rep[rep];
+  // Approved special expenses (R6) not yet wholly payable, or on a contract whose collections moved; and the
+  // applications filed in the month, which each statement summarises.
+  std::map<std::string, FeeRepository::SpecialPayable> special_payables = fees_.special_payables();
+  std::set<std::string> special_reps;
+  for (const std::string& rep : fees_.reps_with_new_special_expenses()) special_reps.insert(rep);
+  for (const auto& [id, p] : special_payables) {
+    if (!p.contract_id || p.payable < p.amount || contract_ids.count(*p.contract_id)) special_reps.insert(p.rep_id);
+  }
+  std::map<std::string, std::vector<SpecialExpense>> filed = applications_.filed_between(first, last);
+  for (const std::string& rep : special_reps) by_rep[rep];
+  for (const auto& [rep, applications] : filed) by_rep[rep];
 
   const std::string submit_due = working_day_after(s_.calendar, last_day, 3), sign_due = working_day_after(s_.calendar, last_day, 8),
                     payout_from = working_day_after(s_.calendar, last_day, 9);
@@ -253,6 +272,48 @@ DraftReport Drafter::draft(const std::string& period, const std::string& actor) 
     st.submit_due = submit_due;
     st.sign_due = sign_due;
     st.payout_from = payout_from;
+    // R6: an approved special expense is payable only after collection of the customer's first contract, in
+    // step with it as fees are; one filed after that signing never is.
+    json on_statement = json::array(), filed_in_month = json::array();
+    std::vector<FeeRepository::SpecialPayable> special_changes;
+    std::map<std::string, int64_t> special_by_party;
+    if (special_reps.count(rep)) {
+      for (const ApprovedSpecialExpense& a : specials_.approved_for_rep(rep)) {
+        const SpecialExpense& app = a.application;
+        FeeRepository::SpecialPayable p = special_payables.count(app.id) ? special_payables[app.id]
+                                                                          : FeeRepository::SpecialPayable{app.id, rep, std::nullopt, 0, 0};
+        p.amount = in_plugin_currency(app.amount, app.currency, app.filed_on, "special_expenses");
+        std::string state = "waiting_for_signing";
+        int64_t target = 0;
+        if (a.first_signed && !a.filed_before_signing()) {
+          state = "invalid: filed after the first signing";
+        } else if (a.first_signed && a.first_signed->signed_on <= last) {
+          p.contract_id = a.first_signed->contract_id;
+          const ContractState& k = state_of(a.first_signed->contract_id);
+          target = payable_share(settings_.payout_policy, p.amount, k.collected, k.total);
+          state = target == p.amount ? "payable" : target > 0 ? "partly_payable" : "waiting_for_collection";
+        }
+        int64_t change = target - p.payable;
+        if (change > 0) st.special_payable = biz::checked_add(st.special_payable, change, "special_payable");
+        if (change < 0) st.recovered = biz::checked_add(st.recovered, -change, "recovered");
+        if (change != 0) special_by_party[app.party_id] += change;
+        on_statement.push_back({{"application_id", app.id},
+                                {"party_id", app.party_id},
+                                {"contract", a.first_signed ? a.first_signed->to_json() : json(nullptr)},
+                                {"amount", p.amount},
+                                {"payable_before", p.payable},
+                                {"payable_after", target},
+                                {"state", state}});
+        p.payable = target;
+        special_changes.push_back(p);
+      }
+    }
+    if (auto it = filed.find(rep); it != filed.end()) {
+      for (const SpecialExpense& app : it->second) {
+        filed_in_month.push_back({{"application_id", app.id}, {"party_id", app.party_id}, {"amount", {{"amount", app.amount}, {"currency", app.currency}}},
+                                  {"purpose", app.purpose}, {"status", app.status}, {"filed_on", app.filed_on}});
+      }
+    }
     std::vector<CustomerEntry> list;
     std::vector<SpendEntry> spent;
     for (auto& [party, c] : customers) {
@@ -264,6 +325,12 @@ DraftReport Drafter::draft(const std::string& period, const std::string& actor) 
       so_far.to_date = biz::checked_add(so_far.to_date, amount, "spend");
       so_far.in_window = biz::checked_add(so_far.in_window, amount, "spend");
       if (amount != 0) spent.push_back({party, rep, "", "fee", "", last, amount});
+      if (auto special = special_by_party.find(party); special != special_by_party.end()) {
+        so_far.to_date = biz::checked_add(so_far.to_date, special->second, "spend");
+        so_far.in_window = biz::checked_add(so_far.in_window, special->second, "spend");
+        spent.push_back({party, rep, "", "special", "", last, special->second});
+        special_by_party.erase(special);
+      }
       c.spend_to_date = so_far.to_date;
       c.spend_in_window = so_far.in_window;
       c.collected_to_date = collected_by_party[party];
@@ -272,11 +339,19 @@ DraftReport Drafter::draft(const std::string& period, const std::string& actor) 
     }
     std::optional<Statement> before = statements_.previous(rep, period);
     int64_t carried_in = before ? before->recovery_due : 0;
-    int64_t net = st.fee_payable - st.recovered - carried_in;
+    // Special expenses on customers with no fee on this statement count as spend too.
+    for (const auto& [party, amount] : special_by_party) {
+      CustomerSpend& so_far = spend[party];
+      so_far.to_date = biz::checked_add(so_far.to_date, amount, "spend");
+      so_far.in_window = biz::checked_add(so_far.in_window, amount, "spend");
+      spent.push_back({party, rep, "", "special", "", last, amount});
+    }
+    int64_t net = st.fee_payable + st.special_payable - st.recovered - carried_in;
     st.net_payable = std::max<int64_t>(net, 0);
     st.recovery_due = std::max<int64_t>(-net, 0);
     json advances = advances_.balance(rep);
-    st.content = content_json(st, list, advances, carried_in, policy);
+    st.content = content_json(st, list, advances, carried_in, policy,
+                              {{"filed_in_month", filed_in_month}, {"on_statement", on_statement}});
     st.created_at = st.updated_at = rest::utc_now();
 
     annex::Transaction txn = s_.db.begin();
@@ -285,6 +360,7 @@ DraftReport Drafter::draft(const std::string& period, const std::string& actor) 
       continue;  // drafted meanwhile by another run: its fee changes stand
     }
     for (const auto& [fee, target] : changes) fees_.set_payable(txn, *fee, target);
+    for (const FeeRepository::SpecialPayable& p : special_changes) fees_.set_special_payable(txn, p);
     for (SpendEntry& e : spent) {
       e.sector_id = st.sector_id;
       e.source_id = st.id;

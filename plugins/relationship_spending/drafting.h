@@ -10,6 +10,7 @@
 #include "partners.h"
 #include "services.h"
 #include "settings.h"
+#include "special_expenses.h"
 #include "spend.h"
 #include "standards.h"
 #include "statement_repository.h"
@@ -32,9 +33,10 @@ struct DraftReport {
 class Drafter {
  public:
   Drafter(Services& s, const Settings& settings, const Standards& standards, FeeRepository& fees, StatementRepository& statements,
-          SpendRepository& spend, const ContractsClient& contracts, const AdvancesClient& advances, const Exceptions& exceptions)
+          SpendRepository& spend, const ContractsClient& contracts, const AdvancesClient& advances, const Exceptions& exceptions,
+          const SpecialExpenses& specials, const SpecialExpenseRepository& applications)
       : s_(s), settings_(settings), standards_(standards), fees_(fees), statements_(statements), spend_(spend), contracts_(contracts),
-        advances_(advances), exceptions_(exceptions) {}
+        advances_(advances), exceptions_(exceptions), specials_(specials), applications_(applications) {}
 
   // Drafts the statements of `period` (YYYY-MM), a month that has ended in the company's time zone (else
   // UNPROCESSABLE naming "period"). `actor`: who asked ("" for the monthly job).
@@ -57,6 +59,8 @@ class Drafter {
   const ContractsClient& contracts_;
   const AdvancesClient& advances_;
   const Exceptions& exceptions_;
+  const SpecialExpenses& specials_;
+  const SpecialExpenseRepository& applications_;
   std::mutex running_;  // one drafting at a time in this daemon
 };
 

@@ -71,4 +71,31 @@ void FeeRepository::set_payable(annex::Transaction& txn, const Fee& f, int64_t p
             {payable, f.contract_id, f.line_no, f.rep_id});
 }
 
+std::map<std::string, FeeRepository::SpecialPayable> FeeRepository::special_payables() const {
+  std::map<std::string, SpecialPayable> out;
+  annex::Rows rows = db_.query("SELECT application_id, rep_id, contract_id, amount, payable FROM relationship_special_payable");
+  while (rows.next()) {
+    const annex::Row r = rows.row();
+    out[r.text(0)] = {r.text(0), r.text(1), r.optional_text(2), r.integer(3), r.integer(4)};
+  }
+  return out;
+}
+
+void FeeRepository::set_special_payable(annex::Transaction& txn, const SpecialPayable& p) {
+  db_.query(txn,
+            "INSERT INTO relationship_special_payable (application_id, rep_id, contract_id, amount, payable) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (application_id) DO UPDATE SET contract_id = excluded.contract_id, amount = excluded.amount,"
+            " payable = excluded.payable",
+            {p.application_id, p.rep_id, p.contract_id, p.amount, p.payable});
+}
+
+std::vector<std::string> FeeRepository::reps_with_new_special_expenses() const {
+  std::vector<std::string> out;
+  annex::Rows rows = db_.query(
+      "SELECT DISTINCT a.rep_id FROM relationship_special_expenses a WHERE a.status = 'approved'"
+      " AND NOT EXISTS (SELECT 1 FROM relationship_special_payable p WHERE p.application_id = a.id)");
+  while (rows.next()) out.push_back(rows.row().text(0));
+  return out;
+}
+
 }  // namespace relationship_spending

@@ -6,6 +6,8 @@
 
 #include <annex/sdk.hpp>
 
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -24,6 +26,17 @@ class FeeRepository {
   std::vector<Fee> of_contracts(const std::vector<std::string>& contract_ids) const;
   // Sets what statements have made payable of one fee.
   void set_payable(annex::Transaction& txn, const Fee& fee, int64_t payable);
+
+  // Approved special expenses (R6) as fees: what statements made payable of each so far.
+  struct SpecialPayable {
+    std::string application_id, rep_id;
+    std::optional<std::string> contract_id;
+    int64_t amount = 0, payable = 0;
+  };
+  std::map<std::string, SpecialPayable> special_payables() const;  // by application
+  void set_special_payable(annex::Transaction& txn, const SpecialPayable& p);
+  // The reps with an approved special expense whose application no statement has carried yet.
+  std::vector<std::string> reps_with_new_special_expenses() const;
 
  private:
   annex::Db db_;

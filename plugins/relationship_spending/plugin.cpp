@@ -62,14 +62,14 @@ class RelationshipSpendingPlugin : public annex::Plugin {
         advances_(&host().require<annex_expenses_advances_v1>(ANNEX_SERVICE_EXPENSES_ADVANCES, 1)),
         spend_(host().db()),
         exceptions_(services_),
-        drafter_(services_, settings_, standards_, fees_, statement_repository_, spend_, contracts_, advances_, exceptions_),
+        special_expense_repository_(host().db()),
+        special_expenses_(services_, settings_, special_expense_repository_, exceptions_, contracts_,
+                          OpportunitiesClient(&host().require<annex_opportunities_v1>(ANNEX_SERVICE_OPPORTUNITIES, 1)), spend_),
+        drafter_(services_, settings_, standards_, fees_, statement_repository_, spend_, contracts_, advances_, exceptions_,
+                 special_expenses_, special_expense_repository_),
         statements_(services_, settings_, statement_repository_, fees_, spend_, drafter_, advances_, exceptions_),
         spot_check_repository_(host().db()),
-        spot_checks_(services_, settings_, statement_repository_, spot_check_repository_),
-        // Special expenses for new customers (R6).
-        special_expense_repository_(host().db()),
-        special_expenses_(services_, settings_, special_expense_repository_, exceptions_,
-                          contracts_, OpportunitiesClient(&host().require<annex_opportunities_v1>(ANNEX_SERVICE_OPPORTUNITIES, 1))) {
+        spot_checks_(services_, settings_, statement_repository_, spot_check_repository_) {
     try {
       settings_ = Settings::parse(nlohmann::json::parse(this->config_json(), nullptr, false));
     } catch (const std::invalid_argument& e) {
@@ -209,12 +209,12 @@ class RelationshipSpendingPlugin : public annex::Plugin {
   AdvancesClient advances_;
   SpendRepository spend_;
   Exceptions exceptions_;  // what the rules refused or flagged, for auditors
+  SpecialExpenseRepository special_expense_repository_;
+  SpecialExpenses special_expenses_;
   Drafter drafter_;
   Statements statements_;
   SpotCheckRepository spot_check_repository_;
   SpotChecks spot_checks_;
-  SpecialExpenseRepository special_expense_repository_;
-  SpecialExpenses special_expenses_;
 };
 
 }  // namespace relationship_spending

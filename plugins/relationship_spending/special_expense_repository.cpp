@@ -77,4 +77,27 @@ std::vector<SpecialExpense> SpecialExpenseRepository::approved_for_rep(const std
   return out;
 }
 
+int64_t SpecialExpenseRepository::live_total(const std::string& party_id, const std::string& currency, const std::string& from) const {
+  annex::Rows rows = db_.query(nullptr,
+                               "SELECT COALESCE(SUM(amount), 0) FROM relationship_special_expenses WHERE party_id = ? AND currency = ?"
+                               " AND filed_on >= ? AND status <> 'rejected'",
+                               std::vector<annex::Value>{party_id, currency, from});
+  rows.next();
+  return rows.row().integer(0);
+}
+
+std::map<std::string, std::vector<SpecialExpense>> SpecialExpenseRepository::filed_between(const std::string& from,
+                                                                                         const std::string& to) const {
+  std::map<std::string, std::vector<SpecialExpense>> out;
+  annex::Rows rows = db_.query(nullptr,
+                               std::string("SELECT ") + kColumns +
+                                   " FROM relationship_special_expenses WHERE filed_on >= ? AND filed_on <= ? ORDER BY filed_at, id",
+                               std::vector<annex::Value>{from, to});
+  while (rows.next()) {
+    SpecialExpense a = read(rows.row());
+    out[a.rep_id].push_back(std::move(a));
+  }
+  return out;
+}
+
 }  // namespace relationship_spending

@@ -6,6 +6,7 @@
 
 #include <annex/sdk.hpp>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,10 @@ class SpecialExpenseRepository {
 
   // The rep's approved applications, oldest filing first.
   std::vector<SpecialExpense> approved_for_rep(const std::string& rep_id, annex::Transaction* txn = nullptr) const;
+  // The amounts of a customer's applications in `currency` filed since `from` and not rejected, whoever the rep.
+  int64_t live_total(const std::string& party_id, const std::string& currency, const std::string& from) const;
+  // Every application filed from `from` to `to` (YYYY-MM-DD, inclusive), by rep: the statements' summary (R4).
+  std::map<std::string, std::vector<SpecialExpense>> filed_between(const std::string& from, const std::string& to) const;
 
  private:
   annex::Db db_;

@@ -109,6 +109,29 @@ SpecialExpense SpecialExpenses::reachable(const annex::Request& req) const {
 
 // ---- handlers -----------------------------------------------------------------------------------------------
 
+void SpecialExpenses::refuse_over_limit(const SpecialExpense& a, const std::string& caller) const {
+  if (settings_.customer_spend_limit <= 0 || a.currency != settings_.currency) return;
+  const std::string from =
+      annex::biz::format_date(s_.calendar.today() - std::chrono::days{settings_.spend_window_days - 1});
+  int64_t so_far = annex::biz::checked_add(spend_.fees_since(a.party_id, from), applications_.live_total(a.party_id, a.currency, from), "amount");
+  if (a.amount <= settings_.customer_spend_limit - so_far) return;
+  auto text = [&](int64_t v) { return annex::biz::Money(v, {settings_.currency, settings_.currency_minor_units}).decimal() + " " + a.currency; };
+  std::string why = "customer " + a.party_id + " has received " + text(so_far) + " of relationship spending over the last " +
+                    std::to_string(settings_.spend_window_days) + " days; " + text(a.amount) + " more passes the limit of " +
+                    text(settings_.customer_spend_limit);
+  ControlException e;
+  e.kind = ExceptionKind::kOverLimit;
+  e.rep_id = caller;
+  e.sector_id = a.sector_id;
+  e.party_id = a.party_id;
+  e.subject_type = "masterdata.party";
+  e.subject_id = a.party_id;
+  e.detail = {{"attempt", "file"}, {"amount", rest::money_json(a.amount, a.currency)}, {"spent_in_window", so_far},
+              {"limit", settings_.customer_spend_limit}, {"window_days", settings_.spend_window_days}};
+  exceptions_.record(std::move(e), caller);
+  rest::unprocessable("amount", why);
+}
+
 void SpecialExpenses::file(const annex::Request& req, annex::Response& resp) {
   json body = rest::parse_body(req);
   std::string caller(req.principal_id());
@@ -126,6 +149,7 @@ void SpecialExpenses::file(const annex::Request& req, annex::Response& resp) {
   }
   read_body(body, a, caller, false);
   refuse_after_signing(a, caller, "file");
+  refuse_over_limit(a, caller);
   a.id = rest::new_id("rse");
   a.filed_on = annex::biz::format_date(s_.calendar.today());
   a.filed_at = a.created_at = a.updated_at = now_text(s_.calendar);

@@ -8,6 +8,7 @@
 #include "services.h"
 #include "settings.h"
 #include "special_expense_repository.h"
+#include "spend.h"
 
 #include <nlohmann/json.hpp>
 
@@ -24,9 +25,9 @@ inline constexpr const char* kSpecialRead = "relationship.special.read";
 class SpecialExpenses {
  public:
   SpecialExpenses(Services& s, const Settings& settings, SpecialExpenseRepository& applications, const Exceptions& exceptions,
-                  const ContractsClient& contracts, OpportunitiesClient opportunities)
+                  const ContractsClient& contracts, OpportunitiesClient opportunities, const SpendRepository& spend)
       : s_(s), settings_(settings), applications_(applications), exceptions_(exceptions), contracts_(contracts),
-        opportunities_(opportunities) {}
+        opportunities_(opportunities), spend_(spend) {}
 
   // The rep's approved applications, oldest first, each with its customer's first signed contract (none while the
   // customer has signed nothing); ApprovedSpecialExpense::filed_before_signing() says whether R6 holds. Throws
@@ -53,6 +54,9 @@ class SpecialExpenses {
   void read_body(const nlohmann::json& body, SpecialExpense& application, const std::string& caller, bool partial) const;
   // R6: refuses the application once its customer has a signed contract, recording the attempt as an exception.
   void refuse_after_signing(const SpecialExpense& application, const std::string& caller, const char* attempt) const;
+  // Anti-splitting: refuses an application that would take the customer's relationship spending over the rolling
+  // window past the limit — fees made payable by any rep and live applications by any rep — recording the attempt.
+  void refuse_over_limit(const SpecialExpense& application, const std::string& caller) const;
 
   Services& s_;
   const Settings& settings_;
@@ -63,6 +67,7 @@ class SpecialExpenses {
 
   const ContractsClient& contracts_;
   OpportunitiesClient opportunities_;
+  const SpendRepository& spend_;
 };
 
 }  // namespace relationship_spending

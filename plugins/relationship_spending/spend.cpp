@@ -51,6 +51,14 @@ CustomerSpend SpendRepository::of_party(const std::string& party_id, const std::
   return {rows.row().integer(0), rows.row().integer(1)};
 }
 
+int64_t SpendRepository::fees_since(const std::string& party_id, const std::string& window_from) const {
+  annex::Rows rows = db_.query(nullptr,
+                               "SELECT COALESCE(SUM(amount), 0) FROM relationship_spend WHERE party_id = ? AND kind = 'fee' AND spent_on >= ?",
+                               std::vector<annex::Value>{party_id, window_from});
+  rows.next();
+  return rows.row().integer(0);
+}
+
 std::map<std::string, std::optional<int64_t>> SpendRepository::collected_by_party() const {
   std::map<std::string, std::optional<int64_t>> out;
   annex::Rows rows = db_.query("SELECT party_id, SUM(collected_converted), COUNT(*) - COUNT(collected_converted)"

@@ -40,6 +40,8 @@ class SpendRepository {
   std::map<std::string, CustomerSpend> by_party(const std::string& window_from) const;
   // One customer's, inside `txn` when given.
   CustomerSpend of_party(const std::string& party_id, const std::string& window_from, annex::Transaction* txn = nullptr) const;
+  // The fees made payable on one customer since `window_from`, whoever the rep.
+  int64_t fees_since(const std::string& party_id, const std::string& window_from) const;
   // Every customer's collections to date in the plugin's currency; nothing for a customer with a contract no
   // rate converts.
   std::map<std::string, std::optional<int64_t>> collected_by_party() const;

@@ -25,6 +25,7 @@ json Statement::to_json() const {
           {"signed_at", optional(signed_at)},
           {"signed_late", signed_late},
           {"fee_payable", money(fee_payable, currency)},
+          {"special_payable", money(special_payable, currency)},
           {"recovered", money(recovered, currency)},
           {"net_payable", money(net_payable, currency)},
           {"recovery_due", money(recovery_due, currency)},
@@ -47,7 +48,7 @@ json ratio_json(const std::optional<int64_t>& bp, int64_t threshold) {
 }  // namespace
 
 json content_json(const Statement& s, const std::vector<CustomerEntry>& customers, const json& advances, int64_t recovery_carried_in,
-                  const SpendPolicy& policy) {
+                  const SpendPolicy& policy, const json& special_expenses) {
   json list = json::array(), warnings = json::array();
   int64_t earned = 0, payable = 0, recovered = 0, carried = 0;
   for (const CustomerEntry& c : customers) {
@@ -113,12 +114,14 @@ json content_json(const Statement& s, const std::vector<CustomerEntry>& customer
           {"totals",
            {{"fee_earned", earned},
             {"fee_payable", payable},
+            {"special_payable", s.special_payable},
             {"recovered", recovered},
             {"recovery_carried_in", recovery_carried_in},
             {"net_payable", s.net_payable},
             {"recovery_due", s.recovery_due},
             {"carried_forward", carried}}},
           {"advances", advances},
+          {"special_expenses", special_expenses},
           {"ratio_warning_bp", policy.ratio_warning_bp},
           {"warnings", warnings}};
 }

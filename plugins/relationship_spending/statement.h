@@ -73,6 +73,7 @@ struct Statement {
   std::optional<std::string> approval_id, signed_at;
   bool signed_late = false;
   int64_t fee_payable = 0, recovered = 0, net_payable = 0, recovery_due = 0, drawn = 0;
+  int64_t special_payable = 0;   // approved special expenses that became payable on it (R6)
   nlohmann::json content;        // see content_json()
   std::optional<std::string> content_hash;
   std::string created_at, updated_at;
@@ -86,7 +87,8 @@ struct Statement {
 // The statement's content: {"period", "rep_id", "sector_id", "currency", "customers": [...], "totals": {...},
 // "advances": {...}, "warnings": [...]}.
 // Customers above the ratio threshold or over the rolling limit are flagged, and listed under "warnings".
+// `special_expenses`: {"filed_in_month": [...], "on_statement": [...]} as drafting builds it.
 nlohmann::json content_json(const Statement& s, const std::vector<CustomerEntry>& customers, const nlohmann::json& advances,
-                            int64_t recovery_carried_in, const SpendPolicy& policy);
+                            int64_t recovery_carried_in, const SpendPolicy& policy, const nlohmann::json& special_expenses);
 
 }  // namespace relationship_spending

@@ -9,7 +9,7 @@ namespace {
 constexpr const char* kColumns =
     "id, rep_id, sector_id, period, currency, status, submit_due, sign_due, payout_from, submitted_at, submitted_late,"
     " approval_id, signed_at, signed_late, fee_payable, recovered, net_payable, recovery_due, drawn, content, content_hash,"
-    " created_at, updated_at, version";
+    " created_at, updated_at, version, special_payable";
 
 Statement read(const annex::Row& r) {
   Statement s;
@@ -37,6 +37,7 @@ Statement read(const annex::Row& r) {
   s.created_at = r.text(21);
   s.updated_at = r.text(22);
   s.version = r.integer(23);
+  s.special_payable = r.integer(24);
   return s;
 }
 
@@ -89,11 +90,11 @@ bool StatementRepository::insert(annex::Transaction& txn, const Statement& s) {
   annex::Rows rows = db_.query(
       txn,
       std::string("INSERT INTO relationship_statements (") + kColumns +
-          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rep_id, period) DO NOTHING",
+          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rep_id, period) DO NOTHING",
       {s.id, s.rep_id, s.sector_id, s.period, s.currency, s.status, s.submit_due, s.sign_due, s.payout_from, s.submitted_at,
        static_cast<int64_t>(s.submitted_late), s.approval_id, s.signed_at, static_cast<int64_t>(s.signed_late), s.fee_payable,
        s.recovered, s.net_payable, s.recovery_due, s.drawn, s.content.dump(), s.content_hash, s.created_at, s.updated_at,
-       s.version});
+       s.version, s.special_payable});
   return rows.affected() == 1;
 }
 

@@ -208,6 +208,14 @@ void Statements::on_approval(const json& payload, const std::string& key) {
       auto it = change.find({f.contract_id, f.line_no});
       if (f.rep_id == st.rep_id && it != change.end() && it->second != 0) fees_.set_payable(txn, f, f.payable - it->second);
     }
+    for (const json& special : st.content["special_expenses"]["on_statement"]) {
+      int64_t change = special["payable_after"].get<int64_t>() - special["payable_before"].get<int64_t>();
+      if (change == 0) continue;
+      FeeRepository::SpecialPayable p{special["application_id"], st.rep_id,
+                                      special["contract"].is_object() ? std::optional<std::string>(special["contract"]["contract_id"]) : std::nullopt,
+                                      special["amount"], special["payable_before"]};
+      fees_.set_special_payable(txn, p);
+    }
     spend_.forget(txn, st.id);
   }
   statements_.update(txn, st, st.version);

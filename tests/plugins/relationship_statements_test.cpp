@@ -43,7 +43,9 @@ class RelationshipStatements : public PluginTest {
                {{{"name", "clerk"}, {"role", "sales-clerk"}},
                 {{"name", "sales-manager"}, {"role", "sector-head"}},
                 {{"name", "finance"}, {"role", "finance"}, {"scope", "any"}}}}}},
-            {"cash-advance", {{"steps", {{{"name", "finance"}, {"role", "finance"}, {"scope", "any"}}}}}}}}}},
+            {"cash-advance", {{"steps", {{{"name", "finance"}, {"role", "finance"}, {"scope", "any"}}}}}},
+            {"relationship-special-expense",
+             {{"steps", {{{"name", "head"}, {"role", "sector-head"}}, {{"name", "finance"}, {"role", "finance"}, {"scope", "any"}}}}}}}}}},
         {"plugins",
          {{"org.annex.relationship-spending", plugin_settings()},
           {"org.annex.expenses", {{"advance_cap", {{"default", 500000}}}}}}}};
@@ -448,6 +450,39 @@ TEST_P(RelationshipStatements, EachCustomersRatioOfSpendToPaymentIsOnTheStatemen
   EXPECT_TRUE(st["content"]["warnings"].empty());
 }
 
+TEST_P(RelationshipStatements, AnApprovedSpecialExpenseIsPayableOnlyInStepWithTheCollectionOfTheFirstContract) {
+  std::string newcomer = json::parse(must(d_->call("POST", "/api/v1/masterdata/parties",
+                                                   json{{"code", "C900"}, {"name", "Newcomer"}, {"sector_id", "north"}, {"owner_id", rep_id_}}.dump()),
+                                          201))["id"];
+  at("2026-11-03T10:00:00+08:00");
+  json application = json::parse(must(as(rep_, "POST", "/api/v1/relationship-spending/special-expenses",
+                                         {{"party_id", newcomer}, {"amount", money(50000)}, {"justification", "A dinner with their buyer"}}),
+                                      201));
+  std::string approval = application["approval_id"];
+  must(as(head_, "POST", "/api/v1/approvals/" + approval + "/decisions", {{"decision", "approve"}, {"comment", "ok"}}), 200);
+  must(as(finance_, "POST", "/api/v1/approvals/" + approval + "/decisions", {{"decision", "approve"}, {"comment", "ok"}}), 200);
+  std::string app_path = "/api/v1/relationship-spending/special-expenses/" + application["id"].get<std::string>();
+  for (int i = 0; i < 200 && json::parse(must(as(rep_, "GET", app_path), 200))["status"] != "approved"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  // Signed in November with the newcomer, 40 % paid by the month's end.
+  customer_ = newcomer;
+  collect(signed_contract("K-2026-950", "2026-11-20"), "2026-11-25", 600000, "BANK-1");
+  at("2026-12-01T09:00:00+08:00");
+  draft("2026-11");
+  json st = statement(rep_, rep_id_, "2026-11");
+  const json& special = st["content"]["special_expenses"];
+  ASSERT_EQ(special["on_statement"].size(), 1u) << special.dump();
+  EXPECT_EQ(special["on_statement"][0]["state"], "partly_payable");
+  EXPECT_EQ(special["on_statement"][0]["payable_after"], 20000) << "40 % of 500.00, as the customer paid 40 %";
+  EXPECT_EQ(special["on_statement"][0]["contract"]["number"], "K-2026-950");
+  ASSERT_EQ(special["filed_in_month"].size(), 1u) << "the month's applications, summarised";
+  EXPECT_EQ(special["filed_in_month"][0]["status"], "approved");
+  EXPECT_EQ(st["special_payable"], money(20000));
+  EXPECT_EQ(st["net_payable"], money(9000 + 20000)) << "the fee's payable share and the special expense's";
+  EXPECT_EQ(st["content"]["customers"][0]["spend"]["to_date"], 29000) << "both count as spend on the customer";
+}
+
 class RelationshipStatementsLimited : public RelationshipStatements {
  protected:
   json plugin_settings() const override {
@@ -481,6 +516,25 @@ TEST_P(RelationshipStatementsLimited, SpendSplitOverTwoRepsMeetsTheCustomersLimi
   EXPECT_EQ(as(clerk_, "GET", path(second)).status, 200) << "the approvers read the warnings on the statement";
   EXPECT_EQ(exceptions_of(second), (std::multiset<std::string>{"over_ratio", "over_ratio", "over_limit"}));
   EXPECT_EQ(exceptions_of(first), (std::multiset<std::string>{"over_ratio"}));
+}
+
+TEST_P(RelationshipStatementsLimited, SpecialExpensesSplitIntoSeveralApplicationsMeetTheSameRollingLimit) {
+  std::string newcomer = json::parse(must(d_->call("POST", "/api/v1/masterdata/parties",
+                                                   json{{"code", "C901"}, {"name", "Newcomer"}, {"sector_id", "north"}, {"owner_id", rep_id_}}.dump()),
+                                          201))["id"];
+  auto apply = [&](const std::string& token, int64_t amount) {
+    return as(token, "POST", "/api/v1/relationship-spending/special-expenses",
+              {{"party_id", newcomer}, {"amount", money(amount)}, {"justification", "Events for their buyers"}});
+  };
+  must(apply(rep_, 20000), 201);
+  HttpResult split = apply(rep_, 15000);
+  EXPECT_EQ(split.status, 422) << "200.00 and then 150.00 pass the customer's 300.00 over 60 days";
+  EXPECT_EQ(field(split), "amount");
+  EXPECT_NE(split.body.find("200.00 CNY"), std::string::npos) << split.body;
+  must(apply(rep_, 10000), 201);
+  json list = json::parse(must(as(auditor_, "GET", "/api/v1/relationship-spending/exceptions?kind=over_limit"), 200));
+  ASSERT_EQ(list["items"].size(), 1u);
+  EXPECT_EQ(list["items"][0]["party_id"], newcomer);
 }
 
 class RelationshipStatementsFull : public RelationshipStatements {
