@@ -5,6 +5,7 @@
 // /api/v1/relationship-spending/, on the SDK alone. It requires the contracts plugin (contracts, lines,
 // collections, through its service), the expenses plugin (its advance ledger service) and the pipeline (its
 // opportunities).
+#include "auditing.h"
 #include "drafting.h"
 #include "exception.h"
 #include "fee_repository.h"
@@ -45,6 +46,10 @@ class RelationshipSpendingPlugin : public annex::Plugin {
         "statement_chain": {"type": "string", "minLength": 1, "default": "relationship-statement"},
         "spend_window_days": {"type": "integer", "minimum": 1, "maximum": 3660, "default": 90},
         "customer_spend_limit": {"type": "integer", "minimum": 0, "default": 0},
+        "threshold_margin_bp": {"type": "integer", "minimum": 1, "maximum": 5000, "default": 500},
+        "round_unit": {"type": "integer", "minimum": 1, "default": 10000},
+        "mad_multiple": {"type": "integer", "minimum": 1, "maximum": 100, "default": 3},
+        "watch_thresholds": {"type": "array", "items": {"type": "integer", "minimum": 1}, "default": []},
         "special_expense_chain": {"type": "string", "minLength": 1, "default": "relationship-special-expense"}
       }
     }
@@ -69,7 +74,8 @@ class RelationshipSpendingPlugin : public annex::Plugin {
                  special_expenses_, special_expense_repository_),
         statements_(services_, settings_, statement_repository_, fees_, spend_, drafter_, advances_, exceptions_),
         spot_check_repository_(host().db()),
-        spot_checks_(services_, settings_, statement_repository_, spot_check_repository_) {
+        spot_checks_(services_, settings_, statement_repository_, spot_check_repository_),
+        audits_(services_, settings_, statements_, spot_check_repository_) {
     try {
       settings_ = Settings::parse(nlohmann::json::parse(this->config_json(), nullptr, false));
     } catch (const std::invalid_argument& e) {
@@ -141,6 +147,15 @@ class RelationshipSpendingPlugin : public annex::Plugin {
     spot_check_route("POST", "/api/v1/relationship-spending/statements/{id}/spot-check/items/{party_id}", kSpotCheckDecide,
                      "Confirm or dispute a sampled customer with a note ({\"outcome\": \"confirmed\"|\"disputed\", \"note\"})",
                      &SpotChecks::decide);
+    const Audits* audits = &audits_;
+    http.route("GET", "/api/v1/relationship-spending/periods/{period}", kAuditRead,
+               "A month's statements within reach: state, signatures, lateness, payouts, spot checks, exceptions",
+               [audits](const annex::Request& req, annex::Response& resp) { audits->period(req, resp); });
+    http.route("GET", "/api/v1/relationship-spending/patterns", kAuditRead,
+               "Threshold hugging, round amounts, reps far above their sector's spend-to-collected ratio, spending on unpaid "
+               "customers — each with its records (?from=&to=)",
+               [audits](const annex::Request& req, annex::Response& resp) { audits->patterns(req, resp); });
+
     // A disputed customer is an exception for finance.
     const Exceptions* recorder = &exceptions_;
     spot_checks_.on_dispute = [recorder](const SpotCheck& c, const SpotCheckItem& item) {
@@ -215,6 +230,7 @@ class RelationshipSpendingPlugin : public annex::Plugin {
   Statements statements_;
   SpotCheckRepository spot_check_repository_;
   SpotChecks spot_checks_;
+  Audits audits_;
 };
 
 }  // namespace relationship_spending

@@ -34,9 +34,10 @@ Settings Settings::parse(const json& config) {
   if (!config.is_object()) return s;
   for (const auto& [key, value] : config.items()) {
     if (key != "payout_policy" && key != "cap" && key != "sample_size" && key != "ratio_warning_bp" && key != "currency" &&
-        key != "statement_chain" && key != "spend_window_days" && key != "customer_spend_limit" && key != "special_expense_chain") {
+        key != "statement_chain" && key != "spend_window_days" && key != "customer_spend_limit" && key != "special_expense_chain" &&
+        key != "threshold_margin_bp" && key != "round_unit" && key != "mad_multiple" && key != "watch_thresholds") {
       bad(key, "unknown key (known: payout_policy, cap, sample_size, ratio_warning_bp, currency, statement_chain, spend_window_days,"
-               " customer_spend_limit, special_expense_chain)");
+               " customer_spend_limit, special_expense_chain, threshold_margin_bp, round_unit, mad_multiple, watch_thresholds)");
     }
   }
   if (auto it = config.find("currency"); it != config.end()) {
@@ -59,6 +60,16 @@ Settings Settings::parse(const json& config) {
   s.ratio_warning_bp = whole(config, "ratio_warning_bp", s.ratio_warning_bp, 1, 10000);
   s.spend_window_days = static_cast<int>(whole(config, "spend_window_days", s.spend_window_days, 1, 3660));
   s.customer_spend_limit = whole(config, "customer_spend_limit", s.customer_spend_limit, 0, 1'000'000'000'000'000);
+  s.threshold_margin_bp = whole(config, "threshold_margin_bp", s.threshold_margin_bp, 1, 5000);
+  s.round_unit = whole(config, "round_unit", s.round_unit, 1, 1'000'000'000'000);
+  s.mad_multiple = whole(config, "mad_multiple", s.mad_multiple, 1, 100);
+  if (auto it = config.find("watch_thresholds"); it != config.end()) {
+    if (!it->is_array() || it->size() > 50) bad("watch_thresholds", "must be a list of at most 50 amounts in minor units");
+    for (const json& t : *it) {
+      if (!t.is_number_integer() || t.get<int64_t>() <= 0) bad("watch_thresholds", "must be a list of amounts above zero, in minor units");
+      s.watch_thresholds.push_back(t.get<int64_t>());
+    }
+  }
   if (auto it = config.find("special_expense_chain"); it != config.end()) {
     if (!it->is_string() || it->get<std::string>().empty()) bad("special_expense_chain", "must be the id of an approval chain");
     s.special_expense_chain = it->get<std::string>();

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace relationship_spending {
 
@@ -29,6 +30,13 @@ struct Settings {
   // spend_window_days may not pass customer_spend_limit (minor units; 0: no limit).
   int spend_window_days = 90;
   int64_t customer_spend_limit = 0;
+  // The patterns auditors start from: amounts within threshold_margin_bp below a threshold (the cap, the
+  // customer limit, and watch_thresholds) hug it; multiples of round_unit are round; a rep whose spend-to-collected
+  // ratio passes their sector's median by more than mad_multiple median absolute deviations stands out.
+  int64_t threshold_margin_bp = 500;
+  int64_t round_unit = 10000;
+  int64_t mad_multiple = 3;
+  std::vector<int64_t> watch_thresholds;
   std::string special_expense_chain = "relationship-special-expense";  // R6: the host chain applications go through
 
   // Reads the plugin configuration (defaults already filled in by the manifest's schema); throws

@@ -50,6 +50,11 @@ class Statements {
   // The daily job: every statement still unsigned after its 8th working day is an exception (once).
   void flag_missing_signatures();
 
+  // The signatures a statement's approval holds ({"signed": [{"step", "by", "on_behalf_of", "at"}]}), and the
+  // steps still missing ({"missing": [...]}).
+  nlohmann::json signatures(const Statement& s) const;
+  const StatementRepository& repository() const { return statements_; }
+
   // Hears each payout once it is drawn (the spot check follows the first).
   std::function<void(const Statement&)> after_payout;
 
@@ -59,8 +64,6 @@ class Statements {
   annex::ObjectRef ref(const Statement& s) const { return {kStatement, s.id, s.sector_id, s.rep_id}; }
   // Whether now is past the end of `due` (YYYY-MM-DD) in the company's time zone.
   bool after_day(const std::string& due) const;
-  // The signatures a statement's approval holds, and the steps still missing.
-  nlohmann::json signatures(const Statement& s) const;
 
   Services& s_;
   const Settings& settings_;

@@ -483,6 +483,81 @@ TEST_P(RelationshipStatements, AnApprovedSpecialExpenseIsPayableOnlyInStepWithTh
   EXPECT_EQ(st["content"]["customers"][0]["spend"]["to_date"], 29000) << "both count as spend on the customer";
 }
 
+TEST_P(RelationshipStatements, AuditorsSeeThePeriodAndThePatternsWithTheRecordsBehindThem) {
+  // Four reps of one sector whose fees weigh differently on what their customers paid; the fourth sells 100 toner at
+  // 10.00 and earns 12.50 on each — spend far above collections, far above the sector.
+  struct Rep {
+    std::string token, id, customer;
+  };
+  std::vector<Rep> reps;
+  for (int i = 0; i < 4; ++i) {
+    Rep r;
+    r.token = i == 0 ? rep_ : d_->user_with_role("seller" + std::to_string(i), "sales-rep", "north");
+    r.id = me(r.token);
+    r.customer = json::parse(must(d_->call("POST", "/api/v1/masterdata/parties",
+                                           json{{"code", "C30" + std::to_string(i)}, {"name", "Customer " + std::to_string(i)},
+                                                {"sector_id", "north"}, {"owner_id", r.id}}.dump()),
+                                  201))["id"];
+    reps.push_back(r);
+  }
+  auto sell = [&](const Rep& r, const std::string& number, const json& lines, int64_t paid) {
+    json c = json::parse(must(as(r.token, "POST", "/api/v1/contracts", {{"number", number}, {"party_id", r.customer}, {"currency", "CNY"}, {"lines", lines}}), 201));
+    std::string p = "/api/v1/contracts/" + c["id"].get<std::string>();
+    must(as(r.token, "PATCH", p, {{"status", "awaiting_signature"}}), 200);
+    c = json::parse(must(as(r.token, "PATCH", p, {{"status", "signed"}, {"signed_on", "2026-11-10"}}), 200));
+    collect(c, "2026-11-20", paid, "BANK-" + number);
+  };
+  json toner = {{"product_id", toner_}, {"quantity", 10}, {"unit_price", money(100000)}};
+  json printer = {{"product_id", printer_}, {"quantity", 1}, {"unit_price", money(500000)}};
+  sell(reps[0], "K-A", json::array({toner, printer}), 600000);  // 1.5 %, 40 % paid
+  sell(reps[1], "K-B", json::array({printer}), 500000);  // 2 %
+  sell(reps[2], "K-C", json::array({toner}), 1000000);  // 1.25 %
+  sell(reps[3], "K-D", json::array({{{"product_id", toner_}, {"quantity", 100}, {"unit_price", money(1000)}}}), 100000);  // 125 %
+  // A special expense of 2,990.00, just under the 3,000.00 cap; one of a round 1,000.00.
+  for (const auto& [code, amount] : std::vector<std::pair<std::string, int64_t>>{{"C310", 299000}, {"C311", 100000}}) {
+    std::string newcomer = json::parse(must(d_->call("POST", "/api/v1/masterdata/parties",
+                                                     json{{"code", code}, {"name", code}, {"sector_id", "north"}, {"owner_id", rep_id_}}.dump()),
+                                            201))["id"];
+    at("2026-11-21T10:00:00+08:00");
+    must(as(rep_, "POST", "/api/v1/relationship-spending/special-expenses",
+            {{"party_id", newcomer}, {"amount", money(amount)}, {"justification", "Opening dinner"}}),
+         201);
+  }
+  at("2026-12-01T09:00:00+08:00");
+  EXPECT_EQ(draft("2026-11")["statements_drafted"], 4);
+  must(submit(rep_, statement(rep_, rep_id_, "2026-11")), 200);
+
+  json period = json::parse(must(as(auditor_, "GET", "/api/v1/relationship-spending/periods/2026-11"), 200));
+  ASSERT_EQ(period["statements"].size(), 4u);
+  EXPECT_EQ(period["by_status"], json({{"draft", 3}, {"submitted", 1}}));
+  for (const json& st : period["statements"]) {
+    EXPECT_TRUE(st.contains("signatures") && st.contains("submitted_late") && st.contains("signed_late") && st.contains("exceptions"));
+    if (st["status"] == "submitted") EXPECT_EQ(st["signatures"]["missing"], json({"clerk", "sales-manager", "finance"}));
+  }
+  EXPECT_EQ(json::parse(must(as(rep_, "GET", "/api/v1/relationship-spending/periods/2026-11"), 200))["statements"].size(), 1u)
+      << "a rep sees only their own";
+  EXPECT_EQ(as(auditor_, "GET", "/api/v1/relationship-spending/periods/2026-13").status, 400);
+
+  json patterns = json::parse(must(as(auditor_, "GET", "/api/v1/relationship-spending/patterns?from=2026-11-01&to=2026-11-30"), 200));
+  ASSERT_EQ(patterns["threshold_hugging"].size(), 1u) << patterns.dump();
+  EXPECT_EQ(patterns["threshold_hugging"][0]["amount"], money(299000));
+  EXPECT_EQ(patterns["threshold_hugging"][0]["threshold"]["name"], "cap");
+  ASSERT_EQ(patterns["round_amounts"].size(), 1u);
+  EXPECT_EQ(patterns["round_amounts"][0]["amount"], money(100000));
+  ASSERT_EQ(patterns["rep_outliers"].size(), 1u) << patterns["rep_outliers"].dump();
+  EXPECT_EQ(patterns["rep_outliers"][0]["rep_id"], reps[3].id);
+  EXPECT_EQ(patterns["rep_outliers"][0]["ratio_bp"], 12500);
+  EXPECT_EQ(patterns["rep_outliers"][0]["sector_median_bp"], 150);
+  EXPECT_FALSE(patterns["rep_outliers"][0]["records"].empty());
+  ASSERT_EQ(patterns["unpaid_customers"].size(), 1u) << "only K-A is not fully paid";
+  EXPECT_EQ(patterns["unpaid_customers"][0]["party_id"], reps[0].customer);
+  EXPECT_EQ(patterns["unpaid_customers"][0]["unpaid_contracts"].size(), 1u);
+  EXPECT_EQ(json::parse(must(as(reps[1].token, "GET", "/api/v1/relationship-spending/patterns?from=2026-11-01&to=2026-11-30"), 200))["rep_outliers"].size(),
+            0u)
+      << "a rep's own records only";
+  EXPECT_EQ(as(auditor_, "GET", "/api/v1/relationship-spending/patterns?from=2026-11-31").status, 400);
+}
+
 class RelationshipStatementsLimited : public RelationshipStatements {
  protected:
   json plugin_settings() const override {
