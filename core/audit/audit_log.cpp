@@ -29,9 +29,10 @@ Entry read_entry(const std::vector<store::Cell>& row) {
 // Checks entries in sequence order against the chain and the signed checkpoints.
 class Verifier {
  public:
-  Verifier(const Signer* key, std::map<int64_t, Checkpoint> checkpoints)
-      : key_(key), checkpoints_(std::move(checkpoints)) {
+  Verifier(const Signer* key, std::map<int64_t, Checkpoint> checkpoints, int64_t v2_from)
+      : key_(key), checkpoints_(std::move(checkpoints)), v2_from_(v2_from) {
     report_.checkpoints = static_cast<int64_t>(checkpoints_.size());
+    report_.v2_from = v2_from;
   }
 
   // False once a problem is found; the report then names it.
@@ -39,7 +40,7 @@ class Verifier {
     int64_t expected = last_seq_ + 1;
     if (e.seq > expected) return fail(expected, "entry " + std::to_string(expected) + " is missing (deleted)");
     if (e.seq < expected) return fail(e.seq, "entry " + std::to_string(e.seq) + " appears again or out of order");
-    std::string computed = chain_hash(previous_, e);
+    std::string computed = chain_hash(previous_, e, v2_from_);
     if (computed != e.hash) {
       return fail(e.seq, "entry " + std::to_string(e.seq) + " does not match its hash: it was altered, inserted or moved");
     }
@@ -102,6 +103,7 @@ class Verifier {
 
   const Signer* key_;
   std::map<int64_t, Checkpoint> checkpoints_;
+  int64_t v2_from_;
   VerifyReport report_;
   std::string previous_ = kGenesisHash;
   int64_t last_seq_ = 0;
@@ -130,7 +132,21 @@ std::string entry_text(const Entry& e) {
   return out;
 }
 
-std::string chain_hash(const std::string& previous_hash, const Entry& e) {
+std::string entry_jsonl(const Entry& e) {
+  return "{\"seq\":" + std::to_string(e.seq) + ",\"at\":" + json_string(e.at) + ",\"principal\":" +
+         json_string(e.principal) + ",\"action\":" + json_string(e.action) + ",\"object_type\":" +
+         json_string(e.object_type) + ",\"object_id\":" + json_string(e.object_id) + ",\"before\":" + e.before_json +
+         ",\"after\":" + e.after_json + ",\"hash\":" + json_string(e.hash) + "}\n";
+}
+
+std::string entry_digest(const Entry& e) { return crypto::sha256_hex(entry_text(e)); }
+
+std::string chain_link(const std::string& previous_hash, const std::string& digest) {
+  return crypto::sha256_hex(previous_hash + digest);
+}
+
+std::string chain_hash(const std::string& previous_hash, const Entry& e, int64_t v2_from) {
+  if (e.seq >= v2_from) return chain_link(previous_hash, entry_digest(e));
   return crypto::sha256_hex(previous_hash + entry_text(e));
 }
 
@@ -162,13 +178,13 @@ Entry AuditLog::append(soci::session& session, const Change& change) {
   // The head row serialises appenders: PostgreSQL locks it; SQLite's writer already holds the database.
   auto head = store::run(session,
                          db_.dialect() == store::Dialect::kPostgresql
-                             ? "SELECT seq, hash FROM annex_audit_head WHERE id = 1 FOR UPDATE"
-                             : "SELECT seq, hash FROM annex_audit_head WHERE id = 1",
+                             ? "SELECT seq, hash, v2_from FROM annex_audit_head WHERE id = 1 FOR UPDATE"
+                             : "SELECT seq, hash, v2_from FROM annex_audit_head WHERE id = 1",
                          {});
   if (head.rows.empty()) throw std::runtime_error("the audit log has no head row");
   e.seq = head.rows[0][0].i + 1;
   e.at = clock::utc_now();
-  e.hash = chain_hash(head.rows[0][1].s, e);
+  e.hash = chain_hash(head.rows[0][1].s, e, head.rows[0][2].i);
   std::string seq = std::to_string(e.seq);
   Param row[] = {Param::integer(e.seq), Param::text(e.at), Param::text(e.principal), Param::text(e.action),
                  Param::text(e.object_type), Param::text(e.object_id), Param::text(e.before_json),
@@ -266,6 +282,15 @@ void each_entry(soci::session& session, Fn&& fn) {
   }
 }
 
+}  // namespace
+
+int64_t v2_from(soci::session& session) {
+  auto rs = store::run(session, "SELECT v2_from FROM annex_audit_head WHERE id = 1", {});
+  return rs.rows.empty() ? 1 : rs.rows[0][0].i;
+}
+
+namespace {
+
 std::optional<std::pair<int64_t, std::string>> load_head(soci::session& session) {
   auto rs = store::run(session, "SELECT seq, hash FROM annex_audit_head WHERE id = 1", {});
   if (rs.rows.empty()) return std::nullopt;
@@ -278,16 +303,15 @@ void AuditLog::export_jsonl(std::ostream& out) {
   store::Lease lease(db_);
   // One snapshot for the whole export.
   store::ScopedTransaction txn(lease.session(), db_.dialect());
-  // Checkpoints first, so that a verifier can check the entries as they stream past.
+  // The chain format first: an export without this line was written before v2 and is v1 throughout.
+  out << "{\"format\":{\"chain\":2,\"v2_from\":" << v2_from(lease.session()) << "}}\n";
+  // Checkpoints next, so that a verifier can check the entries as they stream past.
   for (const auto& [seq, c] : load_checkpoints(lease.session())) {
     out << "{\"checkpoint\":{\"seq\":" << c.seq << ",\"hash\":" << json_string(c.hash) << ",\"at\":" << json_string(c.at)
         << ",\"key_id\":" << json_string(c.key_id) << ",\"signature\":" << json_string(c.signature) << "}}\n";
   }
   each_entry(lease.session(), [&](const Entry& e) {
-    out << "{\"seq\":" << e.seq << ",\"at\":" << json_string(e.at) << ",\"principal\":" << json_string(e.principal)
-        << ",\"action\":" << json_string(e.action) << ",\"object_type\":" << json_string(e.object_type)
-        << ",\"object_id\":" << json_string(e.object_id) << ",\"before\":" << e.before_json << ",\"after\":" << e.after_json
-        << ",\"hash\":" << json_string(e.hash) << "}\n";
+    out << entry_jsonl(e);
     return true;
   });
   auto head = load_head(lease.session());
@@ -299,7 +323,7 @@ void AuditLog::export_jsonl(std::ostream& out) {
 VerifyReport verify(store::Database& db, const Signer* verifier) {
   store::Lease lease(db);
   store::ScopedTransaction txn(lease.session(), db.dialect());
-  Verifier v(verifier, load_checkpoints(lease.session()));
+  Verifier v(verifier, load_checkpoints(lease.session()), v2_from(lease.session()));
   auto head = load_head(lease.session());
   each_entry(lease.session(), [&](const Entry& e) { return v.entry(e); });
   VerifyReport report = v.finish(head ? head : std::make_optional(std::make_pair(int64_t{0}, kGenesisHash)));
@@ -309,6 +333,7 @@ VerifyReport verify(store::Database& db, const Signer* verifier) {
 
 VerifyReport verify_jsonl(std::istream& in, const Signer* verifier) {
   std::map<int64_t, Checkpoint> checkpoints;
+  int64_t first_v2 = kNeverV2;
   std::optional<Verifier> v;
   std::optional<std::pair<int64_t, std::string>> head;
   std::string line;
@@ -321,7 +346,12 @@ VerifyReport verify_jsonl(std::istream& in, const Signer* verifier) {
     try {
       if (j.is_discarded() || !j.is_object()) throw std::invalid_argument("not a JSON object");
       if (head) throw std::invalid_argument("a record after the end marker");
-      if (j.contains("checkpoint")) {
+      if (j.contains("format")) {
+        if (line_no != 1) throw std::invalid_argument("the chain format comes first");
+        if (j.at("format").at("chain").get<int>() != 2) throw std::invalid_argument("an unknown chain format");
+        first_v2 = j.at("format").at("v2_from").get<int64_t>();
+        if (first_v2 < 1) throw std::invalid_argument("v2_from must be 1 or more");
+      } else if (j.contains("checkpoint")) {
         if (v) throw std::invalid_argument("a checkpoint after the first entry (checkpoints come first)");
         const auto& c = j.at("checkpoint");
         Checkpoint cp{c.at("seq").get<int64_t>(), c.at("hash").get<std::string>(), c.at("at").get<std::string>(),
@@ -334,7 +364,7 @@ VerifyReport verify_jsonl(std::istream& in, const Signer* verifier) {
                 j.at("action").get<std::string>(), j.at("object_type").get<std::string>(),
                 j.at("object_id").get<std::string>(), j.at("before").dump(), j.at("after").dump(),
                 j.at("hash").get<std::string>()};
-        if (!v) v.emplace(verifier, std::move(checkpoints));
+        if (!v) v.emplace(verifier, std::move(checkpoints), first_v2);
         failed = !v->entry(e);
         last_seq = e.seq;
       }
@@ -346,7 +376,7 @@ VerifyReport verify_jsonl(std::istream& in, const Signer* verifier) {
       return bad;
     }
   }
-  if (!v) v.emplace(verifier, std::move(checkpoints));
+  if (!v) v.emplace(verifier, std::move(checkpoints), first_v2);
   return v->finish(head);
 }
 

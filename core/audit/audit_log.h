@@ -1,8 +1,14 @@
 // The tamper-evident audit log. Every change to users, roles, sectors, approvals and — through the SDK — to any
 // financial record appends one entry:
 //
-//   seq, at, principal, action, object (type, id), before, after (canonical JSON),
-//   hash = hex(SHA-256(previous hash ‖ canonical entry)), the first entry chaining from 64 zeros.
+//   seq, at, principal, action, object (type, id), before, after (canonical JSON), and its hash, the first entry
+//   chaining from 64 zeros:
+//     chain format v2  hash = hex(SHA-256(previous hash ‖ digest)), digest = hex(SHA-256(canonical entry))
+//     chain format v1  hash = hex(SHA-256(previous hash ‖ canonical entry))
+//
+// v2 lets a proof (audit/audit_proof.h) carry the entries it does not disclose as their digests alone. A database
+// records the first entry hashed as v2 (annex_audit_head.v2_from): 1 when it was created with v2, the next entry
+// at the upgrade for one that was not, whose earlier entries stay v1 as they were written.
 //
 // Every `checkpoint_every` entries, and on demand (a timer, shutdown), the head (seq, hash) is signed with the
 // daemon's Ed25519 key. verify() recomputes the chain and checks every signature, reporting the first bad
@@ -57,12 +63,21 @@ struct Checkpoint {
 };
 
 inline const std::string kGenesisHash(64, '0');
+// v2_from of a log that is v1 throughout (an export written before chain format v2).
+inline constexpr int64_t kNeverV2 = INT64_MAX;
 
 // Canonical form of a JSON text; "null" for an empty one. Throws std::invalid_argument for text that is not JSON.
 std::string canonical_json(std::string_view json);
 // The canonical entry that is hashed.
 std::string entry_text(const Entry& e);
-std::string chain_hash(const std::string& previous_hash, const Entry& e);
+// The entry as one line of JSON Lines (an export's or a proof's), ending in a newline.
+std::string entry_jsonl(const Entry& e);
+// hex(SHA-256(entry_text(e))): what a v2 chain links, and what a proof shows of an entry it does not disclose.
+std::string entry_digest(const Entry& e);
+// The v2 link: hex(SHA-256(previous hash ‖ digest)).
+std::string chain_link(const std::string& previous_hash, const std::string& digest);
+// The hash of `e` after `previous_hash` in a log whose v2 entries begin at `v2_from` (default: v2 throughout).
+std::string chain_hash(const std::string& previous_hash, const Entry& e, int64_t v2_from = 1);
 // The message a checkpoint's signature covers.
 std::string checkpoint_message(const Checkpoint& c);
 
@@ -90,10 +105,11 @@ class AuditLog {
   int64_t checkpoint();
 
   std::vector<Entry> query(const Query& q);
-  // Writes every entry, then every checkpoint, then the head, as JSON Lines.
+  // Writes the chain format, every checkpoint, every entry, then the head, as JSON Lines.
   void export_jsonl(std::ostream& out);
 
   const Signer* signer() const { return signer_.get(); }
+  store::Database& database() const { return db_; }
 
  private:
   store::Database& db_;
@@ -105,13 +121,18 @@ struct VerifyReport {
   bool ok = true;
   int64_t entries = 0;
   int64_t checkpoints = 0;
+  int64_t v2_from = 1;  // the first entry hashed as chain format v2 (kNeverV2: none)
   int64_t first_bad_seq = 0;  // 0 when ok
   std::string problem;
 };
 
 // Verifies the log in the database. `verifier` checks the checkpoint signatures; null skips them (reported).
 VerifyReport verify(store::Database& db, const Signer* verifier);
-// Verifies an export written by export_jsonl().
+// Verifies an export written by export_jsonl(). An export that does not begin with its chain format (one written
+// before v2) is v1 throughout.
 VerifyReport verify_jsonl(std::istream& in, const Signer* verifier);
+
+// The first entry the database's log hashes as v2.
+int64_t v2_from(soci::session& session);
 
 }  // namespace annex::audit

@@ -3,6 +3,7 @@
 // number where the log stops being trustworthy; on both backends, in the database and in an export.
 #include "security_fixture.h"
 
+#include "crypto/digest.h"
 #include "store/transaction.h"
 
 #include <sstream>
@@ -160,9 +161,9 @@ TEST_P(AuditTest, AnExportVerifiesOfflineAndItsTamperingIsDetected) {
     EXPECT_EQ(r.first_bad_seq, 8) << r.problem;
   }
   {
-    // Cut after entry 21: the end marker is gone.
+    // Cut after entry 21 (after the format line, two checkpoints and 21 entries): the end marker is gone.
     size_t cut = 0;
-    for (int lines = 0; lines < 2 + 21; ++lines) cut = text.find('\n', cut) + 1;
+    for (int lines = 0; lines < 1 + 2 + 21; ++lines) cut = text.find('\n', cut) + 1;
     std::istringstream in(text.substr(0, cut));
     audit::VerifyReport r = audit::verify_jsonl(in, signer_.get());
     EXPECT_FALSE(r.ok);
@@ -191,7 +192,144 @@ TEST_P(AuditTest, EntriesAreCanonicalAndBadJsonIsRefused) {
   EXPECT_TRUE(check().ok);
 }
 
+TEST_P(AuditTest, AFreshLogHashesEveryEntryAsChainFormatV2) {
+  audit::Entry first = entry(1), second = entry(2);
+  EXPECT_EQ(first.hash, audit::chain_link(audit::kGenesisHash, audit::entry_digest(first)));
+  EXPECT_EQ(second.hash, audit::chain_link(first.hash, crypto::sha256_hex(audit::entry_text(second))));
+  EXPECT_EQ(check().v2_from, 1);
+  std::ostringstream out;
+  audit_->export_jsonl(out);
+  EXPECT_EQ(out.str().substr(0, out.str().find('\n')), R"({"format":{"chain":2,"v2_from":1}})");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AuditTest, testing::Values(Backend::kSqlite, Backend::kPostgresql),
+                         backend_param_name);
+
+// A database whose log was written before chain format v2: its entries keep their v1 hashes, the upgrade makes the
+// next entry the first v2 one, and the mixed chain verifies — in the database, in an export, and in an export
+// written before the upgrade, which has no format line.
+class AuditUpgradeTest : public testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    store::DatabaseOptions options;
+    if (!fresh_database(GetParam(), dir_, &options)) GTEST_SKIP() << "no PostgreSQL for this run";
+    db_ = std::make_unique<store::Database>(options);
+    store::MigrationRunner runner(*db_);
+    runner.prepare();
+    std::vector<store::Migration> core = store::core_migrations(db_->dialect());
+    std::vector<store::Migration> before_v2 = core;
+    std::erase_if(before_v2, [](const store::Migration& m) { return m.version >= 14; });
+    runner.apply(store::kCoreOwner, before_v2);
+    // Entries 1–12 as the host wrote them before v2, with a checkpoint at 10.
+    std::string previous = audit::kGenesisHash;
+    signer_ = std::make_shared<audit::Signer>(audit::Signer::load_or_create((dir_.path() / "audit.key").string()));
+    for (int64_t seq = 1; seq <= 12; ++seq) {
+      audit::Entry e{seq, "2026-11-0" + std::to_string(1 + seq % 9) + "T10:00:00Z", "u_old", "expenses.claim.update",
+                     "expenses.claim", "old" + std::to_string(seq), "null", R"({"amount":)" + std::to_string(seq) + "}", ""};
+      e.hash = crypto::sha256_hex(previous + audit::entry_text(e));  // v1, as written then
+      previous = e.hash;
+      store::Lease lease(*db_);
+      store::Param p[] = {store::Param::integer(e.seq), store::Param::text(e.at), store::Param::text(e.principal),
+                          store::Param::text(e.action), store::Param::text(e.object_type), store::Param::text(e.object_id),
+                          store::Param::text(e.before_json), store::Param::text(e.after_json), store::Param::text(e.hash)};
+      store::run(lease.session(),
+                 "INSERT INTO annex_audit (seq, at, principal, action, object_type, object_id, before_json, after_json,"
+                 " hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 p);
+      store::Param head[] = {store::Param::integer(e.seq), store::Param::text(e.hash)};
+      store::run(lease.session(), "UPDATE annex_audit_head SET seq = ?, hash = ? WHERE id = 1", head);
+      if (seq == 10) {
+        audit::Checkpoint c{seq, e.hash, e.at, signer_->key_id(), {}};
+        c.signature = signer_->sign(audit::checkpoint_message(c));
+        store::Param cp[] = {store::Param::integer(c.seq), store::Param::text(c.hash), store::Param::text(c.at),
+                             store::Param::text(c.key_id), store::Param::text(c.signature)};
+        store::run(lease.session(),
+                   "INSERT INTO annex_audit_checkpoints (seq, hash, at, key_id, signature) VALUES (?, ?, ?, ?, ?)", cp);
+      }
+    }
+    runner.apply(store::kCoreOwner, core);
+    log_ = std::make_unique<audit::AuditLog>(*db_, signer_, 10);
+    for (int i = 1; i <= 13; ++i) log_->append({"u_new", "expenses.claim.update", "expenses.claim", "new" + std::to_string(i), "", "{}"});
+  }
+
+  audit::Entry entry(int64_t seq) {
+    store::Lease lease(*db_);
+    store::Param p = store::Param::integer(seq);
+    auto rs = store::run(lease.session(),
+                         "SELECT seq, at, principal, action, object_type, object_id, before_json, after_json, hash"
+                         " FROM annex_audit WHERE seq = ?",
+                         std::span<const store::Param>(&p, 1));
+    const auto& r = rs.rows.at(0);
+    return audit::Entry{r[0].i, r[1].s, r[2].s, r[3].s, r[4].s, r[5].s, r[6].s, r[7].s, r[8].s};
+  }
+
+  void sql(const std::string& statement) {
+    store::Lease lease(*db_);
+    store::run(lease.session(), statement, {});
+  }
+
+  TempDir dir_;
+  std::unique_ptr<store::Database> db_;
+  std::shared_ptr<audit::Signer> signer_;
+  std::unique_ptr<audit::AuditLog> log_;
+};
+
+TEST_P(AuditUpgradeTest, OldEntriesKeepTheirV1HashesAndNewOnesAreV2) {
+  audit::Entry last_v1 = entry(12), first_v2 = entry(13);
+  EXPECT_EQ(first_v2.hash, audit::chain_link(last_v1.hash, audit::entry_digest(first_v2)));
+  EXPECT_NE(first_v2.hash, crypto::sha256_hex(last_v1.hash + audit::entry_text(first_v2)));
+  audit::VerifyReport r = audit::verify(*db_, signer_.get());
+  EXPECT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.entries, 25);
+  EXPECT_EQ(r.v2_from, 13);
+  EXPECT_EQ(r.checkpoints, 2) << "the v1 checkpoint at 10 and the v2 one at 20";
+}
+
+TEST_P(AuditUpgradeTest, AnAlteredEntryFailsAtItsSeqOnEitherSideOfTheSwitch) {
+  for (int64_t seq : {7, 16}) {
+    audit::Entry e = entry(seq);
+    sql("UPDATE annex_audit SET after_json = '{\"amount\":999}' WHERE seq = " + std::to_string(seq));
+    audit::VerifyReport r = audit::verify(*db_, signer_.get());
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.first_bad_seq, seq) << r.problem;
+    sql("UPDATE annex_audit SET after_json = '" + e.after_json + "' WHERE seq = " + std::to_string(seq));
+    EXPECT_TRUE(audit::verify(*db_, signer_.get()).ok);
+  }
+}
+
+TEST_P(AuditUpgradeTest, ExportsVerifyWithTheSwitchAndWithoutIt) {
+  std::ostringstream out;
+  log_->export_jsonl(out);
+  std::string text = out.str();
+  ASSERT_EQ(text.substr(0, text.find('\n')), R"({"format":{"chain":2,"v2_from":13}})");
+  std::istringstream mixed(text);
+  audit::VerifyReport r = audit::verify_jsonl(mixed, signer_.get());
+  EXPECT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.entries, 25);
+  // Without the format line the export reads as v1 throughout: its v2 entries no longer match.
+  std::istringstream unmarked(text.substr(text.find('\n') + 1));
+  r = audit::verify_jsonl(unmarked, signer_.get());
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.first_bad_seq, 13) << r.problem;
+  // An export written before the upgrade — entries 1–12 and their head, no format line — still verifies.
+  std::string old;
+  size_t line_start = text.find('\n') + 1;
+  while (line_start < text.size()) {
+    size_t end = text.find('\n', line_start);
+    std::string line = text.substr(line_start, end - line_start);
+    line_start = end + 1;
+    if (line.find(R"("checkpoint":{"seq":20)") != std::string::npos) continue;
+    if (line.rfind(R"({"seq":)", 0) == 0 && std::stoll(line.substr(7)) > 12) continue;
+    if (line.rfind(R"({"head")", 0) == 0) line = R"({"head":{"seq":12,"hash":")" + entry(12).hash + "\"}}";
+    old += line + "\n";
+  }
+  std::istringstream before(old);
+  r = audit::verify_jsonl(before, signer_.get());
+  EXPECT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.entries, 12);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AuditUpgradeTest, testing::Values(Backend::kSqlite, Backend::kPostgresql),
                          backend_param_name);
 
 }  // namespace
