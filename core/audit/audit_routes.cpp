@@ -1,6 +1,8 @@
 #include "audit/audit_routes.h"
 
+#include "audit/evidence_pack.h"
 #include "clock/utc.h"
+#include "errors/field_error.h"
 #include "http/api_error.h"
 #include "http/json_body.h"
 
@@ -40,6 +42,40 @@ std::string time_param(const http::HttpRequest& req, const char* name) {
   return clock::utc_iso(*t);
 }
 
+// The objects of ?object_type=A&object_id=1&object_type=B&object_id=2: the n-th type goes with the n-th id.
+std::vector<ObjectRef> object_params(const http::HttpRequest& req) {
+  std::vector<std::string> types, ids;
+  std::string_view rest = req.query;
+  while (!rest.empty()) {
+    size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    size_t eq = pair.find('=');
+    std::string key, value;
+    if (eq == std::string_view::npos || !http::url_decode(pair.substr(0, eq), &key, true)) continue;
+    if (key != "object_type" && key != "object_id") continue;
+    if (!http::url_decode(pair.substr(eq + 1), &value, true)) {
+      throw http::ApiError::bad_request(key + " is not correctly URL-encoded", key);
+    }
+    (key == "object_type" ? types : ids).push_back(std::move(value));
+  }
+  if (types.empty()) throw http::ApiError::bad_request("name the objects: ?object_type=TYPE&object_id=ID, repeatable", "object_type");
+  if (types.size() != ids.size()) {
+    throw http::ApiError::bad_request("give one object_id for each object_type, in the same order",
+                                      types.size() > ids.size() ? "object_id" : "object_type");
+  }
+  std::vector<ObjectRef> out;
+  for (size_t i = 0; i < types.size(); ++i) {
+    if (types[i].empty() || !http::valid_utf8(types[i])) {
+      throw http::ApiError::bad_request("object_type must be non-empty UTF-8 text", "object_type");
+    }
+    if (ids[i].empty() || !http::valid_utf8(ids[i])) {
+      throw http::ApiError::bad_request("object_id must be non-empty UTF-8 text", "object_id");
+    }
+    out.push_back(ObjectRef{types[i], ids[i]});
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -105,6 +141,28 @@ void register_audit_routes(http::Router& router, store::Database& db, AuditLog& 
         out->set("first_bad_seq", r.ok ? Poco::Dynamic::Var() : Poco::Dynamic::Var(r.first_bad_seq));
         out->set("problem", http::nullable(r.problem));
         resp.body = http::to_json(out);
+      });
+  add("GET", "/api/v1/audit/evidence", kAuditRead,
+      "An evidence pack (ZIP) of the audit entries of the objects named by ?object_type=&object_id= (repeatable), "
+      "verifiable offline",
+      [&log](http::HttpRequest& req, http::HttpResponse& resp) {
+        PackRequest request;
+        request.principal = req.principal.id;
+        request.objects = object_params(req);
+        const ObjectRef& first = request.objects.front();
+        request.title = request.objects.size() == 1 && first.type.size() + first.id.size() < 150
+                            ? "Audit entries of " + first.type + "/" + first.id
+                            : "Audit entries of " + std::to_string(request.objects.size()) + " objects";
+        if (log.signer() == nullptr) throw http::ApiError::not_found("this daemon signs no checkpoints");
+        Pack pack;
+        try {
+          pack = build_evidence_pack(log, request);
+        } catch (const FieldError& e) {
+          throw http::refusal(e);
+        }
+        resp.content_type = "application/zip";
+        resp.set_header("Content-Disposition", "attachment; filename=\"annex-evidence-" + pack.id + ".zip\"");
+        resp.body = std::move(pack.bytes);
       });
   add("GET", "/api/v1/audit/public-key", kAuditRead, "The Ed25519 public key that signs the checkpoints (PEM)",
       [&log](http::HttpRequest&, http::HttpResponse& resp) {

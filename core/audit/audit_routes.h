@@ -16,6 +16,8 @@ inline constexpr const char* kAuditVerify = "annex.audit.verify";
 //   GET /api/v1/audit/export      every entry, checkpoint and the head, as JSON Lines
 //   GET /api/v1/audit/verify      recomputes the chain and checks the signatures
 //   GET /api/v1/audit/public-key  the Ed25519 public key (PEM)
+//   GET /api/v1/audit/evidence    ?object_type=&object_id= (pairs, repeatable): an evidence pack (ZIP) of the
+//                                 audit entries of those objects, verifiable offline
 void register_audit_routes(http::Router& router, store::Database& db, AuditLog& log);
 
 }  // namespace annex::audit

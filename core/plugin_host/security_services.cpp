@@ -1,6 +1,7 @@
 // The security host services: "annex.authz" (object-level access) and "annex.audit" (the tamper-evident log).
 #include "approvals/approvals.h"
 #include "audit/audit_log.h"
+#include "audit/evidence_pack.h"
 #include "auth/access.h"
 #include "plugin_host/service_support.h"
 #include "sync/engine.h"
@@ -139,7 +140,24 @@ annex_status audit_append(annex_host_ctx* ctx, annex_txn* txn, annex_str princip
   });
 }
 
-const annex_audit_v1 kAudit = {sizeof(annex_audit_v1), 0, &audit_append};
+annex_status audit_evidence_pack(annex_host_ctx* ctx, annex_str principal_id, annex_str title, annex_str objects_json,
+                                 annex_str documents_json, annex_buffer* out_zip, annex_buffer* err) {
+  audit::AuditLog* log = ctx == nullptr ? nullptr : ctx->host->parts().audit;
+  if (log == nullptr || log->signer() == nullptr) {
+    put(err, "evidence_pack: this host signs no audit checkpoints");
+    return ANNEX_ERR_UNSUPPORTED;
+  }
+  return guarded(err, [&] {
+    audit::PackRequest request{std::string(view(principal_id)), std::string(view(title)),
+                               audit::parse_objects(view(objects_json)), audit::parse_documents(view(documents_json))};
+    if (request.principal.empty()) request.principal = ctx->record->module.id;
+    audit::Pack pack = audit::build_evidence_pack(*log, request);
+    put(out_zip, pack.bytes);
+    return ANNEX_OK;
+  });
+}
+
+const annex_audit_v1 kAudit = {sizeof(annex_audit_v1), 1, &audit_append, &audit_evidence_pack};
 
 // ---- annex.directory ---------------------------------------------------------------------------------------
 

@@ -109,6 +109,18 @@ TEST(HostErrors, AFieldTheHostNamesComesBackApartFromTheMessageFromEveryService)
   }
 }
 
+TEST(Abi, AnEvidencePackFromAHostBeforeAbi15IsUnsupportedNotACrash) {
+  annex_audit_v1 old{};
+  old.struct_size = offsetof(annex_audit_v1, evidence_pack);  // the table a host built for ABI 1.4 hands out
+  annex::Audit audit(nullptr, &old);
+  try {
+    audit.evidence_pack("", "Statement", {{"t", "1"}}, {});
+    ADD_FAILURE() << "no throw";
+  } catch (const annex::Error& e) {
+    EXPECT_EQ(e.code(), ANNEX_ERR_UNSUPPORTED);
+  }
+}
+
 TEST(Abi, StructsOnlyGrowAndFieldPresenceIsTestable) {
   annex_route route{};
   route.struct_size = offsetof(annex_route, handler);  // as if built by a host that knew fewer fields

@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define ANNEX_ABI_MAJOR 1
-#define ANNEX_ABI_MINOR 4
+#define ANNEX_ABI_MINOR 5
 
 /* The one symbol a plugin exports. */
 #define ANNEX_PLUGIN_QUERY_SYMBOL "annex_plugin_query_v1"
@@ -485,6 +485,25 @@ typedef struct annex_audit_v1 {
   annex_status (*append)(annex_host_ctx* ctx, annex_txn* txn, annex_str principal_id, annex_str action,
                          annex_str object_type, annex_str object_id, annex_str before_json, annex_str after_json,
                          int64_t* out_seq, annex_buffer* err);
+  /* Since ABI 1.5 (service minor 1; test with ANNEX_HAS_FIELD). Makes an evidence pack for an auditor and appends
+   * its bytes, a ZIP archive, to `out_zip`:
+   *   manifest.json      {"format": "annex-evidence-pack", "version": 1, "id": "ev_…", "title", "created_at",
+   *                       "created_by", "objects": [{"type", "id"}], "documents": [{"name", "sha256", "size"}],
+   *                       "audit_entries": [seq of every audit entry about the objects]}
+   *   documents/<name>   each of `documents_json`'s documents, as its text (UTF-8)
+   *   audit-proof.jsonl  those audit entries, each with the chain segment up to the signed checkpoint that covers
+   *                      it (every other entry of a segment shown as its digest alone), and the pack's own entry
+   * The host appends that entry in a transaction of its own — principal `principal_id` (empty: the plugin's id),
+   * action "audit.evidence.export", object ("annex.evidence_pack", the pack's id), after: the manifest — and
+   * signs a checkpoint over it, so `annexctl audit verify --file pack.zip --public-key KEY` proves offline that
+   * no document, manifest line or entry was changed or removed. `title` is 1 to 200 characters; `objects_json` is
+   * [{"type": "…", "id": "…"}, …] (1 to 10,000 objects whose audit entries, at most 100,000, the pack proves);
+   * `documents_json` is {"name": "text", …} (or empty for none), each name 1 to 128 of A–Z a–z 0–9 . _ - (not starting with '.', no
+   * "..", unique ignoring case). Call it outside any transaction. Returns UNPROCESSABLE naming the field ("title",
+   * "objects", "objects[i].id", "documents") for bad input, INVALID_ARGUMENT when the calling thread holds a
+   * transaction, UNSUPPORTED when the host signs no checkpoints. */
+  annex_status (*evidence_pack)(annex_host_ctx* ctx, annex_str principal_id, annex_str title, annex_str objects_json,
+                                annex_str documents_json, annex_buffer* out_zip, annex_buffer* err);
 } annex_audit_v1;
 
 /* ---------------------------------------------------------------------------------------------------------- */

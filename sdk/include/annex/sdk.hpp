@@ -739,6 +739,47 @@ class Audit {
     return seq;
   }
 
+  // One document of an evidence pack: its file name in the archive (1 to 128 of A–Z a–z 0–9 . _ -) and its text
+  // (UTF-8; other bytes become U+FFFD).
+  struct Document {
+    std::string name;
+    std::string text;
+  };
+  // One record whose audit entries an evidence pack proves.
+  struct Object {
+    std::string type;
+    std::string id;
+  };
+
+  // Makes an evidence pack (see annex_audit_v1.evidence_pack in annex/plugin.h) and returns the ZIP archive's
+  // bytes: the documents, a manifest of their SHA-256 digests, and the audit entries about `objects` with the
+  // signed checkpoints that cover them, verifiable offline with `annexctl audit verify --file`. Call it outside
+  // any transaction. Throws Error naming the field at fault ("title", "objects", "documents"), and
+  // Error(UNSUPPORTED) from a host older than ABI 1.5.
+  std::string evidence_pack(std::string_view principal_id, std::string_view title, const std::vector<Object>& objects,
+                            const std::vector<Document>& documents) const {
+    if (!ANNEX_HAS_FIELD(api_, annex_audit_v1, evidence_pack) || api_->evidence_pack == nullptr) {
+      throw Error(ANNEX_ERR_UNSUPPORTED, "this host makes no evidence packs (it is older than ABI 1.5)");
+    }
+    std::string objects_json = "[";
+    for (const Object& o : objects) {
+      objects_json += (objects_json.size() > 1 ? ",{\"type\":" : "{\"type\":") + json_quote(o.type) +
+                      ",\"id\":" + json_quote(o.id) + "}";
+    }
+    objects_json += "]";
+    std::string documents_json = "{";
+    for (const Document& d : documents) {
+      documents_json += (documents_json.size() > 1 ? "," : "") + json_quote(d.name) + ":" + json_quote(d.text);
+    }
+    documents_json += "}";
+    std::string zip, err;
+    StringSink out(zip), sink(err);
+    check(api_->evidence_pack(ctx_, to_str(principal_id), to_str(title), to_str(objects_json), to_str(documents_json),
+                              out.get(), sink.get()),
+          err);
+    return zip;
+  }
+
  private:
   annex_host_ctx* ctx_;
   const annex_audit_v1* api_;

@@ -9,6 +9,7 @@
 #include "http/router.h"
 #include "jobs/scheduler.h"
 #include "plugin_host/plugin_host.h"
+#include "plugin_host/services.h"
 #include "store/core_schema.h"
 #include "store/migrations.h"
 #include "support/test_support.h"
@@ -433,6 +434,15 @@ TEST_P(ServicesTest, BlobsArePutInTheCallersTransactionAndStatedAndReadBack) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, ServicesTest, testing::Values(Backend::kSqlite, Backend::kPostgresql),
                          test::backend_param_name);
+
+
+TEST(AuditService, HandsOutEvidencePacksAsItsMinorOne) {
+  const annex_audit_v1& audit = audit_v1();
+  EXPECT_EQ(audit.minor, 1u);
+  EXPECT_TRUE(ANNEX_HAS_FIELD(&audit, annex_audit_v1, append)) << "what ABI 1.1 plugins read is where it was";
+  EXPECT_TRUE(ANNEX_HAS_FIELD(&audit, annex_audit_v1, evidence_pack));
+  EXPECT_NE(audit.evidence_pack, nullptr);
+}
 
 }  // namespace
 }  // namespace annex::plugin_host
