@@ -2,6 +2,7 @@
 
 #include "clock/utc.h"
 #include "crypto/digest.h"
+#include "store/core_schema.h"
 #include "store/sql.h"
 #include "store/transaction.h"
 
@@ -285,6 +286,11 @@ void each_entry(soci::session& session, Fn&& fn) {
 }  // namespace
 
 int64_t v2_from(soci::session& session) {
+  // A database not yet upgraded (annexctl run before annexd applied the migration) has no v2_from: v1 throughout.
+  Param migration[] = {Param::text(store::kCoreOwner), Param::integer(store::kAuditChainV2Migration)};
+  if (store::run(session, "SELECT 1 FROM annex_schema_migrations WHERE owner = ? AND version = ?", migration).rows.empty()) {
+    return kNeverV2;
+  }
   auto rs = store::run(session, "SELECT v2_from FROM annex_audit_head WHERE id = 1", {});
   return rs.rows.empty() ? 1 : rs.rows[0][0].i;
 }
@@ -303,8 +309,11 @@ void AuditLog::export_jsonl(std::ostream& out) {
   store::Lease lease(db_);
   // One snapshot for the whole export.
   store::ScopedTransaction txn(lease.session(), db_.dialect());
-  // The chain format first: an export without this line was written before v2 and is v1 throughout.
-  out << "{\"format\":{\"chain\":2,\"v2_from\":" << v2_from(lease.session()) << "}}\n";
+  // The chain format first: an export without this line is v1 throughout (written before v2, or of a database
+  // not yet upgraded).
+  if (int64_t first_v2 = v2_from(lease.session()); first_v2 != kNeverV2) {
+    out << "{\"format\":{\"chain\":2,\"v2_from\":" << first_v2 << "}}\n";
+  }
   // Checkpoints next, so that a verifier can check the entries as they stream past.
   for (const auto& [seq, c] : load_checkpoints(lease.session())) {
     out << "{\"checkpoint\":{\"seq\":" << c.seq << ",\"hash\":" << json_string(c.hash) << ",\"at\":" << json_string(c.at)

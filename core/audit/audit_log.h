@@ -132,7 +132,7 @@ VerifyReport verify(store::Database& db, const Signer* verifier);
 // before v2) is v1 throughout.
 VerifyReport verify_jsonl(std::istream& in, const Signer* verifier);
 
-// The first entry the database's log hashes as v2.
+// The first entry the database's log hashes as v2; kNeverV2 for a database not yet upgraded to v2.
 int64_t v2_from(soci::session& session);
 
 }  // namespace annex::audit

@@ -281,7 +281,7 @@ std::vector<Migration> core_migrations(Dialect dialect) {
        // An employee's job grade (policies may differ by it), and finding the employee record of a user.
        "ALTER TABLE annex_md_employees ADD COLUMN grade TEXT;"
        "CREATE INDEX annex_md_employees_user ON annex_md_employees (user_id);"},
-      {14, "audit chain v2",
+      {kAuditChainV2Migration, "audit chain v2",
        // The first audit entry hashed as chain format v2, which links each entry's digest rather than its text
        // (audit/audit_log.h): 1 for a log created with v2, the next entry for one written before it, whose
        // entries stay v1 as they were hashed.

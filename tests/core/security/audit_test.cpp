@@ -3,6 +3,7 @@
 // number where the log stops being trustworthy; on both backends, in the database and in an export.
 #include "security_fixture.h"
 
+#include "audit/audit_proof.h"
 #include "crypto/digest.h"
 #include "store/transaction.h"
 
@@ -247,6 +248,10 @@ class AuditUpgradeTest : public testing::TestWithParam<Backend> {
                    "INSERT INTO annex_audit_checkpoints (seq, hash, at, key_id, signature) VALUES (?, ?, ?, ?, ?)", cp);
       }
     }
+    before_upgrade_ = audit::verify(*db_, signer_.get());
+    std::ostringstream exported;
+    audit::AuditLog(*db_, nullptr).export_jsonl(exported);
+    export_before_upgrade_ = exported.str();
     runner.apply(store::kCoreOwner, core);
     log_ = std::make_unique<audit::AuditLog>(*db_, signer_, 10);
     for (int i = 1; i <= 13; ++i) log_->append({"u_new", "expenses.claim.update", "expenses.claim", "new" + std::to_string(i), "", "{}"});
@@ -272,7 +277,19 @@ class AuditUpgradeTest : public testing::TestWithParam<Backend> {
   std::unique_ptr<store::Database> db_;
   std::shared_ptr<audit::Signer> signer_;
   std::unique_ptr<audit::AuditLog> log_;
+  audit::VerifyReport before_upgrade_;  // checked by this version before its migration ran (annexctl before annexd)
+  std::string export_before_upgrade_;
 };
+
+TEST_P(AuditUpgradeTest, ADatabaseNotYetUpgradedVerifiesAndExportsAsV1) {
+  EXPECT_TRUE(before_upgrade_.ok) << before_upgrade_.problem;
+  EXPECT_EQ(before_upgrade_.entries, 12);
+  EXPECT_EQ(export_before_upgrade_.find("\"format\""), std::string::npos) << "v1 throughout: no format line";
+  std::istringstream in(export_before_upgrade_);
+  audit::VerifyReport r = audit::verify_jsonl(in, signer_.get());
+  EXPECT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.entries, 12);
+}
 
 TEST_P(AuditUpgradeTest, OldEntriesKeepTheirV1HashesAndNewOnesAreV2) {
   audit::Entry last_v1 = entry(12), first_v2 = entry(13);
@@ -297,7 +314,7 @@ TEST_P(AuditUpgradeTest, AnAlteredEntryFailsAtItsSeqOnEitherSideOfTheSwitch) {
   }
 }
 
-TEST_P(AuditUpgradeTest, ExportsVerifyWithTheSwitchAndWithoutIt) {
+TEST_P(AuditUpgradeTest, AnExportStatesTheSwitchAndVerifiesOnlyWithIt) {
   std::ostringstream out;
   log_->export_jsonl(out);
   std::string text = out.str();
@@ -311,22 +328,25 @@ TEST_P(AuditUpgradeTest, ExportsVerifyWithTheSwitchAndWithoutIt) {
   r = audit::verify_jsonl(unmarked, signer_.get());
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.first_bad_seq, 13) << r.problem;
-  // An export written before the upgrade — entries 1–12 and their head, no format line — still verifies.
-  std::string old;
-  size_t line_start = text.find('\n') + 1;
-  while (line_start < text.size()) {
-    size_t end = text.find('\n', line_start);
-    std::string line = text.substr(line_start, end - line_start);
-    line_start = end + 1;
-    if (line.find(R"("checkpoint":{"seq":20)") != std::string::npos) continue;
-    if (line.rfind(R"({"seq":)", 0) == 0 && std::stoll(line.substr(7)) > 12) continue;
-    if (line.rfind(R"({"head")", 0) == 0) line = R"({"head":{"seq":12,"hash":")" + entry(12).hash + "\"}}";
-    old += line + "\n";
-  }
-  std::istringstream before(old);
-  r = audit::verify_jsonl(before, signer_.get());
+}
+
+TEST_P(AuditUpgradeTest, AProofReachingIntoV1EntriesCarriesThemWholeAndVerifies) {
+  std::ostringstream out;
+  audit::ProofSize size = audit::write_proof(*log_, {11}, out);
+  EXPECT_EQ(size.entries, 2) << "11, proven, and 12, hashed v1, whole";
+  EXPECT_EQ(size.redacted, 8) << "13 to 20 as digests";
+  std::string proof = out.str();
+  std::istringstream in(proof);
+  audit::ProofReport r = audit::verify_proof(in, signer_.get());
   EXPECT_TRUE(r.ok) << r.problem;
-  EXPECT_EQ(r.entries, 12);
+  // A v1 entry cannot be checked from its digest: shown as one, it is refused.
+  size_t at = proof.find(R"({"seq":12,)");
+  ASSERT_NE(at, std::string::npos);
+  proof.replace(at, proof.find('\n', at) - at, R"({"seq":12,"digest":")" + audit::entry_digest(entry(12)) + "\"}");
+  std::istringstream forged(proof);
+  r = audit::verify_proof(forged, signer_.get());
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.first_bad_seq, 12) << r.problem;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AuditUpgradeTest, testing::Values(Backend::kSqlite, Backend::kPostgresql),
