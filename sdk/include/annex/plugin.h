@@ -496,12 +496,12 @@ typedef struct annex_audit_v1 {
    * The host appends that entry in a transaction of its own — principal `principal_id` (empty: the plugin's id),
    * action "audit.evidence.export", object ("annex.evidence_pack", the pack's id), after: the manifest — and
    * signs a checkpoint over it, so `annexctl audit verify --file pack.zip --public-key KEY` proves offline that
-   * no document, manifest line or entry was changed or removed. `title` is 1 to 200 characters; `objects_json` is
-   * [{"type": "…", "id": "…"}, …] (1 to 10,000 objects whose audit entries, at most 100,000, the pack proves);
-   * `documents_json` is {"name": "text", …} (or empty for none), each name 1 to 128 of A–Z a–z 0–9 . _ - (not starting with '.', no
-   * "..", unique ignoring case). Call it outside any transaction. Returns UNPROCESSABLE naming the field ("title",
-   * "objects", "objects[i].id", "documents") for bad input, INVALID_ARGUMENT when the calling thread holds a
-   * transaction, UNSUPPORTED when the host signs no checkpoints. */
+   * no document, manifest line or entry was changed or removed. `title` is 1 to 200 bytes of UTF-8;
+   * `objects_json` is [{"type": "…", "id": "…"}, …] (1 to 10,000 objects whose audit entries, at most 100,000, the
+   * pack proves); `documents_json` is {"name": "text", …} (or empty for none), each name 1 to 128 of
+   * A–Z a–z 0–9 . _ - (not starting with '.', no "..", unique ignoring case). Call it outside any transaction.
+   * Returns UNPROCESSABLE naming the field ("title", "objects", "objects[i].id", "documents") for bad input,
+   * INVALID_ARGUMENT when the calling thread holds a transaction, UNSUPPORTED when the host signs no checkpoints. */
   annex_status (*evidence_pack)(annex_host_ctx* ctx, annex_str principal_id, annex_str title, annex_str objects_json,
                                 annex_str documents_json, annex_buffer* out_zip, annex_buffer* err);
 } annex_audit_v1;
