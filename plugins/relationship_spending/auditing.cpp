@@ -212,4 +212,97 @@ void Audits::patterns(const annex::Request& req, annex::Response& resp) const {
                 .dump());
 }
 
+// ---- evidence packs --------------------------------------------------------------------------------------------
+
+void Audits::add_statement(const Statement& st, const std::string& prefix, std::vector<annex::Audit::Document>& documents,
+                           std::vector<annex::Audit::Object>& objects) const {
+  objects.push_back({kStatement, st.id});
+  json statement = st.to_json();
+  statement["signatures"] = statements_.signatures(st);
+  documents.push_back({prefix + "statement.json", statement.dump(2)});
+  // The frozen content alone, as its hash was taken: SHA-256 of this file's bytes is content_hash.
+  if (st.content_hash) documents.push_back({prefix + "content.json", st.content.dump()});
+  if (st.approval_id) {
+    objects.push_back({"annex.approval", *st.approval_id});
+    documents.push_back({prefix + "approval.json", json::parse(s_.approvals.get(*st.approval_id)).dump(2)});
+  }
+  json contracts = json::array(), collections = json::array();
+  for (const json& customer : st.content["customers"]) {
+    for (const json& k : customer["contracts"]) {
+      std::string id = k["contract_id"];
+      objects.push_back({"contracts.contract", id});
+      contracts.push_back(contracts_.get(id));
+      json after = nullptr;
+      do {
+        json query = {{"contract_id", id}, {"limit", 1000}};
+        if (!after.is_null()) query["after"] = after;
+        json page = contracts_.collections(query);
+        for (const json& c : page["items"]) {
+          objects.push_back({"contracts.collection", c["id"].get<std::string>()});
+          collections.push_back(c);
+        }
+        after = page["next"];
+      } while (!after.is_null());
+    }
+  }
+  documents.push_back({prefix + "contracts.json", contracts.dump(2)});
+  documents.push_back({prefix + "collections.json", collections.dump(2)});
+  json payouts = json::array();
+  for (const Payout& p : statements_.repository().payouts(st.id)) {
+    payouts.push_back({{"id", p.id}, {"amount", {{"amount", p.amount}, {"currency", st.currency}}}, {"advance_id", p.advance_id},
+                       {"drawn_by", p.drawn_by}, {"drawn_at", p.drawn_at}});
+  }
+  documents.push_back({prefix + "payouts.json", payouts.dump(2)});
+  if (std::optional<SpotCheck> c = checks_.find(st.id)) {
+    objects.push_back({kSpotCheck, st.id});
+    documents.push_back({prefix + "spot-check.json", c->to_json().dump(2)});
+  }
+  json exceptions = json::array();
+  annex::Rows rows = s_.db.query(nullptr, "SELECT id, kind, detail, at FROM relationship_exceptions WHERE subject_id = ? ORDER BY at, id",
+                                 std::vector<annex::Value>{st.id});
+  while (rows.next()) {
+    const annex::Row r = rows.row();
+    objects.push_back({kException, r.text(0)});
+    exceptions.push_back({{"id", r.text(0)}, {"kind", r.text(1)}, {"detail", json::parse(r.text(2), nullptr, false)}, {"at", r.text(3)}});
+  }
+  documents.push_back({prefix + "exceptions.json", exceptions.dump(2)});
+}
+
+void Audits::send_pack(annex::Response& resp, const std::string& principal, const std::string& title, const std::string& filename,
+                       const std::vector<annex::Audit::Object>& objects, const std::vector<annex::Audit::Document>& documents) const {
+  std::string zip = s_.audit.evidence_pack(principal, title, objects, documents);
+  resp.header("Content-Type", "application/zip");
+  resp.header("Content-Disposition", "attachment; filename=\"" + filename + "\"");
+  resp.body(zip);
+}
+
+void Audits::statement_evidence(const annex::Request& req, annex::Response& resp) const {
+  std::string id(req.path_param("id"));
+  std::optional<Statement> st = statements_.repository().find(id);
+  if (!st || !s_.authz.may(req.principal_id(), kAuditRead, {kStatement, st->id, st->sector_id, st->rep_id})) {
+    throw annex::Error(ANNEX_ERR_NOT_FOUND, "no statement " + id);
+  }
+  std::vector<annex::Audit::Document> documents;
+  std::vector<annex::Audit::Object> objects;
+  add_statement(*st, "", documents, objects);
+  send_pack(resp, std::string(req.principal_id()), "Relationship-fee statement " + st->period + " of " + st->rep_id, "evidence-" + st->id + ".zip",
+            objects, documents);
+}
+
+void Audits::period_evidence(const annex::Request& req, annex::Response& resp) const {
+  std::string period(req.path_param("period"));
+  if (!month_of(period)) rest::invalid("period", "period must be a month, YYYY-MM");
+  std::string reach = s_.authz.list_filter(req.principal_id(), kAuditRead, kStatement, "sector_id", "rep_id", "id");
+  std::vector<annex::Audit::Document> documents;
+  std::vector<annex::Audit::Object> objects;
+  json index = json::array();
+  for (const Statement& st : statements_.repository().list(reach + " AND period = ?", {std::string_view(period)}, 5000)) {
+    add_statement(st, st.id + ".", documents, objects);
+    index.push_back({{"id", st.id}, {"rep_id", st.rep_id}, {"sector_id", st.sector_id}, {"status", st.status}});
+  }
+  if (index.empty()) throw annex::Error(ANNEX_ERR_NOT_FOUND, "no statement of " + period + " within reach", "period");
+  documents.push_back({"statements.json", index.dump(2)});
+  send_pack(resp, std::string(req.principal_id()), "Relationship-fee statements " + period, "evidence-" + period + ".zip", objects, documents);
+}
+
 }  // namespace relationship_spending

@@ -75,7 +75,7 @@ class RelationshipSpendingPlugin : public annex::Plugin {
         statements_(services_, settings_, statement_repository_, fees_, spend_, drafter_, advances_, exceptions_),
         spot_check_repository_(host().db()),
         spot_checks_(services_, settings_, statement_repository_, spot_check_repository_),
-        audits_(services_, settings_, statements_, spot_check_repository_) {
+        audits_(services_, settings_, statements_, spot_check_repository_, contracts_) {
     try {
       settings_ = Settings::parse(nlohmann::json::parse(this->config_json(), nullptr, false));
     } catch (const std::invalid_argument& e) {
@@ -155,6 +155,14 @@ class RelationshipSpendingPlugin : public annex::Plugin {
                "Threshold hugging, round amounts, reps far above their sector's spend-to-collected ratio, spending on unpaid "
                "customers — each with its records (?from=&to=)",
                [audits](const annex::Request& req, annex::Response& resp) { audits->patterns(req, resp); });
+
+    http.route("GET", "/api/v1/relationship-spending/statements/{id}/evidence", kAuditRead,
+               "The statement's evidence pack (ZIP): statement, frozen content, approval, contracts, collections, payouts, spot check, "
+               "exceptions and the proof of their audit entries — annexctl audit verify --file checks it offline",
+               [audits](const annex::Request& req, annex::Response& resp) { audits->statement_evidence(req, resp); });
+    http.route("GET", "/api/v1/relationship-spending/periods/{period}/evidence", kAuditRead,
+               "The evidence pack of every statement of a month within reach (ZIP)",
+               [audits](const annex::Request& req, annex::Response& resp) { audits->period_evidence(req, resp); });
 
     // A disputed customer is an exception for finance.
     const Exceptions* recorder = &exceptions_;

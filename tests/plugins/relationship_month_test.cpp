@@ -225,6 +225,35 @@ TEST_P(RelationshipMonth, AWholeMonthFromStandardsToTheRecoveryOfAReversedCollec
   must(as(head_, "POST", path(st) + "/spot-check/items/" + keyed[0].second, {{"outcome", "confirmed"}, {"note", "met the buyer"}}), 200);
   must(as(head_, "POST", path(st) + "/spot-check/items/" + keyed[1].second, {{"outcome", "disputed"}, {"note", "no such dinner"}}), 200);
 
+  // The evidence pack: verified offline with the audit key; a changed figure in it fails, naming the file.
+  HttpResult pack = as(auditor_, "GET", path(st) + "/evidence");
+  ASSERT_EQ(pack.status, 200) << pack.body;
+  EXPECT_EQ(pack.body.substr(0, 2), "PK");
+  std::string key = (dir_.path() / "audit.pub").string(), zip = (dir_.path() / "pack.zip").string(),
+              tampered = (dir_.path() / "tampered.zip").string(), out;
+  std::ofstream(key) << must(d_->call("GET", "/api/v1/audit/public-key"), 200);
+  std::ofstream(zip, std::ios::binary) << pack.body;
+  EXPECT_EQ(d_->annexctl({"audit", "verify", "--file", zip, "--public-key", key}, &out), 0) << out;
+  EXPECT_NE(out.find("intact"), std::string::npos) << out;
+  std::string script =
+      "import sys, zipfile, hashlib\n"
+      "src, dst, digest = sys.argv[1], sys.argv[2], sys.argv[3]\n"
+      "with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst, 'w', zipfile.ZIP_DEFLATED) as b:\n"
+      "    content = a.read('documents/content.json')\n"
+      "    assert hashlib.sha256(content).hexdigest() == digest, 'content.json is not what was signed'\n"
+      "    for info in a.infolist():\n"
+      "        data = a.read(info.filename)\n"
+      "        if info.filename == 'documents/content.json':\n"
+      "            data = data.replace(b'63500', b'93500')\n"
+      "        b.writestr(info.filename, data)\n";
+  ASSERT_EQ(run_program("/usr/bin/python3", {"-c", script, zip, tampered, st["content_hash"].get<std::string>()}, &out), 0) << out;
+  EXPECT_EQ(d_->annexctl({"audit", "verify", "--file", tampered, "--public-key", key}, &out), 1) << out;
+  EXPECT_NE(out.find("documents/content.json"), std::string::npos) << out;
+  EXPECT_EQ(as(rep_, "GET", path(st) + "/evidence").status, 200) << "the rep's own statement is within their reach";
+  HttpResult period_pack = as(auditor_, "GET", std::string(kBase) + "/periods/2026-11/evidence");
+  EXPECT_EQ(period_pack.status, 200);
+  EXPECT_EQ(period_pack.header("content-type"), "application/zip");
+
   // December: the ERP reverses K-2's payment; January's job drafts December with the fee recovered.
   receipt("RV-2", "K-2", "-15000.00", "2026-12-15", "R-2");
   at("2026-12-16T09:00:00+08:00");
