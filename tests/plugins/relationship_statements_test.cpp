@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -288,6 +289,40 @@ TEST_P(RelationshipStatements, ThreeSignaturesInOrderMakeItValidFrozenAndPayable
   EXPECT_EQ(after["undrawn"], money(2500));
   EXPECT_EQ(after["content_hash"], done["content_hash"]) << "the content is frozen";
   EXPECT_EQ(exceptions_of(st), (std::multiset<std::string>{"late_filing", "missing_signature", "missing_signature", "late_signature"}));
+}
+
+TEST_P(RelationshipStatements, ConcurrentDrawsNeverTakeMoreThanTheStatementMadePayable) {
+  json k = signed_contract("K-2026-351", "2026-11-10");
+  collect(k, "2026-11-12", 1500000, "BANK-1");
+  at("2026-12-01T09:00:00+08:00");
+  draft("2026-11");
+  json st = statement(rep_, rep_id_, "2026-11");
+  must(submit(rep_, st), 200);
+  st = sign_all(json::parse(must(as(rep_, "GET", path(st)), 200)));
+  at("2026-12-11T09:00:00+08:00");
+  // Eight draws of 50.00 at once against 225.00 payable.
+  std::vector<std::thread> threads;
+  std::atomic<int> drawn{0}, refused{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      HttpResult r = as(rep_, "POST", path(st) + "/payouts", {{"amount", money(5000)}});
+      if (r.status == 201) ++drawn;
+      else if (r.status == 409 || r.status == 422) ++refused;
+      else ADD_FAILURE() << r.status << " " << r.body;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_LE(drawn.load(), 4) << "4 × 50.00 fit in 225.00, a fifth does not";
+  EXPECT_EQ(drawn + refused, 8);
+  json after = json::parse(must(as(rep_, "GET", path(st)), 200));
+  EXPECT_EQ(after["drawn"], money(5000 * drawn.load())) << "what the statement records is what was drawn";
+  EXPECT_EQ(json::parse(must(as(rep_, "GET", path(st) + "/payouts"), 200))["items"].size(), static_cast<size_t>(drawn.load()));
+  // Whatever raced, the rest is still there to draw, and no more.
+  while (json::parse(must(as(rep_, "GET", path(st)), 200))["undrawn"]["amount"].get<int64_t>() >= 5000) {
+    must(as(rep_, "POST", path(st) + "/payouts", {{"amount", money(5000)}}), 201);
+  }
+  EXPECT_EQ(as(rep_, "POST", path(st) + "/payouts", {{"amount", money(5000)}}).status, 422);
+  EXPECT_EQ(json::parse(must(as(rep_, "GET", path(st)), 200))["drawn"], money(20000));
 }
 
 TEST_P(RelationshipStatements, PayoutWaitsForTheNinthWorkingDayAndStaysUnderTheCap) {
