@@ -165,6 +165,33 @@ json ContractQueries::collections(const json& query) const {
   return page(std::move(items), limit);
 }
 
+json ContractQueries::states(const json& query) const {
+  if (!query.contains("contract_ids") || !query["contract_ids"].is_array() || query["contract_ids"].empty() ||
+      query["contract_ids"].size() > kMaxStates) {
+    rest::unprocessable("contract_ids", "contract_ids is a list of 1 to " + std::to_string(kMaxStates) + " contract ids");
+  }
+  std::vector<annex::Value> params;
+  std::vector<std::string> ids;
+  std::string marks;
+  for (const json& id : query["contract_ids"]) {
+    if (!id.is_string() || id.get<std::string>().empty()) rest::unprocessable("contract_ids", "every contract id is a non-empty string");
+    ids.push_back(id.get<std::string>());
+    marks += marks.empty() ? "?" : ", ?";
+  }
+  params.assign(ids.begin(), ids.end());
+  annex::Rows rows = s_.db.query(nullptr, std::string("SELECT ") + kContractColumns + " FROM contracts_contracts WHERE id IN (" + marks +
+                                              ") ORDER BY id",
+                                 params);
+  json items = json::array();
+  while (rows.next()) {
+    json c = contract_from(rows.row());
+    c.erase("lines");
+    c.erase("splits");
+    items.push_back(std::move(c));
+  }
+  return {{"items", std::move(items)}};
+}
+
 json ContractQueries::first_signed(const std::string& party_id) const {
   annex::Value params[] = {std::string_view(party_id)};
   annex::Rows rows = s_.db.query(nullptr, std::string("SELECT id, number, signed_on FROM contracts_contracts WHERE party_id = ? AND ") + kSigned +
@@ -198,6 +225,10 @@ annex_status collections(void* provider, annex_str query_json, annex_buffer* out
   return annex::detail::guarded(err, [&] { annex::write(out_json, self(provider).collections(query_of(query_json)).dump()); });
 }
 
+annex_status states(void* provider, annex_str query_json, annex_buffer* out_json, annex_buffer* err) {
+  return annex::detail::guarded(err, [&] { annex::write(out_json, self(provider).states(query_of(query_json)).dump()); });
+}
+
 annex_status first_signed(void* provider, annex_str party_id, annex_buffer* out_json, annex_buffer* err) {
   return annex::detail::guarded(err, [&] { annex::write(out_json, self(provider).first_signed(std::string(annex::to_view(party_id))).dump()); });
 }
@@ -207,12 +238,13 @@ annex_status first_signed(void* provider, annex_str party_id, annex_buffer* out_
 annex_contracts_v1 contract_service(const ContractQueries& queries) {
   annex_contracts_v1 table{};
   table.struct_size = sizeof table;
-  table.minor = 0;
+  table.minor = 1;
   table.provider_plugin_ptr = const_cast<ContractQueries*>(&queries);
   table.get = &get;
   table.signed_contracts = &signed_contracts;
   table.collections = &collections;
   table.first_signed = &first_signed;
+  table.states = &states;
   return table;
 }
 

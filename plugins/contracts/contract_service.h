@@ -22,6 +22,10 @@ class ContractQueries {
   json collections(const json& query) const;
   // {"contract_id", "number", "signed_on"} of the party's first signed contract, or NOT_FOUND.
   json first_signed(const std::string& party_id) const;
+  // {"items"}: the contracts of the query's "contract_ids" (at most kMaxStates), without lines and splits, in id
+  // order; ids of no contract are left out.
+  json states(const json& query) const;
+  static constexpr size_t kMaxStates = 1000;
 
  private:
   Services s_;

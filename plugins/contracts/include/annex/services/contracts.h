@@ -50,6 +50,12 @@ typedef struct annex_contracts_v1 {
    * earliest signing date), or NOT_FOUND when none is signed yet. */
   annex_status (*first_signed)(void* provider_plugin_ptr, annex_str party_id, annex_buffer* out_json,
                                annex_buffer* err);
+  /* Since minor 1 (read it only when ANNEX_HAS_FIELD(table, annex_contracts_v1, states) and minor >= 1): many
+   * contracts at once, for a query given as JSON {"contract_ids": [id…]} (1–1000 ids). Appends {"items":
+   * [contract…]} in id order, each without "lines" and "splits"; an id of no contract is left out. Not filtered by
+   * anyone's reach: for plugins that act on contracts they already hold ids of. A malformed query is refused
+   * (UNPROCESSABLE) naming "contract_ids". */
+  annex_status (*states)(void* provider_plugin_ptr, annex_str query_json, annex_buffer* out_json, annex_buffer* err);
 } annex_contracts_v1;
 
 #ifdef __cplusplus
