@@ -6,6 +6,7 @@
 
 #include <map>
 #include <set>
+#include <utility>
 
 namespace relationship_spending {
 
@@ -24,6 +25,9 @@ std::string working_day_after(const annex::Calendar& calendar, std::chrono::sys_
   if (std::optional<std::chrono::sys_days> d = calendar.nth_working_day(month, n)) return date_text(*d);
   return date_text(std::chrono::sys_days{month / std::chrono::last});
 }
+
+// Contracts asked about at once (their fees, their states): memory holds what a slice of them brings.
+constexpr size_t kSlice = 500;
 
 // A contract as drafting needs it, from the contracts service.
 struct ContractState {
@@ -157,38 +161,51 @@ DraftReport Drafter::draft(const std::string& period, const std::string& actor) 
       after = page["next"];
     } while (!after.is_null());
   };
-  each_collection({{"received_from", first}, {"received_to", last}}, [&](const json& c) {
-    contract_ids.insert(c["contract_id"].get<std::string>());
-    if (c["reversed_on"].is_null() || c["reversed_on"].get<std::string>() > last) {
-      collected_in_month[c["contract_id"]] += c["amount"].get<int64_t>();
-    }
-  });
+  // Day by day: the service pages in id order, which over a whole month's collections means sorting them all for
+  // every page.
+  for (std::chrono::sys_days day = first_day; day <= last_day; day += std::chrono::days{1}) {
+    each_collection({{"received_from", date_text(day)}, {"received_to", date_text(day)}}, [&](const json& c) {
+      contract_ids.insert(c["contract_id"].get<std::string>());
+      if (c["reversed_on"].is_null() || c["reversed_on"].get<std::string>() > last) {
+        collected_in_month[c["contract_id"]] += c["amount"].get<int64_t>();
+      }
+    });
+  }
   const std::string reversals_from = date_text(first_day - std::chrono::days{31});
   each_collection({{"reversed_from", reversals_from}, {"reversed_to", last}},
                   [&](const json& c) { contract_ids.insert(c["contract_id"].get<std::string>()); });
 
-  // Every fee on those contracts, by rep; and each contract's state as the contracts plugin has it now.
-  std::map<std::string, std::vector<Fee>> by_rep;
-  for (Fee& f : fees_.of_contracts({contract_ids.begin(), contract_ids.end()})) {
-    if (f.signed_on > last) continue;  // signed after the month: a later statement's
-    by_rep[f.rep_id].push_back(std::move(f));
+  // Which reps hold a fee on those contracts, and every rep's fee earned on each: read in slices, not kept — a
+  // rep's fees are read again when their statement is drafted, so that memory holds one rep's fees at a time.
+  const std::vector<std::string> ids(contract_ids.begin(), contract_ids.end());
+  std::map<std::string, std::vector<std::string>> contracts_of;  // rep → the contracts they hold fees on, in id order
+  std::map<std::string, std::vector<int64_t>> earned_on;         // contract → every rep's fee earned on it
+  for (size_t at = 0; at < ids.size(); at += kSlice) {
+    const std::vector<std::string> slice(ids.begin() + at, ids.begin() + std::min(ids.size(), at + kSlice));
+    for (const FeeRepository::Credit& f : fees_.credits_on(slice)) {
+      if (f.signed_on > last) continue;  // signed after the month: a later statement's
+      std::vector<std::string>& held = contracts_of[f.rep_id];
+      if (held.empty() || held.back() != f.contract_id) held.push_back(f.contract_id);
+      earned_on[f.contract_id].push_back(f.earned);
+    }
   }
-  // Each contract's state as the contracts plugin has it now, what every rep's fees on it are payable to date,
-  // and its collections in the plugin's currency (at the rate of the month's last day) for the ratios.
+  // Each contract's state as the contracts plugin has it now (asked for many at once), what every rep's fees on it
+  // are payable to date, and its collections in the plugin's currency (at the rate of the month's last day) for
+  // the ratios.
   std::map<std::string, ContractState> states;
   std::map<std::string, int64_t> payable_all_reps;
   std::map<std::string, std::optional<int64_t>> collected_converted;
-  for (const auto& [rep, fees] : by_rep) {
-    for (const Fee& f : fees) {
-      auto it = states.find(f.contract_id);
-      if (it == states.end()) {
-        json c = contracts_.get(f.contract_id);
-        it = states.emplace(f.contract_id, ContractState{c["number"], c["party_id"], c["currency"],
-                                                         c["signed_on"].is_string() ? c["signed_on"].get<std::string>() : "",
-                                                         c["total"].get<int64_t>(), c["collected"].get<int64_t>()})
-                 .first;
+  {
+    std::vector<std::string> with_fees;
+    for (const auto& [id, earned] : earned_on) with_fees.push_back(id);
+    for (size_t at = 0; at < with_fees.size(); at += kSlice) {
+      const std::vector<std::string> slice(with_fees.begin() + at, with_fees.begin() + std::min(with_fees.size(), at + kSlice));
+      for (auto& [id, c] : contracts_.states(slice)) {
+        ContractState st{c["number"], c["party_id"], c["currency"], c["signed_on"].is_string() ? c["signed_on"].get<std::string>() : "",
+                         c["total"].get<int64_t>(), c["collected"].get<int64_t>()};
+        for (int64_t earned : earned_on[id]) payable_all_reps[id] += payable_share(settings_.payout_policy, earned, st.collected, st.total);
+        states.emplace(id, std::move(st));
       }
-      payable_all_reps[f.contract_id] += payable_share(settings_.payout_policy, f.earned, it->second.collected, it->second.total);
     }
   }
   {
@@ -218,7 +235,7 @@ DraftReport Drafter::draft(const std::string& period, const std::string& actor) 
                                             c["total"].get<int64_t>(), c["collected"].get<int64_t>()})
         .first->second;
   };
-  for (const std::string& rep : statements_.reps_owing_recovery(period)) by_rep[rep];
+  for (const std::string& rep : statements_.reps_owing_recovery(period)) contracts_of[rep];
   // Approved special expenses (R6) not yet wholly payable, or on a contract whose collections moved; and the
   // applications filed in the month, which each statement summarises.
   std::map<std::string, FeeRepository::SpecialPayable> special_payables = fees_.special_payables();
@@ -228,15 +245,19 @@ DraftReport Drafter::draft(const std::string& period, const std::string& actor) 
     if (!p.contract_id || p.payable < p.amount || contract_ids.count(*p.contract_id)) special_reps.insert(p.rep_id);
   }
   std::map<std::string, std::vector<SpecialExpense>> filed = applications_.filed_between(first, last);
-  for (const std::string& rep : special_reps) by_rep[rep];
-  for (const auto& [rep, applications] : filed) by_rep[rep];
+  for (const std::string& rep : special_reps) contracts_of[rep];
+  for (const auto& [rep, applications] : filed) contracts_of[rep];
 
   const std::string submit_due = working_day_after(s_.calendar, last_day, 3), sign_due = working_day_after(s_.calendar, last_day, 8),
                     payout_from = working_day_after(s_.calendar, last_day, 9);
-  for (auto& [rep, fees] : by_rep) {
+  for (const auto& [rep, held] : contracts_of) {
     if (statements_.of_rep(rep, period)) {
       ++report.already_drafted;
       continue;
+    }
+    std::vector<Fee> fees;  // the rep's fees on those contracts
+    for (Fee& f : fees_.of_contracts(held)) {
+      if (f.rep_id == rep && f.signed_on <= last) fees.push_back(std::move(f));
     }
     // Per customer, per contract, per fee line: what became payable, what is recovered.
     std::map<std::string, CustomerEntry> customers;
@@ -366,7 +387,9 @@ DraftReport Drafter::draft(const std::string& period, const std::string& actor) 
       e.source_id = st.id;
       spend_.record(txn, e);
     }
+    json content = std::exchange(st.content, json::object());  // the summary without it: no copy of it either
     json summary = st.to_json();
+    st.content = std::move(content);
     summary.erase("content");
     s_.audit.append(&txn, actor, "relationship.statement.draft", kStatement, st.id, "", summary.dump());
     txn.commit();

@@ -66,6 +66,28 @@ std::vector<Fee> FeeRepository::of_contracts(const std::vector<std::string>& ids
   return out;
 }
 
+std::vector<FeeRepository::Credit> FeeRepository::credits_on(const std::vector<std::string>& ids) const {
+  std::vector<Credit> out;
+  for (size_t at = 0; at < ids.size(); at += 500) {
+    size_t end = std::min(ids.size(), at + 500);
+    std::string marks;
+    std::vector<annex::Value> params;
+    for (size_t i = at; i < end; ++i) {
+      marks += marks.empty() ? "?" : ", ?";
+      params.emplace_back(ids[i]);
+    }
+    annex::Rows rows = db_.query(nullptr,
+                                 "SELECT contract_id, rep_id, signed_on, earned FROM relationship_fees WHERE contract_id IN (" + marks +
+                                     ") ORDER BY contract_id, line_no, rep_id",
+                                 params);
+    while (rows.next()) {
+      const annex::Row r = rows.row();
+      out.push_back({r.text(0), r.text(1), r.text(2), r.integer(3)});
+    }
+  }
+  return out;
+}
+
 void FeeRepository::set_payable(annex::Transaction& txn, const Fee& f, int64_t payable) {
   db_.query(txn, "UPDATE relationship_fees SET payable = ? WHERE contract_id = ? AND line_no = ? AND rep_id = ?",
             {payable, f.contract_id, f.line_no, f.rep_id});

@@ -24,6 +24,13 @@ class FeeRepository {
   std::set<std::string> open_contracts() const;
   // Every fee on the contracts `contract_ids`.
   std::vector<Fee> of_contracts(const std::vector<std::string>& contract_ids) const;
+  // Of every fee on the contracts `contract_ids`, who earned how much on which contract signed when: what drafting
+  // needs to know before it reads a rep's fees whole (as of_contracts has them, in the same order).
+  struct Credit {
+    std::string contract_id, rep_id, signed_on;
+    int64_t earned = 0;
+  };
+  std::vector<Credit> credits_on(const std::vector<std::string>& contract_ids) const;
   // Sets what statements have made payable of one fee.
   void set_payable(annex::Transaction& txn, const Fee& fee, int64_t payable);
 

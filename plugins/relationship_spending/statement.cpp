@@ -69,7 +69,7 @@ json content_json(const Statement& s, const std::vector<CustomerEntry>& customer
                            {"collected_to_date", money(k.collected_to_date, k.currency)},
                            {"fees_payable_all_reps", k.fees_payable_all_reps},
                            {"ratio", ratio_json(k.ratio_bp, policy.ratio_warning_bp)},
-                           {"lines", lines}});
+                           {"lines", std::move(lines)}});
       if (k.ratio_bp && *k.ratio_bp > policy.ratio_warning_bp) {
         warnings.push_back({{"kind", "contract_ratio"}, {"party_id", c.party_id}, {"contract_id", k.contract_id}, {"ratio_bp", *k.ratio_bp},
                             {"message", "relationship spending on contract " + k.number + " is " + std::to_string(*k.ratio_bp) +
@@ -88,7 +88,7 @@ json content_json(const Statement& s, const std::vector<CustomerEntry>& customer
                                           " days passes the limit of " + std::to_string(policy.limit) + " minor units"}});
     }
     list.push_back({{"party_id", c.party_id},
-                    {"contracts", contracts},
+                    {"contracts", std::move(contracts)},
                     {"fee_earned", c.fee_earned},
                     {"fee_payable", c.fee_payable},
                     {"recovered", c.recovered},
@@ -110,7 +110,7 @@ json content_json(const Statement& s, const std::vector<CustomerEntry>& customer
           {"rep_id", s.rep_id},
           {"sector_id", s.sector_id},
           {"currency", s.currency},
-          {"customers", list},
+          {"customers", std::move(list)},
           {"totals",
            {{"fee_earned", earned},
             {"fee_payable", payable},
@@ -123,7 +123,7 @@ json content_json(const Statement& s, const std::vector<CustomerEntry>& customer
           {"advances", advances},
           {"special_expenses", special_expenses},
           {"ratio_warning_bp", policy.ratio_warning_bp},
-          {"warnings", warnings}};
+          {"warnings", std::move(warnings)}};
 }
 
 }  // namespace relationship_spending
