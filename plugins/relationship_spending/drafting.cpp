@@ -380,7 +380,7 @@ DraftReport Drafter::draft(const std::string& period, const std::string& actor) 
       ++report.already_drafted;
       continue;  // drafted meanwhile by another run: its fee changes stand
     }
-    for (const auto& [fee, target] : changes) fees_.set_payable(txn, *fee, target);
+    fees_.set_payable(txn, changes);
     for (const FeeRepository::SpecialPayable& p : special_changes) fees_.set_special_payable(txn, p);
     for (SpendEntry& e : spent) {
       e.sector_id = st.sector_id;

@@ -120,4 +120,26 @@ std::vector<std::string> FeeRepository::reps_with_new_special_expenses() const {
   return out;
 }
 
+void FeeRepository::set_payable(annex::Transaction& txn, const std::vector<std::pair<const Fee*, int64_t>>& changes) {
+  constexpr size_t kBatch = 200;
+  for (size_t at = 0; at < changes.size(); at += kBatch) {
+    const size_t end = std::min(changes.size(), at + kBatch);
+    std::string rows;
+    std::vector<annex::Value> params;
+    for (size_t i = at; i < end; ++i) {
+      rows += rows.empty() ? "(?, CAST(? AS BIGINT), ?, CAST(? AS BIGINT))" : ", (?, CAST(? AS BIGINT), ?, CAST(? AS BIGINT))";
+      const Fee& f = *changes[i].first;
+      params.emplace_back(f.contract_id);
+      params.emplace_back(f.line_no);
+      params.emplace_back(f.rep_id);
+      params.emplace_back(changes[i].second);
+    }
+    db_.query(&txn,
+              "WITH v (contract_id, line_no, rep_id, payable) AS (VALUES " + rows +
+                  ") UPDATE relationship_fees SET payable = v.payable FROM v WHERE relationship_fees.contract_id = v.contract_id"
+                  " AND relationship_fees.line_no = v.line_no AND relationship_fees.rep_id = v.rep_id",
+              params);
+  }
+}
+
 }  // namespace relationship_spending

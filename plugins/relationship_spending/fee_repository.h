@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace relationship_spending {
@@ -33,6 +34,8 @@ class FeeRepository {
   std::vector<Credit> credits_on(const std::vector<std::string>& contract_ids) const;
   // Sets what statements have made payable of one fee.
   void set_payable(annex::Transaction& txn, const Fee& fee, int64_t payable);
+  // The same for many fees (each with what is payable of it now), a few hundred to a statement.
+  void set_payable(annex::Transaction& txn, const std::vector<std::pair<const Fee*, int64_t>>& changes);
 
   // Approved special expenses (R6) as fees: what statements made payable of each so far.
   struct SpecialPayable {
