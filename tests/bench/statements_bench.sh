@@ -43,6 +43,7 @@ JSON
 export ANNEX_CONFIG="$work/annex.json"
 ctl() { "$build/bin/annexctl" --data-dir "$work/data" "$@"; }
 start() {
+  rm -f "$work/out"  # the previous run's "listening on" must not be read before this run writes its own
   "$build/bin/annexd" --data-dir "$work/data" --listen 127.0.0.1:0 --plugin-dir "$build/lib/annex/plugins" \
     --log-level warn >"$work/out" 2>"$work/err" &
   pid=$!
