@@ -27,6 +27,21 @@ Fee read(const annex::Row& r) {
   return f;
 }
 
+// Calls `fn(marks, params)` for the ids in slices of 500 ("?, ?, …" and the ids as parameters), so that no
+// statement carries more parameters than a database takes.
+template <typename Fn>
+void in_slices(const std::vector<std::string>& ids, Fn&& fn) {
+  for (size_t at = 0; at < ids.size(); at += 500) {
+    std::string marks;
+    std::vector<annex::Value> params;
+    for (size_t i = at; i < std::min(ids.size(), at + 500); ++i) {
+      marks += marks.empty() ? "?" : ", ?";
+      params.emplace_back(ids[i]);
+    }
+    fn(marks, params);
+  }
+}
+
 }  // namespace
 
 bool FeeRepository::insert(annex::Transaction& txn, const Fee& f) {
@@ -48,34 +63,19 @@ std::set<std::string> FeeRepository::open_contracts() const {
 
 std::vector<Fee> FeeRepository::of_contracts(const std::vector<std::string>& ids) const {
   std::vector<Fee> out;
-  // In slices, so that no statement carries more parameters than a database takes.
-  for (size_t at = 0; at < ids.size(); at += 500) {
-    size_t end = std::min(ids.size(), at + 500);
-    std::string marks;
-    std::vector<annex::Value> params;
-    for (size_t i = at; i < end; ++i) {
-      marks += marks.empty() ? "?" : ", ?";
-      params.emplace_back(ids[i]);
-    }
+  in_slices(ids, [&](const std::string& marks, const std::vector<annex::Value>& params) {
     annex::Rows rows = db_.query(nullptr,
                                  std::string("SELECT ") + kColumns + " FROM relationship_fees WHERE contract_id IN (" + marks +
                                      ") ORDER BY contract_id, line_no, rep_id",
                                  params);
     while (rows.next()) out.push_back(read(rows.row()));
-  }
+  });
   return out;
 }
 
 std::vector<FeeRepository::Credit> FeeRepository::credits_on(const std::vector<std::string>& ids) const {
   std::vector<Credit> out;
-  for (size_t at = 0; at < ids.size(); at += 500) {
-    size_t end = std::min(ids.size(), at + 500);
-    std::string marks;
-    std::vector<annex::Value> params;
-    for (size_t i = at; i < end; ++i) {
-      marks += marks.empty() ? "?" : ", ?";
-      params.emplace_back(ids[i]);
-    }
+  in_slices(ids, [&](const std::string& marks, const std::vector<annex::Value>& params) {
     annex::Rows rows = db_.query(nullptr,
                                  "SELECT contract_id, rep_id, signed_on, earned FROM relationship_fees WHERE contract_id IN (" + marks +
                                      ") ORDER BY contract_id, line_no, rep_id",
@@ -84,7 +84,7 @@ std::vector<FeeRepository::Credit> FeeRepository::credits_on(const std::vector<s
       const annex::Row r = rows.row();
       out.push_back({r.text(0), r.text(1), r.text(2), r.integer(3)});
     }
-  }
+  });
   return out;
 }
 

@@ -7,6 +7,7 @@
 // its seed; a collection reversed in the ERP recovered on the next statement; and every exception on the auditors'
 // list.
 #include "plugin_test.h"
+#include "relationship_config.h"
 
 #include "crypto/digest.h"
 #include "support/calendar_2026.h"
@@ -39,16 +40,7 @@ class RelationshipMonth : public PluginTest {
              " currency CHAR(3) NOT NULL, received_on DATE NOT NULL, reverses VARCHAR(64), reason VARCHAR(400), recorded_at VARCHAR(32) NOT NULL)";
     json config = {
         {"calendar", json::parse(kChina2026Calendar)},
-        {"approvals",
-         {{"chains",
-           {{"relationship-statement",
-             {{"steps",
-               {{{"name", "clerk"}, {"role", "sales-clerk"}},
-                {{"name", "sales-manager"}, {"role", "sector-head"}},
-                {{"name", "finance"}, {"role", "finance"}, {"scope", "any"}}}}}},
-            {"relationship-special-expense",
-             {{"steps", {{{"name", "head"}, {"role", "sector-head"}}, {{"name", "finance"}, {"role", "finance"}, {"scope", "any"}}}}}},
-            {"cash-advance", {{"steps", {{{"name", "finance"}, {"role", "finance"}, {"scope", "any"}}}}}}}}}},
+        {"approvals", {{"chains", relationship_chains()}}},
         {"sync",
          {{"connections",
            {{"finance",

@@ -6,6 +6,7 @@
 // rendering; the payout from the 9th working day under the cap; a collection reversed after payout recovered on
 // the next statement.
 #include "plugin_test.h"
+#include "relationship_config.h"
 
 #include "support/calendar_2026.h"
 
@@ -37,16 +38,7 @@ class RelationshipStatements : public PluginTest {
     at("2026-11-02T09:00:00+08:00");
     json config = {
         {"calendar", json::parse(kChina2026Calendar)},
-        {"approvals",
-         {{"chains",
-           {{"relationship-statement",
-             {{"steps",
-               {{{"name", "clerk"}, {"role", "sales-clerk"}},
-                {{"name", "sales-manager"}, {"role", "sector-head"}},
-                {{"name", "finance"}, {"role", "finance"}, {"scope", "any"}}}}}},
-            {"cash-advance", {{"steps", {{{"name", "finance"}, {"role", "finance"}, {"scope", "any"}}}}}},
-            {"relationship-special-expense",
-             {{"steps", {{{"name", "head"}, {"role", "sector-head"}}, {{"name", "finance"}, {"role", "finance"}, {"scope", "any"}}}}}}}}}},
+        {"approvals", {{"chains", relationship_chains()}}},
         {"plugins",
          {{"org.annex.relationship-spending", plugin_settings()},
           {"org.annex.expenses", {{"advance_cap", {{"default", 500000}}}}}}}};
