@@ -348,6 +348,16 @@ void Statements::payout(const annex::Request& req, annex::Response& resp) {
     statements_.insert_payout(txn, p);
     txn.commit();
   }
+  // Gives the reservation back when the draw is refused or fails.
+  auto release = [&] {
+    annex::Transaction txn = s_.db.begin();
+    Statement st = *statements_.find(seen.id, &txn);
+    int64_t version = st.version;
+    st.drawn -= p.amount;
+    statements_.update(txn, st, version);
+    statements_.delete_payout(txn, p.id);
+    txn.commit();
+  };
   // R7, R8: the draw goes through the expenses plugin's ledger, under its per-person cap (decided there,
   // atomically) and this plugin's `cap` (the lower applies); refused, the reservation is released.
   json advance;
@@ -361,21 +371,16 @@ void Statements::payout(const annex::Request& req, annex::Response& resp) {
     }
     advance = advances_.draw(seen.rep_id, p.amount, "relationship_fee", "relationship-statement:" + seen.id + ":" + p.id, caller);
   } catch (const annex::Error& e) {
-    {
-      annex::Transaction txn = s_.db.begin();
-      Statement st = *statements_.find(seen.id, &txn);
-      int64_t version = st.version;
-      st.drawn -= p.amount;
-      statements_.update(txn, st, version);
-      statements_.delete_payout(txn, p.id);
-      txn.commit();
-    }
+    release();
     if (e.code() == ANNEX_ERR_UNPROCESSABLE) {
       // R8: an attempt over the cap is an exception for auditors, whichever cap refused it.
       exceptions_.record({"", ExceptionKind::kOverCapAttempt, seen.rep_id, seen.sector_id, std::nullopt, kStatement, seen.id,
                           {{"amount", p.amount}, {"currency", seen.currency}, {"refusal", e.message()}}, ""},
                          caller);
     }
+    throw;
+  } catch (...) {
+    release();
     throw;
   }
   p.advance_id = advance["id"].get<std::string>();
