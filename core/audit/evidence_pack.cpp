@@ -58,6 +58,41 @@ std::optional<uint64_t> declared_entries(const std::string& bytes) {
   return std::nullopt;
 }
 
+// Walks the archive's records in the order Poco's reader meets them — local files with their data, the central
+// directory, its end — and names the first one it must not hand to that reader: a record that is none of those
+// (ZIP64 records among them, whose declared sizes the reader would allocate blindly), a file whose sizes are left
+// to a data descriptor or to ZIP64, or a length that runs past the end. A host writes none of these.
+std::optional<std::string> unreadable_structure(const std::string& bytes) {
+  auto u16 = [&](size_t at) {
+    return static_cast<uint64_t>(static_cast<unsigned char>(bytes[at]) | static_cast<unsigned char>(bytes[at + 1]) << 8);
+  };
+  auto u32 = [&](size_t at) { return u16(at) | u16(at + 2) << 16; };
+  size_t at = 0;
+  while (at < bytes.size()) {
+    auto fits = [&](uint64_t length) { return length <= bytes.size() - at; };
+    if (!fits(4)) return "it ends inside a record at byte " + std::to_string(at);
+    uint64_t length = 0;
+    if (bytes.compare(at, 4, "PK\x03\x04") == 0) {
+      if (!fits(30)) return "a file's header runs past the end";
+      uint64_t flags = u16(at + 6), compressed = u32(at + 18), uncompressed = u32(at + 22);
+      if ((flags & 0x8) != 0) return "a file leaves its sizes to a data descriptor";
+      if (compressed == 0xFFFFFFFF || uncompressed == 0xFFFFFFFF) return "a file uses ZIP64 sizes";
+      length = 30 + u16(at + 26) + u16(at + 28) + compressed;
+    } else if (bytes.compare(at, 4, "PK\x01\x02") == 0) {
+      if (!fits(46)) return "a directory entry runs past the end";
+      length = 46 + u16(at + 28) + u16(at + 30) + u16(at + 32);
+    } else if (bytes.compare(at, 4, "PK\x05\x06") == 0) {
+      if (!fits(22)) return "the directory's end record runs past the end";
+      length = 22 + u16(at + 20);
+    } else {
+      return "an unknown or ZIP64 record at byte " + std::to_string(at);
+    }
+    if (!fits(length)) return "a record at byte " + std::to_string(at) + " runs past the end";
+    at += length;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 void check_document_name(std::string_view name) {
@@ -209,6 +244,7 @@ PackReport verify_evidence_pack(std::istream& zip, const Signer* key) {
 
   // Every file, read once; a name that appears twice would let two readers see two different packs.
   std::map<std::string, std::string> files;
+  if (std::optional<std::string> why = unreadable_structure(bytes)) return fail("", 0, "not an archive a host writes: " + *why);
   try {
     std::istringstream in(bytes, std::ios::in | std::ios::binary);
     Poco::Zip::ZipArchive archive(in);

@@ -240,6 +240,20 @@ TEST_P(EvidenceTest, AChangedDocumentFailsNamingIt) {
   EXPECT_EQ(r.file, "documents/statement.json") << r.problem;
 }
 
+TEST_P(EvidenceTest, AZip64RecordDeclaringAHugeSizeIsRefusedBeforeAnyReaderAllocatesIt) {
+  // A real pack with a ZIP64 end record slipped in before its directory's end, declaring 0x0606060606060606 bytes.
+  std::string bytes = pack().bytes;
+  size_t end = bytes.rfind(std::string("PK\x05\x06", 4));
+  ASSERT_NE(end, std::string::npos);
+  std::string zip64 = std::string("PK\x06\x06", 4) + std::string(8, '\x06') + std::string(44, '\0');
+  bytes.insert(end, zip64);
+  audit::PackReport r = verify_pack(bytes, signer_.get());
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.problem.find("ZIP64"), std::string::npos) << r.problem;
+  // Nor a record cut short, nor one running past the end.
+  EXPECT_FALSE(verify_pack(pack().bytes.substr(0, 40), signer_.get()).ok);
+}
+
 TEST_P(EvidenceTest, AManifestChangedToMatchAChangedDocumentFailsAgainstItsEntry) {
   std::map<std::string, std::string> files = unzip(pack().bytes);
   std::string forged = R"({"statement":"2026-11","total":1})";
