@@ -1,4 +1,4 @@
-// The service org.annex.expenses.advances@1 (annex/services/expenses_advances.h) over the Advances of this
+// The service org.annex.expenses.advances@1 (annex/services/cash_advances.h) over the Advances of this
 // plugin instance.
 #include "advances_service.h"
 

@@ -3,7 +3,7 @@
 
 #include "advances.h"
 
-#include <annex/services/expenses_advances.h>
+#include <annex/services/cash_advances.h>
 
 namespace expenses {
 

@@ -7,7 +7,7 @@
 
 #include <annex/sdk.hpp>
 #include <annex/services/contracts.h>
-#include <annex/services/expenses_advances.h>
+#include <annex/services/cash_advances.h>
 #include <annex/services/opportunities.h>
 
 #include <nlohmann/json.hpp>

@@ -1,5 +1,5 @@
 /*
- * annex/services/expenses_advances.h — the service "org.annex.expenses.advances" v1, provided by the expenses
+ * annex/services/cash_advances.h — the service "org.annex.expenses.advances" v1, provided by the expenses
  * plugin (org.annex.expenses): the cash-advance ledger other plugins pay through (the relationship-spending
  * plugin draws approved fees as advances, R7), under the same hard cap per person (R8) as advances requested
  * over HTTP. A plugin lists it under "uses" and requires org.annex.expenses.
@@ -9,8 +9,8 @@
  * at fault named through the host's error-field mechanism when there is one) and returns a status:
  * UNPROCESSABLE for a request over the cap (the message names the balance, the request and the cap).
  */
-#ifndef ANNEX_SERVICES_EXPENSES_ADVANCES_H
-#define ANNEX_SERVICES_EXPENSES_ADVANCES_H
+#ifndef ANNEX_SERVICES_CASH_ADVANCES_H
+#define ANNEX_SERVICES_CASH_ADVANCES_H
 
 #include <annex/plugin.h>
 
@@ -43,4 +43,4 @@ typedef struct annex_expenses_advances_v1 {
 } /* extern "C" */
 #endif
 
-#endif /* ANNEX_SERVICES_EXPENSES_ADVANCES_H */
+#endif /* ANNEX_SERVICES_CASH_ADVANCES_H */
