@@ -161,6 +161,18 @@ inline void known_currency(const MasterData& masterdata, const std::string& code
 
 inline json money_json(int64_t amount, const std::string& currency) { return {{"amount", amount}, {"currency", currency}}; }
 
+// Master data's exchange rate from `from` to `to` of `date` (YYYY-MM-DD); UNPROCESSABLE naming `field` when master
+// data holds none or holds one that is not a rate.
+inline biz::ExchangeRate exchange_rate(const MasterData& masterdata, const std::string& from, const std::string& to,
+                                       const std::string& date, const std::string& field) {
+  json key = {{"base", from}, {"quote", to}, {"rate_date", date}};
+  std::optional<std::string> found = masterdata.find("exchange_rates", key.dump());
+  if (!found) unprocessable(field, "no exchange rate from " + from + " to " + to + " for " + date + " in master data");
+  json r = json::parse(*found, nullptr, false);
+  std::string rate = r.is_object() && r.contains("rate") ? (r["rate"].is_string() ? r["rate"].get<std::string>() : r["rate"].dump()) : "";
+  return biz::ExchangeRate::parse(rate, field);
+}
+
 using wide_int = biz::wide;  // for products of two amounts, which may pass 2^63
 
 // p / c, rounded half away from zero. c must not be 0.

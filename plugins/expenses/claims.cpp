@@ -93,15 +93,7 @@ ClaimLine Claims::read_line(const json& in, size_t index) const {
     l.company_amount = amount;
   } else {
     // The rate of the line's own date, from master data; kept on the line, applied half-even.
-    json key = {{"base", currency.code}, {"quote", settings_.company_currency}, {"rate_date", l.spent_on}};
-    std::optional<std::string> rate = s_.masterdata.find("exchange_rates", key.dump());
-    if (!rate) {
-      rest::unprocessable(date_key, "no exchange rate from " + currency.code + " to " + settings_.company_currency + " for " +
-                                        l.spent_on + " in master data");
-    }
-    json r = json::parse(*rate, nullptr, false);
-    std::string rate_text = r.is_object() && r.contains("rate") ? (r["rate"].is_string() ? r["rate"].get<std::string>() : r["rate"].dump()) : "";
-    annex::biz::ExchangeRate exchange = annex::biz::ExchangeRate::parse(rate_text, date_key);
+    annex::biz::ExchangeRate exchange = rest::exchange_rate(s_.masterdata, currency.code, settings_.company_currency, l.spent_on, date_key);
     l.rate = exchange.text();
     l.company_amount = exchange
                            .convert(annex::biz::Money(amount, currency),

@@ -2,11 +2,14 @@
 // draw's derivation.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
 namespace relationship_spending {
 
 std::string sha256_hex(std::string_view data);
+// `size` bytes as lower-case hex.
+std::string hex(const unsigned char* bytes, size_t size);
 
 }  // namespace relationship_spending

@@ -33,6 +33,11 @@ constexpr size_t kSlice = 500;
 struct ContractState {
   std::string number, party_id, currency, signed_on;
   int64_t total = 0, collected = 0;
+
+  static ContractState of(const json& c) {
+    return {c["number"], c["party_id"], c["currency"], c["signed_on"].is_string() ? c["signed_on"].get<std::string>() : "",
+            c["total"].get<int64_t>(), c["collected"].get<int64_t>()};
+  }
 };
 
 }  // namespace
@@ -65,16 +70,9 @@ std::string Drafter::previous_period() const {
 
 int64_t Drafter::in_plugin_currency(int64_t amount, const std::string& currency, const std::string& date, const std::string& field) {
   if (currency == settings_.currency) return amount;
-  json key = {{"base", currency}, {"quote", settings_.currency}, {"rate_date", date}};
-  std::optional<std::string> found = s_.masterdata.find("exchange_rates", key.dump());
-  if (!found) {
-    rest::unprocessable(field, "no exchange rate from " + currency + " to " + settings_.currency + " for " + date + " in master data");
-  }
-  json r = json::parse(*found, nullptr, false);
-  std::string rate = r.is_object() && r.contains("rate") ? (r["rate"].is_string() ? r["rate"].get<std::string>() : r["rate"].dump()) : "";
   std::optional<int> units = s_.masterdata.currency(currency);
   biz::Currency from{currency, units && *units >= 0 ? *units : 2};
-  return biz::ExchangeRate::parse(rate, field)
+  return rest::exchange_rate(s_.masterdata, currency, settings_.currency, date, field)
       .convert(biz::Money(amount, from), {settings_.currency, settings_.currency_minor_units}, field)
       .minor();
 }
@@ -178,13 +176,13 @@ DraftReport Drafter::draft(const std::string& period, const std::string& actor) 
   // Which reps hold a fee on those contracts, and every rep's fee earned on each: read in slices, not kept — a
   // rep's fees are read again when their statement is drafted, so that memory holds one rep's fees at a time.
   const std::vector<std::string> ids(contract_ids.begin(), contract_ids.end());
-  std::map<std::string, std::vector<std::string>> contracts_of;  // rep → the contracts they hold fees on, in id order
+  std::map<std::string, std::vector<std::string>> held_by_rep;  // rep → the contracts they hold fees on, in id order
   std::map<std::string, std::vector<int64_t>> earned_on;         // contract → every rep's fee earned on it
   for (size_t at = 0; at < ids.size(); at += kSlice) {
     const std::vector<std::string> slice(ids.begin() + at, ids.begin() + std::min(ids.size(), at + kSlice));
     for (const FeeRepository::Credit& f : fees_.credits_on(slice)) {
       if (f.signed_on > last) continue;  // signed after the month: a later statement's
-      std::vector<std::string>& held = contracts_of[f.rep_id];
+      std::vector<std::string>& held = held_by_rep[f.rep_id];
       if (held.empty() || held.back() != f.contract_id) held.push_back(f.contract_id);
       earned_on[f.contract_id].push_back(f.earned);
     }
@@ -201,8 +199,7 @@ DraftReport Drafter::draft(const std::string& period, const std::string& actor) 
     for (size_t at = 0; at < with_fees.size(); at += kSlice) {
       const std::vector<std::string> slice(with_fees.begin() + at, with_fees.begin() + std::min(with_fees.size(), at + kSlice));
       for (auto& [id, c] : contracts_.states(slice)) {
-        ContractState st{c["number"], c["party_id"], c["currency"], c["signed_on"].is_string() ? c["signed_on"].get<std::string>() : "",
-                         c["total"].get<int64_t>(), c["collected"].get<int64_t>()};
+        ContractState st = ContractState::of(c);
         for (int64_t earned : earned_on[id]) payable_all_reps[id] += payable_share(settings_.payout_policy, earned, st.collected, st.total);
         states.emplace(id, std::move(st));
       }
@@ -229,13 +226,9 @@ DraftReport Drafter::draft(const std::string& period, const std::string& actor) 
   auto state_of = [&](const std::string& id) -> const ContractState& {
     auto it = states.find(id);
     if (it != states.end()) return it->second;
-    json c = contracts_.get(id);
-    return states.emplace(id, ContractState{c["number"], c["party_id"], c["currency"],
-                                            c["signed_on"].is_string() ? c["signed_on"].get<std::string>() : "",
-                                            c["total"].get<int64_t>(), c["collected"].get<int64_t>()})
-        .first->second;
+    return states.emplace(id, ContractState::of(contracts_.get(id))).first->second;
   };
-  for (const std::string& rep : statements_.reps_owing_recovery(period)) contracts_of[rep];
+  for (const std::string& rep : statements_.reps_owing_recovery(period)) held_by_rep[rep];
   // Approved special expenses (R6) not yet wholly payable, or on a contract whose collections moved; and the
   // applications filed in the month, which each statement summarises.
   std::map<std::string, FeeRepository::SpecialPayable> special_payables = fees_.special_payables();
@@ -245,12 +238,12 @@ DraftReport Drafter::draft(const std::string& period, const std::string& actor) 
     if (!p.contract_id || p.payable < p.amount || contract_ids.count(*p.contract_id)) special_reps.insert(p.rep_id);
   }
   std::map<std::string, std::vector<SpecialExpense>> filed = applications_.filed_between(first, last);
-  for (const std::string& rep : special_reps) contracts_of[rep];
-  for (const auto& [rep, applications] : filed) contracts_of[rep];
+  for (const std::string& rep : special_reps) held_by_rep[rep];
+  for (const auto& [rep, applications] : filed) held_by_rep[rep];
 
   const std::string submit_due = working_day_after(s_.calendar, last_day, 3), sign_due = working_day_after(s_.calendar, last_day, 8),
                     payout_from = working_day_after(s_.calendar, last_day, 9);
-  for (const auto& [rep, held] : contracts_of) {
+  for (const auto& [rep, held] : held_by_rep) {
     if (statements_.of_rep(rep, period)) {
       ++report.already_drafted;
       continue;

@@ -47,13 +47,7 @@ std::vector<SpotCheckItem> draw_sample(const std::string& seed, const std::strin
 std::string random_seed() {
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("the random generator failed");
-  static const char* const hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out += hex[b >> 4];
-    out += hex[b & 0x0f];
-  }
-  return out;
+  return hex(bytes, sizeof bytes);
 }
 
 }  // namespace relationship_spending
