@@ -7,7 +7,13 @@ namespace {
 
 constexpr const char* kColumns =
     "id, requester_id, sector_id, purpose, party_id, reference, currency, amount, settled, returned, status, approval_id,"
-    " paid_on, created_at, updated_at, version, posted_ref";
+    " paid_on, created_at, updated_at, version, posted_ref, charges, cost_centre";
+
+nlohmann::json charges_json(const std::vector<Charge>& charges) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Charge& c : charges) out.push_back({{"account", c.account}, {"amount", c.amount}, {"description", c.description}});
+  return out;
+}
 
 Advance read(const annex::Row& r) {
   Advance a;
@@ -28,6 +34,12 @@ Advance read(const annex::Row& r) {
   a.updated_at = r.text(14);
   a.version = r.integer(15);
   a.posted_ref = r.optional_text(16);
+  if (std::optional<std::string> charges = r.optional_text(17)) {
+    for (const nlohmann::json& c : nlohmann::json::parse(*charges)) {
+      a.charges.push_back({c["account"].get<std::string>(), c["amount"].get<int64_t>(), c.value("description", "")});
+    }
+  }
+  a.cost_centre = r.optional_text(18);
   return a;
 }
 
@@ -40,6 +52,7 @@ nlohmann::json Advance::to_json() const {
           {"sector_id", sector_id}, {"purpose", purpose}, {"party_id", opt(party_id)},    {"reference", opt(reference)},
           {"amount", money(amount)}, {"settled", money(settled)}, {"returned", money(returned)}, {"open", money(open())},
           {"status", status},   {"approval_id", opt(approval_id)}, {"paid_on", opt(paid_on)}, {"posted_ref", opt(posted_ref)},
+          {"charges", charges_json(charges)}, {"cost_centre", opt(cost_centre)},
           {"created_at", created_at},
           {"updated_at", updated_at}, {"version", version}};
 }
@@ -86,9 +99,10 @@ std::optional<Advance> AdvanceLedger::find_by_approval(const std::string& approv
 }
 
 void AdvanceLedger::insert(annex::Transaction& txn, const Advance& a) {
-  db_.query(txn, std::string("INSERT INTO expenses_advances (") + kColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  db_.query(txn, std::string("INSERT INTO expenses_advances (") + kColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             {a.id, a.requester_id, a.sector_id, a.purpose, a.party_id, a.reference, a.currency, a.amount, a.settled, a.returned,
-             a.status, a.approval_id, a.paid_on, a.created_at, a.updated_at, a.version, a.posted_ref});
+             a.status, a.approval_id, a.paid_on, a.created_at, a.updated_at, a.version, a.posted_ref,
+             a.charges.empty() ? std::optional<std::string>() : std::optional<std::string>(charges_json(a.charges).dump()), a.cost_centre});
 }
 
 void AdvanceLedger::update(annex::Transaction& txn, Advance& a) {

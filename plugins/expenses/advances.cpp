@@ -26,8 +26,13 @@ Advance Advances::finance_change(const annex::Request& req, const char* what) co
 }
 
 json Advances::draw(const std::string& user_id, int64_t amount, const std::string& purpose, const std::optional<std::string>& party_id,
-                    const std::optional<std::string>& reference, const std::string& actor) {
+                    const std::optional<std::string>& reference, const std::string& actor, std::vector<Charge> charges) {
   if (amount <= 0 || amount > rest::kMaxAmount) rest::unprocessable("amount", "an advance is more than zero and at most 10^15 minor units");
+  int64_t charged = 0;
+  for (const Charge& c : charges) charged = annex::biz::checked_add(charged, c.amount, "charges");
+  if (!charges.empty() && charged != amount) {
+    rest::unprocessable("charges", "the charges add up to " + shown(settings_, charged) + ", not the advance's " + shown(settings_, amount));
+  }
   std::optional<std::string> sector = s_.authz.home_sector(user_id);
   if (!sector) rest::unprocessable("user_id", "user " + user_id + " belongs to no sector");
   Advance a;
@@ -39,6 +44,8 @@ json Advances::draw(const std::string& user_id, int64_t amount, const std::strin
   a.reference = reference;
   a.currency = settings_.company_currency;
   a.amount = amount;
+  a.charges = std::move(charges);
+  if (!a.charges.empty()) a.cost_centre = claimant(s_, user_id).cost_centre;
   a.created_at = a.updated_at = rest::utc_now();
   annex::Transaction txn = s_.db.begin();
   ledger_.reserve(txn, user_id, amount, settings_.cap_for(roles_of(s_.directory, user_id)),
@@ -102,8 +109,12 @@ void Advances::mark_paid(const annex::Request& req, annex::Response& resp) {
   a.paid_on = paid_on.empty() ? annex::biz::format_date(annex::biz::today_utc()) : paid_on;
   a.updated_at = rest::utc_now();
   annex::Transaction txn = s_.db.begin();
-  ledger_.update(txn, a);
-  if (posting_ != nullptr) posting_->advance_paid(txn, a);
+  if (!a.charges.empty()) {
+    settle_charged(txn, a, false);
+  } else {
+    ledger_.update(txn, a);
+    if (posting_ != nullptr) posting_->advance_paid(txn, a);
+  }
   json after = a.to_json();
   s_.audit.append(&txn, req.principal_id(), "expenses.advance.paid", kAdvance, a.id, before.dump(), after.dump());
   txn.commit();
@@ -250,9 +261,20 @@ void Advances::paid_by_finance(const std::string& advance_id, const std::string&
   a.paid_on = paid_on;
   a.posted_ref = "payment:" + payment_id;  // paid and booked in the finance system itself
   a.updated_at = rest::utc_now();
-  ledger_.update(txn, a);
+  if (!a.charges.empty()) settle_charged(txn, a, true);
+  else ledger_.update(txn, a);
   s_.audit.append(&txn, "", "expenses.advance.paid", kAdvance, a.id, before.dump(), a.to_json().dump());
   txn.commit();
+}
+
+void Advances::settle_charged(annex::Transaction& txn, Advance& a, bool booked_by_finance) {
+  a.settled = a.amount;
+  a.status = "settled";
+  ledger_.update(txn, a);
+  ledger_.release(txn, a.requester_id, a.amount);
+  s_.db.query(txn, "INSERT INTO expenses_settlements (claim_id, advance_id, amount, settled_at) VALUES (?, ?, ?, ?)",
+              {a.reference.value_or(a.id), a.id, a.amount, a.updated_at});
+  if (posting_ != nullptr) posting_->charged_advance_paid(txn, a, booked_by_finance);
 }
 
 json Advances::settle(const std::string& user_id, int64_t amount, const std::string& reference, const std::string& actor) {

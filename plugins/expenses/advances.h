@@ -31,15 +31,20 @@ class Advances {
   // For the service: {"user_id", "outstanding", "cap", "available", "currency"}.
   nlohmann::json balance_of(const std::string& user_id) const;
   // Requests an advance for `user_id` under the cap, into the advance chain; the new advance as JSON.
+  // With `charges` (adding up to `amount`) it pays out an expense approved elsewhere: see settle_charged().
   nlohmann::json draw(const std::string& user_id, int64_t amount, const std::string& purpose,
                       const std::optional<std::string>& party_id, const std::optional<std::string>& reference,
-                      const std::string& actor);
+                      const std::string& actor, std::vector<Charge> charges = {});
   // Settles `amount` against the person's paid advances, oldest first; {"settled", "unsettled", "advances": [...]}.
   nlohmann::json settle(const std::string& user_id, int64_t amount, const std::string& reference, const std::string& actor);
 
  private:
   Advance reachable(const annex::Request& req, std::string_view permission) const;
   Advance finance_change(const annex::Request& req, const char* what) const;
+  // An advance with charges, being paid: the expense it pays out is accounted for by what it was drawn for, so it
+  // is settled at once (its share of the person's balance given back) and posted to its charges' accounts —
+  // against the bank, or against advance clearing when the finance system booked the payment itself.
+  void settle_charged(annex::Transaction& txn, Advance& a, bool booked_by_finance);
 
   Services& s_;
   const Settings& settings_;

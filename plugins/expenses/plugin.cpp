@@ -145,7 +145,9 @@ class ExpensesPlugin : public annex::Plugin {
       nlohmann::json status = nlohmann::json::parse(d.json, nullptr, false);
       std::string key(d.key);
       if (key.rfind("claim-", 0) == 0) claims_->on_posted(key.substr(6), status);
-      else if (key.rfind("advance-", 0) == 0 && key.rfind("advance-return-", 0) != 0) advances_->on_posted(key.substr(8), status);
+      else if (key.rfind("advance-", 0) == 0 && key.rfind("advance-return-", 0) != 0 && key.rfind("advance-expense-", 0) != 0) {
+        advances_->on_posted(key.substr(8), status);
+      }
     });
     if (p.payments_stream.empty()) return;
     documents.subscribe(p.connection, p.payments_stream, [this](const annex::Document& d) {

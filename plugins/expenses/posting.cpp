@@ -90,6 +90,19 @@ void Posting::advance_paid(annex::Transaction& txn, const Advance& a) const {
                     journal_line(settings_.bank_account, std::nullopt, 0, a.amount, "paid out")}}});
 }
 
+void Posting::charged_advance_paid(annex::Transaction& txn, const Advance& a, bool booked_by_finance) const {
+  json lines = json::array();
+  for (const Charge& c : a.charges) lines.push_back(journal_line(c.account, a.cost_centre, c.amount, 0, c.description));
+  lines.push_back(booked_by_finance ? journal_line(settings_.advance_clearing_account, std::nullopt, 0, a.amount, "paid as advance " + a.id)
+                                    : journal_line(settings_.bank_account, std::nullopt, 0, a.amount, "paid out"));
+  queue(txn, (booked_by_finance ? "advance-expense-" : "advance-") + a.id,
+        {{"date", a.paid_on.value_or(a.updated_at.substr(0, 10))},
+         {"reference", a.reference.value_or(a.id)},
+         {"description", "Cash advance " + a.id + " to " + a.requester_id + " paying " + a.purpose},
+         {"currency", a.currency},
+         {"lines", lines}});
+}
+
 void Posting::advance_returned(annex::Transaction& txn, const Advance& a, int64_t amount) const {
   queue(txn, "advance-return-" + a.id + "-" + std::to_string(a.version),
         {{"date", a.updated_at.substr(0, 10)},

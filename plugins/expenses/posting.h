@@ -36,6 +36,9 @@ class Posting {
   void claim_approved(annex::Transaction& txn, const Claim& claim) const;
   void advance_paid(annex::Transaction& txn, const Advance& advance) const;
   void advance_returned(annex::Transaction& txn, const Advance& advance, int64_t amount) const;
+  // An advance with charges, paid: its charges' accounts debited on its cost centre, the bank credited — or,
+  // `booked_by_finance`, advance clearing (the finance system booked the payment against it itself).
+  void charged_advance_paid(annex::Transaction& txn, const Advance& advance, bool booked_by_finance) const;
 
   const PostingSettings& settings() const { return settings_; }
 

@@ -14,12 +14,16 @@ std::vector<std::string> roles_of(const annex::Directory& directory, const std::
 }
 
 Claimant claimant(const Services& services, const std::string& user_id) {
-  Claimant out{roles_of(services.directory, user_id), std::nullopt};
+  Claimant out{roles_of(services.directory, user_id), std::nullopt, std::nullopt};
   if (std::optional<std::string> employee = services.masterdata.find("employees", nlohmann::json{{"user_id", user_id}}.dump())) {
     nlohmann::json e = nlohmann::json::parse(*employee, nullptr, false);
-    if (e.is_object() && e.contains("grade") && e["grade"].is_string() && !e["grade"].get<std::string>().empty()) {
-      out.grade = e["grade"].get<std::string>();
-    }
+    auto text = [&](const char* key) {
+      return e.is_object() && e.contains(key) && e[key].is_string() && !e[key].get<std::string>().empty()
+                 ? std::optional<std::string>(e[key].get<std::string>())
+                 : std::nullopt;
+    };
+    out.grade = text("grade");
+    out.cost_centre = text("cost_centre");
   }
   return out;
 }

@@ -30,9 +30,11 @@ std::vector<std::string> roles_of(const annex::Directory& directory, const std::
 
 // What the policies ask of a claimant: their roles, and their job grade from their employee record in master
 // data (none when no employee record names the user, or it has no grade).
+// A person spending: their roles, and from their employee record in master data their grade and cost centre.
 struct Claimant {
   std::vector<std::string> roles;
   std::optional<std::string> grade;
+  std::optional<std::string> cost_centre;
 };
 Claimant claimant(const Services& services, const std::string& user_id);
 // An amount of the company currency as text: "3000.00 CNY".

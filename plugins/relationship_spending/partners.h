@@ -113,6 +113,20 @@ class AdvancesClient {
                         annex::to_str(actor_id), out, err);
     });
   }
+  // Whether the ledger takes draws charged to accounts (the service's minor 1).
+  bool charges_draws() const {
+    return ANNEX_HAS_FIELD(api_, annex_expenses_advances_v1, draw_charged) && api_->minor >= 1 && api_->draw_charged != nullptr;
+  }
+  // As draw(), for fees approved here: `charges` ([{"account", "amount", "description"}], adding up to `amount`) post
+  // to finance when the advance is paid, which settles it. Only where charges_draws().
+  nlohmann::json draw_charged(const std::string& user_id, int64_t amount, const std::string& purpose, const std::string& reference,
+                              const std::string& actor_id, const nlohmann::json& charges) const {
+    std::string list = charges.dump();
+    return call([&](annex_buffer* out, annex_buffer* err) {
+      return api_->draw_charged(api_->provider_plugin_ptr, annex::to_str(user_id), amount, annex::to_str(purpose), annex::to_str(reference),
+                                annex::to_str(actor_id), annex::to_str(list), out, err);
+    });
+  }
 
  private:
   template <typename Fn>

@@ -50,7 +50,8 @@ class RelationshipSpendingPlugin : public annex::Plugin {
         "round_unit": {"type": "integer", "minimum": 1, "default": 10000},
         "mad_multiple": {"type": "integer", "minimum": 1, "maximum": 100, "default": 3},
         "watch_thresholds": {"type": "array", "items": {"type": "integer", "minimum": 1}, "default": []},
-        "special_expense_chain": {"type": "string", "minLength": 1, "default": "relationship-special-expense"}
+        "special_expense_chain": {"type": "string", "minLength": 1, "default": "relationship-special-expense"},
+        "special_expense_account": {"type": "string", "maxLength": 64, "default": ""}
       }
     }
   })";

@@ -35,9 +35,11 @@ Settings Settings::parse(const json& config) {
   for (const auto& [key, value] : config.items()) {
     if (key != "payout_policy" && key != "cap" && key != "sample_size" && key != "ratio_warning_bp" && key != "currency" &&
         key != "statement_chain" && key != "spend_window_days" && key != "customer_spend_limit" && key != "special_expense_chain" &&
-        key != "threshold_margin_bp" && key != "round_unit" && key != "mad_multiple" && key != "watch_thresholds") {
+        key != "threshold_margin_bp" && key != "round_unit" && key != "mad_multiple" && key != "watch_thresholds" &&
+        key != "special_expense_account") {
       bad(key, "unknown key (known: payout_policy, cap, sample_size, ratio_warning_bp, currency, statement_chain, spend_window_days,"
-               " customer_spend_limit, special_expense_chain, threshold_margin_bp, round_unit, mad_multiple, watch_thresholds)");
+               " customer_spend_limit, special_expense_chain, special_expense_account, threshold_margin_bp, round_unit, mad_multiple,"
+               " watch_thresholds)");
     }
   }
   if (auto it = config.find("currency"); it != config.end()) {
@@ -73,6 +75,10 @@ Settings Settings::parse(const json& config) {
   if (auto it = config.find("special_expense_chain"); it != config.end()) {
     if (!it->is_string() || it->get<std::string>().empty()) bad("special_expense_chain", "must be the id of an approval chain");
     s.special_expense_chain = it->get<std::string>();
+  }
+  if (auto it = config.find("special_expense_account"); it != config.end()) {
+    if (!it->is_string() || it->get<std::string>().size() > 64) bad("special_expense_account", "must be a GL account of at most 64 characters");
+    s.special_expense_account = it->get<std::string>();
   }
   return s;
 }

@@ -38,6 +38,9 @@ struct Settings {
   int64_t mad_multiple = 3;
   std::vector<int64_t> watch_thresholds;
   std::string special_expense_chain = "relationship-special-expense";  // R6: the host chain applications go through
+  // The GL account special expenses post to when drawn (fees post to their standard's account); "" until finance
+  // sets it, and a draw that pays special expenses is refused until then.
+  std::string special_expense_account;
 
   // Reads the plugin configuration (defaults already filled in by the manifest's schema); throws
   // std::invalid_argument whose text starts with the key at fault.

@@ -1,8 +1,15 @@
 #include "statement.h"
 
+#include <annex/business.hpp>
+#include <annex/sdk.hpp>
+
+#include <algorithm>
+#include <map>
+
 namespace relationship_spending {
 
 using nlohmann::json;
+namespace biz = annex::biz;
 
 namespace {
 
@@ -124,6 +131,68 @@ json content_json(const Statement& s, const std::vector<CustomerEntry>& customer
           {"special_expenses", special_expenses},
           {"ratio_warning_bp", policy.ratio_warning_bp},
           {"warnings", std::move(warnings)}};
+}
+
+std::vector<AccountShare> payable_by_account(const Statement& s, const std::string& special_expense_account) {
+  std::map<std::string, int64_t> net;
+  for (const json& c : s.content.value("customers", json::array())) {
+    for (const json& k : c["contracts"]) {
+      for (const json& l : k["lines"]) {
+        int64_t change = biz::checked_sub(l["payable_after"].get<int64_t>(), l["payable_before"].get<int64_t>(), "payable");
+        net[l["gl_account"].get<std::string>()] = biz::checked_add(net[l["gl_account"].get<std::string>()], change, "payable");
+      }
+    }
+  }
+  int64_t special = 0;
+  if (s.content.contains("special_expenses")) {
+    for (const json& e : s.content["special_expenses"].value("on_statement", json::array())) {
+      special = biz::checked_add(special, biz::checked_sub(e["payable_after"].get<int64_t>(), e["payable_before"].get<int64_t>(), "special_payable"),
+                                "special_payable");
+    }
+  }
+  if (special != 0) {
+    if (special > 0 && special_expense_account.empty()) {
+      throw annex::Error(ANNEX_ERR_UNPROCESSABLE,
+                         "the statement pays special expenses and no GL account is configured for them "
+                         "(plugins.org.annex.relationship-spending.special_expense_account); finance sets it first",
+                         "special_expense_account");
+    }
+    net[special_expense_account] = biz::checked_add(net[special_expense_account], special, "special_payable");
+  }
+  int64_t deficit = s.content.value("totals", json::object()).value("recovery_carried_in", int64_t{0});
+  std::vector<AccountShare> shares;
+  for (const auto& [account, amount] : net) {
+    if (amount > 0) shares.push_back({account, amount});
+    else deficit = biz::checked_sub(deficit, amount, "recovered");
+  }
+  // Recoveries come off the largest shares first (by account among equals).
+  std::vector<size_t> order(shares.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return shares[a].amount > shares[b].amount; });
+  for (size_t i : order) {
+    int64_t take = std::min(deficit, shares[i].amount);
+    shares[i].amount -= take;
+    deficit -= take;
+  }
+  std::erase_if(shares, [](const AccountShare& a) { return a.amount == 0; });
+  int64_t total = 0;
+  for (const AccountShare& a : shares) total = biz::checked_add(total, a.amount, "net_payable");
+  if (total != s.net_payable) {
+    throw annex::Error(ANNEX_ERR_INTERNAL, "statement " + s.id + " charges " + std::to_string(total) + " to its accounts but pays " +
+                                               std::to_string(s.net_payable));
+  }
+  return shares;
+}
+
+std::vector<AccountShare> draw_slice(const std::vector<AccountShare>& shares, int64_t drawn, int64_t amount) {
+  std::vector<AccountShare> out;
+  int64_t at = 0;  // where the current share starts
+  for (const AccountShare& a : shares) {
+    int64_t from = std::max(at, drawn), to = std::min(at + a.amount, drawn + amount);
+    if (to > from) out.push_back({a.account, to - from});
+    at += a.amount;
+  }
+  return out;
 }
 
 }  // namespace relationship_spending

@@ -84,6 +84,19 @@ struct Statement {
   nlohmann::json to_json() const;
 };
 
+// What a statement's payable amount is charged to (R3): each fee account with what the statement made payable
+// on it, and `special_expense_account` with its special expenses, in the order of the accounts; recoveries (a fee
+// account's net decrease, and a recovery carried in from an earlier statement) taken off the largest first, so
+// that the shares add up to net_payable. UNPROCESSABLE naming "special_expense_account" when special expenses are
+// payable and no account is configured for them.
+struct AccountShare {
+  std::string account;
+  int64_t amount = 0;
+};
+std::vector<AccountShare> payable_by_account(const Statement& s, const std::string& special_expense_account);
+// The part of `shares` from `drawn` (what earlier draws took) to `drawn + amount`: what one draw is charged to.
+std::vector<AccountShare> draw_slice(const std::vector<AccountShare>& shares, int64_t drawn, int64_t amount);
+
 // The statement's content: {"period", "rep_id", "sector_id", "currency", "customers": [...], "totals": {...},
 // "advances": {...}, "warnings": [...]}.
 // Customers above the ratio threshold or over the rolling limit are flagged, and listed under "warnings".

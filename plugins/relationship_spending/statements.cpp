@@ -326,6 +326,7 @@ void Statements::payout(const annex::Request& req, annex::Response& resp) {
   p.rep_id = seen.rep_id;
   p.drawn_by = caller;
   p.drawn_at = rest::utc_now();
+  json charges = json::array();
   {
     annex::Transaction txn = s_.db.begin();
     Statement st = *statements_.find(seen.id, &txn);
@@ -340,6 +341,15 @@ void Statements::payout(const annex::Request& req, annex::Response& resp) {
     if (p.amount > st.undrawn()) {
       rest::unprocessable("amount.amount", "only " + biz::Money(st.undrawn(), {st.currency, settings_.currency_minor_units}).decimal() + " " +
                                                st.currency + " of the statement's payable fees is left to draw");
+    }
+    // R3: what this draw pays, by fee account (and the special-expense account): the next part of the statement's
+    // payable amount after what earlier draws took.
+    for (const AccountShare& a : draw_slice(payable_by_account(st, settings_.special_expense_account), st.drawn, p.amount)) {
+      bool special = a.account == settings_.special_expense_account && !settings_.special_expense_account.empty();
+      charges.push_back({{"account", a.account},
+                         {"amount", a.amount},
+                         {"description", std::string(special ? "special expenses" : "relationship fees") + " of " + st.period + ", " +
+                                             st.rep_id + " (statement " + st.id + ")"}});
     }
     int64_t version = st.version;
     st.drawn += p.amount;
@@ -369,7 +379,10 @@ void Statements::payout(const annex::Request& req, annex::Response& resp) {
       rest::unprocessable("amount", "drawing " + text(p.amount) + " would take the outstanding advances of " + seen.rep_id + " from " +
                                         text(outstanding) + " above the cap of " + text(settings_.cap));
     }
-    advance = advances_.draw(seen.rep_id, p.amount, "relationship_fee", "relationship-statement:" + seen.id + ":" + p.id, caller);
+    // With a ledger that takes charges, the fees post to their accounts and the rep's cost centre when finance pays.
+    std::string reference = "relationship-statement:" + seen.id + ":" + p.id;
+    advance = advances_.charges_draws() ? advances_.draw_charged(seen.rep_id, p.amount, "relationship_fee", reference, caller, charges)
+                                        : advances_.draw(seen.rep_id, p.amount, "relationship_fee", reference, caller);
   } catch (const annex::Error& e) {
     release();
     if (e.code() == ANNEX_ERR_UNPROCESSABLE) {

@@ -38,6 +38,12 @@ class RelationshipMonth : public PluginTest {
     erp_ = std::make_unique<soci::session>(*soci::factory_sqlite3(), erp_file_);
     *erp_ << "CREATE TABLE customer_receipts (receipt_no VARCHAR(64) PRIMARY KEY, contract_no VARCHAR(64), amount DECIMAL(18,2) NOT NULL,"
              " currency CHAR(3) NOT NULL, received_on DATE NOT NULL, reverses VARCHAR(64), reason VARCHAR(400), recorded_at VARCHAR(32) NOT NULL)";
+    // The finance system's journal, which the fees drawn post to (through the expenses plugin).
+    *erp_ << "CREATE TABLE journal_entries (entry_key VARCHAR(200) PRIMARY KEY, entry_date DATE NOT NULL, reference VARCHAR(100),"
+             " description VARCHAR(400), currency CHAR(3) NOT NULL)";
+    *erp_ << "CREATE TABLE journal_lines (entry_key VARCHAR(200) NOT NULL REFERENCES journal_entries (entry_key), line_no INTEGER NOT NULL,"
+             " account VARCHAR(20) NOT NULL, cost_centre VARCHAR(20), debit BIGINT NOT NULL, credit BIGINT NOT NULL, description VARCHAR(400),"
+             " PRIMARY KEY (entry_key, line_no))";
     json config = {
         {"calendar", json::parse(kChina2026Calendar)},
         {"approvals", {{"chains", relationship_chains()}}},
@@ -52,13 +58,19 @@ class RelationshipMonth : public PluginTest {
                    {{"select", "SELECT receipt_no, contract_no AS contract_number, amount, currency, received_on, reverses, reason, recorded_at"
                                " FROM customer_receipts WHERE recorded_at >= ? ORDER BY recorded_at, receipt_no"},
                     {"cursor_field", "recorded_at"},
-                    {"key_field", "receipt_no"}}}}}}},
+                    {"key_field", "receipt_no"}}},
+                  {"journal", {{"journal", json::object()}}}}}}},
               {"streams",
                {{"collections",
-                 {{"documents", "org.annex.contracts"}, {"direction", "pull"}, {"remote_id", "receipt_no"}, {"schedule_s", 86400}}}}}}}}}}},
+                 {{"documents", "org.annex.contracts"}, {"direction", "pull"}, {"remote_id", "receipt_no"}, {"schedule_s", 86400}}},
+                {"journal", {{"documents", "org.annex.expenses"}, {"direction", "push"}}}}}}}}}}},
         {"plugins",
          {{"org.annex.contracts", {{"collections", {{"connection", "finance"}, {"stream", "collections"}}}}},
-          {"org.annex.relationship-spending", {{"payout_policy", "rate"}, {"cap", 300000}}}}}};
+          {"org.annex.expenses",
+           {{"posting",
+             {{"connection", "finance"}, {"journal_stream", "journal"}, {"advance_clearing_account", "1221"},
+              {"employee_payable_account", "2241"}, {"bank_account", "1002"}}}}},
+          {"org.annex.relationship-spending", {{"payout_policy", "rate"}, {"cap", 300000}, {"special_expense_account", "660199"}}}}}};
     config["calendar"]["test_clock_file"] = clock_;
     start(config.dump());
     if (IsSkipped()) return;
@@ -68,6 +80,30 @@ class RelationshipMonth : public PluginTest {
     head_ = d_->user_with_role("head", "sector-head", "north");
     auditor_ = d_->user_with_role("aud", "auditor");
     rep_id_ = me(rep_);
+    // The rep's employee record carries the cost centre the fees post to.
+    must(d_->call("POST", "/api/v1/masterdata/cost_centres", R"({"code": "CC-N", "name": "Sales north"})"), 201);
+    must(d_->call("POST", "/api/v1/masterdata/employees", json{{"number", "E-1"}, {"name", "Rep"}, {"user_id", rep_id_}, {"cost_centre", "CC-N"}}.dump()),
+         201);
+  }
+  // Finance approves and pays the advance a payout drew, and waits for its journal entry to reach the finance system.
+  json pay(const json& advance) {
+    std::string p = "/api/v1/expenses/advances/" + advance["id"].get<std::string>();
+    must(decide(finance_, advance["approval"]["id"]), 200);
+    until(p, [](const json& a) { return a["status"] == "approved"; });
+    json paid = json::parse(must(as(finance_, "POST", p + "/paid", {{"paid_on", "2026-12-11"}}), 200));
+    until(p, [](const json& a) { return !a["posted_ref"].is_null(); });
+    return paid;
+  }
+  // The lines of journal entry `key` in the finance system: "account cost_centre debit credit" each, in order.
+  std::vector<std::string> journal(const std::string& key) {
+    soci::rowset<soci::row> rows = (erp_->prepare << "SELECT account, COALESCE(cost_centre, ''), debit, credit FROM journal_lines"
+                                                     " WHERE entry_key = '" + key + "' ORDER BY line_no");
+    std::vector<std::string> out;
+    for (const soci::row& r : rows) {
+      out.push_back(r.get<std::string>(0) + " " + r.get<std::string>(1) + " " + std::to_string(r.get<long long>(2)) + " " +
+                    std::to_string(r.get<long long>(3)));
+    }
+    return out;
   }
 
   void at(const std::string& instant) { std::ofstream(clock_) << instant << "\n"; }
@@ -202,7 +238,22 @@ TEST_P(RelationshipMonth, AWholeMonthFromStandardsToTheRecoveryOfAReversedCollec
   HttpResult over_cap = as(rep_, "POST", path(st) + "/payouts", {{"amount", money(50000)}});
   EXPECT_EQ(over_cap.status, 422);
   EXPECT_NE(over_cap.body.find("2800.00"), std::string::npos) << "names the outstanding balance: " << over_cap.body;
-  must(as(rep_, "POST", path(st) + "/payouts", {{"amount", money(20000)}}), 201);
+  json payout = json::parse(must(as(rep_, "POST", path(st) + "/payouts", {{"amount", money(20000)}}), 201));
+
+  // R3, point 8: paid, the 200.00 posts to the fee accounts in order on the rep's cost centre, against the bank,
+  // and the advance is settled by the statement: the rep owes only the trade fair's 2,800.00 again.
+  json paid = pay(payout["advance"]);
+  EXPECT_EQ(paid["status"], "settled");
+  EXPECT_EQ(paid["cost_centre"], "CC-N");
+  EXPECT_EQ(journal("advance-" + paid["id"].get<std::string>()),
+            (std::vector<std::string>{"660101 CC-N 17500 0", "660102 CC-N 2500 0", "1002  0 20000"}))
+      << "K-1's 40 % and K-2's toner fees (50.00 + 125.00) fill 660101, the rest comes from the devices' 660102";
+  EXPECT_EQ(get(rep_, "/api/v1/expenses/advances/balance")["outstanding"], money(280000));
+  // The next draw goes on where the first stopped: the rest of 660102, then the special expense's account.
+  json second = json::parse(must(as(rep_, "POST", path(st) + "/payouts", {{"amount", money(20000)}}), 201));
+  json paid_second = pay(second["advance"]);
+  EXPECT_EQ(journal("advance-" + paid_second["id"].get<std::string>()),
+            (std::vector<std::string>{"660102 CC-N 11500 0", "660199 CC-N 8500 0", "1002  0 20000"}));
 
   // R9: the payout drew the spot check; anyone re-derives it from the seed and the content hash.
   json check = get(auditor_, path(st) + "/spot-check");

@@ -37,6 +37,14 @@ typedef struct annex_expenses_advances_v1 {
    * "amount", "left_open"}]}. */
   annex_status (*settle)(void* provider_plugin_ptr, annex_str user_id, int64_t amount, annex_str reference, annex_str actor_id,
                          annex_buffer* out_json, annex_buffer* err);
+  /* Minor 1. As draw, for an advance that pays out an expense approved elsewhere (a signed statement's
+   * relationship fees, R7): `charges_json` is [{"account": a GL account, "amount": minor units above zero,
+   * "description"}], adding up to `amount`. When finance pays it, the expense posts at once — each account debited
+   * with its amount on the requester's cost centre (from their employee record), the bank credited — and the
+   * advance is settled by what it pays for, so it counts toward the cap from its request until it is paid. The
+   * advance carries the charges: {"charges": [...], "cost_centre", …}. Check the table's minor before calling. */
+  annex_status (*draw_charged)(void* provider_plugin_ptr, annex_str user_id, int64_t amount, annex_str purpose, annex_str reference,
+                               annex_str actor_id, annex_str charges_json, annex_buffer* out_json, annex_buffer* err);
 } annex_expenses_advances_v1;
 
 #ifdef __cplusplus
