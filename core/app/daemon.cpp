@@ -117,6 +117,14 @@ std::vector<std::string> effective_plugin_dirs(const config::Settings& settings)
   return out;
 }
 
+std::string effective_ui_dir(const config::Settings& settings) {
+  if (settings.http.ui_dir == "none") return {};
+  if (!settings.http.ui_dir.empty()) return settings.http.ui_dir;
+  std::error_code ec;
+  auto candidate = executable_dir() / ".." / "share" / "annex" / "ui";
+  return std::filesystem::is_regular_file(candidate / "index.html", ec) ? std::filesystem::weakly_canonical(candidate).string() : "";
+}
+
 auth::RoleCatalog role_catalog(const config::Settings& settings) {
   auth::RoleCatalog roles = auth::RoleCatalog::defaults();
   for (const auto& [name, role] : settings.roles) {
@@ -184,6 +192,11 @@ void Daemon::start() {
                                               settings_.blobs.max_bytes);
   dispatcher_->set_upload_sink(
       [this](http::HttpRequest& request, const http::Route& route) { blobs::receive_upload(*blobs_, request, route); });
+  if (std::string ui = effective_ui_dir(settings_); !ui.empty()) {
+    ui_ = std::make_unique<http::StaticFiles>(ui);
+    dispatcher_->set_static_files(ui_.get());
+    spdlog::info("web application: {} files from {}", ui_->files(), ui);
+  }
 
   http::ServerOptions options;
   options.host = settings_.http.host;

@@ -13,6 +13,7 @@ class Database;
 namespace annex::http {
 class Router;
 class Dispatcher;
+class StaticFiles;
 class Idempotency;
 class HttpServer;
 }  // namespace annex::http
@@ -78,6 +79,7 @@ class Daemon {
   std::unique_ptr<jobs::Scheduler> scheduler_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::Dispatcher> dispatcher_;
+  std::unique_ptr<http::StaticFiles> ui_;
   std::unique_ptr<http::Idempotency> idempotency_;
   std::unique_ptr<http::HttpServer> server_;
   std::unique_ptr<plugin_host::PluginHost> plugins_;
@@ -95,6 +97,10 @@ class Daemon {
 
 // Opens the database the settings name (SQLite under data_dir by default). Throws StoreError.
 std::unique_ptr<store::Database> open_database(const config::Settings& settings);
+
+// The web application's directory: http.ui_dir, or share/annex/ui beside the executable when it holds one; empty
+// for none.
+std::string effective_ui_dir(const config::Settings& settings);
 
 // The plugin directories to search: the configured ones, or the defaults beside the executable.
 std::vector<std::string> effective_plugin_dirs(const config::Settings& settings);

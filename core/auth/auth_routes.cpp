@@ -61,6 +61,30 @@ void register_auth_routes(http::Router& router, Authenticator& auth) {
         resp.set_header("Cache-Control", "no-store");  // a secret: kept by no cache, nor by Idempotency-Key
         resp.body = stringify(out);
       });
+  // Browsers: the same login, the session in an HttpOnly, SameSite=Strict cookie instead of the body, and the CSRF
+  // token every change made with it must send back.
+  add(router, "POST", "/api/v1/auth/session", "", "Sign in a browser: sets the session cookie; returns the CSRF token",
+      [&auth](http::HttpRequest& req, http::HttpResponse& resp) {
+        Object::Ptr body = http::parse_json_object(req);
+        std::string login = required_string(body, "login", 100);
+        std::string password = required_string(body, "password", 1024);
+        User user;
+        IssuedToken session = auth.login(login, password, req.remote_address, &user);
+        Object::Ptr out = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        out->set("csrf_token", csrf_token_for(session.secret));
+        out->set("expires_at", session.token.expires_at);
+        out->set("user", user_json(user));
+        resp.set_header("Cache-Control", "no-store");
+        resp.set_header("Set-Cookie", session_cookie(session.secret, auth.settings().session_lifetime_s, req.tls));
+        resp.body = stringify(out);
+      });
+  add(router, "DELETE", "/api/v1/auth/session", kAuthenticated, "Sign a browser out: ends the session and clears its cookie",
+      [&auth](http::HttpRequest& req, http::HttpResponse& resp) {
+        auth.store().revoke(req.principal.token_id, req.principal.id);
+        auth.forget_cached();
+        resp.set_header("Set-Cookie", session_cookie("", 0, req.tls));
+        resp.status = 204;
+      });
   add(router, "POST", "/api/v1/auth/logout", kAuthenticated, "End the session this request came with",
       [&auth](http::HttpRequest& req, http::HttpResponse& resp) {
         auth.store().revoke(req.principal.token_id, req.principal.id);
@@ -85,6 +109,8 @@ void register_auth_routes(http::Router& router, Authenticator& auth) {
           for (const auto& p : *req.principal.permissions) permissions->add(p);
         }
         out->set("permissions", permissions);
+        if (!req.principal.csrf_token.empty()) out->set("csrf_token", req.principal.csrf_token);
+        resp.set_header("Cache-Control", "no-store");
         resp.body = stringify(out);
       });
   add(router, "POST", "/api/v1/tokens", kAuthenticated, "Create a personal API token; its secret is shown once",

@@ -21,11 +21,53 @@ std::string bearer(const http::HttpRequest& request) {
   return header->substr(prefix.size());
 }
 
-http::ApiError unauthenticated(const std::string& message) {
-  return http::ApiError(401, "unauthenticated", message, "Authorization");
+// The value of the session cookie, when the request carries one.
+std::string cookie_secret(const http::HttpRequest& request) {
+  const std::string* header = request.header("Cookie");
+  if (header == nullptr) return {};
+  std::string_view rest(*header);
+  const std::string name = std::string(kSessionCookie) + "=";
+  while (!rest.empty()) {
+    size_t end = rest.find(';');
+    std::string_view pair = rest.substr(0, end);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    if (pair.substr(0, name.size()) == name) return std::string(pair.substr(name.size()));
+    if (end == std::string_view::npos) break;
+    rest.remove_prefix(end + 1);
+  }
+  return {};
+}
+
+bool changes_something(const std::string& method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
+
+bool same_text(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+// Whether the request's Origin, when it names one, is this host (as the request addressed it).
+bool from_this_origin(const http::HttpRequest& request) {
+  const std::string* origin = request.header("Origin");
+  if (origin == nullptr) return true;
+  const std::string* host = request.header("Host");
+  if (host == nullptr) return false;
+  return *origin == (request.tls ? "https://" : "http://") + *host;
+}
+
+http::ApiError unauthenticated(const std::string& message, const char* field = "Authorization") {
+  return http::ApiError(401, "unauthenticated", message, field);
 }
 
 }  // namespace
+
+std::string csrf_token_for(const std::string& secret) { return secret_digest("csrf\n" + secret); }
+
+std::string session_cookie(const std::string& secret, int max_age_s, bool tls) {
+  return std::string(kSessionCookie) + "=" + secret + "; Path=/; Max-Age=" + std::to_string(secret.empty() ? 0 : max_age_s) +
+         "; HttpOnly; SameSite=Strict" + (tls ? "; Secure" : "");
+}
 
 Authenticator::Authenticator(IdentityStore& store, Authorizer& authorizer, AuthSettings settings)
     : store_(store), authorizer_(authorizer), settings_(settings) {}
@@ -40,10 +82,23 @@ void Authenticator::forget_cached() {
 
 void Authenticator::check(http::HttpRequest& request, const http::Route& route) {
   std::string secret = bearer(request);
-  if (secret.empty()) {
-    if (route.permission.empty()) return;  // a public route
+  const bool cookie = secret.empty() && !(secret = cookie_secret(request)).empty();
+  if (secret.empty() || (cookie && route.permission.empty())) {
+    if (route.permission.empty()) return;  // a public route (a stale cookie must not keep anyone from signing in)
     spdlog::info("access denied: no credentials for {} {}", request.method, route.path);
     throw unauthenticated("this route needs a bearer token (log in at POST /api/v1/auth/login)");
+  }
+  if (cookie && changes_something(request.method)) {
+    const std::string* sent = request.header("X-CSRF-Token");
+    if (!from_this_origin(request)) {
+      spdlog::warn("access denied: {} {} with the session cookie from origin {}", request.method, route.path, *request.header("Origin"));
+      throw http::ApiError(403, "forbidden", "a request from another origin cannot use this site's session", "Origin");
+    }
+    if (sent == nullptr || !same_text(*sent, csrf_token_for(secret))) {
+      spdlog::warn("access denied: {} {} with the session cookie but without its CSRF token", request.method, route.path);
+      throw http::ApiError(403, "forbidden", "a change made with the session cookie needs the X-CSRF-Token header of the session",
+                           "X-CSRF-Token");
+    }
   }
   std::string digest = secret_digest(secret);
   auto now = std::chrono::steady_clock::now();
@@ -71,11 +126,13 @@ void Authenticator::check(http::HttpRequest& request, const http::Route& route) 
     }
     entry.user_id = token->user_id;
     entry.token_id = token->id;
+    entry.session = token->kind == "session";
     entry.until = now + std::chrono::milliseconds(settings_.cache_ms);
     std::unique_lock lock(cache_mutex_);
     if (cache_.size() > 10000) cache_.clear();
     cache_[digest] = entry;
   }
+  if (cookie && !entry.session) throw unauthenticated("the session cookie carries no session", "Cookie");
   std::shared_ptr<const Access> access = authorizer_.access_of(entry.user_id);
   if (!access) throw unauthenticated("the token's user no longer exists");
   if (access->status != "active") {
@@ -85,6 +142,7 @@ void Authenticator::check(http::HttpRequest& request, const http::Route& route) 
   request.principal.id = access->user_id;
   request.principal.login = access->login;
   request.principal.token_id = entry.token_id;
+  if (cookie) request.principal.csrf_token = csrf_token_for(secret);
   request.principal.permissions = access->permissions;
   if (route.permission.empty() || permitted(*access->permissions, route.permission)) return;
   spdlog::info("access denied: {} lacks {} for {} {}", access->login, route.permission, request.method, route.path);

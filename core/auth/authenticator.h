@@ -1,7 +1,11 @@
 // Authenticator — who is asking, and may they use this route. Installed as the dispatcher's access check.
 //
 // A request names its caller with "Authorization: Bearer <secret>", the secret of a login session or of a
-// personal API token. The caller must be an active user; the route's permission must match one of the patterns
+// personal API token — or, from a browser, with the session cookie (kSessionCookie) that POST /api/v1/auth/session
+// set. A cookie carries only a session, and a request that changes something (any method but GET, HEAD and
+// OPTIONS) with it must also carry "X-CSRF-Token: <csrf_token_for(secret)>" and, when it says where it comes
+// from (Origin), come from this very host: a page of another site can make the browser send the cookie, but can
+// neither read the token nor pass for this origin. The caller must be an active user; the route's permission must match one of the patterns
 // their roles grant. Missing or unknown credentials answer 401, a disabled or frozen account 401, a missing
 // permission 403. Every decision that refuses, and every login, is logged — never the secret.
 #pragma once
@@ -20,6 +24,13 @@
 #include <string>
 
 namespace annex::auth {
+
+inline constexpr const char* kSessionCookie = "annex_session";
+
+// The CSRF token of the browser session with `secret`: derived from it one way, so it reveals nothing of it.
+std::string csrf_token_for(const std::string& secret);
+// The Set-Cookie value carrying `secret` (empty: clearing it), for `max_age_s` seconds, Secure over TLS.
+std::string session_cookie(const std::string& secret, int max_age_s, bool tls);
 
 struct AuthSettings {
   int pbkdf2_iterations = 600000;
@@ -54,6 +65,7 @@ class Authenticator {
   struct Cached {
     std::string user_id;
     std::string token_id;
+    bool session = false;
     std::chrono::steady_clock::time_point until;
   };
   bool throttled(const std::string& key, std::chrono::steady_clock::time_point now, int* retry_after);

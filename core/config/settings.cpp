@@ -143,6 +143,9 @@ const std::vector<Key>& keys() {
        string([](Settings& s, const std::string& v) { s.http.tls_key = v; })},
       {"http.tls_ca", Kind::kString, "PEM CA chain sent with the certificate (optional)",
        string([](Settings& s, const std::string& v) { s.http.tls_ca = v; })},
+      {"http.ui_dir", Kind::kString,
+       "the web application's built files, served at / (default: share/annex/ui beside annexd; \"none\": no web application)",
+       string([](Settings& s, const std::string& v) { s.http.ui_dir = v; })},
       {"log.level", Kind::kString, "trace, debug, info, warn or error",
        [](Settings& s, const std::string& v) -> std::string {
          static const char* levels[] = {"trace", "debug", "info", "warn", "error"};

@@ -32,6 +32,9 @@ struct HttpSettings {
   std::string tls_cert;             // PEM; with tls_key, the server speaks HTTPS only
   std::string tls_key;
   std::string tls_ca;               // optional chain
+  // The web application's built files, served at "/": "" for the one installed beside annexd (share/annex/ui,
+  // when there is one), "none" for no web application.
+  std::string ui_dir;
 };
 
 struct BlobSettings {

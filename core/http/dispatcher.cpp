@@ -33,6 +33,10 @@ void Dispatcher::dispatch(HttpRequest& request, HttpResponse& response) {
   RouteMatch match = router_.match(request.method, request.path, &request.path_params);
   RouteStats& stats = match.route ? *match.route->stats : *unmatched_;
   try {
+    if (!match.route && match.allowed_methods.empty() && static_files_ != nullptr && static_files_->serve(request, response)) {
+      stats.record(response.status, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      return;
+    }
     if (!match.route) {
       if (!match.allowed_methods.empty()) {
         std::string allow;

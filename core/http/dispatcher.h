@@ -5,6 +5,7 @@
 
 #include "http/idempotency.h"
 #include "http/router.h"
+#include "http/static_files.h"
 
 #include <functional>
 
@@ -23,6 +24,8 @@ class Dispatcher {
   // Answers repeated creates (POST with Idempotency-Key) from the first response.
   void set_idempotency(Idempotency* idempotency) { idempotency_ = idempotency; }
   void set_upload_sink(UploadSink sink) { upload_sink_ = std::move(sink); }
+  // The web application: what no route answers outside /api/ (GET and HEAD) comes from it.
+  void set_static_files(const StaticFiles* files) { static_files_ = files; }
 
   // Whether `method` `path` is an upload route, whose body the socket layer leaves in request.body_stream.
   bool streams_body(std::string_view method, std::string_view path) const;
@@ -38,6 +41,7 @@ class Dispatcher {
   AccessCheck access_check_;
   Idempotency* idempotency_ = nullptr;
   UploadSink upload_sink_;
+  const StaticFiles* static_files_ = nullptr;
   std::shared_ptr<RouteStats> unmatched_ = std::make_shared<RouteStats>();
 };
 

@@ -21,6 +21,9 @@ struct Principal {
   std::string id;
   std::string login;
   std::string token_id;                  // the session or API token the request came with
+  // Set when the request came with the browser's session cookie: what it must send back in X-CSRF-Token on every
+  // request that changes something (GET /api/v1/auth/me tells it).
+  std::string csrf_token;
   // Patterns granted by the caller's roles (see auth/roles.h); shared, since every request of a caller carries it.
   std::shared_ptr<const std::vector<std::string>> permissions;
   bool authenticated() const { return !id.empty(); }
@@ -45,6 +48,7 @@ struct HttpRequest {
   std::string body;
   std::string request_id;
   std::string remote_address;
+  bool tls = false;  // it came over HTTPS
   Principal principal;
   std::map<std::string, std::string, std::less<>> path_params;  // filled by the router
   // An upload route's body is not read into `body`: the dispatcher streams it from here into the blob store once

@@ -126,6 +126,7 @@ class ExchangeHandler : public Poco::Net::HTTPRequestHandler {
     request.request_id = valid_request_id(client_id) ? client_id : new_request_id();
     log::RequestScope scope(request.request_id);
     request.remote_address = in.clientAddress().host().toString();
+    request.tls = secure_;
     auto started = std::chrono::steady_clock::now();
 
     ReadOutcome outcome = read_head(in, request, response);
