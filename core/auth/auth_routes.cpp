@@ -80,6 +80,10 @@ void register_auth_routes(http::Router& router, Authenticator& auth) {
       });
   add(router, "DELETE", "/api/v1/auth/session", kAuthenticated, "Sign a browser out: ends the session and clears its cookie",
       [&auth](http::HttpRequest& req, http::HttpResponse& resp) {
+        if (req.principal.csrf_token.empty()) {
+          throw http::ApiError::bad_request("this signs out the browser session of the cookie; end an API session with POST /api/v1/auth/logout",
+                                            "Cookie");
+        }
         auth.store().revoke(req.principal.token_id, req.principal.id);
         auth.forget_cached();
         resp.set_header("Set-Cookie", session_cookie("", 0, req.tls));

@@ -183,6 +183,9 @@ TEST_F(BrowserSession, SignInSetsAnHttpOnlyStrictCookieWhoseChangesNeedTheCsrfTo
 TEST_F(BrowserSession, BearerTokensKeepWorkingWithoutCsrfAndACookieCarriesNothingButASession) {
   std::string token = d_->user_with_role("rita", "sales-rep", "north");
   EXPECT_EQ(d_->call_as(token, "POST", "/api/v1/hello/greetings", R"({"name":"api"})").status, 201) << "no CSRF token for the API";
+  HttpResult not_a_browser = d_->call_as(token, "DELETE", "/api/v1/auth/session");
+  EXPECT_EQ(not_a_browser.status, 400) << "an API token is not signed out as a browser";
+  EXPECT_EQ(d_->call_as(token, "GET", "/api/v1/auth/me").status, 200) << "and keeps working";
   cookie_ = "annex_session=" + token;
   HttpResult r = with_cookie("GET", "/api/v1/auth/me", "");
   EXPECT_EQ(r.status, 401) << "an API token in a cookie is no session";
