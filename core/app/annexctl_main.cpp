@@ -1,6 +1,7 @@
 // annexctl — administer an Annex installation through its configuration and store, without the daemon.
 #include "app/cli.h"
 #include "app/daemon.h"
+#include "app/demo.h"
 #include "audit/audit_log.h"
 #include "audit/evidence_pack.h"
 #include "masterdata/store.h"
@@ -50,6 +51,8 @@ Commands:
   migrate apply       apply pending migrations
   config check        validate the configuration (as annexd --check-config)
   user create LOGIN   create a user: --role ROLE [--sector S] [--display-name N] [--password-stdin]
+  demo load           fill an empty store with a demo company (sectors, people of every role, sales, expenses,
+                      relationship-spending statements), through the API, so every rule applies
   user disable LOGIN  disable an account: its sessions and tokens stop working at once (also: freeze, activate)
   token create LOGIN  create a personal API token for LOGIN and print its secret, once
   sync connections    configured connections, their streams and pending pushes
@@ -621,6 +624,70 @@ int sync_command(Context& ctx, const std::vector<std::string>& args, const std::
   return 2;
 }
 
+// The demo, loaded through the API of an annexd started here on a loopback port of its own, against the same store
+// (the daemon of the installation may be running too): the system administrator "admin" (made, with the demo
+// password, if the store has none) creates everything else; the tokens the load uses are revoked at its end.
+int demo_load(Context& ctx, const std::vector<std::string>& args) {
+  if (std::find(args.begin(), args.end(), "--help") != args.end()) {
+    std::cout << "annexctl demo load — fill an empty store with a demo company\n\nUsage: annexctl demo load\n\n"
+                 "Everyone it creates signs in with the password \"" << annex::app::kDemoPassword << "\".\n";
+    return 0;
+  }
+  if (!args.empty()) {
+    std::cerr << "annexctl demo load: takes no arguments\n";
+    return 2;
+  }
+  std::vector<std::pair<std::string, std::string>> issued;  // token id, user id
+  try {
+    auto db = open_migrated(ctx);
+    annex::auth::IdentityStore store(*db);
+    for (const annex::app::DemoPerson& p : annex::app::demo_people()) {
+      if (store.find_by_login(p.login)) {
+        std::cerr << "annexctl demo load: the store already has the demo's user " << p.login << "; load it into an empty store\n";
+        return 1;
+      }
+    }
+    if (!store.find_by_login("admin")) {
+      annex::auth::User admin = store.create_user("admin", "System administrator", "", annex::app::kDemoPassword,
+                                                  ctx.settings.auth.pbkdf2_iterations);
+      store.ensure_sector("hq", "Headquarters");
+      store.add_membership(admin.id, "hq");  // its home sector, where records it creates belong
+      store.assign_role(admin.id, "system-admin", "*");
+    }
+    annex::config::Settings settings = ctx.settings;
+    settings.http.host = "127.0.0.1";
+    settings.http.port = 0;
+    settings.http.ui_dir = "none";
+    annex::app::Daemon daemon(settings);
+    daemon.start();
+    auto token_for = [&](const std::string& login) {
+      std::optional<annex::auth::User> user = store.find_by_login(login);
+      if (!user) throw std::runtime_error("no user " + login);
+      annex::auth::IssuedToken t = store.issue_token(user->id, "api", "demo load", 3600);
+      issued.emplace_back(t.token.id, user->id);
+      return t.secret;
+    };
+    try {
+      annex::app::load_demo(daemon.base_url(), token_for, std::cout);
+    } catch (...) {
+      for (const auto& [token, user] : issued) store.revoke(token, user);
+      daemon.stop();
+      throw;
+    }
+    for (const auto& [token, user] : issued) store.revoke(token, user);
+    daemon.stop();
+    std::cout << "The demo company is loaded. Sign in as admin, or as any of:\n";
+    for (const annex::app::DemoPerson& p : annex::app::demo_people()) {
+      std::cout << "  " << std::left << std::setw(14) << p.login << " " << p.role << (p.sector.empty() ? "" : " (" + p.sector + ")") << "\n";
+    }
+    std::cout << "with the password \"" << annex::app::kDemoPassword << "\".\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "annexctl demo load: " << e.what() << "\n";
+    return 1;
+  }
+}
+
 int token_create(Context& ctx, const std::vector<std::string>& args) {
   po::options_description options("Options");
   std::string login, name = "annexctl";
@@ -734,6 +801,7 @@ int main(int argc, char** argv) {
       {"user freeze", [](Context& c, const std::vector<std::string>& a) { return user_status(c, a, "frozen", "user freeze"); }},
       {"user activate", [](Context& c, const std::vector<std::string>& a) { return user_status(c, a, "active", "user activate"); }},
       {"token create", token_create},
+      {"demo load", demo_load},
       {"audit verify", audit_verify},
       {"sync connections", [](Context& c, const std::vector<std::string>& a) { return sync_command(c, a, "connections"); }},
       {"sync check", [](Context& c, const std::vector<std::string>& a) { return sync_command(c, a, "check"); }},

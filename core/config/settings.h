@@ -21,6 +21,17 @@ struct DatabaseSettings {
   int acquire_timeout_ms = 5000;
 };
 
+// The approval chains of a fresh install: an expense claim by the sector's head (and finance from 5,000.00), a
+// cash advance by finance, a relationship statement signed by the sales clerk, the sales manager and finance in
+// that order (R5), a special expense by the sector's head and finance (R6).
+inline constexpr const char* kDefaultApprovals = R"({"chains": {
+  "expense-claim": {"steps": [{"name": "head", "permission": "expenses.claim.approve"},
+                              {"name": "finance", "role": "finance", "scope": "any", "min_amount": 500000, "currency": "CNY"}]},
+  "cash-advance": {"steps": [{"name": "finance", "role": "finance", "scope": "any"}]},
+  "relationship-statement": {"steps": [{"name": "clerk", "role": "sales-clerk"}, {"name": "sales-manager", "role": "sector-head"},
+                                       {"name": "finance", "role": "finance", "scope": "any"}]},
+  "relationship-special-expense": {"steps": [{"name": "head", "role": "sector-head"}, {"name": "finance", "role": "finance", "scope": "any"}]}}})";
+
 struct HttpSettings {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
@@ -78,7 +89,9 @@ struct Settings {
   // roles.<name> → permission patterns and reach; replaces or adds to the default roles.
   std::map<std::string, RoleSetting> roles;
   // The "approvals" object of the file ({"chains": {...}}), as JSON text; checked by approvals::parse_chains.
-  std::string approvals_json;
+  // Without one, the chains a company starts from (kDefaultApprovals), so that a fresh install can file claims,
+  // advances, statements and special expenses at once.
+  std::string approvals_json = kDefaultApprovals;
   // The "sync" object ({"connections": {...}}), as JSON text; checked by sync::parse_sync_config.
   std::string sync_json;
   std::vector<std::string> plugin_dirs;
