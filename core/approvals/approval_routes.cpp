@@ -9,6 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstdlib>
+#include <tuple>
+
 namespace annex::approvals {
 namespace {
 
@@ -42,9 +46,39 @@ void register_approval_routes(http::Router& router, ApprovalService& service) {
   };
   add("GET", "/api/v1/approvals", "Approvals whose current step the caller may decide, directly or as a delegate",
       [&service](http::HttpRequest& req, http::HttpResponse& resp) {
+        // A page of them, oldest first: `limit` (1–500, default 100) after the approval `after`; `total` counts all,
+        // `next` is the cursor of the next page (null on the last).
+        std::string text, after;
+        long long limit = 100;
+        if (req.query_param("limit", &text)) {
+          char* end = nullptr;
+          limit = std::strtoll(text.c_str(), &end, 10);
+          if (text.empty() || *end != '\0' || limit < 1 || limit > 500) {
+            throw http::ApiError::bad_request("limit is a whole number from 1 to 500", "limit");
+          }
+        }
+        req.query_param("after", &after);
+        std::vector<Approval> all = service.awaiting(req.principal.id);
+        size_t from = 0;
+        if (!after.empty()) {
+          auto it = std::find_if(all.begin(), all.end(), [&](const Approval& a) { return a.id == after; });
+          // An item decided since the page before is gone: start from the first one created after it.
+          from = it != all.end() ? static_cast<size_t>(it - all.begin()) + 1 : all.size();
+          if (it == all.end()) {
+            if (std::optional<Approval> seen = service.get(after)) {
+              from = static_cast<size_t>(std::find_if(all.begin(), all.end(), [&](const Approval& a) {
+                       return std::tie(a.created_at, a.id) > std::tie(seen->created_at, seen->id);
+                     }) - all.begin());
+            }
+          }
+        }
         std::vector<std::string> out;
-        for (const auto& a : service.awaiting(req.principal.id)) out.push_back(approval_json(a));
-        resp.body = items(out);
+        size_t to = std::min(all.size(), from + static_cast<size_t>(limit));
+        for (size_t i = from; i < to; ++i) out.push_back(approval_json(all[i]));
+        std::string list = items(out);
+        list.pop_back();  // the closing brace: total and next join the object
+        list += ",\"total\":" + std::to_string(all.size()) + ",\"next\":" + (to < all.size() ? nlohmann::json(all[to - 1].id).dump() : "null") + "}";
+        resp.body = list;
       });
   add("GET", "/api/v1/approvals/{id}", "One approval and its decisions",
       [&service](http::HttpRequest& req, http::HttpResponse& resp) {

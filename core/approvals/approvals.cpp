@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <regex>
 #include <set>
 
@@ -265,15 +266,13 @@ void ApprovalService::enter_step(Approval& a, size_t index) {
   }
 }
 
-Approval ApprovalService::load(soci::session& s, const std::string& id, bool for_update) {
-  Param p = Param::text(id);
-  std::string sql =
-      "SELECT id, chain, item_type, item_id, sector_id, submitter_id, amount, currency, status, round, step_index, "
-      "steps, required, created_at, updated_at FROM annex_approvals WHERE id = ?";
-  if (for_update && db_.dialect() == store::Dialect::kPostgresql) sql += " FOR UPDATE";
-  auto rs = store::run(s, sql, std::span<const Param>(&p, 1));
-  if (rs.rows.empty()) throw ApprovalError(404, "no such approval");
-  const auto& r = rs.rows[0];
+namespace {
+
+constexpr const char* kApprovalColumns =
+    "id, chain, item_type, item_id, sector_id, submitter_id, amount, currency, status, round, step_index, steps, required,"
+    " created_at, updated_at";
+
+Approval read_approval(const std::vector<store::Cell>& r) {
   Approval a;
   a.id = r[0].s;
   a.chain = r[1].s;
@@ -290,15 +289,51 @@ Approval ApprovalService::load(soci::session& s, const std::string& id, bool for
   a.required = split_json(r[12].s);
   a.created_at = r[13].s;
   a.updated_at = r[14].s;
+  return a;
+}
+
+// A decision row from its 7 columns starting at `at`.
+Decision read_decision(const std::vector<store::Cell>& d, size_t at) {
+  return {static_cast<int>(d[at].i), d[at + 1].s, d[at + 2].s, d[at + 3].s, d[at + 4].s, d[at + 5].s, d[at + 6].s};
+}
+
+}  // namespace
+
+Approval ApprovalService::load(soci::session& s, const std::string& id, bool for_update) {
+  Param p = Param::text(id);
+  std::string sql = std::string("SELECT ") + kApprovalColumns + " FROM annex_approvals WHERE id = ?";
+  if (for_update && db_.dialect() == store::Dialect::kPostgresql) sql += " FOR UPDATE";
+  auto rs = store::run(s, sql, std::span<const Param>(&p, 1));
+  if (rs.rows.empty()) throw ApprovalError(404, "no such approval");
+  Approval a = read_approval(rs.rows[0]);
   auto ds = store::run(s,
                        "SELECT round, step, decider_id, on_behalf_of, decision, comment, at FROM annex_approval_decisions "
                        "WHERE approval_id = ? ORDER BY seq",
                        std::span<const Param>(&p, 1));
-  for (const auto& d : ds.rows) {
-    a.decisions.push_back({static_cast<int>(d[0].i), d[1].s, d[2].s, d[3].s,
-                           d[4].s, d[5].s, d[6].s});
-  }
+  for (const auto& d : ds.rows) a.decisions.push_back(read_decision(d, 0));
   return a;
+}
+
+std::vector<Approval> ApprovalService::load_pending(soci::session& s) {
+  std::vector<Approval> out;
+  std::map<std::string, size_t> at;
+  for (const auto& r : store::run(s, std::string("SELECT ") + kApprovalColumns +
+                                         " FROM annex_approvals WHERE status = 'pending' ORDER BY created_at, id", {})
+                           .rows) {
+    at.emplace(r[0].s, out.size());
+    out.push_back(read_approval(r));
+  }
+  // Their decisions in one statement, not one per approval: an inbox over thousands of items stays one round trip.
+  auto ds = store::run(s,
+                       "SELECT d.approval_id, d.round, d.step, d.decider_id, d.on_behalf_of, d.decision, d.comment, d.at"
+                       " FROM annex_approval_decisions d JOIN annex_approvals a ON a.id = d.approval_id"
+                       " WHERE a.status = 'pending' ORDER BY d.approval_id, d.seq",
+                       {});
+  for (const auto& d : ds.rows) {
+    auto it = at.find(d[0].s);
+    if (it != at.end()) out[it->second].decisions.push_back(read_decision(d, 1));
+  }
+  return out;
 }
 
 void ApprovalService::save(soci::session& s, const Approval& a, bool insert) {
@@ -525,7 +560,7 @@ std::optional<Approval> ApprovalService::get(const std::string& approval_id) {
 std::vector<Approval> ApprovalService::awaiting(const std::string& user_id) {
   std::vector<Approval> out;
   store::Lease lease(db_);
-  auto rs = store::run(lease.session(), "SELECT id FROM annex_approvals WHERE status = 'pending' ORDER BY created_at, id", {});
+  std::vector<Approval> pending = load_pending(lease.session());
   Param p = Param::text(user_id);
   auto delegations = store::run(lease.session(),
                                 "SELECT delegator_id, chains, valid_from, valid_until FROM annex_delegations"
@@ -536,8 +571,7 @@ std::vector<Approval> ApprovalService::awaiting(const std::string& user_id) {
   for (auto& row : delegations.rows) {
     if (in_force(row[2].s, row[3].s, now)) delegators.push_back(std::move(row));
   }
-  for (const auto& row : rs.rows) {
-    Approval a = load(lease.session(), row[0].s, false);
+  for (Approval& a : pending) {
     if (a.submitter_id == user_id || !chains_.count(a.chain)) continue;
     const Step& step = step_of(a, static_cast<size_t>(a.step_index));
     auto can = [&](const std::string& authority) {

@@ -144,6 +144,8 @@ class ApprovalService {
 
  private:
   Approval load(soci::session& s, const std::string& id, bool for_update);
+  // Every pending approval with its decisions, oldest first, in two statements.
+  std::vector<Approval> load_pending(soci::session& s);
   // Why `user_id` may not decide `step` of `a` on their own authority; "" when they may.
   std::string ineligible(const Approval& a, const Step& step, const std::string& user_id);
   std::vector<std::string> eligible_users(const Approval& a, const Step& step);

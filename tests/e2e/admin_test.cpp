@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 
 namespace annex::test {
 namespace {
@@ -207,6 +208,59 @@ TEST(Admin, ApprovalsOverHttpKeepDutiesApartAndReachThePluginAsEvents) {
   })) << "the plugin hears the outcome";
   HttpResult twice = d.call_as(head, "POST", path + "/decisions", R"({"decision":"approve"})");
   EXPECT_EQ(twice.status, 409);
+}
+
+TEST(Admin, TheInboxComesInPagesThatLoseNothingWhenAnItemIsDecidedBetweenThem) {
+  TempDir dir;
+  std::ofstream(dir.path() / "annex.json") << R"({
+    "approvals": {"chains": {"greeting-review": {"steps": [{"name": "head", "permission": "hello.greeting.approve"}]}}},
+    "plugins": {"org.annex.hello": {"review_chain": "greeting-review"}}})";
+  Annexd::Options o;
+  o.env = {{"ANNEX_CONFIG", (dir.path() / "annex.json").string()}};
+  Annexd d(o);
+  std::string rep = d.user_with_role("rep", "sales-rep", "north");
+  std::string head = d.user_with_role("head", "sector-head", "north");
+  std::vector<std::string> submitted;
+  for (int i = 0; i < 7; ++i) {
+    HttpResult g = d.call_as(rep, "POST", "/api/v1/hello/greetings", R"({"name":"G)" + std::to_string(i) + R"("})");
+    ASSERT_EQ(g.status, 201);
+    HttpResult r = d.call_as(rep, "POST", "/api/v1/hello/greetings/" + std::to_string(json(g.body)->getValue<int64_t>("id")) + "/review", "{}");
+    ASSERT_EQ(r.status, 201) << r.body;
+    submitted.push_back(json(r.body)->getValue<std::string>("id"));
+  }
+  auto page = [&](const std::string& query) {
+    HttpResult r = d.call_as(head, "GET", "/api/v1/approvals" + query);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json(r.body);
+  };
+  auto ids = [](const Poco::JSON::Object::Ptr& p) {
+    std::vector<std::string> out;
+    auto items = p->getArray("items");
+    for (size_t i = 0; i < items->size(); ++i) out.push_back(items->getObject(static_cast<unsigned>(i))->getValue<std::string>("id"));
+    return out;
+  };
+  std::vector<std::string> order = ids(page("?limit=100"));  // oldest first (ties within a second by id)
+  ASSERT_EQ(order.size(), 7u);
+  EXPECT_EQ(std::set<std::string>(order.begin(), order.end()), std::set<std::string>(submitted.begin(), submitted.end()));
+  auto first = page("?limit=3");
+  EXPECT_EQ(first->getValue<int>("total"), 7);
+  EXPECT_EQ(ids(first), std::vector<std::string>(order.begin(), order.begin() + 3));
+  std::string next = first->getValue<std::string>("next");
+  EXPECT_EQ(next, order[2]);
+  // The last item of the page is decided before the next page is asked for: the next page still starts after it.
+  ASSERT_EQ(d.call_as(head, "POST", "/api/v1/approvals/" + order[2] + "/decisions", R"({"decision":"approve"})").status, 200);
+  auto second = page("?limit=3&after=" + next);
+  EXPECT_EQ(ids(second), std::vector<std::string>(order.begin() + 3, order.begin() + 6));
+  EXPECT_EQ(second->getValue<int>("total"), 6);
+  auto last = page("?limit=3&after=" + second->getValue<std::string>("next"));
+  EXPECT_EQ(ids(last), std::vector<std::string>{order[6]});
+  EXPECT_TRUE(last->isNull("next"));
+  EXPECT_EQ(ids(page("")).size(), 6u) << "without a limit, the first 100";
+  for (const char* bad : {"?limit=0", "?limit=501", "?limit=ten"}) {
+    HttpResult r = d.call_as(head, "GET", std::string("/api/v1/approvals") + bad);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(json(r.body)->getObject("error")->getValue<std::string>("field"), "limit");
+  }
 }
 
 TEST(Admin, AChainWithoutAnIndependentApproverStopsStartUp) {
