@@ -164,7 +164,7 @@ export function App() {
       <a class="skip-link" href="#main">{t('shell.skip')}</a>
       <header class="topbar">
         <div class="topbar-inner">
-          <Link class="brand" href="/" aria-label={t('shell.home')}>
+          <Link class="brand" href="/">
             <span class="brand-mark" aria-hidden="true">A</span>
             <span class="brand-name">Annex</span>
           </Link>

@@ -130,7 +130,7 @@ export default {
   'decide.reason.closed': 'This approval is {status}; nothing is waiting for a decision.',
   'decide.reason.notYours': 'This item is not waiting for your decision. It is at step “{step}”.',
 
-  'subject.title': 'The {item}',
+  'subject.title': '{item} under decision',
   'subject.noPermission': 'Your permissions do not include reading this kind of document; the approval’s own fields are shown above.',
   'subject.outOfReach': 'This document is not within your reach.',
   'subject.unknownKind': 'No view for items of type “{type}”; the approval’s own fields are shown above.',

@@ -130,7 +130,7 @@ export default {
   'decide.reason.closed': '此审批已{status}，没有等待决定的事项。',
   'decide.reason.notYours': '此事项不在等待您决定，当前环节为“{step}”。',
 
-  'subject.title': '{item}',
+  'subject.title': '待决定的{item}',
   'subject.noPermission': '您的权限不包括查看此类单据；上方显示的是审批本身的信息。',
   'subject.outOfReach': '此单据不在您的权限范围内。',
   'subject.unknownKind': '没有“{type}”类事项的视图；上方显示的是审批本身的信息。',
