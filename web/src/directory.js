@@ -7,6 +7,7 @@ let list = [];
 
 /** @param {{id: string, login: string, display_name?: string, permissions?: string[]}} me */
 export async function loadDirectory(me) {
+  setPartyAccess(me);
   names = new Map([[me.id, { login: me.login, display_name: me.display_name }]]);
   list = [];
   if (!may(me, 'annex.users.read')) return;
@@ -30,4 +31,33 @@ export function userLabel(id) {
 /** The accounts the user may see, for choosing a delegate (empty when none may be listed). */
 export function knownUsers() {
   return list;
+}
+
+let canReadParties = false;
+const parties = new Map();
+
+/** @param {{permissions?: string[]}} me */
+export function setPartyAccess(me) {
+  canReadParties = may(me, 'masterdata.parties.read');
+  parties.clear();
+}
+
+/**
+ * A customer's "Name (code)" from master data, or null when it cannot be read (then the id is shown).
+ * @param {string} id
+ * @returns {Promise<string|null>}
+ */
+export function partyLabel(id) {
+  if (!canReadParties || !id) return Promise.resolve(null);
+  if (!parties.has(id)) {
+    parties.set(id, get(`/api/v1/masterdata/parties/${encodeURIComponent(id)}`).then(
+      (p) => {
+        const r = p && p.fields && typeof p.fields === 'object' ? { ...p, ...p.fields } : p;
+        if (!r || !r.name) return null;
+        return r.code && r.code !== r.name ? `${r.name} (${r.code})` : r.name;
+      },
+      () => null,
+    ));
+  }
+  return parties.get(id);
 }

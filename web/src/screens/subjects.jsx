@@ -1,9 +1,10 @@
 // The document an approval decides on, as its own plugin serves it. Each is fetched only when the user's
 // permissions reach its kind; a record out of reach answers 404 and is said to be so.
+import { useEffect, useState } from 'preact/hooks';
 import { t } from '../i18n.js';
 import { get, seg } from '../api.js';
 import { money, minor, bp, count, date, instant, month } from '../format.js';
-import { userLabel } from '../directory.js';
+import { userLabel, partyLabel } from '../directory.js';
 import { categoryLabel, stepLabel } from '../labels.js';
 import { may } from '../permissions.js';
 import { ErrorBox, Facts, Loading, Notice, Status, useLoad } from '../components.jsx';
@@ -39,6 +40,19 @@ function SubjectLoader({ kind, id }) {
   return data ? <View doc={data} /> : null;
 }
 
+/** A customer by name when master data lets the user read it, else by id. */
+function Party({ id }) {
+  const [label, setLabel] = useState(null);
+  useEffect(() => {
+    let live = true;
+    setLabel(null);
+    partyLabel(id).then((l) => live && setLabel(l));
+    return () => { live = false; };
+  }, [id]);
+  if (!id) return null;
+  return <span title={id}>{label || id}</span>;
+}
+
 function PolicyResults({ policy }) {
   if (!policy) return '—';
   const results = (policy.results || []).filter((r) => r.outcome !== 'ok');
@@ -67,7 +81,7 @@ function ClaimView({ doc }) {
         [t('claim.claimant'), userLabel(doc.claimant_id)],
         [t('claim.purpose'), doc.purpose],
         [t('claim.period'), doc.period],
-        [t('claim.customer'), doc.party_id],
+        [t('claim.customer'), doc.party_id ? <Party id={doc.party_id} /> : null],
         [t('claim.contract'), doc.contract_id],
         [t('claim.status'), <Status value={doc.status} />],
         [t('claim.total'), money(doc.total)],
@@ -135,7 +149,7 @@ function AdvanceView({ doc }) {
       [t('advance.number'), doc.number],
       [t('advance.requester'), userLabel(doc.requester_id)],
       [t('advance.purpose'), doc.purpose],
-      [t('advance.customer'), doc.party_id],
+      [t('advance.customer'), doc.party_id ? <Party id={doc.party_id} /> : null],
       [t('advance.reference'), doc.reference],
       [t('advance.status'), <Status value={doc.status} />],
       [t('advance.amount'), money(doc.amount)],
@@ -152,7 +166,7 @@ function SpecialExpenseView({ doc }) {
   return (
     <Facts items={[
       [t('special.rep'), userLabel(doc.rep_id)],
-      [t('special.customer'), doc.party_id],
+      [t('special.customer'), doc.party_id ? <Party id={doc.party_id} /> : null],
       [t('special.opportunity'), doc.opportunity_id],
       [t('special.purpose'), doc.purpose],
       [t('special.amount'), money(doc.amount)],
@@ -273,7 +287,7 @@ function StatementView({ doc }) {
               {customers.map((c) => (
                 <tr key={c.party_id}>
                   <th scope="row" data-label={t('statement.col.customer')}>
-                    {c.party_id}
+                    <Party id={c.party_id} />
                     {(c.contracts || []).length > 0 && (
                       <details class="contracts">
                         <summary>{t('statement.contracts', { count: c.contracts.length })}</summary>
