@@ -8,8 +8,17 @@ import { Link } from '../router.js';
 import { useSession } from '../session.js';
 import { ErrorBox, Facts, Loading, Notice, PageTitle, Status, useLoad } from '../components.jsx';
 import { Subject } from './subjects.jsx';
+import { may } from '../permissions.js';
 
 const DECISIONS = ['approve', 'return', 'reject'];
+
+/** Whether the current step names a role the user holds or a permission the user has (sector reach aside). */
+function mayTakeStep(user, chains, approval) {
+  const chain = (chains || []).find((c) => c.id === approval.chain);
+  const step = chain && (chain.steps || []).find((s) => s.name === approval.current_step);
+  if (!step) return true; // unknown: let the server decide
+  return (step.role && (user.roles || []).some((r) => r.role === step.role)) || (step.permission && may(user, step.permission)) || false;
+}
 
 /** Delegations in force now that make `me` a delegate for `chain`. */
 function delegationsFor(delegations, me, chain) {
@@ -73,10 +82,11 @@ function History({ decisions }) {
   );
 }
 
-function DecisionForm({ approval, behalf, onDecided }) {
+function DecisionForm({ approval, behalf, selfEligible, onDecided }) {
   const [decision, setDecision] = useState('approve');
   const [comment, setComment] = useState('');
-  const [onBehalfOf, setOnBehalfOf] = useState('');
+  // Someone in the inbox only through a delegation decides for the delegator; "myself" would be refused.
+  const [onBehalfOf, setOnBehalfOf] = useState(!selfEligible && behalf.length > 0 ? behalf[0].delegator_id : '');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
 
@@ -113,7 +123,7 @@ function DecisionForm({ approval, behalf, onDecided }) {
         <div class="field">
           <label for="on-behalf-of">{t('decide.actingFor')}</label>
           <select id="on-behalf-of" value={onBehalfOf} onChange={(e) => setOnBehalfOf(e.currentTarget.value)}>
-            <option value="">{t('decide.myself')}</option>
+            {selfEligible && <option value="">{t('decide.myself')}</option>}
             {behalf.map((d) => (
               <option key={d.id} value={d.delegator_id}>{t('decide.forDelegator', { name: userLabel(d.delegator_id) })}</option>
             ))}
@@ -141,11 +151,12 @@ export default function ApprovalDetail({ id }) {
   const approvalLoad = useLoad((signal) => get(`/api/v1/approvals/${seg(id)}`, { signal }), [id]);
   // What awaits me and the delegations I hold decide whether the form is offered at all.
   const context = useLoad(async (signal) => {
-    const [inbox, delegations] = await Promise.all([
+    const [inbox, delegations, chains] = await Promise.all([
       get('/api/v1/approvals', { signal }),
       get('/api/v1/delegations', { signal }).catch(() => ({ items: [] })),
+      get('/api/v1/approval-chains', { signal }).catch(() => ({ items: [] })),
     ]);
-    return { inbox: (inbox && inbox.items) || [], delegations: (delegations && delegations.items) || [] };
+    return { inbox: (inbox && inbox.items) || [], delegations: (delegations && delegations.items) || [], chains: (chains && chains.items) || [] };
   }, [id]);
 
   const a = approvalLoad.data;
@@ -169,6 +180,7 @@ export default function ApprovalDetail({ id }) {
     else {
       decide = (
         <DecisionForm approval={a} behalf={delegationsFor(context.data.delegations, user.id, a.chain)}
+          selfEligible={mayTakeStep(user, context.data.chains, a)}
           onDecided={(_updated, d) => { setDone(d); approvalLoad.reload(); }} />
       );
     }
