@@ -15,7 +15,7 @@ export function describeError(err, context) {
   else message = t('error.unknown', { status: err && err.status ? err.status : '?' });
   if (err && err.retryAfter) {
     const minutes = Math.max(1, Math.ceil(err.retryAfter / 60));
-    message += ' ' + t('error.retry_after', { minutes });
+    message = t('error.retry_after', { message, minutes });
   }
   let field = null;
   if (err && err.field) field = has(`field.${err.field}`) ? t(`field.${err.field}`) : err.field;

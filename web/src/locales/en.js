@@ -54,7 +54,7 @@ export default {
   'error.chunk': 'Part of the application could not be loaded.',
   'error.field': 'Field: {field}',
   'error.detail': 'Server says: {detail}',
-  'error.retry_after': 'You can try again in about {minutes} min.',
+  'error.retry_after': '{message} You can try again in about {minutes} min.',
 
   'field.login': 'Login',
   'field.password': 'Password',

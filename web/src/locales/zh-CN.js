@@ -54,7 +54,7 @@ export default {
   'error.chunk': '应用的部分内容无法加载。',
   'error.field': '相关字段：{field}',
   'error.detail': '服务器说明：{detail}',
-  'error.retry_after': '约 {minutes} 分钟后可以重试。',
+  'error.retry_after': '{message}约 {minutes} 分钟后可以重试。',
 
   'field.login': '账号',
   'field.password': '密码',
