@@ -94,8 +94,19 @@ export function App() {
   const [notice, setNotice] = useState(/** @type {null|'expired'|'signedout'} */ (null));
   const loc = useLocation();
 
-  const enter = useCallback(async (me) => {
-    setCsrfToken(me.csrf_token);
+  const enter = useCallback(async (signedIn) => {
+    setCsrfToken(signedIn.csrf_token);
+    let me = signedIn;
+    // Sign-in answers the account; its roles and permissions come with "who am I".
+    if (!Array.isArray(me.permissions)) {
+      try {
+        me = { ...me, ...(await get('/api/v1/auth/me', { expect401: true })) };
+        if (me.csrf_token) setCsrfToken(me.csrf_token);
+      } catch (err) {
+        setSession(err && err.status === 401 ? { state: 'anon' } : { state: 'error', error: err });
+        return;
+      }
+    }
     await Promise.allSettled([loadCurrencies(), loadDirectory(me)]);
     setNotice(null);
     setSession({ state: 'in', user: me });
