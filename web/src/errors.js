@@ -18,6 +18,8 @@ export function describeError(err, context) {
     message = t('error.retry_after', { message, minutes });
   }
   let field = null;
-  if (err && err.field) field = has(`field.${err.field}`) ? t(`field.${err.field}`) : err.field;
+  // A refused sign-in or session names a header (Authorization), not something the user typed.
+  const fieldless = code === 'unauthenticated' || code === 'too_many_requests';
+  if (err && err.field && !fieldless) field = has(`field.${err.field}`) ? t(`field.${err.field}`) : err.field;
   return { message, field, detail: err && err.serverMessage ? String(err.serverMessage) : '' };
 }

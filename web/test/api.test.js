@@ -67,6 +67,8 @@ test('a field at fault is named by its translated label', async () => {
   assert.equal(d.message, '部分输入无法接受。');
   assert.equal(d.field, '截止时间');
   assert.equal(d.detail, 'valid_until is more than 180 days after valid_from');
+  assert.equal(describeError(new ApiError(401, 'unauthenticated', 'wrong login or password', 'Authorization'), 'signin').field, null,
+    'a refused sign-in names no field to the user');
   const unknownField = describeError(new ApiError(400, 'bad_request', 'x', 'lines[3].amount'));
   assert.equal(unknownField.field, 'lines[3].amount', 'an unknown field is shown as the server names it');
 });
