@@ -9,3 +9,4 @@ export const chainLabel = (id) => known('chain', id);
 export const stepLabel = (id) => known('step', id);
 export const decisionLabel = (d) => known('decision', d);
 export const categoryLabel = (c) => known('category', c);
+export const policyRuleLabel = (rule) => known('policy', rule);

@@ -17,6 +17,24 @@ async function requestAdvance(purpose) {
   return item;
 }
 
+/** The submitter files and submits a two-line expense claim; returns its approval id. */
+async function submitClaim() {
+  const rep = await apiSession(env.submitter);
+  const created = await rep.call('POST', '/api/v1/expenses/claims', {
+    purpose: 'customer', description: 'Browser test: customer visit',
+    lines: [
+      { date: '2026-11-16', category: 'travel', merchant: 'China Railway', amount: { amount: 55300, currency: 'CNY' }, justification: 'Browser test: a repeated trip' },
+      { date: '2026-11-17', category: 'travel', merchant: 'Didi', amount: { amount: 4250, currency: 'CNY' }, justification: 'Browser test: a repeated trip' },
+    ],
+  });
+  assert.equal(created.status, 201, `the claim: ${JSON.stringify(created.body)}`);
+  const submitted = await rep.call('POST', `/api/v1/expenses/claims/${encodeURIComponent(created.body.id)}/submit`, {});
+  assert.ok(submitted.status === 200 || submitted.status === 201, `submission: ${JSON.stringify(submitted.body)}`);
+  const approvalId = submitted.body.approval_id || (submitted.body.approval && submitted.body.approval.id);
+  assert.ok(approvalId, 'the claim went into its approval chain');
+  return { claimId: created.body.id, approvalId };
+}
+
 export const tests = [
   {
     order: 30,
@@ -107,6 +125,40 @@ export const tests = [
       assert.equal(await page.locator('[data-testid=decision-form] button[type=submit]').innerText(), '退回修改');
       await page.locator('[data-testid=decision-form] button[type=submit]').click();
       await page.locator('.alert-ok', { hasText: '您已将此事项退回提交人。' }).waitFor();
+      assertClean(page);
+      await page.context().close();
+    },
+  },
+  {
+    order: 34,
+    name: 'an expense claim shows its lines, amounts and policy results, in both languages',
+    fn: async () => {
+      const { approvalId, claimId } = await submitClaim();
+      const page = await newPage();
+      await signIn(page, env.approver);
+      await page.goto(`${env.url}/approvals/${encodeURIComponent(approvalId)}`);
+      const lines = page.locator('[data-testid=claim-lines]');
+      await lines.waitFor();
+      assert.match(await page.locator('h1').innerText(), new RegExp(`^Expense claim ${claimId}$`));
+      const rows = lines.locator('tbody tr');
+      assert.equal(await rows.count(), 2);
+      const first = await rows.nth(0).innerText();
+      assert.match(first, /Nov 16, 2026/);
+      assert.match(first, /Travel/);
+      assert.match(first, /China Railway/);
+      assert.match(first, /CN¥553\.00/);
+      assert.match(first, /Within policy|Warning|Blocked/);
+      const subject = page.locator('section', { has: page.locator('#subject-title') });
+      assert.match(await subject.locator('dl.facts').innerText(), /Total\nCN¥595\.50/, 'the claim total');
+      assert.match(await subject.innerText(), /The approval chain was chosen by CN¥/, 'the cumulative amount that chose the chain');
+      await assertAccessible(page, 'expense claim');
+      await screenshot(page, 'approval-claim-en');
+      await page.locator('#lang-select').selectOption('zh-CN');
+      const zh = await rows.nth(0).innerText();
+      assert.match(zh, /2026年11月16日/);
+      assert.match(zh, /差旅/);
+      assert.match(zh, /¥553\.00/);
+      await screenshot(page, 'approval-claim-zh');
       assertClean(page);
       await page.context().close();
     },

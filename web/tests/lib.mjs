@@ -68,6 +68,13 @@ export async function signIn(page, who) {
   await page.locator('#password').fill(who.password);
   await page.locator('form button[type=submit]').click();
   await page.locator('nav.mainnav').waitFor();
+  await settled(page);
+}
+
+/** The screen has loaded what it shows (no loading indicator left in the main area). */
+export async function settled(page) {
+  await page.locator('main h1').waitFor();
+  await page.waitForFunction(() => !document.querySelector('main .loading'));
 }
 
 export async function signOut(page) {

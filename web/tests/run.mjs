@@ -11,8 +11,10 @@
 //   ANNEX_CHROMIUM             the browser (default /usr/bin/chromium: apt-get install chromium)
 //   ANNEX_SCREENSHOTS          a directory to save a screenshot of every page visited (optional)
 //
-// The tests make one failed sign-in per run (annexd throttles after five in fifteen minutes, per account and
-// per address), and create a cash advance as the submitter for the approver to decide.
+// Each run makes one failed sign-in, and annexd throttles after five in fifteen minutes per account AND per
+// address: run it at most four times in fifteen minutes against one daemon (a fresh daemon starts afresh).
+// The submitter requests two cash advances of 100.00 CNY and files a 595.50 CNY travel claim for the
+// approver (who must decide the cash-advance chain and see expense claims) to decide.
 // Closing line: "N passed, N failed".
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -5,7 +5,7 @@ import { t } from '../i18n.js';
 import { get, seg } from '../api.js';
 import { money, minor, bp, count, date, instant, month } from '../format.js';
 import { userLabel, partyLabel } from '../directory.js';
-import { categoryLabel, stepLabel } from '../labels.js';
+import { categoryLabel, stepLabel, policyRuleLabel } from '../labels.js';
 import { may } from '../permissions.js';
 import { ErrorBox, Facts, Loading, Notice, Status, useLoad } from '../components.jsx';
 
@@ -63,7 +63,8 @@ function PolicyResults({ policy }) {
         <ul class="policy-results">
           {results.map((r, i) => (
             <li key={i}>
-              <span class="policy-rule">{r.rule}</span>{r.message ? `: ${r.message}` : ''}
+              <span class="policy-rule">{policyRuleLabel(r.rule)}</span>
+              {r.message && <span class="policy-message">{r.message}</span>}
             </li>
           ))}
         </ul>
@@ -119,8 +120,8 @@ function ClaimView({ doc }) {
             {(doc.lines || []).map((l) => (
               <tr key={l.line_no}>
                 <td data-label={t('claim.col.no')}>{l.line_no}</td>
-                <td data-label={t('claim.col.date')}>{date(l.date)}</td>
-                <td data-label={t('claim.col.category')}>{categoryLabel(l.category)}</td>
+                <td data-label={t('claim.col.date')} class="nowrap">{date(l.date)}</td>
+                <td data-label={t('claim.col.category')} class="nowrap">{categoryLabel(l.category)}</td>
                 <td data-label={t('claim.col.merchant')}>
                   {l.merchant || '—'}
                   {l.description && <div class="muted">{l.description}</div>}
