@@ -13,6 +13,7 @@ export const env = {
   url: (process.env.ANNEX_URL || '').replace(/\/+$/, ''),
   approver: { login: process.env.ANNEX_APPROVER_LOGIN || '', password: process.env.ANNEX_APPROVER_PASSWORD || '' },
   submitter: { login: process.env.ANNEX_SUBMITTER_LOGIN || '', password: process.env.ANNEX_SUBMITTER_PASSWORD || '' },
+  delegate: { login: process.env.ANNEX_DELEGATE_LOGIN || '', password: process.env.ANNEX_DELEGATE_PASSWORD || '' },
   chromium: process.env.ANNEX_CHROMIUM || '/usr/bin/chromium',
   screenshots: process.env.ANNEX_SCREENSHOTS || '',
   headed: process.env.ANNEX_HEADED === '1',

@@ -8,6 +8,8 @@
 //   ANNEX_APPROVER_PASSWORD    … and their password
 //   ANNEX_SUBMITTER_LOGIN      a user who submits items the approver decides (e.g. a sales rep) …
 //   ANNEX_SUBMITTER_PASSWORD   … and their password
+//   ANNEX_DELEGATE_LOGIN       a third user, whose own roles cannot decide cash advances (e.g. a sector head),
+//   ANNEX_DELEGATE_PASSWORD    to whom the approver delegates the cash-advance chain for one test
 //   ANNEX_CHROMIUM             the browser (default /usr/bin/chromium: apt-get install chromium)
 //   ANNEX_SCREENSHOTS          a directory to save a screenshot of every page visited (optional)
 //
@@ -23,7 +25,7 @@ import { env, launch, close } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const missing = ['url'].filter((k) => !env[k]);
-for (const who of ['approver', 'submitter']) if (!env[who].login || !env[who].password) missing.push(`${who} login/password`);
+for (const who of ['approver', 'submitter', 'delegate']) if (!env[who].login || !env[who].password) missing.push(`${who} login/password`);
 if (missing.length) {
   console.error(`missing: ${missing.join(', ')} (see the top of tests/run.mjs)`);
   process.exit(2);

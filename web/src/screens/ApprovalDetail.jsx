@@ -217,7 +217,7 @@ export default function ApprovalDetail({ id }) {
           </section>
           <section class="panel panel-wide" aria-labelledby="subject-title">
             <h2 id="subject-title">{t('subject.title', { item: itemLabel(a.item_type) })}</h2>
-            <Subject approval={a} user={user} />
+            <Subject key={`${a.status}:${a.updated_at}`} approval={a} user={user} />
           </section>
           <section class="panel panel-wide" aria-labelledby="history-title">
             <h2 id="history-title">{t('approval.history')}</h2>
