@@ -69,11 +69,11 @@ function History({ decisions }) {
               <td data-label={t('approval.col.round')}>{d.round}</td>
               <td data-label={t('approval.col.step')}>{stepLabel(d.step)}</td>
               <td data-label={t('approval.col.decision')}><Status value={d.decision} /></td>
-              <td data-label={t('approval.col.by')}>
+              <td data-label={t('approval.col.by')} class="wide">
                 {userLabel(d.decider_id)}
                 {d.on_behalf_of && <span class="muted"> {t('approval.onBehalfOf', { name: userLabel(d.on_behalf_of) })}</span>}
               </td>
-              <td data-label={t('approval.col.comment')} class="prewrap">{d.comment || '—'}</td>
+              <td data-label={t('approval.col.comment')} class="prewrap wide">{d.comment || '—'}</td>
             </tr>
           ))}
         </tbody>
@@ -194,7 +194,7 @@ export default function ApprovalDetail({ id }) {
       <ErrorBox error={approvalLoad.error} onRetry={approvalLoad.reload} />
       {a && (
         <div class="detail-grid">
-          <section class="panel" aria-labelledby="approval-summary">
+          <section class="panel area-summary" aria-labelledby="approval-summary">
             <h2 id="approval-summary">{t('approval.summary')}</h2>
             <Facts items={[
               [t('approval.status'), <Status value={a.status} />],
@@ -211,15 +211,15 @@ export default function ApprovalDetail({ id }) {
             <h3>{t('approval.steps')}</h3>
             <Steps approval={a} />
           </section>
-          <section class="panel" aria-labelledby="decide-title">
-            <h2 id="decide-title">{t('decide.title')}</h2>
-            {decide}
-          </section>
-          <section class="panel panel-wide" aria-labelledby="subject-title">
+          <section class="panel area-subject" aria-labelledby="subject-title">
             <h2 id="subject-title">{t('subject.title', { item: itemLabel(a.item_type) })}</h2>
             <Subject key={`${a.status}:${a.updated_at}`} approval={a} user={user} />
           </section>
-          <section class="panel panel-wide" aria-labelledby="history-title">
+          <section class="panel area-decide" aria-labelledby="decide-title">
+            <h2 id="decide-title">{t('decide.title')}</h2>
+            {decide}
+          </section>
+          <section class="panel area-history" aria-labelledby="history-title">
             <h2 id="history-title">{t('approval.history')}</h2>
             <History decisions={a.decisions} />
           </section>

@@ -152,7 +152,7 @@ function DelegationTable({ items, direction, onRevoke, busyId }) {
             return (
               <tr key={d.id}>
                 <th scope="row" data-label={direction === 'given' ? t('delegations.col.delegate') : t('delegations.col.delegator')}>{who}</th>
-                <td data-label={t('delegations.col.chains')}>{chainsText(d.chains)}</td>
+                <td data-label={t('delegations.col.chains')} class="wide">{chainsText(d.chains)}</td>
                 <td data-label={t('delegations.col.from')}>{instant(d.valid_from)}</td>
                 <td data-label={t('delegations.col.until')}>{instant(d.valid_until)}</td>
                 <td data-label={t('delegations.col.state')}><Status value={`delegation_${state}`} /></td>
@@ -184,7 +184,8 @@ export default function Delegations() {
   const list = useLoad((signal) => get('/api/v1/delegations', { signal }), []);
   const chains = useLoad((signal) => get('/api/v1/approval-chains', { signal }).catch(() => ({ items: [] })), []);
 
-  const items = (list.data && list.data.items) || [];
+  // newest first: what was just given or revoked is at the top
+  const items = ((list.data && list.data.items) || []).slice().sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
   const given = items.filter((d) => d.delegator_id === user.id);
   const received = items.filter((d) => d.delegate_id === user.id);
   const decidable = chainsUserDecides(user, (chains.data && chains.data.items) || []);

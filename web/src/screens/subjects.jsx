@@ -122,7 +122,7 @@ function ClaimView({ doc }) {
                 <td data-label={t('claim.col.no')}>{l.line_no}</td>
                 <td data-label={t('claim.col.date')} class="nowrap">{date(l.date)}</td>
                 <td data-label={t('claim.col.category')} class="nowrap">{categoryLabel(l.category)}</td>
-                <td data-label={t('claim.col.merchant')}>
+                <td data-label={t('claim.col.merchant')} class="wide">
                   {l.merchant || '—'}
                   {l.description && <div class="muted">{l.description}</div>}
                   {l.attendee_count ? <div class="muted">{t('claim.attendees', { count: l.attendee_count })}</div> : null}
@@ -134,7 +134,7 @@ function ClaimView({ doc }) {
                   {money(l.sanctioned)}
                   {l.sanction_reason && <div class="muted">{l.sanction_reason}</div>}
                 </td>
-                <td data-label={t('claim.col.policy')}><PolicyResults policy={l.policy} /></td>
+                <td data-label={t('claim.col.policy')} class="wide"><PolicyResults policy={l.policy} /></td>
               </tr>
             ))}
           </tbody>
@@ -259,7 +259,7 @@ function StatementView({ doc }) {
             {(sig.missing || []).map((m) => (
               <tr key={`m${m}`} class="row-missing">
                 <td data-label={t('statement.col.step')}>{stepLabel(m)}</td>
-                <td data-label={t('statement.col.signedBy')} colSpan={2}><Status value="unsigned" /></td>
+                <td data-label={t('statement.col.signedBy')} colSpan={2} class="wide"><Status value="unsigned" /></td>
               </tr>
             ))}
           </tbody>
