@@ -23,6 +23,8 @@ export const tests = [
         await signIn(page, env.delegate);
         const link = page.locator(`a[href="/approvals/${encodeURIComponent(approvalId)}"]`);
         await link.waitFor();
+        const row = page.locator('tr', { has: link });
+        await row.locator('text=/as delegate of/').waitFor();
         await link.click();
         await page.locator('[data-testid=decision-form]').waitFor();
         const acting = page.locator('#on-behalf-of');

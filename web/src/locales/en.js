@@ -79,6 +79,7 @@ export default {
   'approvals.col.amount': 'Amount',
   'approvals.col.submitter': 'Submitted by',
   'approvals.col.submitted': 'Submitted',
+  'approvals.asDelegate': 'as delegate of {name}',
   'approvals.itemRef': '{item} {id}',
 
   'approval.title': '{item} {id}',

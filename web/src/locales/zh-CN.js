@@ -79,6 +79,7 @@ export default {
   'approvals.col.amount': '金额',
   'approvals.col.submitter': '提交人',
   'approvals.col.submitted': '提交时间',
+  'approvals.asDelegate': '受 {name} 委托',
   'approvals.itemRef': '{item} {id}',
 
   'approval.title': '{item} {id}',

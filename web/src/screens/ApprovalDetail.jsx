@@ -8,25 +8,9 @@ import { Link } from '../router.js';
 import { useSession } from '../session.js';
 import { ErrorBox, Facts, Loading, Notice, PageTitle, Status, useLoad } from '../components.jsx';
 import { Subject } from './subjects.jsx';
-import { may } from '../permissions.js';
+import { mayTakeStep, delegationsFor } from '../delegation.js';
 
 const DECISIONS = ['approve', 'return', 'reject'];
-
-/** Whether the current step names a role the user holds or a permission the user has (sector reach aside). */
-function mayTakeStep(user, chains, approval) {
-  const chain = (chains || []).find((c) => c.id === approval.chain);
-  const step = chain && (chain.steps || []).find((s) => s.name === approval.current_step);
-  if (!step) return true; // unknown: let the server decide
-  return (step.role && (user.roles || []).some((r) => r.role === step.role)) || (step.permission && may(user, step.permission)) || false;
-}
-
-/** Delegations in force now that make `me` a delegate for `chain`. */
-function delegationsFor(delegations, me, chain) {
-  const now = Date.now();
-  return (delegations || []).filter((d) => d.delegate_id === me && !d.revoked_at
-    && (!d.valid_from || Date.parse(d.valid_from) <= now) && Date.parse(d.valid_until) > now
-    && Array.isArray(d.chains) && (d.chains.includes('*') || d.chains.includes(chain)));
-}
 
 function Steps({ approval }) {
   const approvedInRound = new Set((approval.decisions || [])
