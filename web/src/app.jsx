@@ -1,0 +1,215 @@
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { t, setLocale, chooseLocale, getLocale, LOCALES, STORAGE_KEY } from './i18n.js';
+import { get, del, setCsrfToken, onUnauthenticated } from './api.js';
+import { loadCurrencies } from './format.js';
+import { loadDirectory } from './directory.js';
+import { Link, navigate, useLocation } from './router.js';
+import { ErrorBox, Loading, PageTitle } from './components.jsx';
+import { Session } from './session.js';
+
+
+// One chunk per screen: the first page loads the shell and the screen it shows, nothing more.
+function lazy(loader) {
+  let Comp = null;
+  let failed = null;
+  let pending = null;
+  return function LazyScreen(props) {
+    const [, rerender] = useState(0);
+    useEffect(() => {
+      if (Comp) return undefined;
+      let live = true;
+      pending = pending || loader().then((m) => { Comp = m.default; }, (e) => { failed = e; pending = null; });
+      pending.then(() => live && rerender((n) => n + 1));
+      return () => { live = false; };
+    }, []);
+    if (Comp) return <Comp {...props} />;
+    if (failed) {
+      return (
+        <div class="alert alert-error" role="alert">
+          <p class="alert-title">{t('error.chunk')}</p>
+          <button type="button" class="btn" onClick={() => location.reload()}>{t('common.reload')}</button>
+        </div>
+      );
+    }
+    return <Loading />;
+  };
+}
+
+const SignIn = lazy(() => import('./screens/SignIn.jsx'));
+const Approvals = lazy(() => import('./screens/Approvals.jsx'));
+const ApprovalDetail = lazy(() => import('./screens/ApprovalDetail.jsx'));
+const Delegations = lazy(() => import('./screens/Delegations.jsx'));
+
+function storedLocale() {
+  try {
+    return localStorage.getItem(STORAGE_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function LanguageSwitch({ onChange }) {
+  return (
+    <div class="lang">
+      <label for="lang-select" class="visually-hidden">{t('shell.language')}</label>
+      <select id="lang-select" value={getLocale()} onChange={(e) => onChange(e.currentTarget.value)}>
+        {LOCALES.map((l) => (
+          <option key={l.id} value={l.id} lang={l.id}>{l.label}</option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+function NotFound() {
+  return (
+    <section>
+      <PageTitle text={t('notfound.title')} />
+      <p>{t('notfound.body')}</p>
+      <p><Link href="/approvals">{t('nav.approvals')}</Link></p>
+    </section>
+  );
+}
+
+function screenFor(path) {
+  if (path === '/approvals') return <Approvals />;
+  const m = /^\/approvals\/([^/]+)\/?$/.exec(path);
+  if (m) return <ApprovalDetail id={decodeURIComponent(m[1])} />;
+  if (path === '/delegations') return <Delegations />;
+  return <NotFound />;
+}
+
+const NAV = [
+  { href: '/approvals', key: 'nav.approvals', match: (p) => p === '/approvals' || p.startsWith('/approvals/') },
+  { href: '/delegations', key: 'nav.delegations', match: (p) => p === '/delegations' },
+];
+
+export function App() {
+  const [, setLocaleState] = useState(() => {
+    const id = chooseLocale(storedLocale(), typeof navigator !== 'undefined' ? navigator.languages : []);
+    setLocale(id);
+    return id;
+  });
+  const [session, setSession] = useState(/** @type {{state: string, user?: any, error?: any}} */ ({ state: 'loading' }));
+  const [notice, setNotice] = useState(/** @type {null|'expired'|'signedout'} */ (null));
+  const loc = useLocation();
+
+  const enter = useCallback(async (signedIn) => {
+    setCsrfToken(signedIn.csrf_token);
+    let me = signedIn;
+    // Sign-in answers the account; its roles and permissions come with "who am I".
+    if (!Array.isArray(me.permissions)) {
+      try {
+        me = { ...me, ...(await get('/api/v1/auth/me', { expect401: true })) };
+        if (me.csrf_token) setCsrfToken(me.csrf_token);
+      } catch (err) {
+        setSession(err && err.status === 401 ? { state: 'anon' } : { state: 'error', error: err });
+        return;
+      }
+    }
+    await Promise.allSettled([loadCurrencies(), loadDirectory(me)]);
+    setNotice(null);
+    setSession({ state: 'in', user: me });
+  }, []);
+
+  const check = useCallback(() => {
+    setSession({ state: 'loading' });
+    get('/api/v1/auth/me', { expect401: true }).then(enter, (err) => {
+      setSession(err && err.status === 401 ? { state: 'anon' } : { state: 'error', error: err });
+    });
+  }, [enter]);
+
+  useEffect(() => {
+    onUnauthenticated(() => {
+      setCsrfToken(null);
+      setSession((s) => {
+        if (s.state === 'in') setNotice('expired');
+        return { state: 'anon' };
+      });
+    });
+    check();
+  }, [check]);
+
+  // Signed out: every path shows sign-in, and returns there after. Signed in: /signin goes on.
+  useEffect(() => {
+    if (session.state === 'anon' && loc.path !== '/signin') {
+      const next = loc.path + loc.search;
+      navigate(`/signin${next && next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`, { replace: true });
+    } else if (session.state === 'in' && (loc.path === '/signin' || loc.path === '/')) {
+      const next = new URLSearchParams(loc.search).get('next');
+      navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/approvals', { replace: true });
+    }
+  }, [session.state, loc.path, loc.search]);
+
+  const changeLanguage = (id) => {
+    setLocale(id);
+    setLocaleState(id);
+  };
+
+  const signOut = async () => {
+    try {
+      await del('/api/v1/auth/session', { expect401: true });
+    } catch {
+      // the session may have ended already; signing out locally is what matters
+    }
+    setCsrfToken(null);
+    setNotice('signedout');
+    setSession({ state: 'anon' });
+  };
+
+  const user = session.state === 'in' ? session.user : null;
+  let content;
+  if (session.state === 'loading') content = <Loading />;
+  else if (session.state === 'error') {
+    content = (
+      <section>
+        <PageTitle text={t('shell.unavailable')} />
+        <ErrorBox error={session.error} onRetry={check} />
+      </section>
+    );
+  } else if (!user) content = loc.path === '/signin' ? <SignIn onSignedIn={enter} notice={notice} /> : <Loading />;
+  else content = screenFor(loc.path);
+
+  return (
+    <Session.Provider value={{ user }}>
+      <a class="skip-link" href="#main">{t('shell.skip')}</a>
+      <header class="topbar">
+        <div class="topbar-inner">
+          <Link class="brand" href="/">
+            <span class="brand-mark" aria-hidden="true">A</span>
+            <span class="brand-name">Annex</span>
+          </Link>
+          {user && (
+            <nav class="mainnav" aria-label={t('shell.nav')}>
+              <ul>
+                {NAV.map((n) => (
+                  <li key={n.href}>
+                    <Link href={n.href} aria-current={n.match(loc.path) ? 'page' : undefined}>{t(n.key)}</Link>
+                  </li>
+                ))}
+              </ul>
+            </nav>
+          )}
+          <div class="topbar-tools">
+            <LanguageSwitch onChange={changeLanguage} />
+            {user && (
+              <span class="whoami" title={user.login}>
+                <span class="visually-hidden">{t('shell.signedInAs')} </span>
+                {user.display_name || user.login}
+              </span>
+            )}
+            {user && (
+              <button type="button" class="btn btn-quiet" onClick={signOut}>{t('shell.signout')}</button>
+            )}
+          </div>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1} class={user ? 'page' : 'page page-narrow'}>
+        {content}
+      </main>
+      <footer class="footer">
+        <p>{t('shell.footer')}</p>
+      </footer>
+    </Session.Provider>
+  );
+}
