@@ -28,6 +28,12 @@ async function submitClaim() {
     ],
   });
   assert.equal(created.status, 201, `the claim: ${JSON.stringify(created.body)}`);
+  // Travel needs a receipt on every line: a small PDF of its own for each.
+  for (const line of [1, 2]) {
+    const pdf = `%PDF-1.4\n% Browser test receipt ${created.body.id} line ${line}\n%%EOF\n`;
+    const attached = await rep.upload(`/api/v1/expenses/claims/${encodeURIComponent(created.body.id)}/lines/${line}/receipt`, pdf, 'application/pdf');
+    assert.ok(attached.status === 200 || attached.status === 201, `receipt of line ${line}: ${JSON.stringify(attached.body)}`);
+  }
   const submitted = await rep.call('POST', `/api/v1/expenses/claims/${encodeURIComponent(created.body.id)}/submit`, {});
   assert.ok(submitted.status === 200 || submitted.status === 201, `submission: ${JSON.stringify(submitted.body)}`);
   const approvalId = submitted.body.approval_id || (submitted.body.approval && submitted.body.approval.id);

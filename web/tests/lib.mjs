@@ -127,5 +127,13 @@ export async function apiSession(who) {
     const text = await r.text();
     return { status: r.status, body: text ? JSON.parse(text) : null };
   };
-  return { user: body.user, call };
+  // A raw upload (a receipt's bytes), as the browser's file input sends it.
+  const upload = async (path, bytes, type) => {
+    const r = await fetch(`${env.url}${path}`, {
+      method: 'POST', headers: { Cookie: cookie, 'X-CSRF-Token': body.csrf_token, 'Content-Type': type }, body: bytes,
+    });
+    const text = await r.text();
+    return { status: r.status, body: text ? JSON.parse(text) : null };
+  };
+  return { user: body.user, call, upload };
 }
