@@ -38,6 +38,27 @@ Object::Ptr user_json(const User& u) {
   return o;
 }
 
+// Who a user is, as GET /api/v1/auth/me answers: the account, its roles and the permissions they grant.
+Object::Ptr me_json(Authenticator& auth, const std::string& user_id) {
+  std::optional<User> user = auth.store().find(user_id);
+  if (!user) throw http::ApiError::not_found("no such user");
+  Object::Ptr out = user_json(*user);
+  Array::Ptr roles = new Array;
+  for (const auto& a : auth.store().roles_of(user->id)) {
+    Object::Ptr r = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    r->set("role", a.role);
+    r->set("sector", a.sector_id);
+    roles->add(r);
+  }
+  out->set("roles", roles);
+  Array::Ptr permissions = new Array;
+  if (std::shared_ptr<const Access> access = auth.authorizer().access_of(user_id); access && access->permissions) {
+    for (const auto& p : *access->permissions) permissions->add(p);
+  }
+  out->set("permissions", permissions);
+  return out;
+}
+
 void add(http::Router& router, const char* method, const char* path, const char* permission, const char* summary,
          http::Handler handler) {
   http::add_route(router, "annex.core", method, path, permission, summary, std::move(handler));
@@ -73,7 +94,7 @@ void register_auth_routes(http::Router& router, Authenticator& auth) {
         Object::Ptr out = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
         out->set("csrf_token", csrf_token_for(session.secret));
         out->set("expires_at", session.token.expires_at);
-        out->set("user", user_json(user));
+        out->set("user", me_json(auth, user.id));
         resp.set_header("Cache-Control", "no-store");
         resp.set_header("Set-Cookie", session_cookie(session.secret, auth.settings().session_lifetime_s, req.tls));
         resp.body = stringify(out);
@@ -97,22 +118,7 @@ void register_auth_routes(http::Router& router, Authenticator& auth) {
       });
   add(router, "GET", "/api/v1/auth/me", kAuthenticated, "The caller: account, roles and permissions",
       [&auth](http::HttpRequest& req, http::HttpResponse& resp) {
-        std::optional<User> user = auth.store().find(req.principal.id);
-        if (!user) throw http::ApiError::not_found("no such user");
-        Object::Ptr out = user_json(*user);
-        Array::Ptr roles = new Array;
-        for (const auto& a : auth.store().roles_of(user->id)) {
-          Object::Ptr r = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-          r->set("role", a.role);
-          r->set("sector", a.sector_id);
-          roles->add(r);
-        }
-        out->set("roles", roles);
-        Array::Ptr permissions = new Array;
-        if (req.principal.permissions) {
-          for (const auto& p : *req.principal.permissions) permissions->add(p);
-        }
-        out->set("permissions", permissions);
+        Object::Ptr out = me_json(auth, req.principal.id);
         if (!req.principal.csrf_token.empty()) out->set("csrf_token", req.principal.csrf_token);
         resp.set_header("Cache-Control", "no-store");
         resp.body = stringify(out);

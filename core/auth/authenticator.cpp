@@ -173,6 +173,7 @@ IssuedToken Authenticator::login(const std::string& login, const std::string& pa
       spdlog::warn("login throttled: {} from {}", login, address);
       http::ApiError e(429, "too_many_requests",
                        "too many failed logins; try again in " + std::to_string(retry) + " seconds");
+      e.retry_after(retry);
       throw e;
     }
   }

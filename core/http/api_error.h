@@ -16,6 +16,12 @@ class ApiError : public std::runtime_error {
  public:
   ApiError(int status, std::string code, const std::string& message, std::string field = {})
       : std::runtime_error(message), status_(status), code_(std::move(code)), field_(std::move(field)) {}
+  // Seconds after which trying again may succeed, sent as Retry-After (0: none).
+  ApiError& retry_after(int seconds) {
+    retry_after_ = seconds;
+    return *this;
+  }
+  int retry_after() const noexcept { return retry_after_; }
   int status() const noexcept { return status_; }
   const std::string& code() const noexcept { return code_; }
   const std::string& field() const noexcept { return field_; }
@@ -32,6 +38,7 @@ class ApiError : public std::runtime_error {
   int status_;
   std::string code_;
   std::string field_;
+  int retry_after_ = 0;
 };
 
 // The error code conventionally used for an HTTP status.

@@ -78,6 +78,7 @@ void Dispatcher::dispatch(HttpRequest& request, HttpResponse& response) {
     response.status = e.status();
     response.content_type = "application/json";
     response.body = error_body(e.code(), e.what(), e.field());
+    if (e.retry_after() > 0) response.set_header("Retry-After", std::to_string(e.retry_after()));
     if (e.status() >= 500) spdlog::error("{} {} → {}: {}", request.method, request.path, e.status(), e.what());
   } catch (const store::StoreError& e) {
     using Kind = store::StoreError::Kind;

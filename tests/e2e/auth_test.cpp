@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 namespace annex::test {
@@ -97,6 +98,9 @@ TEST(Auth, WrongPasswordsAreRefusedThenThrottled) {
   HttpResult throttled = d.anonymous("POST", "/api/v1/auth/login", R"({"login":"max","password":"the right password"})");
   EXPECT_EQ(throttled.status, 429) << "after 3 failures even the right password waits";
   EXPECT_EQ(error_code(throttled), "too_many_requests");
+  int retry = std::atoi(throttled.header("retry-after").c_str());
+  EXPECT_GT(retry, 0) << "says when to try again: " << throttled.header("retry-after");
+  EXPECT_LE(retry, 901);
   EXPECT_NE(d.log().find("login throttled: max"), std::string::npos);
 }
 

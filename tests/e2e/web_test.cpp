@@ -147,6 +147,8 @@ TEST_F(BrowserSession, SignInSetsAnHttpOnlyStrictCookieWhoseChangesNeedTheCsrfTo
   EXPECT_EQ(session.dump().find(cookie_.substr(14)), std::string::npos) << "the secret is in the cookie only";
   std::string csrf = session["csrf_token"];
   ASSERT_FALSE(csrf.empty());
+  EXPECT_EQ(session["user"]["roles"][0]["role"], "sales-rep") << "the page learns who signed in at once: " << session.dump();
+  EXPECT_FALSE(session["user"]["permissions"].empty());
 
   // Reading needs the cookie only; who am I tells the page its CSRF token again (after a reload).
   HttpResult me = with_cookie("GET", "/api/v1/auth/me", "");
