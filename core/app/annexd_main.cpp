@@ -98,6 +98,12 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("received {}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  if (int drain = daemon.settings().shutdown_drain_s; drain > 0) {
+    // Still serving while the balancer notices /readyz; a second signal cuts the wait short.
+    daemon.drain();
+    timespec wait{drain, 0};
+    if (sigtimedwait(&signals, nullptr, &wait) > 0) spdlog::info("a second signal: shutting down now");
+  }
   daemon.stop();
   return 0;
 }

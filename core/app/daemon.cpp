@@ -280,6 +280,11 @@ void Daemon::start() {
   spdlog::info("annexd {} ready on {}: {} of {} plugins started", version(), server_->base_url(), started, total);
 }
 
+void Daemon::drain() {
+  draining_ = true;
+  spdlog::info("draining: /readyz answers 503 for {}s before the shutdown begins", settings_.shutdown_drain_s);
+}
+
 void Daemon::stop() {
   if (!running_) return;
   running_ = false;
@@ -371,14 +376,15 @@ void Daemon::register_core_routes() {
         checks->set("storage", storage ? "ok" : "unreachable");
         checks->set("plugins", !started ? "starting" : down.empty() ? "started" : "failed");
         Poco::JSON::Object::Ptr body = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-        body->set("status", storage && plugins ? "ready" : "not_ready");
+        const bool draining = draining_;
+        body->set("status", draining ? "draining" : storage && plugins ? "ready" : "not_ready");
         body->set("checks", checks);
         if (!down.empty()) {
           Poco::JSON::Array::Ptr ids = new Poco::JSON::Array;
           for (const auto& id : down) ids->add(id);
           body->set("plugins_not_running", ids);
         }
-        resp.status = storage && plugins ? 200 : 503;
+        resp.status = storage && plugins && !draining ? 200 : 503;
         resp.body = stringify(body);
       });
   add("GET", "/metrics", "", "Prometheus metrics", [this](http::HttpRequest&, http::HttpResponse& resp) {

@@ -4,6 +4,7 @@
 
 #include "config/settings.h"
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -62,8 +63,11 @@ class Daemon {
   // Opens the store, applies the core's migrations, binds the listener, loads and starts the plugins, then
   // serves. Throws std::runtime_error with a message fit for the operator on a fatal problem.
   void start();
+  // Turns /readyz to 503 ("draining") while everything else is still served: a load balancer stops sending.
+  void drain();
   // Stops accepting, lets in-flight requests finish (shutdown_grace_s), stops plugins in reverse order.
   void stop();
+  const config::Settings& settings() const { return settings_; }
 
   std::string base_url() const;
   plugin_host::PluginHost& plugins() { return *plugins_; }
@@ -93,6 +97,7 @@ class Daemon {
   std::unique_ptr<sync::SyncEngine> sync_;
   std::unique_ptr<blobs::BlobStore> blobs_;
   bool running_ = false;
+  std::atomic<bool> draining_{false};
 };
 
 // Opens the database the settings name (SQLite under data_dir by default). Throws StoreError.

@@ -109,6 +109,9 @@ const std::vector<Key>& keys() {
        }},
       {"shutdown_grace_s", Kind::kInt, "seconds in-flight requests get to finish on SIGTERM",
        int_in(0, 3600, [](Settings& s, int64_t v) { s.shutdown_grace_s = static_cast<int>(v); })},
+      {"shutdown_drain_s", Kind::kInt,
+       "seconds /readyz answers 503 after SIGTERM, still serving, before the shutdown begins (a load balancer's health check interval or more)",
+       int_in(0, 600, [](Settings& s, int64_t v) { s.shutdown_drain_s = static_cast<int>(v); })},
       {"database.url", Kind::kString, "\"\" (SQLite in data_dir), \"sqlite:PATH\" or \"postgresql://USER@HOST:PORT/DB\"",
        [](Settings& s, const std::string& v) -> std::string {
          if (!v.empty() && v.rfind("sqlite:", 0) != 0 && v.rfind("postgresql://", 0) != 0 &&

@@ -97,6 +97,9 @@ struct Settings {
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> disabled_plugins;
   int shutdown_grace_s = 10;
+  // Behind a load balancer: seconds between SIGTERM and the start of the shutdown, while /readyz answers 503
+  // ("draining") so the balancer stops sending and everything already sent is still served.
+  int shutdown_drain_s = 0;
   // calendar.{time_zone, weekend, years.<YYYY>.{holidays, working_days}, test_clock_file}: the company calendar.
   annex::calendar::CalendarConfig calendar;
   // plugins.<id> → the plugin's configuration object, validated later against its manifest's schema.

@@ -400,3 +400,29 @@ TEST(Daemon, RefusesToStartOnABadConfigurationNamingTheKey) {
 
 }  // namespace
 }  // namespace annex::test
+
+namespace annex::test {
+namespace {
+
+TEST(Daemon, SigtermFirstTurnsReadinessAwayWhileStillServingThenStops) {
+  Annexd::Options o;
+  o.args = {"--set", "shutdown_drain_s=3"};
+  Annexd d(o);
+  ASSERT_EQ(d.call("GET", "/readyz").status, 200);
+  auto sent = std::chrono::steady_clock::now();
+  d.signal(SIGTERM);
+  ASSERT_TRUE(eventually([&] { return d.call("GET", "/readyz").status == 503; }, std::chrono::seconds(1)))
+      << "the balancer is told within a second";
+  HttpResult ready = d.call("GET", "/readyz");
+  EXPECT_NE(ready.body.find("\"draining\""), std::string::npos) << ready.body;
+  // Everything else is still served while the balancer notices.
+  EXPECT_EQ(d.call("GET", "/api/v1/hello/greetings").status, 200);
+  EXPECT_EQ(d.call("POST", "/api/v1/hello/greetings", R"({"name":"during the drain"})").status, 201);
+  EXPECT_EQ(d.call("GET", "/healthz").status, 200);
+  EXPECT_EQ(d.wait_exit(std::chrono::seconds(20)), 0) << "then it stops by itself";
+  EXPECT_GE(std::chrono::steady_clock::now() - sent, std::chrono::milliseconds(2900)) << "it drained for the time configured";
+  EXPECT_NE(d.log().find("draining"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace annex::test

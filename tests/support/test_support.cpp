@@ -313,9 +313,18 @@ void Annexd::kill_hard() {
   running_ = false;
 }
 
+void Annexd::signal(int sig) const {
+  if (running_) ::kill(pid_, sig);
+}
+
 int Annexd::terminate(std::chrono::seconds timeout) {
   if (!running_) return -1;
   ::kill(pid_, SIGTERM);
+  return wait_exit(timeout);
+}
+
+int Annexd::wait_exit(std::chrono::seconds timeout) {
+  if (!running_) return -1;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   int status = 0;
   while (std::chrono::steady_clock::now() < deadline) {

@@ -119,6 +119,10 @@ class Annexd {
   void sql(const std::string& statement) const;
   // Kills the process with SIGKILL, as a crash would, and waits for it.
   void kill_hard();
+  // Sends `sig` without waiting (terminate() waits).
+  void signal(int sig) const;
+  // Waits for the process to end by itself; its exit code, or -1 (and it is killed) after `timeout`.
+  int wait_exit(std::chrono::seconds timeout);
   // Sends SIGTERM and waits; returns the exit code.
   int terminate(std::chrono::seconds timeout = std::chrono::seconds(20));
   // Everything annexd wrote to stderr so far (its log).
