@@ -89,7 +89,7 @@ function Board({ user }) {
   const [refusal, setRefusal] = useState(null);
   const [said, setSaid] = useState('');
   const [lostFor, setLostFor] = useState(null);
-  const [dragging, setDragging] = useState(null);
+  const dragging = useRef(null); // the card being dragged (a ref: dragover handlers must see it at once)
   const [over, setOver] = useState(null);
   const refusalRef = useRef(null);
 
@@ -134,8 +134,8 @@ function Board({ user }) {
   const onDrop = (e, to) => {
     e.preventDefault();
     setOver(null);
-    const id = (e.dataTransfer && e.dataTransfer.getData('text/plain')) || dragging;
-    setDragging(null);
+    const id = (e.dataTransfer && e.dataTransfer.getData('text/plain')) || dragging.current;
+    dragging.current = null;
     const o = opps.find((x) => x.id === id);
     if (o) request_(o, to);
   };
@@ -177,7 +177,7 @@ function Board({ user }) {
                 class={`board-col${over === s.name ? ' board-col-over' : ''}`}
                 aria-labelledby={`col-${s.name}`}
                 data-stage={s.name}
-                onDragOver={(e) => { if (dragging) { e.preventDefault(); if (over !== s.name) setOver(s.name); } }}
+                onDragOver={(e) => { if (dragging.current) { e.preventDefault(); e.dataTransfer.dropEffect = 'move'; if (over !== s.name) setOver(s.name); } }}
                 onDragLeave={() => setOver((v) => (v === s.name ? null : v))}
                 onDrop={(e) => onDrop(e, s.name)}
               >
@@ -194,8 +194,8 @@ function Board({ user }) {
                       targets={writable ? allowedMoves(stageList, o.stage) : []}
                       busy={busy === o.id}
                       onMove={(to) => request_(o, to)}
-                      onDragStart={(e) => { setDragging(o.id); e.dataTransfer.setData('text/plain', o.id); e.dataTransfer.effectAllowed = 'move'; }}
-                      onDragEnd={() => { setDragging(null); setOver(null); }}
+                      onDragStart={(e) => { dragging.current = o.id; e.dataTransfer.setData('text/plain', o.id); e.dataTransfer.effectAllowed = 'move'; }}
+                      onDragEnd={() => { dragging.current = null; setOver(null); }}
                       draggable={writable}
                     />
                   ))}
