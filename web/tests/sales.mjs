@@ -222,6 +222,54 @@ export const tests = [
     },
   },
   {
+    order: 73.5,
+    name: 'quota attainment: the chart and table give the rep\'s quota and achievement exactly',
+    fn: async () => {
+      const { rep } = await setup();
+      const admin = await apiSession(env.admin);
+      const now = new Date();
+      const last = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+      const period = `${last.getUTCFullYear()}-${String(last.getUTCMonth() + 1).padStart(2, '0')}`;
+      const plan = await admin.call('POST', '/api/v1/quotas/plans', { name: `Test plan ${run}`, period_type: 'month', measure: 'signed', currency: 'CNY' });
+      assert.equal(plan.status, 201, JSON.stringify(plan.body));
+      const target = await admin.call('POST', '/api/v1/quotas/targets', {
+        plan_id: plan.body.id, period, assignee_type: 'rep', assignee_id: rep.user.id, amount: { amount: 123456789, currency: 'CNY' },
+      });
+      assert.equal(target.status, 201, JSON.stringify(target.body));
+      const raw = await fetch(`${env.url}/api/v1/quotas/attainment?plan_id=${plan.body.id}&period=${period}&group_by=rep`, { headers: { Cookie: rep.cookie } }).then((r) => r.text());
+      const achieved = /"achieved":\{"amount":(\d+)/.exec(raw);
+      assert.ok(achieved, raw);
+
+      const page = await newPage();
+      await signIn(page, env.submitter);
+      await page.goto(`${env.url}/sales/quotas`);
+      await settled(page);
+      await page.locator('#q-plan').selectOption(plan.body.id);
+      await page.locator('#q-period').fill(period);
+      await page.locator('main form button[type=submit]').click();
+      const row = page.locator('[data-testid="attainment-table"] tbody tr');
+      await row.first().waitFor();
+      assert.equal(await row.count(), 1, 'a rep sees their own quota only');
+      assert.equal(await row.locator('td').nth(0).innerText(), 'CN¥1,234,567.89');
+      assert.equal(await row.locator('td').nth(1).innerText(), cny(achieved[1]));
+      const box = page.locator('[data-testid="attainment-chart"] canvas');
+      await box.waitFor();
+      const rect = await box.boundingBox();
+      const tip = page.locator('[data-testid="attainment-tip"]');
+      let text = '';
+      for (let y = rect.y + 4; y < rect.y + rect.height - 4 && !/Quota/.test(text); y += 6) {
+        await page.mouse.move(rect.x + rect.width / 2, y);
+        if (await tip.isVisible()) text = await tip.innerText();
+      }
+      assert.ok(text.includes('Quota: CN¥1,234,567.89'), `the tooltip gives the quota exactly: ${text}`);
+      assert.ok(text.includes(`Achieved: ${cny(achieved[1])}`), `and what was achieved: ${text}`);
+      await assertAccessible(page, 'sales quotas with a chart');
+      await screenshot(page, 'sales-quotas-chart');
+      assertClean(page);
+      await page.context().close();
+    },
+  },
+  {
     order: 74,
     name: 'quotas, stale records and a contract with its collections are readable and accessible',
     fn: async () => {
