@@ -107,6 +107,7 @@ export const tests = [
       await column(page, 'proposal').locator(cardSel).waitFor();
       await page.waitForFunction((id) => !document.querySelector(`[data-testid="opp-${id}"][aria-busy="true"]`), card.id);
       assert.equal(await stageOf(rep, card.id), 'proposal', 'the API has the opportunity in proposal');
+      assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.dataset.opp), card.id, 'the focus follows the card to its new column');
       assertClean(page);
       await page.context().close();
     },

@@ -92,9 +92,16 @@ function Board({ user }) {
   const dragging = useRef(null); // the card being dragged (a ref: dragover handlers must see it at once)
   const [over, setOver] = useState(null);
   const refusalRef = useRef(null);
+  const [focusId, setFocusId] = useState(null); // a card that moved: the focus follows it to its new column
 
   useEffect(() => { setOpps(listed.data || []); }, [listed.data]);
   useEffect(() => { if (refusal && refusalRef.current) refusalRef.current.focus(); }, [refusal]);
+  useEffect(() => {
+    if (!focusId) return;
+    const el = document.querySelector(`[data-opp="${CSS.escape(focusId)}"]`);
+    if (el) el.focus();
+    setFocusId(null);
+  }, [focusId, opps]);
 
   const stageList = stages.data ? orderedStages(stages.data.stages || []) : [];
   const writable = may(user, 'pipeline.opportunity.write');
@@ -112,6 +119,7 @@ function Board({ user }) {
       const saved = await request('PATCH', `/api/v1/pipeline/opportunities/${seg(o.id)}`, body, { headers: { 'If-Match': `"v${o.version}"` } });
       setOpps((list) => list.map((x) => (x.id === o.id ? { ...x, ...saved } : x)));
       setSaid(t('sales.moved', { name: o.name, to: stageLabel(to) }));
+      if (document.activeElement === document.body || (document.activeElement && document.activeElement.closest(`[data-opp="${CSS.escape(o.id)}"], .lost-form`))) setFocusId(o.id);
     } catch (err) {
       setOpps((list) => withCard(list, o.id, { stage: from }));
       setRefusal({ err, name: o.name, from, to });
@@ -220,9 +228,10 @@ function Card({ o, me, targets, busy, onMove, onDragStart, onDragEnd, draggable 
       onDragEnd={onDragEnd}
       data-testid={`opp-${o.id}`}
       data-opp={o.id}
+      tabIndex={-1}
       aria-busy={busy ? 'true' : undefined}
     >
-      <h3 class="card-opp-name">{o.name}</h3>
+      <h3 class="card-opp-name" id={`name-${o.id}`}>{o.name}</h3>
       <p class="card-opp-amount">{money(o.amount)}</p>
       <p class="card-opp-meta">
         {t('sales.card.closes', { date: date(o.expected_close) })}
