@@ -91,6 +91,7 @@ function Board({ user }) {
   const [lostFor, setLostFor] = useState(null);
   const dragging = useRef(null); // the card being dragged (a ref: dragover handlers must see it at once)
   const [over, setOver] = useState(null);
+  const [dragFrom, setDragFrom] = useState(null); // the dragged card's stage: the columns it may go to are marked
   const refusalRef = useRef(null);
   const [focusId, setFocusId] = useState(null); // a card that moved: the focus follows it to its new column
 
@@ -144,6 +145,7 @@ function Board({ user }) {
     setOver(null);
     const id = (e.dataTransfer && e.dataTransfer.getData('text/plain')) || dragging.current;
     dragging.current = null;
+    setDragFrom(null);
     const o = opps.find((x) => x.id === id);
     if (o) request_(o, to);
   };
@@ -182,7 +184,7 @@ function Board({ user }) {
             return (
               <section
                 key={s.name}
-                class={`board-col${over === s.name ? ' board-col-over' : ''}`}
+                class={`board-col${over === s.name ? ' board-col-over' : ''}${dragFrom && allowedMoves(stageList, dragFrom).includes(s.name) ? ' board-col-allowed' : ''}`}
                 aria-labelledby={`col-${s.name}`}
                 data-stage={s.name}
                 onDragOver={(e) => { if (dragging.current) { e.preventDefault(); e.dataTransfer.dropEffect = 'move'; if (over !== s.name) setOver(s.name); } }}
@@ -202,8 +204,8 @@ function Board({ user }) {
                       targets={writable ? allowedMoves(stageList, o.stage) : []}
                       busy={busy === o.id}
                       onMove={(to) => request_(o, to)}
-                      onDragStart={(e) => { dragging.current = o.id; e.dataTransfer.setData('text/plain', o.id); e.dataTransfer.effectAllowed = 'move'; }}
-                      onDragEnd={() => { dragging.current = null; setOver(null); }}
+                      onDragStart={(e) => { dragging.current = o.id; e.dataTransfer.setData('text/plain', o.id); e.dataTransfer.effectAllowed = 'move'; setDragFrom(o.stage); }}
+                      onDragEnd={() => { dragging.current = null; setOver(null); setDragFrom(null); }}
                       draggable={writable}
                     />
                   ))}
