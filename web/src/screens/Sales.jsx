@@ -180,7 +180,8 @@ function Board({ user }) {
       {stageList.length > 0 && (
         <div class="board" data-testid="board">
           {stageList.map((s) => {
-            const cards = opps.filter((o) => o.stage === s.name);
+            // The latest changed first: a card just moved shows at the top of its new column.
+            const cards = opps.filter((o) => o.stage === s.name).sort((a, b) => String(b.updated_at || '').localeCompare(String(a.updated_at || '')));
             return (
               <section
                 key={s.name}
