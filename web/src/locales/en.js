@@ -566,4 +566,6 @@ export default {
   'ops.idle.empty': 'Every active account has signed in within {days} days.',
   'ops.idle.caption': '{count} account(s) without a sign-in for {days} days',
   'ops.idle.col.created': 'Created',
+  'ops.sync.unreachable': '{name} could not be reached with its credentials.',
+  'error.bad_gateway': 'The other system did not answer as expected. Try again later; if it persists, tell an administrator.',
 };

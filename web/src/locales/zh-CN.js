@@ -566,4 +566,6 @@ export default {
   'ops.idle.empty': '所有启用账户在 {days} 天内都登录过。',
   'ops.idle.caption': '{count} 个账户已 {days} 天未登录',
   'ops.idle.col.created': '创建时间',
+  'ops.sync.unreachable': '无法使用其凭据连接 {name}。',
+  'error.bad_gateway': '对方系统未按预期响应。请稍后重试；如仍有问题，请告知管理员。',
 };

@@ -122,7 +122,9 @@ function Sync({ user }) {
       dead.reload();
       connections.reload();
     } catch (err) {
-      setFailure(err);
+      // A check that reached no one answers 502 with what went wrong, in its own shape.
+      if (err && err.status === 502 && err.body && err.body.ok === false) setFailure({ unreachable: key.replace(/^check-/, ''), detail: String(err.body.detail || '') });
+      else setFailure(err);
     } finally {
       setBusy('');
     }
@@ -134,7 +136,12 @@ function Sync({ user }) {
     <div>
       <p class="lead">{t('ops.sync.lead')}</p>
       {outcome && <Notice kind="ok">{outcome}</Notice>}
-      <ErrorBox error={failure} />
+      {failure && failure.unreachable !== undefined ? (
+        <div class="alert alert-error" role="alert">
+          <p class="alert-title">{t('ops.sync.unreachable', { name: failure.unreachable })}</p>
+          {failure.detail && <p class="alert-detail">{t('error.detail', { detail: failure.detail })}</p>}
+        </div>
+      ) : <ErrorBox error={failure} />}
       <h2 id="sync-connections">{t('ops.sync.connections')}</h2>
       {connections.loading && !connections.data && <Loading />}
       <ErrorBox error={connections.error} onRetry={connections.reload} />
