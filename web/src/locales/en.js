@@ -568,4 +568,5 @@ export default {
   'ops.idle.col.created': 'Created',
   'ops.sync.unreachable': '{name} could not be reached with its credentials.',
   'error.bad_gateway': 'The other system did not answer as expected. Try again later; if it persists, tell an administrator.',
+  'chart.tipLine': '{label}: {value}',
 };

@@ -568,4 +568,5 @@ export default {
   'ops.idle.col.created': '创建时间',
   'ops.sync.unreachable': '无法使用其凭据连接 {name}。',
   'error.bad_gateway': '对方系统未按预期响应。请稍后重试；如仍有问题，请告知管理员。',
+  'chart.tipLine': '{label}：{value}',
 };

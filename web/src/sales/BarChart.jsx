@@ -48,7 +48,7 @@ export function BarChart({ id, title, labels, series, tick }) {
         el.append(head);
         for (const s of series) {
           const line = document.createElement('p');
-          line.textContent = `${s.label}: ${s.texts[i]}`;
+          line.textContent = t('chart.tipLine', { label: s.label, value: s.texts[i] });
           el.append(line);
         }
         el.hidden = false;

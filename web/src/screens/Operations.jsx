@@ -252,17 +252,18 @@ function Sync({ user }) {
   );
 }
 
-function UserDetail({ id }) {
+function UserDetail({ id, sectors }) {
   const { data, error, loading } = useLoad((signal) => get(`/api/v1/users/${seg(id)}`, { signal }), [id]);
+  const sectorName = (s) => (sectors || []).find((x) => x.id === s)?.name || s;
   if (loading && !data) return <Loading />;
   if (error) return <ErrorBox error={error} />;
   const roles = (data && data.roles) || [];
-  const sectors = (data && data.sectors) || [];
+  const memberOf = (data && data.sectors) || [];
   return (
     <div class="user-detail">
-      <p><strong>{t('ops.users.sectors')}</strong> {sectors.length ? sectors.join(', ') : t('ops.users.none')}</p>
+      <p><strong>{t('ops.users.sectors')}</strong> {memberOf.length ? memberOf.map(sectorName).join(', ') : t('ops.users.none')}</p>
       <p><strong>{t('ops.users.roles')}</strong>{' '}
-        {roles.length ? roles.map((r) => t('ops.users.roleIn', { role: roleLabel(r.role), sector: (r.sector_id || r.sector) === '*' ? t('ops.users.allSectors') : (r.sector_id || r.sector) })).join('; ') : t('ops.users.none')}
+        {roles.length ? roles.map((r) => t('ops.users.roleIn', { role: roleLabel(r.role), sector: (r.sector_id || r.sector) === '*' ? t('ops.users.allSectors') : sectorName(r.sector_id || r.sector) })).join('; ') : t('ops.users.none')}
       </p>
     </div>
   );
@@ -275,6 +276,8 @@ function labelOr(key, fallback) {
 const roleLabel = (role) => labelOr(`role.${role}`, role);
 
 function Users() {
+  const { user } = useSession();
+  const sectors = useLoad((signal) => (may(user, 'annex.sectors.read') ? get('/api/v1/sectors', { signal }).then((d) => (d && d.items) || [], () => []) : Promise.resolve([])), []);
   const [status, setStatus] = useState('');
   const { data, error, loading, reload } = useLoad((signal) => get(`/api/v1/users${status ? `?status=${seg(status)}` : ''}`, { signal }), [status]);
   const [open, setOpen] = useState(() => new Set());
@@ -323,7 +326,7 @@ function Users() {
                     <button type="button" class="btn btn-small" aria-expanded={open.has(u.id) ? 'true' : 'false'} aria-controls={`user-${u.id}`} onClick={() => toggle(u.id)}>
                       {t(open.has(u.id) ? 'ops.users.hide' : 'ops.users.show')}<span class="visually-hidden"> {u.login}</span>
                     </button>
-                    <div id={`user-${u.id}`}>{open.has(u.id) && <UserDetail id={u.id} />}</div>
+                    <div id={`user-${u.id}`}>{open.has(u.id) && <UserDetail id={u.id} sectors={sectors.data} />}</div>
                   </td>
                 </tr>
               ))}
