@@ -159,7 +159,7 @@ function Sync({ user }) {
             ))}
           </ul>
           {operate && (
-            <div class="form-actions">
+            <div class="actions-row">
               <button type="button" class="btn" disabled={!!busy}
                 onClick={() => act(`check-${c.name}`, () => post(`/api/v1/sync/connections/${seg(c.name)}/check`), (r) => t('ops.sync.checked', { name: c.name, detail: (r && r.detail) || '' }))}>
                 {t('ops.sync.check')}

@@ -293,7 +293,7 @@ function LostReason({ opp, onCancel, onConfirm }) {
         {missing ? <p id="lost-reason-error" class="field-error">{t('sales.refused.lostReason', { name: opp.name })}</p>
           : <p id="lost-reason-hint" class="hint">{t('sales.lost.hint')}</p>}
       </div>
-      <div class="form-actions">
+      <div class="actions-row">
         <button type="submit" class="btn btn-primary">{t('sales.lost.confirm')}</button>
         <button type="button" class="btn" onClick={onCancel}>{t('common.cancel')}</button>
       </div>
