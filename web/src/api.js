@@ -102,6 +102,7 @@ export async function request(method, path, body, opts = {}) {
   const e = data && typeof data === 'object' && data.error && typeof data.error === 'object' ? data.error : {};
   const err = new ApiError(res.status, e.code || STATUS_CODES[res.status] || (res.status >= 500 ? 'internal' : 'bad_request'),
     typeof e.message === 'string' ? e.message : '', typeof e.field === 'string' ? e.field : null, retryAfterSeconds(res));
+  err.body = data; // an answer that is not an error's shape (a sync check's {"ok": false, "detail"}) stays readable
   if (res.status === 401 && !opts.expect401) unauthenticatedHandler(err);
   // A token gone stale (the session was renewed elsewhere): fetch the current one and try once more.
   if (res.status === 403 && err.field === 'X-CSRF-Token' && STATE_CHANGING.has(method) && !opts.retried) {

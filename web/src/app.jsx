@@ -6,6 +6,8 @@ import { loadDirectory } from './directory.js';
 import { Link, navigate, useLocation } from './router.js';
 import { ErrorBox, Loading, PageTitle } from './components.jsx';
 import { Session } from './session.js';
+import { may } from './permissions.js';
+import { mayOperate } from './ops.js';
 
 
 // One chunk per screen: the first page loads the shell and the screen it shows, nothing more.
@@ -39,6 +41,9 @@ const SignIn = lazy(() => import('./screens/SignIn.jsx'));
 const Approvals = lazy(() => import('./screens/Approvals.jsx'));
 const ApprovalDetail = lazy(() => import('./screens/ApprovalDetail.jsx'));
 const Delegations = lazy(() => import('./screens/Delegations.jsx'));
+const Sales = lazy(() => import('./screens/Sales.jsx'));
+const Contract = lazy(() => import('./screens/Contract.jsx'));
+const Operations = lazy(() => import('./screens/Operations.jsx'));
 
 function storedLocale() {
   try {
@@ -76,12 +81,20 @@ function screenFor(path) {
   const m = /^\/approvals\/([^/]+)\/?$/.exec(path);
   if (m) return <ApprovalDetail id={decodeURIComponent(m[1])} />;
   if (path === '/delegations') return <Delegations />;
+  const sales = /^\/sales(?:\/(stale|forecast|quotas|contracts))?\/?$/.exec(path);
+  if (sales) return <Sales view={sales[1] || 'board'} />;
+  const contract = /^\/sales\/contracts\/([^/]+)\/?$/.exec(path);
+  if (contract) return <Contract id={decodeURIComponent(contract[1])} />;
+  const ops = /^\/operations(?:\/(sync|users|sectors|idle))?\/?$/.exec(path);
+  if (ops) return <Operations part={ops[1] || 'plugins'} />;
   return <NotFound />;
 }
 
 const NAV = [
   { href: '/approvals', key: 'nav.approvals', match: (p) => p === '/approvals' || p.startsWith('/approvals/') },
   { href: '/delegations', key: 'nav.delegations', match: (p) => p === '/delegations' },
+  { href: '/sales', key: 'nav.sales', match: (p) => p === '/sales' || p.startsWith('/sales/'), show: (u) => may(u, 'pipeline.opportunity.read') },
+  { href: '/operations', key: 'nav.operations', match: (p) => p === '/operations' || p.startsWith('/operations/'), show: (u) => mayOperate(u) },
 ];
 
 export function App() {
@@ -182,7 +195,7 @@ export function App() {
           {user && (
             <nav class="mainnav" aria-label={t('shell.nav')}>
               <ul>
-                {NAV.map((n) => (
+                {NAV.filter((n) => !n.show || n.show(user)).map((n) => (
                   <li key={n.href}>
                     <Link href={n.href} aria-current={n.match(loc.path) ? 'page' : undefined}>{t(n.key)}</Link>
                   </li>

@@ -9,11 +9,18 @@ import assert from 'node:assert/strict';
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
+// `annexctl demo load` gives every demo user this password.
+const DEMO_PASSWORD = process.env.ANNEX_DEMO_PASSWORD || 'annex demo 2026';
+
 export const env = {
   url: (process.env.ANNEX_URL || '').replace(/\/+$/, ''),
   approver: { login: process.env.ANNEX_APPROVER_LOGIN || '', password: process.env.ANNEX_APPROVER_PASSWORD || '' },
   submitter: { login: process.env.ANNEX_SUBMITTER_LOGIN || '', password: process.env.ANNEX_SUBMITTER_PASSWORD || '' },
   delegate: { login: process.env.ANNEX_DELEGATE_LOGIN || '', password: process.env.ANNEX_DELEGATE_PASSWORD || '' },
+  // The sales and operations tests: an administrator, and a rep of another sector than the submitter's
+  // (defaults: the demo company's).
+  admin: { login: process.env.ANNEX_ADMIN_LOGIN || 'admin', password: process.env.ANNEX_ADMIN_PASSWORD || DEMO_PASSWORD },
+  otherRep: { login: process.env.ANNEX_OTHER_REP_LOGIN || 'zheng.rep', password: process.env.ANNEX_OTHER_REP_PASSWORD || DEMO_PASSWORD },
   chromium: process.env.ANNEX_CHROMIUM || '/usr/bin/chromium',
   screenshots: process.env.ANNEX_SCREENSHOTS || '',
   headed: process.env.ANNEX_HEADED === '1',
@@ -135,5 +142,5 @@ export async function apiSession(who) {
     const text = await r.text();
     return { status: r.status, body: text ? JSON.parse(text) : null };
   };
-  return { user: body.user, call, upload };
+  return { user: body.user, call, upload, cookie, csrf: body.csrf_token };
 }

@@ -10,11 +10,18 @@
 //   ANNEX_SUBMITTER_PASSWORD   … and their password
 //   ANNEX_DELEGATE_LOGIN       a third user, whose own roles cannot decide cash advances (e.g. a sector head),
 //   ANNEX_DELEGATE_PASSWORD    to whom the approver delegates the cash-advance chain for one test
+//   ANNEX_ADMIN_LOGIN          an administrator (default admin, the demo company's) for the Operations screen …
+//   ANNEX_ADMIN_PASSWORD       … and their password (default ANNEX_DEMO_PASSWORD)
+//   ANNEX_OTHER_REP_LOGIN      a sales rep of another sector than the submitter's (default zheng.rep, the demo's
+//   ANNEX_OTHER_REP_PASSWORD   south rep), whose opportunities the submitter's board must not show
+//   ANNEX_DEMO_PASSWORD        the demo company's password (default "annex demo 2026")
 //   ANNEX_CHROMIUM             the browser (default /usr/bin/chromium: apt-get install chromium)
 //   ANNEX_SCREENSHOTS          a directory to save a screenshot of every page visited (optional)
 //
 // Each run makes one failed sign-in, and annexd throttles after five in fifteen minutes per account AND per
 // address: run it at most four times in fifteen minutes against one daemon (a fresh daemon starts afresh).
+// The sales tests have the submitter (a sales rep) open opportunities and move them, one of 2^53 + 1 minor units
+// (to see the forecast stay exact), and the other rep open one in their own sector.
 // The submitter requests two cash advances of 100.00 CNY and files a 595.50 CNY travel claim for the
 // approver (who must decide the cash-advance chain and see expense claims) to decide.
 // Closing line: "N passed, N failed".
