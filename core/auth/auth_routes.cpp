@@ -64,16 +64,21 @@ void add(http::Router& router, const char* method, const char* path, const char*
   http::add_route(router, "annex.core", method, path, permission, summary, std::move(handler));
 }
 
+// A session for the {"login", "password"} of the request's body (throttled, as Authenticator::login says).
+IssuedToken password_login(Authenticator& auth, const http::HttpRequest& req, User* user) {
+  Object::Ptr body = http::parse_json_object(req);
+  std::string login = required_string(body, "login", 100);
+  std::string password = required_string(body, "password", 1024);
+  return auth.login(login, password, req.remote_address, user);
+}
+
 }  // namespace
 
 void register_auth_routes(http::Router& router, Authenticator& auth) {
   add(router, "POST", "/api/v1/auth/login", "", "Log in with a password; returns a session token",
       [&auth](http::HttpRequest& req, http::HttpResponse& resp) {
-        Object::Ptr body = http::parse_json_object(req);
-        std::string login = required_string(body, "login", 100);
-        std::string password = required_string(body, "password", 1024);
         User user;
-        IssuedToken session = auth.login(login, password, req.remote_address, &user);
+        IssuedToken session = password_login(auth, req, &user);
         Object::Ptr out = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
         out->set("token", session.secret);
         out->set("token_id", session.token.id);
@@ -86,11 +91,8 @@ void register_auth_routes(http::Router& router, Authenticator& auth) {
   // token every change made with it must send back.
   add(router, "POST", "/api/v1/auth/session", "", "Sign in a browser: sets the session cookie; returns the CSRF token",
       [&auth](http::HttpRequest& req, http::HttpResponse& resp) {
-        Object::Ptr body = http::parse_json_object(req);
-        std::string login = required_string(body, "login", 100);
-        std::string password = required_string(body, "password", 1024);
         User user;
-        IssuedToken session = auth.login(login, password, req.remote_address, &user);
+        IssuedToken session = password_login(auth, req, &user);
         Object::Ptr out = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
         out->set("csrf_token", csrf_token_for(session.secret));
         out->set("expires_at", session.token.expires_at);
