@@ -159,14 +159,19 @@ TEST(Admin, TheAuditLogIsReadByAuditorsAndItsTamperingIsFound) {
   EXPECT_NE(out.find("first bad entry 2"), std::string::npos) << out;
 }
 
-TEST(Admin, ApprovalsOverHttpKeepDutiesApartAndReachThePluginAsEvents) {
-  TempDir dir;
+// A daemon whose hello plugin files greetings for review through a one-step chain decided by a sector head.
+Annexd::Options with_greeting_review(const TempDir& dir) {
   std::ofstream(dir.path() / "annex.json") << R"({
     "approvals": {"chains": {"greeting-review": {"steps": [{"name": "head", "permission": "hello.greeting.approve"}]}}},
     "plugins": {"org.annex.hello": {"review_chain": "greeting-review"}}})";
   Annexd::Options o;
   o.env = {{"ANNEX_CONFIG", (dir.path() / "annex.json").string()}};
-  Annexd d(o);
+  return o;
+}
+
+TEST(Admin, ApprovalsOverHttpKeepDutiesApartAndReachThePluginAsEvents) {
+  TempDir dir;
+  Annexd d(with_greeting_review(dir));
   std::string rep = d.user_with_role("rep", "sales-rep", "north");
   std::string head = d.user_with_role("head", "sector-head", "north");
   std::string south = d.user_with_role("southhead", "sector-head", "south");
@@ -212,12 +217,7 @@ TEST(Admin, ApprovalsOverHttpKeepDutiesApartAndReachThePluginAsEvents) {
 
 TEST(Admin, TheInboxComesInPagesThatLoseNothingWhenAnItemIsDecidedBetweenThem) {
   TempDir dir;
-  std::ofstream(dir.path() / "annex.json") << R"({
-    "approvals": {"chains": {"greeting-review": {"steps": [{"name": "head", "permission": "hello.greeting.approve"}]}}},
-    "plugins": {"org.annex.hello": {"review_chain": "greeting-review"}}})";
-  Annexd::Options o;
-  o.env = {{"ANNEX_CONFIG", (dir.path() / "annex.json").string()}};
-  Annexd d(o);
+  Annexd d(with_greeting_review(dir));
   std::string rep = d.user_with_role("rep", "sales-rep", "north");
   std::string head = d.user_with_role("head", "sector-head", "north");
   std::vector<std::string> submitted;
