@@ -6,6 +6,7 @@ import { loadDirectory } from './directory.js';
 import { Link, navigate, useLocation } from './router.js';
 import { ErrorBox, Loading, PageTitle } from './components.jsx';
 import { Session } from './session.js';
+import { may } from './permissions.js';
 
 
 // One chunk per screen: the first page loads the shell and the screen it shows, nothing more.
@@ -39,6 +40,11 @@ const SignIn = lazy(() => import('./screens/SignIn.jsx'));
 const Approvals = lazy(() => import('./screens/Approvals.jsx'));
 const ApprovalDetail = lazy(() => import('./screens/ApprovalDetail.jsx'));
 const Delegations = lazy(() => import('./screens/Delegations.jsx'));
+const Expenses = lazy(() => import('./screens/Expenses.jsx'));
+const ClaimForm = lazy(() => import('./screens/ClaimForm.jsx'));
+const Statements = lazy(() => import('./screens/Statements.jsx'));
+const StatementDetail = lazy(() => import('./screens/StatementDetail.jsx'));
+const Audit = lazy(() => import('./screens/Audit.jsx'));
 
 function storedLocale() {
   try {
@@ -76,12 +82,23 @@ function screenFor(path) {
   const m = /^\/approvals\/([^/]+)\/?$/.exec(path);
   if (m) return <ApprovalDetail id={decodeURIComponent(m[1])} />;
   if (path === '/delegations') return <Delegations />;
+  if (path === '/expenses') return <Expenses />;
+  const claim = /^\/expenses\/claims\/([^/]+)\/?$/.exec(path);
+  if (claim) return <ClaimForm id={decodeURIComponent(claim[1])} />;
+  if (path === '/statements') return <Statements />;
+  const statement = /^\/statements\/([^/]+)\/?$/.exec(path);
+  if (statement) return <StatementDetail id={decodeURIComponent(statement[1])} />;
+  if (path === '/audit') return <Audit />;
   return <NotFound />;
 }
 
 const NAV = [
   { href: '/approvals', key: 'nav.approvals', match: (p) => p === '/approvals' || p.startsWith('/approvals/') },
   { href: '/delegations', key: 'nav.delegations', match: (p) => p === '/delegations' },
+  // Shown to those whose permissions reach them; the API decides what each lists.
+  { href: '/expenses', key: 'nav.expenses', match: (p) => p.startsWith('/expenses'), show: (u) => may(u, 'expenses.claim.write') || may(u, 'expenses.advance.write') },
+  { href: '/statements', key: 'nav.statements', match: (p) => p.startsWith('/statements'), show: (u) => may(u, 'relationship.statement.read') },
+  { href: '/audit', key: 'nav.audit', match: (p) => p === '/audit', show: (u) => may(u, 'annex.audit.view') },
 ];
 
 export function App() {
@@ -182,7 +199,7 @@ export function App() {
           {user && (
             <nav class="mainnav" aria-label={t('shell.nav')}>
               <ul>
-                {NAV.map((n) => (
+                {NAV.filter((n) => !n.show || n.show(user)).map((n) => (
                   <li key={n.href}>
                     <Link href={n.href} aria-current={n.match(loc.path) ? 'page' : undefined}>{t(n.key)}</Link>
                   </li>
