@@ -9,11 +9,18 @@ import assert from 'node:assert/strict';
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
+// `annexctl demo load` gives every demo user this password.
+const DEMO_PASSWORD = process.env.ANNEX_DEMO_PASSWORD || 'annex demo 2026';
+
 export const env = {
   url: (process.env.ANNEX_URL || '').replace(/\/+$/, ''),
   approver: { login: process.env.ANNEX_APPROVER_LOGIN || '', password: process.env.ANNEX_APPROVER_PASSWORD || '' },
   submitter: { login: process.env.ANNEX_SUBMITTER_LOGIN || '', password: process.env.ANNEX_SUBMITTER_PASSWORD || '' },
   delegate: { login: process.env.ANNEX_DELEGATE_LOGIN || '', password: process.env.ANNEX_DELEGATE_PASSWORD || '' },
+  // The screens' tests: an auditor and a sector head of the submitter's sector (defaults: the demo company's).
+  auditor: { login: process.env.ANNEX_AUDITOR_LOGIN || 'sun.audit', password: process.env.ANNEX_AUDITOR_PASSWORD || DEMO_PASSWORD },
+  head: { login: process.env.ANNEX_HEAD_LOGIN || 'wang.head', password: process.env.ANNEX_HEAD_PASSWORD || DEMO_PASSWORD },
+  demoPassword: DEMO_PASSWORD,
   chromium: process.env.ANNEX_CHROMIUM || '/usr/bin/chromium',
   screenshots: process.env.ANNEX_SCREENSHOTS || '',
   headed: process.env.ANNEX_HEADED === '1',

@@ -10,6 +10,12 @@
 //   ANNEX_SUBMITTER_PASSWORD   … and their password
 //   ANNEX_DELEGATE_LOGIN       a third user, whose own roles cannot decide cash advances (e.g. a sector head),
 //   ANNEX_DELEGATE_PASSWORD    to whom the approver delegates the cash-advance chain for one test
+//   ANNEX_AUDITOR_LOGIN        an auditor (default sun.audit, the demo company's) for the audit screen …
+//   ANNEX_AUDITOR_PASSWORD     … and their password (default ANNEX_DEMO_PASSWORD)
+//   ANNEX_HEAD_LOGIN           the sector head of the submitter's sector (default wang.head, the demo's north head),
+//   ANNEX_HEAD_PASSWORD        who spot-checks the submitter's signed statement (default ANNEX_DEMO_PASSWORD)
+//   ANNEX_DEMO_PASSWORD        the demo company's password (default "annex demo 2026"); the audit test signs in
+//                              with it as the rep of an unsigned statement to leave one exception on record
 //   ANNEX_CHROMIUM             the browser (default /usr/bin/chromium: apt-get install chromium)
 //   ANNEX_SCREENSHOTS          a directory to save a screenshot of every page visited (optional)
 //

@@ -504,4 +504,5 @@ export default {
   'audit.verify.bad': 'The audit log’s hash chain is broken.',
   'audit.verify.counts': '{entries} entries and {checkpoints} signed checkpoint(s) checked.',
   'audit.verify.firstBad': 'First bad entry: no. {seq}.',
+  'spot.afterPayout': 'The sample is drawn once the rep has drawn a first payout on the statement.',
 };

@@ -504,4 +504,5 @@ export default {
   'audit.verify.bad': '审计日志的哈希链已损坏。',
   'audit.verify.counts': '已校验 {entries} 条记录和 {checkpoints} 个签名检查点。',
   'audit.verify.firstBad': '第一条有问题的记录：第 {seq} 条。',
+  'spot.afterPayout': '业务员首次支取后即抽取样本。',
 };

@@ -293,7 +293,10 @@ function SpotCheck({ doc, user }) {
       {notDrawn && (
         <div>
           <p>{t('spot.notDrawn')}</p>
-          {doc.status === 'signed' && <button type="button" class="btn btn-secondary" onClick={draw}>{t('spot.draw')}</button>}
+          {/* the sample follows the first payout: before any draw there is nothing to check */}
+          {doc.status === 'signed' && doc.drawn && Number(doc.drawn.amount) > 0
+            ? <button type="button" class="btn btn-secondary" onClick={draw}>{t('spot.draw')}</button>
+            : <p class="muted">{t('spot.afterPayout')}</p>}
         </div>
       )}
       {sc && (
