@@ -101,6 +101,11 @@ export const tests = [
       await page.locator('button', { hasText: 'Add a line' }).click();
       const second = page.locator('[data-testid=claim-line]').nth(1);
       await second.locator('input[id$="-merchant"]').fill('A merchant with a rather long name, Shanghai Pudong branch');
+      // asked to submit, the form marks what is missing and takes the rep there
+      await page.locator('[data-testid=claim-form] button[type=submit]').click();
+      await page.locator('#claim-purpose[aria-invalid=true]').waitFor();
+      assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.id), 'claim-purpose');
+      assert.match(await page.locator('#claim-purpose-problem').innerText(), /Choose the claim’s purpose/);
       await assertNoHorizontalScroll(page, 'claim form at 390 px');
       await assertAccessible(page, 'claim form at 390 px');
       await screenshot(page, 'mobile-claim-form');
@@ -274,6 +279,10 @@ export const tests = [
       assert.match(text, /On time|late/);
       assert.equal(await page.locator('[data-testid=period-evidence]').getAttribute('href'), `/api/v1/relationship-spending/periods/${period}/evidence`);
       assert.equal(await table.locator('a[href$="/evidence"]').count(), month.body.statements.length, 'an evidence pack per statement');
+      // the pack itself: a ZIP archive, fetched with the auditor's session
+      const pack = await page.request.get(`${env.url}${await table.locator('a[href$="/evidence"]').first().getAttribute('href')}`);
+      assert.equal(pack.status(), 200);
+      assert.equal((await pack.body()).subarray(0, 2).toString('latin1'), 'PK', 'an evidence pack is a ZIP archive');
       if (exceptions.length) {
         await page.locator('[data-testid=exceptions] tbody tr').first().waitFor();
         assert.equal(await page.locator('[data-testid=exceptions] tbody tr').count(), exceptions.length);

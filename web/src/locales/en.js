@@ -497,7 +497,7 @@ export default {
   'audit.log.to': 'To',
   'audit.log.search': 'Search',
   'audit.log.none': 'No entries match.',
-  'audit.log.caption': '{count} entr(ies)',
+  'audit.log.caption': 'Entries found: {count}',
   'audit.log.more': 'Show more',
   'audit.verify': 'Verify the chain',
   'audit.verify.ok': 'The audit log’s hash chain and its signed checkpoints are intact.',
@@ -505,4 +505,6 @@ export default {
   'audit.verify.counts': '{entries} entries and {checkpoints} signed checkpoint(s) checked.',
   'audit.verify.firstBad': 'First bad entry: no. {seq}.',
   'spot.afterPayout': 'The sample is drawn once the rep has drawn a first payout on the statement.',
+  'claimform.save.waiting': 'Saved as soon as the purpose and each line’s date, category and amount are filled in.',
+  'stmt.netTotal': 'Net payable: {amount}',
 };

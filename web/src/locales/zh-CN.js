@@ -505,4 +505,6 @@ export default {
   'audit.verify.counts': '已校验 {entries} 条记录和 {checkpoints} 个签名检查点。',
   'audit.verify.firstBad': '第一条有问题的记录：第 {seq} 条。',
   'spot.afterPayout': '业务员首次支取后即抽取样本。',
+  'claimform.save.waiting': '填好用途及每行的日期、类别和金额后即自动保存。',
+  'stmt.netTotal': '应付净额：{amount}',
 };

@@ -282,13 +282,16 @@ export default function ClaimForm({ id }) {
     return () => ctl.abort();
   }, [id]);
 
-  /** Saves what is on screen now (after anything already under way); resolves true once the server holds it. */
-  const saveNow = () => {
+  /**
+   * Saves what is on screen now (after anything already under way); resolves true once the server holds it.
+   * While the rep types, an incomplete form waits quietly; asked for (submit, a receipt), the field is marked.
+   */
+  const saveNow = (asked = true) => {
     clearTimeout(timer.current);
     queue.current = queue.current.then(async () => {
       const { body, problem } = claimBody(formRef.current);
       if (problem) {
-        setSave({ state: 'incomplete', error: null, problem });
+        setSave({ state: asked ? 'incomplete' : 'waiting', error: null, problem: asked ? problem : null });
         return false;
       }
       const text = JSON.stringify(body);
@@ -320,7 +323,7 @@ export default function ClaimForm({ id }) {
   const schedule = () => {
     clearTimeout(timer.current);
     setSave((s) => ({ ...s, state: 'pending' }));
-    timer.current = setTimeout(saveNow, SAVE_DELAY_MS);
+    timer.current = setTimeout(() => saveNow(false), SAVE_DELAY_MS);
   };
 
   const change = (next) => {

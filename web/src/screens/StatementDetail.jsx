@@ -128,7 +128,7 @@ function Customers({ content }) {
               <td data-label={t('statement.col.feePayable')} class="num">{minor(totals.fee_payable, cur)}</td>
               <td data-label={t('statement.col.recovered')} class="num">{minor(totals.recovered, cur)}</td>
               <td data-label={t('stmt.col.carried')} class="num">{minor(totals.carried_forward, cur)}</td>
-              <td colSpan={2} data-label={t('statement.netPayable')} class="num">{minor(totals.net_payable, cur)}</td>
+              <td colSpan={2} data-label={t('statement.netPayable')} class="num">{t('stmt.netTotal', { amount: minor(totals.net_payable, cur) })}</td>
             </tr>
           </tfoot>
         )}
