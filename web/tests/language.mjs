@@ -10,17 +10,18 @@ export const tests = [
       const page = await newPage({ locale: 'en-GB' });
       await signIn(page, env.approver);
       const nav = page.locator('nav.mainnav');
-      assert.deepEqual(await nav.locator('a').allInnerTexts(), ['Approvals', 'Delegations']);
+      // the first two entries are everyone's; the rest follow the user's permissions
+      assert.deepEqual((await nav.locator('a').allInnerTexts()).slice(0, 2), ['Approvals', 'Delegations']);
       assert.equal(await page.locator('h1').innerText(), 'Approvals');
       await page.locator('#lang-select').selectOption('zh-CN');
-      assert.deepEqual(await nav.locator('a').allInnerTexts(), ['审批', '委托']);
+      assert.deepEqual((await nav.locator('a').allInnerTexts()).slice(0, 2), ['审批', '委托']);
       assert.equal(await page.locator('h1').innerText(), '审批');
       assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
       assert.equal(await page.locator('.topbar button.btn-quiet').innerText(), '退出登录');
       await screenshot(page, 'approvals-zh');
       await page.reload();
       await nav.waitFor();
-      assert.deepEqual(await nav.locator('a').allInnerTexts(), ['审批', '委托'], 'remembered across a reload');
+      assert.deepEqual((await nav.locator('a').allInnerTexts()).slice(0, 2), ['审批', '委托'], 'remembered across a reload');
       await page.locator('#lang-select').selectOption('en');
       assert.equal(await page.locator('h1').innerText(), 'Approvals');
       assertClean(page);
