@@ -25,6 +25,12 @@ async function foreignStatement() {
   return (all.body.items || []).find((s) => !sectors.has(s.sector_id) && s.rep_id !== me.body.id);
 }
 
+/** The login of a user id, read with the auditor's reach (the demo company's users share one password). */
+async function demoUser(auditor, id) {
+  const u = await auditor.call('GET', `/api/v1/users/${encodeURIComponent(id)}`);
+  return u.status === 200 ? { login: u.body.login, password: env.demoPassword } : null;
+}
+
 export const tests = [
   {
     order: 70,
@@ -306,6 +312,63 @@ export const tests = [
       await page.locator('#lang-select').selectOption('zh-CN');
       assert.match(await result.innerText(), /完好/);
       await assertAccessible(page, 'audit (zh-CN)');
+      assertClean(page);
+      await page.context().close();
+    },
+  },
+  {
+    order: 77,
+    name: 'the rep of a draft or returned statement submits it',
+    fn: async () => {
+      const auditor = await apiSession(env.auditor);
+      const all = (await auditor.call('GET', '/api/v1/relationship-spending/statements?limit=200')).body.items;
+      const open = all.find((s) => s.status === 'draft' || s.status === 'returned');
+      if (!open) {
+        console.log('    (no draft or returned statement left on this daemon: nothing to submit)');
+        return;
+      }
+      const rep = await demoUser(auditor, open.rep_id);
+      assert.ok(rep, 'the rep of the statement is known');
+      const page = await newPage();
+      await signIn(page, rep);
+      await page.goto(`${env.url}/statements/${encodeURIComponent(open.id)}`);
+      const submit = page.locator('[data-testid=statement-submit]');
+      await submit.waitFor();
+      await settled(page);
+      await assertAccessible(page, `a ${open.status} statement`);
+      await submit.click();
+      await page.locator('.alert-ok', { hasText: 'Statement submitted for signature.' }).waitFor();
+      await page.locator('[data-testid=statement-submit]').waitFor({ state: 'detached' });
+      const after = await auditor.call('GET', `/api/v1/relationship-spending/statements/${open.id}`);
+      assert.equal(after.body.status, 'submitted');
+      assertClean(page);
+      await page.context().close();
+    },
+  },
+  {
+    order: 78,
+    name: 'a returned claim opens as a form, with the decision that returned it',
+    fn: async () => {
+      const auditor = await apiSession(env.auditor);
+      const returned = (await auditor.call('GET', '/api/v1/expenses/claims?status=returned&limit=50')).body.items[0];
+      if (!returned) {
+        console.log('    (no returned claim on this daemon)');
+        return;
+      }
+      const rep = await demoUser(auditor, returned.claimant_id);
+      assert.ok(rep, 'the claimant is known');
+      const page = await newPage({ width: 390, height: 844 });
+      await signIn(page, rep);
+      await page.goto(`${env.url}/expenses/claims/${encodeURIComponent(returned.id)}`);
+      await page.locator('[data-testid=claim-form]').waitFor();
+      await page.locator('[data-testid=approval-progress]').waitFor();
+      assert.match(await page.locator('.alert-warn').innerText(), /returned to you/);
+      assert.match(await page.locator('[data-testid=approval-progress]').innerText(), /Returned/);
+      const lines = page.locator('[data-testid=claim-line]');
+      assert.ok(await lines.count() >= 1, 'its lines are in the form');
+      assert.notEqual(await lines.first().locator('input[id$="-amount"]').inputValue(), '', 'with their amounts');
+      await assertNoHorizontalScroll(page, 'returned claim at 390 px');
+      await assertAccessible(page, 'returned claim');
       assertClean(page);
       await page.context().close();
     },

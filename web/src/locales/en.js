@@ -507,4 +507,6 @@ export default {
   'spot.afterPayout': 'The sample is drawn once the rep has drawn a first payout on the statement.',
   'claimform.save.waiting': 'Saved as soon as the purpose and each line’s date, category and amount are filled in.',
   'stmt.netTotal': 'Net payable: {amount}',
+  'claimform.reached': 'done',
+  'claimform.notReached': 'not yet',
 };

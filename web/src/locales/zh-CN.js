@@ -507,4 +507,6 @@ export default {
   'spot.afterPayout': '业务员首次支取后即抽取样本。',
   'claimform.save.waiting': '填好用途及每行的日期、类别和金额后即自动保存。',
   'stmt.netTotal': '应付净额：{amount}',
+  'claimform.reached': '已完成',
+  'claimform.notReached': '尚未',
 };

@@ -134,7 +134,13 @@ function ClaimStatus({ claim, justSubmitted }) {
           {['submitted', 'approved', 'paid'].map((s) => {
             const order = { draft: 0, returned: 0, submitted: 1, approved: 2, posted: 2, paid: 3, rejected: -1 };
             const reached = order[claim.status] >= order[s];
-            return <li key={s} class={reached ? 'journey-done' : ''}>{t(`status.${s}`)}{reached ? ` ✓` : ''}</li>;
+            return (
+              <li key={s} class={reached ? 'journey-done' : ''}>
+                {t(`status.${s}`)}
+                {reached && <span aria-hidden="true"> ✓</span>}
+                <span class="visually-hidden"> ({t(reached ? 'claimform.reached' : 'claimform.notReached')})</span>
+              </li>
+            );
           })}
         </ol>
       </section>
