@@ -509,4 +509,5 @@ export default {
   'stmt.netTotal': 'Net payable: {amount}',
   'claimform.reached': 'done',
   'claimform.notReached': 'not yet',
+  'audit.log.anyone': 'Anyone',
 };

@@ -509,4 +509,5 @@ export default {
   'stmt.netTotal': '应付净额：{amount}',
   'claimform.reached': '已完成',
   'claimform.notReached': '尚未',
+  'audit.log.anyone': '任何人',
 };

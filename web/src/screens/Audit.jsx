@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { t, has } from '../i18n.js';
 import { get, seg } from '../api.js';
 import { money, month, instant, count } from '../format.js';
-import { userLabel } from '../directory.js';
+import { userLabel, knownUsers } from '../directory.js';
 import { stepLabel } from '../labels.js';
 import { may } from '../permissions.js';
 import { Link } from '../router.js';
@@ -13,6 +13,10 @@ import { ErrorBox, Loading, PageTitle, Status, useLoad } from '../components.jsx
 import { Party, lastMonth } from './parts.jsx';
 
 const RS = '/api/v1/relationship-spending';
+// Object types the audit log most often names, offered as suggestions (any other may be typed).
+const OBJECT_TYPES = ['relationship.statement', 'relationship.exception', 'relationship.special_expense', 'relationship.standard',
+  'expenses.claim', 'expenses.advance', 'contracts.contract', 'contracts.collection', 'annex.approval', 'annex.delegation',
+  'annex.user', 'annex.sector', 'annex.party', 'annex.evidence_pack'];
 const kindLabel = (k) => (has(`exception.${k}`) ? t(`exception.${k}`) : k);
 
 function Period({ user }) {
@@ -177,12 +181,23 @@ function AuditLog({ user }) {
       setVerify({ busy: false, data: null, error });
     }
   };
-  const field = (k, type = 'text') => (
+  const field = (k, type = 'text', list) => (
     <div class="field">
       <label for={`audit-${k}`}>{t(`audit.log.${k}`)}</label>
-      <input id={`audit-${k}`} type={type} value={q[k]} autoComplete="off" onInput={(e) => setQ({ ...q, [k]: e.currentTarget.value })} />
+      <input id={`audit-${k}`} type={type} value={q[k]} autoComplete="off" list={list} onInput={(e) => setQ({ ...q, [k]: e.currentTarget.value })} />
     </div>
   );
+  // Whom to look for: by name when the user may list accounts, else by id.
+  const users = knownUsers();
+  const principal = users.length ? (
+    <div class="field">
+      <label for="audit-principal">{t('audit.log.principal')}</label>
+      <select id="audit-principal" value={q.principal} onChange={(e) => setQ({ ...q, principal: e.currentTarget.value })}>
+        <option value="">{t('audit.log.anyone')}</option>
+        {users.map((u) => <option key={u.id} value={u.id}>{userLabel(u.id)}</option>)}
+      </select>
+    </div>
+  ) : field('principal');
   const v = verify.data;
   return (
     <section class="panel" aria-labelledby="auditlog-title">
@@ -206,9 +221,12 @@ function AuditLog({ user }) {
       )}
       <form class="form" onSubmit={(e) => { e.preventDefault(); search(null); }} data-testid="audit-search">
         <div class="form-grid">
-          {field('object_type')}
+          {field('object_type', 'text', 'audit-object-types')}
+          <datalist id="audit-object-types">
+            {OBJECT_TYPES.map((o) => <option key={o} value={o} />)}
+          </datalist>
           {field('object_id')}
-          {field('principal')}
+          {principal}
           {field('from', 'datetime-local')}
           {field('to', 'datetime-local')}
           <div class="form-actions">
