@@ -274,8 +274,22 @@ export default function ClaimForm({ id }) {
 
   // An existing claim: loaded once per id (a new one just created keeps what is on screen).
   useEffect(() => {
+    if (isNew && claimRef.current) {
+      // from another claim to a new one: start afresh
+      clearTimeout(timer.current);
+      claimRef.current = null;
+      lastSaved.current = '';
+      setClaim(null);
+      setForm({ purpose: '', lines: [emptyLine('CNY')] });
+      setSave({ state: 'idle', error: null, problem: null });
+      setSubmitState({ busy: false, error: null, done: false });
+      return undefined;
+    }
     if (isNew || (claimRef.current && claimRef.current.id === id)) return undefined;
     const ctl = new AbortController();
+    clearTimeout(timer.current);
+    setSave({ state: 'idle', error: null, problem: null });
+    setSubmitState({ busy: false, error: null, done: false });
     setLoad({ loading: true, error: null });
     get(`/api/v1/expenses/claims/${seg(id)}`, { signal: ctl.signal }).then((c) => {
       setClaim(c);
