@@ -246,19 +246,19 @@ function SpotCheckItem({ statementId, item, onDecided }) {
   };
   return (
     <li class="spot-item" data-testid="spot-item">
-      <p><strong>{t('spot.rank', { rank: item.rank })}</strong> <Party id={item.party_id} /> <Status value={`spot_${item.outcome}`} /></p>
+      <p id={`${idBase}-who`}><strong>{t('spot.rank', { rank: item.rank })}</strong> <Party id={item.party_id} /> <Status value={`spot_${item.outcome}`} /></p>
       {item.outcome === 'pending' ? (
         <div class="form">
           <ErrorBox error={error} />
           <div class="field">
-            <label for={`${idBase}-note`}>{t('spot.note')}</label>
+            <label for={`${idBase}-note`}>{t('spot.note')}<span class="visually-hidden"> · {t('spot.rank', { rank: item.rank })}</span></label>
             <textarea id={`${idBase}-note`} rows={2} maxLength={2000} value={note} onInput={(e) => setNote(e.currentTarget.value)}
               aria-invalid={problem ? 'true' : undefined} aria-describedby={problem ? `${idBase}-problem` : undefined} />
             {problem && <p id={`${idBase}-problem`} class="field-error">{t('spot.noteMissing')}</p>}
           </div>
           <div class="button-row">
-            <button type="button" class="btn btn-primary" disabled={busy} onClick={() => decide('confirmed')}>{t('spot.confirm')}</button>
-            <button type="button" class="btn btn-danger-quiet" disabled={busy} onClick={() => decide('disputed')}>{t('spot.dispute')}</button>
+            <button type="button" class="btn btn-primary" disabled={busy} aria-describedby={`${idBase}-who`} onClick={() => decide('confirmed')}>{t('spot.confirm')}</button>
+            <button type="button" class="btn btn-danger-quiet" disabled={busy} aria-describedby={`${idBase}-who`} onClick={() => decide('disputed')}>{t('spot.dispute')}</button>
           </div>
         </div>
       ) : (
