@@ -114,6 +114,10 @@ export const tests = [
       assert.match(await page.locator('#claim-purpose-problem').innerText(), /Choose the claim’s purpose/);
       await assertNoHorizontalScroll(page, 'claim form at 390 px');
       await assertAccessible(page, 'claim form at 390 px');
+      // removing a line leaves the focus on the line that takes its place
+      await page.locator('button', { hasText: 'Remove line 1' }).click();
+      assert.equal(await page.locator('[data-testid=claim-line]').count(), 1);
+      assert.match(await page.evaluate(() => document.activeElement.id), /^line-\d+-date$/);
       await screenshot(page, 'mobile-claim-form');
       await page.goto(`${env.url}/expenses`);
       await settled(page);

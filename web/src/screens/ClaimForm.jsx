@@ -353,7 +353,16 @@ export default function ClaimForm({ id }) {
   };
   const setPurpose = (purpose) => change({ ...formRef.current, purpose });
   const changeLine = (i, patch) => change({ ...formRef.current, lines: formRef.current.lines.map((l, j) => (j === i ? { ...l, ...patch } : l)) });
-  const removeLine = (i) => change({ ...formRef.current, lines: formRef.current.lines.filter((_, j) => j !== i) });
+  const removeLine = (i) => {
+    const lines = formRef.current.lines.filter((_, j) => j !== i);
+    change({ ...formRef.current, lines });
+    // the button pressed is gone: the focus goes to the line now in its place (or the one before it)
+    const next = lines[Math.min(i, lines.length - 1)];
+    setTimeout(() => {
+      const el = next && document.getElementById(`line-${next.key}-date`);
+      if (el) el.focus();
+    }, 0);
+  };
   const addLine = () => {
     const last = formRef.current.lines[formRef.current.lines.length - 1];
     const next = { ...formRef.current, lines: [...formRef.current.lines, emptyLine(last ? last.currency : 'CNY')] };
