@@ -380,4 +380,34 @@ export const tests = [
       await page.context().close();
     },
   },
+  {
+    order: 79,
+    name: 'an entertainment line asks who was entertained, and the draft keeps it',
+    fn: async () => {
+      const page = await newPage({ locale: 'zh-CN' });
+      await signIn(page, env.submitter);
+      await page.goto(`${env.url}/expenses/claims/new`);
+      await page.locator('[data-testid=claim-form]').waitFor();
+      await page.locator('#claim-purpose').selectOption('customer');
+      const line = page.locator('[data-testid=claim-line]').first();
+      assert.equal(await line.locator('textarea[id$="-attendees"]').count(), 0, 'not asked for other categories');
+      await line.locator('input[type=date]').fill('2026-11-19');
+      await line.locator('select[id$="-category"]').selectOption('entertainment');
+      assert.equal(await line.locator('label[for$="-attendee_count"]').innerText(), '参与人数');
+      await line.locator('input[id$="-amount"]').fill(`1${amountText}`);
+      await line.locator('input[id$="-attendee_count"]').fill('3');
+      await line.locator('textarea[id$="-attendees"]').fill('王伟 Wang Wei\n赵丽 Zhao Li');
+      await page.locator('[data-testid=save-state][data-state=saved]').waitFor();
+      await line.locator('.line-policy .badge').waitFor();
+      await assertAccessible(page, 'entertainment line (zh-CN)');
+      const id = decodeURIComponent(page.url().split('/').pop());
+      const rep = await apiSession(env.submitter);
+      const saved = (await rep.call('GET', `/api/v1/expenses/claims/${encodeURIComponent(id)}`)).body;
+      assert.equal(saved.status, 'draft');
+      assert.equal(saved.lines[0].attendee_count, 3);
+      assert.deepEqual(saved.lines[0].attendees.map((a) => a.name), ['王伟 Wang Wei', '赵丽 Zhao Li']);
+      assertClean(page);
+      await page.context().close();
+    },
+  },
 ];

@@ -510,4 +510,8 @@ export default {
   'claimform.reached': 'done',
   'claimform.notReached': 'not yet',
   'audit.log.anyone': 'Anyone',
+  'claimform.attendee_count': 'Number of attendees',
+  'claimform.attendees': 'Attendees',
+  'claimform.attendeesHint': 'One name a line: the customer’s people and colleagues entertained.',
+  'claimform.problem.attendee_count': 'Enter a whole number, at least as many as the names given.',
 };

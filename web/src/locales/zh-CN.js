@@ -510,4 +510,8 @@ export default {
   'claimform.reached': '已完成',
   'claimform.notReached': '尚未',
   'audit.log.anyone': '任何人',
+  'claimform.attendee_count': '参与人数',
+  'claimform.attendees': '参与人员',
+  'claimform.attendeesHint': '每行一个姓名：招待的客户人员及同事。',
+  'claimform.problem.attendee_count': '请输入整数，且不少于所列姓名的数量。',
 };

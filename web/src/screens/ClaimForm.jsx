@@ -28,11 +28,15 @@ const today = () => {
 };
 const emptyLine = (currency) => ({
   key: nextKey++, date: today(), category: '', merchant: '', amount: '', currency, cost_centre: '', justification: '', receipt_sha256: null,
+  attendee_count: '', attendees: '', attendeeKinds: {},
 });
 const lineFromServer = (l) => ({
   key: nextKey++, date: l.date || '', category: l.category || '', merchant: l.merchant || '',
   amount: l.amount ? amountText(l.amount.amount, minorUnitsOf(l.amount.currency)) : '', currency: (l.amount && l.amount.currency) || 'CNY',
   cost_centre: l.cost_centre || '', justification: l.justification || '', receipt_sha256: l.receipt_sha256 || null,
+  attendee_count: l.attendee_count ? String(l.attendee_count) : '',
+  attendees: (l.attendees || []).map((a) => a.name).join('\n'),
+  attendeeKinds: Object.fromEntries((l.attendees || []).map((a) => [a.name, a.kind])),
 });
 
 /** The claim's body for POST/PUT, or the first thing missing ({line, field} with line -1 for the claim). */
@@ -49,6 +53,14 @@ export function claimBody(form) {
     if (l.cost_centre) line.cost_centre = l.cost_centre;
     if (l.justification.trim()) line.justification = l.justification.trim();
     if (l.receipt_sha256) line.receipt_sha256 = l.receipt_sha256;
+    // who was entertained: names one a line (kinds kept from the server, else contacts) and how many in all
+    const names = (l.attendees || '').split('\n').map((n) => n.trim()).filter(Boolean);
+    if (names.length) line.attendees = names.map((name) => ({ kind: (l.attendeeKinds || {})[name] || 'contact', name }));
+    if (String(l.attendee_count || '').trim()) {
+      const n = Number(l.attendee_count);
+      if (!Number.isInteger(n) || n < 1 || n > 10000 || n < names.length) return { problem: { line: i, field: 'attendee_count' } };
+      line.attendee_count = n;
+    }
     lines.push(line);
   }
   return { body: { purpose: form.purpose, lines } };
@@ -218,6 +230,21 @@ function LineEditor({ line, index, count, saved, claim, currencies, costCentres,
               ) : t('claimform.receiptHint')}
           </p>
         </div>
+        {(line.category === 'entertainment' || line.attendees || line.attendee_count) && (
+          <div class="field">
+            <label for={id('attendee_count')}>{t('claimform.attendee_count')}</label>
+            <input id={id('attendee_count')} type="number" min="1" max="10000" step="1" inputMode="numeric" value={line.attendee_count}
+              onInput={set('attendee_count')} {...invalid('attendee_count')} />
+            {problemText('attendee_count')}
+          </div>
+        )}
+        {(line.category === 'entertainment' || line.attendees) && (
+          <div class="field field-wide">
+            <label for={id('attendees')}>{t('claimform.attendees')}</label>
+            <textarea id={id('attendees')} rows={2} value={line.attendees} onInput={set('attendees')} aria-describedby={`${id('attendees')}-hint`} />
+            <p id={`${id('attendees')}-hint`} class="hint">{t('claimform.attendeesHint')}</p>
+          </div>
+        )}
         {(needsJustification || line.justification) && (
           <div class="field field-wide">
             <label for={id('justification')}>{t('claimform.justification')}</label>
