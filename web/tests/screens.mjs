@@ -410,4 +410,43 @@ export const tests = [
       await page.context().close();
     },
   },
+  {
+    order: 80,
+    name: 'a statement’s special expenses are listed (the statement as served, with two added)',
+    fn: async () => {
+      const rep = await apiSession(env.submitter);
+      const own = ((await rep.call('GET', '/api/v1/relationship-spending/statements')).body.items || []).find((s) => s.rep_id === rep.user.id);
+      assert.ok(own, 'the submitter has a statement');
+      const page = await newPage();
+      // the demo files no special expense: the statement the server answers is given one on it and one filed
+      await page.route(`**/api/v1/relationship-spending/statements/${own.id}`, async (route) => {
+        const res = await route.fetch();
+        const doc = await res.json();
+        const party = (doc.content.customers[0] || {}).party_id || 'p_1';
+        doc.content.special_expenses = {
+          on_statement: [{ application_id: 'rse_1', party_id: party, contract: { contract_id: 'ct_1', number: 'HT-TEST-1', signed_on: '2026-11-10' },
+            amount: 50000, payable_before: 0, payable_after: 25000, state: 'partly_payable' }],
+          filed_in_month: [{ application_id: 'rse_2', party_id: party, amount: { amount: 30000, currency: 'CNY' }, purpose: 'new_customer_special',
+            status: 'approved', filed_on: '2026-11-04' }],
+        };
+        await route.fulfill({ response: res, json: doc });
+      });
+      await signIn(page, env.submitter);
+      await page.goto(`${env.url}/statements/${encodeURIComponent(own.id)}`);
+      await page.locator('[data-testid=special-on-statement]').waitFor();
+      const on = await page.locator('[data-testid=special-on-statement] tbody').innerText();
+      assert.match(on, /HT-TEST-1/);
+      assert.match(on, /CN¥500\.00/);
+      assert.match(on, /CN¥250\.00/);
+      assert.match(on, /Partly payable/);
+      const filed = await page.locator('[data-testid=special-filed] tbody').innerText();
+      assert.match(filed, /New-customer special expense/);
+      assert.match(filed, /Nov 4, 2026/);
+      await assertAccessible(page, 'statement with special expenses');
+      await page.locator('#lang-select').selectOption('zh-CN');
+      assert.match(await page.locator('[data-testid=special-filed] tbody').innerText(), /争取新客户特殊费用/);
+      assertClean(page);
+      await page.context().close();
+    },
+  },
 ];

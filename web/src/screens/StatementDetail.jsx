@@ -159,6 +159,78 @@ function Warnings({ content }) {
   );
 }
 
+/** Special expenses for new customers (R6): those this statement pays in step with collection, and those filed in the month. */
+function SpecialExpenses({ content }) {
+  const sp = content.special_expenses || {};
+  const cur = content.currency || '';
+  const on = sp.on_statement || [];
+  const filed = sp.filed_in_month || [];
+  if (!on.length && !filed.length) return null;
+  const label = (prefix, v) => (v && has(`${prefix}.${v}`) ? t(`${prefix}.${v}`) : v || '—');
+  return (
+    <section class="panel" aria-labelledby="stmt-special-title">
+      <h2 id="stmt-special-title">{t('stmt.special.title')}</h2>
+      {on.length > 0 && (
+        <div class="table-wrap">
+          <table class="table table-cards" data-testid="special-on-statement">
+            <caption>{t('stmt.special.onStatement')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('statement.col.customer')}</th>
+                <th scope="col" class="num">{t('stmt.special.amount')}</th>
+                <th scope="col" class="num">{t('stmt.special.payableBefore')}</th>
+                <th scope="col" class="num">{t('stmt.special.payableAfter')}</th>
+                <th scope="col">{t('statement.status')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {on.map((e) => (
+                <tr key={e.application_id}>
+                  <th scope="row" data-label={t('statement.col.customer')}>
+                    <Party id={e.party_id} />
+                    {e.contract && <div class="muted">{e.contract.number || e.contract.contract_id}</div>}
+                  </th>
+                  <td data-label={t('stmt.special.amount')} class="num">{minor(e.amount, cur)}</td>
+                  <td data-label={t('stmt.special.payableBefore')} class="num">{minor(e.payable_before, cur)}</td>
+                  <td data-label={t('stmt.special.payableAfter')} class="num">{minor(e.payable_after, cur)}</td>
+                  <td data-label={t('statement.status')}>{label('stmt.special.state', e.state)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {filed.length > 0 && (
+        <div class="table-wrap">
+          <table class="table table-cards" data-testid="special-filed">
+            <caption>{t('stmt.special.filed')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('statement.col.customer')}</th>
+                <th scope="col">{t('stmt.special.purpose')}</th>
+                <th scope="col" class="num">{t('stmt.special.amount')}</th>
+                <th scope="col">{t('statement.status')}</th>
+                <th scope="col">{t('stmt.special.filedOn')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {filed.map((e) => (
+                <tr key={e.application_id}>
+                  <th scope="row" data-label={t('statement.col.customer')}><Party id={e.party_id} /></th>
+                  <td data-label={t('stmt.special.purpose')}>{label('rpurpose', e.purpose)}</td>
+                  <td data-label={t('stmt.special.amount')} class="num">{money(e.amount)}</td>
+                  <td data-label={t('statement.status')}><Status value={e.status} /></td>
+                  <td data-label={t('stmt.special.filedOn')}>{date(e.filed_on)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
 function Payout({ doc, onDrawn }) {
   const [amount, setAmount] = useState('');
   const [problem, setProblem] = useState(false);
@@ -397,6 +469,7 @@ export default function StatementDetail({ id }) {
         <h2 id="stmt-customers-title">{t('statement.customers')}</h2>
         <Customers content={content} />
       </section>
+      <SpecialExpenses content={content} />
     </article>
   );
 }
