@@ -449,4 +449,23 @@ export const tests = [
       await page.context().close();
     },
   },
+  {
+    order: 81,
+    name: 'the statements list filters by state on the server',
+    fn: async () => {
+      const auditor = await apiSession(env.auditor);
+      const signed = (await auditor.call('GET', '/api/v1/relationship-spending/statements?status=signed&limit=100')).body.items;
+      const page = await newPage();
+      await signIn(page, env.auditor);
+      await page.goto(`${env.url}/statements`);
+      await page.locator('[data-testid=statements-table]').waitFor();
+      await page.locator('#statements-status').selectOption('signed');
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid=statements-table] tbody tr').length === n
+        && !document.querySelector('main .loading'), signed.length);
+      for (const text of await page.locator('[data-testid=statements-table] tbody td:nth-child(4)').allInnerTexts()) assert.equal(text, 'Signed');
+      await assertAccessible(page, 'statements filtered');
+      assertClean(page);
+      await page.context().close();
+    },
+  },
 ];

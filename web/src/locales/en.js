@@ -531,4 +531,7 @@ export default {
   'rpurpose.executive': 'Executive relationship',
   'rpurpose.new_customer_special': 'New-customer special expense',
   'rpurpose.customer_event': 'Customer events',
+  'statements.filters': 'Filter the statements',
+  'statements.anyStatus': 'Any',
+  'statements.more': 'Show more',
 };

@@ -531,4 +531,7 @@ export default {
   'rpurpose.executive': '客户主管采购的公司领导关系维护',
   'rpurpose.new_customer_special': '争取新客户特殊费用',
   'rpurpose.customer_event': '客户活动、推广会及联谊',
+  'statements.filters': '筛选结算单',
+  'statements.anyStatus': '全部',
+  'statements.more': '显示更多',
 };

@@ -1,5 +1,6 @@
 // Relationship-fee statements within the user's reach: a rep's own, a clerk's or sector head's sector, finance
-// and auditors all — the API decides which.
+// and auditors all — the API decides which. Filtered by month and state on the server, a page at a time.
+import { useState } from 'preact/hooks';
 import { t } from '../i18n.js';
 import { get } from '../api.js';
 import { money, month } from '../format.js';
@@ -7,9 +8,35 @@ import { userLabel } from '../directory.js';
 import { Link } from '../router.js';
 import { ErrorBox, Loading, PageTitle, Status, useLoad } from '../components.jsx';
 
+const STATES = ['draft', 'submitted', 'returned', 'signed', 'rejected'];
+const PAGE = 100;
+
 export default function Statements() {
-  const { data, error, loading, reload } = useLoad((signal) => get('/api/v1/relationship-spending/statements?sort=period&limit=200', { signal }), []);
-  const items = ((data && data.items) || []).slice().sort((a, b) => String(b.period).localeCompare(String(a.period)));
+  const [period, setPeriod] = useState('');
+  const [status, setStatus] = useState('');
+  const [more, setMore] = useState({ items: [], cursor: null, busy: false, error: null });
+  const query = (cursor) => {
+    const q = new URLSearchParams({ sort: 'period', limit: String(PAGE) });
+    if (/^\d{4}-\d{2}$/.test(period)) q.set('period', period);
+    if (status) q.set('status', status);
+    if (cursor) q.set('cursor', cursor);
+    return `/api/v1/relationship-spending/statements?${q}`;
+  };
+  const { data, error, loading, reload } = useLoad((signal) => {
+    setMore({ items: [], cursor: null, busy: false, error: null });
+    return get(query(null), { signal });
+  }, [period, status]);
+  const next = more.cursor !== null ? more.cursor : data && data.next_cursor;
+  const loadMore = async () => {
+    setMore((m) => ({ ...m, busy: true, error: null }));
+    try {
+      const page = await get(query(next));
+      setMore((m) => ({ items: [...m.items, ...((page && page.items) || [])], cursor: (page && page.next_cursor) || '', busy: false, error: null }));
+    } catch (err) {
+      setMore((m) => ({ ...m, busy: false, error: err }));
+    }
+  };
+  const items = [...((data && data.items) || []), ...more.items];
   return (
     <section aria-labelledby="statements-title">
       <div class="page-head">
@@ -17,6 +44,19 @@ export default function Statements() {
         <button type="button" class="btn" onClick={reload} disabled={loading}>{t('common.refresh')}</button>
       </div>
       <p class="lead">{t('statements.lead')}</p>
+      <div class="inline-form" role="search" aria-label={t('statements.filters')}>
+        <div class="field">
+          <label for="statements-period">{t('statement.period')}</label>
+          <input id="statements-period" type="month" value={period} onChange={(e) => setPeriod(e.currentTarget.value)} />
+        </div>
+        <div class="field">
+          <label for="statements-status">{t('statement.status')}</label>
+          <select id="statements-status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
+            <option value="">{t('statements.anyStatus')}</option>
+            {STATES.map((s) => <option key={s} value={s}>{t(`status.${s}`)}</option>)}
+          </select>
+        </div>
+      </div>
       {loading && !data && <Loading />}
       <ErrorBox error={error} onRetry={reload} />
       {data && items.length === 0 && <p class="empty">{t('statements.none')}</p>}
@@ -51,6 +91,8 @@ export default function Statements() {
           </table>
         </div>
       )}
+      <ErrorBox error={more.error} />
+      {next && <button type="button" class="btn" onClick={loadMore} disabled={more.busy}>{t('statements.more')}</button>}
     </section>
   );
 }
