@@ -121,3 +121,39 @@ export const del = (path, opts) => request('DELETE', path, undefined, opts);
 
 /** A path segment, %-encoded. */
 export const seg = (s) => encodeURIComponent(String(s));
+
+/**
+ * Sends a file as a form's one file part (multipart/form-data), with the CSRF token; answers as `request`.
+ * @param {string} path beginning /api/v1/
+ * @param {File|Blob} file
+ * @param {{field?: string, signal?: AbortSignal}} [opts]
+ */
+export async function upload(path, file, opts = {}) {
+  const form = new FormData();
+  form.append(opts.field || 'file', file, file && file.name ? file.name : 'upload');
+  const headers = { Accept: 'application/json' };
+  if (csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  let res;
+  try {
+    res = await fetch(path, { method: 'POST', headers, body: form, credentials: 'same-origin', cache: 'no-store', signal: opts.signal });
+  } catch (e) {
+    if (e && e.name === 'AbortError') throw e;
+    throw new ApiError(0, 'network', String(e && e.message ? e.message : e));
+  }
+  const text = await res.text();
+  let data = null;
+  try {
+    data = text ? parseJson(text) : null;
+  } catch {
+    data = null;
+  }
+  if (res.ok) return data;
+  const e = data && typeof data === 'object' && data.error && typeof data.error === 'object' ? data.error : {};
+  const err = new ApiError(res.status, e.code || STATUS_CODES[res.status] || (res.status >= 500 ? 'internal' : 'bad_request'),
+    typeof e.message === 'string' ? e.message : '', typeof e.field === 'string' ? e.field : null, retryAfterSeconds(res));
+  if (res.status === 401) unauthenticatedHandler(err);
+  throw err;
+}
+
+/** The If-Match header for a business record: annexd answers its records with the ETag "v<version>". */
+export const ifMatch = (record) => ({ 'If-Match': `"v${record.version}"` });

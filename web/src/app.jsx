@@ -44,6 +44,11 @@ const Delegations = lazy(() => import('./screens/Delegations.jsx'));
 const Sales = lazy(() => import('./screens/Sales.jsx'));
 const Contract = lazy(() => import('./screens/Contract.jsx'));
 const Operations = lazy(() => import('./screens/Operations.jsx'));
+const Expenses = lazy(() => import('./screens/Expenses.jsx'));
+const ClaimForm = lazy(() => import('./screens/ClaimForm.jsx'));
+const Statements = lazy(() => import('./screens/Statements.jsx'));
+const StatementDetail = lazy(() => import('./screens/StatementDetail.jsx'));
+const Audit = lazy(() => import('./screens/Audit.jsx'));
 
 function storedLocale() {
   try {
@@ -87,6 +92,13 @@ function screenFor(path) {
   if (contract) return <Contract id={decodeURIComponent(contract[1])} />;
   const ops = /^\/operations(?:\/(sync|users|sectors|idle))?\/?$/.exec(path);
   if (ops) return <Operations part={ops[1] || 'plugins'} />;
+  if (path === '/expenses') return <Expenses />;
+  const claim = /^\/expenses\/claims\/([^/]+)\/?$/.exec(path);
+  if (claim) return <ClaimForm id={decodeURIComponent(claim[1])} />;
+  if (path === '/statements') return <Statements />;
+  const statement = /^\/statements\/([^/]+)\/?$/.exec(path);
+  if (statement) return <StatementDetail id={decodeURIComponent(statement[1])} />;
+  if (path === '/audit') return <Audit />;
   return <NotFound />;
 }
 
@@ -95,6 +107,10 @@ const NAV = [
   { href: '/delegations', key: 'nav.delegations', match: (p) => p === '/delegations' },
   { href: '/sales', key: 'nav.sales', match: (p) => p === '/sales' || p.startsWith('/sales/'), show: (u) => may(u, 'pipeline.opportunity.read') },
   { href: '/operations', key: 'nav.operations', match: (p) => p === '/operations' || p.startsWith('/operations/'), show: (u) => mayOperate(u) },
+  // Shown to those whose permissions reach them; the API decides what each lists.
+  { href: '/expenses', key: 'nav.expenses', match: (p) => p.startsWith('/expenses'), show: (u) => may(u, 'expenses.claim.write') || may(u, 'expenses.advance.write') },
+  { href: '/statements', key: 'nav.statements', match: (p) => p.startsWith('/statements'), show: (u) => may(u, 'relationship.statement.read') },
+  { href: '/audit', key: 'nav.audit', match: (p) => p === '/audit', show: (u) => may(u, 'annex.audit.view') },
 ];
 
 export function App() {

@@ -21,6 +21,10 @@ export const env = {
   // (defaults: the demo company's).
   admin: { login: process.env.ANNEX_ADMIN_LOGIN || 'admin', password: process.env.ANNEX_ADMIN_PASSWORD || DEMO_PASSWORD },
   otherRep: { login: process.env.ANNEX_OTHER_REP_LOGIN || 'zheng.rep', password: process.env.ANNEX_OTHER_REP_PASSWORD || DEMO_PASSWORD },
+  // The screens' tests: an auditor and a sector head of the submitter's sector (defaults: the demo company's).
+  auditor: { login: process.env.ANNEX_AUDITOR_LOGIN || 'sun.audit', password: process.env.ANNEX_AUDITOR_PASSWORD || DEMO_PASSWORD },
+  head: { login: process.env.ANNEX_HEAD_LOGIN || 'wang.head', password: process.env.ANNEX_HEAD_PASSWORD || DEMO_PASSWORD },
+  demoPassword: DEMO_PASSWORD,
   chromium: process.env.ANNEX_CHROMIUM || '/usr/bin/chromium',
   screenshots: process.env.ANNEX_SCREENSHOTS || '',
   headed: process.env.ANNEX_HEADED === '1',

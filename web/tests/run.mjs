@@ -14,7 +14,12 @@
 //   ANNEX_ADMIN_PASSWORD       … and their password (default ANNEX_DEMO_PASSWORD)
 //   ANNEX_OTHER_REP_LOGIN      a sales rep of another sector than the submitter's (default zheng.rep, the demo's
 //   ANNEX_OTHER_REP_PASSWORD   south rep), whose opportunities the submitter's board must not show
-//   ANNEX_DEMO_PASSWORD        the demo company's password (default "annex demo 2026")
+//   ANNEX_AUDITOR_LOGIN        an auditor (default sun.audit, the demo company's) for the audit screen …
+//   ANNEX_AUDITOR_PASSWORD     … and their password (default ANNEX_DEMO_PASSWORD)
+//   ANNEX_HEAD_LOGIN           the sector head of the submitter's sector (default wang.head, the demo's north head),
+//   ANNEX_HEAD_PASSWORD        who spot-checks the submitter's signed statement (default ANNEX_DEMO_PASSWORD)
+//   ANNEX_DEMO_PASSWORD        the demo company's password (default "annex demo 2026"); the audit test signs in
+//                              with it as the rep of an unsigned statement to leave one exception on record
 //   ANNEX_CHROMIUM             the browser (default /usr/bin/chromium: apt-get install chromium)
 //   ANNEX_SCREENSHOTS          a directory to save a screenshot of every page visited (optional)
 //
