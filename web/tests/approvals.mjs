@@ -157,6 +157,15 @@ export const tests = [
       const subject = page.locator('section', { has: page.locator('#subject-title') });
       assert.match(await subject.locator('dl.facts').innerText(), /Total\nCN¥595\.50/, 'the claim total');
       assert.match(await subject.innerText(), /The approval chain was chosen by CN¥/, 'the cumulative amount that chose the chain');
+      // The receipts inline (a PDF as a link that opens it), and what the review adds for the decision.
+      const receipt = page.locator('[data-testid=receipt-1] a');
+      await receipt.waitFor();
+      const opened = await page.request.get(new URL(await receipt.getAttribute('href'), env.url).href);
+      assert.equal(opened.status(), 200, 'the receipt opens for the approver');
+      assert.match(opened.headers()['content-type'], /application\/pdf/);
+      const review = await page.locator('[data-testid=claim-review]').innerText();
+      assert.match(review, /Outstanding cash advances of the claimant: CN¥/, 'the claimant\'s outstanding advances');
+      assert.match(review, /receipt/i);
       await assertAccessible(page, 'expense claim');
       await screenshot(page, 'approval-claim-en');
       await page.locator('#lang-select').selectOption('zh-CN');

@@ -779,4 +779,14 @@ export default {
   'statements.filters': 'Filter the statements',
   'statements.anyStatus': 'Any',
   'statements.more': 'Show more',
+
+  // The claim's review, in an approval.
+  'claim.receiptOf': 'Receipt of line {line}',
+  'claim.openReceipt': 'Open the receipt of line {line}',
+  'claim.review': 'For the decision',
+  'claim.noDuplicates': 'No line looks like a duplicate of another claim.',
+  'claim.duplicateOf': 'Line {line} looks like line {other} of claim {claim}',
+  'claim.noReusedReceipts': 'No receipt is used on another claim.',
+  'claim.receiptReused': 'The receipt of line {line} is also on {uses}',
+  'claim.outstandingAdvances': 'Outstanding cash advances of the claimant: {amount} ({count} paid and open)',
 };

@@ -779,4 +779,14 @@ export default {
   'statements.filters': '筛选结算单',
   'statements.anyStatus': '全部',
   'statements.more': '显示更多',
+
+  // The claim's review, in an approval.
+  'claim.receiptOf': '第 {line} 行的票据',
+  'claim.openReceipt': '打开第 {line} 行的票据',
+  'claim.review': '审批参考',
+  'claim.noDuplicates': '没有与其他报销单重复的明细。',
+  'claim.duplicateOf': '第 {line} 行与报销单 {claim} 第 {other} 行相似',
+  'claim.noReusedReceipts': '没有票据在其他报销单上使用。',
+  'claim.receiptReused': '第 {line} 行的票据也用于 {uses}',
+  'claim.outstandingAdvances': '报销人未结清的备用金：{amount}（已支付未结清 {count} 笔）',
 };

@@ -10,7 +10,8 @@ import { may } from '../permissions.js';
 import { ErrorBox, Facts, Loading, Notice, Status, useLoad } from '../components.jsx';
 
 const SUBJECTS = {
-  'expenses.claim': { permission: 'expenses.claim.read', path: (id) => `/api/v1/expenses/claims/${seg(id)}`, View: ClaimView },
+  // A claim with what deciding it needs: duplicates, reused receipts, the claimant's outstanding advances.
+  'expenses.claim': { permission: 'expenses.claim.read', path: (id) => `/api/v1/expenses/claims/${seg(id)}/review`, View: ClaimView },
   'expenses.advance': { permission: 'expenses.advance.read', path: (id) => `/api/v1/expenses/advances/${seg(id)}`, View: AdvanceView },
   'relationship.statement': {
     permission: 'relationship.statement.read',
@@ -134,12 +135,48 @@ function ClaimView({ doc }) {
                   {money(l.sanctioned)}
                   {l.sanction_reason && <div class="muted">{l.sanction_reason}</div>}
                 </td>
-                <td data-label={t('claim.col.policy')} class="wide"><PolicyResults policy={l.policy} /></td>
+                <td data-label={t('claim.col.policy')} class="wide">
+                  <PolicyResults policy={l.policy} />
+                  {l.receipt_sha256 && <Receipt claim={doc.id} line={l.line_no} />}
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       </div>
+      {doc.review && <ClaimReview review={doc.review} currency={doc.currency} />}
+    </div>
+  );
+}
+
+/** A line's receipt shown inline: a photo as itself, anything else (a PDF) as a link to open it. */
+function Receipt({ claim, line }) {
+  const [image, setImage] = useState(true);
+  const href = `/api/v1/expenses/claims/${seg(claim)}/lines/${seg(String(line))}/receipt`;
+  return (
+    <div class="receipt" data-testid={`receipt-${line}`}>
+      {image && <img src={href} alt={t('claim.receiptOf', { line })} loading="lazy" onError={() => setImage(false)} />}
+      <a href={href} target="_blank" rel="noopener">{t('claim.openReceipt', { line })}</a>
+    </div>
+  );
+}
+
+/** What the claim's review adds: duplicates, receipts used elsewhere, the claimant's outstanding advances. */
+function ClaimReview({ review }) {
+  const duplicates = review.duplicates || [];
+  const reused = review.reused_receipts || [];
+  const advances = review.outstanding_advances || {};
+  const open = advances.paid_and_open || [];
+  return (
+    <div data-testid="claim-review">
+      <h3>{t('claim.review')}</h3>
+      <ul class="plain">
+        <li>{duplicates.length === 0 ? t('claim.noDuplicates')
+          : duplicates.map((d) => t('claim.duplicateOf', { line: d.line_no, claim: (d.other && d.other.other_claim) || '—', other: (d.other && d.other.other_line) || '—' })).join(' · ')}</li>
+        <li>{reused.length === 0 ? t('claim.noReusedReceipts')
+          : reused.map((r) => t('claim.receiptReused', { line: r.line_no, uses: (r.uses || []).join(', ') })).join(' · ')}</li>
+        <li>{t('claim.outstandingAdvances', { amount: advances.balance ? money(advances.balance) : '—', count: count(open.length) })}</li>
+      </ul>
     </div>
   );
 }
