@@ -68,7 +68,9 @@ TEST(Demo, LoadsACompanyWithEveryScreensDataIntoTheStoreOfARunningDaemonOnce) {
   HttpResult tokens = http_call(d.base_url(), "GET", "/api/v1/tokens", "", {{"Cookie", cookie}});
   ASSERT_EQ(tokens.status, 200);
   for (const json& t : json::parse(tokens.body)["items"]) {
-    if (t["name"] == "demo load") EXPECT_FALSE(t["revoked_at"].is_null()) << t.dump();
+    if (t["name"] == "demo load") {
+      EXPECT_FALSE(t["revoked_at"].is_null()) << t.dump();
+    }
   }
 }
 
