@@ -53,7 +53,7 @@ std::optional<std::pair<std::chrono::sys_days, std::chrono::sys_days>> month_of(
 
 json DraftReport::to_json() const {
   return {{"period", period},
-          {"contracts_signed", contracts},
+          {"signed_contracts", contracts},
           {"fees_recorded", fees_recorded},
           {"lines_without_standard", lines_without_standard},
           {"statements_drafted", statements},

@@ -164,7 +164,7 @@ TEST_P(RelationshipStatements, FeesArePayableOnlyInStepWithWhatTheCustomerPaid) 
   at("2026-12-01T09:00:00+08:00");
   json report = draft("2026-11");
   // The monthly job may have drafted it a moment before (the clock just passed the 1st, 01:00): either way, once.
-  EXPECT_EQ(report["contracts_signed"], 2);
+  EXPECT_EQ(report["signed_contracts"], 2);
   EXPECT_EQ(report["statements_drafted"].get<int64_t>() + report["already_drafted"].get<int64_t>(), 1);
   json st = statement(rep_, rep_id_, "2026-11");
   EXPECT_EQ(st["status"], "draft");
