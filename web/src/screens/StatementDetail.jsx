@@ -12,6 +12,7 @@ import { userLabel } from '../directory.js';
 import { stepLabel } from '../labels.js';
 import { may } from '../permissions.js';
 import { Link } from '../router.js';
+import { Signatures } from './parts.jsx';
 import { useSession } from '../session.js';
 import { ErrorBox, Facts, Loading, PageTitle, Status, useLoad } from '../components.jsx';
 import { ApprovalProgress, OutOfReach, Party, Ratio } from './parts.jsx';
@@ -32,41 +33,6 @@ function Refusal({ error }) {
   );
 }
 
-function Signatures({ doc }) {
-  const sig = doc.signatures || { signed: [], missing: [] };
-  return (
-    <div class="table-wrap">
-      <table class="table table-cards" data-testid="signatures">
-        <caption class="visually-hidden">{t('statement.signatures')}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{t('statement.col.step')}</th>
-            <th scope="col">{t('statement.col.signedBy')}</th>
-            <th scope="col">{t('statement.col.at')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(sig.signed || []).map((s, i) => (
-            <tr key={`s${i}`}>
-              <td data-label={t('statement.col.step')}>{stepLabel(s.step)}</td>
-              <td data-label={t('statement.col.signedBy')}>
-                {userLabel(s.by)}
-                {s.on_behalf_of && <span class="muted"> {t('approval.onBehalfOf', { name: userLabel(s.on_behalf_of) })}</span>}
-              </td>
-              <td data-label={t('statement.col.at')}>{instant(s.at)}</td>
-            </tr>
-          ))}
-          {(sig.missing || []).map((m) => (
-            <tr key={`m${m}`} class="row-missing">
-              <td data-label={t('statement.col.step')}>{stepLabel(m)}</td>
-              <td data-label={t('statement.col.signedBy')} colSpan={2} class="wide"><Status value="unsigned" /></td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
 
 function Customers({ content }) {
   const cur = content.currency || '';
@@ -460,7 +426,7 @@ export default function StatementDetail({ id }) {
       <Warnings content={content} />
       <section class="panel" aria-labelledby="stmt-sign-title">
         <h2 id="stmt-sign-title">{t('statement.signatures')}</h2>
-        <Signatures doc={doc} />
+        <Signatures doc={doc} testid="signatures" />
         {doc.approval_id && doc.status !== 'signed' && doc.status !== 'draft' && <ApprovalProgress approvalId={doc.approval_id} />}
       </section>
       {canDraw && <Payout doc={doc} onDrawn={reload} />}

@@ -109,3 +109,40 @@ export function lastMonth(now = new Date()) {
   const d = new Date(Date.UTC(now.getFullYear(), now.getMonth() - 1, 1));
   return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
 }
+
+/** A statement's signatures so far, step by step, and the steps still unsigned. */
+export function Signatures({ doc, testid }) {
+  const sig = doc.signatures || { signed: [], missing: [] };
+  return (
+    <div class="table-wrap">
+      <table class="table table-cards" data-testid={testid}>
+        <caption class="visually-hidden">{t('statement.signatures')}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{t('statement.col.step')}</th>
+            <th scope="col">{t('statement.col.signedBy')}</th>
+            <th scope="col">{t('statement.col.at')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(sig.signed || []).map((s, i) => (
+            <tr key={`s${i}`}>
+              <td data-label={t('statement.col.step')}>{stepLabel(s.step)}</td>
+              <td data-label={t('statement.col.signedBy')}>
+                {userLabel(s.by)}
+                {s.on_behalf_of && <span class="muted"> {t('approval.onBehalfOf', { name: userLabel(s.on_behalf_of) })}</span>}
+              </td>
+              <td data-label={t('statement.col.at')}>{instant(s.at)}</td>
+            </tr>
+          ))}
+          {(sig.missing || []).map((m) => (
+            <tr key={`m${m}`} class="row-missing">
+              <td data-label={t('statement.col.step')}>{stepLabel(m)}</td>
+              <td data-label={t('statement.col.signedBy')} colSpan={2} class="wide"><Status value="unsigned" /></td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -8,6 +8,7 @@ import { userLabel, partyLabel } from '../directory.js';
 import { categoryLabel, stepLabel, policyRuleLabel } from '../labels.js';
 import { may } from '../permissions.js';
 import { ErrorBox, Facts, Loading, Notice, Status, useLoad } from '../components.jsx';
+import { Signatures } from './parts.jsx';
 
 const SUBJECTS = {
   // A claim with what deciding it needs: duplicates, reused receipts, the claimant's outstanding advances.
@@ -229,7 +230,6 @@ function StatementView({ doc }) {
   const content = doc.content || {};
   const cur = content.currency || (doc.net_payable && doc.net_payable.currency) || '';
   const customers = content.customers || [];
-  const sig = doc.signatures || { signed: [], missing: [] };
   const warnings = content.warnings || [];
   return (
     <div>
@@ -272,36 +272,7 @@ function StatementView({ doc }) {
       )}
 
       <h3>{t('statement.signatures')}</h3>
-      <div class="table-wrap">
-        <table class="table table-cards" data-testid="statement-signatures">
-          <caption class="visually-hidden">{t('statement.signatures')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('statement.col.step')}</th>
-              <th scope="col">{t('statement.col.signedBy')}</th>
-              <th scope="col">{t('statement.col.at')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(sig.signed || []).map((s, i) => (
-              <tr key={`s${i}`}>
-                <td data-label={t('statement.col.step')}>{stepLabel(s.step)}</td>
-                <td data-label={t('statement.col.signedBy')}>
-                  {userLabel(s.by)}
-                  {s.on_behalf_of && <span class="muted"> {t('approval.onBehalfOf', { name: userLabel(s.on_behalf_of) })}</span>}
-                </td>
-                <td data-label={t('statement.col.at')}>{instant(s.at)}</td>
-              </tr>
-            ))}
-            {(sig.missing || []).map((m) => (
-              <tr key={`m${m}`} class="row-missing">
-                <td data-label={t('statement.col.step')}>{stepLabel(m)}</td>
-                <td data-label={t('statement.col.signedBy')} colSpan={2} class="wide"><Status value="unsigned" /></td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Signatures doc={doc} testid="statement-signatures" />
 
       <h3>{t('statement.customers')}</h3>
       {customers.length === 0 ? (
