@@ -266,6 +266,8 @@ void load_demo(const std::string& base_url, const std::function<std::string(cons
       if (outcome != "submitted") {
         api.post(c.head, "/api/v1/approvals/" + submitted["approval_id"].get<std::string>() + "/decisions",
                  {{"decision", outcome}, {"comment", outcome == "approve" ? "OK" : outcome == "reject" ? "不符合制度 Not within policy" : "请补充发票 Add the receipts"}});
+        const char* state = outcome == "approve" ? "approved" : outcome == "reject" ? "rejected" : "returned";
+        until(api, c.rep, path, [state](const json& x) { return x["status"] == state; });
       }
     }
     ++n;
@@ -315,6 +317,9 @@ void load_demo(const std::string& base_url, const std::function<std::string(cons
     if (f.returned) {
       api.post(f.head, approval, {{"decision", "return"}, {"comment", "请核对回款 Check the collections"}});
     }
+    // A decision reaches the statement by an event: the load ends once every statement shows its state.
+    const char* state = f.returned ? "returned" : f.signatures == 3 ? "signed" : "submitted";
+    until(api, "liu.finance", path, [state](const json& x) { return x["status"] == state; });
   }
   progress << "done\n";
 }
