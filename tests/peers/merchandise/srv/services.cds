@@ -1,0 +1,23 @@
+using merch from '../db/schema';
+
+// One service, every user logged in; MasterDataReader reads, MasterDataWriter also writes.
+@path: 'merchandise'
+@requires: 'authenticated-user'
+service Merchandise {
+  entity Articles    as projection on merch.Articles;
+  entity Customers   as projection on merch.Customers;
+  entity Departments as projection on merch.Departments;
+}
+
+annotate Merchandise.Articles with @(restrict: [
+  { grant: 'READ', to: 'MasterDataReader' },
+  { grant: '*',    to: 'MasterDataWriter' }
+]);
+annotate Merchandise.Customers with @(restrict: [
+  { grant: 'READ', to: 'MasterDataReader' },
+  { grant: '*',    to: 'MasterDataWriter' }
+]);
+annotate Merchandise.Departments with @(restrict: [
+  { grant: 'READ', to: 'MasterDataReader' },
+  { grant: '*',    to: 'MasterDataWriter' }
+]);
