@@ -8,23 +8,34 @@
 //    "timeout_s": 30, "ca_file": "/etc/ssl/certs/s4-ca.pem", "verify": true, "batch_size": 100, "atomic": false,
 //    "streams": {"partners": {"service": "api-business-partner", "entity_set": "A_BusinessPartner",
 //                             "key": ["BusinessPartner"], "fields": ["BusinessPartnerFullName", …],
-//                             "changed_field": "modifiedAt", "filter": "BusinessPartnerCategory eq '2'"}}}
+//                             "changed_field": "modifiedAt", "filter": "BusinessPartnerCategory eq '2'",
+//                             "paging": "keyset", "if_match": true}}}
 //
 // Every record read carries "_id" (its key: the value, or "K1='a',K2='b'" for a composite key) and "_etag".
 //
-// Pulls are deltas by the change timestamp: `changed ge <watermark>`, following the server's @odata.nextLink
-// (V2: __next); the newest change seen over the run is the next watermark. Rows written by one request share a timestamp, and a row may commit
-// after a reader saw others of its millisecond; so the watermark is read again with `ge`, and the rows already
-// seen at it (key and ETag) are dropped.
+// Pulls are deltas by the change timestamp, read in pages by key set: ordered by (change time, key) and each
+// asking for the rows after the last one taken — `changed gt C or (changed eq C and key gt K)` — so a run
+// stopped midway resumes after that row, and a row deleted meanwhile shifts nothing (an offset would skip one for
+// good); a row changed meanwhile comes again at its new time. The newest change seen is the next run's watermark.
+// Rows written by one request share a timestamp, and a row may commit after a reader saw others of its
+// millisecond; so the watermark is read again with `ge`, and the rows already seen at it (key and ETag) are
+// dropped. "paging": "server" follows the service's own next links instead (@odata.nextLink, V2 __next), for a
+// service that cannot filter or order by its change field. An entity set with neither a change field nor an
+// ETag ("changed_field": "") is read whole on every run, in key order; its pages say so ("compare":
+// "content"), and the engine applies only the records whose content changed since it last applied them.
 //
 // Writes go as JSON $batch (V4) in chunks of batch_size, each chunk one atomicity group when "atomic" is set.
 // One failure in a group means nothing in it was saved: the group's other members are sent again without the
 // refused ones. Updates carry If-Match with the ETag Annex last saw; on 412 the connector reads the entity
-// again and sends the update with its new ETag. The engine sends only the fields whose system of record is
-// Annex, so for those Annex's value wins, and the ERP's change to its own fields stays (the next pull brings it).
-// A create the service already holds (an answer lost in a crash) is read and updated, never doubled. A refusal
-// becomes a rejection with the service's message and the property at fault. V2 has no JSON $batch: its writes
-// go one request at a time on the kept-alive connection.
+// again and sends the update with its new ETag ("if_match": false sends updates without it, for entity sets
+// without ETags: the last writer wins, there is no optimistic locking). The engine sends only the fields whose
+// system of record is Annex, so for those Annex's value wins, and the ERP's change to its own fields stays (the
+// next pull brings it). A create the service already holds (an answer lost in a crash, or a record made on both
+// sides) is read and updated, never doubled — also where the service answers the duplicate with a 500, as stock
+// CAP does. A 5xx is the connection's failure only when the service fails reads too; otherwise the record is
+// sent again alone, and if it still fails it is that record's: retried later, a dead letter after the
+// connection's attempts. A refusal becomes a rejection with the service's message and the property at fault.
+// V2 has no JSON $batch: its writes go one request at a time on the kept-alive connection.
 #include <annex/sdk.hpp>
 
 #include "../common/http.h"
@@ -101,7 +112,11 @@ struct Stream {
   std::string entity_set;  // "A_BusinessPartner"
   std::vector<std::string> key;
   std::vector<std::string> fields;  // $select; empty: all
-  std::string changed_field = "modifiedAt";
+  std::string changed_field = "modifiedAt";  // "": the entity set has none, every read is a full one
+  // "keyset": pages follow (change time, key) — resumable, and blind to rows deleted meanwhile; "server": the
+  // service's own next links, for a service that cannot filter or order that way.
+  std::string paging = "keyset";
+  bool if_match = true;  // false: updates go without If-Match (no optimistic locking), for sets without ETags
   std::string filter;  // a condition every read adds ("CompanyCode eq '1010'"), in $filter syntax
   std::string expand;  // navigation properties read with each row ("to_CustomerCompany"): lists in the record
   // Values every create carries unless the record has its own: what the service requires and Annex does not
@@ -136,6 +151,7 @@ struct Exchange {
   int status = 0;
   std::string etag;
   json answer;
+  bool exists = false;  // a create the service failed on, found there when read back
 };
 
 // The service's refusal as a reason and the property at fault (V4 error.target / details, V2 errordetails).
@@ -223,6 +239,15 @@ class ODataConnection : public annex::Connection {
       s.key = def.value("key", std::vector<std::string>{});
       s.fields = def.value("fields", std::vector<std::string>{});
       s.changed_field = def.value("changed_field", s.changed_field);
+      s.paging = def.value("paging", s.paging);
+      if (s.paging != "keyset" && s.paging != "server") {
+        throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": paging is keyset or server", "streams");
+      }
+      if (s.changed_field.empty() && s.paging == "server") {
+        throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": a stream without changed_field is read in key order (paging keyset)",
+                           "streams");
+      }
+      s.if_match = def.value("if_match", true);
       s.expand = def.value("expand", std::string{});
       s.filter = def.value("filter", std::string{});
       s.create_defaults = def.value("create_defaults", json::object());
@@ -237,6 +262,9 @@ class ODataConnection : public annex::Connection {
     }
   }
 
+  // Reads each service's $metadata, and checks the right to write where that can be done without writing: an
+  // update of a row with an ETag that cannot match is answered 412 for a user who may write and 403 for one who
+  // may not, and changes nothing either way. Entity sets without ETags (or empty) say that only reading was checked.
   std::string check() override {
     std::set<std::string> services;
     for (const auto& [name, s] : streams_) services.insert(s.service);
@@ -244,7 +272,41 @@ class ODataConnection : public annex::Connection {
       auto r = request("GET", root_ + service + "/$metadata", "");
       if (r.status != 200) fail_call(r.status, "reading " + service + "/$metadata", r.text);
     }
-    return json({{"detail", "reached " + std::to_string(services.size()) + " service(s) at " + uri_.toString() + " as " + user_}}).dump();
+    std::vector<std::string> writable, unchecked;
+    for (const auto& [name, st] : streams_) {
+      Response row = request("GET", service_root(st) + st.entity_set + "?$top=1", "");
+      if (row.status != 200) fail_call(row.status, "reading " + st.entity_set, row.text);
+      json page = parse_exact(row.text);
+      json rows = v2_ ? page.value("d", json::object()) : page.value("value", json::array());
+      if (v2_ && rows.is_object()) rows = rows.value("results", json::array());
+      std::string etag = rows.is_array() && !rows.empty() ? rows[0].value("@odata.etag", std::string{}) : "";
+      if (v2_ && rows.is_array() && !rows.empty() && rows[0].contains("__metadata")) etag = rows[0]["__metadata"].value("etag", etag);
+      std::string url = etag.empty() ? "" : entity_url(st, remote_id_of(st, clean(rows[0], v2_)));
+      if (url.empty()) {
+        unchecked.push_back(name);
+        continue;
+      }
+      Response probe = request(v2_ ? "MERGE" : "PATCH", service_root(st) + url, "{}",
+                               {{"Content-Type", "application/json"}, {"If-Match", "W/\"annex-write-check\""}});
+      if (probe.status == 401 || probe.status == 403) {
+        throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, user_ + " may read " + st.entity_set + " but not write it (HTTP " +
+                                                            std::to_string(probe.status) + "); stream " + name + " cannot push");
+      }
+      if (probe.status == 412) writable.push_back(name);
+      else unchecked.push_back(name);
+    }
+    std::string detail = "reached " + std::to_string(services.size()) + " service(s) at " + uri_.toString() + " as " + user_;
+    if (!writable.empty()) {
+      std::string names;
+      for (const auto& n : writable) names += (names.empty() ? "" : ", ") + n;
+      detail += "; may write " + names;
+    }
+    if (!unchecked.empty()) {
+      std::string names;
+      for (const auto& n : unchecked) names += (names.empty() ? "" : ", ") + n;
+      detail += "; only reading was checked for " + names + " (no row with an ETag to test a write against)";
+    }
+    return json({{"detail", detail}}).dump();
   }
 
   std::string discover() override {
@@ -260,6 +322,103 @@ class ODataConnection : public annex::Connection {
     const Stream& st = stream(stream_name);
     json cursor = cursor_json.empty() ? json::object() : json::parse(cursor_json, nullptr, false);
     if (!cursor.is_object()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "cursor: not one this connector wrote");
+    if (st.paging == "server" && !st.changed_field.empty()) return read_by_links(st, cursor, page_size);
+    return read_by_keyset(st, cursor, page_size);
+  }
+
+  std::string write(std::string_view stream_name, std::string_view records_json) override {
+    const Stream& st = stream(stream_name);
+    json items = json::parse(records_json, nullptr, false);
+    if (!items.is_array()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "records: a JSON array");
+    json results = json::array();
+    std::vector<Exchange> ops(items.size());
+    std::vector<size_t> sending, rereading;
+    for (size_t i = 0; i < items.size(); ++i) {
+      results.push_back(nullptr);
+      json body = items[i].value("record", json::object());
+      for (const char* k : {"_id", "_etag"}) body.erase(k);
+      const json& remote_id = items[i].value("remote_id", json(nullptr));
+      Exchange& op = ops[i];
+      op.update_body = body;
+      for (const auto& k : st.key) op.update_body.erase(k);  // keys are the address, never changed by a PATCH
+      op.body = std::move(body);
+      if (remote_id.is_null()) {
+        for (const auto& [field, value] : st.create_defaults.items()) {
+          if (!op.body.contains(field) || op.body[field].is_null()) op.body[field] = value;
+        }
+        op.method = "POST";
+        op.url = st.entity_set;
+        sending.push_back(i);
+        continue;
+      }
+      std::string id = remote_id.is_string() ? remote_id.get<std::string>() : remote_id.dump();
+      op.url = entity_url(st, id);
+      if (op.url.empty()) {
+        results[i] = {{"status", "rejected"}, {"reason", "remote id " + id + " is not a key of " + st.entity_set}};
+        continue;
+      }
+      op.method = v2_ ? "MERGE" : "PATCH";
+      op.body = op.update_body;
+      if (!st.if_match) {
+        sending.push_back(i);  // configured so: an entity set without ETags, written without optimistic locking
+        continue;
+      }
+      op.if_match = items[i].value("remote_version", json(nullptr)).is_string() ? items[i]["remote_version"].get<std::string>() : "";
+      // Without a known ETag (the version was never read) the entity is read first: never a blind overwrite.
+      (op.if_match.empty() ? rereading : sending).push_back(i);
+    }
+    for (int round = 0; (!sending.empty() || !rereading.empty()) && round < 4; ++round) {
+      if (!rereading.empty()) reread(st, ops, rereading, sending, results);
+      rereading.clear();
+      std::vector<size_t> again;
+      exchange(st, ops, sending);
+      settle_failures(st, ops, sending);
+      for (size_t i : sending) {
+        Exchange& op = ops[i];
+        if (op.status == -1) {  // saved nowhere: its atomicity group failed on another member
+          again.push_back(i);
+        } else if (op.status >= 200 && op.status < 300) {
+          std::string id = op.method == "POST" ? remote_id_of(st, op.answer.is_object() && op.answer.contains(st.key[0]) ? op.answer : op.body)
+                                               : items[i]["remote_id"].get<std::string>();
+          results[i] = {{"status", op.method == "POST" ? "created" : "updated"}, {"remote_id", id}, {"remote_version", op.etag}};
+        } else if (op.status == 412 || op.status == 428) {
+          rereading.push_back(i);  // changed in the service since Annex saw it: read its ETag again, send again
+        } else if (op.method == "POST" && already_exists(op) && !remote_id_of(st, op.body).empty()) {
+          // Sent before, its answer lost: the record is the service's now — written, not created twice.
+          items[i]["remote_id"] = remote_id_of(st, op.body);
+          op.url = entity_url(st, items[i]["remote_id"].get<std::string>());
+          op.method = v2_ ? "MERGE" : "PATCH";
+          op.body = op.update_body;
+          rereading.push_back(i);
+        } else if (op.status == 404 && op.method != "POST") {
+          results[i] = {{"status", "rejected"}, {"reason", st.entity_set + " " + items[i]["remote_id"].get<std::string>() + " no longer exists in the service"}};
+        } else if (op.status >= 500) {
+          // The service failed on this record alone (it answered the others): tried again later, a dead letter
+          // after the connection's attempts.
+          auto [reason, field] = refusal(op.answer, op.status);
+          results[i] = {{"status", "failed"}, {"reason", reason + " (HTTP " + std::to_string(op.status) + ")"}};
+          if (!field.empty()) results[i]["field"] = field;
+        } else {
+          auto [reason, field] = refusal(op.answer, op.status);
+          results[i] = {{"status", "rejected"}, {"reason", reason}};
+          if (!field.empty()) results[i]["field"] = field;
+        }
+      }
+      sending = std::move(again);
+    }
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (results[i].is_null()) {
+        results[i] = {{"status", "rejected"}, {"reason", "changed in the service again on every attempt to write it"}};
+      }
+    }
+    return json({{"results", results}}).dump();
+  }
+
+ private:
+  using Response = annex_connectors::HttpAnswer;
+
+  // Pages by the service's next links (paging "server"). Deltas by `changed ge <watermark>`; see the top of the file.
+  std::string read_by_links(const Stream& st, const json& cursor, uint32_t page_size) {
     std::string since = cursor.value("since", std::string{});
     json seen = cursor.value("seen", json::array());  // "key etag" of the rows already taken at `since`
     std::string newest = cursor.value("newest", since);
@@ -333,85 +492,135 @@ class ODataConnection : public annex::Connection {
     return answer.dump();
   }
 
-  std::string write(std::string_view stream_name, std::string_view records_json) override {
-    const Stream& st = stream(stream_name);
-    json items = json::parse(records_json, nullptr, false);
-    if (!items.is_array()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "records: a JSON array");
-    json results = json::array();
-    std::vector<Exchange> ops(items.size());
-    std::vector<size_t> sending, rereading;
-    for (size_t i = 0; i < items.size(); ++i) {
-      results.push_back(nullptr);
-      json body = items[i].value("record", json::object());
-      for (const char* k : {"_id", "_etag"}) body.erase(k);
-      const json& remote_id = items[i].value("remote_id", json(nullptr));
-      Exchange& op = ops[i];
-      op.update_body = body;
-      for (const auto& k : st.key) op.update_body.erase(k);  // keys are the address, never changed by a PATCH
-      op.body = std::move(body);
-      if (remote_id.is_null()) {
-        for (const auto& [field, value] : st.create_defaults.items()) {
-          if (!op.body.contains(field) || op.body[field].is_null()) op.body[field] = value;
-        }
-        op.method = "POST";
-        op.url = st.entity_set;
-        sending.push_back(i);
-        continue;
-      }
-      std::string id = remote_id.is_string() ? remote_id.get<std::string>() : remote_id.dump();
-      op.url = entity_url(st, id);
-      if (op.url.empty()) {
-        results[i] = {{"status", "rejected"}, {"reason", "remote id " + id + " is not a key of " + st.entity_set}};
-        continue;
-      }
-      op.method = v2_ ? "MERGE" : "PATCH";
-      op.body = op.update_body;
-      op.if_match = items[i].value("remote_version", json(nullptr)).is_string() ? items[i]["remote_version"].get<std::string>() : "";
-      // Without a known ETag (the version was never read) the entity is read first: never a blind overwrite.
-      (op.if_match.empty() ? rereading : sending).push_back(i);
+  // The $select of a read: the configured fields, the key's and the change field.
+  std::string select_option(const Stream& st) const {
+    if (st.fields.empty()) return "";
+    std::string select;
+    for (const auto& f : st.fields) select += (select.empty() ? "" : ",") + f;
+    if (!st.changed_field.empty() && std::find(st.fields.begin(), st.fields.end(), st.changed_field) == st.fields.end()) {
+      select += "," + st.changed_field;
     }
-    for (int round = 0; (!sending.empty() || !rereading.empty()) && round < 4; ++round) {
-      if (!rereading.empty()) reread(st, ops, rereading, sending, results);
-      rereading.clear();
-      std::vector<size_t> again;
-      exchange(st, ops, sending);
-      for (size_t i : sending) {
-        Exchange& op = ops[i];
-        if (op.status == -1) {  // saved nowhere: its atomicity group failed on another member
-          again.push_back(i);
-        } else if (op.status >= 200 && op.status < 300) {
-          std::string id = op.method == "POST" ? remote_id_of(st, op.answer.is_object() && op.answer.contains(st.key[0]) ? op.answer : op.body)
-                                               : items[i]["remote_id"].get<std::string>();
-          results[i] = {{"status", op.method == "POST" ? "created" : "updated"}, {"remote_id", id}, {"remote_version", op.etag}};
-        } else if (op.status == 412 || op.status == 428) {
-          rereading.push_back(i);  // changed in the service since Annex saw it: read its ETag again, send again
-        } else if (op.method == "POST" && already_exists(op) && !remote_id_of(st, op.body).empty()) {
-          // Sent before, its answer lost: the record is the service's now — written, not created twice.
-          items[i]["remote_id"] = remote_id_of(st, op.body);
-          op.url = entity_url(st, items[i]["remote_id"].get<std::string>());
-          op.method = v2_ ? "MERGE" : "PATCH";
-          op.body = op.update_body;
-          rereading.push_back(i);
-        } else if (op.status == 404 && op.method != "POST") {
-          results[i] = {{"status", "rejected"}, {"reason", st.entity_set + " " + items[i]["remote_id"].get<std::string>() + " no longer exists in the service"}};
-        } else {
-          auto [reason, field] = refusal(op.answer, op.status);
-          results[i] = {{"status", "rejected"}, {"reason", reason}};
-          if (!field.empty()) results[i]["field"] = field;
-        }
-      }
-      sending = std::move(again);
-    }
-    for (size_t i = 0; i < items.size(); ++i) {
-      if (results[i].is_null()) {
-        results[i] = {{"status", "rejected"}, {"reason", "changed in the service again on every attempt to write it"}};
-      }
-    }
-    return json({{"results", results}}).dump();
+    return "$select=" + pct(select);
   }
 
- private:
-  using Response = annex_connectors::HttpAnswer;
+  // A value as a literal of a $filter (percent-encoded later with the whole filter).
+  std::string filter_literal(const json& v) const {
+    if (v.is_number() || v.is_boolean()) return v.dump();
+    std::string quoted;
+    for (char c : text_of(v)) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+    return "'" + quoted + "'";
+  }
+  std::string time_literal(const std::string& t) const { return v2_ ? "datetimeoffset'" + t + "'" : t; }
+
+  // Rows after `after` in the order of `fields` (the change time, then the key's fields):
+  // (f0 gt v0) or (f0 eq v0 and f1 gt v1) or …
+  std::string after_predicate(const std::vector<std::string>& fields, const std::vector<std::string>& literals) const {
+    std::string out;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      std::string term;
+      for (size_t j = 0; j < i; ++j) term += fields[j] + " eq " + literals[j] + " and ";
+      term += fields[i] + " gt " + literals[i];
+      out += (out.empty() ? "(" : " or (") + term + ")";
+    }
+    return out;
+  }
+
+  // The URL of the page `cursor` stands before.
+  std::string keyset_target(const Stream& st, const json& cursor, uint32_t page_size) const {
+    const bool delta = !st.changed_field.empty();
+    const std::string since = cursor.value("since", std::string{});
+    const json after = cursor.value("after", json(nullptr));  // {"changed": …, "key": [...]}: the last row taken this run
+    std::vector<std::string> order;
+    if (delta) order.push_back(st.changed_field);
+    order.insert(order.end(), st.key.begin(), st.key.end());
+    std::string filter = st.filter.empty() ? "" : "(" + st.filter + ")";
+    if (after.is_object()) {
+      std::vector<std::string> literals;
+      if (delta) literals.push_back(time_literal(after.value("changed", std::string{})));
+      const json keys = after.value("key", json::array());
+      for (size_t i = 0; i < st.key.size(); ++i) literals.push_back(filter_literal(i < keys.size() ? keys[i] : json("")));
+      filter += (filter.empty() ? "" : " and ") + std::string("(") + after_predicate(order, literals) + ")";
+    } else if (delta && !since.empty()) {
+      filter += (filter.empty() ? "" : " and ") + st.changed_field + " ge " + time_literal(since);
+    }
+    std::string orderby;
+    for (const auto& f : order) orderby += (orderby.empty() ? "" : ",") + f + " asc";
+    std::vector<std::string> options;
+    if (std::string select = select_option(st); !select.empty()) options.push_back(select);
+    if (!st.expand.empty()) options.push_back("$expand=" + pct(st.expand));
+    if (!filter.empty()) options.push_back("$filter=" + pct(filter));
+    options.push_back("$orderby=" + pct(orderby));
+    options.push_back("$top=" + std::to_string(page_size));
+    std::string query;
+    for (const auto& o : options) query += (query.empty() ? "?" : "&") + o;
+    return service_root(st) + st.entity_set + query;
+  }
+
+  // Pages in (change time, key) order, each asking for the rows after the last one taken: a run stopped midway
+  // resumes after that row, and a row deleted or changed meanwhile shifts nothing (a changed row comes again at
+  // its new time). Without a change field every run reads all rows in key order, and its pages say so
+  // ("compare": "content"), so that only what changed is applied.
+  std::string read_by_keyset(const Stream& st, const json& cursor, uint32_t page_size) {
+    const bool delta = !st.changed_field.empty();
+    const std::string since = cursor.value("since", std::string{});
+    const json seen = cursor.value("seen", json::array());  // "key etag" of the rows already taken at `since`
+    const std::string target = keyset_target(st, cursor, page_size);
+    std::optional<Response> ahead = read_ahead_.take(target);
+    Response r = ahead && ahead->status == 200 ? *ahead : request("GET", target, "");
+    if (r.status != 200) fail_call(r.status, "reading " + st.entity_set, r.text);
+    json page = parse_exact(r.text);
+    json rows = v2_ ? page.value("d", json::object()) : page.value("value", json(nullptr));
+    if (v2_ && rows.is_object()) rows = rows.value("results", json::array());
+    if (!rows.is_array()) throw annex::Error(ANNEX_ERR_UNAVAILABLE, "reading " + st.entity_set + ": the answer holds no rows");
+    // A service that pages below $top says so with a next link: the page is then not the last one.
+    const bool more = !(v2_ ? page.value("d", json::object()).value("__next", std::string{}) : page.value("@odata.nextLink", std::string{})).empty();
+    std::set<std::string> skip;
+    for (const auto& m : seen) skip.insert(m.is_string() ? m.get<std::string>() : m.dump());
+    json records = json::array();
+    json last = cursor.value("after", json(nullptr));
+    std::string newest = cursor.value("newest", since);
+    json newest_seen = cursor.value("newest_seen", seen);
+    for (const auto& row : rows) {
+      std::string etag = row.value("@odata.etag", std::string{});
+      if (row.contains("__metadata") && row["__metadata"].is_object()) etag = row["__metadata"].value("etag", etag);
+      json rec = clean(row, v2_);
+      json key = json::array();
+      for (const auto& k : st.key) key.push_back(rec.contains(k) ? rec[k] : json(""));
+      std::string changed = delta && rec.value(st.changed_field, json("")).is_string() ? rec.value(st.changed_field, std::string{}) : "";
+      last = {{"changed", changed}, {"key", key}};
+      std::string id = remote_id_of(st, rec);
+      rec["_id"] = id;
+      rec["_etag"] = etag;
+      std::string mark = id + " " + etag;
+      if (delta) {
+        if (changed > newest) {
+          newest = changed;
+          newest_seen = json::array();
+        }
+        if (changed == newest) newest_seen.push_back(mark);
+        if (!since.empty() && changed == since && skip.count(mark)) continue;  // taken by the run before, at the watermark
+      }
+      records.push_back(std::move(rec));
+    }
+    const bool done = rows.empty() || (rows.size() < page_size && !more);
+    json next_cursor = json::object();
+    if (!done) {
+      next_cursor = {{"after", last}};
+      if (delta) next_cursor.update({{"since", since}, {"seen", seen}, {"newest", newest}, {"newest_seen", newest_seen}});
+      // Every row of this page was taken before: the next one is read now rather than answered empty.
+      if (records.empty()) return read_by_keyset(st, next_cursor, page_size);
+      // The next page is asked for now, on a second connection, while this one is stored.
+      prefetch(keyset_target(st, next_cursor, page_size), {});
+    } else if (delta) {
+      next_cursor = {{"since", newest}, {"seen", newest_seen}};  // the next run starts at the newest change
+    }
+    json answer = json::object();  // filled by moves: an initializer list would copy every record
+    answer["records"] = std::move(records);
+    answer["cursor"] = std::move(next_cursor);
+    answer["done"] = done;
+    if (!delta) answer["compare"] = "content";
+    return answer.dump();
+  }
 
   const Stream& stream(std::string_view name) const {
     auto it = streams_.find(std::string(name));
@@ -459,7 +668,7 @@ class ODataConnection : public annex::Connection {
   }
 
   static bool already_exists(const Exchange& op) {
-    if (op.status == 409) return true;
+    if (op.status == 409 || op.exists) return true;
     const json error = op.answer.is_object() ? op.answer.value("error", json(nullptr)) : json(nullptr);
     return op.status == 400 && error.is_object() && error.value("code", std::string{}) == "ENTITY_ALREADY_EXISTS";
   }
@@ -473,7 +682,7 @@ class ODataConnection : public annex::Connection {
     }
     exchange(st, reads, rows);
     for (size_t i : rows) {
-      if (reads[i].status == 200 && !reads[i].etag.empty()) {
+      if (reads[i].status == 200 && (!reads[i].etag.empty() || !st.if_match)) {
         ops[i].if_match = reads[i].etag;
         sending.push_back(i);
       } else if (reads[i].status == 404) {
@@ -549,9 +758,39 @@ class ODataConnection : public annex::Connection {
     }
   }
 
-  // Takes one answer: the connection's failures (credentials, rights, the service down) end the call.
+  // The requests at `rows` the service answered with a 5xx: the connection's failure when the service is not
+  // answering reads either (the call ends, the engine retries and its circuit breaker counts it); otherwise each is
+  // sent again alone — in a batch a failure may follow another member — and a create that fails again is read
+  // back: stock services answer a duplicate key with a 500, and a create whose answer was lost is the service's
+  // already. What still fails is that record's failure.
+  void settle_failures(const Stream& st, std::vector<Exchange>& ops, const std::vector<size_t>& rows) {
+    std::vector<size_t> failed;
+    for (size_t i : rows) {
+      if (ops[i].status >= 500) failed.push_back(i);
+    }
+    if (failed.empty()) return;
+    const Exchange& first = ops[failed[0]];
+    if (failed.size() == rows.size()) {
+      Response probe = request("GET", service_root(st) + st.entity_set + "?$top=1&$select=" + pct(st.key[0]), "");
+      if (probe.status != 200) fail_call(first.status, first.method + " " + first.url, first.answer.dump());
+    }
+    if (rows.size() > 1) {
+      for (size_t i : failed) exchange(st, ops, {i});
+    }
+    for (size_t i : failed) {
+      Exchange& op = ops[i];
+      if (op.status < 500 || op.method != "POST") continue;
+      const std::string url = entity_url(st, remote_id_of(st, op.body));
+      if (url.empty()) continue;
+      Response back = request("GET", service_root(st) + url, "");
+      if (back.status == 200) op.exists = true;
+    }
+  }
+
+  // Takes one answer: the connection's failures (credentials, rights, throttling) end the call; a 5xx is kept
+  // for settle_failures to tell the service's failure from one record's.
   void settle(Exchange& op, int status, const std::string& text, std::string etag, json body = nullptr) {
-    if (status == 401 || status == 403 || status == 429 || status >= 500) {
+    if (status == 401 || status == 403 || status == 429) {
       fail_call(status, op.method + " " + op.url, body.is_null() ? text : body.dump());
     }
     op.status = status;

@@ -21,11 +21,12 @@
 //
 // A stream with "journal" takes journal entries, the documents of a document stream (see the README), as
 // account.move records with their lines:
-//   "journal": {"journal": "STO", "post": true, "digits": 2, "key_field": "description"}
+//   "journal": {"journal": "STO", "post": true, "key_field": "description"}
 // "journal" is the code of the account.journal the moves go to; accounts are found by their code, a line's
 // cost_centre as the analytic account of that code (an analytic line for the whole amount), a line's "party" as
 // the party of that code (Tryton wants one on receivable and payable accounts), and the period as the company's
-// open standard period holding the entry's date. Amounts in minor units become Decimals with "digits" places.
+// open standard period holding the entry's date. Amounts in minor units of the entry's currency (the company's) become Decimals
+// with that currency's decimals as master data records them (JPY 0, CNY 2, KWD 3).
 // The move's `key_field` holds the entry's key: it is searched before a create, so a key Tryton holds already is
 // "unchanged", never a second move. With "post", the move is posted (numbered; Tryton checks it balances).
 //
@@ -52,6 +53,7 @@
 #include <map>
 #include <iterator>
 #include <memory>
+#include <functional>
 #include <optional>
 
 namespace tryton_connector {
@@ -254,7 +256,8 @@ class Refused : public std::runtime_error {
 
 class TrytonConnection : public annex::Connection {
  public:
-  explicit TrytonConnection(const json& settings) {
+  TrytonConnection(const json& settings, std::function<std::optional<int>(const std::string&)> minor_units)
+      : minor_units_(std::move(minor_units)) {
     std::string url = settings.value("url", std::string{});
     if (url.empty()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "url is required: https://host/DBNAME/", "url");
     try {
@@ -287,7 +290,10 @@ class TrytonConnection : public annex::Connection {
           throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": journal.journal is the code of the Tryton journal", "streams");
         }
         (*s.journal)["post"] = s.journal->value("post", true);
-        (*s.journal)["digits"] = s.journal->value("digits", 2);
+        if (s.journal->contains("digits")) {
+          throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "stream " + name + ": journal.digits: the decimal places come from each entry's "
+                             "currency in master data (JPY 0, CNY 2, KWD 3); remove it", "streams");
+        }
         (*s.journal)["key_field"] = s.journal->value("key_field", std::string("description"));
       }
       if (def.contains("collections")) {
@@ -653,15 +659,7 @@ class TrytonConnection : public annex::Connection {
         contract_of[inv.value("id", int64_t{0})] = v.is_string() && !v.get<std::string>().empty() ? v : json(nullptr);
       }
     }
-    if (company_currency_.empty()) {
-      json company = preferences_or_empty().value("company", json(nullptr));
-      if (!company.is_null()) {
-        json rows = call("model.company.company.read", json::array({json::array({company}), json::array({"currency.code"})}));
-        if (rows.is_array() && !rows.empty() && rows[0].contains("currency.") && rows[0]["currency."].is_object()) {
-          company_currency_ = rows[0]["currency."].value("code", std::string{});
-        }
-      }
-    }
+    company_currency();
     json docs = json::array();
     for (const json& line : lines) {
       json doc = {{"id", line.value("id", json(nullptr))}, {"amount", line.value("credit", json(nullptr))},
@@ -685,6 +683,20 @@ class TrytonConnection : public annex::Connection {
     json ids = call("model." + model + ".search", json::array({more, 0, 1, nullptr}));
     if (!ids.is_array() || ids.empty()) return std::nullopt;
     return ids[0].get<int64_t>();
+  }
+
+  // The code of the company's currency ("" when the user has no company), read once.
+  const std::string& company_currency() {
+    if (company_currency_.empty()) {
+      json company = preferences_or_empty().value("company", json(nullptr));
+      if (!company.is_null()) {
+        json rows = call("model.company.company.read", json::array({json::array({company}), json::array({"currency.code"})}));
+        if (rows.is_array() && !rows.empty() && rows[0].contains("currency.") && rows[0]["currency."].is_object()) {
+          company_currency_ = rows[0]["currency."].value("code", std::string{});
+        }
+      }
+    }
+    return company_currency_;
   }
 
   // Writes one journal entry as an account.move with its lines; "unchanged" when a move holds its key already.
@@ -718,7 +730,15 @@ class TrytonConnection : public annex::Connection {
       if (!company.is_null()) in_period.push_back(json::array({"company", "=", company}));
       json periods = call("model.account.period.search", json::array({in_period, 0, 1, nullptr}));
       if (!periods.is_array() || periods.empty()) return rejected("Tryton has no open period for " + date, "date");
-      const int digits = j["digits"].get<int>();
+      // Amounts are minor units of the entry's currency, which must be the company's: Tryton keeps a move in it.
+      const std::string currency = entry.value("currency", std::string{});
+      if (currency.empty()) return rejected("a journal entry needs its currency", "currency");
+      if (!company_currency().empty() && currency != company_currency()) {
+        return rejected("the entry is in " + currency + "; the company keeps its accounts in " + company_currency(), "currency");
+      }
+      std::optional<int> units = minor_units_(currency);
+      if (!units || *units < 0) return rejected(currency + " is not a currency with minor units in master data", "currency");
+      const int digits = *units;
       auto decimal = [digits](const json& minor) {
         long long v = minor.is_number_integer() ? minor.get<long long>() : 0;
         std::string text = std::to_string(v < 0 ? -v : v);
@@ -861,16 +881,21 @@ class TrytonConnection : public annex::Connection {
   std::map<std::string, Stream> streams_;
   json context_ = nullptr;
   std::string company_currency_;  // the code of the company's currency, once read
+  std::function<std::optional<int>(const std::string&)> minor_units_;  // a currency's, from master data
   int64_t next_id_ = 0;
 };
 
 class TrytonConnector : public annex::Connector {
  public:
+  explicit TrytonConnector(annex::MasterData masterdata) : masterdata_(masterdata) {}
   std::unique_ptr<annex::Connection> open(std::string_view settings_json) override {
     json settings = json::parse(settings_json, nullptr, false);
     if (!settings.is_object()) throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "settings: a JSON object");
-    return std::make_unique<TrytonConnection>(settings);
+    return std::make_unique<TrytonConnection>(settings, [md = masterdata_](const std::string& code) { return md.currency(code); });
   }
+
+ private:
+  annex::MasterData masterdata_;
 };
 
 }  // namespace
@@ -884,12 +909,12 @@ class TrytonPlugin : public annex::Plugin {
     "name": "Tryton connector",
     "description": "Tryton 6 over JSON-RPC: incremental pulls by change time, batched creates and writes, Tryton's refusals per record.",
     "requires": {},
-    "uses": ["annex.log@1", "annex.connectors@1"],
+    "uses": ["annex.log@1", "annex.connectors@1", "annex.masterdata@1"],
     "config_schema": {"type": "object", "properties": {}}
   })";
   using annex::Plugin::Plugin;
 
-  void on_register() override { host().connectors().add("tryton", std::make_unique<TrytonConnector>()); }
+  void on_register() override { host().connectors().add("tryton", std::make_unique<TrytonConnector>(host().masterdata())); }
 };
 
 }  // namespace tryton_connector

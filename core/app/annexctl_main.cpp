@@ -57,7 +57,8 @@ Commands:
   token create LOGIN  create a personal API token for LOGIN and print its secret, once
   sync connections    configured connections, their streams and pending pushes
   sync check CONN     reach a connection's remote system with its credentials
-  sync run CONN       run its streams now: [--stream S] [--dry-run] (progress on a terminal)
+  sync run CONN       run its streams now: [--stream S] [--dry-run] (progress on a terminal); exits 3 when
+                      every pending push waits for its retry after a failure, and says until when
   sync status         last run of every stream, pending pushes, dead letters
   sync history [CONN] past runs with their counts
   sync dead-letters list [CONN] | replay SEQ
@@ -543,15 +544,20 @@ int sync_command(Context& ctx, const std::vector<std::string>& args, const std::
           std::cerr << "\r\033[K";
         }
       };
-      int failed = 0;
+      int failed = 0, waiting = 0;
       for (const auto& r : p->engine->run(positional_args[0], stream, dry_run, progress)) {
+        if (r.status == "waiting") {
+          std::cout << r.connection << "/" << r.stream << " push: nothing sent — " << r.error << "\n";
+          ++waiting;
+          continue;
+        }
         std::cout << run_line(r) << (r.status == "failed" ? " — FAILED: " + r.error : "") << "\n";
         failed += r.status == "failed";
         if (dry_run) {
           for (const auto& d : r.diff) std::cout << "  " << d.dump() << "\n";
         }
       }
-      return failed ? 1 : 0;
+      return failed ? 1 : waiting ? 3 : 0;
     }
     if (what == "status" || what == "history") {
       auto p = open_sync(ctx);
@@ -585,7 +591,10 @@ int sync_command(Context& ctx, const std::vector<std::string>& args, const std::
           }
         }
         for (const auto& r : st["only_remote"]) std::cout << "  only in the remote: " << r.get<std::string>() << "\n";
-        for (const auto& r : st["only_annex"]) std::cout << "  only in Annex: " << r["remote_id"].get<std::string>() << "\n";
+        for (const auto& r : st["only_annex"]) {
+          if (r["remote_id"].is_null()) std::cout << "  only in Annex, never carried to the remote: " << r["record_id"].get<std::string>() << "\n";
+          else std::cout << "  only in Annex: " << r["remote_id"].get<std::string>() << "\n";
+        }
         differing += st["different_count"].get<int64_t>() + st["only_remote_count"].get<int64_t>() + st["only_annex_count"].get<int64_t>();
       }
       return differing ? 3 : 0;

@@ -230,6 +230,8 @@ void Daemon::start() {
   masterdata_->set_listener([this](soci::session& s, const masterdata::Entity& e, const masterdata::Change& c) {
     sync_->enqueue(s, e, c);
   });
+  masterdata_->set_guard([this](soci::session& s, const masterdata::Entity& e, const std::string& id, const nlohmann::json& before,
+                                const nlohmann::json& changes) { sync_->refuse_remote_owned(s, e, id, before, changes); });
   masterdata::register_masterdata_routes(*router_, *masterdata_, *authorizer_, *audit_);
   sync::register_sync_routes(*router_, *sync_, [this](const std::string& connection) {
     return scheduler_->trigger(kCore, "sync:" + connection);
@@ -336,7 +338,7 @@ void Daemon::schedule_sync() {
     std::string connection = name;
     scheduler_->schedule(kCore, "sync:" + name, every, every, [this, connection](std::string* error) {
       bool ok = true;
-      for (const auto& r : sync_->run(connection, "", false)) {
+      for (const auto& r : sync_->run(connection, "", false, {}, {}, true)) {
         if (r.status == "failed") {
           ok = false;
           *error += r.stream + " " + r.direction + ": " + r.error + "; ";
@@ -347,7 +349,7 @@ void Daemon::schedule_sync() {
     if (pushes) {
       scheduler_->schedule(kCore, "sync-push:" + name, std::chrono::seconds(3), std::chrono::seconds(3),
                            [this, connection](std::string* error) {
-                             for (const auto& r : sync_->run(connection, "", false, {}, "push")) {
+                             for (const auto& r : sync_->run(connection, "", false, {}, "push", true)) {
                                if (r.status == "failed") *error += r.stream + ": " + r.error + "; ";
                              }
                              return error->empty();

@@ -549,6 +549,17 @@ std::string describe_keys() {
          "                 working days: weekend days declared working days]}; a year not listed has weekends only\n";
   out << "  plugins.<id> — an object: that plugin's configuration, checked against its manifest's config_schema;\n"
          "                 one key from a flag: --set plugins.org.annex.hello.salutation=Hi (JSON values as JSON)\n";
+  out << "  sync.connections.<name> — a connection to an outside system (README, \"Sync\"):\n"
+         "      connector — the connector type: odbc, tryton, odata, or one a plugin adds\n"
+         "      settings — the connector's own settings (its streams on the remote side); {NAME} takes a secret\n"
+         "      secrets.<NAME> — \"env:VARIABLE\" or \"file:PATH\", never the secret itself\n"
+         "      retry — {\"attempts\": 5, \"base_ms\": 200, \"max_ms\": 10000}: retries of a failed call, with backoff;\n"
+         "              also the attempts a record the remote failed on gets before it is a dead letter\n"
+         "      breaker — {\"failures\": 5, \"open_s\": 60}: failed calls in a row that pause the connection, and for how long\n"
+         "      streams.<name> — a master-data stream: entity, direction (pull | push | both), remote_id, version_field,\n"
+         "              fields (the mapping: rename, values, const, concat, date, money, as), system_of_record,\n"
+         "              page_size, schedule_s, and for parties sector_id and owner_login;\n"
+         "              or a document stream: documents (the owning plugin's id), direction, remote_id\n";
   return out.str();
 }
 

@@ -153,6 +153,7 @@ class Routes {
     }
     Change c;
     try {
+      md_.guard(lease.session(), e, before["id"].get<std::string>(), before, changes);
       c = md_.update(lease.session(), e, before["id"].get<std::string>(), changes);
     } catch (const MasterDataError& err) {
       throw http::refusal(err);

@@ -483,6 +483,23 @@ std::map<std::string, std::string> MasterData::bound_records(soci::session& s, c
   return out;
 }
 
+std::map<std::string, std::string> MasterData::content_digests(soci::session& s, const std::string& connection, const std::string& stream,
+                                                               const std::vector<std::string>& remote_ids) {
+  std::map<std::string, std::string> out;
+  in_chunks(s, "SELECT remote_id, digest FROM annex_sync_digests WHERE connection = ? AND stream = ? AND remote_id",
+            {connection, stream}, remote_ids, [&](const std::vector<store::Cell>& row) { out[row[0].s] = row[1].s; });
+  return out;
+}
+
+void MasterData::set_content_digest(soci::session& s, const std::string& connection, const std::string& stream,
+                                    const std::string& remote_id, const std::string& digest) {
+  Param p[] = {Param::text(connection), Param::text(stream), Param::text(remote_id), Param::text(digest), Param::text(clock::utc_now())};
+  store::run(s,
+             "INSERT INTO annex_sync_digests (connection, stream, remote_id, digest, applied_at) VALUES (?, ?, ?, ?, ?)"
+             " ON CONFLICT (connection, stream, remote_id) DO UPDATE SET digest = excluded.digest, applied_at = excluded.applied_at",
+             p);
+}
+
 std::map<std::string, json> MasterData::get_many(soci::session& s, const Entity& e, const std::vector<std::string>& ids) {
   std::map<std::string, json> out;
   in_chunks(s, statements(e).select + " WHERE id", {}, ids, [&](const std::vector<store::Cell>& row) {

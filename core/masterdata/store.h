@@ -90,6 +90,12 @@ class MasterData {
 
   void bind(soci::session& session, const Entity& entity, const std::string& record_id, const std::string& connection,
             const std::string& remote_id, const std::string& remote_version);
+  // For a stream read whole each time (no change field): the digest of each remote record as last applied
+  // (remote id → digest), so that a record read again unchanged is passed over without touching master data.
+  std::map<std::string, std::string> content_digests(soci::session& session, const std::string& connection,
+                                                     const std::string& stream, const std::vector<std::string>& remote_ids);
+  void set_content_digest(soci::session& session, const std::string& connection, const std::string& stream,
+                          const std::string& remote_id, const std::string& digest);
   // The record bound to `remote_id` on `connection`, if any.
   std::optional<std::string> bound_record(soci::session& session, const Entity& entity, const std::string& connection,
                                           const std::string& remote_id);
@@ -105,6 +111,16 @@ class MasterData {
   void changed(soci::session& session, const Entity& entity, const Change& change) {
     if (listener_ && change.outcome != "unchanged") listener_(session, entity, change);
   }
+  // Called before people or plugins change record `id` with `changes` (normalised): throws MasterDataError (409)
+  // for a field another system is the system of record of — the sync engine refuses what its next pull would
+  // overwrite.
+  using Guard = std::function<void(soci::session&, const Entity&, const std::string& id, const nlohmann::json& before,
+                                   const nlohmann::json& changes)>;
+  void set_guard(Guard guard) { guard_ = std::move(guard); }
+  void guard(soci::session& session, const Entity& entity, const std::string& id, const nlohmann::json& before,
+             const nlohmann::json& changes) {
+    if (guard_) guard_(session, entity, id, before, changes);
+  }
 
  private:
   // Refuses, naming the field, money (or an exchange rate) in `fields` whose currency master data does not hold.
@@ -113,6 +129,7 @@ class MasterData {
   store::Database& db_;
   bool describe_ = true;
   Listener listener_;
+  Guard guard_;
 };
 
 // The columns of an entity's table that hold its fields, in field order (money fields take two).

@@ -287,6 +287,16 @@ std::vector<Migration> core_migrations(Dialect dialect) {
        // entries stay v1 as they were hashed.
        "ALTER TABLE annex_audit_head ADD COLUMN v2_from BIGINT NOT NULL DEFAULT 1;"
        "UPDATE annex_audit_head SET v2_from = seq + 1;"},
+      {15, "sync content digests and resolved dead letters",
+       // For streams read whole (an entity set with neither a change time nor an ETag): each remote record's
+       // digest as last applied, so that a run applies only what changed.
+       "CREATE TABLE annex_sync_digests (connection TEXT NOT NULL, stream TEXT NOT NULL, remote_id TEXT NOT NULL,"
+       " digest TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (connection, stream, remote_id));"
+       // A dead letter names its record (the Annex id of a push, the remote id of a pull), and is resolved once
+       // that record goes through.
+       "ALTER TABLE annex_sync_dead_letters ADD COLUMN subject TEXT;"
+       "ALTER TABLE annex_sync_dead_letters ADD COLUMN resolved_at TEXT;"
+       "CREATE INDEX annex_sync_dead_letters_subject ON annex_sync_dead_letters (connection, stream, direction, subject);"},
   };
 }
 

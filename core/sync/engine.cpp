@@ -2,6 +2,7 @@
 
 #include "auth/secrets.h"
 #include "clock/utc.h"
+#include "crypto/digest.h"
 #include "store/sql.h"
 #include "store/transaction.h"
 
@@ -63,6 +64,26 @@ int backoff_ms(int attempt, int base_ms, int max_ms) {
 }
 
 std::string text_of(const json& v) { return v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump(); }
+
+// A reason that names its field once: a remote's message, or a mapping's, often names it already
+// ("Blocked: Blocked: …" otherwise).
+std::string naming(const std::string& field, const std::string& reason) {
+  if (field.empty() || reason.rfind(field + ":", 0) == 0 || reason.rfind(field + ".", 0) == 0 || reason.rfind(field + " ", 0) == 0) {
+    return reason;
+  }
+  return field + ": " + reason;
+}
+
+// The minor units of currencies as master data records them, read through `session` (in its transaction, on the
+// connection the caller holds) once per code.
+MinorUnits minor_units_through(masterdata::MasterData& md, soci::session& session) {
+  auto known = std::make_shared<std::map<std::string, std::optional<int>>>();
+  return [&md, &session, known](const std::string& code) {
+    auto it = known->find(code);
+    if (it == known->end()) it = known->emplace(code, md.currency(session, code)).first;
+    return it->second;
+  };
+}
 
 // A document stream: {"documents": "<plugin id>", "direction": "push"|"pull", "remote_id" (pull: the remote field
 // that is a document's key), "page_size", "schedule_s"}.
@@ -154,6 +175,8 @@ std::map<std::string, ConnectionConfig> parse_sync_config(const std::string& tex
       } catch (const std::invalid_argument& e) {
         throw std::invalid_argument(sbase + "." + e.what());
       }
+      // What a record read whole is applied through: a change to it applies every record again.
+      s.mapping_digest = crypto::sha256_hex(sdef.value("fields", json::object()).dump() + sdef.value("system_of_record", json::object()).dump());
       s.default_sor = s.direction == "push" ? "annex" : "remote";
       if (sdef.contains("system_of_record")) {
         for (const auto& [field, side] : sdef["system_of_record"].items()) {
@@ -376,19 +399,45 @@ void SyncEngine::report_progress(RunReport& r, const Progress& progress) {
   if (progress) progress(r);
 }
 
-void SyncEngine::dead_letter(soci::session& s, const ConnectionConfig& c, const StreamConfig& st,
-                             const std::string& direction, const std::string& record, const std::string& reason) {
+void SyncEngine::dead_letter(soci::session& s, const ConnectionConfig& c, const StreamConfig& st, const std::string& direction,
+                             const std::string& record, const std::string& reason, const std::string& subject) {
   std::string now = clock::utc_now();
   Param p[] = {Param::text(c.name), Param::text(st.name), Param::text(direction), Param::text(record),
-               Param::text(reason), Param::text(now)};
+               Param::text(reason), Param::text(now), subject.empty() ? Param::null() : Param::text(subject)};
   store::run(s,
-             "INSERT INTO annex_sync_dead_letters (connection, stream, direction, record, reason, created_at)"
-             " VALUES (?, ?, ?, ?, ?, ?)",
+             "INSERT INTO annex_sync_dead_letters (connection, stream, direction, record, reason, created_at, subject)"
+             " VALUES (?, ?, ?, ?, ?, ?, ?)",
              p);
 }
 
+std::set<std::string> SyncEngine::open_letters(const ConnectionConfig& c, const StreamConfig& st, const std::string& direction) {
+  store::Lease lease(md_.database());
+  Param p[] = {Param::text(c.name), Param::text(st.name), Param::text(direction)};
+  auto rs = store::run(lease.session(),
+                       "SELECT DISTINCT subject FROM annex_sync_dead_letters WHERE connection = ? AND stream = ? AND direction = ?"
+                       " AND subject IS NOT NULL AND resolved_at IS NULL AND replayed_at IS NULL",
+                       p);
+  std::set<std::string> out;
+  for (const auto& row : rs.rows) out.insert(row[0].s);
+  return out;
+}
+
+void SyncEngine::resolve_letters(soci::session& s, const ConnectionConfig& c, const StreamConfig& st, const std::string& direction,
+                                 const std::string& subject) {
+  Param p[] = {Param::text(clock::utc_now()), Param::text(c.name), Param::text(st.name), Param::text(direction), Param::text(subject)};
+  store::run(s,
+             "UPDATE annex_sync_dead_letters SET resolved_at = ? WHERE connection = ? AND stream = ? AND direction = ?"
+             " AND subject = ? AND resolved_at IS NULL AND replayed_at IS NULL",
+             p);
+}
+
+std::map<std::string, int64_t> SyncEngine::idle_ticks() const {
+  std::lock_guard lock(mutex_);
+  return idle_;
+}
+
 std::vector<RunReport> SyncEngine::run(const std::string& connection, const std::string& stream, bool dry_run,
-                                       const Progress& progress, const std::string& only_direction) {
+                                       const Progress& progress, const std::string& only_direction, bool scheduled) {
   auto it = connections_.find(connection);
   if (it == connections_.end()) throw std::invalid_argument("no connection " + connection + " is configured");
   std::vector<RunReport> out;
@@ -400,7 +449,10 @@ std::vector<RunReport> SyncEngine::run(const std::string& connection, const std:
       continue;
     }
     if (s.direction != "push" && only_direction != "push") out.push_back(pull(it->second, s, dry_run, progress));
-    if (s.direction != "pull" && only_direction != "pull") out.push_back(push(it->second, s, dry_run, progress));
+    if (s.direction != "pull" && only_direction != "pull") {
+      RunReport r = push(it->second, s, dry_run, progress, scheduled);
+      if (r.status != "idle") out.push_back(std::move(r));
+    }
   }
   if (out.empty() && only_direction.empty()) throw std::invalid_argument("connection " + connection + " has no stream " + stream);
   return out;
@@ -431,6 +483,7 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
   RunReport r = begin_run(c, s, "pull", dry_run);
   int64_t started = now_ms();
   const masterdata::Entity& entity = *s.entity;
+  const std::set<std::string> letters = open_letters(c, s, "pull");  // records that failed before: resolved once they go
   const bool pg = md_.database().dialect() == store::Dialect::kPostgresql;
   // Bulk work: a dry run describes each change; a real pull does not render them.
   masterdata::MasterData store = dry_run ? masterdata::MasterData(md_.database()) : md_.quiet();
@@ -449,6 +502,7 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
       json records = json::array();
       std::string cursor;  // where the next page starts
       bool last = false;
+      bool whole = false;  // a read of every record (no change field): only those whose content changed apply
     };
     auto fetch = [&](std::string after) {
       Page page{json::array(), std::move(after), false};
@@ -462,6 +516,7 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
           throw std::runtime_error("read on " + c.name + ": the connector answered no {\"records\": [...]} page");
         }
         page.last = part.value("done", true) || part["records"].empty();
+        page.whole = page.whole || part.value("compare", std::string{}) == "content";
         for (auto& rec : part["records"]) page.records.push_back(std::move(rec));
         if (part.contains("cursor")) page.cursor = part["cursor"].dump();
       }
@@ -486,15 +541,27 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
       std::map<std::string, std::string> bound_ids = store.bound_records(session, entity, c.name, remote_ids);
       std::map<std::string, json> by_key = store.find_by_keys(session, entity, keys);
       std::set<std::string> created_in_page;  // keys inserted by this page: look those up afresh
+      const MinorUnits minor_units = minor_units_through(md_, session);
+      const std::map<std::string, std::string> digests =
+          page.whole ? store.content_digests(session, c.name, s.name, remote_ids) : std::map<std::string, std::string>{};
       for (const json& rec : page.records) {
         ++r.read;
+        std::string digest;
+        if (page.whole && rec.contains(s.remote_id)) {
+          digest = crypto::sha256_hex(s.mapping_digest + rec.dump());
+          auto applied = digests.find(text_of(rec[s.remote_id]));
+          if (applied != digests.end() && applied->second == digest && bound_ids.count(applied->first)) {
+            ++r.unchanged;  // read whole again as it was last applied
+            continue;
+          }
+        }
         if (pg) store::run(session, "SAVEPOINT annex_record", {});
         try {
           if (!rec.contains(s.remote_id) || rec[s.remote_id].is_null()) {
             throw masterdata::MasterDataError(s.remote_id, "the record has no " + s.remote_id);
           }
           std::string remote_id = text_of(rec[s.remote_id]);
-          json annex = s.mapping->to_annex(rec);
+          json annex = s.mapping->to_annex(rec, minor_units);
           std::optional<json> existing;
           auto bound = bound_ids.find(remote_id);
           std::string key_value = entity.key.size() == 1 && annex.contains(entity.key[0]) ? text_of(annex[entity.key[0]]) : "";
@@ -533,6 +600,8 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
           }
           store.bind(session, entity, change.id, c.name, remote_id,
                    s.version_field.empty() || !rec.contains(s.version_field) ? "" : text_of(rec[s.version_field]));
+          if (!digest.empty()) store.set_content_digest(session, c.name, s.name, remote_id, digest);
+          if (letters.count(remote_id) && !dry_run) resolve_letters(session, c, s, "pull", remote_id);
           if (pg) store::run(session, "RELEASE SAVEPOINT annex_record", {});
         } catch (const std::exception& e) {
           if (pg) store::run(session, "ROLLBACK TO SAVEPOINT annex_record", {});
@@ -540,7 +609,8 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
           if (auto* m = dynamic_cast<const MappingError*>(&e)) field = m->field();
           if (auto* m = dynamic_cast<const masterdata::MasterDataError*>(&e)) field = m->field();
           ++r.rejected;
-          dead_letter(session, c, s, "pull", rec.dump(), (field.empty() ? "" : field + ": ") + e.what());
+          dead_letter(session, c, s, "pull", rec.dump(), naming(field, e.what()),
+                      rec.contains(s.remote_id) ? text_of(rec[s.remote_id]) : std::string{});
         }
       }
       // A dry run's transaction is never committed: it rolls back when this page ends.
@@ -566,11 +636,39 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
   return finish(r, started, progress, "");
 }
 
-RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress) {
+RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress, bool scheduled) {
   std::lock_guard one_at_a_time(run_lock(c.name + "/" + s.name + "/push"));
+  if (!dry_run) {
+    // Nothing due: a scheduled tick is counted, not recorded (history keeps what did something or failed); a run
+    // asked for while everything pending waits for its retry says so.
+    store::Lease lease(md_.database());
+    Param p[] = {Param::text(c.name), Param::text(s.name)};
+    auto rs = store::run(lease.session(),
+                         "SELECT COUNT(*), MIN(next_attempt_at) FROM annex_sync_outbox"
+                         " WHERE connection = ? AND stream = ? AND state = 'pending'",
+                         p);
+    const int64_t pending = rs.rows[0][0].i;
+    const bool due = pending > 0 && rs.rows[0][1].s <= clock::utc_now();
+    if (!due && (scheduled || pending > 0)) {
+      RunReport idle;
+      idle.connection = c.name;
+      idle.stream = s.name;
+      idle.direction = "push";
+      idle.status = scheduled ? "idle" : "waiting";
+      if (scheduled) {
+        std::lock_guard lock(mutex_);
+        ++idle_[c.name + "/" + s.name];
+      } else {
+        idle.error = std::to_string(pending) + (pending == 1 ? " pending record waits" : " pending records wait") +
+                     " for a retry after a failure, the next at " + rs.rows[0][1].s + "; sent then";
+      }
+      return idle;
+    }
+  }
   RunReport r = begin_run(c, s, "push", dry_run);
   int64_t started = now_ms();
   const masterdata::Entity& entity = *s.entity;
+  const std::set<std::string> letters = open_letters(c, s, "push");  // records that failed before: resolved once they go
   // The fields this side owns, plus the key, travel.
   std::vector<std::string> fields;
   for (const auto& f : s.mapping->annex_fields()) {
@@ -591,6 +689,8 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
     std::string body;  // `records` as the connector receives them
     int64_t last_seq = 0;
     bool blocked = false;  // stopped at a busy record
+    int64_t refused = 0;   // records the mapping refused (dead letters, or in a dry run what would be)
+    json refusals = json::array();  // a dry run's
   };
   // Reads the pending rows after `after_seq`. It stops before a row of a record in `busy` (a batch not yet
   // recorded): that record's remote id may be about to be bound, and a second create must not race it.
@@ -598,47 +698,74 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
     Batch b;
     b.last_seq = after_seq;
     store::Lease lease(md_.database());
-    std::string now = clock::utc_now();
-    Param p[] = {Param::text(c.name), Param::text(s.name), Param::text(now), Param::integer(after_seq),
-                 Param::integer(s.page_size)};
-    auto rs = store::run(lease.session(),
-                         "SELECT seq, record_id, idempotency_key, attempts FROM annex_sync_outbox"
-                         " WHERE connection = ? AND stream = ? AND state = 'pending' AND next_attempt_at <= ?"
-                         " AND seq > ? ORDER BY seq LIMIT ?",
-                         p);
-    std::map<std::string, size_t> by_record;
-    for (const auto& row : rs.rows) {
-      if (busy.count(row[1].s)) {
-        b.blocked = true;
-        break;
+    const MinorUnits minor_units = minor_units_through(md_, lease.session());
+    // Rows whose every record the mapping refused are dead letters at once; the reading goes on after them.
+    while (b.items.empty() && !b.blocked) {
+      std::string now = clock::utc_now();
+      Param p[] = {Param::text(c.name), Param::text(s.name), Param::text(now), Param::integer(b.last_seq),
+                   Param::integer(s.page_size)};
+      auto rs = store::run(lease.session(),
+                           "SELECT seq, record_id, idempotency_key, attempts FROM annex_sync_outbox"
+                           " WHERE connection = ? AND stream = ? AND state = 'pending' AND next_attempt_at <= ?"
+                           " AND seq > ? ORDER BY seq LIMIT ?",
+                           p);
+      if (rs.rows.empty()) return b;
+      std::map<std::string, size_t> by_record;
+      std::vector<Item> read;
+      for (const auto& row : rs.rows) {
+        if (busy.count(row[1].s)) {
+          b.blocked = true;
+          break;
+        }
+        b.last_seq = row[0].i;
+        auto found = by_record.find(row[1].s);
+        if (found != by_record.end()) {
+          read[found->second].seqs.push_back(row[0].i);  // one send carries a record's latest state
+          continue;
+        }
+        by_record[row[1].s] = read.size();
+        read.push_back({row[1].s, {row[0].i}, row[2].s, static_cast<int>(row[3].i)});
       }
-      b.last_seq = row[0].i;
-      auto found = by_record.find(row[1].s);
-      if (found != by_record.end()) {
-        b.items[found->second].seqs.push_back(row[0].i);  // one send carries a record's latest state
-        continue;
+      if (read.empty()) return b;
+      std::vector<std::string> ids;
+      for (const auto& item : read) ids.push_back(item.record_id);
+      auto records = md_.get_many(lease.session(), entity, ids);
+      b.known = md_.remote_ids(lease.session(), entity, c.name, ids);
+      for (auto& item : read) {
+        auto record = records.find(item.record_id);
+        auto remote = b.known.find(item.record_id);
+        std::string remote_id = remote == b.known.end() ? std::string{} : remote->second.remote_id;
+        std::string version = remote == b.known.end() ? std::string{} : remote->second.remote_version;
+        json mapped = json::object();
+        try {
+          // A record the remote does not know yet travels whole; a known one carries the fields this side owns.
+          if (record != records.end()) {
+            mapped = s.mapping->to_remote(record->second, minor_units, remote_id.empty() ? std::vector<std::string>{} : fields);
+          }
+        } catch (const MappingError& e) {
+          // A value the remote cannot take (an amount in a currency it does not hold, a value no map sends):
+          // this record is the remote's to refuse, never the connection's.
+          ++b.refused;
+          if (dry_run) {
+            b.refusals.push_back({{"record_id", item.record_id}, {"outcome", "would refuse"}, {"reason", e.what()}});
+            continue;
+          }
+          json letter = {{"record_id", item.record_id}, {"annex", record->second}};
+          dead_letter(lease.session(), c, s, "push", letter.dump(), e.what(), item.record_id);
+          for (int64_t seq : item.seqs) {
+            Param q[] = {Param::text(now), Param::text(e.what()), Param::integer(seq)};
+            store::run(lease.session(),
+                       "UPDATE annex_sync_outbox SET state = 'dead', sent_at = ?, last_error = ?, attempts = attempts + 1 WHERE seq = ?", q);
+          }
+          continue;
+        }
+        // The remote version last seen travels too (an ETag for If-Match).
+        b.records.push_back({{"remote_id", remote_id.empty() ? json(nullptr) : json(remote_id)},
+                             {"remote_version", version.empty() ? json(nullptr) : json(version)},
+                             {"idempotency_key", item.key},
+                             {"record", std::move(mapped)}});
+        b.items.push_back(std::move(item));
       }
-      by_record[row[1].s] = b.items.size();
-      b.items.push_back({row[1].s, {row[0].i}, row[2].s, static_cast<int>(row[3].i)});
-    }
-    if (b.items.empty()) return b;
-    std::vector<std::string> ids;
-    for (const auto& item : b.items) ids.push_back(item.record_id);
-    auto records = md_.get_many(lease.session(), entity, ids);
-    b.known = md_.remote_ids(lease.session(), entity, c.name, ids);
-    for (auto& item : b.items) {
-      auto record = records.find(item.record_id);
-      auto remote = b.known.find(item.record_id);
-      std::string remote_id = remote == b.known.end() ? std::string{} : remote->second.remote_id;
-      std::string version = remote == b.known.end() ? std::string{} : remote->second.remote_version;
-      // A record the remote does not know yet travels whole; a known one carries the fields this side owns, and
-      // the remote version last seen (an ETag for If-Match).
-      b.records.push_back({{"remote_id", remote_id.empty() ? json(nullptr) : json(remote_id)},
-                           {"remote_version", version.empty() ? json(nullptr) : json(version)},
-                           {"idempotency_key", item.key},
-                           {"record", record != records.end()
-                                          ? s.mapping->to_remote(record->second, remote_id.empty() ? std::vector<std::string>{} : fields)
-                                          : json::object()}});
     }
     b.body = b.records.dump();
     return b;
@@ -659,6 +786,17 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
       const json& res = results[i];
       std::string status = res.value("status", std::string{});
       std::string state = "sent";
+      const std::string reason = res.value("reason", std::string("rejected")), field = res.value("field", std::string{});
+      if (status == "failed" && b.items[i].attempts + 1 < c.retry_attempts) {
+        // The remote failed on this record alone: it stays pending, tried again later, further apart each time.
+        std::string when = clock::utc_now(backoff_ms(b.items[i].attempts + 1, c.retry_base_ms, c.retry_max_ms) / 1000 + 1);
+        for (int64_t seq : b.items[i].seqs) {
+          Param p[] = {Param::text(when), Param::text(naming(field, reason)), Param::integer(seq)};
+          store::run(lease.session(),
+                     "UPDATE annex_sync_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE seq = ?", p);
+        }
+        continue;
+      }
       if (status == "created" || status == "updated" || status == "unchanged") {
         (status == "created" ? r.created : status == "updated" ? r.updated : r.unchanged)++;
         std::string remote_id = res.contains("remote_id") ? text_of(res["remote_id"]) : "";
@@ -667,12 +805,12 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
         if (!remote_id.empty() && (was == b.known.end() || was->second.remote_id != remote_id || !version.empty())) {
           md_.bind(lease.session(), entity, b.items[i].record_id, c.name, remote_id, version);
         }
+        if (letters.count(b.items[i].record_id)) resolve_letters(lease.session(), c, s, "push", b.items[i].record_id);
       } else {
         ++r.rejected;
         state = "dead";
-        std::string reason = res.value("reason", std::string("rejected")), field = res.value("field", std::string{});
         json letter = {{"record_id", b.items[i].record_id}, {"remote", b.records[i]["record"]}};
-        dead_letter(lease.session(), c, s, "push", letter.dump(), (field.empty() ? "" : field + ": ") + reason);
+        dead_letter(lease.session(), c, s, "push", letter.dump(), naming(field, reason), b.items[i].record_id);
       }
       for (int64_t seq : b.items[i].seqs) seqs_by_state[state].push_back(std::to_string(seq));
     }
@@ -688,9 +826,19 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
     }
     txn.commit();
   };
+  // Records the mapping refused, counted apart: recordings running beside the reading count the rest.
+  int64_t refused = 0;
+  auto count_refused = [&](const Batch& b) {
+    refused += b.refused;
+    for (const json& refusal : b.refusals) {
+      if (r.diff.size() < 1000) r.diff.push_back(refusal);
+    }
+  };
   try {
     if (dry_run) {
-      for (Batch b = read_batch(0, {}); !b.items.empty(); b = read_batch(b.last_seq, {})) {
+      for (Batch b = read_batch(0, {});; b = read_batch(b.last_seq, {})) {
+        count_refused(b);
+        if (b.items.empty()) break;
         r.read += static_cast<int64_t>(b.items.size());
         for (size_t i = 0; i < b.items.size() && r.diff.size() < 1000; ++i) {
           r.diff.push_back({{"record_id", b.items[i].record_id}, {"outcome", "would send"}, {"after", b.records[i]["record"]}});
@@ -702,6 +850,7 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
     Batch current = dry_run ? Batch{} : read_batch(0, {});
     std::future<void> recording;
     std::set<std::string> recording_ids;
+    count_refused(current);
     while (!current.items.empty()) {
       r.read += static_cast<int64_t>(current.items.size());
       std::set<std::string> busy = ids_of(current);
@@ -746,17 +895,23 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
       recording = std::async(std::launch::async,
                              [&record_results, b = std::move(current), res = std::move(results["results"])] { record_results(b, res); });
       current = next.get();
+      count_refused(current);
       if (current.items.empty() && current.blocked) {
         recording.get();  // the rows wait on a record being recorded: once it is, they go
         recording_ids.clear();
         current = read_batch(current.last_seq, {});
+        count_refused(current);
       }
     }
     if (recording.valid()) recording.get();
   } catch (const std::exception& e) {
     spdlog::warn("sync: push {}/{} failed: {}", c.name, s.name, e.what());
+    r.read += refused;
+    r.rejected += refused;
     return finish(r, started, progress, e.what());
   }
+  r.read += refused;
+  r.rejected += refused;
   return finish(r, started, progress, "");
 }
 
@@ -768,6 +923,34 @@ RunReport SyncEngine::finish(RunReport& r, int64_t started, const Progress& prog
   save_run(r, false);
   if (progress) progress(r);
   return r;
+}
+
+void SyncEngine::refuse_remote_owned(soci::session& session, const masterdata::Entity& entity, const std::string& id,
+                                     const json& before, const json& changes) {
+  std::optional<std::vector<masterdata::Binding>> bound;  // read once, when a field asks
+  for (const auto& [cname, c] : connections_) {
+    // The changed fields the connection's pulls of this entity bring, and those one of its streams leaves to Annex
+    // (two streams of one entity, as with filters, may differ: then Annex may change it).
+    std::set<std::string> pulled, annex_owned;
+    for (const auto& [sname, s] : c.streams) {
+      if (s.entity != &entity) continue;
+      for (const std::string& f : s.mapping->annex_fields()) {
+        if (!changes.contains(f) || std::find(entity.key.begin(), entity.key.end(), f) != entity.key.end()) continue;
+        if (s.direction != "push" && s.remote_owns(f)) pulled.insert(f);
+        else annex_owned.insert(f);
+      }
+    }
+    for (const std::string& f : pulled) {
+      if (annex_owned.count(f) || (before.contains(f) && before[f] == changes[f])) continue;
+      if (!bound) bound = md_.bindings(session, entity, id);
+      for (const auto& b : *bound) {
+        if (b.connection == cname) {
+          throw masterdata::MasterDataError(f, f + " is kept in " + cname + ", its system of record: change it there, and the next pull brings it here",
+                                            409);
+        }
+      }
+    }
+  }
 }
 
 void SyncEngine::enqueue(soci::session& session, const masterdata::Entity& entity, const masterdata::Change& change) {
@@ -838,7 +1021,8 @@ std::vector<DeadLetter> SyncEngine::dead_letters(const std::string& connection, 
   Param p[] = {Param::text(connection), Param::text(connection), Param::integer(include_replayed ? 1 : 0)};
   auto rs = store::run(lease.session(),
                        "SELECT seq, connection, stream, direction, record, reason, created_at, replayed_at"
-                       " FROM annex_sync_dead_letters WHERE (? = '' OR connection = ?) AND (? = 1 OR replayed_at IS NULL)"
+                       " FROM annex_sync_dead_letters WHERE (? = '' OR connection = ?)"
+                       " AND (? = 1 OR (replayed_at IS NULL AND resolved_at IS NULL))"
                        " ORDER BY seq",
                        p);
   std::vector<DeadLetter> out;
@@ -868,7 +1052,7 @@ std::string SyncEngine::replay(int64_t seq) {
     json record = json::parse(letter->record);
     if (letter->direction == "pull") {
       std::string remote_id = text_of(record.at(s.remote_id));
-      json annex = s.mapping->to_annex(record);
+      json annex = s.mapping->to_annex(record, minor_units_through(md_, lease.session()));
       std::optional<std::string> bound = md_.bound_record(lease.session(), entity, c->second.name, remote_id);
       std::optional<json> existing = bound ? md_.get(lease.session(), entity, *bound) : md_.find_by_key(lease.session(), entity, annex);
       if (!existing && entity.scoped) {
@@ -916,6 +1100,7 @@ json SyncEngine::reconcile(const std::string& connection, const std::string& str
     std::set<std::string> seen;
     std::string cursor;
     store::Lease lease(md_.database());
+    const MinorUnits minor_units = minor_units_through(md_, lease.session());
     for (;;) {
       std::string page_text = call(c, "read", [&](Open& o, std::string* o_out, std::string* err) {
         annex_buffer ob{o_out, &append_to}, eb{err, &append_to};
@@ -928,7 +1113,7 @@ json SyncEngine::reconcile(const std::string& connection, const std::string& str
         report["compared"] = report["compared"].get<int64_t>() + 1;
         json annex;
         try {
-          annex = s.mapping->to_annex(rec);
+          annex = s.mapping->to_annex(rec, minor_units);
         } catch (const MappingError& e) {
           annex = json::object();
         }
@@ -965,6 +1150,15 @@ json SyncEngine::reconcile(const std::string& connection, const std::string& str
       if (seen.count(row[0].s)) continue;
       report["only_annex_count"] = report["only_annex_count"].get<int64_t>() + 1;
       if (report["only_annex"].size() < 1000) report["only_annex"].push_back({{"record_id", row[0].s}, {"remote_id", row[1].s}});
+    }
+    // Records this connection never carried: made in Annex and never pushed (or not pushed yet).
+    auto unbound = store::run(lease.session(),
+                              "SELECT id FROM " + entity.table + " r WHERE NOT EXISTS (SELECT 1 FROM annex_md_bindings b"
+                              " WHERE b.entity = ? AND b.connection = ? AND b.record_id = r.id) ORDER BY id",
+                              p);
+    for (const auto& row : unbound.rows) {
+      report["only_annex_count"] = report["only_annex_count"].get<int64_t>() + 1;
+      if (report["only_annex"].size() < 1000) report["only_annex"].push_back({{"record_id", row[0].s}, {"remote_id", nullptr}});
     }
     out["streams"].push_back(report);
   }

@@ -54,6 +54,7 @@ struct StreamConfig {
   std::string remote_id;       // the remote field that identifies a record there (a pulled document's key)
   std::string version_field;   // the remote field holding its version or change time ("" for none)
   std::shared_ptr<Mapping> mapping;
+  std::string mapping_digest;  // of the mapping and system-of-record rules: a change applies every record again
   std::string default_sor = "remote";  // system of record for fields not listed
   std::map<std::string, std::string> sor;  // Annex field → "remote" | "annex"
   uint32_t page_size = 1000;
@@ -85,7 +86,7 @@ struct RunReport {
   std::string stream;
   std::string direction;
   bool dry_run = false;
-  std::string status;  // running | succeeded | failed
+  std::string status;  // running | succeeded | failed (| waiting: nothing due, not recorded)
   int64_t read = 0, created = 0, updated = 0, unchanged = 0, rejected = 0;
   int64_t duration_ms = 0;
   std::string error;
@@ -156,8 +157,12 @@ class SyncEngine {
   std::string check(const std::string& connection, std::string* detail);
   // Runs one stream (or every stream of the connection when `stream` is empty) in its direction(s), or only in
   // `only_direction` ("pull" or "push") when given.
+  // A scheduled run (`scheduled`) of a push with nothing due records no run: it counts an idle tick. A run asked
+  // for while the pending pushes all wait for their retry answers status "waiting", saying until when.
   std::vector<RunReport> run(const std::string& connection, const std::string& stream, bool dry_run,
-                             const Progress& progress = {}, const std::string& only_direction = {});
+                             const Progress& progress = {}, const std::string& only_direction = {}, bool scheduled = false);
+  // Scheduled pushes that found nothing due, per "connection/stream", since this daemon started.
+  std::map<std::string, int64_t> idle_ticks() const;
 
   std::vector<RunReport> history(const std::string& connection, int limit);
   std::optional<RunReport> run_report(const std::string& run_id);
@@ -172,6 +177,10 @@ class SyncEngine {
   // Pending outbox rows per connection and stream.
   std::map<std::string, int64_t> pending();
 
+  // Refuses (MasterDataError, 409) a change by people or plugins to a field of record `id` that a connection the
+  // record is bound to owns (its system of record): the next pull would overwrite it without a word.
+  void refuse_remote_owned(soci::session& session, const masterdata::Entity& entity, const std::string& id,
+                           const nlohmann::json& before, const nlohmann::json& changes);
   // Queues pushes for a changed record (MasterData's listener), inside the change's transaction.
   void enqueue(soci::session& session, const masterdata::Entity& entity, const masterdata::Change& change);
 
@@ -196,7 +205,7 @@ class SyncEngine {
   // A new run, recorded as running.
   RunReport begin_run(const ConnectionConfig& c, const StreamConfig& s, const char* direction, bool dry_run);
   RunReport pull(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress);
-  RunReport push(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress);
+  RunReport push(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress, bool scheduled = false);
   RunReport push_documents(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress);
   RunReport pull_documents(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress);
   std::string replay_document(const ConnectionConfig& c, const StreamConfig& s, const DeadLetter& letter);
@@ -211,19 +220,26 @@ class SyncEngine {
   // Ends a run begun at `started` (ms): succeeded when `failure` is empty, else failed with it; saves it and tells
   // `progress`.
   RunReport finish(RunReport& r, int64_t started, const Progress& progress, const std::string& failure);
+  // `subject` names the record (the Annex id of a push, the remote id of a pull) so that the letter is resolved
+  // once that record goes through.
   void dead_letter(soci::session& s, const ConnectionConfig& c, const StreamConfig& st, const std::string& direction,
-                   const std::string& record, const std::string& reason);
+                   const std::string& record, const std::string& reason, const std::string& subject = {});
+  // The subjects of the stream's open dead letters in `direction`, and marking one resolved.
+  std::set<std::string> open_letters(const ConnectionConfig& c, const StreamConfig& st, const std::string& direction);
+  void resolve_letters(soci::session& s, const ConnectionConfig& c, const StreamConfig& st, const std::string& direction,
+                       const std::string& subject);
   std::string owner_id_for(const StreamConfig& s);
 
   masterdata::MasterData& md_;
   ConnectorRegistry& registry_;
   std::map<std::string, ConnectionConfig> connections_;
-  std::mutex mutex_;  // guards open_ and runs_
+  mutable std::mutex mutex_;  // guards open_, runs_ and idle_
   std::map<std::string, std::unique_ptr<Open>> open_;
   // One run at a time per connection, stream and direction: a scheduled pull and an on-demand one, or the push
   // job and a full run, queue rather than read or send the same records twice.
   std::map<std::string, std::unique_ptr<std::mutex>> runs_;
   std::mutex& run_lock(const std::string& key);
+  std::map<std::string, int64_t> idle_;
 };
 
 }  // namespace annex::sync

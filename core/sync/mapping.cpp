@@ -2,6 +2,7 @@
 
 #include <annex/calendar.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <ctime>
 
@@ -78,14 +79,35 @@ Mapping::Mapping(const masterdata::Entity& entity, const json& fields) : entity_
         throw std::invalid_argument("fields." + name + ": needs \"from\" (the remote field), \"const\" or \"concat\"");
       }
       r.from = spec["from"].get<std::string>();
+      if (spec.contains("as")) {
+        static const std::map<std::string, Type> kTypes = {{"string", Type::kString},   {"boolean", Type::kBoolean},
+                                                           {"integer", Type::kInteger}, {"decimal", Type::kDecimal},
+                                                           {"date", Type::kDate},       {"instant", Type::kInstant}};
+        auto t = spec["as"].is_string() ? kTypes.find(spec["as"].get<std::string>()) : kTypes.end();
+        if (t == kTypes.end()) {
+          throw std::invalid_argument("fields." + name + ".as: one of string, boolean, integer, decimal, date, instant");
+        }
+        if (spec.contains("date") || spec.contains("money")) {
+          throw std::invalid_argument("fields." + name + ".as: a date or money rule has its own format");
+        }
+        r.type = t->second;
+      }
       if (spec.contains("values")) {
         r.kind = Kind::kValues;
         if (!spec["values"].is_object()) throw std::invalid_argument("fields." + name + ".values must be an object");
         for (const auto& [k, v] : spec["values"].items()) {
-          if (!v.is_string()) throw std::invalid_argument("fields." + name + ".values: values are strings");
-          r.values[k] = v.get<std::string>();
+          if (!v.is_primitive()) throw std::invalid_argument("fields." + name + ".values." + k + ": a string, number, boolean or null");
+          try {
+            if (k != "null") typed_remote(r, json(k));  // a key the remote's type cannot hold is refused now, not on a push
+          } catch (const MappingError& e) {
+            throw std::invalid_argument("fields." + name + ".values." + k + ": not a value of the remote's type (" + e.what() + ")");
+          }
+          r.values[k] = v;
         }
-        if (spec.contains("default") && spec["default"].is_string()) r.fallback = spec["default"].get<std::string>();
+        if (spec.contains("default")) {
+          if (!spec["default"].is_primitive()) throw std::invalid_argument("fields." + name + ".default: a string, number, boolean or null");
+          r.fallback = spec["default"];
+        }
       } else if (spec.contains("date")) {
         r.kind = Kind::kDate;
         r.date_format = spec["date"].get<std::string>();
@@ -93,8 +115,10 @@ Mapping::Mapping(const masterdata::Entity& entity, const json& fields) : entity_
         r.kind = Kind::kMoney;
         const json& m = spec["money"];
         if (!m.is_object()) throw std::invalid_argument("fields." + name + ".money must be an object");
-        r.scale = m.value("scale", 2);
-        if (r.scale < 0 || r.scale > 6) throw std::invalid_argument("fields." + name + ".money.scale must be 0 to 6");
+        if (m.contains("scale")) {
+          throw std::invalid_argument("fields." + name + ".money.scale: the decimals come from the currency's minor units in master data "
+                                      "(JPY 0, CNY 2, KWD 3); remove \"scale\"");
+        }
         r.currency = m.value("currency", std::string{});
         r.currency_from = m.value("currency_from", std::string{});
         if (r.currency.empty() == r.currency_from.empty()) {
@@ -149,7 +173,111 @@ json Mapping::coerce(const Rule& rule, const json& value) const {
   }
 }
 
-json Mapping::to_annex(const json& remote) const {
+namespace {
+
+std::string shown(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+// Decimal text: an optional sign, digits, and an optional fraction; exactly what it says, never through a double.
+bool is_decimal_text(const std::string& t) {
+  size_t i = t.size() > 0 && (t[0] == '-' || t[0] == '+') ? 1 : 0;
+  size_t digits = 0, dots = 0;
+  for (; i < t.size(); ++i) {
+    if (t[i] == '.' && dots == 0) ++dots;
+    else if (std::isdigit(static_cast<unsigned char>(t[i]))) ++digits;
+    else return false;
+  }
+  return digits > 0 && t.back() != '.';
+}
+
+bool is_integer_text(const std::string& t) {
+  size_t i = t.size() > 0 && t[0] == '-' ? 1 : 0;
+  if (i == t.size() || t.size() - i > 18) return false;
+  for (; i < t.size(); ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(t[i]))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string Mapping::remote_text(const Rule& r, const json& v) const {
+  auto refuse = [&](const char* what) {
+    return MappingError(r.field, r.field + ": " + shown(v) + " from " + r.from + " is not " + what);
+  };
+  std::string text = shown(v);
+  switch (r.type) {
+    case Type::kAny: return text;
+    case Type::kString:
+      if (!v.is_primitive() || v.is_null()) throw refuse("a string");
+      return text;
+    case Type::kBoolean:
+      if (v.is_boolean()) return text;
+      if (v.is_string() && (text == "true" || text == "false")) return text;
+      throw refuse("a boolean (true or false)");
+    case Type::kInteger:
+      if (v.is_number_integer() || (v.is_string() && is_integer_text(text))) return std::to_string(std::stoll(text));
+      throw refuse("a whole number");
+    case Type::kDecimal:
+      if ((v.is_number() || v.is_string()) && is_decimal_text(text)) return text;
+      throw refuse("a decimal number");
+    case Type::kDate: {
+      auto day = v.is_string() ? calendar::canonical_date(text) : std::nullopt;
+      if (!day) throw refuse("a date (YYYY-MM-DD)");
+      return *day;
+    }
+    case Type::kInstant: {
+      auto t = v.is_string() ? calendar::canonical_instant(text) : std::nullopt;
+      if (!t) throw refuse("an instant (RFC 3339, such as 2026-11-23T08:30:00Z)");
+      return *t;
+    }
+  }
+  return text;
+}
+
+json Mapping::typed_remote(const Rule& r, const json& v) const {
+  auto refuse = [&](const char* what) {
+    return MappingError(r.field, r.field + ": " + shown(v) + " cannot be sent to " + r.from + ", which takes " + what);
+  };
+  std::string text = shown(v);
+  switch (r.type) {
+    case Type::kAny: return v;
+    case Type::kString: return text;
+    case Type::kBoolean:
+      if (v.is_boolean()) return v;
+      if (text == "true" || text == "false") return text == "true";
+      throw refuse("a boolean");
+    case Type::kInteger:
+      if (v.is_number_integer()) return v;
+      if (is_integer_text(text)) return std::stoll(text);
+      throw refuse("a whole number");
+    case Type::kDecimal:
+      // Decimals travel as exact text (as OData's IEEE754Compatible form and Tryton's Decimal do).
+      if ((v.is_number_integer() || v.is_string()) && is_decimal_text(text)) return text;
+      throw refuse("a decimal number");
+    case Type::kDate: {
+      auto day = calendar::canonical_date(text);
+      if (!day) throw refuse("a date (YYYY-MM-DD)");
+      return *day;
+    }
+    case Type::kInstant: {
+      auto t = calendar::canonical_instant(text);
+      if (!t) throw refuse("an instant (RFC 3339)");
+      return *t;
+    }
+  }
+  return v;
+}
+
+int Mapping::scale_of(const Rule& r, const std::string& currency, const MinorUnits& minor_units) {
+  std::optional<int> units = minor_units ? minor_units(currency) : std::nullopt;
+  if (!units) {
+    throw MappingError(r.field, r.field + ".currency: \"" + currency + "\" is not a currency in master data (ISO 4217 codes such as CNY, JPY, KWD)");
+  }
+  if (*units < 0) throw MappingError(r.field, r.field + ".currency: master data records no minor units for " + currency);
+  return *units;
+}
+
+json Mapping::to_annex(const json& remote, const MinorUnits& minor_units) const {
   json out = json::object();
   for (const auto& r : rules_) {
     switch (r.kind) {
@@ -160,8 +288,7 @@ json Mapping::to_annex(const json& remote) const {
           if (!p.is_field) {
             text += p.text;
           } else if (remote.contains(p.text) && !remote[p.text].is_null()) {
-            const json& v = remote[p.text];
-            text += v.is_string() ? v.get<std::string>() : v.dump();
+            text += shown(remote[p.text]);
           }
         }
         out[r.field] = text;
@@ -170,17 +297,21 @@ json Mapping::to_annex(const json& remote) const {
       default: {
         if (!remote.contains(r.from)) break;  // not in this record: leave the Annex field as it is
         const json& v = remote[r.from];
+        if (r.kind == Kind::kValues) {
+          std::string text = v.is_null() ? "null" : remote_text(r, v);
+          auto it = r.values.find(text);
+          if (it != r.values.end()) out[r.field] = coerce(r, it->second);
+          else if (r.fallback) out[r.field] = coerce(r, *r.fallback);
+          else if (v.is_null()) out[r.field] = nullptr;
+          else throw MappingError(r.field, r.field + ": no value is mapped for \"" + text + "\" from " + r.from);
+          break;
+        }
         if (v.is_null()) {
           out[r.field] = nullptr;
           break;
         }
-        std::string text = v.is_string() ? v.get<std::string>() : v.dump();
-        if (r.kind == Kind::kValues) {
-          auto it = r.values.find(text);
-          if (it != r.values.end()) out[r.field] = it->second;
-          else if (r.fallback) out[r.field] = *r.fallback;
-          else throw MappingError(r.field, r.field + ": no value is mapped for \"" + text + "\" from " + r.from);
-        } else if (r.kind == Kind::kDate) {
+        std::string text = shown(v);
+        if (r.kind == Kind::kDate) {
           std::tm tm{};
           const char* end = strptime(text.c_str(), r.date_format.c_str(), &tm);
           if (end == nullptr || *end != '\0') {
@@ -196,15 +327,21 @@ json Mapping::to_annex(const json& remote) const {
         } else if (r.kind == Kind::kMoney) {
           std::string currency = r.currency;
           if (!r.currency_from.empty()) {
-            currency = remote.contains(r.currency_from) && remote[r.currency_from].is_string() ? remote[r.currency_from].get<std::string>() : "";
+            const json& c = remote.contains(r.currency_from) ? remote[r.currency_from] : json();
+            if (!c.is_string() || c.get_ref<const std::string&>().empty()) {
+              throw MappingError(r.field, r.field + ".currency: " + r.currency_from + " holds no currency code");
+            }
+            currency = c.get<std::string>();
           }
+          int scale = scale_of(r, currency, minor_units);
           try {
-            out[r.field] = {{"amount", parse_minor_units(text, r.scale)}, {"currency", currency}};
+            out[r.field] = {{"amount", parse_minor_units(text, scale)}, {"currency", currency}};
           } catch (const std::invalid_argument& e) {
-            throw MappingError(r.field, r.field + ": " + e.what() + " (from " + r.from + ")");
+            throw MappingError(r.field, r.field + ": " + e.what() + " (from " + r.from + ", in " + currency + ", which has " +
+                                            std::to_string(scale) + ")");
           }
         } else {
-          out[r.field] = coerce(r, v);
+          out[r.field] = coerce(r, r.type == Type::kAny ? v : json(remote_text(r, v)));
         }
       }
     }
@@ -212,27 +349,34 @@ json Mapping::to_annex(const json& remote) const {
   return out;
 }
 
-json Mapping::to_remote(const json& annex, const std::vector<std::string>& only) const {
+json Mapping::to_remote(const json& annex, const MinorUnits& minor_units, const std::vector<std::string>& only) const {
   json out = json::object();
   for (const auto& r : rules_) {
     if (r.kind == Kind::kConst || r.kind == Kind::kConcat) continue;
     if (!only.empty() && std::find(only.begin(), only.end(), r.field) == only.end()) continue;
     if (!annex.contains(r.field)) continue;
     const json& v = annex[r.field];
+    if (r.kind == Kind::kValues) {
+      std::optional<std::string> back;
+      for (const auto& [remote, local] : r.values) {
+        if (coerce(r, local) == coerce(r, v)) back = remote;
+      }
+      if (!back && v.is_null()) {
+        out[r.from] = nullptr;
+      } else if (!back && r.fallback && coerce(r, *r.fallback) == coerce(r, v)) {
+        // The default stands for every remote value not listed: which one it was is not known, so none is sent.
+      } else if (!back) {
+        throw MappingError(r.field, r.field + ": no remote value of " + r.from + " is mapped to \"" + shown(v) + "\"");
+      } else {
+        out[r.from] = *back == "null" ? json(nullptr) : typed_remote(r, json(*back));
+      }
+      continue;
+    }
     if (v.is_null()) {
       out[r.from] = nullptr;
       continue;
     }
     switch (r.kind) {
-      case Kind::kValues: {
-        std::string text = v.is_string() ? v.get<std::string>() : v.dump();
-        std::optional<std::string> back;
-        for (const auto& [remote, local] : r.values) {
-          if (local == text) back = remote;
-        }
-        if (back) out[r.from] = *back;
-        break;
-      }
       case Kind::kDate: {
         std::tm tm{};
         if (strptime(v.get<std::string>().c_str(), "%Y-%m-%d", &tm) != nullptr) {
@@ -242,11 +386,16 @@ json Mapping::to_remote(const json& annex, const std::vector<std::string>& only)
         }
         break;
       }
-      case Kind::kMoney:
-        out[r.from] = format_minor_units(v.at("amount").get<int64_t>(), r.scale);
-        if (!r.currency_from.empty()) out[r.currency_from] = v.at("currency");
+      case Kind::kMoney: {
+        const std::string currency = v.value("currency", std::string{});
+        if (!r.currency.empty() && currency != r.currency) {
+          throw MappingError(r.field, r.field + ": an amount in " + currency + " cannot be sent to " + r.from + ", which holds " + r.currency);
+        }
+        out[r.from] = format_minor_units(v.at("amount").get<int64_t>(), scale_of(r, currency, minor_units));
+        if (!r.currency_from.empty()) out[r.currency_from] = currency;
         break;
-      default: out[r.from] = v;
+      }
+      default: out[r.from] = typed_remote(r, v);
     }
   }
   return out;

@@ -37,6 +37,7 @@ void register_sync_routes(http::Router& router, SyncEngine& engine, std::functio
   add("GET", "/api/v1/sync/connections", kView, "Sync connections, their streams and pending pushes",
       [&engine](http::HttpRequest&, http::HttpResponse& resp) {
         auto pending = engine.pending();
+        auto idle = engine.idle_ticks();
         json list = json::array();
         for (const auto& [name, c] : engine.connections()) {
           json streams = json::array();
@@ -44,6 +45,8 @@ void register_sync_routes(http::Router& router, SyncEngine& engine, std::functio
             auto p = pending.find(name + "/" + sname);
             json stream = {{"name", sname}, {"direction", s.direction}, {"schedule_s", s.schedule_s},
                            {"pending_pushes", p == pending.end() ? 0 : p->second}};
+            auto ticks = idle.find(name + "/" + sname);
+            stream["idle_ticks"] = ticks == idle.end() ? 0 : ticks->second;
             if (s.entity != nullptr) stream["entity"] = s.entity->name;
             else stream["documents"] = s.documents;  // the plugin that owns the stream's documents
             streams.push_back(stream);

@@ -417,7 +417,7 @@ TEST_F(SyncTryton, ProductsTravelWithTheirPricesExactlyAndAVariant) {
                           "create_defaults": {"type": "goods", "products": [["create", [{}]]]}})",
         R"(, "products": {"entity": "products", "direction": "both", "remote_id": "id", "version_field": "changed_at",
                           "fields": {"code": "code", "name": "name", "unit": {"from": "default_uom", "values": {"1": "unit"}},
-                                     "list_price": {"from": "list_price", "money": {"scale": 2, "currency": "EUR"}}},
+                                     "list_price": {"from": "list_price", "money": {"currency": "EUR"}}},
                           "system_of_record": {"default": "remote"}})");
   std::string out = sync();
   json items = json::parse(d_->call("GET", "/api/v1/masterdata/products?limit=500").body)["items"];
@@ -503,8 +503,9 @@ struct Peer {
   }
 };
 
-// Tryton stops in the middle of a pull and starts again: the run fails cleanly, the next resumes from the
-// cursor, and Annex ends with every party exactly once.
+// Tryton stops in the middle of a pull and starts again, and meanwhile a party already read is deleted and
+// another renamed: the run fails cleanly, the next resumes from the cursor, and Annex ends with every party
+// exactly once, the renamed one renamed.
 TEST_F(SyncTryton, ThePeerStoppingMidPullLosesAndDoublesNothing) {
   json batch = json::array();
   const int total = 300;
@@ -525,7 +526,15 @@ TEST_F(SyncTryton, ThePeerStoppingMidPullLosesAndDoublesNothing) {
   EXPECT_NE(first.find("FAILED"), std::string::npos) << first;
   ASSERT_EQ(peer.run("up.sh", url_), 0);
   tryton_ = std::make_unique<Tryton>(url_);
+  // Behind the stopped run's back: a party it read already is deleted, another renamed. Pages follow ids after
+  // the last one taken, never an offset: nothing shifts, and the renamed one comes again with its change.
+  json first_two = tryton_->call("model.party.party.search", json::array({json::array({json::array({"code", "in",
+                                     json::array({prefix_ + "p0", prefix_ + "p1"})})}), 0, nullptr, json::array({json::array({"id", "ASC"})})}));
+  ASSERT_EQ(first_two.size(), 2u);
+  tryton_->call("model.party.party.delete", json::array({json::array({first_two[0]})}));
+  tryton_->call("model.party.party.write", json::array({json::array({first_two[1]}), {{"name", "Renamed while stopped"}}}));
   std::string second = sync();
+  EXPECT_EQ(annex_party(prefix_ + "p1").value("name", std::string{}), "Renamed while stopped") << second;
   EXPECT_EQ(count_in(*d_, mine), total) << second;
   EXPECT_EQ(count_in(*d_, "SELECT COUNT(DISTINCT code) FROM annex_md_parties WHERE code LIKE '" + prefix_ + "p%'"), total);
   EXPECT_EQ(count_in(*d_, "SELECT COUNT(*) FROM annex_md_bindings b JOIN annex_md_parties p ON p.id = b.record_id"

@@ -36,6 +36,8 @@ struct Fake {
   std::atomic<int> written{0};
   std::vector<json> sent;  // every record written, as the connector received it
   std::string settings_seen;
+  std::set<std::string> failing;  // IDs the remote fails on alone (a 5xx for that record, the rest answered)
+  bool whole = false;             // pages say they are reads of every record ("compare": "content")
 } fake;
 
 void put(annex_buffer* b, const std::string& s) { b->append(b->owner_ptr, s.data(), s.size()); }
@@ -65,16 +67,23 @@ annex_status fake_read(annex_connection*, annex_str, annex_str cursor, uint32_t 
   json records = json::array();
   size_t to = std::min(fake.records.size(), from + page_size);
   for (size_t i = from; i < to; ++i) records.push_back(fake.records[i]);
-  put(out, json({{"records", records}, {"cursor", to}, {"done", to >= fake.records.size()}}).dump());
+  json page = {{"records", records}, {"cursor", to >= fake.records.size() && fake.whole ? 0 : to}, {"done", to >= fake.records.size()}};
+  if (fake.whole) page["compare"] = "content";
+  put(out, page.dump());
   return ANNEX_OK;
 }
 annex_status fake_write(annex_connection*, annex_str, annex_str records, annex_buffer* out, annex_buffer*) {
   json results = json::array();
   std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a remote that takes its time
   for (const auto& r : json::parse(std::string(records.data, records.len))) {
+    const std::string id = r["record"].value("ID", std::string("?"));
+    if (fake.failing.count(id)) {
+      results.push_back({{"status", "failed"}, {"reason", "Internal Server Error (HTTP 500)"}});
+      continue;
+    }
     ++fake.written;
     fake.sent.push_back(r);
-    results.push_back({{"status", "created"}, {"remote_id", r["record"].value("ID", std::string("?"))}});
+    results.push_back({{"status", "created"}, {"remote_id", id}});
   }
   put(out, json({{"results", results}}).dump());
   return ANNEX_OK;
@@ -90,6 +99,8 @@ class EngineTest : public testing::Test {
     fake.written = 0;
     fake.sent.clear();
     fake.settings_seen.clear();
+    fake.failing.clear();
+    fake.whole = false;
     for (int i = 1; i <= 25; ++i) fake.records.push_back({{"ID", "CC" + std::to_string(i)}, {"TITLE", "Centre " + std::to_string(i)}});
     db_ = test::migrated_database(test::Backend::kSqlite, dir_);
     ASSERT_TRUE(db_);
@@ -288,6 +299,68 @@ TEST_F(EngineTest, ARecordChangedAgainWhileItsFirstSendIsInFlightTravelsAsAnUpda
   EXPECT_EQ(fake.written.load(), 16);
   EXPECT_EQ(count("SELECT COUNT(*) FROM annex_sync_outbox WHERE state = 'sent'"), 16);
   EXPECT_EQ(count("SELECT COUNT(*) FROM annex_md_bindings"), 15);
+}
+
+// A record the remote fails on alone is not the connection's failure: it stays pending and is tried again later
+// (a run asked for meanwhile says it waits), becomes a dead letter after the connection's attempts, and that dead
+// letter is resolved once the record goes through.
+TEST_F(EngineTest, ARecordTheRemoteFailsOnAloneIsRetriedThenDeadLetteredAndResolvedOnceItGoes) {
+  const masterdata::Entity& centres = *masterdata::find_entity("cost_centres");
+  auto change = [&](const std::string& code, const std::string& name) {
+    store::Lease lease(*db_);
+    store::ScopedTransaction txn(lease.session(), db_->dialect());
+    md_->changed(lease.session(), centres, md_->upsert(lease.session(), centres, md_->normalize(centres, {{"code", code}, {"name", name}}, false)));
+    txn.commit();
+  };
+  fake.failing = {"F1"};
+  change("F0", "fine");
+  change("F1", "failing");
+  RunReport first = engine_->run("remote", "centres", false, {}, "push").at(0);
+  EXPECT_EQ(first.status, "succeeded") << first.error;
+  EXPECT_EQ(first.created, 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM annex_sync_outbox WHERE state = 'pending' AND attempts = 1"), 1);
+  RunReport waiting = engine_->run("remote", "centres", false, {}, "push").at(0);
+  EXPECT_EQ(waiting.status, "waiting");
+  EXPECT_NE(waiting.error.find("1 pending record waits"), std::string::npos) << waiting.error;
+  EXPECT_TRUE(engine_->run("remote", "centres", false, {}, "push", true).empty()) << "a scheduled tick with nothing due is no run";
+  EXPECT_EQ(engine_->idle_ticks()["remote/centres"], 1);
+  ASSERT_TRUE(test::eventually([&] {
+    engine_->run("remote", "centres", false, {}, "push", true);
+    return count("SELECT COUNT(*) FROM annex_sync_outbox WHERE state = 'dead'") == 1;
+  }, std::chrono::seconds(20)));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM annex_sync_outbox WHERE record_id IN (SELECT id FROM annex_md_cost_centres WHERE code = 'F1')"
+                  " AND attempts = 3"), 1) << "the connection's three attempts";
+  std::vector<DeadLetter> letters = engine_->dead_letters("remote", false);
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_NE(letters[0].reason.find("HTTP 500"), std::string::npos) << letters[0].reason;
+  change("F2", "after");
+  RunReport after = engine_->run("remote", "centres", false, {}, "push").at(0);
+  EXPECT_EQ(after.status, "succeeded") << "the circuit stayed closed: " << after.error;
+  EXPECT_EQ(after.created, 1);
+  fake.failing.clear();
+  change("F1", "fixed");
+  RunReport fixed = engine_->run("remote", "centres", false, {}, "push").at(0);
+  EXPECT_EQ(fixed.created, 1);
+  EXPECT_TRUE(engine_->dead_letters("remote", false).empty()) << "resolved once the record went through";
+  EXPECT_EQ(engine_->dead_letters("remote", true).size(), 1u) << "and kept";
+}
+
+// A source read whole on every run: a record read again as it was last applied is passed over; one whose content
+// changed is applied; a change to the mapping would apply all again.
+TEST_F(EngineTest, ARecordReadWholeAgainUnchangedIsPassedOverByItsDigest) {
+  fake.whole = true;
+  engine_ = std::make_unique<SyncEngine>(*md_, registry_, parse_sync_config(R"({"connections": {"remote": {"connector": "fake",
+      "streams": {"centres": {"entity": "cost_centres", "remote_id": "ID", "page_size": 10, "fields": {"code": "ID", "name": "TITLE"}}}}}})"));
+  RunReport first = pull();
+  EXPECT_EQ(first.created, 25);
+  RunReport second = pull();
+  EXPECT_EQ(second.read, 25);
+  EXPECT_EQ(second.unchanged, 25);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM annex_sync_digests WHERE connection = 'remote' AND stream = 'centres'"), 25);
+  fake.records[7]["TITLE"] = "Centre eight, renamed";
+  RunReport third = pull();
+  EXPECT_EQ(third.updated, 1);
+  EXPECT_EQ(third.unchanged, 24);
 }
 
 }  // namespace
