@@ -44,6 +44,7 @@ struct HttpAnswer {
   int status = 0;
   std::string text;
   std::string etag;
+  std::string content_type;
 };
 
 // One kept-alive connection to the host of `base` (http or https). Not for use by two threads at once.
@@ -85,6 +86,7 @@ class KeptAliveHttp {
         Poco::StreamCopier::copyToString(in, answer.text);
         answer.status = static_cast<int>(response.getStatus());
         answer.etag = response.get("ETag", "");
+        answer.content_type = response.getContentType();
         return answer;
       } catch (const Poco::Net::SSLException& e) {
         session_.reset();

@@ -35,11 +35,17 @@
 // CAP does. A 5xx is the connection's failure only when the service fails reads too; otherwise the record is
 // sent again alone, and if it still fails it is that record's: retried later, a dead letter after the
 // connection's attempts. A refusal becomes a rejection with the service's message and the property at fault.
-// V2 has no JSON $batch: its writes go one request at a time on the kept-alive connection.
+// V2 has no JSON $batch: its writes go as a multipart $batch, each in a changeset of its own (a V2 service answers
+// a failed changeset with one error for all of it), and one request at a time for a service that takes no $batch.
 #include <annex/sdk.hpp>
 
 #include "../common/http.h"
 
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/MediaType.h>
+#include <Poco/Net/MessageHeader.h>
+#include <Poco/Net/MultipartReader.h>
+#include <Poco/StreamCopier.h>
 #include <Poco/String.h>
 #include <Poco/URI.h>
 #include <nlohmann/json.hpp>
@@ -52,6 +58,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 
 namespace odata_connector {
 namespace {
@@ -697,13 +704,22 @@ class ODataConnection : public annex::Connection {
   // Sends the requests at `rows` and fills in their answers: JSON $batch in chunks for V4, one request at a time
   // for V2. A member of a failed atomicity group that reported success gets status -1: it was not saved.
   void exchange(const Stream& st, std::vector<Exchange>& ops, const std::vector<size_t>& rows) {
-    if (v2_) {
+    if (v2_ && !v2_batch_) {
       for (size_t i : rows) {
         Exchange& op = ops[i];
         std::map<std::string, std::string> headers;
         if (!op.if_match.empty()) headers["If-Match"] = op.if_match;
         auto r = request(op.method, service_root(st) + op.url, op.method == "GET" ? "" : op.body.dump(), headers);
         settle(op, r.status, r.text, r.etag);
+      }
+      return;
+    }
+    if (v2_) {
+      for (size_t at = 0; at < rows.size();) {
+        size_t n = std::min(rows.size() - at, static_cast<size_t>(chunk_));
+        std::vector<size_t> part(rows.begin() + static_cast<std::ptrdiff_t>(at), rows.begin() + static_cast<std::ptrdiff_t>(at + n));
+        if (!exchange_v2_batch(st, ops, part)) return exchange(st, ops, std::vector<size_t>(rows.begin() + static_cast<std::ptrdiff_t>(at), rows.end()));
+        at += n;
       }
       return;
     }
@@ -785,6 +801,85 @@ class ODataConnection : public annex::Connection {
       Response back = request("GET", service_root(st) + url, "");
       if (back.status == 200) op.exists = true;
     }
+  }
+
+  // One V2 $batch in multipart form (OData V2 part 1, 2.2.7.6): each write in a changeset of its own (V2 answers a
+  // failed changeset with one error for all of it, which would not say which member failed), reads outside any.
+  // Answers come in the requests' order. False when the service takes no $batch (then requests go one by one).
+  bool exchange_v2_batch(const Stream& st, std::vector<Exchange>& ops, const std::vector<size_t>& part) {
+    const std::string batch = "batch_annex_" + std::to_string(++batches_);
+    std::string body;
+    for (size_t i : part) {
+      const Exchange& op = ops[i];
+      std::string http = op.method + " " + op.url + " HTTP/1.1\r\nAccept: application/json\r\n";
+      if (!op.if_match.empty()) http += "If-Match: " + op.if_match + "\r\n";
+      if (op.method != "GET") {
+        const std::string payload = op.body.dump();
+        http += "Content-Type: application/json\r\nContent-Length: " + std::to_string(payload.size()) + "\r\n\r\n" + payload + "\r\n";
+      } else {
+        http += "\r\n";
+      }
+      const std::string wrapped = "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n" + http;
+      if (op.method == "GET") {
+        body += "--" + batch + "\r\n" + wrapped;
+      } else {
+        const std::string changeset = "changeset_" + std::to_string(i) + "_" + batch;
+        body += "--" + batch + "\r\nContent-Type: multipart/mixed; boundary=" + changeset + "\r\n\r\n--" + changeset + "\r\n" + wrapped +
+                "--" + changeset + "--\r\n";
+      }
+    }
+    body += "--" + batch + "--\r\n";
+    Response r = request("POST", service_root(st) + "$batch", body, {{"Content-Type", "multipart/mixed; boundary=" + batch}});
+    if (r.status == 404 || r.status == 405 || r.status == 501) {
+      v2_batch_ = false;
+      return false;
+    }
+    if (r.status == 413 && chunk_ > 1) {
+      chunk_ = std::max(1, static_cast<int>(part.size() / 2));
+      for (size_t at = 0; at < part.size(); at += static_cast<size_t>(chunk_)) {
+        std::vector<size_t> half(part.begin() + static_cast<std::ptrdiff_t>(at),
+                                 part.begin() + static_cast<std::ptrdiff_t>(std::min(part.size(), at + static_cast<size_t>(chunk_))));
+        if (!exchange_v2_batch(st, ops, half)) return false;
+      }
+      return true;
+    }
+    if (r.status != 200 && r.status != 202) fail_call(r.status, "$batch on " + st.service, r.text);
+    std::vector<Response> answers = multipart_answers(r.content_type, r.text);
+    if (answers.size() != part.size()) {
+      throw annex::Error(ANNEX_ERR_UNAVAILABLE, "$batch on " + st.service + ": " + std::to_string(answers.size()) + " answers for " +
+                                                    std::to_string(part.size()) + " requests");
+    }
+    for (size_t k = 0; k < part.size(); ++k) settle(ops[part[k]], answers[k].status, answers[k].text, answers[k].etag);
+    return true;
+  }
+
+  // The HTTP answers inside a multipart/mixed $batch answer, changesets opened, in order.
+  static std::vector<Response> multipart_answers(const std::string& content_type, const std::string& text) {
+    std::vector<Response> out;
+    Poco::Net::MediaType type(content_type);
+    if (!type.hasParameter("boundary")) return out;
+    std::istringstream in(text);
+    Poco::Net::MultipartReader reader(in, type.getParameter("boundary"));
+    while (reader.hasNextPart()) {
+      Poco::Net::MessageHeader header;
+      reader.nextPart(header);
+      std::string content;
+      Poco::StreamCopier::copyToString(reader.stream(), content);
+      Poco::Net::MediaType part_type(header.get("Content-Type", "application/http"));
+      if (part_type.matches("multipart", "mixed")) {
+        for (auto& a : multipart_answers(header.get("Content-Type"), content)) out.push_back(std::move(a));
+        continue;
+      }
+      std::istringstream http(content);
+      Poco::Net::HTTPResponse response;
+      response.read(http);
+      Response answer;
+      answer.status = static_cast<int>(response.getStatus());
+      answer.etag = response.get("ETag", "");
+      Poco::StreamCopier::copyToString(http, answer.text);
+      out.push_back(std::move(answer));
+    }
+    return out;
   }
 
   // Takes one answer: the connection's failures (credentials, rights, throttling) end the call; a 5xx is kept
@@ -883,6 +978,8 @@ class ODataConnection : public annex::Connection {
   std::string root_, auth_, user_, basic_, client_secret_, scope_, token_;
   std::chrono::steady_clock::time_point token_expires_{};
   bool v2_ = false, atomic_ = false;
+  bool v2_batch_ = true;  // V2 writes go as multipart $batch until the service says it takes none
+  int batches_ = 0;
   int timeout_s_ = 30, batch_size_ = 100, chunk_ = 100;
   // The requests', the pages read ahead, and the token endpoint's connections.
   std::unique_ptr<annex_connectors::KeptAliveHttp> http_, prefetch_http_, token_http_;

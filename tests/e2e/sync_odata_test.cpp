@@ -316,6 +316,10 @@ TEST_F(SyncOData, VersionTwoIsASwitchOfTheSameConnector) {
     return c.is_object() && c.value("CostCenterName", "") == "New Centre";
   }, std::chrono::seconds(30))) << d_->log();
   EXPECT_EQ(count_in(*d_, "SELECT COUNT(*) FROM annex_sync_dead_letters"), 0) << dead_letters();
+  // V2 writes went as a multipart $batch, as the server's log of the V2 adapter shows.
+  std::ifstream log(odata_state() / "peer" / ".run" / "peer.log");
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("POST /odata/v2/api-costcenter/$batch"), std::string::npos);
 }
 
 // Client credentials against a token endpoint: the bearer token is fetched, renewed when it expires, and a wrong

@@ -180,9 +180,14 @@ TEST_P(SyncOdbc, PullsTheFinanceSchemaIncrementallyWithoutMissingOrRepeatingTied
 TEST_P(SyncOdbc, PushesAnnexChangesBackFieldByFieldAsTheSystemOfRecordSays) {
   sync_run();
   auto parties = annex_records("parties");
-  // Tier is Annex's; region is the ERP's. Both are changed in Annex; only the tier travels.
-  HttpResult patched = d_->call("PATCH", "/api/v1/masterdata/parties/" + parties["C001"]->getValue<std::string>("id"),
-                                R"({"tier": "C", "region": "Changed in Annex"})");
+  // Tier is Annex's; region is the ERP's. A change to the region in Annex is refused — the next pull would
+  // overwrite it without a word — and changes nothing; the tier alone is taken, and travels.
+  const std::string c001 = "/api/v1/masterdata/parties/" + parties["C001"]->getValue<std::string>("id");
+  HttpResult refused = d_->call("PATCH", c001, R"({"tier": "C", "region": "Changed in Annex"})");
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("\"field\":\"region\""), std::string::npos) << refused.body;
+  EXPECT_EQ(annex_records("parties")["C001"]->getValue<std::string>("tier"), parties["C001"]->getValue<std::string>("tier"));
+  HttpResult patched = d_->call("PATCH", c001, R"({"tier": "C"})");
   ASSERT_EQ(patched.status, 200) << patched.body;
   ASSERT_EQ(d_->call("POST", "/api/v1/masterdata/parties", R"({"code": "N100", "name": "New in Annex", "tier": "B"})").status, 201);
   ASSERT_EQ(d_->call("POST", "/api/v1/masterdata/parties",
