@@ -130,6 +130,14 @@ class EngineTest : public testing::Test {
     return store::run(lease.session(), sql, {}).rows.at(0).at(0).i;
   }
   RunReport pull() { return engine_->run("remote", "centres", false, {}, "pull").at(0); }
+  // A cost centre made or changed as people do: its push queued in the change's transaction.
+  void change(const std::string& code, const std::string& name) {
+    const masterdata::Entity& centres = *masterdata::find_entity("cost_centres");
+    store::Lease lease(*db_);
+    store::ScopedTransaction txn(lease.session(), db_->dialect());
+    md_->changed(lease.session(), centres, md_->upsert(lease.session(), centres, md_->normalize(centres, {{"code", code}, {"name", name}}, false)));
+    txn.commit();
+  }
 
   test::TempDir dir_;
   std::unique_ptr<store::Database> db_;
@@ -276,13 +284,6 @@ TEST_F(EngineTest, TwoPushRunsAtOnceSendEachRecordOnce) {
 // While one batch is with the connector the next is read; a record changed again must not be read before the
 // remote id its first send brings back is recorded, or it would be created twice.
 TEST_F(EngineTest, ARecordChangedAgainWhileItsFirstSendIsInFlightTravelsAsAnUpdate) {
-  const masterdata::Entity& centres = *masterdata::find_entity("cost_centres");
-  auto change = [&](const std::string& code, const std::string& name) {
-    store::Lease lease(*db_);
-    store::ScopedTransaction txn(lease.session(), db_->dialect());
-    md_->changed(lease.session(), centres, md_->upsert(lease.session(), centres, md_->normalize(centres, {{"code", code}, {"name", name}}, false)));
-    txn.commit();
-  };
   for (int i = 0; i < 10; ++i) change("P" + std::to_string(i), "first");  // one full batch (page size 10)
   change("P0", "second");
   for (int i = 10; i < 15; ++i) change("P" + std::to_string(i), "first");
@@ -305,13 +306,6 @@ TEST_F(EngineTest, ARecordChangedAgainWhileItsFirstSendIsInFlightTravelsAsAnUpda
 // (a run asked for meanwhile says it waits), becomes a dead letter after the connection's attempts, and that dead
 // letter is resolved once the record goes through.
 TEST_F(EngineTest, ARecordTheRemoteFailsOnAloneIsRetriedThenDeadLetteredAndResolvedOnceItGoes) {
-  const masterdata::Entity& centres = *masterdata::find_entity("cost_centres");
-  auto change = [&](const std::string& code, const std::string& name) {
-    store::Lease lease(*db_);
-    store::ScopedTransaction txn(lease.session(), db_->dialect());
-    md_->changed(lease.session(), centres, md_->upsert(lease.session(), centres, md_->normalize(centres, {{"code", code}, {"name", name}}, false)));
-    txn.commit();
-  };
   fake.failing = {"F1"};
   change("F0", "fine");
   change("F1", "failing");
