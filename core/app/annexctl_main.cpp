@@ -678,10 +678,12 @@ int demo_load(Context& ctx, const std::vector<std::string>& args) {
     };
     try {
       annex::app::load_demo(daemon.base_url(), token_for, std::cout);
-    } catch (...) {
+    } catch (const std::exception& e) {
+      // Said first: stopping the daemon may end the process when a request of its own does not finish in time.
+      std::cerr << "annexctl demo load: " << e.what() << "\n" << std::flush;
       for (const auto& [token, user] : issued) store.revoke(token, user);
       daemon.stop();
-      throw;
+      return 1;
     }
     for (const auto& [token, user] : issued) store.revoke(token, user);
     daemon.stop();

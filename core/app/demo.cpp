@@ -91,16 +91,18 @@ struct Dates {
   std::string in_days(int days) const { return text(std::chrono::sys_days(today) + std::chrono::days(days)); }
 };
 
-// Waits until `done` holds for what GET `path` answers (an approval's outcome reaches its plugin by an event).
+// Waits, for a minute at most, until `done` holds for what GET `path` answers (an approval's outcome reaches its
+// plugin by an event; on a busy machine, with a second process writing the same SQLite file, that can take seconds).
 template <typename Pred>
 json until(Api& api, const std::string& as, const std::string& path, Pred done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   json now;
-  for (int i = 0; i < 400; ++i) {
+  do {
     now = api.get(as, path);
     if (done(now)) return now;
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
-  throw std::runtime_error("GET " + path + " never reached the expected state: " + now.dump());
+  } while (std::chrono::steady_clock::now() < deadline);
+  throw std::runtime_error("GET " + path + " did not reach the expected state within a minute: " + now.dump());
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
+
+#include <unistd.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
@@ -46,7 +48,8 @@ class SyncOdbc : public testing::TestWithParam<Remote> {
       std::string host = rest.substr(rest.find('@') + 1, rest.find(':', rest.find('@')) - rest.find('@') - 1);
       std::string port = rest.substr(rest.find(':', rest.find('@')) + 1, rest.find('/') - rest.find(':', rest.find('@')) - 1);
       std::string db = rest.substr(rest.find('/') + 1);
-      std::string schema = "fin_" + std::to_string(std::random_device{}() % 1000000);
+      // The process id keeps the schemas of tests running at once apart, whatever the random device gives.
+      std::string schema = "fin_" + std::to_string(::getpid()) + "_" + std::to_string(std::random_device{}() % 1000);
       remote_ = std::make_unique<soci::session>(*soci::factory_postgresql(),
                                                 "host=" + host + " port=" + port + " dbname=" + db + " user=" + user);
       *remote_ << "CREATE SCHEMA " + schema;

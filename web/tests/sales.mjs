@@ -107,6 +107,8 @@ export const tests = [
       await column(page, 'proposal').locator(cardSel).waitFor();
       await page.waitForFunction((id) => !document.querySelector(`[data-testid="opp-${id}"][aria-busy="true"]`), card.id);
       assert.equal(await stageOf(rep, card.id), 'proposal', 'the API has the opportunity in proposal');
+      // The card is rendered in its new column before the focus is put back on it.
+      await page.waitForFunction((id) => document.activeElement && document.activeElement.dataset.opp === id, card.id, { timeout: 5000 }).catch(() => {});
       assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.dataset.opp), card.id, 'the focus follows the card to its new column');
       assertClean(page);
       await page.context().close();
