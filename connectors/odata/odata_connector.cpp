@@ -284,10 +284,8 @@ class ODataConnection : public annex::Connection {
       Response row = request("GET", service_root(st) + st.entity_set + "?$top=1", "");
       if (row.status != 200) fail_call(row.status, "reading " + st.entity_set, row.text);
       json page = parse_exact(row.text);
-      json rows = v2_ ? page.value("d", json::object()) : page.value("value", json::array());
-      if (v2_ && rows.is_object()) rows = rows.value("results", json::array());
-      std::string etag = rows.is_array() && !rows.empty() ? rows[0].value("@odata.etag", std::string{}) : "";
-      if (v2_ && rows.is_array() && !rows.empty() && rows[0].contains("__metadata")) etag = rows[0]["__metadata"].value("etag", etag);
+      json rows = rows_of(page);
+      std::string etag = rows.is_array() && !rows.empty() ? etag_of(rows[0]) : "";
       std::string url = etag.empty() ? "" : entity_url(st, remote_id_of(st, clean(rows[0], v2_)));
       if (url.empty()) {
         unchecked.push_back(name);
@@ -460,20 +458,17 @@ class ODataConnection : public annex::Connection {
     Response r = ahead && ahead->status == 200 ? *ahead : request("GET", target, "", prefer);
     if (r.status != 200) fail_call(r.status, "reading " + st.entity_set, r.text);
     json page = parse_exact(r.text);
-    std::string more = v2_ ? page.value("d", json::object()).value("__next", std::string{}) : page.value("@odata.nextLink", std::string{});
+    std::string more = next_link_of(page);
     // The next page is asked for now, on a second connection, while this one is turned into records and stored:
     // the service's round trips, not Annex, then set the pace.
     if (!more.empty()) prefetch(resolve(st, more), prefer);
-    json rows = v2_ ? page.value("d", json::object()) : page;
-    if (v2_ && rows.is_object()) rows = rows.value("results", json::array());
-    else if (!v2_) rows = page.value("value", json(nullptr));
+    json rows = rows_of(page);
     if (!rows.is_array()) throw annex::Error(ANNEX_ERR_UNAVAILABLE, "reading " + st.entity_set + ": the answer holds no rows");
     std::set<std::string> skip;
     for (const auto& s : seen) skip.insert(s.is_string() ? s.get<std::string>() : s.dump());
     json records = json::array();
     for (const auto& row : rows) {
-      std::string etag = row.value("@odata.etag", std::string{});
-      if (row.contains("__metadata") && row["__metadata"].is_object()) etag = row["__metadata"].value("etag", etag);
+      std::string etag = etag_of(row);
       json rec = clean(row, v2_);
       std::string id = remote_id_of(st, rec);
       std::string changed = rec.value(st.changed_field, json("")).is_string() ? rec.value(st.changed_field, std::string{}) : "";
@@ -497,6 +492,24 @@ class ODataConnection : public annex::Connection {
     answer["cursor"] = std::move(next_cursor);
     answer["done"] = done;
     return answer.dump();
+  }
+
+  // A page's rows (V4 "value", V2 "d" or "d.results"); null when the answer holds none.
+  json rows_of(const json& page) const {
+    if (!v2_) return page.value("value", json(nullptr));
+    json rows = page.value("d", json(nullptr));
+    return rows.is_object() ? rows.value("results", json(nullptr)) : rows;
+  }
+  // A page's next link (V4 @odata.nextLink, V2 __next), "" on the last page.
+  std::string next_link_of(const json& page) const {
+    return v2_ ? page.value("d", json::object()).value("__next", std::string{}) : page.value("@odata.nextLink", std::string{});
+  }
+  // A row's ETag: V4's @odata.etag, V2's __metadata.etag.
+  static std::string etag_of(const json& row) {
+    if (!row.is_object()) return "";
+    std::string etag = row.value("@odata.etag", std::string{});
+    if (etag.empty() && row.contains("__metadata") && row["__metadata"].is_object()) etag = row["__metadata"].value("etag", std::string{});
+    return etag;
   }
 
   // The $select of a read: the configured fields, the key's and the change field.
@@ -576,11 +589,10 @@ class ODataConnection : public annex::Connection {
     Response r = ahead && ahead->status == 200 ? *ahead : request("GET", target, "");
     if (r.status != 200) fail_call(r.status, "reading " + st.entity_set, r.text);
     json page = parse_exact(r.text);
-    json rows = v2_ ? page.value("d", json::object()) : page.value("value", json(nullptr));
-    if (v2_ && rows.is_object()) rows = rows.value("results", json::array());
+    json rows = rows_of(page);
     if (!rows.is_array()) throw annex::Error(ANNEX_ERR_UNAVAILABLE, "reading " + st.entity_set + ": the answer holds no rows");
     // A service that pages below $top says so with a next link: the page is then not the last one.
-    const bool more = !(v2_ ? page.value("d", json::object()).value("__next", std::string{}) : page.value("@odata.nextLink", std::string{})).empty();
+    const bool more = !next_link_of(page).empty();
     std::set<std::string> skip;
     for (const auto& m : seen) skip.insert(m.is_string() ? m.get<std::string>() : m.dump());
     json records = json::array();
@@ -588,8 +600,7 @@ class ODataConnection : public annex::Connection {
     std::string newest = cursor.value("newest", since);
     json newest_seen = cursor.value("newest_seen", seen);
     for (const auto& row : rows) {
-      std::string etag = row.value("@odata.etag", std::string{});
-      if (row.contains("__metadata") && row["__metadata"].is_object()) etag = row["__metadata"].value("etag", etag);
+      std::string etag = etag_of(row);
       json rec = clean(row, v2_);
       json key = json::array();
       for (const auto& k : st.key) key.push_back(rec.contains(k) ? rec[k] : json(""));
@@ -891,10 +902,7 @@ class ODataConnection : public annex::Connection {
     op.status = status;
     op.answer = body.is_null() && !text.empty() ? parse_exact(text) : body;
     if (v2_ && op.answer.is_object() && op.answer.contains("d")) op.answer = op.answer["d"];
-    if (etag.empty() && op.answer.is_object()) {
-      etag = op.answer.value("@odata.etag", std::string{});
-      if (etag.empty() && op.answer.contains("__metadata")) etag = op.answer["__metadata"].value("etag", std::string{});
-    }
+    if (etag.empty()) etag = etag_of(op.answer);
     op.etag = etag;
   }
 

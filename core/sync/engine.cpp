@@ -692,6 +692,14 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
     int64_t refused = 0;   // records the mapping refused (dead letters, or in a dry run what would be)
     json refusals = json::array();  // a dry run's
   };
+  // Nothing is lost: the item's rows stay pending and are tried again later, further apart each time.
+  auto defer = [&c](soci::session& session, const Item& item, const std::string& reason) {
+    std::string when = clock::utc_now(backoff_ms(item.attempts + 1, c.retry_base_ms, c.retry_max_ms) / 1000 + 1);
+    for (int64_t seq : item.seqs) {
+      Param p[] = {Param::text(when), Param::text(reason), Param::integer(seq)};
+      store::run(session, "UPDATE annex_sync_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE seq = ?", p);
+    }
+  };
   // Reads the pending rows after `after_seq`. It stops before a row of a record in `busy` (a batch not yet
   // recorded): that record's remote id may be about to be bound, and a second create must not race it.
   auto read_batch = [&](int64_t after_seq, const std::set<std::string>& busy) {
@@ -788,13 +796,7 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
       std::string state = "sent";
       const std::string reason = res.value("reason", std::string("rejected")), field = res.value("field", std::string{});
       if (status == "failed" && b.items[i].attempts + 1 < c.retry_attempts) {
-        // The remote failed on this record alone: it stays pending, tried again later, further apart each time.
-        std::string when = clock::utc_now(backoff_ms(b.items[i].attempts + 1, c.retry_base_ms, c.retry_max_ms) / 1000 + 1);
-        for (int64_t seq : b.items[i].seqs) {
-          Param p[] = {Param::text(when), Param::text(naming(field, reason)), Param::integer(seq)};
-          store::run(lease.session(),
-                     "UPDATE annex_sync_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE seq = ?", p);
-        }
+        defer(lease.session(), b.items[i], naming(field, reason));  // the remote failed on this record alone
         continue;
       }
       if (status == "created" || status == "updated" || status == "unchanged") {
@@ -868,15 +870,7 @@ RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, boo
         if (recording.valid()) recording.get();
         // Nothing is lost: the rows stay pending and are tried again later, further apart each time.
         store::Lease lease(md_.database());
-        for (const auto& item : current.items) {
-          std::string when = clock::utc_now(backoff_ms(item.attempts + 1, c.retry_base_ms, c.retry_max_ms) / 1000 + 1);
-          std::string reason = e.what();
-          for (int64_t seq : item.seqs) {
-            Param p[] = {Param::text(when), Param::text(reason), Param::integer(seq)};
-            store::run(lease.session(),
-                       "UPDATE annex_sync_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE seq = ?", p);
-          }
-        }
+        for (const auto& item : current.items) defer(lease.session(), item, e.what());
         throw;
       }
       json results = json::parse(answer, nullptr, false);
