@@ -45,6 +45,7 @@ struct HttpAnswer {
   std::string text;
   std::string etag;
   std::string content_type;
+  std::string date;  // the Date header: the service's clock when it answered ("" when it sends none)
 };
 
 // One kept-alive connection to the host of `base` (http or https). Not for use by two threads at once.
@@ -87,6 +88,7 @@ class KeptAliveHttp {
         answer.status = static_cast<int>(response.getStatus());
         answer.etag = response.get("ETag", "");
         answer.content_type = response.getContentType();
+        answer.date = response.get("Date", "");
         return answer;
       } catch (const Poco::Net::SSLException& e) {
         session_.reset();

@@ -20,7 +20,8 @@
 // Rows written by one request share a timestamp, and a row may commit after a reader saw others of its
 // millisecond; so the watermark is read again with `ge`, and the rows already seen at it (key and ETag) are
 // dropped. "paging": "server" follows the service's own next links instead (@odata.nextLink, V2 __next), for a
-// service that cannot filter or order by its change field. An entity set with neither a change field nor an
+// service that cannot filter or order by its change field; such a service pages by offsets, so every run ends
+// with a completeness check by $count (see read_by_links). An entity set with neither a change field nor an
 // ETag ("changed_field": "") is read whole on every run, in key order; its pages say so ("compare":
 // "content"), and the engine applies only the records whose content changed since it last applied them.
 //
@@ -41,6 +42,10 @@
 
 #include "../common/http.h"
 
+#include <Poco/DateTime.h>
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/DateTimeParser.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/MediaType.h>
 #include <Poco/Net/MessageHeader.h>
@@ -423,37 +428,36 @@ class ODataConnection : public annex::Connection {
   using Response = annex_connectors::HttpAnswer;
 
   // Pages by the service's next links (paging "server"). Deltas by `changed ge <watermark>`; see the top of the file.
+  //
+  // Such a service pages by offsets (a $skiptoken) in its own order, so a row deleted behind the reader shifts one
+  // not yet read onto a page already read, and a row read early may change again before the run ends (its change
+  // then older than the newest one seen). So each pass over the rows counts them first and last ($count): a pass
+  // is complete when the rows the filter holds at its end are those it held at its start and every one was read.
+  // An incomplete pass is followed by another one over the same rows, whose pages say "compare": "content" like
+  // every page here, so that only what the first pass missed or what changed since applies. After kChecks
+  // incomplete passes the watermark stays where the run began: the next run reads those rows again. And the next
+  // run's watermark is never later than the service's clock (its Date header) when the run began.
+  static constexpr int kChecks = 3;
   std::string read_by_links(const Stream& st, const json& cursor, uint32_t page_size) {
-    std::string since = cursor.value("since", std::string{});
-    json seen = cursor.value("seen", json::array());  // "key etag" of the rows already taken at `since`
+    const std::string since = cursor.value("since", std::string{});
+    const json seen = cursor.value("seen", json::array());  // "key etag" of the rows already taken at `since`
     std::string newest = cursor.value("newest", since);
     json newest_seen = cursor.value("newest_seen", seen);
-    std::string next = cursor.value("next", std::string{});
-    std::string target;
-    if (!next.empty()) {
-      target = resolve(st, next);
-    } else {
-      // In the service's own order (its key, usually indexed): the newest change is tracked over the whole run,
-      // so the rows need no sorting by time.
-      std::vector<std::string> options;
-      if (!st.fields.empty()) {
-        std::string select;
-        for (const auto& f : st.fields) select += (select.empty() ? "" : ",") + f;
-        if (std::find(st.fields.begin(), st.fields.end(), st.changed_field) == st.fields.end()) select += "," + st.changed_field;
-        options.push_back("$select=" + pct(select));
-      }
-      if (!st.expand.empty()) options.push_back("$expand=" + pct(st.expand));
-      std::string filter = st.filter.empty() ? "" : "(" + st.filter + ")";
-      if (!since.empty()) {
-        std::string literal = v2_ ? "datetimeoffset'" + since + "'" : since;
-        filter += (filter.empty() ? "" : " and ") + st.changed_field + " ge " + literal;
-      }
-      if (!filter.empty()) options.push_back("$filter=" + pct(filter));
-      std::string query;
-      for (const auto& o : options) query += (query.empty() ? "?" : "&") + o;
-      target = service_root(st) + st.entity_set + query;
-    }
+    const std::string next = cursor.value("next", std::string{});
+    const int pass = cursor.value("pass", 0);              // 0: the run's reading; then the checks'
+    int64_t expected = cursor.value("expected", int64_t{-1});  // the rows the filter held when this pass began
+    int64_t taken = cursor.value("taken", int64_t{0});          // the rows this pass has read
+    std::string started = cursor.value("started", std::string{});  // the service's clock when the run began
     const std::map<std::string, std::string> prefer = {{"Prefer", "odata.maxpagesize=" + std::to_string(page_size)}};
+    std::string target;
+    if (next.empty()) {  // a pass begins: the rows it is to read are counted first
+      Count counted = count_rows(st, since);
+      expected = counted.rows;
+      if (pass == 0) started = counted.clock;
+      target = links_target(st, since, false);
+    } else {
+      target = resolve(st, next);
+    }
     std::optional<Response> ahead = read_ahead_.take(target);
     Response r = ahead && ahead->status == 200 ? *ahead : request("GET", target, "", prefer);
     if (r.status != 200) fail_call(r.status, "reading " + st.entity_set, r.text);
@@ -464,8 +468,9 @@ class ODataConnection : public annex::Connection {
     if (!more.empty()) prefetch(resolve(st, more), prefer);
     json rows = rows_of(page);
     if (!rows.is_array()) throw annex::Error(ANNEX_ERR_UNAVAILABLE, "reading " + st.entity_set + ": the answer holds no rows");
+    taken += static_cast<int64_t>(rows.size());
     std::set<std::string> skip;
-    for (const auto& s : seen) skip.insert(s.is_string() ? s.get<std::string>() : s.dump());
+    for (const auto& m : seen) skip.insert(m.is_string() ? m.get<std::string>() : m.dump());
     json records = json::array();
     for (const auto& row : rows) {
       std::string etag = etag_of(row);
@@ -483,15 +488,83 @@ class ODataConnection : public annex::Connection {
       if (changed == newest) newest_seen.push_back(mark);
       records.push_back(std::move(rec));
     }
-    bool done = more.empty();
-    // Within a run the cursor follows the server's pages; once done, the next run starts at the newest change.
-    json next_cursor = done ? json{{"since", newest}, {"seen", newest_seen}}
-                            : json{{"since", since}, {"seen", seen}, {"newest", newest}, {"newest_seen", newest_seen}, {"next", more}};
+    json next_cursor = {{"since", since}, {"seen", seen}, {"newest", newest}, {"newest_seen", newest_seen}, {"started", started}};
+    bool done = false;
+    if (!more.empty()) {  // within a pass the cursor follows the service's pages
+      next_cursor.update({{"pass", pass}, {"expected", expected}, {"taken", taken}, {"next", more}});
+    } else if (int64_t now = count_rows(st, since).rows; now == expected && taken == now) {
+      next_cursor = watermark(newest, newest_seen, started);  // complete: the next run starts at the newest change
+      done = true;
+    } else if (pass < kChecks) {
+      next_cursor["pass"] = pass + 1;  // the same rows again, from the first page
+    } else {
+      next_cursor = {{"since", since}, {"seen", seen}};  // never complete: the next run reads them again
+      done = true;
+    }
+    // A page whose rows were all taken before is no end: the next one is read now rather than answered empty.
+    if (!done && records.empty()) return read_by_links(st, next_cursor, page_size);
     json answer = json::object();  // filled by moves: an initializer list would copy every record
     answer["records"] = std::move(records);
     answer["cursor"] = std::move(next_cursor);
     answer["done"] = done;
+    answer["compare"] = "content";
     return answer.dump();
+  }
+
+  // The first page of a link-paged reading, or (`count`) the URL that counts its rows.
+  std::string links_target(const Stream& st, const std::string& since, bool count) const {
+    std::vector<std::string> options;
+    // In the service's own order (its key, usually indexed): the newest change is tracked over the whole run, so
+    // the rows need no sorting by time.
+    if (!count) {
+      if (std::string select = select_option(st); !select.empty()) options.push_back(select);
+      if (!st.expand.empty()) options.push_back("$expand=" + pct(st.expand));
+    }
+    std::string filter = st.filter.empty() ? "" : "(" + st.filter + ")";
+    if (!since.empty()) filter += (filter.empty() ? "" : " and ") + st.changed_field + " ge " + time_literal(since);
+    if (!filter.empty()) options.push_back("$filter=" + pct(filter));
+    std::string query;
+    for (const auto& o : options) query += (query.empty() ? "?" : "&") + o;
+    return service_root(st) + st.entity_set + (count ? "/$count" : "") + query;
+  }
+
+  // How many rows a link-paged reading holds now, and the service's clock when it said so.
+  struct Count {
+    int64_t rows = 0;
+    std::string clock;
+  };
+  Count count_rows(const Stream& st, const std::string& since) {
+    Response r = request("GET", links_target(st, since, true), "");
+    if (r.status != 200) fail_call(r.status, "counting " + st.entity_set + " (paging \"server\" checks each run by $count)", r.text);
+    std::string text = Poco::trim(r.text);
+    if (text.empty() || text.size() > 18 || !std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
+      throw annex::Error(ANNEX_ERR_UNAVAILABLE, "counting " + st.entity_set + ": the service answered no number to $count");
+    }
+    return {std::stoll(text), service_clock(r.date)};
+  }
+
+  // The service's clock from a Date header ("Thu, 03 Dec 2026 03:48:36 GMT"), a second early (the header has
+  // whole seconds), as the services write their change times; "" without one.
+  static std::string service_clock(const std::string& date) {
+    Poco::DateTime at;
+    int tzd = 0;
+    if (date.empty() || !Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::HTTP_FORMAT, date, at, tzd)) return "";
+    at.makeUTC(tzd);
+    at -= Poco::Timespan(1, 0);
+    return Poco::DateTimeFormatter::format(at, "%Y-%m-%dT%H:%M:%S.000Z");
+  }
+
+  // The next run's watermark: the newest change seen, unless the run began before it (a row read early may have
+  // changed after, at a time older than the newest one): then the run's beginning, with no row seen at it.
+  static json watermark(const std::string& newest, const json& newest_seen, const std::string& started) {
+    Poco::DateTime a, b;
+    int ta = 0, tb = 0;
+    if (!started.empty() && Poco::DateTimeParser::tryParse(started, a, ta) && Poco::DateTimeParser::tryParse(newest, b, tb)) {
+      a.makeUTC(ta);
+      b.makeUTC(tb);
+      if (a < b) return {{"since", started}, {"seen", json::array()}};
+    }
+    return {{"since", newest}, {"seen", newest_seen}};
   }
 
   // A page's rows (V4 "value", V2 "d" or "d.results"); null when the answer holds none.
