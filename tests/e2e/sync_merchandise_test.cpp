@@ -16,6 +16,8 @@
 #include <fstream>
 #include <thread>
 
+#include <unistd.h>
+
 namespace annex::test {
 namespace {
 
@@ -34,9 +36,9 @@ const char* kSettings = R"x("articles": {"service": "merchandise", "entity_set":
     "departments": {"service": "merchandise", "entity_set": "Departments", "key": ["DeptCode"], "changed_field": "",
                     "if_match": false},
     "bulk": {"service": "merchandise", "entity_set": "Articles", "key": ["ArticleNo"], "changed_field": "LastChange",
-             "filter": "startswith(ArticleNo,'B-')"},
+             "filter": "startswith(ArticleNo,'B')"},
     "offsets": {"service": "merchandise", "entity_set": "ArticlePages", "key": ["ArticleNo"], "changed_field": "LastChange",
-                "filter": "startswith(ArticleNo,'S-')", "paging": "server"})x";
+                "filter": "startswith(ArticleNo,'S')", "paging": "server"})x";
 const char* kStreams = R"("articles": {"entity": "products", "direction": "both", "remote_id": "_id", "version_field": "_etag",
       "page_size": 20,
       "fields": {"code": "ArticleNo", "name": "Title", "product_group": "ArticleGrp", "unit": "SalesUnit",
@@ -119,7 +121,8 @@ class SyncMerchandise : public testing::Test {
     ASSERT_EQ(res.status, 200) << res.body;
   }
   json remote(const std::string& path) { return service_->get("merchandise/" + path); }
-  void pull_interrupted(const std::string& stream, const std::string& prefix);
+  void pull_interrupted(const std::string& stream, const std::string& letter);
+  std::string prefix_;  // the numbers of the articles pull_interrupted made
   int64_t pending() { return count_in(*d_, "SELECT COUNT(*) FROM annex_sync_outbox WHERE state = 'pending'"); }
   // Waits until the daemon's scheduled pushes have settled every change.
   void pushed() {
@@ -245,9 +248,12 @@ TEST_F(SyncMerchandise, AnEntitySetWithoutChangeTimeOrETagIsComparedWholeAndADup
 }
 
 // The service stops in the middle of a pull of `stream` and starts again; meanwhile an article already read (the
-// first of those numbered `prefix`…) is deleted and another changed. Every article the service held must be in
+// first of those numbered with `letter`…) is deleted and another changed. Every article the service held must be in
 // Annex afterwards, the changed one with its change.
-void SyncMerchandise::pull_interrupted(const std::string& stream, const std::string& prefix) {
+void SyncMerchandise::pull_interrupted(const std::string& stream, const std::string& letter) {
+  // Numbered apart from an earlier run's against the same service, whose rows it still holds.
+  prefix_ = letter + std::to_string(::getpid() % 100000) + "-";
+  const std::string& prefix = prefix_;
   const int total = 3000;
   for (int at = 0; at < total; at += 100) {
     json requests = json::array();
@@ -287,20 +293,20 @@ void SyncMerchandise::pull_interrupted(const std::string& stream, const std::str
 
 // Pages follow (change time, key), never an offset: the resumed run skips nothing, and the changed row comes again
 // with its change.
-TEST_F(SyncMerchandise, APullResumedAfterTheServiceStoppedLosesNoRow) { pull_interrupted("bulk", "B-"); }
+TEST_F(SyncMerchandise, APullResumedAfterTheServiceStoppedLosesNoRow) { pull_interrupted("bulk", "B"); }
 
 // A service that pages only by offsets (twenty rows a page, $skiptoken): the resumed run's offsets skip the row
 // that moved up when the first was deleted, and its completeness check ($count before and after each pass) reads
 // the rows again, so that nothing is lost and the renamed article, read before it changed, comes with its change.
 TEST_F(SyncMerchandise, APullByTheServicesOffsetsEndsWithACompletenessCheck) {
-  pull_interrupted("offsets", "S-");
+  pull_interrupted("offsets", "S");
   json runs = json::parse(d_->call("GET", "/api/v1/sync/runs?connection=shop").body, nullptr, false);
   ASSERT_TRUE(runs.is_object() && !runs["items"].empty()) << runs;
   const json& run = runs["items"][0];
   EXPECT_GT(run.value("unchanged", 0), 0) << "the check read rows again, applying only what changed: " << run;
   // The next run starts no earlier than needed and finds nothing new.
   std::string again = sync("offsets");
-  EXPECT_EQ(count_in(*d_, "SELECT COUNT(*) FROM annex_md_products WHERE code LIKE 'S-%'"), 3000);
+  EXPECT_EQ(count_in(*d_, "SELECT COUNT(*) FROM annex_md_products WHERE code LIKE '" + prefix_ + "%'"), 3000);
   EXPECT_EQ(again.find("FAILED"), std::string::npos) << again;
 }
 
