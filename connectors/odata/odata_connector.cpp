@@ -13,17 +13,18 @@
 //
 // Every record read carries "_id" (its key: the value, or "K1='a',K2='b'" for a composite key) and "_etag".
 //
-// Pulls are deltas by the change timestamp, read in pages by key set: ordered by (change time, key) and each
-// asking for the rows after the last one taken — `changed gt C or (changed eq C and key gt K)` — so a run
+// Pulls are deltas by the change timestamp (`changed ge <watermark>`), read in pages by key set: in key order
+// (the service's primary index), each page asking for the rows after the last key taken — `key gt K` — so a run
 // stopped midway resumes after that row, and a row deleted meanwhile shifts nothing (an offset would skip one for
-// good); a row changed meanwhile comes again at its new time. The newest change seen is the next run's watermark.
+// good). A row already passed that changes during the run is read by the next run: the watermark is the newest
+// change seen, but never later than the service's clock (its Date header) when the run began.
 // Rows written by one request share a timestamp, and a row may commit after a reader saw others of its
 // millisecond; so the watermark is read again with `ge`, and the rows already seen at it (key and ETag) are
 // dropped. "paging": "server" follows the service's own next links instead (@odata.nextLink, V2 __next), for a
-// service that cannot filter or order by its change field; such a service pages by offsets, so every run ends
-// with a completeness check by $count (see read_by_links). An entity set with neither a change field nor an
-// ETag ("changed_field": "") is read whole on every run, in key order; its pages say so ("compare":
-// "content"), and the engine applies only the records whose content changed since it last applied them.
+// service that cannot filter or order by its key; such a service pages by offsets, so every run ends with a
+// completeness check by $count (see read_by_links). An entity set with neither a change field nor an ETag
+// ("changed_field": "") is read whole on every run, in key order; its pages say so ("compare": "content"), and
+// the engine applies only the records whose content changed since it last applied them.
 //
 // Writes go as JSON $batch (V4) in chunks of batch_size, each chunk one atomicity group when "atomic" is set.
 // One failure in a group means nothing in it was saved: the group's other members are sent again without the
@@ -125,7 +126,7 @@ struct Stream {
   std::vector<std::string> key;
   std::vector<std::string> fields;  // $select; empty: all
   std::string changed_field = "modifiedAt";  // "": the entity set has none, every read is a full one
-  // "keyset": pages follow (change time, key) — resumable, and blind to rows deleted meanwhile; "server": the
+  // "keyset": pages follow the key — resumable, and blind to rows deleted meanwhile; "server": the
   // service's own next links, for a service that cannot filter or order that way.
   std::string paging = "keyset";
   bool if_match = true;  // false: updates go without If-Match (no optimistic locking), for sets without ETags
@@ -433,10 +434,10 @@ class ODataConnection : public annex::Connection {
   // not yet read onto a page already read, and a row read early may change again before the run ends (its change
   // then older than the newest one seen). So each pass over the rows counts them first and last ($count): a pass
   // is complete when the rows the filter holds at its end are those it held at its start and every one was read.
-  // An incomplete pass is followed by another one over the same rows, whose pages say "compare": "content" like
-  // every page here, so that only what the first pass missed or what changed since applies. After kChecks
-  // incomplete passes the watermark stays where the run began: the next run reads those rows again. And the next
-  // run's watermark is never later than the service's clock (its Date header) when the run began.
+  // An incomplete pass is followed by another one over the same rows (the engine finds those it holds unchanged
+  // and applies what the first pass missed or what changed since). After kChecks incomplete passes the watermark
+  // stays where the run began: the next run reads those rows again. And the next run's watermark is never later
+  // than the service's clock (its Date header) when the run began.
   static constexpr int kChecks = 3;
   std::string read_by_links(const Stream& st, const json& cursor, uint32_t page_size) {
     const std::string since = cursor.value("since", std::string{});
@@ -507,7 +508,6 @@ class ODataConnection : public annex::Connection {
     answer["records"] = std::move(records);
     answer["cursor"] = std::move(next_cursor);
     answer["done"] = done;
-    answer["compare"] = "content";
     return answer.dump();
   }
 
@@ -540,18 +540,23 @@ class ODataConnection : public annex::Connection {
     if (text.empty() || text.size() > 18 || !std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
       throw annex::Error(ANNEX_ERR_UNAVAILABLE, "counting " + st.entity_set + ": the service answered no number to $count");
     }
-    return {std::stoll(text), service_clock(r.date)};
+    return {std::stoll(text), service_clock(r.date, true)};
   }
 
-  // The service's clock from a Date header ("Thu, 03 Dec 2026 03:48:36 GMT"), a second early (the header has
-  // whole seconds), as the services write their change times; "" without one.
-  static std::string service_clock(const std::string& date) {
+  // The service's clock from a Date header ("Thu, 03 Dec 2026 03:48:36 GMT": whole seconds, so up to one early),
+  // as the services write their change times. Without one: "", or with `fallback` Annex's own clock five minutes
+  // early (a margin for the two clocks' difference).
+  static std::string service_clock(const std::string& date, bool fallback = false) {
     Poco::DateTime at;
     int tzd = 0;
-    if (date.empty() || !Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::HTTP_FORMAT, date, at, tzd)) return "";
-    at.makeUTC(tzd);
-    at -= Poco::Timespan(1, 0);
-    return Poco::DateTimeFormatter::format(at, "%Y-%m-%dT%H:%M:%S.000Z");
+    if (!date.empty() && Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::HTTP_FORMAT, date, at, tzd)) {
+      at.makeUTC(tzd);
+    } else if (fallback) {
+      at = Poco::DateTime() - Poco::Timespan(300, 0);
+    } else {
+      return "";
+    }
+    return Poco::DateTimeFormatter::format(at, "%Y-%m-%dT%H:%M:%S.%iZ");
   }
 
   // The next run's watermark: the newest change seen, unless the run began before it (a row read early may have
@@ -618,26 +623,21 @@ class ODataConnection : public annex::Connection {
     return out;
   }
 
-  // The URL of the page `cursor` stands before.
+  // The URL of the page `cursor` stands before: the rows changed since the watermark, in key order, after the
+  // last key taken this run.
   std::string keyset_target(const Stream& st, const json& cursor, uint32_t page_size) const {
-    const bool delta = !st.changed_field.empty();
     const std::string since = cursor.value("since", std::string{});
-    const json after = cursor.value("after", json(nullptr));  // {"changed": …, "key": [...]}: the last row taken this run
-    std::vector<std::string> order;
-    if (delta) order.push_back(st.changed_field);
-    order.insert(order.end(), st.key.begin(), st.key.end());
+    const json after = cursor.value("after", json(nullptr));  // {"key": [...]}: the last row taken this run
     std::string filter = st.filter.empty() ? "" : "(" + st.filter + ")";
+    if (!st.changed_field.empty() && !since.empty()) filter += (filter.empty() ? "" : " and ") + st.changed_field + " ge " + time_literal(since);
     if (after.is_object()) {
       std::vector<std::string> literals;
-      if (delta) literals.push_back(time_literal(after.value("changed", std::string{})));
       const json keys = after.value("key", json::array());
       for (size_t i = 0; i < st.key.size(); ++i) literals.push_back(filter_literal(i < keys.size() ? keys[i] : json("")));
-      filter += (filter.empty() ? "" : " and ") + std::string("(") + after_predicate(order, literals) + ")";
-    } else if (delta && !since.empty()) {
-      filter += (filter.empty() ? "" : " and ") + st.changed_field + " ge " + time_literal(since);
+      filter += (filter.empty() ? "" : " and ") + std::string("(") + after_predicate(st.key, literals) + ")";
     }
     std::string orderby;
-    for (const auto& f : order) orderby += (orderby.empty() ? "" : ",") + f + " asc";
+    for (const auto& f : st.key) orderby += (orderby.empty() ? "" : ",") + f + " asc";
     std::vector<std::string> options;
     if (std::string select = select_option(st); !select.empty()) options.push_back(select);
     if (!st.expand.empty()) options.push_back("$expand=" + pct(st.expand));
@@ -649,10 +649,11 @@ class ODataConnection : public annex::Connection {
     return service_root(st) + st.entity_set + query;
   }
 
-  // Pages in (change time, key) order, each asking for the rows after the last one taken: a run stopped midway
-  // resumes after that row, and a row deleted or changed meanwhile shifts nothing (a changed row comes again at
-  // its new time). Without a change field every run reads all rows in key order, and its pages say so
-  // ("compare": "content"), so that only what changed is applied.
+  // Pages in key order (the service's primary index), each asking for the rows after the last key taken: a run
+  // stopped midway resumes after that row, and a row deleted meanwhile shifts nothing. A row already passed that
+  // changes during the run is read by the next one, whose watermark is never later than the service's clock
+  // when this run began. Without a change field every run reads all rows, and its pages say so ("compare":
+  // "content"), so that only what changed is applied.
   std::string read_by_keyset(const Stream& st, const json& cursor, uint32_t page_size) {
     const bool delta = !st.changed_field.empty();
     const std::string since = cursor.value("since", std::string{});
@@ -672,24 +673,27 @@ class ODataConnection : public annex::Connection {
     json last = cursor.value("after", json(nullptr));
     std::string newest = cursor.value("newest", since);
     json newest_seen = cursor.value("newest_seen", seen);
+    // The service's clock when the run's first page was asked for (Annex's, five minutes early, if it sends none).
+    std::string started = cursor.value("started", std::string{});
+    if (delta && !last.is_object() && started.empty()) started = service_clock(r.date, true);
     for (const auto& row : rows) {
       std::string etag = etag_of(row);
       json rec = clean(row, v2_);
       json key = json::array();
       for (const auto& k : st.key) key.push_back(rec.contains(k) ? rec[k] : json(""));
-      std::string changed = delta && rec.value(st.changed_field, json("")).is_string() ? rec.value(st.changed_field, std::string{}) : "";
-      last = {{"changed", changed}, {"key", key}};
+      last = {{"key", key}};
       std::string id = remote_id_of(st, rec);
       rec["_id"] = id;
       rec["_etag"] = etag;
-      std::string mark = id + " " + etag;
       if (delta) {
+        std::string changed = rec.value(st.changed_field, json("")).is_string() ? rec.value(st.changed_field, std::string{}) : "";
+        std::string mark = id + " " + etag;
+        if (!since.empty() && changed == since && skip.count(mark)) continue;  // taken by the run before, at the watermark
         if (changed > newest) {
           newest = changed;
           newest_seen = json::array();
         }
         if (changed == newest) newest_seen.push_back(mark);
-        if (!since.empty() && changed == since && skip.count(mark)) continue;  // taken by the run before, at the watermark
       }
       records.push_back(std::move(rec));
     }
@@ -697,13 +701,13 @@ class ODataConnection : public annex::Connection {
     json next_cursor = json::object();
     if (!done) {
       next_cursor = {{"after", last}};
-      if (delta) next_cursor.update({{"since", since}, {"seen", seen}, {"newest", newest}, {"newest_seen", newest_seen}});
+      if (delta) next_cursor.update({{"since", since}, {"seen", seen}, {"newest", newest}, {"newest_seen", newest_seen}, {"started", started}});
       // Every row of this page was taken before: the next one is read now rather than answered empty.
       if (records.empty()) return read_by_keyset(st, next_cursor, page_size);
       // The next page is asked for now, on a second connection, while this one is stored.
       prefetch(keyset_target(st, next_cursor, page_size), {});
     } else if (delta) {
-      next_cursor = {{"since", newest}, {"seen", newest_seen}};  // the next run starts at the newest change
+      next_cursor = watermark(newest, newest_seen, started);
     }
     json answer = json::object();  // filled by moves: an initializer list would copy every record
     answer["records"] = std::move(records);

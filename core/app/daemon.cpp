@@ -233,7 +233,11 @@ void Daemon::start() {
   masterdata_->set_guard([this](soci::session& s, const masterdata::Entity& e, const std::string& id, const nlohmann::json& before,
                                 const nlohmann::json& changes) { sync_->refuse_remote_owned(s, e, id, before, changes); });
   masterdata::register_masterdata_routes(*router_, *masterdata_, *authorizer_, *audit_);
-  sync::register_sync_routes(*router_, *sync_, [this](const std::string& connection) {
+  sync::register_sync_routes(*router_, *sync_, [this](const std::string& connection, const std::string& stream) {
+    {
+      std::lock_guard lock(asked_mutex_);
+      asked_[connection].insert(stream);
+    }
     return scheduler_->trigger(kCore, "sync:" + connection);
   });
   // Serve /healthz and /readyz while plugins start; /readyz says "not ready" until they have.
@@ -337,11 +341,20 @@ void Daemon::schedule_sync() {
     std::chrono::seconds every(interval > 0 ? interval : 10L * 365 * 86400);
     std::string connection = name;
     scheduler_->schedule(kCore, "sync:" + name, every, every, [this, connection](std::string* error) {
+      // Its schedule runs every stream; a run asked for over the API, the streams it named.
+      std::set<std::string> streams;
+      {
+        std::lock_guard lock(asked_mutex_);
+        streams.swap(asked_[connection]);
+      }
+      if (streams.empty() || streams.count("")) streams = {""};
       bool ok = true;
-      for (const auto& r : sync_->run(connection, "", false, {}, {}, true)) {
-        if (r.status == "failed") {
-          ok = false;
-          *error += r.stream + " " + r.direction + ": " + r.error + "; ";
+      for (const auto& stream : streams) {
+        for (const auto& r : sync_->run(connection, stream, false, {}, {}, true)) {
+          if (r.status == "failed") {
+            ok = false;
+            *error += r.stream + " " + r.direction + ": " + r.error + "; ";
+          }
         }
       }
       return ok;

@@ -5,7 +5,10 @@
 #include "config/settings.h"
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 
 namespace annex::store {
@@ -98,6 +101,9 @@ class Daemon {
   std::unique_ptr<blobs::BlobStore> blobs_;
   bool running_ = false;
   std::atomic<bool> draining_{false};
+  // The streams a run started over the API asked for, per connection ("" for all), until its job takes them.
+  std::mutex asked_mutex_;
+  std::map<std::string, std::set<std::string>> asked_;
 };
 
 // Opens the database the settings name (SQLite under data_dir by default). Throws StoreError.

@@ -29,7 +29,8 @@ json run_json(const RunReport& r) {
   return j;
 }
 
-void register_sync_routes(http::Router& router, SyncEngine& engine, std::function<bool(const std::string&)> start_run) {
+void register_sync_routes(http::Router& router, SyncEngine& engine,
+                          std::function<bool(const std::string&, const std::string&)> start_run) {
   auto add = [&router](const char* method, const char* path, const char* permission, const char* summary,
                        http::Handler handler) {
     http::add_route(router, "annex.core", method, path, permission, summary, std::move(handler));
@@ -63,7 +64,7 @@ void register_sync_routes(http::Router& router, SyncEngine& engine, std::functio
         resp.status = problem.empty() ? 200 : 502;
         resp.body = json({{"ok", problem.empty()}, {"detail", problem.empty() ? detail : problem}}).dump();
       });
-  add("POST", "/api/v1/sync/connections/{name}/runs", kOperate, "Run a connection's streams (dry_run: report only)",
+  add("POST", "/api/v1/sync/connections/{name}/runs", kOperate, "Run a connection's streams, or one (stream; dry_run: report only)",
       [&engine, start_run](http::HttpRequest& req, http::HttpResponse& resp) {
         const ConnectionConfig& c = connection_of(engine, req);
         json body = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
@@ -76,7 +77,7 @@ void register_sync_routes(http::Router& router, SyncEngine& engine, std::functio
           resp.body = json({{"items", runs}}).dump();
           return;
         }
-        if (!start_run(c.name)) throw http::ApiError(409, "conflict", "a run of " + c.name + " is in progress");
+        if (!start_run(c.name, stream)) throw http::ApiError(409, "conflict", "a run of " + c.name + " is in progress");
         resp.status = 202;
         resp.body = json({{"started", true}, {"follow", "/api/v1/sync/runs?connection=" + c.name}}).dump();
       });

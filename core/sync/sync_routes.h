@@ -16,8 +16,10 @@ namespace annex::sync {
 //   GET  /api/v1/sync/runs/{id}                    one run (its diff, for a dry run)
 //   GET  /api/v1/sync/dead-letters?connection=     records parked with the reason
 //   POST /api/v1/sync/dead-letters/{seq}/replay    apply one again
-// `start_run(connection)` starts a background run of the connection's streams; false when one is running.
-void register_sync_routes(http::Router& router, SyncEngine& engine, std::function<bool(const std::string&)> start_run);
+// `start_run(connection, stream)` starts a background run of the connection's stream ("" for all its streams);
+// false when it cannot.
+void register_sync_routes(http::Router& router, SyncEngine& engine,
+                          std::function<bool(const std::string&, const std::string&)> start_run);
 
 nlohmann::json run_json(const RunReport& r);
 
