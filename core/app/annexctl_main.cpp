@@ -4,6 +4,7 @@
 #include "app/demo.h"
 #include "audit/audit_log.h"
 #include "audit/evidence_pack.h"
+#include "cluster/leases.h"
 #include "masterdata/store.h"
 #include "sync/engine.h"
 #include "auth/authenticator.h"
@@ -428,6 +429,7 @@ struct SyncParts {
   std::unique_ptr<annex::masterdata::MasterData> md;
   std::unique_ptr<annex::sync::ConnectorRegistry> registry;
   std::unique_ptr<annex::plugin_host::PluginHost> host;
+  std::unique_ptr<annex::cluster::Leases> leases;  // the runs this process holds among those on the database
   std::unique_ptr<annex::sync::SyncEngine> engine;  // declared last: closes its connections first
   ~SyncParts() {
     engine.reset();
@@ -443,6 +445,8 @@ std::unique_ptr<SyncParts> open_sync(Context& ctx) {
   p->registry = std::make_unique<annex::sync::ConnectorRegistry>();
   p->engine = std::make_unique<annex::sync::SyncEngine>(*p->md, *p->registry,
                                                         annex::sync::parse_sync_config(ctx.settings.sync_json));
+  p->leases = std::make_unique<annex::cluster::Leases>(*p->db, "annexctl@" + annex::cluster::Leases::daemon_name());
+  p->engine->share(p->leases.get());
   annex::plugin_host::HostParts parts;
   parts.db = p->db.get();
   parts.data_dir = ctx.settings.data_dir;
@@ -567,7 +571,8 @@ int sync_command(Context& ctx, const std::vector<std::string>& args, const std::
       for (const auto& r : runs) {
         std::string key = r.connection + "/" + r.stream + "/" + r.direction;
         if (what == "status" && !shown.insert(key).second) continue;
-        std::cout << r.started_at << "  " << r.status << "  " << run_line(r) << (r.error.empty() ? "" : " — " + r.error) << "\n";
+        std::cout << r.started_at << "  " << r.status << "  " << run_line(r) << (r.daemon.empty() ? "" : " [" + r.daemon + "]")
+                  << (r.error.empty() ? "" : " — " + r.error) << "\n";
       }
       if (what == "status") {
         for (const auto& [key, n] : p->engine->pending()) std::cout << "pending pushes " << key << ": " << n << "\n";

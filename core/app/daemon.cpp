@@ -6,6 +6,7 @@
 #include "blobs/blob_store.h"
 #include "blobs/blob_upload.h"
 #include "calendar/calendar_routes.h"
+#include "cluster/leases.h"
 #include "masterdata/masterdata_routes.h"
 #include "masterdata/store.h"
 #include "sync/engine.h"
@@ -166,6 +167,8 @@ void Daemon::start() {
   runner.prepare();
   runner.apply(store::kCoreOwner, store::core_migrations(db_->dialect()));
 
+  leases_ = std::make_unique<cluster::Leases>(*db_, cluster::Leases::daemon_name());
+  spdlog::info("daemon {}: its jobs, sync runs and event deliveries are shared with every annexd on this database", leases_->daemon());
   events_ = std::make_unique<events::EventBus>(*db_);
   calendar_ = std::make_unique<calendar::CompanyCalendar>(settings_.calendar);
   if (calendar_->clock().is_test_clock()) {
@@ -174,6 +177,8 @@ void Daemon::start() {
   }
   scheduler_ = std::make_unique<jobs::Scheduler>(2);
   scheduler_->set_calendar(calendar_.get());
+  scheduler_->share(leases_.get());
+  events_->share(leases_.get());
   scheduler_->set_run_record((std::filesystem::path(settings_.data_dir) / "calendar-jobs.tsv").string());
   router_ = std::make_unique<http::Router>();
   dispatcher_ = std::make_unique<http::Dispatcher>(*router_);
@@ -224,6 +229,7 @@ void Daemon::start() {
   connectors_ = std::make_unique<sync::ConnectorRegistry>();
   try {
     sync_ = std::make_unique<sync::SyncEngine>(*masterdata_, *connectors_, sync::parse_sync_config(settings_.sync_json));
+    sync_->share(leases_.get());
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(std::string("config: ") + e.what());
   }

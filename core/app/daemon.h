@@ -30,6 +30,9 @@ class EventBus;
 namespace annex::jobs {
 class Scheduler;
 }
+namespace annex::cluster {
+class Leases;
+}
 namespace annex::plugin_host {
 class PluginHost;
 }
@@ -81,6 +84,7 @@ class Daemon {
 
   config::Settings settings_;
   std::unique_ptr<store::Database> db_;
+  std::unique_ptr<cluster::Leases> leases_;  // the work this daemon holds among those on the database
   std::unique_ptr<events::EventBus> events_;
   std::unique_ptr<calendar::CompanyCalendar> calendar_;  // before the scheduler, which asks it the time
   std::unique_ptr<jobs::Scheduler> scheduler_;

@@ -1,6 +1,7 @@
 #include "events/event_bus.h"
 
 #include "clock/utc.h"
+#include "cluster/leases.h"
 #include "store/sql.h"
 
 #include <soci/soci.h>
@@ -34,6 +35,9 @@ std::string topic_condition(const std::string& topic, std::string* param) {
   *param = topic;
   return "e.topic = ?";
 }
+
+// A subscription's lease, renewed every ten seconds while its daemon runs.
+constexpr std::chrono::milliseconds kLease{30000};
 
 }  // namespace
 
@@ -80,10 +84,52 @@ std::string EventBus::subscribe(const std::string& owner, const std::string& top
 
 void EventBus::unsubscribe_owner(const std::string& owner) {
   std::lock_guard delivery(delivery_mutex_);
-  std::lock_guard lock(mutex_);
-  subscriptions_.erase(std::remove_if(subscriptions_.begin(), subscriptions_.end(),
-                                      [&](auto& s) { return s->owner == owner; }),
-                       subscriptions_.end());
+  std::vector<std::shared_ptr<Subscription>> removed;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& s : subscriptions_) {
+      if (s->owner == owner) removed.push_back(s);
+    }
+    subscriptions_.erase(std::remove_if(subscriptions_.begin(), subscriptions_.end(),
+                                        [&](auto& s) { return s->owner == owner; }),
+                         subscriptions_.end());
+  }
+  for (auto& s : removed) give_back(*s);
+}
+
+bool EventBus::holds(Subscription& sub) {
+  if (leases_ == nullptr) return true;
+  const auto now = std::chrono::steady_clock::now();
+  const std::string name = "events:" + sub.subscriber;
+  if (sub.leased) {
+    // Renewed in the background; confirmed now and then, in case it was lost (the database out of reach longer
+    // than the lease) and another daemon took it.
+    if (now - sub.lease_checked < std::chrono::seconds(10)) return true;
+    sub.lease_checked = now;
+    auto holder = leases_->holder(name);
+    if (holder && holder->daemon == leases_->daemon()) return true;
+    spdlog::warn("events for {}: another daemon delivers them now", sub.subscriber);
+    sub.leased = false;
+    leases_->forget(name);
+    return false;
+  }
+  if (now - sub.lease_checked < std::chrono::seconds(1)) return false;
+  sub.lease_checked = now;
+  if (!leases_->take(name, kLease)) return false;
+  sub.leased = true;
+  leases_->keep(name, kLease);
+  return true;
+}
+
+void EventBus::give_back(Subscription& sub) {
+  if (leases_ == nullptr || !sub.leased) return;
+  sub.leased = false;
+  leases_->forget("events:" + sub.subscriber);
+  try {
+    leases_->release("events:" + sub.subscriber);
+  } catch (const std::exception& e) {
+    spdlog::warn("events for {}: the lease could not be given back (it expires by itself): {}", sub.subscriber, e.what());
+  }
 }
 
 void EventBus::start() {
@@ -99,6 +145,13 @@ void EventBus::stop() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+  // Another daemon takes the deliveries over at once, not after the leases expire.
+  std::vector<std::shared_ptr<Subscription>> subs;
+  {
+    std::lock_guard lock(mutex_);
+    subs = subscriptions_;
+  }
+  for (auto& s : subs) give_back(*s);
 }
 
 void EventBus::poke() {
@@ -162,6 +215,7 @@ bool EventBus::deliver(Subscription& sub) {
     std::lock_guard lock(mutex_);
     if (std::none_of(subscriptions_.begin(), subscriptions_.end(), [&](auto& s) { return s.get() == &sub; })) return false;
   }
+  if (!holds(sub)) return false;
   std::string topic;
   std::string condition = topic_condition(sub.topic, &topic);
   store::ResultSet rs;
@@ -209,6 +263,7 @@ bool EventBus::deliver(Subscription& sub) {
 }
 
 void EventBus::advance_floor(Subscription& sub) {
+  if (leases_ != nullptr && !sub.leased) return;
   auto now = std::chrono::steady_clock::now();
   if (now - sub.floor_checked < std::chrono::seconds(60)) return;
   sub.floor_checked = now;

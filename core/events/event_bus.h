@@ -19,6 +19,10 @@
 #include <thread>
 #include <vector>
 
+namespace annex::cluster {
+class Leases;
+}
+
 namespace annex::events {
 
 struct Event {
@@ -49,6 +53,12 @@ class EventBus {
   // Removes every subscription of `owner`, waiting for a delivery in progress to finish.
   void unsubscribe_owner(const std::string& owner);
 
+  // Shares delivery with every daemon on the same database: each subscription is delivered by the one daemon
+  // holding its lease ("events:OWNER|TOPIC"), renewed while it runs and given back at stop(); a daemon killed
+  // mid-delivery leaves it to another once the lease has expired (the event it was handling comes again:
+  // at least once). Call before start().
+  void share(cluster::Leases* leases) { leases_ = leases; }
+
   void start();
   void stop();
   // Wakes the dispatcher (after a publish).
@@ -65,13 +75,19 @@ class EventBus {
     int failures = 0;
     std::chrono::steady_clock::time_point retry_at{};
     std::chrono::steady_clock::time_point floor_checked{};
+    bool leased = false;                                   // shared: this daemon delivers it
+    std::chrono::steady_clock::time_point lease_checked{};  // when its lease was last asked for or confirmed
   };
 
   void run();
+  // Shared: whether this daemon delivers `sub` now (taking its lease when free, confirming it now and then).
+  bool holds(Subscription& sub);
+  void give_back(Subscription& sub);
   bool deliver(Subscription& sub);  // true when it delivered anything
   void advance_floor(Subscription& sub);
 
   store::Database& db_;
+  cluster::Leases* leases_ = nullptr;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::mutex delivery_mutex_;  // held while delivering; unsubscribe waits on it

@@ -1,5 +1,6 @@
 #include "jobs/scheduler.h"
 
+#include "cluster/leases.h"
 #include "log/logging.h"
 
 #include <annex/calendar.hpp>
@@ -25,6 +26,20 @@ std::string Scheduler::schedule(const std::string& owner, const std::string& nam
   job->interval = interval;
   job->fn = std::move(fn);
   job->next_run = std::chrono::steady_clock::now() + initial_delay;
+  cluster::Leases* leases = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    leases = leases_;
+  }
+  if (leases != nullptr) {
+    // First due after its initial delay among the daemons, unless one of them has run it before.
+    job->next_run = std::chrono::steady_clock::now() + std::min<std::chrono::seconds>(initial_delay, kSharedLook);
+    try {
+      leases->seed("job-due:" + owner + "/" + name, initial_delay);
+    } catch (const std::exception& e) {
+      spdlog::warn("job {} of {}: its first time could not be shared with the other daemons: {}", name, owner, e.what());
+    }
+  }
   return add(std::move(job));
 }
 
@@ -105,16 +120,64 @@ std::string Scheduler::add(std::shared_ptr<Job> job) {
   return {};
 }
 
+namespace {
+
+// A running job's lease: renewed every third of it while the job runs, taken over this long after a daemon died.
+constexpr std::chrono::milliseconds kRunningLease{30000};
+// A calendar job's time, once claimed, stays claimed longer than the longest schedule (a month), so that a daemon
+// that starts late never makes up a time another one ran.
+constexpr std::chrono::milliseconds kTimeClaim{std::chrono::hours(24 * 35)};
+
+}  // namespace
+
+void Scheduler::share(cluster::Leases* leases) {
+  std::lock_guard lock(mutex_);
+  leases_ = leases;
+}
+
 bool Scheduler::trigger(const std::string& owner, const std::string& name) {
+  cluster::Leases* leases = nullptr;
+  bool interval_job = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = std::find_if(jobs_.begin(), jobs_.end(), [&](auto& j) { return j->owner == owner && j->name == name; });
+    if (it == jobs_.end()) return false;
+    leases = leases_;
+    interval_job = !(*it)->when;
+  }
+  // Due now for every daemon sharing the jobs, whichever takes it first.
+  if (leases != nullptr && interval_job) {
+    try {
+      leases->expire("job-due:" + owner + "/" + name);
+    } catch (const std::exception& e) {
+      spdlog::warn("job {} of {}: could not be made due for the other daemons: {}", name, owner, e.what());
+    }
+  }
   std::lock_guard lock(mutex_);
   for (auto& j : jobs_) {
     if (j->owner == owner && j->name == name) {
       j->next_run = std::chrono::steady_clock::now();
       wake_.notify_all();
-      return true;
     }
   }
-  return false;
+  return true;
+}
+
+bool Scheduler::claim_tick(Job& job, std::optional<std::chrono::milliseconds>* wait) {
+  const std::string key = job.owner + "/" + job.name;
+  std::chrono::milliseconds left{0};
+  if (job.when) {
+    // Triggered before its time: a run asked for, not the time's.
+    if (calendar_->now() < job.due) return true;
+    // This time of the calendar job, once among the daemons.
+    return leases_->take("job:" + key + "@" + calendar::format_instant(job.due), kTimeClaim);
+  }
+  // Held while it runs (its end holds it for the interval); a daemon killed mid-run lets it go soon.
+  if (!leases_->take("job-due:" + key, kRunningLease, &left)) {
+    *wait = left;  // another daemon ran it: due again when its lease ends
+    return false;
+  }
+  return true;
 }
 
 void Scheduler::remove_owner(const std::string& owner) {
@@ -202,19 +265,54 @@ void Scheduler::worker_loop() {
     queue_.pop_front();
     job->queued = false;
     job->running = true;
+    cluster::Leases* leases = leases_;
     lock.unlock();
     std::string error;
     bool ok = false;
+    bool ran = true;
+    std::optional<std::chrono::milliseconds> wait;  // a tick another daemon runs: when to look again
+    std::optional<cluster::HeldLease> running;       // given back only once the next time is kept
     {
       log::RequestScope scope("job:" + job->name);
       try {
-        ok = job->fn(&error);
+        if (leases != nullptr) {
+          running.emplace(*leases, "job:" + job->owner + "/" + job->name, kRunningLease);
+          ran = running->held() && claim_tick(*job, &wait);
+          if (!running->held()) wait = running->left();
+        }
+        if (ran) ok = job->fn(&error);
       } catch (const std::exception& e) {
-        error = e.what();
+        error = e.what();  // the job's, or the database's that could not say whose tick it is: a failed run
       }
     }
+    // An interval job is due again its interval after this run's end, for every daemon.
+    if (ran && leases != nullptr && !job->when) {
+      try {
+        leases->hold_for("job-due:" + job->owner + "/" + job->name, std::chrono::duration_cast<std::chrono::milliseconds>(job->interval));
+      } catch (const std::exception& e) {
+        spdlog::warn("job {} of {}: its next time could not be kept for the other daemons: {}", job->name, job->owner, e.what());
+      }
+    }
+    running.reset();
     lock.lock();
     job->running = false;
+    if (!ran) {
+      if (!job->when) {
+        auto again = std::clamp(wait.value_or(std::chrono::milliseconds(1000)), std::chrono::milliseconds(50),
+                                std::chrono::duration_cast<std::chrono::milliseconds>(std::min<std::chrono::seconds>(job->interval, kSharedLook)));
+        job->next_run = std::chrono::steady_clock::now() + again;
+      } else {
+        job->next_run = std::chrono::steady_clock::time_point::max();
+        calendar::Instant now = calendar_->now();
+        if (now >= job->due) {
+          job->due = calendar_->next_due(*job->when, now);
+          job->due_from = now;
+        }
+      }
+      finished_.notify_all();
+      wake_.notify_all();
+      continue;
+    }
     ++job->runs;
     if (!ok) {
       ++job->failures;
@@ -234,7 +332,8 @@ void Scheduler::worker_loop() {
         save_run_record();
       }
     } else {
-      job->next_run = std::chrono::steady_clock::now() + job->interval;
+      // Shared, it looks again sooner: the database says when it is next due (a trigger elsewhere, a daemon gone).
+      job->next_run = std::chrono::steady_clock::now() + (leases != nullptr ? std::min<std::chrono::seconds>(job->interval, kSharedLook) : job->interval);
     }
     finished_.notify_all();
     wake_.notify_all();

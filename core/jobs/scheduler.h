@@ -17,6 +17,10 @@
 #include <thread>
 #include <vector>
 
+namespace annex::cluster {
+class Leases;
+}
+
 namespace annex::jobs {
 
 // Returns true on success; false with *error to log a failed run.
@@ -42,6 +46,14 @@ class Scheduler {
   void set_run_record(std::string path);
   // Runs `owner`'s job `name` as soon as a worker is free, unless it is running. False when no such job.
   bool trigger(const std::string& owner, const std::string& name);
+  // Shares the jobs with every scheduler on the same database (several daemons on one PostgreSQL): each tick
+  // of a job then runs once among them. An interval job's next time is kept in the database (lease
+  // "job-due:OWNER/NAME", held until then), a calendar job's time is claimed once ("job:OWNER/NAME@TIME"), and
+  // a running job holds "job:OWNER/NAME", renewed while it runs. Each scheduler looks at its interval jobs at
+  // least every kSharedLook: a daemon killed mid-run, or one that took a trigger and died, leaves the job to
+  // another once the leases have expired. A trigger makes the job due for all of them. Call before scheduling.
+  static constexpr std::chrono::seconds kSharedLook{15};
+  void share(cluster::Leases* leases);
   // Removes `owner`'s jobs, waiting for their running instances to finish.
   void remove_owner(const std::string& owner);
 
@@ -81,7 +93,11 @@ class Scheduler {
   std::condition_variable finished_;   // a run ended (for remove_owner)
   void save_run_record();  // with mutex_ held
 
+  // Whether this daemon runs the tick of `job` that is due (always, unless shared); with how long to wait when not.
+  bool claim_tick(Job& job, std::optional<std::chrono::milliseconds>* wait);
+
   const calendar::CompanyCalendar* calendar_ = nullptr;
+  cluster::Leases* leases_ = nullptr;
   std::string record_path_;
   std::map<std::string, calendar::Instant> last_runs_;  // "owner\tname" → the end of its last run (host clock)
   std::vector<std::shared_ptr<Job>> jobs_;

@@ -297,6 +297,11 @@ std::vector<Migration> core_migrations(Dialect dialect) {
        "ALTER TABLE annex_sync_dead_letters ADD COLUMN subject TEXT;"
        "ALTER TABLE annex_sync_dead_letters ADD COLUMN resolved_at TEXT;"
        "CREATE INDEX annex_sync_dead_letters_subject ON annex_sync_dead_letters (connection, stream, direction, subject);"},
+      {16, "leases",
+       // Work one daemon at a time may do, among every annexd on this database (cluster/leases.h): held until
+       // expires_ms by the database's clock. A sync run names the daemon that ran it.
+       "CREATE TABLE annex_leases (name TEXT PRIMARY KEY, daemon TEXT NOT NULL, expires_ms BIGINT NOT NULL, since TEXT NOT NULL);"
+       "ALTER TABLE annex_sync_runs ADD COLUMN daemon TEXT;"},
   };
 }
 

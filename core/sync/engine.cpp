@@ -2,6 +2,7 @@
 
 #include "auth/secrets.h"
 #include "clock/utc.h"
+#include "cluster/leases.h"
 #include "crypto/digest.h"
 #include "store/sql.h"
 #include "store/transaction.h"
@@ -372,10 +373,11 @@ void SyncEngine::save_run(const RunReport& r, bool insert) {
   std::string diff = r.diff.dump();
   if (insert) {
     Param p[] = {Param::text(r.id), Param::text(r.connection), Param::text(r.stream), Param::text(r.direction),
-                 Param::integer(r.dry_run ? 1 : 0), Param::text(r.status), Param::text(r.started_at)};
+                 Param::integer(r.dry_run ? 1 : 0), Param::text(r.status), Param::text(r.started_at),
+                 r.daemon.empty() ? Param::null() : Param::text(r.daemon)};
     store::run(lease.session(),
-               "INSERT INTO annex_sync_runs (id, connection, stream, direction, dry_run, status, started_at, read_count,"
-               " created_count, updated_count, unchanged_count, rejected_count) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0)",
+               "INSERT INTO annex_sync_runs (id, connection, stream, direction, dry_run, status, started_at, daemon, read_count,"
+               " created_count, updated_count, unchanged_count, rejected_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0)",
                p);
     return;
   }
@@ -465,6 +467,33 @@ std::mutex& SyncEngine::run_lock(const std::string& key) {
   return *m;
 }
 
+std::unique_ptr<cluster::HeldLease> SyncEngine::hold_run(const ConnectionConfig& c, const StreamConfig& s, const char* direction) {
+  if (leases_ == nullptr) return nullptr;
+  const std::string key = c.name + "/" + s.name + "/" + direction;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(kRunWaitSeconds);
+  for (;;) {
+    auto held = std::make_unique<cluster::HeldLease>(*leases_, "sync:" + key, std::chrono::seconds(30));
+    if (held->held()) {
+      // Nobody else runs it now: a run still marked running was left by a process that stopped in the middle.
+      store::Lease lease(md_.database());
+      Param p[] = {Param::text(clock::utc_now()), Param::text(c.name), Param::text(s.name), Param::text(direction)};
+      store::run(lease.session(),
+                 "UPDATE annex_sync_runs SET status = 'failed', finished_at = ?,"
+                 " error = 'its process (' || COALESCE(daemon, 'annexctl') || ') stopped during the run; the next run went on from its cursor'"
+                 " WHERE connection = ? AND stream = ? AND direction = ? AND status = 'running'",
+                 p);
+      return held;
+    }
+    if (std::chrono::steady_clock::now() >= until) {
+      auto holder = leases_->holder("sync:" + key);
+      throw std::runtime_error("a run of " + key + " is in progress" +
+                               (holder ? " on " + holder->daemon + " since " + holder->since : std::string{}) + " (waited " +
+                               std::to_string(kRunWaitSeconds) + " s)");
+    }
+    std::this_thread::sleep_for(std::clamp(held->left(), std::chrono::milliseconds(20), std::chrono::milliseconds(500)));
+  }
+}
+
 RunReport SyncEngine::begin_run(const ConnectionConfig& c, const StreamConfig& s, const char* direction, bool dry_run) {
   RunReport r;
   r.id = auth::new_id("run_");
@@ -474,12 +503,14 @@ RunReport SyncEngine::begin_run(const ConnectionConfig& c, const StreamConfig& s
   r.dry_run = dry_run;
   r.status = "running";
   r.started_at = clock::utc_now();
+  if (leases_ != nullptr) r.daemon = leases_->daemon();
   save_run(r, true);
   return r;
 }
 
 RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress) {
   std::lock_guard one_at_a_time(run_lock(c.name + "/" + s.name + "/pull"));
+  auto among_daemons = hold_run(c, s, "pull");
   RunReport r = begin_run(c, s, "pull", dry_run);
   int64_t started = now_ms();
   const masterdata::Entity& entity = *s.entity;
@@ -638,6 +669,7 @@ RunReport SyncEngine::pull(const ConnectionConfig& c, const StreamConfig& s, boo
 
 RunReport SyncEngine::push(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress, bool scheduled) {
   std::lock_guard one_at_a_time(run_lock(c.name + "/" + s.name + "/push"));
+  auto among_daemons = hold_run(c, s, "push");
   if (!dry_run) {
     // Nothing due: a scheduled tick is counted, not recorded (history keeps what did something or failed); a run
     // asked for while everything pending waits for its retry says so.
@@ -982,11 +1014,12 @@ RunReport read_run(const std::vector<store::Cell>& r) {
   out.duration_ms = r[13].i;
   out.error = r[14].s;
   out.diff = r[15].type == store::CellType::kNull ? json::array() : json::parse(r[15].s, nullptr, false);
+  out.daemon = r[16].s;
   return out;
 }
 constexpr const char* kRunColumns =
     "id, connection, stream, direction, dry_run, status, started_at, finished_at, read_count, created_count,"
-    " updated_count, unchanged_count, rejected_count, COALESCE(duration_ms, 0), error, diff";
+    " updated_count, unchanged_count, rejected_count, COALESCE(duration_ms, 0), error, diff, daemon";
 }  // namespace
 
 std::vector<RunReport> SyncEngine::history(const std::string& connection, int limit) {
@@ -1282,6 +1315,7 @@ void SyncEngine::notify_outcomes(const ConnectionConfig& c, const StreamConfig& 
 
 RunReport SyncEngine::push_documents(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress) {
   std::lock_guard one_at_a_time(run_lock(c.name + "/" + s.name + "/push"));
+  auto among_daemons = hold_run(c, s, "push");
   RunReport r = begin_run(c, s, "push", dry_run);
   int64_t started = now_ms();
   try {
@@ -1401,6 +1435,7 @@ RunReport SyncEngine::push_documents(const ConnectionConfig& c, const StreamConf
 
 RunReport SyncEngine::pull_documents(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress) {
   std::lock_guard one_at_a_time(run_lock(c.name + "/" + s.name + "/pull"));
+  auto among_daemons = hold_run(c, s, "pull");
   RunReport r = begin_run(c, s, "pull", dry_run);
   int64_t started = now_ms();
   try {

@@ -44,6 +44,11 @@
 #include <string>
 #include <vector>
 
+namespace annex::cluster {
+class Leases;
+class HeldLease;
+}
+
 namespace annex::sync {
 
 struct StreamConfig {
@@ -92,6 +97,7 @@ struct RunReport {
   std::string error;
   nlohmann::json diff = nlohmann::json::array();  // dry run: what would change (first 1,000)
   std::string started_at, finished_at;
+  std::string daemon;       // the annexd (or annexctl) that ran it, among those on the database
   int64_t reported_ms = 0;  // when progress was last reported (steady clock)
 };
 
@@ -152,6 +158,11 @@ class SyncEngine {
   ~SyncEngine();
 
   const std::map<std::string, ConnectionConfig>& connections() const { return connections_; }
+  // Shares runs with every process on the same database: one run per connection, stream and direction among
+  // them (lease "sync:CONNECTION/STREAM/DIRECTION", renewed while it runs). A run asked for while another
+  // process holds that lease waits for it up to kRunWait, then fails naming the holder. Call before any run.
+  void share(cluster::Leases* leases) { leases_ = leases; }
+  static constexpr int kRunWaitSeconds = 60;
 
   // Reaches the remote: "" when fine, else why not.
   std::string check(const std::string& connection, std::string* detail);
@@ -239,7 +250,12 @@ class SyncEngine {
   // job and a full run, queue rather than read or send the same records twice.
   std::map<std::string, std::unique_ptr<std::mutex>> runs_;
   std::mutex& run_lock(const std::string& key);
+  // The lease of the stream's run in `direction` among the processes on the database (nothing when not shared);
+  // throws when another process held it for kRunWaitSeconds. Taken, it marks failed a run a stopped process left
+  // marked running.
+  std::unique_ptr<cluster::HeldLease> hold_run(const ConnectionConfig& c, const StreamConfig& s, const char* direction);
   std::map<std::string, int64_t> idle_;
+  cluster::Leases* leases_ = nullptr;
 };
 
 }  // namespace annex::sync

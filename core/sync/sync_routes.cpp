@@ -25,6 +25,7 @@ json run_json(const RunReport& r) {
             {"rejected", r.rejected}, {"duration_ms", r.duration_ms}};
   j["finished_at"] = r.finished_at.empty() ? json(nullptr) : json(r.finished_at);
   j["error"] = r.error.empty() ? json(nullptr) : json(r.error);
+  j["daemon"] = r.daemon.empty() ? json(nullptr) : json(r.daemon);  // which annexd ran it, or runs it now
   if (r.dry_run) j["diff"] = r.diff;
   return j;
 }
