@@ -149,27 +149,33 @@ void Authenticator::check(http::HttpRequest& request, const http::Route& route) 
   throw http::ApiError(403, "forbidden", "this needs the permission " + route.permission);
 }
 
-bool Authenticator::throttled(const std::string& key, std::chrono::steady_clock::time_point now, int* retry_after) {
-  auto& times = failures_[key];
-  auto window = std::chrono::seconds(settings_.failed_login_window_s);
-  while (!times.empty() && now - times.front() > window) times.pop_front();
-  if (static_cast<int>(times.size()) < settings_.max_failed_logins) return false;
-  *retry_after = static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(times.front() + window - now).count()) + 1;
+namespace {
+
+int64_t epoch_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+bool Authenticator::throttled(const std::string& key, int* retry_after) {
+  const int64_t now = epoch_ms(), window = int64_t{settings_.failed_login_window_s} * 1000;
+  int64_t oldest = 0;
+  if (store_.failed_logins(key, now - window, &oldest) < settings_.max_failed_logins) return false;
+  *retry_after = static_cast<int>((oldest + window - now) / 1000) + 1;
   return true;
 }
 
-void Authenticator::record_failure(const std::string& key, std::chrono::steady_clock::time_point now) {
-  failures_[key].push_back(now);
+void Authenticator::record_failure(const std::string& key) {
+  const int64_t now = epoch_ms();
+  store_.record_failed_login(key, now, now - int64_t{settings_.failed_login_window_s} * 1000);
 }
 
 IssuedToken Authenticator::login(const std::string& login, const std::string& password, const std::string& address,
                                  User* user_out) {
-  auto now = std::chrono::steady_clock::now();
   const std::string account_key = "login:" + login, address_key = "addr:" + address;
   {
-    std::lock_guard lock(mutex_);
     int retry = 0;
-    if (throttled(account_key, now, &retry) || throttled(address_key, now, &retry)) {
+    if (throttled(account_key, &retry) || throttled(address_key, &retry)) {
       spdlog::warn("login throttled: {} from {}", login, address);
       http::ApiError e(429, "too_many_requests",
                        "too many failed logins; try again in " + std::to_string(retry) + " seconds");
@@ -187,9 +193,8 @@ IssuedToken Authenticator::login(const std::string& login, const std::string& pa
     verify_password(password, dummy);
   }
   if (!ok) {
-    std::lock_guard lock(mutex_);
-    record_failure(account_key, now);
-    record_failure(address_key, now);
+    record_failure(account_key);
+    record_failure(address_key);
     spdlog::info("login failed: {} from {}", login, address);
     throw unauthenticated("wrong login or password");
   }
@@ -197,10 +202,7 @@ IssuedToken Authenticator::login(const std::string& login, const std::string& pa
     spdlog::info("login refused: {} is {}", login, user->status);
     throw unauthenticated("the account is " + user->status);
   }
-  {
-    std::lock_guard lock(mutex_);
-    failures_.erase(account_key);
-  }
+  store_.clear_failed_logins(account_key);
   store_.record_login(user->id);
   IssuedToken session = store_.issue_token(user->id, "session", "login", settings_.session_idle_s);
   spdlog::info("login: {} from {}", login, address);

@@ -16,8 +16,6 @@
 #include "http/dispatcher.h"
 
 #include <chrono>
-#include <deque>
-#include <map>
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_map>
@@ -68,16 +66,15 @@ class Authenticator {
     bool session = false;
     std::chrono::steady_clock::time_point until;
   };
-  bool throttled(const std::string& key, std::chrono::steady_clock::time_point now, int* retry_after);
-  void record_failure(const std::string& key, std::chrono::steady_clock::time_point now);
+  // Failed logins are counted in the database, so that every daemon on it throttles together.
+  bool throttled(const std::string& key, int* retry_after);
+  void record_failure(const std::string& key);
 
   IdentityStore& store_;
   Authorizer& authorizer_;
   AuthSettings settings_;
-  std::mutex mutex_;                      // guards failures_
   std::shared_mutex cache_mutex_;         // guards cache_: every request reads it, a miss writes it
   std::unordered_map<std::string, Cached> cache_;  // secret digest → token and user
-  std::map<std::string, std::deque<std::chrono::steady_clock::time_point>> failures_;
 };
 
 }  // namespace annex::auth

@@ -113,6 +113,29 @@ void IdentityStore::record_login(const std::string& user_id) {
   store::run(lease.session(), "UPDATE annex_users SET last_login_at = ? WHERE id = ?", params);
 }
 
+int64_t IdentityStore::failed_logins(const std::string& key, int64_t since_ms, int64_t* oldest_ms) {
+  Conn lease(db_, pinned_);
+  Param params[] = {Param::text(key), Param::integer(since_ms)};
+  auto rs = store::run(lease.session(), "SELECT COUNT(*), MIN(at_ms) FROM annex_login_failures WHERE key = ? AND at_ms > ?", params);
+  if (rs.rows.empty()) return 0;
+  *oldest_ms = rs.rows[0][1].i;
+  return rs.rows[0][0].i;
+}
+
+void IdentityStore::record_failed_login(const std::string& key, int64_t at_ms, int64_t forget_before_ms) {
+  Conn lease(db_, pinned_);
+  Param old = Param::integer(forget_before_ms);
+  store::run(lease.session(), "DELETE FROM annex_login_failures WHERE at_ms < ?", std::span<const Param>(&old, 1));
+  Param params[] = {Param::text(key), Param::integer(at_ms)};
+  store::run(lease.session(), "INSERT INTO annex_login_failures (key, at_ms) VALUES (?, ?)", params);
+}
+
+void IdentityStore::clear_failed_logins(const std::string& key) {
+  Conn lease(db_, pinned_);
+  Param p = Param::text(key);
+  store::run(lease.session(), "DELETE FROM annex_login_failures WHERE key = ?", std::span<const Param>(&p, 1));
+}
+
 void IdentityStore::ensure_sector(const std::string& id, const std::string& name) {
   Conn lease(db_, pinned_);
   std::string now = utc_now();

@@ -72,6 +72,13 @@ class IdentityStore {
   // later re-activation starts with none. Throws IdentityError for an unknown status or user.
   void set_status(const std::string& user_id, const std::string& status);
   void record_login(const std::string& user_id);
+  // Failed logins, kept in the database so that every daemon on it counts them together. `key` is "login:NAME"
+  // or "addr:ADDRESS"; times are milliseconds since the epoch.
+  // How many failures of `key` came after `since_ms`, and (when any) the oldest of them in *oldest_ms.
+  int64_t failed_logins(const std::string& key, int64_t since_ms, int64_t* oldest_ms);
+  // Records one at `at_ms`, forgetting every failure (of any key) before `forget_before_ms`.
+  void record_failed_login(const std::string& key, int64_t at_ms, int64_t forget_before_ms);
+  void clear_failed_logins(const std::string& key);
 
   std::vector<User> users();
   // Changes the display name and employee number. Throws IdentityError for an unknown user.

@@ -302,6 +302,12 @@ std::vector<Migration> core_migrations(Dialect dialect) {
        // expires_ms by the database's clock. A sync run names the daemon that ran it.
        "CREATE TABLE annex_leases (name TEXT PRIMARY KEY, daemon TEXT NOT NULL, expires_ms BIGINT NOT NULL, since TEXT NOT NULL);"
        "ALTER TABLE annex_sync_runs ADD COLUMN daemon TEXT;"},
+      {17, "failed logins",
+       // Failed logins per account ("login:NAME") and per address ("addr:ADDRESS"), counted by every daemon on
+       // this database together (milliseconds since the epoch); kept for the throttling window.
+       "CREATE TABLE annex_login_failures (key TEXT NOT NULL, at_ms BIGINT NOT NULL);"
+       "CREATE INDEX annex_login_failures_key ON annex_login_failures (key, at_ms);"
+       "CREATE INDEX annex_login_failures_at ON annex_login_failures (at_ms);"},
   };
 }
 

@@ -50,7 +50,7 @@ class Cluster : public testing::Test {
   std::unique_ptr<Annexd> daemon(bool first) {
     Annexd::Options o;
     o.env = {{"ANNEX_CONFIG", (dir_.path() / "annex.json").string()}};
-    o.args = {"--database-url", db_.target};
+    o.args = {"--database-url", db_.target, "--set", "auth.pbkdf2_iterations=100000", "--set", "auth.max_failed_logins=3"};
     o.bootstrap_admin = first;
     return std::make_unique<Annexd>(o);
   }
@@ -127,6 +127,43 @@ TEST_F(Cluster, ADaemonKilledMidPullLeavesTheRunToAnotherWhichLosesAndDoublesNot
   EXPECT_NE(r["items"][1].value("error", std::string{}).find("stopped during the run"), std::string::npos) << r;
   EXPECT_LE(r["items"][0]["read"].get<int64_t>(), kCentres - left_at_kill + 2000) << "it went on from the cursor: " << r;
   EXPECT_EQ(count_in(other, "SELECT COUNT(DISTINCT code) FROM annex_md_cost_centres WHERE code LIKE 'CC%'"), kCentres);
+}
+
+// What one daemon learns, the other knows: failed logins count together, a revoked token is refused by the
+// other daemon within a second, and one Idempotency-Key sent to both at once makes one greeting.
+TEST_F(Cluster, ThrottlingRevocationAndIdempotencyHoldAcrossDaemons) {
+  auto a = daemon(true);
+  auto b = daemon(false);
+  std::string out;
+  ASSERT_EQ(a->annexctl({"user", "create", "max", "--role", "sales-rep", "--sector", "north", "--password-stdin"}, &out,
+                        "the right password\n"), 0) << out;
+  EXPECT_EQ(a->anonymous("POST", "/api/v1/auth/login", R"({"login":"max","password":"wrong one"})").status, 401);
+  EXPECT_EQ(b->anonymous("POST", "/api/v1/auth/login", R"({"login":"max","password":"wrong two"})").status, 401);
+  EXPECT_EQ(a->anonymous("POST", "/api/v1/auth/login", R"({"login":"max","password":"wrong three"})").status, 401);
+  HttpResult throttled = b->anonymous("POST", "/api/v1/auth/login", R"({"login":"max","password":"the right password"})");
+  EXPECT_EQ(throttled.status, 429) << "three failures at two daemons are three failures: " << throttled.body;
+
+  const std::string token = a->user_with_role("rep", "sales-rep", "north");
+  ASSERT_EQ(b->call_as(token, "GET", "/api/v1/hello/greetings").status, 200);  // cached at b now
+  json mine = json::parse(a->call_as(token, "GET", "/api/v1/tokens").body, nullptr, false);
+  ASSERT_TRUE(mine.is_object() && !mine["items"].empty()) << mine;
+  for (const auto& t : mine["items"]) ASSERT_EQ(a->call_as(token, "DELETE", "/api/v1/tokens/" + t["id"].get<std::string>()).status, 204);
+  auto revoked = std::chrono::steady_clock::now();
+  ASSERT_TRUE(eventually([&] { return b->call_as(token, "GET", "/api/v1/hello/greetings").status == 401; }, std::chrono::seconds(3)));
+  EXPECT_LE(std::chrono::steady_clock::now() - revoked, std::chrono::milliseconds(1200)) << "refused by the other daemon within a second";
+
+  const std::string admin = a->admin_token();
+  HttpResult at_a, at_b;
+  std::thread ask_a([&] {
+    at_a = a->call("POST", "/api/v1/hello/greetings", R"({"name":"Once"})", {{"Idempotency-Key", "cluster-once"}});
+  });
+  std::thread ask_b([&] {
+    at_b = b->call("POST", "/api/v1/hello/greetings", R"({"name":"Once"})", {{"Idempotency-Key", "cluster-once"}, {"Authorization", "Bearer " + admin}});
+  });
+  ask_a.join();
+  ask_b.join();
+  EXPECT_TRUE(at_a.status == 201 || at_b.status == 201) << at_a.status << " " << at_a.body << " / " << at_b.status << " " << at_b.body;
+  EXPECT_EQ(count_in(*a, "SELECT COUNT(*) FROM hello_greetings WHERE name = 'Once'"), 1) << "one greeting for one key";
 }
 
 }  // namespace
