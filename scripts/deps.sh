@@ -9,7 +9,7 @@ what=${1:-runtime}
 runtime=(cmake ninja-build g++ make pkg-config libpoco-dev libsoci-dev libspdlog-dev libfmt-dev libboost-dev
          libboost-program-options-dev libssl-dev libpq-dev libsqlite3-dev nlohmann-json3-dev unixodbc-dev
          odbc-postgresql libsqliteodbc libhowardhinnant-date-dev tzdata)
-testing=(libgtest-dev libgmock-dev postgresql clang libc++-dev libc++abi-dev openssl binutils wrk curl python3 chromium)
+testing=(libgtest-dev libgmock-dev postgresql clang libc++-dev libc++abi-dev openssl binutils wrk curl python3 chromium haproxy)
 
 packages=("${runtime[@]}")
 [ "$what" = test ] && packages+=("${testing[@]}")

@@ -8,7 +8,16 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <cerrno>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
+#include <string>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 namespace po = boost::program_options;
 
@@ -31,6 +40,26 @@ int check_config(const annex::config::Settings& settings) {
   if (bad > 0) return 2;
   std::cout << "annexd: configuration is valid\n";
   return 0;
+}
+
+// Tells systemd (Type=notify: $NOTIFY_SOCKET, a datagram socket) how the service stands; nothing without it.
+// A few lines of the protocol rather than libsystemd: annexd needs only these two messages.
+void notify_service_manager(const std::string& state) {
+  const char* path = std::getenv("NOTIFY_SOCKET");
+  if (path == nullptr || path[0] == '\0') return;
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::string where = path;
+  if (where.size() >= sizeof(address.sun_path)) return;
+  std::memcpy(address.sun_path, where.data(), where.size());
+  if (where[0] == '@') address.sun_path[0] = '\0';  // an abstract socket
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  socklen_t length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + where.size());
+  if (::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&address), length) < 0) {
+    spdlog::warn("could not tell the service manager \"{}\": {}", state.substr(0, state.find('\n')), std::strerror(errno));
+  }
+  ::close(fd);
 }
 
 }  // namespace
@@ -95,9 +124,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << "annexd listening on " << daemon.base_url() << std::endl;
+  notify_service_manager("READY=1\nSTATUS=serving on " + daemon.base_url());
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("received {}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  notify_service_manager("STOPPING=1");
   if (int drain = daemon.settings().shutdown_drain_s; drain > 0) {
     // Still serving while the balancer notices /readyz; a second signal cuts the wait short.
     daemon.drain();

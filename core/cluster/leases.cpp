@@ -92,7 +92,8 @@ bool Leases::take(const std::string& name, std::chrono::milliseconds ttl, std::c
 
 void Leases::seed(const std::string& name, std::chrono::milliseconds ttl) {
   store::Lease lease(db_);
-  Param p[] = {Param::text(name), Param::text(daemon_), Param::integer(ttl.count()), Param::text(clock::utc_now())};
+  const std::string since = clock::utc_now();
+  Param p[] = {Param::text(name), Param::text(daemon_), Param::integer(ttl.count()), Param::text(since)};
   store::run(lease.session(),
              std::string("INSERT INTO annex_leases (name, daemon, expires_ms, since) VALUES (?, ?, ") + now_ms(db_.dialect()) +
                  " + ?, ?) ON CONFLICT (name) DO NOTHING",

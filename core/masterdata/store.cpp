@@ -493,7 +493,8 @@ std::map<std::string, std::string> MasterData::content_digests(soci::session& s,
 
 void MasterData::set_content_digest(soci::session& s, const std::string& connection, const std::string& stream,
                                     const std::string& remote_id, const std::string& digest) {
-  Param p[] = {Param::text(connection), Param::text(stream), Param::text(remote_id), Param::text(digest), Param::text(clock::utc_now())};
+  const std::string now = clock::utc_now();
+  Param p[] = {Param::text(connection), Param::text(stream), Param::text(remote_id), Param::text(digest), Param::text(now)};
   store::run(s,
              "INSERT INTO annex_sync_digests (connection, stream, remote_id, digest, applied_at) VALUES (?, ?, ?, ?, ?)"
              " ON CONFLICT (connection, stream, remote_id) DO UPDATE SET digest = excluded.digest, applied_at = excluded.applied_at",

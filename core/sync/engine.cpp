@@ -426,7 +426,8 @@ std::set<std::string> SyncEngine::open_letters(const ConnectionConfig& c, const 
 
 void SyncEngine::resolve_letters(soci::session& s, const ConnectionConfig& c, const StreamConfig& st, const std::string& direction,
                                  const std::string& subject) {
-  Param p[] = {Param::text(clock::utc_now()), Param::text(c.name), Param::text(st.name), Param::text(direction), Param::text(subject)};
+  const std::string now = clock::utc_now();
+  Param p[] = {Param::text(now), Param::text(c.name), Param::text(st.name), Param::text(direction), Param::text(subject)};
   store::run(s,
              "UPDATE annex_sync_dead_letters SET resolved_at = ? WHERE connection = ? AND stream = ? AND direction = ?"
              " AND subject = ? AND resolved_at IS NULL AND replayed_at IS NULL",
@@ -476,7 +477,8 @@ std::unique_ptr<cluster::HeldLease> SyncEngine::hold_run(const ConnectionConfig&
     if (held->held()) {
       // Nobody else runs it now: a run still marked running was left by a process that stopped in the middle.
       store::Lease lease(md_.database());
-      Param p[] = {Param::text(clock::utc_now()), Param::text(c.name), Param::text(s.name), Param::text(direction)};
+      const std::string now = clock::utc_now();
+      Param p[] = {Param::text(now), Param::text(c.name), Param::text(s.name), Param::text(direction)};
       store::run(lease.session(),
                  "UPDATE annex_sync_runs SET status = 'failed', finished_at = ?,"
                  " error = 'its process (' || COALESCE(daemon, 'annexctl') || ') stopped during the run; the next run went on from its cursor'"

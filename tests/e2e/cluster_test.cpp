@@ -14,7 +14,10 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <regex>
 #include <thread>
@@ -164,6 +167,84 @@ TEST_F(Cluster, ThrottlingRevocationAndIdempotencyHoldAcrossDaemons) {
   ask_b.join();
   EXPECT_TRUE(at_a.status == 201 || at_b.status == 201) << at_a.status << " " << at_a.body << " / " << at_b.status << " " << at_b.body;
   EXPECT_EQ(count_in(*a, "SELECT COUNT(*) FROM hello_greetings WHERE name = 'Once'"), 1) << "one greeting for one key";
+}
+
+// The reference deployment (deploy/): three annexd on one PostgreSQL behind HAProxy, health-checked on /readyz.
+// Each daemon in turn is restarted (SIGTERM: /readyz turns 503 while it still serves, then it drains and stops;
+// started again) while clients keep reading and writing through HAProxy: not one request fails.
+TEST(ClusterBehindHaproxy, ARollingRestartOfThreeDaemonsUnderSteadyLoadFailsNoRequest) {
+  TempDir dir, state;
+  store::DatabaseOptions db;
+  if (!fresh_database(Backend::kPostgresql, dir, &db)) GTEST_SKIP() << "no PostgreSQL for this run";
+  if (std::system("command -v haproxy >/dev/null 2>&1") != 0) {
+    if (const char* ci = std::getenv("CI"); ci != nullptr && std::string(ci) == "true") FAIL() << "CI runs this test: no haproxy";
+    GTEST_SKIP() << "no haproxy on this machine (scripts/deps.sh test installs it)";
+  }
+  const std::string deploy = std::string(ANNEX_SOURCE_DIR) + "/deploy/";
+  std::string out;
+  ASSERT_EQ(run_program(deploy + "cluster_up.sh", {state.str(), "3", "--database-url", db.target, "--build", ANNEX_BUILD_DIR}, &out), 0) << out;
+  struct Down {
+    std::string deploy, state;
+    ~Down() {
+      std::string ignored;
+      run_program(deploy + "cluster_down.sh", {state}, &ignored);
+    }
+  } down{deploy, state.str()};
+  std::string front;
+  std::ifstream(state.path() / "url") >> front;
+  ASSERT_FALSE(front.empty()) << out;
+  const std::vector<std::string> store = {"--database-url", db.target, "--data-dir", (state.path() / "d1" / "data").string()};
+  auto ctl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), store.begin(), store.end());
+    std::string text;
+    EXPECT_EQ(run_program(build_path("bin/annexctl"), args, &text), 0) << text;
+    return text;
+  };
+  ctl({"user", "create", "loader", "--role", "system-admin", "--sector", "north"});
+  std::smatch secret;
+  const std::string created = ctl({"token", "create", "loader"});
+  ASSERT_TRUE(std::regex_search(created, secret, std::regex("annex_pat_\\S+"))) << created;
+  const std::string token = secret[0].str();
+  const std::map<std::string, std::string> auth = {{"Authorization", "Bearer " + token}};
+  ASSERT_EQ(http_call(front, "GET", "/api/v1/hello/greetings", "", auth).status, 200);
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> requests{0}, failures{0};
+  std::mutex failed_mutex;
+  std::vector<std::string> failed;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; !stop; ++i) {
+        const bool write = i % 4 == 0;
+        int status = 0;
+        std::string body;
+        try {
+          HttpResult r = write ? http_call(front, "POST", "/api/v1/hello/greetings", R"({"name":"load )" + std::to_string(c) + "-" + std::to_string(i) + R"("})", auth)
+                               : http_call(front, "GET", "/api/v1/hello/greetings", "", auth);
+          status = r.status;
+          body = r.body;
+        } catch (const std::exception& e) {
+          body = e.what();
+        }
+        ++requests;
+        if (status != (write ? 201 : 200)) {
+          ++failures;
+          std::lock_guard lock(failed_mutex);
+          if (failed.size() < 5) failed.push_back(std::to_string(status) + " " + body.substr(0, 200));
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  for (int d = 1; d <= 3; ++d) {
+    ASSERT_EQ(run_program(deploy + "cluster_up.sh", {state.str(), "--restart", std::to_string(d)}, &out), 0) << out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // HAProxy sees it ready again (rise 2 x 500 ms)
+  }
+  stop = true;
+  for (auto& t : clients) t.join();
+  EXPECT_GT(requests.load(), 100);
+  EXPECT_EQ(failures.load(), 0) << "of " << requests << ", e.g. " << (failed.empty() ? "" : failed[0]);
 }
 
 }  // namespace

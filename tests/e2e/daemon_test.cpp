@@ -10,8 +10,14 @@
 #include <chrono>
 #include <gtest/gtest.h>
 
+#include <csignal>
+#include <cstring>
 #include <fstream>
 #include <future>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 namespace annex::test {
 namespace {
@@ -386,6 +392,36 @@ TEST(Daemon, RunsOnPostgreSQL) {
   EXPECT_EQ(json(d.call("GET", "/api/v1/hello/greetings").body)->getArray("items")->size(), 1u);
   EXPECT_TRUE(eventually([&] { return json(d.call("GET", "/api/v1/hello/stats").body)->getValue<int>("greetings_seen") == 1; }));
   EXPECT_EQ(json(d.call("GET", "/readyz").body)->getValue<std::string>("status"), "ready");
+}
+
+// Under systemd (Type=notify) annexd says when it is ready to serve and when it begins to stop.
+TEST(Daemon, TellsTheServiceManagerWhenItIsReadyAndWhenItStops) {
+  TempDir dir;
+  std::string path = (dir.path() / "notify").string();
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  timeval wait{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  auto receive = [&] {
+    char buffer[512];
+    ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string();
+  };
+  Annexd::Options o;
+  o.env = {{"NOTIFY_SOCKET", path}};
+  Annexd d(o);
+  std::string ready = receive();
+  EXPECT_EQ(ready.rfind("READY=1\n", 0), 0u) << ready;
+  EXPECT_NE(ready.find(d.base_url()), std::string::npos) << ready;
+  EXPECT_EQ(d.call("GET", "/readyz").status, 200) << "ready when it says so";
+  d.signal(SIGTERM);
+  EXPECT_EQ(receive(), "STOPPING=1");
+  EXPECT_EQ(d.wait_exit(std::chrono::seconds(20)), 0);
+  ::close(fd);
 }
 
 TEST(Daemon, RefusesToStartOnABadConfigurationNamingTheKey) {
