@@ -82,6 +82,25 @@ Poco::JSON::Object::Ptr plugin_json(const plugin_host::PluginInfo& p) {
   return o;
 }
 
+// A plugin's event subscriptions as GET /api/v1/plugins shows them.
+Poco::JSON::Array::Ptr events_json(const std::vector<events::SubscriptionStatus>& subs, const std::string& owner) {
+  Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
+  for (const auto& s : subs) {
+    if (s.owner != owner) continue;
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    auto text_or_null = [](const std::string& v) { return v.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(v); };
+    o->set("topic", s.topic);
+    o->set("state", s.state);
+    o->set("backlog", s.backlog);
+    o->set("failures", s.failures);
+    o->set("last_error", text_or_null(s.last_error));
+    o->set("parked_at", text_or_null(s.parked_at));
+    o->set("daemon", text_or_null(s.daemon));
+    out->add(o);
+  }
+  return out;
+}
+
 std::filesystem::path executable_dir() {
   std::error_code ec;
   auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -169,7 +188,8 @@ void Daemon::start() {
 
   leases_ = std::make_unique<cluster::Leases>(*db_, cluster::Leases::daemon_name());
   spdlog::info("daemon {}: its jobs, sync runs and event deliveries are shared with every annexd on this database", leases_->daemon());
-  events_ = std::make_unique<events::EventBus>(*db_);
+  events_ = std::make_unique<events::EventBus>(
+      *db_, events::EventBusOptions{settings_.events.park_after_failures, std::chrono::seconds(settings_.events.parked_retry_s)});
   calendar_ = std::make_unique<calendar::CompanyCalendar>(settings_.calendar);
   if (calendar_->clock().is_test_clock()) {
     spdlog::warn("calendar.test_clock_file is set: the calendar's \"now\" is the instant in {}, not the real time "
@@ -188,6 +208,14 @@ void Daemon::start() {
   authenticator_ = std::make_unique<auth::Authenticator>(*identities_, *authorizer_, auth_options);
   audit_ = open_audit_log(settings_, *db_);
   spdlog::info("audit log: checkpoints signed with key {} ({})", audit_->signer()->key_id(), settings_.audit_key_path());
+  // Daemons on one database sign one chain with one key: a daemon given another key would sign checkpoints no
+  // auditor can verify with the log's public key.
+  if (auto last = audit_->last_checkpoint(); last && last->key_id != audit_->signer()->key_id()) {
+    throw std::runtime_error("audit.signing_key: this daemon's key " + audit_->signer()->key_id() + " (" +
+                             settings_.audit_key_path() + ") is not the key " + last->key_id +
+                             " that signs this database's audit log (checkpoint at entry " + std::to_string(last->seq) +
+                             "); every annexd on one database signs with the same key: give this one that key's file");
+  }
   dispatcher_->set_access_check(
       [this](http::HttpRequest& request, const http::Route& route) { authenticator_->check(request, route); });
   idempotency_ = std::make_unique<http::Idempotency>(*db_);
@@ -393,19 +421,22 @@ void Daemon::register_core_routes() {
         // A plugin that should run but was refused or failed to start leaves the instance not ready.
         std::vector<std::string> down = plugins_ ? plugins_->not_running() : std::vector<std::string>{};
         bool plugins = started && down.empty();
+        // Another daemon on this database signs with another key: this one signs nothing and serves no one.
+        const std::string key_conflict = audit_ ? audit_->key_conflict() : "";
         Poco::JSON::Object::Ptr checks = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
         checks->set("storage", storage ? "ok" : "unreachable");
+        if (!key_conflict.empty()) checks->set("audit_key", key_conflict);
         checks->set("plugins", !started ? "starting" : down.empty() ? "started" : "failed");
         Poco::JSON::Object::Ptr body = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
         const bool draining = draining_;
-        body->set("status", draining ? "draining" : storage && plugins ? "ready" : "not_ready");
+        body->set("status", draining ? "draining" : storage && plugins && key_conflict.empty() ? "ready" : "not_ready");
         body->set("checks", checks);
         if (!down.empty()) {
           Poco::JSON::Array::Ptr ids = new Poco::JSON::Array;
           for (const auto& id : down) ids->add(id);
           body->set("plugins_not_running", ids);
         }
-        resp.status = storage && plugins && !draining ? 200 : 503;
+        resp.status = storage && plugins && !draining && key_conflict.empty() ? 200 : 503;
         resp.body = stringify(body);
       });
   add("GET", "/metrics", "", "Prometheus metrics", [this](http::HttpRequest&, http::HttpResponse& resp) {
@@ -419,6 +450,19 @@ void Daemon::register_core_routes() {
     gauges.push_back(states);
     gauges.push_back({"annex_db_pool_size", "Connections in the database pool.", {{"", double(db_->pool_size())}}});
     gauges.push_back({"annex_db_pool_in_use", "Pooled connections leased right now.", {{"", double(db_->in_use())}}});
+    http::Gauge backlog{"annex_event_backlog", "Events not yet delivered, per subscription.", {}};
+    http::Gauge parked{"annex_event_subscription_parked",
+                       "1 for a subscription parked after failing again and again (POST /api/v1/plugins/{id}/events/resume).", {}};
+    http::Gauge failing{"annex_event_subscription_failures", "Failures in a row, per subscription.", {}};
+    for (const auto& sub : events_->status()) {
+      const std::string labels = "plugin=\"" + sub.owner + "\",topic=\"" + sub.topic + "\"";
+      backlog.samples.emplace_back(labels, double(sub.backlog));
+      parked.samples.emplace_back(labels, sub.state == "parked" ? 1 : 0);
+      failing.samples.emplace_back(labels, double(sub.failures));
+    }
+    gauges.push_back(backlog);
+    gauges.push_back(parked);
+    gauges.push_back(failing);
     gauges.push_back({"annex_db_pool_timeouts_total",
                       "Requests and jobs that gave up waiting for a pooled connection (answered 503).",
                       {{"", double(db_->acquire_timeouts())}}, "counter"});
@@ -432,7 +476,12 @@ void Daemon::register_core_routes() {
       [this](http::HttpRequest&, http::HttpResponse& resp) {
         Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
         if (plugins_) {
-          for (const auto& p : plugins_->plugins()) items->add(plugin_json(p));
+          const auto subs = events_->status();
+          for (const auto& p : plugins_->plugins()) {
+            Poco::JSON::Object::Ptr o = plugin_json(p);
+            o->set("events", events_json(subs, p.id));
+            items->add(o);
+          }
         }
         Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
         body->set("items", items);
@@ -444,12 +493,30 @@ void Daemon::register_core_routes() {
         if (plugins_) {
           for (const auto& p : plugins_->plugins()) {
             if (p.id == id) {
-              resp.body = stringify(plugin_json(p));
+              Poco::JSON::Object::Ptr o = plugin_json(p);
+              o->set("events", events_json(events_->status(id), id));
+              resp.body = stringify(o);
               return;
             }
           }
         }
         throw http::ApiError::not_found("no plugin " + id);
+      });
+  add("POST", "/api/v1/plugins/{id}/events/resume", "annex.plugins.manage",
+      "Resumes a plugin's parked event subscriptions at every daemon: their backlog is delivered again",
+      [this](http::HttpRequest& req, http::HttpResponse& resp) {
+        const std::string& id = req.path_params.at("id");
+        bool known = false;
+        if (plugins_) {
+          for (const auto& p : plugins_->plugins()) known = known || p.id == id;
+        }
+        if (!known) throw http::ApiError::not_found("no plugin " + id);
+        const int resumed = events_->resume(id);
+        audit_->append({req.principal.id, "plugin.events.resume", "annex.plugin", id, "", "{\"resumed\":" + std::to_string(resumed) + "}"});
+        Poco::JSON::Object::Ptr body = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        body->set("resumed", resumed);
+        body->set("events", events_json(events_->status(id), id));
+        resp.body = stringify(body);
       });
 }
 

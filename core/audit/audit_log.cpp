@@ -7,6 +7,7 @@
 #include "store/transaction.h"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include <istream>
 #include <map>
@@ -194,7 +195,7 @@ Entry AuditLog::append(soci::session& session, const Change& change) {
              std::string("INSERT INTO annex_audit (") + kEntryColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row);
   Param head_params[] = {Param::integer(e.seq), Param::text(e.hash)};
   store::run(session, "UPDATE annex_audit_head SET seq = ?, hash = ? WHERE id = 1", head_params);
-  if (signer_ && e.seq % checkpoint_every_ == 0) {
+  if (signer_ && e.seq % checkpoint_every_ == 0 && signs_this_log(session)) {
     Checkpoint c{e.seq, e.hash, e.at, signer_->key_id(), {}};
     c.signature = signer_->sign(checkpoint_message(c));
     Param cp[] = {Param::integer(c.seq), Param::text(c.hash), Param::text(c.at), Param::text(c.key_id),
@@ -202,6 +203,33 @@ Entry AuditLog::append(soci::session& session, const Change& change) {
     store::run(session, "INSERT INTO annex_audit_checkpoints (seq, hash, at, key_id, signature) VALUES (?, ?, ?, ?, ?)", cp);
   }
   return e;
+}
+
+std::optional<Checkpoint> AuditLog::last_checkpoint() {
+  store::Lease lease(db_);
+  auto rs = store::run(lease.session(),
+                       "SELECT seq, hash, at, key_id, signature FROM annex_audit_checkpoints ORDER BY seq DESC LIMIT 1", {});
+  if (rs.rows.empty()) return std::nullopt;
+  const auto& r = rs.rows[0];
+  return Checkpoint{r[0].i, r[1].s, r[2].s, r[3].s, r[4].s};
+}
+
+bool AuditLog::signs_this_log(soci::session& session) {
+  auto rs = store::run(session, "SELECT seq, key_id FROM annex_audit_checkpoints ORDER BY seq DESC LIMIT 1", {});
+  if (rs.rows.empty() || rs.rows[0][1].s == signer_->key_id()) return true;
+  std::string conflict = "the audit log of this database is signed with key " + rs.rows[0][1].s + " (checkpoint at entry " +
+                         std::to_string(rs.rows[0][0].i) + "), not with this daemon's key " + signer_->key_id() +
+                         ": no checkpoint is signed here until every daemon on this database has the same key "
+                         "(audit.signing_key)";
+  std::lock_guard lock(conflict_mutex_);
+  if (conflict_ != conflict) spdlog::error("audit log: {}", conflict);
+  conflict_ = std::move(conflict);
+  return false;
+}
+
+std::string AuditLog::key_conflict() const {
+  std::lock_guard lock(conflict_mutex_);
+  return conflict_;
 }
 
 Entry AuditLog::append(const Change& change) {
@@ -228,6 +256,7 @@ int64_t AuditLog::checkpoint() {
            .rows.empty()) {
     return 0;
   }
+  if (!signs_this_log(lease.session())) throw std::runtime_error(key_conflict());
   c.signature = signer_->sign(checkpoint_message(c));
   Param cp[] = {Param::integer(c.seq), Param::text(c.hash), Param::text(c.at), Param::text(c.key_id),
                 Param::text(c.signature)};

@@ -108,13 +108,25 @@ class AuditLog {
   // Writes the chain format, every checkpoint, every entry, then the head, as JSON Lines.
   void export_jsonl(std::ostream& out);
 
+  // The newest signed checkpoint, if any: its key_id is the key this database's log is signed with.
+  std::optional<Checkpoint> last_checkpoint();
+  // Why this daemon signs no checkpoint: another daemon on the database signs with another key ("" when none).
+  // Every daemon on one database must sign with one key, or the log could not be verified with one public key.
+  std::string key_conflict() const;
+
   const Signer* signer() const { return signer_.get(); }
   store::Database& database() const { return db_; }
 
  private:
   store::Database& db_;
+  // Whether this daemon's key is the one the newest checkpoint was signed with (true for a log without one);
+  // records the conflict otherwise.
+  bool signs_this_log(soci::session& session);
+
   std::shared_ptr<const Signer> signer_;
   int checkpoint_every_;
+  mutable std::mutex conflict_mutex_;
+  std::string conflict_;
 };
 
 struct VerifyReport {

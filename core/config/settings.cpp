@@ -164,6 +164,11 @@ const std::vector<Key>& keys() {
        int_in(1, 1000000, [](Settings& s, int64_t v) { s.audit.checkpoint_every = static_cast<int>(v); })},
       {"audit.checkpoint_interval_s", Kind::kInt, "and at most this many seconds after the last entry",
        int_in(1, 86400, [](Settings& s, int64_t v) { s.audit.checkpoint_interval_s = static_cast<int>(v); })},
+      {"events.park_after_failures", Kind::kInt,
+       "an event subscription whose handler fails this many times in a row is parked (its backlog kept)",
+       int_in(1, 1000, [](Settings& s, int64_t v) { s.events.park_after_failures = static_cast<int>(v); })},
+      {"events.parked_retry_s", Kind::kInt, "a parked event subscription is tried again every this many seconds",
+       int_in(1, 86400, [](Settings& s, int64_t v) { s.events.parked_retry_s = static_cast<int>(v); })},
       {"auth.pbkdf2_iterations", Kind::kInt, "PBKDF2-HMAC-SHA256 iterations for new password hashes",
        int_in(100000, 10000000, [](Settings& s, int64_t v) { s.auth.pbkdf2_iterations = static_cast<int>(v); })},
       {"auth.session_idle_s", Kind::kInt, "a login session unused this many seconds ends",
@@ -426,7 +431,7 @@ void walk_file(const Poco::JSON::Object& obj, const std::string& prefix, Setting
       continue;
     }
     if (value.type() == typeid(Poco::JSON::Object::Ptr) && (key == "http" || key == "database" || key == "log" || key == "auth" ||
-                                                          key == "audit" || key == "blobs" || key == "calendar")) {
+                                                          key == "audit" || key == "events" || key == "blobs" || key == "calendar")) {
       walk_file(*value.extract<Poco::JSON::Object::Ptr>(), key, out, errors);
       continue;
     }

@@ -71,6 +71,11 @@ struct AuditSettingsConfig {
   int checkpoint_interval_s = 60;  // and at most this long after an entry
 };
 
+struct EventSettings {
+  int park_after_failures = 10;  // failures in a row that park a subscription
+  int parked_retry_s = 300;      // a parked subscription is tried again this often
+};
+
 // A role defined in configuration: either an array of patterns (reach "own") or
 // {"permissions": [...], "reach": "own" | "sector" | "all"}.
 struct RoleSetting {
@@ -85,6 +90,7 @@ struct Settings {
   LogSettings log;
   AuthSettingsConfig auth;
   AuditSettingsConfig audit;
+  EventSettings events;
   BlobSettings blobs;
   // roles.<name> → permission patterns and reach; replaces or adds to the default roles.
   std::map<std::string, RoleSetting> roles;

@@ -308,6 +308,12 @@ std::vector<Migration> core_migrations(Dialect dialect) {
        "CREATE TABLE annex_login_failures (key TEXT NOT NULL, at_ms BIGINT NOT NULL);"
        "CREATE INDEX annex_login_failures_key ON annex_login_failures (key, at_ms);"
        "CREATE INDEX annex_login_failures_at ON annex_login_failures (at_ms);"},
+      {18, "failing event subscribers",
+       // A subscription whose handler fails: how often in a row, the last error, and since when it is parked
+       // (after events.park_after_failures failures: tried again only now and then, or when an administrator
+       // resumes it). Shared by every daemon on this database; no row while it delivers.
+       "CREATE TABLE annex_event_subscribers (subscriber TEXT PRIMARY KEY, failures INTEGER NOT NULL,"
+       " last_error TEXT, parked_at TEXT, updated_at TEXT NOT NULL);"},
   };
 }
 

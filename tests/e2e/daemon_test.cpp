@@ -462,3 +462,31 @@ TEST(Daemon, SigtermFirstTurnsReadinessAwayWhileStillServingThenStops) {
 
 }  // namespace
 }  // namespace annex::test
+
+namespace annex::test {
+namespace {
+
+// Every daemon on one database signs the one audit chain with one key: a daemon given another key than the one
+// that signed the log's checkpoints refuses to start, naming both keys and the setting.
+TEST(Daemon, RefusesToSignTheAuditLogWithAnotherKeyThanTheOneThatSignsIt) {
+  TempDir dir, elsewhere;
+  Annexd::Options o;
+  o.data_dir = dir.str();
+  {
+    Annexd d(o);
+    ASSERT_EQ(d.call("POST", "/api/v1/hello/greetings", R"({"name":"Signed"})").status, 201);
+  }  // stopping signs the final checkpoint with the key in the data directory
+  Annexd::Options other = o;
+  other.args = {"--set", "audit.signing_key=" + (elsewhere.path() / "other.key").string()};
+  other.expect_start = false;
+  Annexd refused(other);
+  EXPECT_TRUE(refused.base_url().empty());
+  const std::string log = refused.log();
+  EXPECT_NE(log.find("audit.signing_key: this daemon's key"), std::string::npos) << log;
+  EXPECT_NE(log.find("that signs this database's audit log"), std::string::npos) << log;
+  Annexd again(o);
+  EXPECT_EQ(again.call("GET", "/readyz").status, 200) << "with the key that signs it, it starts";
+}
+
+}  // namespace
+}  // namespace annex::test

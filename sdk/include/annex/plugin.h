@@ -844,10 +844,13 @@ typedef const annex_plugin_descriptor* (*annex_plugin_query_fn)(void);
  *     progress, so stop() and destroy() race none of them.
  *   - Route handlers run concurrently, on many HTTP worker threads at once (http.threads), with each other and
  *     with the plugin's jobs and event handlers. Anything a plugin shares between handlers needs its own lock.
- *   - Event handlers run on the host's one event dispatcher thread, which delivers to every subscriber of
- *     every plugin in turn: one event at a time per subscription, in sequence order, never overlapping another
- *     event handler — but concurrently with route handlers and jobs. A handler that blocks delays the delivery
- *     of every event to every plugin.
+ *   - Event handlers of a plugin run on that plugin's own delivery thread, which serves its subscriptions in
+ *     turn: one event at a time per subscription, in sequence order, never overlapping another event handler of
+ *     the same plugin — but concurrently with other plugins' event handlers, with route handlers and with jobs.
+ *     A handler that blocks delays the plugin's own events only. A handler that keeps failing is retried with a
+ *     backoff and, after events.park_after_failures failures in a row, parked: tried again only every
+ *     events.parked_retry_s, or when an administrator resumes it; its backlog is kept and shown (GET
+ *     /api/v1/plugins, /metrics), never skipped.
  *   - Jobs run on a small pool of worker threads (two) shared with the host's own jobs (sync, audit
  *     checkpoints). A job never overlaps itself; two different jobs, even of one plugin, may run at once. A job
  *     that blocks holds one of those workers.
@@ -864,8 +867,8 @@ typedef const annex_plugin_descriptor* (*annex_plugin_query_fn)(void);
  *   - Waiting for a pooled connection is bounded (database.acquire_timeout_ms); past it the call fails with
  *     ANNEX_ERR_UNAVAILABLE, which a route handler returning it answers as 503.
  *   - What a job or event handler may block on: the database (bounded as above) and its own I/O with a timeout
- *     (a remote system). It must not wait for an event to be delivered (the dispatcher may be the thread it runs
- *     on), for another job to finish (annex.jobs trigger() only queues a run), or for an HTTP request to this
+ *     (a remote system). It must not wait for an event to be delivered to itself (its delivery thread may be the
+ *     thread it runs on), for another job to finish (annex.jobs trigger() only queues a run), or for an HTTP request to this
  *     host; and it should not sleep for long: work in slices and let the schedule bring it back.
  *   - Host functions (get_service, the request accessors, every service function, set_error_field) may be
  *     called from any of these threads; none throws or unwinds into plugin code.

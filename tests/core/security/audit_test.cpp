@@ -141,6 +141,28 @@ TEST_P(AuditTest, AForgedSignatureOrAnotherKeyIsRefused) {
   EXPECT_EQ(r.first_bad_seq, 20) << r.problem;
 }
 
+// Two daemons on one database with different keys: the one whose key did not sign the log signs no checkpoint
+// (appends go on, the chain stays one), says why, and the log still verifies with the one public key.
+TEST_P(AuditTest, ADaemonWithAnotherKeySignsNoCheckpointAndSaysWhy) {
+  auto other_key = std::make_shared<const audit::Signer>(audit::Signer::load_or_create((dir_.path() / "other.key").string()));
+  audit::AuditLog elsewhere(*db_, other_key, 10);
+  EXPECT_EQ(elsewhere.key_conflict(), "");
+  for (int i = 26; i <= 45; ++i) {
+    elsewhere.append({"u_clerk", "expenses.claim.update", "expenses.claim", "c" + std::to_string(i), "", R"({"n":1})"});
+  }
+  const std::string why = elsewhere.key_conflict();
+  EXPECT_NE(why.find("signed with key " + signer_->key_id()), std::string::npos) << why;
+  EXPECT_NE(why.find(other_key->key_id()), std::string::npos) << why;
+  EXPECT_THROW(elsewhere.checkpoint(), std::runtime_error);
+  ASSERT_TRUE(audit_->last_checkpoint());
+  EXPECT_EQ(audit_->last_checkpoint()->key_id, signer_->key_id());
+  EXPECT_EQ(audit_->last_checkpoint()->seq, 20) << "the entries at 30 and 40 were not signed with the other key";
+  EXPECT_EQ(audit_->checkpoint(), 45);
+  audit::VerifyReport r = check();
+  EXPECT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.entries, 45);
+}
+
 TEST_P(AuditTest, AnExportVerifiesOfflineAndItsTamperingIsDetected) {
   std::ostringstream out;
   audit_->export_jsonl(out);
