@@ -6,6 +6,7 @@
 #include "blobs/blob_store.h"
 #include "blobs/blob_upload.h"
 #include "calendar/calendar_routes.h"
+#include "clock/utc.h"
 #include "cluster/leases.h"
 #include "masterdata/masterdata_routes.h"
 #include "masterdata/store.h"
@@ -30,6 +31,7 @@
 #include "store/core_schema.h"
 #include "store/database.h"
 #include "store/migrations.h"
+#include "store/sql.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -268,10 +270,13 @@ void Daemon::start() {
                                 const nlohmann::json& changes) { sync_->refuse_remote_owned(s, e, id, before, changes); });
   masterdata::register_masterdata_routes(*router_, *masterdata_, *authorizer_, *audit_);
   sync::register_sync_routes(*router_, *sync_, [this](const std::string& connection, const std::string& stream) {
-    {
-      std::lock_guard lock(asked_mutex_);
-      asked_[connection].insert(stream);
-    }
+    // Kept in the database: whichever daemon runs the connection's job runs the streams asked for.
+    const std::string now = clock::utc_now();
+    store::Lease lease(*db_);
+    store::Param asked[] = {store::Param::text(connection), store::Param::text(stream), store::Param::text(now)};
+    store::run(lease.session(),
+               "INSERT INTO annex_sync_requests (connection, stream, asked_at) VALUES (?, ?, ?) ON CONFLICT (connection, stream) DO NOTHING",
+               asked);
     return scheduler_->trigger(kCore, "sync:" + connection);
   });
   // Serve /healthz and /readyz while plugins start; /readyz says "not ready" until they have.
@@ -378,8 +383,15 @@ void Daemon::schedule_sync() {
       // Its schedule runs every stream; a run asked for over the API, the streams it named.
       std::set<std::string> streams;
       {
-        std::lock_guard lock(asked_mutex_);
-        streams.swap(asked_[connection]);
+        store::Lease lease(*db_);
+        store::Param conn[] = {store::Param::text(connection)};
+        for (const auto& row : store::run(lease.session(), "SELECT stream FROM annex_sync_requests WHERE connection = ?", conn).rows) {
+          streams.insert(row[0].s);
+        }
+        for (const auto& stream : streams) {
+          store::Param taken[] = {store::Param::text(connection), store::Param::text(stream)};
+          store::run(lease.session(), "DELETE FROM annex_sync_requests WHERE connection = ? AND stream = ?", taken);
+        }
       }
       if (streams.empty() || streams.count("")) streams = {""};
       bool ok = true;

@@ -106,8 +106,7 @@ class Daemon {
   bool running_ = false;
   std::atomic<bool> draining_{false};
   // The streams a run started over the API asked for, per connection ("" for all), until its job takes them.
-  std::mutex asked_mutex_;
-  std::map<std::string, std::set<std::string>> asked_;
+
 };
 
 // Opens the database the settings name (SQLite under data_dir by default). Throws StoreError.

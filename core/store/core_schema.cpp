@@ -314,6 +314,11 @@ std::vector<Migration> core_migrations(Dialect dialect) {
        // resumes it). Shared by every daemon on this database; no row while it delivers.
        "CREATE TABLE annex_event_subscribers (subscriber TEXT PRIMARY KEY, failures INTEGER NOT NULL,"
        " last_error TEXT, parked_at TEXT, updated_at TEXT NOT NULL);"},
+      {19, "sync requests",
+       // Streams a run was asked for over the API, until the connection's job runs them — at whichever daemon
+       // runs it ("" for every stream).
+       "CREATE TABLE annex_sync_requests (connection TEXT NOT NULL, stream TEXT NOT NULL, asked_at TEXT NOT NULL,"
+       " PRIMARY KEY (connection, stream));"},
   };
 }
 

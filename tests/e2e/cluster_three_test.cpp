@@ -122,14 +122,22 @@ TEST_F(ClusterOfThree, SyncRunsOnceForConcurrentTriggersAndAPushSurvivesItsDaemo
   ASSERT_GE(served(1, "/api/v1/sync/connections/{name}/runs") + served(2, "/api/v1/sync/connections/{name}/runs") +
                 served(3, "/api/v1/sync/connections/{name}/runs"), 3);
   ASSERT_TRUE(eventually([&] { return count("SELECT COUNT(*) FROM annex_md_cost_centres WHERE code LIKE 'CC%'") == 30000; }, 180s));
+  auto centre_runs = [&] {
+    json out = json::array();
+    const json all = runs("finance");
+    for (const auto& run : all["items"]) {
+      if (run["stream"] == "centres") out.push_back(run);
+    }
+    return out;
+  };
   ASSERT_TRUE(eventually([&] {
-    json r = runs("finance");
-    return r.is_object() && !r["items"].empty() && r["items"][0]["status"] == "succeeded";
-  }, 30s));
+    json r = centre_runs();
+    return !r.empty() && r[0]["status"] == "succeeded";
+  }, 30s)) << runs("finance");
   std::this_thread::sleep_for(2s);  // time for another daemon to run it again, were it to
-  json r = runs("finance");
-  ASSERT_EQ(r["items"].size(), 1u) << "one run for three requests: " << r;
-  EXPECT_EQ(r["items"][0]["read"], 30000);
+  json r = centre_runs();
+  ASSERT_EQ(r.size(), 1u) << "one run for three requests: " << r;
+  EXPECT_EQ(r[0]["read"], 30000);
 
   // The push of 5,000 cost centres made in Annex (through the balancer, so at all three daemons) to the ledger,
   // which takes 2 ms a row: asked through the balancer; the daemon that runs it is killed once the ledger has some.
@@ -171,10 +179,58 @@ TEST_F(ClusterOfThree, SyncRunsOnceForConcurrentTriggersAndAPushSurvivesItsDaemo
   EXPECT_EQ(count("SELECT COUNT(*) FROM fin.centres_copy WHERE cc LIKE 'PC%' AND title = 'Made ' || cc"), kMade);
   const int64_t writes = count("SELECT COUNT(*) FROM fin.copy_writes WHERE cc LIKE 'PC%'");
   EXPECT_LE(writes, kMade + 100) << "resumed where it stopped: at most the page in flight is written again";
-  json l = runs("ledger");
-  bool finished_elsewhere = false;
-  for (const auto& run : l["items"]) finished_elsewhere |= run["status"] == "succeeded" && run["daemon"] != runner;
-  EXPECT_TRUE(finished_elsewhere) << l;
+  EXPECT_TRUE(eventually([&] {
+    const json l = runs("ledger");
+    for (const auto& run : l["items"]) {
+      if (run["status"] == "succeeded" && run["daemon"] != runner) return true;
+    }
+    return false;
+  }, 30s)) << runs("ledger");
+  restart(victim);
+}
+
+// A pull of 30,000 cost centres asked through the balancer; the daemon running it is killed halfway. Asked again,
+// another daemon takes it over once the dead one's lease has gone and goes on from the cursor the dead one left:
+// every cost centre once, and only what was left (and the page in flight) read again.
+TEST_F(ClusterOfThree, ADaemonKilledMidPullLeavesTheRunToAnotherWhichLosesAndDoublesNothing) {
+  auto pulled = [&] { return count("SELECT COUNT(*) FROM annex_md_cost_centres WHERE code LIKE 'MC%'"); };
+  ASSERT_EQ(call("POST", "/api/v1/sync/connections/finance/runs", R"({"stream": "more"})").status, 202);
+  ASSERT_TRUE(eventually([&] { return pulled() > 0; }, 60s));
+  std::string runner;
+  ASSERT_TRUE(eventually([&] {
+    const json all = runs("finance");
+    for (const auto& run : all["items"]) {
+      if (run["stream"] == "more" && run["status"] == "running") runner = run.value("daemon", std::string{});
+    }
+    return !runner.empty();
+  }, 10s)) << runs("finance");
+  int victim = 0;
+  for (int d = 1; d <= 3; ++d) {
+    if (name(d) == runner) victim = d;
+  }
+  ASSERT_NE(victim, 0) << runner;
+  ASSERT_EQ(::kill(pid(victim), SIGKILL), 0);
+  const int64_t at_kill = pulled();
+  ASSERT_LT(at_kill, 30000) << "the kill was to interrupt the pull";
+  ASSERT_TRUE(eventually([&] {
+    HttpResult asked = call("POST", "/api/v1/sync/connections/finance/runs", R"({"stream": "more"})");
+    return asked.status == 202 && eventually([&] { return pulled() == 30000; }, 30s);
+  }, 150s)) << pulled();
+  EXPECT_EQ(count("SELECT COUNT(DISTINCT code) FROM annex_md_cost_centres WHERE code LIKE 'MC%'"), 30000);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM annex_md_cost_centres WHERE code LIKE 'MC%' AND name = 'More ' || CAST(substr(code, 3) AS INTEGER)"), 30000);
+  ASSERT_TRUE(eventually([&] {
+    const json all = runs("finance");
+    for (const auto& run : all["items"]) {
+      if (run["stream"] == "more" && run["status"] == "succeeded") return true;
+    }
+    return false;
+  }, 30s));
+  const json finished = runs("finance");
+  for (const auto& run : finished["items"]) {
+    if (run["stream"] != "more" || run["status"] != "succeeded") continue;
+    EXPECT_NE(run["daemon"], runner) << run;
+    EXPECT_LE(run["read"].get<int64_t>(), 30000 - at_kill + 1000) << "it went on from the cursor: " << run;
+  }
   restart(victim);
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The cluster the ClusterOfThree tests share: the reference deployment (deploy/cluster_up.sh) — three annexd
 # behind HAProxy — on a database of its own in the tests' PostgreSQL, with the cluster probe plugin loaded, a
-# finance schema in the same PostgreSQL reached over ODBC (30,000 cost centres to pull; a ledger table Annex's
+# finance schema in the same PostgreSQL reached over ODBC (twice 30,000 cost centres to pull; a ledger table Annex's
 # own cost centres are pushed to, counting every write and taking 2 ms a row), and an administrator's token.
 #   tests/support/cluster_up.sh STATE_DIR PG_URL_FILE BUILD_DIR
 # Writes STATE_DIR/url (HAProxy), STATE_DIR/database_url, STATE_DIR/token and what deploy/cluster_up.sh writes.
@@ -25,6 +25,9 @@ psql -q -v ON_ERROR_STOP=1 -h "$host" -p "$port" -U "$user" -d "$db" <<'SQL'
 CREATE SCHEMA fin;
 CREATE TABLE fin.centres (cc VARCHAR(20) PRIMARY KEY, title VARCHAR(80) NOT NULL, changed VARCHAR(30) NOT NULL);
 INSERT INTO fin.centres SELECT 'CC' || lpad(g::text, 6, '0'), 'Centre ' || g, '2026-01-01' FROM generate_series(1, 30000) g;
+-- A second set, pulled while the daemon pulling it is killed.
+CREATE TABLE fin.more_centres (cc VARCHAR(20) PRIMARY KEY, title VARCHAR(80) NOT NULL, changed VARCHAR(30) NOT NULL);
+INSERT INTO fin.more_centres SELECT 'MC' || lpad(g::text, 6, '0'), 'More ' || g, '2026-01-01' FROM generate_series(1, 30000) g;
 -- Where Annex pushes its cost centres, and every write it received (a record written twice shows twice).
 CREATE TABLE fin.centres_copy (cc VARCHAR(20) PRIMARY KEY, title VARCHAR(80) NOT NULL, changed VARCHAR(30) NOT NULL DEFAULT '');
 CREATE TABLE fin.copy_writes (cc VARCHAR(20) NOT NULL);
@@ -39,9 +42,13 @@ cat >"$state/annex.json" <<JSON
   "finance": {"connector": "odbc",
     "settings": {"connection_string": "$odbc", "streams": {
       "centres": {"select": "SELECT cc, title, changed FROM centres WHERE changed >= ? ORDER BY changed, cc",
-                  "cursor_field": "changed", "key_field": "cc"}}},
+                  "cursor_field": "changed", "key_field": "cc"},
+      "more": {"select": "SELECT cc, title, changed FROM more_centres WHERE changed >= ? ORDER BY changed, cc",
+               "cursor_field": "changed", "key_field": "cc"}}},
     "streams": {"centres": {"entity": "cost_centres", "direction": "pull", "remote_id": "cc", "page_size": 1000,
-                            "fields": {"code": "cc", "name": "title"}}}},
+                            "fields": {"code": "cc", "name": "title"}},
+                "more": {"entity": "cost_centres", "direction": "pull", "remote_id": "cc", "page_size": 500,
+                         "fields": {"code": "cc", "name": "title"}}}},
   "ledger": {"connector": "odbc",
     "settings": {"connection_string": "$odbc", "streams": {
       "copy": {"select": "SELECT cc, title, changed FROM centres_copy WHERE changed >= ? ORDER BY changed, cc", "cursor_field": "changed",
