@@ -93,11 +93,24 @@ bool Leases::take(const std::string& name, std::chrono::milliseconds ttl, std::c
 void Leases::seed(const std::string& name, std::chrono::milliseconds ttl) {
   store::Lease lease(db_);
   const std::string since = clock::utc_now();
-  Param p[] = {Param::text(name), Param::text(daemon_), Param::integer(ttl.count()), Param::text(since)};
+  const std::string holder = kSchedule;
+  Param p[] = {Param::text(name), Param::text(holder), Param::integer(ttl.count()), Param::text(since)};
   store::run(lease.session(),
              std::string("INSERT INTO annex_leases (name, daemon, expires_ms, since) VALUES (?, ?, ") + now_ms(db_.dialect()) +
                  " + ?, ?) ON CONFLICT (name) DO NOTHING",
              p);
+}
+
+bool Leases::settle(const std::string& name, std::chrono::milliseconds ttl) {
+  forget(name);
+  store::Lease lease(db_);
+  const std::string holder = kSchedule;
+  Param p[] = {Param::text(holder), Param::integer(ttl.count()), Param::text(name), Param::text(daemon_)};
+  return store::run(lease.session(),
+                    std::string("UPDATE annex_leases SET daemon = ?, expires_ms = ") + now_ms(db_.dialect()) +
+                        " + ? WHERE name = ? AND daemon = ?",
+                    p)
+             .affected > 0;
 }
 
 bool Leases::hold_for(const std::string& name, std::chrono::milliseconds ttl) {

@@ -36,8 +36,14 @@ class Leases {
   // that is gone (a daemon killed and started again need not wait for its own leases). True when taken;
   // otherwise, with `left`, how long the holder's lease still runs.
   bool take(const std::string& name, std::chrono::milliseconds ttl, std::chrono::milliseconds* left = nullptr);
-  // Creates `name` held by this daemon for `ttl` unless it exists (work first due `ttl` from now).
+  // Creates `name` until `ttl` from now unless it exists (work first due `ttl` from now), held by no process: see
+  // settle().
   void seed(const std::string& name, std::chrono::milliseconds ttl);
+  // Turns a lease this daemon holds into a time: held until `ttl` from now by no process (kSchedule), so that
+  // the end of this process does not free it early — for "the work is done until then" (an interval job's next
+  // time, a calendar time already run), as opposed to work in progress. False when it is not this daemon's.
+  bool settle(const std::string& name, std::chrono::milliseconds ttl);
+  static constexpr const char* kSchedule = "schedule";
   // Sets a lease this daemon holds to end `ttl` from now; false when it is no longer this daemon's.
   bool hold_for(const std::string& name, std::chrono::milliseconds ttl);
   // Ends `name`'s lease, whoever holds it: the work is due again now.

@@ -170,7 +170,8 @@ bool Scheduler::claim_tick(Job& job, std::optional<std::chrono::milliseconds>* w
     // Triggered before its time: a run asked for, not the time's.
     if (calendar_->now() < job.due) return true;
     // This time of the calendar job, once among the daemons.
-    return leases_->take("job:" + key + "@" + calendar::format_instant(job.due), kTimeClaim);
+    job.claimed = "job:" + key + "@" + calendar::format_instant(job.due);
+    return leases_->take(job.claimed, kTimeClaim);
   }
   // Held while it runs (its end holds it for the interval); a daemon killed mid-run lets it go soon.
   if (!leases_->take("job-due:" + key, kRunningLease, &left)) {
@@ -285,14 +286,20 @@ void Scheduler::worker_loop() {
         error = e.what();  // the job's, or the database's that could not say whose tick it is: a failed run
       }
     }
-    // An interval job is due again its interval after this run's end, for every daemon.
-    if (ran && leases != nullptr && !job->when) {
+    // An interval job is due again its interval after this run's end, for every daemon; a calendar time, once
+    // run, stays claimed. Both as times held by no process, so that a restart of this daemon frees neither.
+    if (ran && leases != nullptr) {
       try {
-        leases->hold_for("job-due:" + job->owner + "/" + job->name, std::chrono::duration_cast<std::chrono::milliseconds>(job->interval));
+        if (!job->when) {
+          leases->settle("job-due:" + job->owner + "/" + job->name, std::chrono::duration_cast<std::chrono::milliseconds>(job->interval));
+        } else if (!job->claimed.empty()) {
+          leases->settle(job->claimed, kTimeClaim);
+        }
       } catch (const std::exception& e) {
         spdlog::warn("job {} of {}: its next time could not be kept for the other daemons: {}", job->name, job->owner, e.what());
       }
     }
+    job->claimed.clear();
     running.reset();
     lock.lock();
     job->running = false;

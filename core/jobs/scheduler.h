@@ -76,6 +76,7 @@ class Scheduler {
     std::optional<calendar::Schedule> when;           // a calendar job
     calendar::Instant due{};                           // its next time on the host clock
     calendar::Instant due_from{};                      // the host clock when `due` was worked out
+    std::string claimed;  // shared: the calendar time's lease this run claimed
     bool running = false;
     bool queued = false;
     bool removed = false;

@@ -3,9 +3,7 @@
 #include "cluster/leases.h"
 #include "events/event_bus.h"
 #include "jobs/scheduler.h"
-#include "store/core_schema.h"
 #include "store/database.h"
-#include "store/migrations.h"
 #include "store/sql.h"
 #include "support/test_support.h"
 
@@ -31,12 +29,8 @@ using test::Backend;
 class LeasesTest : public testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    store::DatabaseOptions options;
-    if (!test::fresh_database(GetParam(), dir_, &options)) GTEST_SKIP() << "no PostgreSQL";
-    db_ = std::make_unique<store::Database>(options);
-    store::MigrationRunner runner(*db_);
-    runner.prepare();
-    runner.apply(store::kCoreOwner, store::core_migrations(db_->dialect()));
+    db_ = test::migrated_database(GetParam(), dir_);
+    if (!db_) GTEST_SKIP() << "no PostgreSQL";
   }
   test::TempDir dir_;
   std::unique_ptr<store::Database> db_;
@@ -94,6 +88,25 @@ TEST_P(LeasesTest, ALeaseOfAProcessOfThisHostThatIsGoneIsFreeAtOnce) {
   EXPECT_FALSE(me.take("b", 1h));
   EXPECT_FALSE(me.take("c", 1h));
   EXPECT_EQ(me.holder("a")->daemon, me.daemon());
+}
+
+// A time (an interval job's next run, a calendar time already run) is held by no process: the end of the daemon
+// that ran the job does not make it due early — a restarted daemon would otherwise run every job at once.
+TEST_P(LeasesTest, ATimeSettledByAProcessThatIsGoneIsNotFreedEarly) {
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  Leases dead(*db_, Poco::Environment::nodeName() + ":" + std::to_string(child) + ":0001"), me(*db_, Leases::daemon_name());
+  ASSERT_TRUE(dead.take("job-due:x", 1h));
+  ASSERT_TRUE(dead.settle("job-due:x", 1h));
+  EXPECT_FALSE(me.settle("job-due:x", 1h)) << "not its lease";
+  EXPECT_EQ(me.holder("job-due:x")->daemon, Leases::kSchedule);
+  EXPECT_FALSE(me.take("job-due:x", 1h)) << "due in an hour, whoever ran it";
+  dead.seed("job-due:y", 1h);
+  EXPECT_FALSE(me.take("job-due:y", 1h)) << "a first time is a time too";
+  me.expire("job-due:x");
+  EXPECT_TRUE(me.take("job-due:x", 1h)) << "a trigger still makes it due";
 }
 
 TEST_P(LeasesTest, ExpiringALeaseMakesItsWorkDueForEveryone) {

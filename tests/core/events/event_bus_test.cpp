@@ -3,9 +3,7 @@
 // parked with its backlog kept and shown, the others go on, and once resumed it receives its whole backlog in
 // order.
 #include "events/event_bus.h"
-#include "store/core_schema.h"
 #include "store/database.h"
-#include "store/migrations.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>
@@ -26,12 +24,8 @@ using test::Backend;
 class EventBusTest : public testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    store::DatabaseOptions options;
-    if (!test::fresh_database(GetParam(), dir_, &options)) GTEST_SKIP() << "no PostgreSQL";
-    db_ = std::make_unique<store::Database>(options);
-    store::MigrationRunner runner(*db_);
-    runner.prepare();
-    runner.apply(store::kCoreOwner, store::core_migrations(db_->dialect()));
+    db_ = test::migrated_database(GetParam(), dir_);
+    if (!db_) GTEST_SKIP() << "no PostgreSQL";
   }
   void publish(EventBus& bus, const std::string& topic, int from, int to) {
     for (int i = from; i < to; ++i) bus.publish(nullptr, "org.p", topic, "{\"n\":" + std::to_string(i) + "}", "k" + std::to_string(i));
