@@ -356,43 +356,5 @@ TEST_F(ClusterOfThree, AFailingSubscriberIsParkedVisiblyAndResumedFromAnyDaemon)
   EXPECT_EQ(call("POST", "/api/v1/plugins/org.annex.test.nothing/events/resume").status, 404);
 }
 
-// A token revoked through the balancer is refused by each of the three daemons within a second (each had just
-// accepted it); one Idempotency-Key sent to two daemons at once makes one set of writes.
-TEST_F(ClusterOfThree, ARevokedTokenIsRefusedEverywhereWithinASecondAndAnIdempotencyKeyHoldsAcrossDaemons) {
-  std::string out;
-  ASSERT_EQ(run_program(build_path("bin/annexctl"), {"--config", (state_ / "annex.json").string(), "--database-url",
-                                                     read_text(state_ / "database_url"), "--data-dir", (state_ / "d1" / "data").string(),
-                                                     "token", "create", "prober"}, &out), 0) << out;
-  std::smatch secret, id;
-  ASSERT_TRUE(std::regex_search(out, secret, std::regex("annex_pat_\\S+"))) << out;
-  ASSERT_TRUE(std::regex_search(out, id, std::regex("token (t_[0-9a-f]+)"))) << out;
-  const std::map<std::string, std::string> second = {{"Authorization", "Bearer " + secret[0].str()}};
-  for (int d = 1; d <= 3; ++d) {
-    ASSERT_EQ(http_call("http://127.0.0.1:" + port(d), "GET", "/api/v1/auth/me", "", second).status, 200) << "daemon " << d;
-  }
-  ASSERT_EQ(call("DELETE", "/api/v1/tokens/" + id[1].str()).status, 204);
-  const auto revoked = std::chrono::steady_clock::now();
-  for (int d = 1; d <= 3; ++d) {
-    EXPECT_TRUE(eventually([&] { return http_call("http://127.0.0.1:" + port(d), "GET", "/api/v1/auth/me", "", second).status == 401; }, 3s))
-        << "daemon " << d;
-  }
-  EXPECT_LE(std::chrono::steady_clock::now() - revoked, 1200ms) << "refused by every daemon within a second";
-
-  const std::string tag = "once-" + std::to_string(count("SELECT COUNT(*) FROM probe_writes"));
-  std::map<std::string, std::string> with_key = auth_;
-  with_key["Idempotency-Key"] = tag;
-  std::vector<int> statuses(2);
-  std::vector<std::thread> askers;
-  for (int d = 1; d <= 2; ++d) {
-    askers.emplace_back([&, d] {
-      statuses[d - 1] = http_call("http://127.0.0.1:" + port(d), "POST", "/api/v1/probe/writes",
-                                  json({{"tag", tag}, {"count", 3}}).dump(), with_key).status;
-    });
-  }
-  for (auto& t : askers) t.join();
-  EXPECT_TRUE(statuses[0] == 201 || statuses[1] == 201) << statuses[0] << " / " << statuses[1];
-  EXPECT_EQ(count("SELECT COUNT(*) FROM probe_writes WHERE tag = '" + tag + "'"), 3) << "one effect for one key";
-}
-
 }  // namespace
 }  // namespace annex::test
