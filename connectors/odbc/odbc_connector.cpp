@@ -25,9 +25,9 @@
 //
 // A stream with "journal" instead of "upsert" takes journal entries, the documents of a document stream (see the
 // README): an entry's header and lines are written in one transaction into the finance database's journal
-// tables (a batch of entries together, halved apart down to single entries when the database refuses it),
-// idempotent by the entry's key (the document's key) — an entry whose key the header table holds already is
-// "unchanged", never a second entry. Table and column names come from the settings, over this default:
+// tables (a batch of entries together, several rows to an INSERT, split over the write sessions, halved apart
+// down to single entries when the database refuses it), idempotent by the entry's key (the document's key) —
+// an entry whose key the header table holds already is "unchanged", never a second entry. Table and column names come from the settings, over this default:
 //   "journal": {"header_table": "journal_entries", "line_table": "journal_lines", "id_column": "",
 //               "header_columns": {"key": "entry_key", "date": "entry_date", "reference": "reference",
 //                                  "description": "description", "currency": "currency"},
@@ -36,7 +36,10 @@
 //                                "description": "description"}}
 // A column map names, per field of the entry (or of a line), the column it goes to; "" leaves a default field
 // out. "key" is the entry's key and "line_no" a line's number from 1. With "id_column", the header's own id (a
-// generated one) is the remote id; otherwise the key is. Payment confirmations are read by an ordinary "select".
+// generated one) is the remote id; otherwise the key is. "rows_per_insert" (1 to 1000, default 100) is how many
+// rows one INSERT of headers or lines carries (fewer when a statement would pass 2,000 parameters; a connection
+// setting); 1 makes them single-row INSERTs, for a database without multi-row VALUES (Oracle before 23c).
+// Payment confirmations are read by an ordinary "select".
 #include <annex/sdk.hpp>
 
 #include <nlohmann/json.hpp>
@@ -172,11 +175,14 @@ Journal parse_journal(const json& def, const std::string& setting) {
   return j;
 }
 
-// Inserts `rows` (values in the order of `cols`) into `table` as one array bind: a column whose values are all
-// integers (or null) binds as integers, any other as text. Placeholders are named (:v1, :v2 …), as SOCI wants them
-// when it describes a failed statement.
+// Inserts `rows` (values in the order of `cols`) into `table`: a column whose values are all integers (or null)
+// binds as integers, any other as text. Each statement is a multi-row INSERT (VALUES (…), (…), …) of up to
+// rows_per_insert rows, kept under kMaxParameters parameters; 1 makes them single-row INSERTs, for a database
+// whose INSERT takes one VALUES row (Oracle before 23c).
+constexpr size_t kMaxParameters = 2000;  // under SQL Server's 2,100; SQLite and PostgreSQL take more
+
 void insert_rows(soci::session& s, const std::string& table, const std::vector<std::pair<std::string, std::string>>& cols,
-                 const std::vector<std::vector<json>>& rows) {
+                 const std::vector<std::vector<json>>& rows, size_t rows_per_insert) {
   if (rows.empty()) return;
   std::string names, marks;
   for (size_t c = 0; c < cols.size(); ++c) {
@@ -186,24 +192,53 @@ void insert_rows(soci::session& s, const std::string& table, const std::vector<s
   std::vector<std::vector<long long>> numbers(cols.size());
   std::vector<std::vector<std::string>> texts(cols.size());
   std::vector<std::vector<soci::indicator>> nulls(cols.size(), std::vector<soci::indicator>(rows.size(), soci::i_ok));
-  soci::statement st(s);
+  std::vector<bool> integers(cols.size(), true);
   for (size_t c = 0; c < cols.size(); ++c) {
-    bool integers = true;
-    for (const auto& row : rows) integers = integers && (row[c].is_null() || row[c].is_number_integer());
+    for (const auto& row : rows) integers[c] = integers[c] && (row[c].is_null() || row[c].is_number_integer());
     for (size_t r = 0; r < rows.size(); ++r) {
       const json& v = rows[r][c];
       if (v.is_null()) nulls[c][r] = soci::i_null;
-      if (integers) numbers[c].push_back(v.is_null() ? 0 : v.get<long long>());
+      if (integers[c]) numbers[c].push_back(v.is_null() ? 0 : v.get<long long>());
       else texts[c].push_back(v.is_null() ? std::string{} : v.is_string() ? v.get<std::string>() : v.dump());
     }
-    std::string name = "v" + std::to_string(c + 1);
-    if (integers) st.exchange(soci::use(numbers[c], nulls[c], name));
-    else st.exchange(soci::use(texts[c], nulls[c], name));
   }
-  st.alloc();
-  st.prepare("INSERT INTO " + table + " (" + names + ") VALUES (" + marks + ")");
-  st.define_and_bind();
-  st.execute(true);
+  size_t per = std::clamp<size_t>(std::min(rows_per_insert, kMaxParameters / cols.size()), 1, rows.size());
+  // The rows go `per` to a statement, and the statements of one shape as one array bind: the database parses
+  // the statement once and runs it for each set of rows (psqlODBC with its default server-side prepare), so a
+  // batch costs a few round trips and one parse, not one of each per row. The rows left over (fewer than `per`)
+  // go as one more statement. Parameters are bound by position: a named one is looked up among all the
+  // statement's names, so thousands of them would cost more than the round trips saved.
+  auto run = [&](size_t first, size_t rows_each, size_t sets) {
+    std::string values;
+    values.reserve(rows_each * (marks.size() + 4));
+    for (size_t r = 0; r < rows_each; ++r) values += (r ? ", (" : "(") + marks + ")";
+    // Parameter (r, c) of set k is row first + k·rows_each + r.
+    size_t params = rows_each * cols.size();
+    std::vector<std::vector<long long>> n(params);
+    std::vector<std::vector<std::string>> t(params);
+    std::vector<std::vector<soci::indicator>> ind(params);
+    soci::statement st(s);
+    for (size_t r = 0; r < rows_each; ++r) {
+      for (size_t c = 0; c < cols.size(); ++c) {
+        size_t at = r * cols.size() + c;
+        for (size_t k = 0; k < sets; ++k) {
+          size_t row = first + k * rows_each + r;
+          ind[at].push_back(nulls[c][row]);
+          if (integers[c]) n[at].push_back(numbers[c][row]);
+          else t[at].push_back(texts[c][row]);
+        }
+        if (integers[c]) st.exchange(soci::use(n[at], ind[at]));
+        else st.exchange(soci::use(t[at], ind[at]));
+      }
+    }
+    st.alloc();
+    st.prepare("INSERT INTO " + table + " (" + names + ") VALUES " + values);
+    st.define_and_bind();
+    st.execute(true);
+  };
+  size_t sets = rows.size() / per, left = rows.size() % per;
+  if (sets > 0) run(0, per, sets);
+  if (left > 0) run(sets * per, left, 1);
 }
 
 class OdbcConnection : public annex::Connection {
@@ -222,6 +257,11 @@ class OdbcConnection : public annex::Connection {
       throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "write_sessions: a whole number from 1 to 8", "write_sessions");
     }
     write_sessions_ = sessions.get<size_t>();
+    const json per_insert = settings.value("rows_per_insert", json(100));
+    if (!per_insert.is_number_integer() || per_insert.get<long long>() < 1 || per_insert.get<long long>() > 1000) {
+      throw annex::Error(ANNEX_ERR_INVALID_ARGUMENT, "rows_per_insert: a whole number from 1 to 1000", "rows_per_insert");
+    }
+    rows_per_insert_ = per_insert.get<size_t>();
     const json streams = settings.value("streams", json::object());
     for (const auto& [name, def] : streams.items()) {
       Stream s{def.value("select", std::string{}), def.value("cursor_field", std::string{}),
@@ -318,7 +358,7 @@ class OdbcConnection : public annex::Connection {
     } catch (const std::exception& e) {
       open_.erase(std::string(stream_name));
       annex::Error err = classify(e, "read " + std::string(stream_name));
-      if (err.code() == ANNEX_ERR_INTERNAL && !reachable()) err = annex::Error(ANNEX_ERR_UNAVAILABLE, err.message());
+      if (err.code() == ANNEX_ERR_INTERNAL && !reachable(session())) err = annex::Error(ANNEX_ERR_UNAVAILABLE, err.message());
       reset();
       throw err;
     }
@@ -356,24 +396,30 @@ class OdbcConnection : public annex::Connection {
   // own transaction: a slice that fails leaves the others written, and the engine sends the batch again (the
   // statements are upserts and updates by key, so a second send changes nothing twice).
   void apply_split(const Stream& st, const std::string& sql, const json& items, const std::vector<size_t>& rows, json& results) {
-    constexpr size_t kMinSlice = 500;
-    size_t n = std::min(write_sessions_, std::max<size_t>(rows.size() / kMinSlice, 1));
+    on_write_sessions(rows, 500, [&](soci::session& s, const std::vector<size_t>& slice) { apply(s, st, sql, items, slice, results); });
+  }
+
+  // Runs `work(session, slice)` on slices of `rows`, one per write session at once, when each slice gets at least
+  // `min_slice` rows (else all of them on the one session). Each slice writes its own elements of the caller's
+  // results, which are sized beforehand: no two threads touch one.
+  template <class Work>
+  void on_write_sessions(const std::vector<size_t>& rows, size_t min_slice, Work work) {
+    size_t n = std::min(write_sessions_, std::max<size_t>(rows.size() / min_slice, 1));
     if (n == 1) {
-      apply(session(), st, sql, items, rows, results);
+      work(session(), rows);
       return;
     }
     std::vector<std::vector<size_t>> slices(n);
     for (size_t i = 0; i < rows.size(); ++i) slices[i * n / rows.size()].push_back(rows[i]);
     std::vector<soci::session*> sessions{&session()};
     for (size_t i = 1; i < n; ++i) sessions.push_back(&extra_session(i - 1));
-    // Each slice writes its own elements of `results`, which is sized beforehand: no two threads touch one.
     std::vector<std::future<void>> others;
     for (size_t i = 1; i < n; ++i) {
-      others.push_back(std::async(std::launch::async, [&, i] { apply(*sessions[i], st, sql, items, slices[i], results); }));
+      others.push_back(std::async(std::launch::async, [&, i] { work(*sessions[i], slices[i]); }));
     }
     std::exception_ptr failed;
     try {
-      apply(*sessions[0], st, sql, items, slices[0], results);
+      work(*sessions[0], slices[0]);
     } catch (...) {
       failed = std::current_exception();
     }
@@ -460,11 +506,11 @@ class OdbcConnection : public annex::Connection {
 
   // Whether the database still answers on this session: tells a lost connection (whose driver error may say
   // nothing about it) from a bad statement.
-  bool reachable() {
+  bool reachable(soci::session& s) {
     try {
       std::string out;
       soci::indicator ind = soci::i_ok;
-      session() << check_query_, soci::into(out, ind);
+      s << check_query_, soci::into(out, ind);
       return true;
     } catch (const std::exception&) {
       return false;
@@ -497,20 +543,23 @@ class OdbcConnection : public annex::Connection {
       if (refusal.is_null()) valid.push_back(i);
     }
     try {
-      std::map<std::string, std::string> known = existing_entries(j, keys, valid);
+      std::map<std::string, std::string> known = existing_entries(session(), j, keys, valid);
       std::vector<size_t> fresh;
       std::set<std::string> batch;  // a key twice in one batch is written once
       for (size_t i : valid) {
         if (known.count(keys[i])) results[i] = {{"status", "unchanged"}, {"remote_id", known[keys[i]]}};
         else if (batch.insert(keys[i]).second) fresh.push_back(i);
       }
-      write_entries(j, items, keys, fresh, results);
+      on_write_sessions(fresh, 100, [&](soci::session& s, const std::vector<size_t>& slice) {
+        write_entries(s, j, items, keys, slice, results);
+      });
       std::vector<size_t> written;
       for (size_t i : valid) {
         if (results[i].is_null()) written.push_back(i);
       }
-      // Created now: the remote id is the header's id, or the key.
-      std::map<std::string, std::string> ids = existing_entries(j, keys, written);
+      // Created now: the remote id is the header's id (read back), or the key.
+      std::map<std::string, std::string> ids;
+      if (!j.id_column.empty()) ids = existing_entries(session(), j, keys, written);
       for (size_t i : written) results[i] = {{"status", "created"}, {"remote_id", ids.count(keys[i]) ? ids[keys[i]] : keys[i]}};
       return json({{"results", results}}).dump();
     } catch (const annex::Error& e) {
@@ -549,23 +598,24 @@ class OdbcConnection : public annex::Connection {
   }
 
   // The remote ids (the header's id, else the key) of the entries at `rows` of `keys` that the header table holds.
-  std::map<std::string, std::string> existing_entries(const Journal& j, const std::vector<std::string>& keys,
+  std::map<std::string, std::string> existing_entries(soci::session& s, const Journal& j, const std::vector<std::string>& keys,
                                                       const std::vector<size_t>& rows) {
     std::map<std::string, std::string> out;
     std::string id_column = j.id_column.empty() ? j.key_column : j.id_column;
-    for (size_t at = 0; at < rows.size(); at += 200) {
+    // A thousand keys to a query (under SQL Server's 2,100 parameters), bound by position (see insert_rows).
+    for (size_t at = 0; at < rows.size(); at += 1000) {
       std::vector<std::string> chunk;
       std::string marks;
-      for (size_t k = at; k < std::min(rows.size(), at + 200); ++k) {
+      for (size_t k = at; k < std::min(rows.size(), at + 1000); ++k) {
         chunk.push_back(keys[rows[k]]);
-        marks += (marks.empty() ? ":k" : ", :k") + std::to_string(chunk.size());
+        marks += marks.empty() ? ":k" : ", :k";
       }
-      soci::statement st(session());
+      soci::statement st(s);
       std::string key, id;
       soci::indicator key_ind = soci::i_ok, id_ind = soci::i_ok;
       st.exchange(soci::into(key, key_ind));
       st.exchange(soci::into(id, id_ind));
-      for (size_t k = 0; k < chunk.size(); ++k) st.exchange(soci::use(chunk[k], "k" + std::to_string(k + 1)));
+      for (const std::string& k : chunk) st.exchange(soci::use(k));
       st.alloc();
       st.prepare("SELECT " + j.key_column + ", " + id_column + " FROM " + j.header_table + " WHERE " + j.key_column + " IN (" + marks + ")");
       st.define_and_bind();
@@ -576,13 +626,13 @@ class OdbcConnection : public annex::Connection {
 
   // Inserts the entries at `rows` (headers, then lines) in one transaction; on a refusal, halves apart down to one
   // entry, which is then rejected with the database's message — unless another writer put it in meanwhile.
-  void write_entries(const Journal& j, const json& items, const std::vector<std::string>& keys, const std::vector<size_t>& rows,
+  void write_entries(soci::session& s, const Journal& j, const json& items, const std::vector<std::string>& keys, const std::vector<size_t>& rows,
                      json& results) {
     if (rows.empty()) return;
     try {
       std::vector<std::vector<json>> headers, lines;
       for (size_t i : rows) {
-        const json entry = items[i].value("record", json::object());
+        const json& entry = items[i].at("record");  // check_entry saw it has lines
         std::vector<json> h;
         for (const auto& [field, column] : j.header_columns) h.push_back(field == "key" ? json(keys[i]) : entry.value(field, json(nullptr)));
         headers.push_back(std::move(h));
@@ -596,9 +646,9 @@ class OdbcConnection : public annex::Connection {
           lines.push_back(std::move(l));
         }
       }
-      soci::transaction txn(session());
-      insert_rows(session(), j.header_table, j.header_columns, headers);
-      insert_rows(session(), j.line_table, j.line_columns, lines);
+      soci::transaction txn(s);
+      insert_rows(s, j.header_table, j.header_columns, headers, rows_per_insert_);
+      insert_rows(s, j.line_table, j.line_columns, lines, rows_per_insert_);
       txn.commit();
     } catch (const soci::soci_error& error) {
       annex::Error kind = classify(error, "write journal");
@@ -606,17 +656,17 @@ class OdbcConnection : public annex::Connection {
           kind.code() == ANNEX_ERR_PERMISSION_DENIED) {
         throw kind;
       }
-      if (!reachable()) throw annex::Error(ANNEX_ERR_UNAVAILABLE, kind.message());
+      if (!reachable(s)) throw annex::Error(ANNEX_ERR_UNAVAILABLE, kind.message());
       if (rows.size() == 1) {
-        std::map<std::string, std::string> there = existing_entries(j, keys, rows);
+        std::map<std::string, std::string> there = existing_entries(s, j, keys, rows);
         results[rows[0]] = there.empty() ? json{{"status", "rejected"}, {"reason", error.get_error_message()}}
                                          : json{{"status", "unchanged"}, {"remote_id", there.begin()->second}};
         return;
       }
       std::vector<size_t> first(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(rows.size() / 2));
       std::vector<size_t> second(rows.begin() + static_cast<std::ptrdiff_t>(rows.size() / 2), rows.end());
-      write_entries(j, items, keys, first, results);
-      write_entries(j, items, keys, second, results);
+      write_entries(s, j, items, keys, first, results);
+      write_entries(s, j, items, keys, second, results);
     }
   }
 
@@ -672,6 +722,7 @@ class OdbcConnection : public annex::Connection {
   std::unique_ptr<soci::session> session_;
   std::vector<std::unique_ptr<soci::session>> extra_;  // the further write sessions, opened on first use
   size_t write_sessions_ = 1;
+  size_t rows_per_insert_ = 100;
   std::map<std::string, Open> open_;
 };
 

@@ -319,6 +319,11 @@ std::vector<Migration> core_migrations(Dialect dialect) {
        // runs it ("" for every stream).
        "CREATE TABLE annex_sync_requests (connection TEXT NOT NULL, stream TEXT NOT NULL, asked_at TEXT NOT NULL,"
        " PRIMARY KEY (connection, stream));"},
+      {20, "unheard document outcomes",
+       // The outcomes the owning plugin has not heard yet, in the order it hears them: without it every page of
+       // a push read and sorted all of the stream's delivered documents again.
+       "CREATE INDEX annex_sync_documents_unheard ON annex_sync_documents (connection, stream, delivered_at, seq)"
+       " WHERE state <> 'pending' AND notified = 0;"},
   };
 }
 

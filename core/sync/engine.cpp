@@ -1315,6 +1315,94 @@ void SyncEngine::notify_outcomes(const ConnectionConfig& c, const StreamConfig& 
   }
 }
 
+// The pending documents of a push stream after `after_seq` that are due, a page of them, with the body the
+// connector's write takes: each document's key travels as the idempotency key, so a send repeated after a crash
+// finds the document there.
+SyncEngine::Page SyncEngine::read_documents(const ConnectionConfig& c, const StreamConfig& s, int64_t after_seq) {
+  Page page;
+  page.body = "[";
+  store::Lease lease(md_.database());
+  std::string now = clock::utc_now();
+  Param p[] = {Param::text(c.name), Param::text(s.name), Param::text(now), Param::integer(after_seq),
+               Param::integer(s.page_size)};
+  auto rs = store::run(lease.session(),
+                       "SELECT seq, doc_key, document, attempts FROM annex_sync_documents WHERE connection = ?"
+                       " AND stream = ? AND state = 'pending' AND next_attempt_at <= ? AND seq > ? ORDER BY seq LIMIT ?",
+                       p);
+  for (const auto& row : rs.rows) {
+    page.items.push_back({row[0].i, row[1].s, row[3].i});
+    page.body += (page.items.size() > 1 ? "," : "") +
+                 json({{"remote_id", nullptr}, {"remote_version", nullptr}, {"idempotency_key", row[1].s}}).dump();
+    page.body.pop_back();
+    page.body += ",\"record\":" + row[2].s + "}";
+  }
+  page.body += "]";
+  return page;
+}
+
+// Hands a page to the connector and returns its answer. If it fails, nothing is lost: the documents stay
+// pending and are sent again later, further apart each time.
+std::string SyncEngine::send_documents(const ConnectionConfig& c, const StreamConfig& s, const Page& page) {
+  try {
+    return call(c, "write", [&](Open& o, std::string* out, std::string* err) {
+      annex_buffer ob{out, &append_to}, eb{err, &append_to};
+      return o.table.write(o.conn, as_str(s.name), as_str(page.body), &ob, &eb);
+    });
+  } catch (const std::exception& e) {
+    store::Lease lease(md_.database());
+    std::string reason = e.what();
+    for (const auto& item : page.items) {
+      std::string when = clock::utc_now(backoff_ms(static_cast<int>(item.attempts) + 1, c.retry_base_ms, c.retry_max_ms) / 1000 + 1);
+      Param p[] = {Param::text(when), Param::text(reason), Param::integer(item.seq)};
+      store::run(lease.session(),
+                 "UPDATE annex_sync_documents SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE seq = ?", p);
+    }
+    throw;
+  }
+}
+
+// Records the connector's answer for a page: each document delivered (with its remote id) or dead (with the
+// reason, and a dead letter), in one transaction.
+void SyncEngine::record_documents(const ConnectionConfig& c, const StreamConfig& s, const Page& page, const std::string& answer,
+                                  RunReport& r) {
+  json results = json::parse(answer, nullptr, false);
+  if (!results.is_object() || !results.contains("results") || !results["results"].is_array() ||
+      results["results"].size() != page.items.size()) {
+    throw std::runtime_error("write on " + c.name + ": the connector did not answer one result per document");
+  }
+  store::Lease lease(md_.database());
+  store::ScopedTransaction txn(lease.session(), md_.database().dialect());
+  std::string now = clock::utc_now();
+  for (size_t i = 0; i < page.items.size(); ++i) {
+    const json& res = results["results"][i];
+    std::string status = res.value("status", std::string{});
+    if (status == "created" || status == "updated" || status == "unchanged") {
+      (status == "created" ? r.created : status == "updated" ? r.updated : r.unchanged)++;
+      std::string remote_id = res.contains("remote_id") ? text_of(res["remote_id"]) : "";
+      Param p[] = {remote_id.empty() ? Param::null() : Param::text(remote_id), Param::text(status), Param::text(now),
+                   Param::integer(page.items[i].seq)};
+      store::run(lease.session(),
+                 "UPDATE annex_sync_documents SET state = 'delivered', remote_id = ?, outcome = ?, delivered_at = ?,"
+                 " attempts = attempts + 1, last_error = NULL, reason = NULL, notified = 0 WHERE seq = ?",
+                 p);
+    } else {
+      ++r.rejected;
+      std::string reason = res.value("reason", std::string("rejected")), field = res.value("field", std::string{});
+      reason = (field.empty() ? "" : field + ": ") + reason;
+      Param p[] = {Param::text(reason), Param::text(now), Param::integer(page.items[i].seq)};
+      store::run(lease.session(),
+                 "UPDATE annex_sync_documents SET state = 'dead', reason = ?, delivered_at = ?, attempts = attempts + 1,"
+                 " remote_id = NULL, outcome = NULL, notified = 0 WHERE seq = ?",
+                 p);
+      Param q = Param::integer(page.items[i].seq);
+      auto doc = store::run(lease.session(), "SELECT document FROM annex_sync_documents WHERE seq = ?", std::span<const Param>(&q, 1));
+      json letter = {{"key", page.items[i].key}, {"document", json::parse(doc.rows.at(0).at(0).s)}};
+      dead_letter(lease.session(), c, s, "push", letter.dump(), reason);
+    }
+  }
+  txn.commit();
+}
+
 RunReport SyncEngine::push_documents(const ConnectionConfig& c, const StreamConfig& s, bool dry_run, const Progress& progress) {
   std::lock_guard one_at_a_time(run_lock(c.name + "/" + s.name + "/push"));
   auto among_daemons = hold_run(c, s, "push");
@@ -1334,98 +1422,30 @@ RunReport SyncEngine::push_documents(const ConnectionConfig& c, const StreamConf
       }
     } else {
       notify_outcomes(c, s);
-      int64_t after = 0;
-      for (;;) {
-        struct Item {
-          int64_t seq;
-          std::string key;
-          int64_t attempts;
-        };
-        std::vector<Item> items;
-        std::string body = "[";
-        {
-          store::Lease lease(md_.database());
-          std::string now = clock::utc_now();
-          Param p[] = {Param::text(c.name), Param::text(s.name), Param::text(now), Param::integer(after),
-                       Param::integer(s.page_size)};
-          auto rs = store::run(lease.session(),
-                               "SELECT seq, doc_key, document, attempts FROM annex_sync_documents WHERE connection = ?"
-                               " AND stream = ? AND state = 'pending' AND next_attempt_at <= ? AND seq > ? ORDER BY seq LIMIT ?",
-                               p);
-          for (const auto& row : rs.rows) {
-            items.push_back({row[0].i, row[1].s, row[2].i});
-            // The key travels as the idempotency key: a send repeated after a crash finds the document there.
-            body += (items.size() > 1 ? "," : "") + json({{"remote_id", nullptr}, {"remote_version", nullptr},
-                                                          {"idempotency_key", row[1].s}}).dump();
-            body.pop_back();
-            body += ",\"record\":" + row[2].s + "}";
-          }
-        }
-        body += "]";
-        if (items.empty()) break;
-        after = items.back().seq;
-        r.read += static_cast<int64_t>(items.size());
-        std::string answer;
+      // A pipeline of two: while the connector writes one page, the outcomes of the page before are recorded
+      // and the page after is read (the store and the finance system work at once).
+      auto send = [&](std::shared_ptr<const Page> page) {
+        return std::async(std::launch::async, [this, &c, &s, page] { return send_documents(c, s, *page); });
+      };
+      auto current = std::make_shared<const Page>(read_documents(c, s, 0));
+      std::future<std::string> writing;
+      if (!current->items.empty()) writing = send(current);
+      while (!current->items.empty()) {
+        std::string answer = writing.get();
+        r.read += static_cast<int64_t>(current->items.size());
+        auto next = std::make_shared<const Page>(current->items.size() == s.page_size ? read_documents(c, s, current->items.back().seq)
+                                                                                      : Page{});
+        if (!next->items.empty()) writing = send(next);
         try {
-          answer = call(c, "write", [&](Open& o, std::string* out, std::string* err) {
-            annex_buffer ob{out, &append_to}, eb{err, &append_to};
-            return o.table.write(o.conn, as_str(s.name), as_str(body), &ob, &eb);
-          });
-        } catch (const std::exception& e) {
-          // Nothing is lost: the documents stay pending and are sent again later, further apart each time.
-          store::Lease lease(md_.database());
-          std::string reason = e.what();
-          for (const auto& item : items) {
-            std::string when = clock::utc_now(backoff_ms(static_cast<int>(item.attempts) + 1, c.retry_base_ms, c.retry_max_ms) / 1000 + 1);
-            Param p[] = {Param::text(when), Param::text(reason), Param::integer(item.seq)};
-            store::run(lease.session(),
-                       "UPDATE annex_sync_documents SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE seq = ?", p);
-          }
+          record_documents(c, s, *current, answer, r);
+        } catch (...) {
+          if (writing.valid()) writing.wait();  // its documents stay pending unless it finished: sent again by key
           throw;
-        }
-        json results = json::parse(answer, nullptr, false);
-        if (!results.is_object() || !results.contains("results") || !results["results"].is_array() ||
-            results["results"].size() != items.size()) {
-          throw std::runtime_error("write on " + c.name + ": the connector did not answer one result per document");
-        }
-        {  // the outcomes and the dead letters in one transaction
-          store::Lease lease(md_.database());
-          store::ScopedTransaction txn(lease.session(), md_.database().dialect());
-          std::string now = clock::utc_now();
-          for (size_t i = 0; i < items.size(); ++i) {
-            const json& res = results["results"][i];
-            std::string status = res.value("status", std::string{});
-            if (status == "created" || status == "updated" || status == "unchanged") {
-              (status == "created" ? r.created : status == "updated" ? r.updated : r.unchanged)++;
-              std::string remote_id = res.contains("remote_id") ? text_of(res["remote_id"]) : "";
-              Param p[] = {remote_id.empty() ? Param::null() : Param::text(remote_id), Param::text(status), Param::text(now),
-                           Param::integer(items[i].seq)};
-              store::run(lease.session(),
-                         "UPDATE annex_sync_documents SET state = 'delivered', remote_id = ?, outcome = ?, delivered_at = ?,"
-                         " attempts = attempts + 1, last_error = NULL, reason = NULL, notified = 0 WHERE seq = ?",
-                         p);
-            } else {
-              ++r.rejected;
-              std::string reason = res.value("reason", std::string("rejected")), field = res.value("field", std::string{});
-              reason = (field.empty() ? "" : field + ": ") + reason;
-              Param p[] = {Param::text(reason), Param::text(now), Param::integer(items[i].seq)};
-              store::run(lease.session(),
-                         "UPDATE annex_sync_documents SET state = 'dead', reason = ?, delivered_at = ?, attempts = attempts + 1,"
-                         " remote_id = NULL, outcome = NULL, notified = 0 WHERE seq = ?",
-                         p);
-              Param q = Param::integer(items[i].seq);
-              auto doc = store::run(lease.session(), "SELECT document FROM annex_sync_documents WHERE seq = ?",
-                                    std::span<const Param>(&q, 1));
-              json letter = {{"key", items[i].key}, {"document", json::parse(doc.rows.at(0).at(0).s)}};
-              dead_letter(lease.session(), c, s, "push", letter.dump(), reason);
-            }
-          }
-          txn.commit();
         }
         r.duration_ms = now_ms() - started;
         report_progress(r, progress);
         notify_outcomes(c, s);
-        if (items.size() < s.page_size) break;
+        current = next;
       }
     }
   } catch (const std::exception& e) {

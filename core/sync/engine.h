@@ -209,6 +209,19 @@ class SyncEngine {
                             const std::string& stream, DocumentHandler handler);
   // Tells the owning plugin the outcomes of the stream's documents it has not heard yet (at least once).
   void notify_outcomes(const ConnectionConfig& c, const StreamConfig& s);
+  // A page of a push stream's pending documents, and the body the connector's write takes.
+  struct Page {
+    struct Item {
+      int64_t seq;
+      std::string key;
+      int64_t attempts;
+    };
+    std::vector<Item> items;
+    std::string body;
+  };
+  Page read_documents(const ConnectionConfig& c, const StreamConfig& s, int64_t after_seq);
+  std::string send_documents(const ConnectionConfig& c, const StreamConfig& s, const Page& page);
+  void record_documents(const ConnectionConfig& c, const StreamConfig& s, const Page& page, const std::string& answer, RunReport& r);
 
  private:
   struct Open;

@@ -417,16 +417,18 @@ class JournalOdbcTest : public testing::TestWithParam<Backend> {
     std::filesystem::create_symlink(test::build_path("lib/annex/plugins/odbc.so"), plugins_.path() / "odbc.so");
   }
   // Starts the engine and the plugins against the finance database at `pg`.
-  void start(const PgAddress& pg, const std::string& journal = R"({"id_column": "id"})") {
+  // `settings` adds connection settings ("\"key\": value, "); `page` is the journal stream's page size.
+  void start(const PgAddress& pg, const std::string& journal = R"({"id_column": "id"})", const std::string& settings = "",
+             int page = 100) {
     md_ = std::make_unique<masterdata::MasterData>(*db_);
     engine_ = std::make_unique<SyncEngine>(*md_, registry_, parse_sync_config(R"({"connections": {"finance": {
       "connector": "odbc", "retry": {"attempts": 2, "base_ms": 1, "max_ms": 2}, "breaker": {"failures": 100, "open_s": 1},
-      "settings": {"connection_string": ")" + pg.odbc(schema_) + R"(", "streams": {
+      "settings": {)" + settings + R"("connection_string": ")" + pg.odbc(schema_) + R"(", "streams": {
         "journal": {"journal": )" + journal + R"(},
         "payments": {"select": "SELECT payment_id, entry_key, amount, currency, paid_on, recorded_at FROM payment_confirmations WHERE recorded_at >= ? ORDER BY recorded_at, payment_id",
                      "cursor_field": "recorded_at", "key_field": "payment_id"}}},
       "streams": {
-        "journal": {"documents": "org.annex.test.poster", "direction": "push"},
+        "journal": {"documents": "org.annex.test.poster", "direction": "push", "page_size": )" + std::to_string(page) + R"(},
         "payments": {"documents": "org.annex.test.poster", "direction": "pull", "remote_id": "payment_id", "page_size": 2}}}}})"));
     plugin_host::HostParts parts;
     parts.db = db_.get();
@@ -512,6 +514,63 @@ TEST_P(JournalOdbcTest, AJournalEntryIsWrittenHeaderAndLinesOnceByItsKeyAndARefu
   EXPECT_EQ(state("claim-2"), "delivered");
   EXPECT_EQ(remote_count(remote, "SELECT COUNT(*) FROM " + schema_ + ".journal_entries"), 2);
   EXPECT_EQ(remote_count(remote, "SELECT COUNT(*) FROM " + schema_ + ".journal_lines"), 4);
+}
+
+// A page of entries goes several rows to an INSERT (a few statements, each run for several sets of rows) and
+// over two sessions at once; every line lands under its entry in order with its amounts, and an entry the
+// database refuses inside a multi-row statement is found and refused alone. With one row to an INSERT (for a
+// database without multi-row VALUES) the same holds.
+TEST_P(JournalOdbcTest, EntriesGoManyRowsToAStatementOverTwoSessionsEachLineInPlaceAndARefusedOneAlone) {
+  PgAddress pg = PgAddress::parse(test::postgres_url());
+  soci::session remote(*soci::factory_postgresql(), pg.libpq());
+  create_finance_schema(remote, schema_);
+  for (const char* per : {"7", "1"}) {
+    SCOPED_TRACE(std::string("rows_per_insert ") + per);
+    remote << "DELETE FROM " + schema_ + ".journal_lines";
+    remote << "DELETE FROM " + schema_ + ".journal_entries";
+    engine_.reset();
+    if (host_) host_->stop_all();
+    host_.reset();
+    { store::Lease lease(*db_); store::run(lease.session(), "DELETE FROM annex_sync_documents", {}); }
+    start(pg, "{}", std::string(R"("rows_per_insert": )") + per + R"(, "write_sessions": 2, )", 250);
+    // Entry i has 1 + i % 4 expense lines of 100·i + line minor units and one credit balancing them; entry 137
+    // names an account finance does not have.
+    int64_t lines = 0, debits = 0;
+    for (int i = 1; i <= 260; ++i) {
+      json e = {{"date", "2026-11-30"}, {"reference", "CL-" + std::to_string(i)}, {"currency", "EUR"}, {"lines", json::array()}};
+      int64_t total = 0;
+      for (int l = 1; l <= 1 + i % 4; ++l) {
+        e["lines"].push_back({{"account", i == 137 && l == 1 ? "9999" : "6400"}, {"cost_centre", "CC" + std::to_string(l)},
+                              {"debit", 100 * i + l}, {"credit", 0}, {"description", "line " + std::to_string(l)}});
+        total += 100 * i + l;
+      }
+      e["lines"].push_back({{"account", "2100"}, {"debit", 0}, {"credit", total}});
+      documents().enqueue("finance", "journal", "claim-" + std::to_string(i), e.dump());
+      if (i != 137) {
+        lines += 2 + i % 4;
+        debits += total;
+      }
+    }
+    RunReport r = run("journal");
+    EXPECT_EQ(r.status, "succeeded") << r.error;
+    EXPECT_EQ(r.created, 259);
+    EXPECT_EQ(r.rejected, 1);
+    EXPECT_EQ(state("claim-137"), "dead");
+    EXPECT_EQ(state("claim-138"), "delivered");
+    EXPECT_EQ(remote_count(remote, "SELECT COUNT(*) FROM " + schema_ + ".journal_entries"), 259);
+    EXPECT_EQ(remote_count(remote, "SELECT COUNT(*) FROM " + schema_ + ".journal_lines"), lines);
+    EXPECT_EQ(remote_count(remote, "SELECT SUM(debit) FROM " + schema_ + ".journal_lines"), debits);
+    EXPECT_EQ(remote_count(remote, "SELECT SUM(credit) FROM " + schema_ + ".journal_lines"), debits);
+    // Every line under its own entry, numbered in order, with its own amount, cost centre and description.
+    EXPECT_EQ(remote_count(remote, "SELECT COUNT(*) FROM " + schema_ + ".journal_lines l JOIN " + schema_ +
+                                       ".journal_entries e USING (entry_key) WHERE l.debit > 0 AND (l.debit <> 100 *"
+                                       " CAST(SUBSTR(e.reference, 4) AS INTEGER) + l.line_no OR l.cost_centre <> 'CC' || l.line_no"
+                                       " OR l.description <> 'line ' || l.line_no)"),
+              0);
+    EXPECT_EQ(remote_count(remote, "SELECT COUNT(*) FROM " + schema_ + ".journal_lines WHERE credit > 0 AND"
+                                       " (cost_centre IS NOT NULL OR description IS NOT NULL OR line_no <> 2 + CAST(SUBSTR(entry_key, 7) AS INTEGER) % 4)"),
+              0);
+  }
 }
 
 TEST_P(JournalOdbcTest, PaymentConfirmationsReachThePluginInOrderByCursorNoneSkippedNoneTwice) {
