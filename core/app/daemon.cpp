@@ -270,13 +270,7 @@ void Daemon::start() {
                                 const nlohmann::json& changes) { sync_->refuse_remote_owned(s, e, id, before, changes); });
   masterdata::register_masterdata_routes(*router_, *masterdata_, *authorizer_, *audit_);
   sync::register_sync_routes(*router_, *sync_, [this](const std::string& connection, const std::string& stream) {
-    // Kept in the database: whichever daemon runs the connection's job runs the streams asked for.
-    const std::string now = clock::utc_now();
-    store::Lease lease(*db_);
-    store::Param asked[] = {store::Param::text(connection), store::Param::text(stream), store::Param::text(now)};
-    store::run(lease.session(),
-               "INSERT INTO annex_sync_requests (connection, stream, asked_at) VALUES (?, ?, ?) ON CONFLICT (connection, stream) DO NOTHING",
-               asked);
+    sync_->ask(connection, stream);  // whichever daemon runs the connection's job runs the streams asked for
     return scheduler_->trigger(kCore, "sync:" + connection);
   });
   // Serve /healthz and /readyz while plugins start; /readyz says "not ready" until they have.
@@ -381,18 +375,7 @@ void Daemon::schedule_sync() {
     std::string connection = name;
     scheduler_->schedule(kCore, "sync:" + name, every, every, [this, connection](std::string* error) {
       // Its schedule runs every stream; a run asked for over the API, the streams it named.
-      std::set<std::string> streams;
-      {
-        store::Lease lease(*db_);
-        store::Param conn[] = {store::Param::text(connection)};
-        for (const auto& row : store::run(lease.session(), "SELECT stream FROM annex_sync_requests WHERE connection = ?", conn).rows) {
-          streams.insert(row[0].s);
-        }
-        for (const auto& stream : streams) {
-          store::Param taken[] = {store::Param::text(connection), store::Param::text(stream)};
-          store::run(lease.session(), "DELETE FROM annex_sync_requests WHERE connection = ? AND stream = ?", taken);
-        }
-      }
+      std::set<std::string> streams = sync_->take_asked(connection);
       if (streams.empty() || streams.count("")) streams = {""};
       bool ok = true;
       for (const auto& stream : streams) {

@@ -343,6 +343,29 @@ std::string SyncEngine::call(const ConnectionConfig& c, const char* what,
   }
 }
 
+void SyncEngine::ask(const std::string& connection, const std::string& stream) {
+  const std::string now = clock::utc_now();  // Param::text keeps a view: the string outlives the statement
+  store::Lease lease(md_.database());
+  Param asked[] = {Param::text(connection), Param::text(stream), Param::text(now)};
+  store::run(lease.session(),
+             "INSERT INTO annex_sync_requests (connection, stream, asked_at) VALUES (?, ?, ?) ON CONFLICT (connection, stream) DO NOTHING",
+             asked);
+}
+
+std::set<std::string> SyncEngine::take_asked(const std::string& connection) {
+  std::set<std::string> streams;
+  store::Lease lease(md_.database());
+  Param conn[] = {Param::text(connection)};
+  for (const auto& row : store::run(lease.session(), "SELECT stream FROM annex_sync_requests WHERE connection = ?", conn).rows) {
+    streams.insert(row[0].s);
+  }
+  for (const auto& stream : streams) {
+    Param taken[] = {Param::text(connection), Param::text(stream)};
+    store::run(lease.session(), "DELETE FROM annex_sync_requests WHERE connection = ? AND stream = ?", taken);
+  }
+  return streams;
+}
+
 std::string SyncEngine::check(const std::string& connection, std::string* detail) {
   auto it = connections_.find(connection);
   if (it == connections_.end()) return "no connection " + connection + " is configured";

@@ -172,6 +172,11 @@ class SyncEngine {
   // for while the pending pushes all wait for their retry answers status "waiting", saying until when.
   std::vector<RunReport> run(const std::string& connection, const std::string& stream, bool dry_run,
                              const Progress& progress = {}, const std::string& only_direction = {}, bool scheduled = false);
+  // A run of `stream` ("" for every stream) of a connection asked for over the API, kept in the database until
+  // the connection's job takes it — at whichever daemon runs that job.
+  void ask(const std::string& connection, const std::string& stream);
+  // The streams asked for on a connection since the last call (taken: asked for again, they run again).
+  std::set<std::string> take_asked(const std::string& connection);
   // Scheduled pushes that found nothing due, per "connection/stream", since this daemon started.
   std::map<std::string, int64_t> idle_ticks() const;
 
