@@ -25,7 +25,11 @@ struct Param {
 
   static Param null() { return {}; }
   static Param integer(int64_t v) { return {CellType::kInt, v, 0, {}}; }
+  // A view: the text must outlive the statement. A temporary string would not, so it does not compile.
   static Param text(std::string_view v) { return {CellType::kText, 0, 0, v}; }
+  static Param text(const std::string& v) { return text(std::string_view(v)); }
+  static Param text(const char* v) { return text(std::string_view(v)); }
+  static Param text(std::string&&) = delete;
 };
 
 // A NULL reads as type kNull with i = 0, d = 0 and s empty, so a nullable text column can be read through `s`.
