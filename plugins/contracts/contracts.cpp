@@ -164,6 +164,9 @@ void Contracts::create(const annex::Request& req, annex::Response& resp) {
     if (!opp) unprocessable("opportunity_id", "no opportunity " + *opportunity + " within your reach");
     if ((*opp)["party_id"] != party_id) unprocessable("opportunity_id", "the opportunity is for another customer");
   }
+  // A split given at creation is checked as PUT …/splits checks it, and written with the contract.
+  std::optional<std::map<std::string, int64_t>> shares;
+  if (body.contains("splits")) shares = read_splits(body);
   if (s_.db.query("SELECT 1 FROM contracts_contracts WHERE number = ?", {number}).next()) {
     throw annex::Error(ANNEX_ERR_CONFLICT, "contract number " + number + " is taken", "number");
   }
@@ -175,6 +178,7 @@ void Contracts::create(const annex::Request& req, annex::Response& resp) {
               {id, number, party_id, opportunity, sector, owner, currency, total, start.empty() ? std::optional<std::string>() : start,
                end.empty() ? std::optional<std::string>() : end, now, now});
   write_lines(txn, id, lines);
+  if (shares) write_splits(txn, id, *shares);
   json c = with_details(*load(s_.db, id, &txn), &txn);
   s_.audit.append(&txn, caller, "contracts.contract.create", kContract, id, "", c.dump());
   txn.commit();
@@ -294,14 +298,7 @@ void Contracts::amendments(const annex::Request& req, annex::Response& resp) {
   resp.body(json({{"items", items}}).dump());
 }
 
-// Split credit: {"splits": [{user_id, percent}]}, whole percentages summing to exactly 100.
-void Contracts::set_splits(const annex::Request& req, annex::Response& resp) {
-  json c = contract_or_404(req, "contracts.contract.read", std::string(req.path_param("id")));
-  std::string caller(req.principal_id()), id = c["id"];
-  if (!s_.authz.may(caller, "contracts.contract.write", rest::object_ref(kContract, c))) {
-    throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "you may read this contract but not change its split");
-  }
-  json body = rest::parse_body(req);
+std::map<std::string, int64_t> Contracts::read_splits(const json& body) const {
   if (!body.contains("splits") || !body["splits"].is_array() || body["splits"].empty()) invalid("splits", "splits is a list of {user_id, percent}");
   int64_t sum = 0;
   std::map<std::string, int64_t> shares;
@@ -318,12 +315,27 @@ void Contracts::set_splits(const annex::Request& req, annex::Response& resp) {
     sum += *percent;
   }
   if (sum != 100) unprocessable("splits", "the percentages sum to " + std::to_string(sum) + ", not 100");
-  json before = with_details(c);
-  annex::Transaction txn = s_.db.begin();
+  return shares;
+}
+
+void Contracts::write_splits(annex::Transaction& txn, const std::string& id, const std::map<std::string, int64_t>& shares) const {
   s_.db.query(txn, "DELETE FROM contracts_splits WHERE contract_id = ?", {id});
   for (const auto& [user, percent] : shares) {
     s_.db.query(txn, "INSERT INTO contracts_splits (contract_id, user_id, percent) VALUES (?, ?, ?)", {id, user, percent});
   }
+}
+
+// Split credit: {"splits": [{user_id, percent}]}, whole percentages summing to exactly 100.
+void Contracts::set_splits(const annex::Request& req, annex::Response& resp) {
+  json c = contract_or_404(req, "contracts.contract.read", std::string(req.path_param("id")));
+  std::string caller(req.principal_id()), id = c["id"];
+  if (!s_.authz.may(caller, "contracts.contract.write", rest::object_ref(kContract, c))) {
+    throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "you may read this contract but not change its split");
+  }
+  std::map<std::string, int64_t> shares = read_splits(rest::parse_body(req));
+  json before = with_details(c);
+  annex::Transaction txn = s_.db.begin();
+  write_splits(txn, id, shares);
   s_.db.query(txn, "UPDATE contracts_contracts SET updated_at = ?, version = version + 1 WHERE id = ?", {rest::utc_now(), id});
   json after = with_details(*load(s_.db, id, &txn), &txn);
   s_.audit.append(&txn, caller, "contracts.contract.split", kContract, id, before.dump(), after.dump());

@@ -114,6 +114,9 @@ class Contracts {
   json with_details(json contract, annex::Transaction* txn = nullptr) const;
   json read_lines(const json& body, const std::string& currency, int64_t* total) const;
   void write_lines(annex::Transaction& txn, const std::string& id, const json& lines) const;
+  // A split of the credit ({"splits": [{user_id, percent}]}): user → whole percent, the percentages summing to 100.
+  std::map<std::string, int64_t> read_splits(const json& body) const;
+  void write_splits(annex::Transaction& txn, const std::string& id, const std::map<std::string, int64_t>& shares) const;
   json target_or_404(const annex::Request& req, std::string_view permission, const std::string& id) const;
   json plan(const std::string& id) const;
   // The first and last day of a period ("2027", "2027-Q2", "2027-04") of a plan's period type.

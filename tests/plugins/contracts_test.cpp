@@ -189,6 +189,31 @@ TEST_P(Contracts, QuotasAreNeverSetByThePersonTheyMeasureAndSpreadExactly) {
   EXPECT_EQ(as(south_, "GET", "/api/v1/quotas/targets/" + sector["id"].get<std::string>()).status, 404);
 }
 
+// A split given when the contract is created is checked as PUT …/splits checks it and kept with the contract; a
+// bad one refuses the whole contract, naming the field, and stores nothing.
+TEST_P(Contracts, ASplitGivenAtCreationIsCheckedAndKeptAndABadOneStoresNothing) {
+  json body = {{"number", "K-SPLIT-1"}, {"party_id", customer_}, {"currency", "CNY"},
+               {"lines", {{{"product_id", toner_}, {"quantity", 1}, {"unit_price", price(100000)}}}},
+               {"splits", {{{"user_id", rep_id_}, {"percent", 60}}, {{"user_id", rep2_id_}, {"percent", 30}}}}};
+  HttpResult bad = as(rep_, "POST", "/api/v1/contracts", body);
+  EXPECT_EQ(bad.status, 422) << bad.body;
+  EXPECT_EQ(json::parse(bad.body)["error"]["field"], "splits") << bad.body;
+  body["splits"] = {{{"user_id", rep_id_}, {"percent", 60}}, {{"user_id", "u_nobody"}, {"percent", 40}}};
+  bad = as(rep_, "POST", "/api/v1/contracts", body);
+  EXPECT_EQ(bad.status, 422) << bad.body;
+  EXPECT_EQ(json::parse(bad.body)["error"]["field"], "splits[1].user_id") << bad.body;
+  json none = json::parse(must(as(rep_, "GET", "/api/v1/contracts?number=K-SPLIT-1"), 200));
+  for (const auto& c : none["items"]) EXPECT_NE(c["number"], "K-SPLIT-1") << "a refused contract is not stored";
+
+  body["splits"] = {{{"user_id", rep_id_}, {"percent", 60}}, {{"user_id", rep2_id_}, {"percent", 40}}};
+  json c = json::parse(must(as(rep_, "POST", "/api/v1/contracts", body), 201));
+  std::map<std::string, int64_t> shares;
+  for (const auto& s : c["splits"]) shares[s["user_id"]] = s["percent"];
+  EXPECT_EQ(shares, (std::map<std::string, int64_t>{{rep_id_, 60}, {rep2_id_, 40}})) << c.dump();
+  json read = json::parse(must(as(rep_, "GET", "/api/v1/contracts/" + c["id"].get<std::string>()), 200));
+  EXPECT_EQ(read["splits"], c["splits"]);
+}
+
 TEST_P(Contracts, AttainmentCountsSplitCreditAndTheOpenPipeline) {
   json plan = json::parse(must(as(exec_, "POST", "/api/v1/quotas/plans", {{"name", "Quarterly"}, {"period_type", "quarter"}, {"measure", "signed"}, {"currency", "CNY"}}), 201));
   std::string plan_id = plan["id"];
