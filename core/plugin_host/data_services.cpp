@@ -107,13 +107,15 @@ annex_status md_upsert(annex_host_ctx* ctx, annex_txn* txn, annex_str entity, an
       own.emplace(lease->session(), md.database().dialect());
     }
     soci::session& s = pinned != nullptr ? *pinned : lease->session();
-    bool exists = md.find_by_key(s, *e, record).has_value();
-    json normalized = md.normalize(*e, record, exists);
+    std::optional<json> before = md.find_by_key(s, *e, record);
+    json normalized = md.normalize(*e, record, before.has_value());
     auth::Authorizer* a = ctx->host->parts().authorizer;
-    if (e->scoped && !exists && a != nullptr && normalized.contains("sector_id") &&
+    if (e->scoped && !before && a != nullptr && normalized.contains("sector_id") &&
         !a->store().find_sector(normalized["sector_id"].get<std::string>())) {
       throw auth::IdentityError("sector_id", "no sector " + normalized["sector_id"].get<std::string>() + " exists", 422);
     }
+    // A plugin changes what people may change: not a field another system is the system of record of.
+    if (before) md.guard(s, *e, (*before)["id"].get<std::string>(), *before, normalized);
     masterdata::Change c = md.upsert(s, *e, normalized);
     if (c.outcome != "unchanged") {
       std::string actor(view(actor_id));

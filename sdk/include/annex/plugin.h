@@ -623,7 +623,8 @@ typedef struct annex_masterdata_v1 {
   /* Creates the record with this natural key, or changes the fields given; inside `txn` when not NULL, audited
    * as done by `actor_id`, and queued for the connections that push the entity. A new party needs sector_id
    * and owner_id. Appends {"id", "outcome": "created"|"updated"|"unchanged", "version"}. UNPROCESSABLE with the
-   * field at fault ("field=<name>\n" first in `err`) for a record the entity refuses. */
+   * field at fault ("field=<name>\n" first in `err`) for a record the entity refuses; CONFLICT naming the field
+   * for a change to a field another system is the system of record of (as for people's changes). */
   annex_status (*upsert)(annex_host_ctx* ctx, annex_txn* txn, annex_str entity, annex_str record_json,
                          annex_str actor_id, annex_buffer* out_json, annex_buffer* err);
   /* Since ABI 1.3 (service minor 1; test with ANNEX_HAS_FIELD): the currency with this ISO 4217 code in master

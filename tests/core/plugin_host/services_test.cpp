@@ -16,6 +16,7 @@
 
 #include <annex/sdk.hpp>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 
@@ -192,6 +193,33 @@ TEST_P(ServicesTest, MasterDataIsReachedThroughTheServiceWithinTheCallersTransac
   audit::Query q;
   q.object_type = "annex.party";
   EXPECT_EQ(audit_->query(q).size(), 2u) << "a create and an update, audited; the rolled-back one is not";
+}
+
+// The system-of-record guard (the sync engine's, in annexd) holds for a plugin's changes as for people's: a
+// field another system owns is refused, named, and nothing is written; a new record and other fields go through.
+TEST_P(ServicesTest, APluginsMasterDataChangeMeetsTheSystemOfRecordGuardAsPeoplesChangesDo) {
+  ids_->ensure_sector("north", "North");
+  std::vector<std::string> asked;
+  md_->set_guard([&](soci::session&, const masterdata::Entity& e, const std::string& id, const nlohmann::json& before, const nlohmann::json& changes) {
+    asked.push_back(e.name + ":" + id);
+    if (changes.contains("tier") && changes["tier"] != before["tier"]) {
+      throw masterdata::MasterDataError("tier", "tier is kept in erp, its system of record", 409);
+    }
+  });
+  annex::MasterData md = host().masterdata();
+  std::string created = md.upsert("parties", R"({"code": "C1", "name": "Ada Ltd", "tier": "A", "sector_id": "north", "owner_id": "u"})", "");
+  EXPECT_NE(created.find("\"outcome\":\"created\""), std::string::npos) << created;
+  EXPECT_TRUE(asked.empty()) << "a new record changes no field another system holds";
+  try {
+    md.upsert("parties", R"({"code": "C1", "tier": "B"})", "");
+    ADD_FAILURE() << "a field another system owns was changed";
+  } catch (const annex::Error& e) {
+    EXPECT_EQ(e.code(), ANNEX_ERR_CONFLICT) << e.message();
+    EXPECT_EQ(e.field(), "tier");
+  }
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_NE(md.find("parties", R"({"code": "C1"})")->find("\"tier\":\"A\""), std::string::npos) << "nothing was written";
+  EXPECT_NE(md.upsert("parties", R"({"code": "C1", "name": "Ada Limited"})", "").find("updated"), std::string::npos);
 }
 
 TEST_P(ServicesTest, MoneyIsOnlyInCurrenciesMasterDataHoldsSeededWithIso4217AndTheirMinorUnits) {
