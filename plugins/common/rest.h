@@ -108,9 +108,9 @@ inline std::string date_field(const json& body, const char* field, bool required
   return *text;
 }
 
-// Now, UTC, with milliseconds: "2026-11-23T10:15:30.123Z".
-inline std::string utc_now() {
-  auto now = std::chrono::system_clock::now();
+// Now (or `offset_seconds` from now), UTC, with milliseconds: "2026-11-23T10:15:30.123Z".
+inline std::string utc_at(int64_t offset_seconds) {
+  auto now = std::chrono::system_clock::now() + std::chrono::seconds(offset_seconds);
   std::time_t t = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
   gmtime_r(&t, &tm);
@@ -121,6 +121,7 @@ inline std::string utc_now() {
   std::snprintf(out, sizeof out, "%s.%03dZ", text, static_cast<int>(ms));
   return out;
 }
+inline std::string utc_now() { return utc_at(0); }
 
 // ---- money -----------------------------------------------------------------------------------------------
 

@@ -98,6 +98,15 @@ std::optional<Advance> AdvanceLedger::find_by_approval(const std::string& approv
   return read(rows.row());
 }
 
+std::optional<Advance> AdvanceLedger::find_by_reference(const std::string& requester, const std::string& reference,
+                                                        annex::Transaction* txn) const {
+  annex::Value params[] = {std::string_view(requester), std::string_view(reference)};
+  annex::Rows rows = db_.query(txn, std::string("SELECT ") + kColumns + " FROM expenses_advances WHERE requester_id = ? AND reference = ?",
+                               params);
+  if (!rows.next()) return std::nullopt;
+  return read(rows.row());
+}
+
 void AdvanceLedger::insert(annex::Transaction& txn, const Advance& a) {
   db_.query(txn, std::string("INSERT INTO expenses_advances (") + kColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             {a.id, a.requester_id, a.sector_id, a.purpose, a.party_id, a.reference, a.currency, a.amount, a.settled, a.returned,

@@ -34,6 +34,9 @@ class AdvanceLedger {
 
   std::optional<Advance> find(const std::string& id, annex::Transaction* txn = nullptr) const;
   std::optional<Advance> find_by_approval(const std::string& approval_id, annex::Transaction* txn = nullptr) const;
+  // The advance drawn for `requester` under `reference` (one at most: see migration 006).
+  std::optional<Advance> find_by_reference(const std::string& requester, const std::string& reference,
+                                           annex::Transaction* txn = nullptr) const;
   void insert(annex::Transaction& txn, const Advance& a);
   // CONFLICT when the stored version is not `a.version`; bumps it.
   void update(annex::Transaction& txn, Advance& a);

@@ -48,6 +48,18 @@ json Advances::draw(const std::string& user_id, int64_t amount, const std::strin
   if (!a.charges.empty()) a.cost_centre = claimant(s_, user_id).cost_centre;
   a.created_at = a.updated_at = rest::utc_now();
   annex::Transaction txn = s_.db.begin();
+  // Drawn for a reference already (the caller asks again after a crash before it kept the answer): that advance.
+  if (reference) {
+    if (std::optional<Advance> drawn = ledger_.find_by_reference(user_id, *reference, &txn)) {
+      if (drawn->amount != amount) {
+        throw annex::Error(ANNEX_ERR_CONFLICT, "an advance of " + shown(settings_, drawn->amount) + " was drawn for " + *reference +
+                                                   " already (" + drawn->id + "), not " + shown(settings_, amount), "reference");
+      }
+      json out = drawn->to_json();
+      out["approval"] = {{"id", drawn->approval_id.value_or("")}};
+      return out;
+    }
+  }
   ledger_.reserve(txn, user_id, amount, settings_.cap_for(roles_of(s_.directory, user_id)),
                   [&](int64_t v) { return shown(settings_, v); });
   json approval = json::parse(s_.approvals.submit(

@@ -91,6 +91,16 @@ class RelationshipSpendingPlugin : public annex::Plugin {
     settings_.currency_minor_units = *units < 0 ? 2 : *units;
   }
 
+  // A payout an earlier run of annexd left between its reservation and its draw is finished now (the job below
+  // does it while annexd runs).
+  void start() override {
+    try {
+      for (const std::string& line : statements_.resume_payouts()) host().warn(line);
+    } catch (const std::exception& e) {
+      host().warn(std::string("interrupted payouts not resumed at start: ") + e.what() + " (the resume-payouts job tries again)");
+    }
+  }
+
   void on_register() override {
     annex::Http http = host().http();
     Standards* standards = &standards_;
@@ -186,6 +196,10 @@ class RelationshipSpendingPlugin : public annex::Plugin {
     // R5: a statement still unsigned after its 8th working day is flagged the next morning.
     host().jobs().schedule("flag-missing-signatures", annex::CalendarSchedule::daily(0, 30),
                            [statements] { statements->flag_missing_signatures(); });
+    // A payout interrupted between its reservation and its draw (annexd stopped) is finished, or given back.
+    host().jobs().schedule("resume-payouts", 60, [this, statements] {
+      for (const std::string& line : statements->resume_payouts()) host().warn(line);
+    }, 60);
 
     // Special expenses for new customers (R6), their approval outcomes, and the exceptions auditors read.
     SpecialExpenses* special = &special_expenses_;

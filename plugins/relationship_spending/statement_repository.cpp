@@ -136,4 +136,17 @@ std::vector<Payout> StatementRepository::payouts(const std::string& statement_id
   return out;
 }
 
+std::vector<Payout> StatementRepository::unfinished_payouts(const std::string& before) const {
+  std::vector<Payout> out;
+  annex::Rows rows = db_.query(nullptr,
+                               "SELECT id, statement_id, rep_id, amount, advance_id, drawn_by, drawn_at FROM relationship_payouts"
+                               " WHERE (advance_id IS NULL OR advance_id = '') AND drawn_at < ? ORDER BY drawn_at, id",
+                               std::vector<annex::Value>{before});
+  while (rows.next()) {
+    const annex::Row r = rows.row();
+    out.push_back({r.text(0), r.text(1), r.text(2), r.integer(3), r.text(4), r.text(5), r.text(6)});
+  }
+  return out;
+}
+
 }  // namespace relationship_spending

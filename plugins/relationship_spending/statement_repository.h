@@ -43,6 +43,8 @@ class StatementRepository {
   void set_payout_advance(annex::Transaction& txn, const std::string& payout_id, const std::string& advance_id);
   void delete_payout(annex::Transaction& txn, const std::string& payout_id);
   std::vector<Payout> payouts(const std::string& statement_id) const;
+  // Payouts reserved before `before` (a UTC time as rest::utc_now writes it) with no advance recorded.
+  std::vector<Payout> unfinished_payouts(const std::string& before) const;
 
  private:
   annex::Db db_;

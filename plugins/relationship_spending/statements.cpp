@@ -342,15 +342,7 @@ void Statements::payout(const annex::Request& req, annex::Response& resp) {
       rest::unprocessable("amount.amount", "only " + biz::Money(st.undrawn(), {st.currency, settings_.currency_minor_units}).decimal() + " " +
                                                st.currency + " of the statement's payable fees is left to draw");
     }
-    // R3: what this draw pays, by fee account (and the special-expense account): the next part of the statement's
-    // payable amount after what earlier draws took.
-    for (const AccountShare& a : draw_slice(payable_by_account(st, settings_.special_expense_account), st.drawn, p.amount)) {
-      bool special = a.account == settings_.special_expense_account && !settings_.special_expense_account.empty();
-      charges.push_back({{"account", a.account},
-                         {"amount", a.amount},
-                         {"description", std::string(special ? "special expenses" : "relationship fees") + " of " + st.period + ", " +
-                                             st.rep_id + " (statement " + st.id + ")"}});
-    }
+    charges = charges_of(st, st.drawn, p.amount);
     int64_t version = st.version;
     st.drawn += p.amount;
     st.updated_at = p.drawn_at;
@@ -358,18 +350,44 @@ void Statements::payout(const annex::Request& req, annex::Response& resp) {
     statements_.insert_payout(txn, p);
     txn.commit();
   }
-  // Gives the reservation back when the draw is refused or fails.
-  auto release = [&] {
-    annex::Transaction txn = s_.db.begin();
-    Statement st = *statements_.find(seen.id, &txn);
-    int64_t version = st.version;
-    st.drawn -= p.amount;
-    statements_.update(txn, st, version);
-    statements_.delete_payout(txn, p.id);
-    txn.commit();
-  };
+  json advance = draw(seen, p, charges, caller);
+  if (after_payout) after_payout(seen);
+  resp.status(201).body(json{{"id", p.id},
+                              {"statement_id", p.statement_id},
+                              {"amount", {{"amount", p.amount}, {"currency", seen.currency}}},
+                              {"advance", advance},
+                              {"drawn_at", p.drawn_at}}
+                             .dump());
+}
+
+json Statements::charges_of(const Statement& st, int64_t position, int64_t amount) const {
+  // The next part of the statement's payable amount after what earlier draws took, by fee account (and the
+  // special-expense account).
+  json charges = json::array();
+  for (const AccountShare& a : draw_slice(payable_by_account(st, settings_.special_expense_account), position, amount)) {
+    bool special = a.account == settings_.special_expense_account && !settings_.special_expense_account.empty();
+    charges.push_back({{"account", a.account},
+                       {"amount", a.amount},
+                       {"description", std::string(special ? "special expenses" : "relationship fees") + " of " + st.period + ", " +
+                                           st.rep_id + " (statement " + st.id + ")"}});
+  }
+  return charges;
+}
+
+void Statements::release(const Statement& seen, const Payout& p) {
+  annex::Transaction txn = s_.db.begin();
+  Statement st = *statements_.find(seen.id, &txn);
+  int64_t version = st.version;
+  st.drawn -= p.amount;
+  statements_.update(txn, st, version);
+  statements_.delete_payout(txn, p.id);
+  txn.commit();
+}
+
+json Statements::draw(const Statement& seen, Payout& p, const json& charges, const std::string& caller) {
   // R7, R8: the draw goes through the expenses plugin's ledger, under its per-person cap (decided there,
-  // atomically) and this plugin's `cap` (the lower applies); refused, the reservation is released.
+  // atomically) and this plugin's `cap` (the lower applies); refused, the reservation is released. The reference
+  // names the payout: asked again, the ledger answers with the advance drawn for it.
   json advance;
   try {
     json balance = advances_.balance(seen.rep_id);
@@ -384,7 +402,7 @@ void Statements::payout(const annex::Request& req, annex::Response& resp) {
     advance = advances_.charges_draws() ? advances_.draw_charged(seen.rep_id, p.amount, "relationship_fee", reference, caller, charges)
                                         : advances_.draw(seen.rep_id, p.amount, "relationship_fee", reference, caller);
   } catch (const annex::Error& e) {
-    release();
+    release(seen, p);
     if (e.code() == ANNEX_ERR_UNPROCESSABLE) {
       // R8: an attempt over the cap is an exception for auditors, whichever cap refused it.
       exceptions_.record({"", ExceptionKind::kOverCapAttempt, seen.rep_id, seen.sector_id, std::nullopt, kStatement, seen.id,
@@ -393,7 +411,7 @@ void Statements::payout(const annex::Request& req, annex::Response& resp) {
     }
     throw;
   } catch (...) {
-    release();
+    release(seen, p);
     throw;
   }
   p.advance_id = advance["id"].get<std::string>();
@@ -402,13 +420,29 @@ void Statements::payout(const annex::Request& req, annex::Response& resp) {
   s_.audit.append(&txn, caller, "relationship.statement.payout", kStatement, seen.id, "",
                   json{{"payout_id", p.id}, {"amount", p.amount}, {"currency", seen.currency}, {"advance_id", p.advance_id}}.dump());
   txn.commit();
-  if (after_payout) after_payout(seen);
-  resp.status(201).body(json{{"id", p.id},
-                              {"statement_id", p.statement_id},
-                              {"amount", {{"amount", p.amount}, {"currency", seen.currency}}},
-                              {"advance", advance},
-                              {"drawn_at", p.drawn_at}}
-                             .dump());
+  return advance;
+}
+
+std::vector<std::string> Statements::resume_payouts(int grace_seconds) {
+  std::vector<std::string> told;
+  for (Payout p : statements_.unfinished_payouts(rest::utc_at(-grace_seconds))) {
+    std::optional<Statement> st = statements_.find(p.statement_id);
+    if (!st) continue;
+    // Where the payout's part of the statement starts: after the payouts reserved before it.
+    int64_t position = 0;
+    for (const Payout& earlier : statements_.payouts(st->id)) {
+      if (earlier.id == p.id) break;
+      position += earlier.amount;
+    }
+    try {
+      draw(*st, p, charges_of(*st, position, p.amount), p.drawn_by);
+      told.push_back("payout " + p.id + " of statement " + st->id + " finished after an interruption: advance " + p.advance_id);
+      if (after_payout) after_payout(*st);
+    } catch (const std::exception& e) {
+      told.push_back("payout " + p.id + " of statement " + st->id + " interrupted and not drawn; its reservation is given back: " + e.what());
+    }
+  }
+  return told;
 }
 
 void Statements::payouts(const annex::Request& req, annex::Response& resp) {

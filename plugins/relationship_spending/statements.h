@@ -49,6 +49,11 @@ class Statements {
   void draft_previous_month();
   // The daily job: every statement still unsigned after its 8th working day is an exception (once).
   void flag_missing_signatures();
+  // The minutely job: a payout reserved on its statement whose draw was never recorded (annexd stopped between
+  // the two) is finished — the draw asked again under the same reference, which the ledger answers with the
+  // advance drawn then, or draws now — or, refused, its reservation given back. Payouts reserved in the last
+  // `grace_seconds` are left alone: their draw may be under way at another daemon. Returns a line per payout.
+  std::vector<std::string> resume_payouts(int grace_seconds = 60);
 
   // The signatures a statement's approval holds ({"signed": [{"step", "by", "on_behalf_of", "at"}]}), and the
   // steps still missing ({"missing": [...]}).
@@ -62,6 +67,12 @@ class Statements {
   // The statement of the path's {id}, if the caller may read it (else NOT_FOUND, like a missing one).
   Statement reachable(const annex::Request& req) const;
   annex::ObjectRef ref(const Statement& s) const { return {kStatement, s.id, s.sector_id, s.rep_id}; }
+  // R3: what a draw of `amount` pays, by fee account, after the `position` already drawn on the statement.
+  nlohmann::json charges_of(const Statement& st, int64_t position, int64_t amount) const;
+  // R7, R8: draws payout `p` through the expenses ledger, under both caps; refused, the reservation is given back
+  // (and an attempt over a cap recorded); drawn, the advance is kept on the payout and the payout audited.
+  nlohmann::json draw(const Statement& st, Payout& p, const nlohmann::json& charges, const std::string& caller);
+  void release(const Statement& st, const Payout& p);
   // Whether now is past the end of `due` (YYYY-MM-DD) in the company's time zone.
   bool after_day(const std::string& due) const;
 

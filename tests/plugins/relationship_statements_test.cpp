@@ -11,12 +11,14 @@
 #include "support/calendar_2026.h"
 
 #include "crypto/digest.h"
+#include "store/sql.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <atomic>
+#include <ctime>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -359,6 +361,57 @@ TEST_P(RelationshipStatements, PayoutWaitsForTheNinthWorkingDayAndStaysUnderTheC
   EXPECT_EQ(exceptions_of(st), (std::multiset<std::string>{"over_cap_attempt", "over_cap_attempt", "over_ratio", "over_ratio"}))
       << "each draw over the cap, for auditors (the one over the statement's fees is no cap matter); and 25,000.00 of fees on the "
          "big order's 200,000.00 is 12.5 %, above 5 %, for the contract and its customer";
+}
+
+// annexd stopped between a payout's reservation on its statement and its draw from the advance ledger: once it
+// is back, the payout is finished — one advance for it, however often it is interrupted, even after the draw
+// and before the payout recorded it.
+TEST_P(RelationshipStatements, APayoutInterruptedBetweenItsReservationAndItsDrawIsFinishedOnceWhenAnnexdIsBack) {
+  json k = signed_contract("K-2026-451", "2026-11-10");
+  collect(k, "2026-11-12", 1500000, "BANK-1");
+  at("2026-12-01T09:00:00+08:00");
+  draft("2026-11");
+  json st = statement(rep_, rep_id_, "2026-11");
+  must(submit(rep_, st), 200);
+  st = sign_all(json::parse(must(as(rep_, "GET", path(st)), 200)));
+  at("2026-12-11T09:00:00+08:00");
+  const std::string id = st["id"], reference = "relationship-statement:" + id + ":rpo_cut";
+  // Reserved as the payout reserves it (two minutes ago), never drawn.
+  std::time_t then = std::time(nullptr) - 120;
+  std::tm tm{};
+  gmtime_r(&then, &tm);
+  char drawn_at[32];
+  std::strftime(drawn_at, sizeof drawn_at, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+  d_->sql("UPDATE relationship_statements SET drawn = drawn + 20000, version = version + 1 WHERE id = '" + id + "'");
+  d_->sql("INSERT INTO relationship_payouts (id, statement_id, rep_id, amount, advance_id, drawn_by, drawn_at) VALUES ('rpo_cut', '" +
+          id + "', '" + rep_id_ + "', 20000, '', '" + rep_id_ + "', '" + std::string(drawn_at) + "')");
+  auto advance_of_payout = [&]() -> std::string {
+    json payouts = json::parse(must(as(auditor_, "GET", path(st) + "/payouts"), 200));
+    for (const json& p : payouts["items"]) {
+      if (p["id"] == "rpo_cut") return p["advance_id"];
+    }
+    return "(no payout)";
+  };
+  auto advances = [&] {
+    auto db = d_->open_store();
+    store::Lease lease(*db);
+    store::Param ref = store::Param::text(reference);
+    return store::run(lease.session(), "SELECT COUNT(*) FROM expenses_advances WHERE reference = ?", std::span<const store::Param>(&ref, 1))
+        .rows.at(0).at(0).i;
+  };
+  restart();
+  ASSERT_TRUE(test::eventually([&] { return !advance_of_payout().empty(); }, std::chrono::seconds(20))) << advance_of_payout();
+  std::string advance = advance_of_payout();
+  EXPECT_EQ(advances(), 1);
+  EXPECT_EQ(json::parse(must(as(rep_, "GET", path(st)), 200))["drawn"], money(20000));
+
+  // Stopped after the draw, before the payout kept it: the ledger answers with the same advance.
+  d_->sql("UPDATE relationship_payouts SET advance_id = '' WHERE id = 'rpo_cut'");
+  restart();
+  ASSERT_TRUE(test::eventually([&] { return !advance_of_payout().empty(); }, std::chrono::seconds(20)));
+  EXPECT_EQ(advance_of_payout(), advance);
+  EXPECT_EQ(advances(), 1) << "one advance per payout";
+  EXPECT_EQ(json::parse(must(as(rep_, "GET", path(st)), 200))["drawn"], money(20000));
 }
 
 TEST_P(RelationshipStatements, ACollectionReversedAfterPayoutIsRecoveredOnTheNextStatement) {

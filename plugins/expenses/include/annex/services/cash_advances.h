@@ -29,7 +29,9 @@ typedef struct annex_expenses_advances_v1 {
   /* Requests an advance of `amount` for `user_id` (a purpose, and `reference`: what the caller draws it for, e.g.
    * a statement id), into the advance approval chain, if it keeps the person's outstanding balance within the cap
    * — decided atomically. `actor_id` is who asks (the audit names them; empty for the calling plugin itself).
-   * Appends the advance: {"id", "status": "requested", "amount", "open", "approval": {…}, …}. */
+   * Appends the advance: {"id", "status": "requested", "amount", "open", "approval": {…}, …}. With a reference,
+   * the draw is made once per person and reference: asked again (as after a crash before the caller kept the
+   * answer), it appends the advance drawn then, whatever its status now (CONFLICT if the amount differs). */
   annex_status (*draw)(void* provider_plugin_ptr, annex_str user_id, int64_t amount, annex_str purpose, annex_str reference,
                        annex_str actor_id, annex_buffer* out_json, annex_buffer* err);
   /* Settles `amount` against the person's paid advances, oldest first, for `reference` (what was spent).
