@@ -125,23 +125,19 @@ void StatementRepository::delete_payout(annex::Transaction& txn, const std::stri
 }
 
 std::vector<Payout> StatementRepository::payouts(const std::string& statement_id) const {
-  std::vector<Payout> out;
-  annex::Rows rows = db_.query(
-      nullptr, "SELECT id, statement_id, rep_id, amount, advance_id, drawn_by, drawn_at FROM relationship_payouts WHERE statement_id = ? ORDER BY drawn_at, id",
-      std::vector<annex::Value>{statement_id});
-  while (rows.next()) {
-    const annex::Row r = rows.row();
-    out.push_back({r.text(0), r.text(1), r.text(2), r.integer(3), r.text(4), r.text(5), r.text(6)});
-  }
-  return out;
+  return read_payouts("statement_id = ?", statement_id);
 }
 
 std::vector<Payout> StatementRepository::unfinished_payouts(const std::string& before) const {
+  return read_payouts("(advance_id IS NULL OR advance_id = '') AND drawn_at < ?", before);
+}
+
+std::vector<Payout> StatementRepository::read_payouts(const std::string& where, const std::string& param) const {
   std::vector<Payout> out;
   annex::Rows rows = db_.query(nullptr,
-                               "SELECT id, statement_id, rep_id, amount, advance_id, drawn_by, drawn_at FROM relationship_payouts"
-                               " WHERE (advance_id IS NULL OR advance_id = '') AND drawn_at < ? ORDER BY drawn_at, id",
-                               std::vector<annex::Value>{before});
+                               "SELECT id, statement_id, rep_id, amount, advance_id, drawn_by, drawn_at FROM relationship_payouts WHERE " +
+                                   where + " ORDER BY drawn_at, id",
+                               std::vector<annex::Value>{param});
   while (rows.next()) {
     const annex::Row r = rows.row();
     out.push_back({r.text(0), r.text(1), r.text(2), r.integer(3), r.text(4), r.text(5), r.text(6)});

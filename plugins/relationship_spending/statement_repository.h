@@ -47,6 +47,9 @@ class StatementRepository {
   std::vector<Payout> unfinished_payouts(const std::string& before) const;
 
  private:
+  // The payouts matching `where` (one parameter), in the order they were drawn.
+  std::vector<Payout> read_payouts(const std::string& where, const std::string& param) const;
+
   annex::Db db_;
 };
 

@@ -138,6 +138,19 @@ class RelationshipStatements : public PluginTest {
     return now;
   }
   // The kinds of exceptions recorded about statement `st`, as an auditor lists them.
+  // November's statement of rep_ with 225.00 of fees made payable (contract `number` signed and collected in
+  // November), signed by all three, on its payout day (2026-12-11).
+  json payable_statement(const std::string& number) {
+    json k = signed_contract(number, "2026-11-10");
+    collect(k, "2026-11-12", 1500000, "BANK-1");
+    at("2026-12-01T09:00:00+08:00");
+    draft("2026-11");
+    json st = statement(rep_, rep_id_, "2026-11");
+    must(submit(rep_, st), 200);
+    st = sign_all(json::parse(must(as(rep_, "GET", path(st)), 200)));
+    at("2026-12-11T09:00:00+08:00");
+    return st;
+  }
   std::multiset<std::string> exceptions_of(const json& st) {
     json list = json::parse(must(as(auditor_, "GET", "/api/v1/relationship-spending/exceptions?limit=500"), 200));
     std::multiset<std::string> kinds;
@@ -286,14 +299,7 @@ TEST_P(RelationshipStatements, ThreeSignaturesInOrderMakeItValidFrozenAndPayable
 }
 
 TEST_P(RelationshipStatements, ConcurrentDrawsNeverTakeMoreThanTheStatementMadePayable) {
-  json k = signed_contract("K-2026-351", "2026-11-10");
-  collect(k, "2026-11-12", 1500000, "BANK-1");
-  at("2026-12-01T09:00:00+08:00");
-  draft("2026-11");
-  json st = statement(rep_, rep_id_, "2026-11");
-  must(submit(rep_, st), 200);
-  st = sign_all(json::parse(must(as(rep_, "GET", path(st)), 200)));
-  at("2026-12-11T09:00:00+08:00");
+  json st = payable_statement("K-2026-351");
   // Eight draws of 50.00 at once against 225.00 payable.
   std::vector<std::thread> threads;
   std::atomic<int> drawn{0}, refused{0};
@@ -367,14 +373,7 @@ TEST_P(RelationshipStatements, PayoutWaitsForTheNinthWorkingDayAndStaysUnderTheC
 // is back, the payout is finished — one advance for it, however often it is interrupted, even after the draw
 // and before the payout recorded it.
 TEST_P(RelationshipStatements, APayoutInterruptedBetweenItsReservationAndItsDrawIsFinishedOnceWhenAnnexdIsBack) {
-  json k = signed_contract("K-2026-451", "2026-11-10");
-  collect(k, "2026-11-12", 1500000, "BANK-1");
-  at("2026-12-01T09:00:00+08:00");
-  draft("2026-11");
-  json st = statement(rep_, rep_id_, "2026-11");
-  must(submit(rep_, st), 200);
-  st = sign_all(json::parse(must(as(rep_, "GET", path(st)), 200)));
-  at("2026-12-11T09:00:00+08:00");
+  json st = payable_statement("K-2026-451");
   const std::string id = st["id"], reference = "relationship-statement:" + id + ":rpo_cut";
   // Reserved as the payout reserves it (two minutes ago), never drawn.
   std::time_t then = std::time(nullptr) - 120;
