@@ -27,7 +27,8 @@
 // README): an entry's header and lines are written in one transaction into the finance database's journal
 // tables (a batch of entries together, several rows to an INSERT, split over the write sessions, halved apart
 // down to single entries when the database refuses it), idempotent by the entry's key (the document's key) —
-// an entry whose key the header table holds already is "unchanged", never a second entry. Table and column names come from the settings, over this default:
+// an entry whose key the header table holds already is "unchanged", never a second entry. Table and column
+// names come from the settings, over this default:
 //   "journal": {"header_table": "journal_entries", "line_table": "journal_lines", "id_column": "",
 //               "header_columns": {"key": "entry_key", "date": "entry_date", "reference": "reference",
 //                                  "description": "description", "currency": "currency"},

@@ -13,15 +13,7 @@ history=${4:-500000}
 [ -x "$build/bin/annexd" ] || { echo "build first: scripts/build.sh" >&2; exit 1; }
 [ -f "$build/tests/fixtures/plugins/documents/poster.so" ] || { echo "build the test fixtures first" >&2; exit 1; }
 
-work=$(mktemp -d /tmp/annex-posting-bench.XXXXXX)
-pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; "$root/tests/support/pg_down.sh" "$work/pg" >/dev/null 2>&1; rm -rf "$work"; }
-trap cleanup EXIT
-
-"$root/tests/support/pg_up.sh" "$work/pg" >/dev/null
-url=$(cat "$work/pg/url")
-port=$(sed -n 's|.*:\([0-9]*\)/.*|\1|p' <<<"$url")
-psql() { command psql -q -h 127.0.0.1 -p "$port" -U annex annex_test "$@"; }
+. "$root/tests/bench/private_pg.sh" posting
 # The README's journal tables.
 psql -c "CREATE TABLE journal_entries (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, entry_key VARCHAR(200) NOT NULL UNIQUE,
            entry_date DATE NOT NULL, reference VARCHAR(100), description VARCHAR(400), currency CHAR(3) NOT NULL);

@@ -11,15 +11,7 @@ n=${2:-1000000}
 m=${3:-100000}
 [ -x "$build/bin/annexd" ] || { echo "build first: scripts/build.sh" >&2; exit 1; }
 
-work=$(mktemp -d /tmp/annex-sync-bench.XXXXXX)
-pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; "$root/tests/support/pg_down.sh" "$work/pg" >/dev/null 2>&1; rm -rf "$work"; }
-trap cleanup EXIT
-
-"$root/tests/support/pg_up.sh" "$work/pg" >/dev/null
-url=$(cat "$work/pg/url")
-port=$(sed -n 's|.*:\([0-9]*\)/.*|\1|p' <<<"$url")
-psql() { command psql -q -h 127.0.0.1 -p "$port" -U annex annex_test "$@"; }
+. "$root/tests/bench/private_pg.sh" sync
 psql -c "CREATE TABLE customers (cust_no TEXT PRIMARY KEY, name TEXT NOT NULL, region TEXT, updated_at TEXT NOT NULL);
          INSERT INTO customers SELECT 'C' || lpad(g::text, 7, '0'), 'Customer ' || g, 'Region ' || (g % 50),
            to_char(timestamp '2026-01-01' + (g / 3) * interval '1 second', 'YYYY-MM-DD HH24:MI:SS') FROM generate_series(1, $n) g;
