@@ -32,6 +32,8 @@ class StoreError : public std::runtime_error {
   Kind kind_;
 };
 
+class Checkpointer;
+
 struct DatabaseOptions {
   Dialect dialect = Dialect::kSqlite;
   std::string target;  // the SQLite file, or a libpq connection string / URI
@@ -43,7 +45,8 @@ struct DatabaseOptions {
 class Database {
  public:
   // Opens every connection of the pool. SQLite: creates the file, WAL, synchronous=NORMAL, foreign keys on,
-  // busy timeout. Throws StoreError(kUnavailable) naming the target (without its password) on failure.
+  // busy timeout, and WAL checkpoints on a thread of their own (see Checkpointer in database.cpp). Throws
+  // StoreError(kUnavailable) naming the target (without its password) on failure.
   explicit Database(const DatabaseOptions& options);
   ~Database();
   Database(const Database&) = delete;
@@ -80,6 +83,7 @@ class Database {
   std::atomic<int> waiters_{0};
   std::atomic<int> in_use_{0};
   std::atomic<uint64_t> acquire_timeouts_{0};
+  std::unique_ptr<Checkpointer> checkpointer_;  // SQLite only
 };
 
 struct Holding;
