@@ -65,6 +65,14 @@ inline std::optional<int64_t> opt_integer(const json& body, const char* field, i
   return v;
 }
 
+// An optional true/false field; absent or null is false.
+inline bool opt_flag(const json& body, const char* field) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return false;
+  if (!it->is_boolean()) invalid(field, std::string(field) + " must be true or false");
+  return it->get<bool>();
+}
+
 inline std::string one_of(const std::string& value, const char* field, const std::vector<std::string>& allowed) {
   for (const auto& a : allowed) {
     if (a == value) return value;

@@ -166,7 +166,26 @@ void Claims::create(const annex::Request& req, annex::Response& resp) {
   c.sector_id = *sector;
   c.currency = settings_.company_currency;
   read_body(body, c, caller);
+  const bool submit_now = rest::opt_flag(body, "submit");
   c.created_at = c.updated_at = rest::utc_now();
+  if (submit_now) {
+    // Drafted and submitted at once: refused whole (nothing stored) when a line cannot be submitted.
+    if (!s_.authz.may(caller, "expenses.claim.submit", {kClaim, "", *sector, caller})) {
+      throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "you may not submit expense claims");
+    }
+    const Claimant who = claimant(s_, caller);
+    annex::Transaction txn = s_.db.begin();
+    lock_claimant(txn, caller);
+    json approval = submit_in(txn, c, caller, who);
+    claims_.insert(txn, c);
+    json out = c.to_json();
+    out["approval"] = approval;
+    s_.audit.append(&txn, caller, "expenses.claim.submit", kClaim, c.id, "", out.dump());
+    txn.commit();
+    resp.header("Location", "/api/v1/expenses/claims/" + c.id);
+    rest::respond(resp, out, 201);
+    return;
+  }
   // A draft counts towards no limit, so its policy results are read before the write transaction (which holds
   // SQLite's one writer turn); submission evaluates again inside its own.
   policy_.evaluate(c, claimant(s_, caller), nullptr);
@@ -247,16 +266,31 @@ void Claims::submit(const annex::Request& req, annex::Response& resp) {
   if (caller != seen.claimant_id || !s_.authz.may(caller, "expenses.claim.submit", {kClaim, seen.id, seen.sector_id, seen.claimant_id})) {
     throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "only the claimant submits a claim");
   }
+  const Claimant who = claimant(s_, caller);  // read before the writer turn: the claimant lock does not cover it
   annex::Transaction txn = s_.db.begin();
-  // One submission per claimant at a time, so the rolling limits and the cumulative amount see each other.
-  s_.db.query(txn, "INSERT INTO expenses_claimant_locks (user_id, submissions) VALUES (?, 0) ON CONFLICT (user_id) DO NOTHING", {caller});
-  s_.db.query(txn, "UPDATE expenses_claimant_locks SET submissions = submissions + 1 WHERE user_id = ?", {caller});
+  lock_claimant(txn, caller);
   Claim c = *claims_.find(seen.id, &txn);
   if (!c.editable()) throw annex::Error(ANNEX_ERR_CONFLICT, "the claim is " + c.status + " already", "status");
   rest::check_if_match(req, c.version);
-  if (c.lines.empty()) rest::unprocessable("lines", "a claim needs at least one line");
   json before = c.to_json();
-  policy_.evaluate(c, claimant(s_, caller), &txn);
+  json approval = submit_in(txn, c, caller, who);
+  claims_.update(txn, c, c.version);
+  json after = c.to_json();
+  after["approval"] = approval;
+  s_.audit.append(&txn, caller, "expenses.claim.submit", kClaim, c.id, before.dump(), after.dump());
+  txn.commit();
+  rest::respond(resp, after);
+}
+
+void Claims::lock_claimant(annex::Transaction& txn, const std::string& claimant) {
+  // One submission per claimant at a time, so the rolling limits and the cumulative amount see each other.
+  s_.db.query(txn, "INSERT INTO expenses_claimant_locks (user_id, submissions) VALUES (?, 0) ON CONFLICT (user_id) DO NOTHING", {claimant});
+  s_.db.query(txn, "UPDATE expenses_claimant_locks SET submissions = submissions + 1 WHERE user_id = ?", {claimant});
+}
+
+json Claims::submit_in(annex::Transaction& txn, Claim& c, const std::string& caller, const Claimant& who) {
+  if (c.lines.empty()) rest::unprocessable("lines", "a claim needs at least one line");
+  policy_.evaluate(c, who, &txn);
   for (size_t i = 0; i < c.lines.size(); ++i) {
     const ClaimLine& l = c.lines[i];
     if (l.policy.outcome == Outcome::kBlock) {
@@ -293,12 +327,7 @@ void Claims::submit(const annex::Request& req, annex::Response& resp) {
                                                          settings_.company_currency},
                                                         &txn));
   if (!c.approval_id) c.approval_id = approval["id"].get<std::string>();
-  claims_.update(txn, c, c.version);
-  json after = c.to_json();
-  after["approval"] = approval;
-  s_.audit.append(&txn, caller, "expenses.claim.submit", kClaim, c.id, before.dump(), after.dump());
-  txn.commit();
-  rest::respond(resp, after);
+  return approval;
 }
 
 void Claims::sanction(const annex::Request& req, annex::Response& resp) {

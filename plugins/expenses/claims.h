@@ -17,6 +17,7 @@ class Claims {
   Claims(Services& s, const Settings& settings, ClaimRepository& claims, AdvanceLedger& advances, const Posting* posting)
       : s_(s), settings_(settings), claims_(claims), advances_(advances), posting_(posting), policy_(settings, claims, s.calendar) {}
 
+  // A draft; with "submit": true the claim is submitted at once, in the same transaction.
   void create(const annex::Request& req, annex::Response& resp);
   void list(const annex::Request& req, annex::Response& resp);
   void get(const annex::Request& req, annex::Response& resp);
@@ -43,6 +44,11 @@ class Claims {
   // Reads the claim's fields and lines from a request body into `claim` (checked, converted, costed).
   void read_body(const nlohmann::json& body, Claim& claim, const std::string& caller) const;
   ClaimLine read_line(const nlohmann::json& line, size_t index) const;
+  // Takes the claimant's submission lock in `txn`: one submission per person at a time.
+  void lock_claimant(annex::Transaction& txn, const std::string& claimant);
+  // Evaluates the policies again, refuses a blocked line or a warned one without its justification, chooses the
+  // chain by the cumulative amount and submits it for approval; `claim` turns submitted. Returns the approval.
+  nlohmann::json submit_in(annex::Transaction& txn, Claim& claim, const std::string& caller, const Claimant& who);
 
   Services& s_;
   const Settings& settings_;

@@ -313,6 +313,45 @@ TEST_P(Expenses, SplittingAClaimNeitherDodgesARollingLimitNorTheFinanceStep) {
   EXPECT_EQ(s2["approval"]["steps"], json::array({"head", "finance"})) << s2["approval"].dump();
 }
 
+// A claim may be submitted as it is drafted ("submit": true): the same policies, rolling limits and chain as a
+// submission of a draft; refused whole, nothing stored, when a line cannot be submitted.
+TEST_P(Expenses, AClaimSubmittedAsItIsDraftedMeetsTheSameRulesAndARefusedOneStoresNothing) {
+  auto at_once = [&](json lines, json extra = json::object()) {
+    json body = {{"purpose", "customer"}, {"lines", std::move(lines)}, {"submit", true}};
+    body.update(extra);
+    return as(rep_, "POST", "/api/v1/expenses/claims", body);
+  };
+  json a = json::parse(must(at_once({line("2026-11-10", "meals", 50000)}), 201));
+  EXPECT_EQ(a["status"], "submitted");
+  EXPECT_EQ(a["approval"]["steps"], json::array({"head"})) << a.dump();
+  json inbox = get(head_, "/api/v1/approvals");
+  bool waiting = false;
+  for (const json& item : inbox["items"]) waiting = waiting || item["id"] == a["approval_id"];
+  EXPECT_TRUE(waiting) << inbox.dump();
+  json audit = json::parse(must(d_->call("GET", "/api/v1/audit?object=expenses.claim/" + a["id"].get<std::string>()), 200))["items"];
+  ASSERT_EQ(audit.size(), 1u) << audit.dump();
+  EXPECT_EQ(audit[0]["action"], "expenses.claim.submit");
+
+  // meals: at most 1,500.00 in any 30 days, across claims — the second reaches it, the third would pass it.
+  must(at_once({line("2026-11-11", "meals", 50000), line("2026-11-12", "meals", 50000)}), 201);
+  HttpResult over = at_once({line("2026-11-13", "meals", 100)});
+  EXPECT_EQ(over.status, 422) << over.body;
+  EXPECT_EQ(field(over), "lines[0]");
+  EXPECT_NE(over.body.find("30 days"), std::string::npos) << over.body;
+  // Travel on a Saturday warns (a taxi does not): refused without its justification, naming it; taken with it.
+  HttpResult unjustified = at_once({line("2026-11-21", "taxi", 100), line("2026-11-21", "travel", 100)});
+  EXPECT_EQ(unjustified.status, 422) << unjustified.body;
+  EXPECT_EQ(field(unjustified), "lines[1].justification");
+  HttpResult not_a_flag = at_once({line("2026-11-17", "travel", 100)}, {{"submit", "yes"}});
+  EXPECT_EQ(not_a_flag.status, 400);
+  EXPECT_EQ(field(not_a_flag), "submit");
+  json listed = get(rep_, "/api/v1/expenses/claims");
+  EXPECT_EQ(listed["items"].size(), 2u) << "the refused ones left nothing behind: " << listed.dump();
+  json weekend = line("2026-11-21", "travel", 100);
+  weekend["justification"] = "a customer's visit on Saturday";
+  EXPECT_EQ(json::parse(must(at_once({weekend}), 201))["status"], "submitted");
+}
+
 TEST_P(Expenses, AdvancesStayUnderTheCapWhichNamesBalanceRequestAndCap) {
   json first = json::parse(must(as(rep_, "POST", "/api/v1/expenses/advances", {{"amount", money(200000)}, {"purpose", "trip to Shenzhen"}}), 201));
   EXPECT_EQ(first["status"], "requested");
