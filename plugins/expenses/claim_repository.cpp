@@ -123,6 +123,12 @@ void ClaimRepository::insert(annex::Transaction& txn, const Claim& c) {
 }
 
 void ClaimRepository::update(annex::Transaction& txn, Claim& c, int64_t expected_version) {
+  update_header(txn, c, expected_version);
+  db_.query(txn, "DELETE FROM expenses_lines WHERE claim_id = ?", {c.id});
+  write_lines(db_, txn, c);
+}
+
+void ClaimRepository::update_header(annex::Transaction& txn, Claim& c, int64_t expected_version) {
   annex::Rows changed = db_.query(
       txn,
       "UPDATE expenses_claims SET purpose = ?, period = ?, party_id = ?, opportunity_id = ?, contract_id = ?, status = ?,"
@@ -136,8 +142,8 @@ void ClaimRepository::update(annex::Transaction& txn, Claim& c, int64_t expected
     throw annex::Error(ANNEX_ERR_CONFLICT, "the claim changed meanwhile; read it again", "If-Match");
   }
   c.version = expected_version + 1;
-  db_.query(txn, "DELETE FROM expenses_lines WHERE claim_id = ?", {c.id});
-  write_lines(db_, txn, c);
+  db_.query(txn, "UPDATE expenses_lines SET claim_status = ?, counted = ? WHERE claim_id = ? AND (claim_status <> ? OR counted <> ?)",
+            {c.status, counts(c.status) ? 1 : 0, c.id, c.status, counts(c.status) ? 1 : 0});
 }
 
 // `count` placeholders: "?, ?, ?".

@@ -24,6 +24,9 @@ class ClaimRepository {
   // Writes the claim's header and replaces its lines; the stored version must be `expected_version` (else
   // CONFLICT: changed meanwhile). Bumps claim.version.
   void update(annex::Transaction& txn, Claim& claim, int64_t expected_version);
+  // As update, for a change of the header alone (a decision, posting, payment): the lines keep their rows and
+  // take the claim's new status, instead of being written again with every index they are in.
+  void update_header(annex::Transaction& txn, Claim& claim, int64_t expected_version);
 
   // What `claimant` has claimed per category and day between `from` and `to` (inclusive), in company minor units,
   // on claims submitted or beyond (not rejected) — leaving out claim `except`: category → date → sum. One statement

@@ -381,7 +381,7 @@ void Claims::mark_paid(const annex::Request& req, annex::Response& resp) {
   c.paid_on = paid_on.empty() ? annex::biz::format_date(annex::biz::today_utc()) : paid_on;
   c.updated_at = rest::utc_now();
   annex::Transaction txn = s_.db.begin();
-  claims_.update(txn, c, c.version);
+  claims_.update_header(txn, c, c.version);
   json after = c.to_json();
   s_.audit.append(&txn, caller, "expenses.claim.paid", kClaim, c.id, before.dump(), after.dump());
   txn.commit();
@@ -398,7 +398,7 @@ void Claims::on_posted(const std::string& claim_id, const json& status) {
     c.status = "posted";
     c.posted_ref = status.contains("remote_id") && status["remote_id"].is_string() ? status["remote_id"].get<std::string>() : claim_id;
     c.updated_at = rest::utc_now();
-    claims_.update(txn, c, c.version);
+    claims_.update_header(txn, c, c.version);
     s_.audit.append(&txn, "", "expenses.claim.posted", kClaim, c.id, before.dump(), c.to_json().dump());
   } else {
     // Stays approved (awaiting posting); the refusal is on record, and the sync engine's dead letter can be replayed.
@@ -421,7 +421,7 @@ void Claims::paid_by_finance(const std::string& claim_id, const std::string& pai
   c.status = "paid";
   c.paid_on = paid_on;
   c.updated_at = rest::utc_now();
-  claims_.update(txn, c, c.version);
+  claims_.update_header(txn, c, c.version);
   json after = c.to_json();
   after["payment_id"] = payment_id;
   s_.audit.append(&txn, "", "expenses.claim.paid", kClaim, c.id, before.dump(), after.dump());
@@ -492,7 +492,7 @@ void Claims::on_approval(const json& payload, const std::string& key) {
     // The journal entry leaves with this transaction or not at all.
     if (posting_ != nullptr) posting_->claim_approved(txn, c);
   }
-  claims_.update(txn, c, c.version);
+  claims_.update_header(txn, c, c.version);
   json after = c.to_json();
   if (!settlements.empty()) after["settlements"] = settlements;
   s_.audit.append(&txn, "", "expenses.claim." + status, kClaim, c.id, before.dump(), after.dump());

@@ -441,6 +441,45 @@ TEST_P(Expenses, AnotherPluginDrawsAndSettlesThroughTheLedgerServiceUnderTheSame
   EXPECT_EQ(get(rep_, path)["status"], "settled");
 }
 
+// A decision changes a claim's lines where they count: the spend report counts approved and paid lines only, and a
+// rejected claim's lines leave the claimant's rolling limits.
+TEST_P(Expenses, TheSpendReportAndTheRollingLimitsFollowEachClaimsDecision) {
+  auto submitted = [&](json lines) {
+    return json::parse(must(as(rep_, "POST", "/api/v1/expenses/claims", {{"purpose", "customer"}, {"lines", std::move(lines)}, {"submit", true}}), 201));
+  };
+  auto path_of = [](const json& c) { return "/api/v1/expenses/claims/" + c["id"].get<std::string>(); };
+  json approved = submitted({line("2026-11-17", "travel", 10000), line("2026-11-18", "meals", 3000)});
+  json rejected = submitted({line("2026-11-18", "taxi", 15000)});
+  draft(rep_, {line("2026-11-19", "travel", 700)});
+  decide(head_, approved["approval_id"], "approve");
+  decide(head_, rejected["approval_id"], "reject");
+  ASSERT_TRUE(reaches(path_of(approved), "approved"));
+  ASSERT_TRUE(reaches(path_of(rejected), "rejected"));
+  must(as(finance_, "POST", path_of(approved) + "/paid", {{"paid_on", "2026-11-30"}}), 200);
+
+  const std::string report = "/api/v1/expenses/reports/spend?from=2026-11-01&to=2026-11-30&group_by=";
+  json by_category = get(finance_, report + "category");
+  EXPECT_EQ(by_category["items"], json::parse(R"([
+    {"category": "meals", "lines": 1, "spend": {"amount": 3000, "currency": "CNY"}},
+    {"category": "travel", "lines": 1, "spend": {"amount": 10000, "currency": "CNY"}}])")) << by_category.dump();
+  json by_person = get(head_, report + "person");
+  ASSERT_EQ(by_person["items"].size(), 1u) << by_person.dump();
+  EXPECT_EQ(by_person["items"][0]["person"], rep_id_);
+  EXPECT_EQ(by_person["items"][0]["spend"], money(13000));
+  EXPECT_TRUE(get(rep2_, report + "person")["items"].empty()) << "a rep sees no other's spend";
+  HttpResult csv = as(finance_, "GET", report + "month&format=csv");
+  EXPECT_EQ(csv.status, 200);
+  EXPECT_NE(csv.body.find("2026-11,2,130.00,CNY"), std::string::npos) << csv.body;
+  HttpResult bad = as(finance_, "GET", report + "weather");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(field(bad), "group_by");
+
+  // taxi: at most 200.00 a day. The rejected 150.00 no longer counts, so another 150.00 that day is within it.
+  json again = submitted({line("2026-11-18", "taxi", 15000)});
+  EXPECT_EQ(again["status"], "submitted");
+  EXPECT_EQ(again["lines"][0]["policy"]["outcome"], "ok") << again.dump();
+}
+
 TEST_P(Expenses, AReturnedClaimIsEditedAndResubmittedIntoANewRoundOfTheSameApproval) {
   json c = draft(rep_, {line("2026-11-17", "travel", 4000)});
   std::string path = "/api/v1/expenses/claims/" + c["id"].get<std::string>();
