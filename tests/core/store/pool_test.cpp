@@ -240,19 +240,25 @@ INSTANTIATE_TEST_SUITE_P(Backends, PoolTest, testing::Values(Backend::kSqlite, B
                          test::backend_param_name);
 
 
+// A SQLite database in `dir` with a pool of `pool_size` and `table` created; `options` are those it was opened with.
+std::unique_ptr<Database> sqlite_with(const test::TempDir& dir, DatabaseOptions& options, const char* table, int pool_size,
+                                      int busy_timeout_ms = 5000) {
+  if (!test::fresh_database(Backend::kSqlite, dir, &options)) throw std::runtime_error("no SQLite database");
+  options.pool_size = pool_size;
+  options.busy_timeout_ms = busy_timeout_ms;
+  auto db = std::make_unique<Database>(options);
+  Lease lease(*db);
+  run(lease.session(), table, {});
+  return db;
+}
+
 TEST(SqliteWriters, QueueForTheirTurnInsteadOfFailingOnSqlitesLock) {
   // SQLite's own wait (busy_timeout) set to almost nothing: writers that polled SQLite's lock would fail with
   // "database is locked" as soon as two overlap. They take the pool's writer turn first, so all succeed in order.
   test::TempDir dir;
   DatabaseOptions options;
-  ASSERT_TRUE(test::fresh_database(Backend::kSqlite, dir, &options));
-  options.pool_size = 8;
-  options.busy_timeout_ms = 1;
-  Database db(options);
-  {
-    Lease lease(db);
-    run(lease.session(), "CREATE TABLE turn_t (k INTEGER PRIMARY KEY, v INTEGER NOT NULL)", {});
-  }
+  auto owned = sqlite_with(dir, options, "CREATE TABLE turn_t (k INTEGER PRIMARY KEY, v INTEGER NOT NULL)", 8, 1);
+  Database& db = *owned;
   std::atomic<int> failed{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
@@ -282,11 +288,10 @@ TEST(SqliteWriters, AWriterComingBackQueuesBehindThoseAlreadyWaiting) {
   // writer already waiting (else, under load, some writers wait for seconds while later ones go first).
   test::TempDir dir;
   DatabaseOptions options;
-  ASSERT_TRUE(test::fresh_database(Backend::kSqlite, dir, &options));
-  options.pool_size = 4;
-  Database db(options);
+  auto owned =
+      sqlite_with(dir, options, "CREATE TABLE turn_order (seq INTEGER PRIMARY KEY AUTOINCREMENT, who TEXT NOT NULL)", 4);
+  Database& db = *owned;
   Lease lease(db);
-  run(lease.session(), "CREATE TABLE turn_order (seq INTEGER PRIMARY KEY AUTOINCREMENT, who TEXT NOT NULL)", {});
   auto write = [&](soci::session& session, const char* who) {
     Param p[] = {Param::text(who)};
     run(session, "INSERT INTO turn_order (who) VALUES (?)", p);
@@ -319,13 +324,8 @@ TEST(SqliteWriters, WritersThatNeverPauseKeepTheWalBoundedAndLoseNothing) {
   // instead of growing with everything ever written.
   test::TempDir dir;
   DatabaseOptions options;
-  ASSERT_TRUE(test::fresh_database(Backend::kSqlite, dir, &options));
-  options.pool_size = 4;
-  Database db(options);
-  {
-    Lease lease(db);
-    run(lease.session(), "CREATE TABLE wal_t (k INTEGER PRIMARY KEY, body BLOB NOT NULL)", {});
-  }
+  auto owned = sqlite_with(dir, options, "CREATE TABLE wal_t (k INTEGER PRIMARY KEY, body BLOB NOT NULL)", 4);
+  Database& db = *owned;
   constexpr int kWriters = 2, kEach = 1000;  // 64 KiB each: about 34,000 pages of 4 KiB written in all
   std::atomic<bool> writing{true};
   std::atomic<int> failed{0};
