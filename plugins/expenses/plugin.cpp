@@ -3,6 +3,7 @@
 // org.annex.expenses.advances@1 for other plugins.
 #include "advances.h"
 #include "advances_service.h"
+#include "categories.h"
 #include "claims.h"
 #include "reports.h"
 
@@ -70,6 +71,7 @@ class ExpensesPlugin : public annex::Plugin {
     claims_ = std::make_unique<Claims>(services_, settings_, claim_repository_, ledger_, posting_.get());
     advances_ = std::make_unique<Advances>(services_, settings_, ledger_, posting_.get());
     reports_ = std::make_unique<Reports>(services_, settings_);
+    categories_ = std::make_unique<Categories>(services_, settings_);
   }
 
   void on_register() override {
@@ -81,7 +83,10 @@ class ExpensesPlugin : public annex::Plugin {
       http.route(method, path, permission, summary,
                  [object, handler](const annex::Request& req, annex::Response& resp) { (object->*handler)(req, resp); });
     };
-    route(claims_, "POST", "/api/v1/expenses/claims", "expenses.claim.write", "Draft an expense claim with its lines", &Claims::create);
+    route(categories_, "GET", "/api/v1/expenses/categories", "expenses.claim.read",
+          "The expense categories with their receipt threshold and the caller's limits", &Categories::list);
+    route(claims_, "POST", "/api/v1/expenses/claims", "expenses.claim.write",
+          "Draft an expense claim with its lines (\"submit\": true submits it at once)", &Claims::create);
     route(claims_, "GET", "/api/v1/expenses/claims", "expenses.claim.read",
           "Claims within reach (filters: status, claimant_id, sector_id, party_id; sort, cursor, limit)", &Claims::list);
     route(claims_, "GET", "/api/v1/expenses/claims/{id}", "expenses.claim.read", "A claim with its lines and their policy results", &Claims::get);
@@ -171,6 +176,7 @@ class ExpensesPlugin : public annex::Plugin {
   std::unique_ptr<Claims> claims_;
   std::unique_ptr<Advances> advances_;
   std::unique_ptr<Reports> reports_;
+  std::unique_ptr<Categories> categories_;
   std::unique_ptr<Posting> posting_;
   annex_expenses_advances_v1 service_{};  // offered to other plugins; lives as long as the instance
 };

@@ -175,6 +175,26 @@ TEST_P(Expenses, LimitsFollowTheJobGradeOnTheClaimantsEmployeeRecord) {
   EXPECT_EQ(ungraded["lines"][0]["policy"]["results"][0]["figures"]["limit"], 80000);
   json over = draft(rep_, {line("2026-11-18", "meals", 130000)});  // over M2's own limit
   EXPECT_EQ(over["lines"][0]["policy"]["results"][0]["figures"]["limit"], 120000) << over.dump();
+  // The categories a claim form offers come with the limits of whoever asks.
+  auto meals_of = [&](const std::string& token) {
+    json listed = get(token, "/api/v1/expenses/categories");
+    std::vector<std::string> codes;
+    json meals;
+    for (const json& c : listed["items"]) {
+      codes.push_back(c["code"]);
+      if (c["code"] == "meals") meals = c;
+    }
+    EXPECT_EQ(codes, (std::vector<std::string>{"entertainment", "meals", "taxi", "travel"})) << listed.dump();
+    return meals;
+  };
+  json mine = meals_of(rep_), theirs = meals_of(rep2_);
+  EXPECT_EQ(mine["limits"]["line"], money(120000)) << mine.dump();
+  EXPECT_EQ(theirs["limits"]["line"], money(80000)) << theirs.dump();
+  EXPECT_EQ(theirs["limits"]["month"], money(150000));
+  EXPECT_TRUE(theirs["limits"]["day"].is_null());
+  EXPECT_EQ(theirs["receipt_above"], money(50000));
+  EXPECT_EQ(theirs["weekend"], "warn");
+  EXPECT_EQ(theirs["gl_account"], "6604");
 }
 
 // Weekends and holidays come from the company calendar: a public holiday is its own rule with its name, and a

@@ -47,6 +47,13 @@ export const tests = [
       assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.tagName), 'H1', 'the new page title takes the focus');
       await page.locator('#claim-purpose').selectOption('customer');
       const line = page.locator('[data-testid=claim-line]').first();
+      // the company's own categories, as the expenses plugin lists them
+      const listed = await (await page.request.get(`${env.url}/api/v1/expenses/categories`)).json();
+      const codes = listed.items.map((c) => c.code);
+      assert.ok(codes.includes('transport'), JSON.stringify(listed));
+      await line.locator('select[id$="-category"] option[value="transport"]').waitFor({ state: 'attached' });
+      const offered = await line.locator('select[id$="-category"] option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+      assert.deepEqual(offered, codes, 'the form offers the categories the server lists');
       await line.locator('input[type=date]').fill('2026-11-18');
       await line.locator('select[id$="-category"]').selectOption('transport');
       await line.locator('input[id$="-merchant"]').fill('Browser test: taxi to the customer');

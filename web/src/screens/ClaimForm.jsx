@@ -16,8 +16,6 @@ import { ErrorBox, Facts, Loading, PageTitle, Status } from '../components.jsx';
 import { ApprovalProgress, OutOfReach, PolicyResults } from './parts.jsx';
 
 export const PURPOSES = ['travel', 'customer', 'training', 'office', 'other'];
-// The expenses plugin offers no route listing its categories; these are the ones a fresh install has.
-export const CATEGORIES = ['travel', 'lodging', 'meals', 'entertainment', 'transport', 'other'];
 const SAVE_DELAY_MS = 700;
 const editable = (c) => !c || c.status === 'draft' || c.status === 'returned';
 let nextKey = 1;
@@ -170,7 +168,7 @@ function ClaimStatus({ claim, justSubmitted }) {
   );
 }
 
-function LineEditor({ line, index, count, saved, claim, currencies, costCentres, problem, onChange, onRemove, onReceipt, receiptBusy }) {
+function LineEditor({ line, index, count, saved, claim, currencies, categories, costCentres, problem, onChange, onRemove, onReceipt, receiptBusy }) {
   const p = (field) => problem && problem.line === index && problem.field === field;
   const id = (f) => `line-${line.key}-${f}`;
   const invalid = (f) => (p(f) ? { 'aria-invalid': 'true', 'aria-describedby': `${id(f)}-problem` } : {});
@@ -191,7 +189,8 @@ function LineEditor({ line, index, count, saved, claim, currencies, costCentres,
           <label for={id('category')}>{t('claimform.category')}</label>
           <select id={id('category')} value={line.category} onChange={set('category')} {...invalid('category')}>
             <option value="">{t('claimform.choose')}</option>
-            {CATEGORIES.map((c) => <option key={c} value={c}>{categoryLabel(c)}</option>)}
+            {line.category && !categories.includes(line.category) && <option value={line.category}>{categoryLabel(line.category)}</option>}
+            {categories.map((c) => <option key={c} value={c}>{categoryLabel(c)}</option>)}
           </select>
           {problemText('category')}
         </div>
@@ -281,6 +280,7 @@ export default function ClaimForm({ id }) {
   const [receiptError, setReceiptError] = useState(null);
   const [currencies, setCurrencies] = useState(['CNY']);
   const [costCentres, setCostCentres] = useState([]);
+  const [categories, setCategories] = useState([]);
   const formRef = useRef(form);
   const claimRef = useRef(claim);
   const queue = useRef(Promise.resolve(true));
@@ -289,9 +289,11 @@ export default function ClaimForm({ id }) {
   formRef.current = form;
   claimRef.current = claim;
 
-  // Master data for the selects: currencies and cost centres (a refusal leaves CNY and no cost centre).
+  // For the selects: currencies and cost centres from master data, the company's expense categories from the
+  // expenses plugin (a refusal leaves CNY, no cost centre and no category).
   useEffect(() => {
     loadCurrencies().then((m) => m.size && setCurrencies([...m.keys()].sort()), () => {});
+    get('/api/v1/expenses/categories').then((d) => setCategories(((d && d.items) || []).map((c) => c.code)), () => {});
     get('/api/v1/masterdata/cost_centres?limit=500').then(
       (d) => setCostCentres(((d && d.items) || []).map((r) => ({ ...r, ...(r.fields || {}) })).filter((r) => r.code && r.status !== 'inactive')),
       () => {},
@@ -485,7 +487,7 @@ export default function ClaimForm({ id }) {
           {form.lines.map((l, i) => (
             <LineEditor key={l.key} line={l} index={i} count={form.lines.length} claim={claim}
               saved={claim && claim.lines && claim.lines[i] ? claim.lines[i] : null}
-              currencies={currencies} costCentres={costCentres} problem={save.problem}
+              currencies={currencies} categories={categories} costCentres={costCentres} problem={save.problem}
               onChange={changeLine} onRemove={removeLine} onReceipt={attachReceipt} receiptBusy={receiptBusy === i} />
           ))}
           <div>
