@@ -8,7 +8,7 @@ void Categories::list(const annex::Request& req, annex::Response& resp) {
   const std::string caller(req.principal_id());
   const Claimant who = claimant(s_, caller);
   auto amount = [&](const std::optional<int64_t>& minor) {
-    return minor ? json{{"amount", *minor}, {"currency", settings_.company_currency}} : json(nullptr);
+    return minor ? money_json(*minor, settings_.company_currency) : json(nullptr);
   };
   json items = json::array();
   for (const auto& [code, category] : settings_.categories) {

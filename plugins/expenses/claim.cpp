@@ -3,7 +3,6 @@
 namespace expenses {
 namespace {
 
-json money(int64_t amount, const std::string& currency) { return {{"amount", amount}, {"currency", currency}}; }
 template <typename T>
 json or_null(const std::optional<T>& v) {
   return v ? json(*v) : json(nullptr);
@@ -40,10 +39,10 @@ json Claim::to_json() const {
                           {"category", l.category},
                           {"merchant", l.merchant},
                           {"description", l.description},
-                          {"amount", money(l.amount, l.currency)},
+                          {"amount", money_json(l.amount, l.currency)},
                           {"exchange_rate", or_null(l.rate)},
-                          {"company_amount", money(l.company_amount, currency)},
-                          {"sanctioned", money(l.sanctioned, currency)},
+                          {"company_amount", money_json(l.company_amount, currency)},
+                          {"sanctioned", money_json(l.sanctioned, currency)},
                           {"sanction_reason", or_null(l.sanction_reason)},
                           {"cost_centre", or_null(l.cost_centre)},
                           {"gl_account", l.gl_account},
@@ -64,12 +63,12 @@ json Claim::to_json() const {
           {"opportunity_id", or_null(opportunity_id)},
           {"contract_id", or_null(contract_id)},
           {"status", status},
-          {"total", money(total, currency)},
-          {"sanctioned", money(sanctioned, currency)},
+          {"total", money_json(total, currency)},
+          {"sanctioned", money_json(sanctioned, currency)},
           {"approval_id", or_null(approval_id)},
-          {"chain", chain_amount ? json{{"amount", money(*chain_amount, currency)}, {"basis", chain_basis}} : json(nullptr)},
-          {"settled_against_advances", money(settled_advances, currency)},
-          {"reimbursable", money(reimbursable, currency)},
+          {"chain", chain_amount ? json{{"amount", money_json(*chain_amount, currency)}, {"basis", chain_basis}} : json(nullptr)},
+          {"settled_against_advances", money_json(settled_advances, currency)},
+          {"reimbursable", money_json(reimbursable, currency)},
           {"submitted_at", or_null(submitted_at)},
           {"decided_at", or_null(decided_at)},
           {"paid_on", or_null(paid_on)},

@@ -167,13 +167,13 @@ void Claims::create(const annex::Request& req, annex::Response& resp) {
   c.currency = settings_.company_currency;
   read_body(body, c, caller);
   const bool submit_now = rest::opt_flag(body, "submit");
+  const Claimant who = claimant(s_, caller);
   c.created_at = c.updated_at = rest::utc_now();
   if (submit_now) {
     // Drafted and submitted at once: refused whole (nothing stored) when a line cannot be submitted.
     if (!s_.authz.may(caller, "expenses.claim.submit", {kClaim, "", *sector, caller})) {
       throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "you may not submit expense claims");
     }
-    const Claimant who = claimant(s_, caller);
     annex::Transaction txn = s_.db.begin();
     lock_claimant(txn, caller);
     json approval = submit_in(txn, c, caller, who);
@@ -188,7 +188,7 @@ void Claims::create(const annex::Request& req, annex::Response& resp) {
   }
   // A draft counts towards no limit, so its policy results are read before the write transaction (which holds
   // SQLite's one writer turn); submission evaluates again inside its own.
-  policy_.evaluate(c, claimant(s_, caller), nullptr);
+  policy_.evaluate(c, who, nullptr);
   annex::Transaction txn = s_.db.begin();
   claims_.insert(txn, c);
   json out = c.to_json();

@@ -15,6 +15,8 @@ const char* outcome_name(Outcome o) {
   }
 }
 
+nlohmann::json money_json(int64_t minor, const std::string& currency) { return {{"amount", minor}, {"currency", currency}}; }
+
 namespace {
 
 [[noreturn]] void bad(const std::string& key, const std::string& why) { throw std::invalid_argument(key + ": " + why); }

@@ -17,6 +17,9 @@ namespace expenses {
 enum class Outcome { kOk = 0, kWarn = 1, kBlock = 2 };
 const char* outcome_name(Outcome o);
 
+// An amount as JSON: {"amount": minor units, "currency": "CNY"}.
+nlohmann::json money_json(int64_t minor, const std::string& currency);
+
 // Limits on what one person claims in a category, in minor units of the company currency; absent: no limit.
 // "day" is the line's date, "month" the 30 days and "year" the 365 days ending on it (rolling, across claims).
 struct Limits {
