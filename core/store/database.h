@@ -84,6 +84,7 @@ class Database {
   std::atomic<int> in_use_{0};
   std::atomic<uint64_t> acquire_timeouts_{0};
   std::unique_ptr<Checkpointer> checkpointer_;  // SQLite only
+  std::unique_ptr<soci::session> writer_;        // SQLite only: the connection every write transaction runs on
 };
 
 struct Holding;

@@ -2,6 +2,7 @@
 
 #include "store/database.h"
 #include "store/sql_postgresql.h"
+#include "store/transaction.h"
 
 #include <soci/soci.h>
 #include <soci/postgresql/soci-postgresql.h>
@@ -358,10 +359,48 @@ void forget_statements(soci::session& session) {
   g_caches.erase(backend->conn_);
 }
 
+namespace {
+// True when the statement only reads. Prepares it into the connection's cache, where run_sqlite finds it.
+bool reads_only(sqlite3* db, std::string_view sql) {
+  StatementCache& cache = cache_for(db);
+  if (sqlite3_stmt* found = cache.find(sql)) return sqlite3_stmt_readonly(found) != 0;
+  sqlite3_stmt* stmt = nullptr;
+  const char* tail = nullptr;
+  if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt, &tail) != SQLITE_OK ||
+      (tail != nullptr && std::string_view(tail).find_first_not_of(" \t\r\n;") != std::string_view::npos)) {
+    sqlite3_finalize(stmt);
+    return true;  // run_sqlite prepares it again and reports what is wrong
+  }
+  const bool only = stmt == nullptr || sqlite3_stmt_readonly(stmt) != 0;
+  if (stmt != nullptr && sql.size() < 4096) {
+    cache.keep(sql, stmt);
+  } else {
+    sqlite3_finalize(stmt);
+  }
+  return only;
+}
+
+struct TurnForOneStatement {
+  soci::session& session;
+  ~TurnForOneStatement() { give_writer_turn(session); }
+};
+}  // namespace
+
 ResultSet run(soci::session& session, std::string_view sql, std::span<const Param> params) {
   if (session.get_backend_name() == "sqlite3") {
-    auto* backend = static_cast<soci::sqlite3_session_backend*>(session.get_backend());
-    return run_sqlite(backend->conn_, sql, params);
+    sqlite3*& connection = static_cast<soci::sqlite3_session_backend*>(session.get_backend())->conn_;
+    if (sqlite3_get_autocommit(connection) != 0 && !reads_only(connection, sql)) {
+      // A write outside a transaction takes the writer turn as a transaction does: otherwise it takes SQLite's
+      // write lock beside the turn, and the turn's holder polls for the lock (SQLite's busy handler sleeps a
+      // millisecond or more at a time) while every writer behind it waits. With the turn it runs on the writer's
+      // connection (take_writer_turn), which `connection` then names.
+      if (!take_writer_turn(session)) {
+        throw StoreError(StoreError::Kind::kPoolExhausted, "the database is busy: no turn to write came in time");
+      }
+      TurnForOneStatement turn{session};
+      return run_sqlite(connection, sql, params);
+    }
+    return run_sqlite(connection, sql, params);
   }
   if (session.get_backend_name() == "postgresql") {
     return run_postgresql(static_cast<soci::postgresql_session_backend*>(session.get_backend())->conn_, sql, params);

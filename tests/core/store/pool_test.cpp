@@ -318,6 +318,82 @@ TEST(SqliteWriters, AWriterComingBackQueuesBehindThoseAlreadyWaiting) {
   EXPECT_EQ(rows[1][0].s, "came back");
 }
 
+TEST(SqliteWriters, EveryWriteTransactionRunsOnTheOneWritingConnectionAndTheSessionComesBackAfter) {
+  // A connection's TEMP tables are its own, so they tell which connection a statement ran on. Write transactions
+  // on two pooled connections run on one writing connection (whose page cache no other connection's commit
+  // invalidates); outside a transaction, after a commit, a rollback or a lease that ended with one open, each
+  // session is on its own pooled connection again.
+  test::TempDir dir;
+  DatabaseOptions options;
+  auto owned = sqlite_with(dir, options, "CREATE TABLE conn_t (k INTEGER PRIMARY KEY)", 4);
+  Database& db = *owned;
+  auto marked = [](soci::session& s) {
+    return run(s, "SELECT COUNT(*) FROM temp.sqlite_master WHERE name = 'written_here'", {}).rows.at(0).at(0).i == 1;
+  };
+  Lease first(db);
+  {
+    ScopedTransaction txn(first.session(), Dialect::kSqlite);
+    run(first.session(), "CREATE TEMP TABLE written_here (x INTEGER)", {});
+    txn.commit();
+  }
+  EXPECT_FALSE(marked(first.session())) << "after its commit the session is still on the writing connection";
+  std::thread other([&] {
+    Lease second(db);  // another pooled connection: `first` is still held
+    EXPECT_NE(&second.session(), &first.session());
+    EXPECT_FALSE(marked(second.session()));
+    {
+      ScopedTransaction txn(second.session(), Dialect::kSqlite);
+      EXPECT_TRUE(marked(second.session())) << "a second write transaction ran on another connection";
+    }  // rolled back
+    EXPECT_FALSE(marked(second.session())) << "after a rollback the session is still on the writing connection";
+  });
+  other.join();
+  std::thread left_open([&] {
+    Lease third(db);
+    begin(third.session(), Dialect::kSqlite);  // left open: the lease's end rolls it back
+    EXPECT_TRUE(marked(third.session()));
+  });
+  left_open.join();
+  std::thread after([&] {
+    Lease fourth(db);  // a new thread takes the lowest free connection: the one `third` had
+    EXPECT_FALSE(marked(fourth.session())) << "a lease that ended inside a transaction left its session on the writer";
+    ScopedTransaction txn(fourth.session(), Dialect::kSqlite);
+    EXPECT_TRUE(marked(fourth.session()));
+  });
+  after.join();
+}
+
+TEST(SqliteWriters, AWriteOutsideATransactionWaitsForTheTurnInsteadOfFailingOnSqlitesLock) {
+  // SQLite's own wait set to a millisecond: a write outside any transaction that went straight to SQLite's lock
+  // while a transaction holds it would fail with "database is locked". It takes the writer turn, so it waits for
+  // the transaction to end and lands after it.
+  test::TempDir dir;
+  DatabaseOptions options;
+  auto owned = sqlite_with(dir, options, "CREATE TABLE alone_t (seq INTEGER PRIMARY KEY AUTOINCREMENT, who TEXT)", 4, 1);
+  Database& db = *owned;
+  Lease holder(db);
+  auto txn = std::make_unique<ScopedTransaction>(holder.session(), Dialect::kSqlite);
+  run(holder.session(), "INSERT INTO alone_t (who) VALUES ('transaction')", {});
+  std::string failure;
+  std::thread alone([&] {
+    try {
+      Lease lease(db);
+      run(lease.session(), "INSERT INTO alone_t (who) VALUES ('alone')", {});
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  txn->commit();
+  txn.reset();
+  alone.join();
+  EXPECT_EQ(failure, "");
+  auto rows = run(holder.session(), "SELECT who FROM alone_t ORDER BY seq", {}).rows;
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][0].s, "transaction");
+  EXPECT_EQ(rows[1][0].s, "alone");
+}
+
 TEST(SqliteWriters, WritersThatNeverPauseKeepTheWalBoundedAndLoseNothing) {
   // Checkpoints run beside the writers (database.cpp, Checkpointer), and a WAL starts over only after a checkpoint
   // that copied all of it: writers that never pause, with readers beside them, must still see it start over
