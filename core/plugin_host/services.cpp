@@ -214,7 +214,7 @@ annex_status db_begin(annex_host_ctx* ctx, annex_txn** out, annex_buffer* err) {
     store::Database& db = *ctx->host->parts().db;
     auto txn = std::make_unique<annex_txn>();
     txn->owner = ctx->record;
-    txn->lease = std::make_unique<store::Lease>(db);
+    txn->lease = std::make_unique<store::Lease>(db, store::Lease::kForWriting);
     txn->level = store::begin(txn->lease->session(), db.dialect());
     *out = txn.release();
     return ANNEX_OK;

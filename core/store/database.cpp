@@ -243,6 +243,7 @@ Database::Database(const DatabaseOptions& options)
 // The connections this thread holds, one per pool. A Holding outlives its entry here when a transaction ends on
 // another thread than the one that began it: `released` tells this thread's next look-up to drop the entry.
 struct Holding {
+  static constexpr size_t kWriter = SIZE_MAX;  // `index` of a holding of the writing connection itself
   Database* db;
   size_t index;
   soci::session* session;
@@ -276,12 +277,14 @@ sqlite_api::sqlite3*& connection_of(soci::session& session) {
   return static_cast<soci::sqlite3_session_backend*>(session.get_backend())->conn_;
 }
 
-// Ends the turn: the session goes back to its own connection first.
+// Ends the turn: a pooled session goes back to its own connection first. A holding of the writing connection
+// itself is over with the turn: nothing on this thread may share it any more (see Lease(db, kForWriting)).
 void hand_back(Holding& h) noexcept {
   if (!h.has_turn) return;
-  connection_of(*h.session) = h.own_connection;
+  if (h.own_connection != nullptr) connection_of(*h.session) = h.own_connection;
   h.own_connection = nullptr;
   h.has_turn = false;
+  if (h.index == Holding::kWriter) h.released.store(true, std::memory_order_release);
   h.turn->give();
 }
 }  // namespace
@@ -412,7 +415,10 @@ bool Database::ping() noexcept {
   }
 }
 
-Lease::Lease(Database& db) : db_(db) {
+Lease::Lease(Database& db) : db_(db) { share_or_acquire(); }
+
+void Lease::share_or_acquire() {
+  Database& db = db_;
   holding_ = held_by_this_thread(&db, nullptr);
   if (holding_) {
     nested_ = true;
@@ -425,6 +431,26 @@ Lease::Lease(Database& db) : db_(db) {
     holding_->turn = turn_of(&db);
     t_holdings.push_back(holding_);
   }
+  holding_->leases.fetch_add(1);
+  session_ = holding_->session;
+}
+
+Lease::Lease(Database& db, ForWriting) : db_(db) {
+  WriterTurn* turn = db.dialect() == Dialect::kSqlite ? turn_of(&db) : nullptr;
+  if (turn == nullptr || held_by_this_thread(&db, nullptr)) {
+    share_or_acquire();  // PostgreSQL, or nested in a lease this thread holds: as any lease
+    return;
+  }
+  if (!turn->take()) {
+    throw StoreError(StoreError::Kind::kPoolExhausted, "the database is busy: no turn to write came in time");
+  }
+  holding_ = std::make_shared<Holding>();
+  holding_->db = &db;
+  holding_->index = Holding::kWriter;
+  holding_->session = db.writer_.get();
+  holding_->turn = turn;
+  holding_->has_turn = true;
+  t_holdings.push_back(holding_);
   holding_->leases.fetch_add(1);
   session_ = holding_->session;
 }
@@ -450,7 +476,7 @@ Lease::~Lease() {
       break;
     }
   }
-  db_.release(holding_->index);
+  if (holding_->index != Holding::kWriter) db_.release(holding_->index);
 }
 
 }  // namespace annex::store

@@ -100,6 +100,14 @@ class Lease {
  public:
   // Throws StoreError(kPoolExhausted) when no connection became free within the pool's acquire timeout.
   explicit Lease(Database& db);
+  // For one write transaction, begun on it at once and ended before the lease ends. On SQLite a thread that holds
+  // no lease of this pool waits for the writer turn without holding a pooled connection (a writer queued with one
+  // kept it from the readers), then works on the writing connection itself, shared by the leases this thread takes
+  // inside the transaction; the turn and the holding end with the transaction. Otherwise as Lease(db). Throws
+  // StoreError(kPoolExhausted) when the turn did not come within the pool's timeouts.
+  struct ForWriting {};
+  static constexpr ForWriting kForWriting{};
+  Lease(Database& db, ForWriting);
   ~Lease();
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
@@ -109,6 +117,7 @@ class Lease {
   bool nested() const noexcept { return nested_; }
 
  private:
+  void share_or_acquire();
   Database& db_;
   std::shared_ptr<Holding> holding_;
   soci::session* session_;

@@ -68,7 +68,9 @@ class ExpensesPosting : public PluginTest {
                               201));
     json submitted = json::parse(must(as(rep_, "POST", "/api/v1/expenses/claims/" + c["id"].get<std::string>() + "/submit"), 200));
     must(as(head_, "POST", "/api/v1/approvals/" + submitted["approval_id"].get<std::string>() + "/decisions", {{"decision", "approve"}}), 200);
-    if (wait) EXPECT_TRUE(reaches("/api/v1/expenses/claims/" + c["id"].get<std::string>(), "posted"));
+    if (wait) {
+      EXPECT_TRUE(reaches("/api/v1/expenses/claims/" + c["id"].get<std::string>(), "posted"));
+    }
     return c;
   }
 

@@ -363,6 +363,47 @@ TEST(SqliteWriters, EveryWriteTransactionRunsOnTheOneWritingConnectionAndTheSess
   after.join();
 }
 
+TEST(SqliteWriters, AWriterWaitingForItsTurnHoldsNoPooledConnectionFromTheReaders) {
+  // One pooled connection: a writer that held it while waiting for the turn would keep every reader waiting too.
+  test::TempDir dir;
+  DatabaseOptions options;
+  options.acquire_timeout_ms = 300;
+  auto owned = sqlite_with(dir, options, "CREATE TABLE wait_t (seq INTEGER PRIMARY KEY AUTOINCREMENT, who TEXT)", 1);
+  Database& db = *owned;
+  std::atomic<bool> first_in{false}, release_first{false};
+  std::thread first([&] {
+    Lease lease(db, Lease::kForWriting);
+    ScopedTransaction txn(lease.session(), Dialect::kSqlite);
+    run(lease.session(), "INSERT INTO wait_t (who) VALUES ('first')", {});
+    first_in = true;
+    while (!release_first) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    txn.commit();
+    // The transaction is over: a lease taken now is a pooled one again, not the writing connection.
+    Lease after(db);
+    EXPECT_FALSE(after.nested());
+  });
+  while (!first_in) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::thread second([&] {
+    Lease lease(db, Lease::kForWriting);  // waits for the turn
+    ScopedTransaction txn(lease.session(), Dialect::kSqlite);
+    run(lease.session(), "INSERT INTO wait_t (who) VALUES ('second')", {});
+    txn.commit();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the second writer is queued by now
+  {
+    Lease reader(db);  // the one pooled connection is free: neither writer holds it
+    EXPECT_EQ(run(reader.session(), "SELECT COUNT(*) FROM wait_t", {}).rows.at(0).at(0).i, 0);
+  }
+  release_first = true;
+  first.join();
+  second.join();
+  Lease lease(db);
+  auto rows = run(lease.session(), "SELECT who FROM wait_t ORDER BY seq", {}).rows;
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][0].s, "first");
+  EXPECT_EQ(rows[1][0].s, "second");
+}
+
 TEST(SqliteWriters, AWriteOutsideATransactionWaitsForTheTurnInsteadOfFailingOnSqlitesLock) {
   // SQLite's own wait set to a millisecond: a write outside any transaction that went straight to SQLite's lock
   // while a transaction holds it would fail with "database is locked". It takes the writer turn, so it waits for
