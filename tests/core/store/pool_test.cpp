@@ -252,6 +252,13 @@ std::unique_ptr<Database> sqlite_with(const test::TempDir& dir, DatabaseOptions&
   return db;
 }
 
+// The `who` column of `table`, in the order the rows were written (its `seq`).
+std::vector<std::string> written_in_order(soci::session& session, const std::string& table) {
+  std::vector<std::string> out;
+  for (const auto& row : run(session, "SELECT who FROM " + table + " ORDER BY seq", {}).rows) out.push_back(row[0].s);
+  return out;
+}
+
 TEST(SqliteWriters, QueueForTheirTurnInsteadOfFailingOnSqlitesLock) {
   // SQLite's own wait (busy_timeout) set to almost nothing: writers that polled SQLite's lock would fail with
   // "database is locked" as soon as two overlap. They take the pool's writer turn first, so all succeed in order.
@@ -312,10 +319,7 @@ TEST(SqliteWriters, AWriterComingBackQueuesBehindThoseAlreadyWaiting) {
     again.commit();
   }
   waiting.join();
-  auto rows = run(lease.session(), "SELECT who FROM turn_order ORDER BY seq", {}).rows;
-  ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[0][0].s, "waiting");
-  EXPECT_EQ(rows[1][0].s, "came back");
+  EXPECT_EQ(written_in_order(lease.session(), "turn_order"), (std::vector<std::string>{"waiting", "came back"}));
 }
 
 TEST(SqliteWriters, EveryWriteTransactionRunsOnTheOneWritingConnectionAndTheSessionComesBackAfter) {
@@ -398,10 +402,7 @@ TEST(SqliteWriters, AWriterWaitingForItsTurnHoldsNoPooledConnectionFromTheReader
   first.join();
   second.join();
   Lease lease(db);
-  auto rows = run(lease.session(), "SELECT who FROM wait_t ORDER BY seq", {}).rows;
-  ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[0][0].s, "first");
-  EXPECT_EQ(rows[1][0].s, "second");
+  EXPECT_EQ(written_in_order(lease.session(), "wait_t"), (std::vector<std::string>{"first", "second"}));
 }
 
 TEST(SqliteWriters, AWriteOutsideATransactionWaitsForTheTurnInsteadOfFailingOnSqlitesLock) {
@@ -429,10 +430,7 @@ TEST(SqliteWriters, AWriteOutsideATransactionWaitsForTheTurnInsteadOfFailingOnSq
   txn.reset();
   alone.join();
   EXPECT_EQ(failure, "");
-  auto rows = run(holder.session(), "SELECT who FROM alone_t ORDER BY seq", {}).rows;
-  ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[0][0].s, "transaction");
-  EXPECT_EQ(rows[1][0].s, "alone");
+  EXPECT_EQ(written_in_order(holder.session(), "alone_t"), (std::vector<std::string>{"transaction", "alone"}));
 }
 
 TEST(SqliteWriters, WritersThatNeverPauseKeepTheWalBoundedAndLoseNothing) {
