@@ -2,6 +2,8 @@
 
 #include "../common/query.h"
 
+#include <map>
+
 namespace expenses {
 
 using nlohmann::json;
@@ -11,8 +13,30 @@ namespace {
 
 const std::vector<std::string> kPurposes = {"travel", "customer", "training", "office", "other"};
 
+}  // namespace
+
+// A claim's lines mostly share their currency and cost centre: each is looked up in master data once per claim.
+struct LineLookups {
+  const annex::MasterData& md;
+  std::map<std::string, std::optional<int>, std::less<>> currencies;
+  std::map<std::string, bool, std::less<>> cost_centres;
+
+  std::optional<int> currency(const std::string& code) {
+    auto [it, fresh] = currencies.try_emplace(code);
+    if (fresh) it->second = md.currency(code);
+    return it->second;
+  }
+  bool cost_centre_exists(const std::string& code) {
+    auto [it, fresh] = cost_centres.try_emplace(code, false);
+    if (fresh) it->second = md.find("cost_centres", json{{"code", code}}.dump()).has_value();
+    return it->second;
+  }
+};
+
+namespace {
+
 // {"amount": whole minor units, "currency": "USD"} at `field`, positive; the currency one master data holds.
-std::pair<int64_t, annex::biz::Currency> line_money(const annex::MasterData& md, const json& line, const std::string& field) {
+std::pair<int64_t, annex::biz::Currency> line_money(LineLookups& md, const json& line, const std::string& field) {
   auto it = line.find("amount");
   const std::string shape = field + " is {\"amount\": whole minor units, \"currency\": \"CNY\"}";
   if (it == line.end() || !it->is_object() || !it->contains("amount") || !it->contains("currency")) rest::invalid(field, shape);
@@ -40,7 +64,7 @@ std::string line_field(size_t index, const char* member) { return "lines[" + std
 
 // ---- reading a claim from a request ------------------------------------------------------------------------
 
-ClaimLine Claims::read_line(const json& in, size_t index) const {
+ClaimLine Claims::read_line(const json& in, size_t index, LineLookups& seen) const {
   if (!in.is_object()) rest::invalid("lines[" + std::to_string(index) + "]", "each line is an object");
   ClaimLine l;
   l.line_no = static_cast<int>(index) + 1;
@@ -73,7 +97,7 @@ ClaimLine Claims::read_line(const json& in, size_t index) const {
   l.description = text("description", 1000, false).value_or("");
   l.justification = text("justification", 1000, false);
   l.cost_centre = text("cost_centre", 64, false);
-  if (l.cost_centre && !s_.masterdata.find("cost_centres", json{{"code", *l.cost_centre}}.dump())) {
+  if (l.cost_centre && !seen.cost_centre_exists(*l.cost_centre)) {
     rest::unprocessable(line_field(index, "cost_centre"), "no cost centre " + *l.cost_centre + " in master data");
   }
   if (auto receipt = text("receipt_sha256", 64, false)) {
@@ -86,7 +110,7 @@ ClaimLine Claims::read_line(const json& in, size_t index) const {
     }
     l.receipt_sha256 = receipt;
   }
-  auto [amount, currency] = line_money(s_.masterdata, in, line_field(index, "amount"));
+  auto [amount, currency] = line_money(seen, in, line_field(index, "amount"));
   l.amount = amount;
   l.currency = currency.code;
   if (currency.code == settings_.company_currency) {
@@ -135,8 +159,9 @@ void Claims::read_body(const json& body, Claim& c, const std::string& caller) co
   if (lines->size() > 200) rest::unprocessable("lines", "a claim has at most 200 lines");
   c.lines.clear();
   c.total = c.sanctioned = 0;
+  LineLookups seen{s_.masterdata, {}, {}};
   for (size_t i = 0; i < lines->size(); ++i) {
-    c.lines.push_back(read_line((*lines)[i], i));
+    c.lines.push_back(read_line((*lines)[i], i, seen));
     c.total = annex::biz::checked_add(c.total, c.lines.back().company_amount, "lines");
   }
   c.sanctioned = c.total;

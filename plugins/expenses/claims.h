@@ -10,6 +10,8 @@
 
 namespace expenses {
 
+struct LineLookups;  // claims.cpp
+
 inline constexpr int64_t kReceiptMaxBytes = 10 << 20;
 
 class Claims {
@@ -43,7 +45,7 @@ class Claims {
   Claim reachable(const annex::Request& req, std::string_view permission) const;
   // Reads the claim's fields and lines from a request body into `claim` (checked, converted, costed).
   void read_body(const nlohmann::json& body, Claim& claim, const std::string& caller) const;
-  ClaimLine read_line(const nlohmann::json& line, size_t index) const;
+  ClaimLine read_line(const nlohmann::json& line, size_t index, LineLookups& seen) const;
   // Takes the claimant's submission lock in `txn`: one submission per person at a time.
   void lock_claimant(annex::Transaction& txn, const std::string& claimant);
   // Evaluates the policies again, refuses a blocked line or a warned one without its justification, chooses the

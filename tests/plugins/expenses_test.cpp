@@ -157,6 +157,9 @@ TEST_P(Expenses, BadLinesAreRefusedNamingTheFieldAndNothingIsStored) {
   json bad_receipt = line("2026-11-17", "travel", 100);
   bad_receipt["receipt_sha256"] = "not-a-hash";
   refused(bad_receipt, 400, "lines[1].receipt_sha256");
+  json no_centre = line("2026-11-17", "travel", 100);
+  no_centre["cost_centre"] = "CC-NOWHERE";
+  EXPECT_NE(refused(no_centre, 422, "lines[1].cost_centre").find("CC-NOWHERE"), std::string::npos);
   EXPECT_TRUE(get(rep_, "/api/v1/expenses/claims")["items"].empty());
 }
 
