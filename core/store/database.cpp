@@ -63,6 +63,9 @@ struct WriterTurn {
       }
     }
   }
+  void take_or_throw() {
+    if (!take()) throw StoreError(StoreError::Kind::kPoolExhausted, "the database is busy: no turn to write came in time");
+  }
   void give() {
     // Notified under the lock: a waiter that timed out cannot have left (and destroyed its variable) meanwhile.
     std::lock_guard<std::mutex> lock(mutex);
@@ -292,14 +295,13 @@ void hand_back(Holding& h) noexcept {
 // With the turn, the session runs on the writer's connection until the turn is given back: every statement of
 // the transaction (SOCI's and store::run's, which both look the connection up from the session at each statement,
 // and which keep their prepared statements per connection) goes there.
-bool take_writer_turn(soci::session& session) {
+void take_writer_turn(soci::session& session) {
   std::shared_ptr<Holding> h = held_by_this_thread(nullptr, &session);
-  if (!h || h->turn == nullptr || h->has_turn) return true;
-  if (!h->turn->take()) return false;
+  if (!h || h->turn == nullptr || h->has_turn) return;
+  h->turn->take_or_throw();
   h->has_turn = true;
   h->own_connection = connection_of(session);
   connection_of(session) = h->turn->connection;
-  return true;
 }
 
 void give_writer_turn(soci::session& session) noexcept {
@@ -441,9 +443,7 @@ Lease::Lease(Database& db, ForWriting) : db_(db) {
     share_or_acquire();  // PostgreSQL, or nested in a lease this thread holds: as any lease
     return;
   }
-  if (!turn->take()) {
-    throw StoreError(StoreError::Kind::kPoolExhausted, "the database is busy: no turn to write came in time");
-  }
+  turn->take_or_throw();
   holding_ = std::make_shared<Holding>();
   holding_->db = &db;
   holding_->index = Holding::kWriter;

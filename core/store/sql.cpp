@@ -143,42 +143,47 @@ struct StatementLease {
   sqlite3_stmt* get() const { return stmt; }
 };
 
-ResultSet run_sqlite(sqlite3* db, std::string_view sql, std::span<const Param> params) {
-  StatementCache& cache = cache_for(db);
-  int rc = SQLITE_OK;
-  auto fail = [&](int code) -> StoreError {
-    std::string message = sqlite3_errmsg(db);
-    int primary = code & 0xff;
-    if (primary == SQLITE_CONSTRAINT) return StoreError(StoreError::Kind::kConstraint, message);
-    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_IOERR || primary == SQLITE_FULL) {
-      return StoreError(StoreError::Kind::kUnavailable, message);
-    }
-    if (primary == SQLITE_ERROR || primary == SQLITE_RANGE || primary == SQLITE_MISMATCH) {
-      return StoreError(StoreError::Kind::kBadStatement, message);
-    }
-    return StoreError(StoreError::Kind::kOther, message);
-  };
-  sqlite3_stmt* found = cache.find(sql);
-  bool cached = found != nullptr;
-  if (found == nullptr) {
-    const char* tail = nullptr;
-    rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &found, &tail);
-    if (rc != SQLITE_OK) {
-      sqlite3_finalize(found);
-      throw fail(rc);
-    }
-    if (found == nullptr) return {};  // only whitespace or a comment
-    if (tail != nullptr && std::string_view(tail).find_first_not_of(" \t\r\n;") != std::string_view::npos) {
-      sqlite3_finalize(found);
-      throw StoreError(StoreError::Kind::kBadStatement, "one statement at a time: text follows the first statement");
-    }
-    // Long statements are one-offs (migrations); the rest are what routes run again and again.
-    if (sql.size() < 4096) {
-      cache.keep(sql, found);
-      cached = true;
-    }
+StoreError sqlite_error(sqlite3* db, int code) {
+  std::string message = sqlite3_errmsg(db);
+  int primary = code & 0xff;
+  if (primary == SQLITE_CONSTRAINT) return StoreError(StoreError::Kind::kConstraint, message);
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_IOERR || primary == SQLITE_FULL) {
+    return StoreError(StoreError::Kind::kUnavailable, message);
   }
-  StatementLease stmt{found, cached};
+  if (primary == SQLITE_ERROR || primary == SQLITE_RANGE || primary == SQLITE_MISMATCH) {
+    return StoreError(StoreError::Kind::kBadStatement, message);
+  }
+  return StoreError(StoreError::Kind::kOther, message);
+}
+
+// The statement for `sql` on `db`, from the connection's cache or prepared (and kept there unless it is long).
+// Its get() is null for only whitespace or a comment. Throws StoreError when it does not prepare.
+StatementLease prepare(sqlite3* db, std::string_view sql) {
+  StatementCache& cache = cache_for(db);
+  if (sqlite3_stmt* found = cache.find(sql)) return StatementLease{found, true};
+  sqlite3_stmt* found = nullptr;
+  const char* tail = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &found, &tail);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(found);
+    throw sqlite_error(db, rc);
+  }
+  if (found == nullptr) return StatementLease{nullptr, false};
+  if (tail != nullptr && std::string_view(tail).find_first_not_of(" \t\r\n;") != std::string_view::npos) {
+    sqlite3_finalize(found);
+    throw StoreError(StoreError::Kind::kBadStatement, "one statement at a time: text follows the first statement");
+  }
+  // Long statements are one-offs (migrations); the rest are what routes run again and again.
+  if (sql.size() >= 4096) return StatementLease{found, false};
+  cache.keep(sql, found);
+  return StatementLease{found, true};
+}
+
+ResultSet run_sqlite(sqlite3* db, std::string_view sql, std::span<const Param> params) {
+  StatementLease stmt = prepare(db, sql);
+  if (stmt.get() == nullptr) return {};  // only whitespace or a comment
+  int rc = SQLITE_OK;
+  auto fail = [&](int code) { return sqlite_error(db, code); };
   int expected = sqlite3_bind_parameter_count(stmt.get());
   if (expected != static_cast<int>(params.size())) {
     throw StoreError(StoreError::Kind::kBadStatement, "the statement has " + std::to_string(expected) +
@@ -362,22 +367,8 @@ void forget_statements(soci::session& session) {
 namespace {
 // True when the statement only reads. Prepares it into the connection's cache, where run_sqlite finds it.
 bool reads_only(sqlite3* db, std::string_view sql) {
-  StatementCache& cache = cache_for(db);
-  if (sqlite3_stmt* found = cache.find(sql)) return sqlite3_stmt_readonly(found) != 0;
-  sqlite3_stmt* stmt = nullptr;
-  const char* tail = nullptr;
-  if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt, &tail) != SQLITE_OK ||
-      (tail != nullptr && std::string_view(tail).find_first_not_of(" \t\r\n;") != std::string_view::npos)) {
-    sqlite3_finalize(stmt);
-    return true;  // run_sqlite prepares it again and reports what is wrong
-  }
-  const bool only = stmt == nullptr || sqlite3_stmt_readonly(stmt) != 0;
-  if (stmt != nullptr && sql.size() < 4096) {
-    cache.keep(sql, stmt);
-  } else {
-    sqlite3_finalize(stmt);
-  }
-  return only;
+  StatementLease stmt = prepare(db, sql);
+  return stmt.get() == nullptr || sqlite3_stmt_readonly(stmt.get()) != 0;
 }
 
 struct TurnForOneStatement {
@@ -394,9 +385,7 @@ ResultSet run(soci::session& session, std::string_view sql, std::span<const Para
       // write lock beside the turn, and the turn's holder polls for the lock (SQLite's busy handler sleeps a
       // millisecond or more at a time) while every writer behind it waits. With the turn it runs on the writer's
       // connection (take_writer_turn), which `connection` then names.
-      if (!take_writer_turn(session)) {
-        throw StoreError(StoreError::Kind::kPoolExhausted, "the database is busy: no turn to write came in time");
-      }
+      take_writer_turn(session);
       TurnForOneStatement turn{session};
       return run_sqlite(connection, sql, params);
     }

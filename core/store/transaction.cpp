@@ -12,9 +12,7 @@ std::string savepoint(int level) { return "annex_sp" + std::to_string(level); }
 int begin(soci::session& session, Dialect dialect) {
   int* depth = transaction_depth_slot(session);
   int level = depth != nullptr ? *depth + 1 : 1;
-  if (level == 1 && dialect == Dialect::kSqlite && !take_writer_turn(session)) {
-    throw StoreError(StoreError::Kind::kPoolExhausted, "the database is busy: no turn to write came in time");
-  }
+  if (level == 1 && dialect == Dialect::kSqlite) take_writer_turn(session);
   try {
     if (level == 1) {
       session << (dialect == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");

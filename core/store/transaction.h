@@ -20,9 +20,10 @@ void commit(soci::session& session, int level = 1);
 void rollback(soci::session& session, int level = 1) noexcept;
 
 // SQLite's writer turn (database.cpp): taken before an outermost transaction begins, given back when it ends, so
-// that writers queue in order instead of polling SQLite's lock. take_writer_turn is false when the turn did not
-// come within the pool's timeouts. Both do nothing for PostgreSQL or a session not leased from a pool.
-bool take_writer_turn(soci::session& session);
+// that writers queue in order instead of polling SQLite's lock. take_writer_turn throws StoreError(kPoolExhausted)
+// when the turn did not come within the pool's timeouts. Both do nothing for PostgreSQL or a session not leased from
+// a pool.
+void take_writer_turn(soci::session& session);
 void give_writer_turn(soci::session& session) noexcept;
 
 // Rolls back on destruction unless commit() was called.
