@@ -111,6 +111,17 @@ std::optional<Claim> ClaimRepository::find_by_approval(const std::string& approv
   return find(rows.row().text(0), txn);
 }
 
+// Adds the claim's stored lines that are counted (or not, as `counted` says) to the claimant's daily totals, or takes
+// them off (`sign` -1): called before lines stop counting or are deleted, and after they start counting or are written.
+void ClaimRepository::tally(annex::Transaction& txn, const std::string& claim_id, bool counted, int sign) {
+  db_.query(txn,
+            "INSERT INTO expenses_claimed_days (claimant_id, category, spent_on, sanctioned)"
+            " SELECT claimant_id, category, spent_on, CAST(SUM(sanctioned) AS BIGINT) * ? FROM expenses_lines"
+            " WHERE claim_id = ? AND counted = ? GROUP BY claimant_id, category, spent_on"
+            " ON CONFLICT (claimant_id, category, spent_on) DO UPDATE SET sanctioned = expenses_claimed_days.sanctioned + excluded.sanctioned",
+            {sign, claim_id, counted ? 1 : 0});
+}
+
 void ClaimRepository::insert(annex::Transaction& txn, const Claim& c) {
   db_.query(txn,
             std::string("INSERT INTO expenses_claims (") + kClaimColumns +
@@ -120,12 +131,16 @@ void ClaimRepository::insert(annex::Transaction& txn, const Claim& c) {
              c.chain_basis.is_null() ? std::optional<std::string>() : c.chain_basis.dump(), c.settled_advances, c.reimbursable,
              c.submitted_at, c.decided_at, c.paid_on, c.created_at, c.updated_at, c.version, c.posted_ref});
   write_lines(db_, txn, c);
+  if (counts(c.status)) tally(txn, c.id, true, 1);
 }
 
 void ClaimRepository::update(annex::Transaction& txn, Claim& c, int64_t expected_version) {
   update_header(txn, c, expected_version);
+  const bool counted = counts(c.status);
+  if (counted) tally(txn, c.id, true, -1);
   db_.query(txn, "DELETE FROM expenses_lines WHERE claim_id = ?", {c.id});
   write_lines(db_, txn, c);
+  if (counted) tally(txn, c.id, true, 1);
 }
 
 void ClaimRepository::update_header(annex::Transaction& txn, Claim& c, int64_t expected_version) {
@@ -142,6 +157,9 @@ void ClaimRepository::update_header(annex::Transaction& txn, Claim& c, int64_t e
     throw annex::Error(ANNEX_ERR_CONFLICT, "the claim changed meanwhile; read it again", "If-Match");
   }
   c.version = expected_version + 1;
+  // Lines that start or stop counting move into or out of the daily totals first (all of a claim's lines count alike).
+  const bool counted = counts(c.status);
+  tally(txn, c.id, !counted, counted ? 1 : -1);
   db_.query(txn, "UPDATE expenses_lines SET claim_status = ?, counted = ? WHERE claim_id = ? AND (claim_status <> ? OR counted <> ?)",
             {c.status, counts(c.status) ? 1 : 0, c.id, c.status, counts(c.status) ? 1 : 0});
 }
@@ -154,16 +172,16 @@ static std::string marks(size_t count) {
 }
 
 ClaimRepository::ClaimedByDay ClaimRepository::claimed_by_day(const std::string& claimant, const std::set<std::string>& categories,
-                                                              const std::string& from, const std::string& to, const std::string& except,
+                                                              const std::string& from, const std::string& to,
                                                               annex::Transaction* txn) const {
   ClaimedByDay out;
   if (categories.empty()) return out;
-  std::vector<annex::Value> params = {claimant, from, to, except};
+  std::vector<annex::Value> params = {claimant, from, to};
   for (const std::string& category : categories) params.emplace_back(category);
   annex::Rows rows = db_.query(txn,
-                               "SELECT category, spent_on, CAST(SUM(sanctioned) AS BIGINT) FROM expenses_lines WHERE claimant_id = ?"
-                               " AND spent_on >= ? AND spent_on <= ? AND counted = 1 AND claim_id <> ? AND category IN (" +
-                                   marks(categories.size()) + ") GROUP BY category, spent_on",
+                               "SELECT category, spent_on, sanctioned FROM expenses_claimed_days WHERE claimant_id = ?"
+                               " AND spent_on >= ? AND spent_on <= ? AND sanctioned <> 0 AND category IN (" +
+                                   marks(categories.size()) + ")",
                                params);
   while (rows.next()) out[rows.row().text(0)][rows.row().text(1)] = rows.row().integer(2);
   return out;

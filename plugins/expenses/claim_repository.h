@@ -29,11 +29,12 @@ class ClaimRepository {
   void update_header(annex::Transaction& txn, Claim& claim, int64_t expected_version);
 
   // What `claimant` has claimed per category and day between `from` and `to` (inclusive), in company minor units,
-  // on claims submitted or beyond (not rejected) — leaving out claim `except`: category → date → sum. One statement
+  // on claims that count (submitted or beyond; not a draft, a returned or a rejected claim, so not the editable
+  // claim being evaluated): category → date → sum, read from the daily totals the repository keeps. One statement
   // for all of a claim's rolling limits.
   using ClaimedByDay = std::map<std::string, std::map<std::string, int64_t>>;
   ClaimedByDay claimed_by_day(const std::string& claimant, const std::set<std::string>& categories, const std::string& from,
-                              const std::string& to, const std::string& except, annex::Transaction* txn = nullptr) const;
+                              const std::string& to, annex::Transaction* txn = nullptr) const;
   // For each of `lines`, a line of `claimant`'s other claims (not rejected, leaving out `except`) with the same
   // category, date, amount and currency, if any: line_no → {claim_id, line_no}. One statement for the claim.
   std::map<int, std::pair<std::string, int>> duplicates(const std::string& claimant, const std::vector<ClaimLine>& lines,
@@ -55,6 +56,7 @@ class ClaimRepository {
   const annex::Db& db() const { return db_; }
 
  private:
+  void tally(annex::Transaction& txn, const std::string& claim_id, bool counted, int sign);
   annex::Db db_;
 };
 

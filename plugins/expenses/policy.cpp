@@ -43,7 +43,7 @@ void PolicyEngine::evaluate(Claim& claim, const Claimant& claimant, annex::Trans
     if (earliest.empty() || from < earliest) earliest = from;
     if (latest.empty() || line.spent_on > latest) latest = line.spent_on;
   }
-  const ClaimRepository::ClaimedByDay claimed = claims_.claimed_by_day(claim.claimant_id, windowed, earliest, latest, claim.id, txn);
+  const ClaimRepository::ClaimedByDay claimed = claims_.claimed_by_day(claim.claimant_id, windowed, earliest, latest, txn);
   const std::map<int, std::pair<std::string, int>> duplicates = claims_.duplicates(claim.claimant_id, claim.lines, claim.id, txn);
   auto claimed_between = [&](const std::string& category, const std::string& from, const std::string& to) {
     int64_t sum = 0;

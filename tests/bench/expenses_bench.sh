@@ -90,6 +90,8 @@ SELECT printf('ec_%012x%012d', 1700000000000 + i / 5, i / 5), i % 5 + 1,
   'Shop', 10000, 'CNY', 10000, 10000, 'CC' || (i % 20), '6602', '{"outcome":"ok","results":[]}', 1, 'approved',
   's' || (((i / 5) % 500) / 50)
 FROM g;
+INSERT INTO expenses_claimed_days (claimant_id, category, spent_on, sanctioned)
+SELECT claimant_id, category, spent_on, SUM(sanctioned) FROM expenses_lines WHERE counted = 1 GROUP BY claimant_id, category, spent_on;
 COMMIT;
 ANALYZE;
 SQL

@@ -501,6 +501,18 @@ TEST_P(Expenses, TheSpendReportAndTheRollingLimitsFollowEachClaimsDecision) {
   json again = submitted({line("2026-11-18", "taxi", 15000)});
   EXPECT_EQ(again["status"], "submitted");
   EXPECT_EQ(again["lines"][0]["policy"]["outcome"], "ok") << again.dump();
+
+  // An approved and paid claim's lines count once, whatever decisions and payments it went through: 150.00 + 50.00
+  // is the day's 200.00; 10.00 more passes it (and taxi's limits block).
+  json paid = submitted({line("2026-11-20", "taxi", 15000)});
+  decide(head_, paid["approval_id"], "approve");
+  ASSERT_TRUE(reaches(path_of(paid), "approved"));
+  must(as(finance_, "POST", path_of(paid) + "/paid", {{"paid_on", "2026-11-30"}}), 200);
+  EXPECT_EQ(submitted({line("2026-11-20", "taxi", 5000)})["lines"][0]["policy"]["outcome"], "ok");
+  HttpResult over = as(rep_, "POST", "/api/v1/expenses/claims", {{"purpose", "customer"}, {"lines", {line("2026-11-20", "taxi", 1000)}}, {"submit", true}});
+  EXPECT_EQ(over.status, 422) << over.body;
+  EXPECT_EQ(field(over), "lines[0]");
+  EXPECT_NE(over.body.find("210.00"), std::string::npos) << over.body;
 }
 
 TEST_P(Expenses, AReturnedClaimIsEditedAndResubmittedIntoANewRoundOfTheSameApproval) {
