@@ -2,6 +2,7 @@
 
 #include "clock/utc.h"
 #include "crypto/digest.h"
+#include "http/exchange.h"
 #include "store/core_schema.h"
 #include "store/sql.h"
 #include "store/transaction.h"
@@ -114,8 +115,116 @@ class Verifier {
 
 }  // namespace
 
+namespace {
+
+// Whether a JSON text is already canonical, read in one pass without building the document: most entries are
+// written by nlohmann::json::dump(), which writes the canonical form, and parsing them to write them again was a
+// fifth of the work of a write transaction that appends one. Anything it is unsure of — white space, a fraction or
+// an exponent, an integer of 19 digits or more, -0, an escape dump() does not write, an escaped key — is left to
+// the parse, so the answer is always dump(parse(text)).
+class CanonicalScan {
+ public:
+  explicit CanonicalScan(std::string_view text) : t_(text) {}
+  bool canonical() { return value(0) && i_ == t_.size(); }
+
+ private:
+  static constexpr int kDeepest = 256;
+
+  bool value(int depth) {
+    if (i_ >= t_.size() || depth > kDeepest) return false;
+    switch (t_[i_]) {
+      case '{': return object(depth);
+      case '[': return array(depth);
+      case '"': return string(nullptr);
+      case 't': return word("true");
+      case 'f': return word("false");
+      case 'n': return word("null");
+      default: return integer();
+    }
+  }
+  bool object(int depth) {
+    ++i_;
+    if (next_is('}')) return true;
+    std::string_view previous;
+    for (bool first = true;; first = false) {
+      std::string_view key;
+      if (i_ >= t_.size() || t_[i_] != '"' || !string(&key)) return false;
+      if (!first && !(previous < key)) return false;  // keys in std::map order, each once
+      previous = key;
+      if (!next_is(':') || !value(depth + 1)) return false;
+      if (next_is('}')) return true;
+      if (!next_is(',')) return false;
+    }
+  }
+  bool array(int depth) {
+    ++i_;
+    if (next_is(']')) return true;
+    for (;;) {
+      if (!value(depth + 1)) return false;
+      if (next_is(']')) return true;
+      if (!next_is(',')) return false;
+    }
+  }
+  // A string as dump() escapes it; `key` (when given) gets its text and must have no escape.
+  bool string(std::string_view* key) {
+    const size_t start = ++i_;
+    while (i_ < t_.size()) {
+      const unsigned char c = static_cast<unsigned char>(t_[i_]);
+      if (c == '"') {
+        std::string_view raw = t_.substr(start, i_ - start);
+        ++i_;
+        if (key != nullptr) *key = raw;
+        return http::valid_utf8(raw);
+      }
+      if (c < 0x20) return false;
+      if (c == '\\') {
+        if (key != nullptr || i_ + 1 >= t_.size()) return false;
+        const char e = t_[i_ + 1];
+        if (e == '"' || e == '\\' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't') {
+          i_ += 2;
+          continue;
+        }
+        // \u00xx, lower-case hex, for a control character without a short escape.
+        if (e != 'u' || t_.substr(i_ + 2, 2) != "00" || i_ + 5 >= t_.size()) return false;
+        const int v = hex(t_[i_ + 4]) * 16 + hex(t_[i_ + 5]);
+        if (v < 0 || v >= 0x20 || v == '\b' || v == '\t' || v == '\n' || v == '\f' || v == '\r') return false;
+        i_ += 6;
+        continue;
+      }
+      ++i_;
+    }
+    return false;
+  }
+  static int hex(char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1024; }
+  bool integer() {
+    const size_t start = i_;
+    if (t_[i_] == '-') ++i_;
+    const size_t digits = i_;
+    while (i_ < t_.size() && t_[i_] >= '0' && t_[i_] <= '9') ++i_;
+    const size_t n = i_ - digits;
+    if (n == 0 || n > 18) return false;
+    return t_[digits] != '0' || (n == 1 && digits == start);  // no leading zero, no -0
+  }
+  bool word(std::string_view w) {
+    if (t_.substr(i_, w.size()) != w) return false;
+    i_ += w.size();
+    return true;
+  }
+  bool next_is(char c) {
+    if (i_ >= t_.size() || t_[i_] != c) return false;
+    ++i_;
+    return true;
+  }
+
+  std::string_view t_;
+  size_t i_ = 0;
+};
+
+}  // namespace
+
 std::string canonical_json(std::string_view json) {
   if (json.empty()) return "null";
+  if (CanonicalScan(json).canonical()) return std::string(json);
   nlohmann::json parsed = nlohmann::json::parse(json, nullptr, false);
   if (parsed.is_discarded()) throw std::invalid_argument("not valid JSON");
   return parsed.dump();  // object_t is a std::map: keys come out sorted, with no white space

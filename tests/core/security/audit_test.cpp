@@ -7,10 +7,35 @@
 #include "crypto/digest.h"
 #include "store/transaction.h"
 
+#include <nlohmann/json.hpp>
+
 #include <sstream>
 
 namespace annex::test {
 namespace {
+
+// Canonical JSON is dump(parse(text)), whether the text was canonical already (kept as it is) or not (written
+// again); text that is not JSON, or not UTF-8, is refused either way.
+TEST(CanonicalJson, IsWhatAParseAndADumpWouldWriteWhateverTheText) {
+  const char* const texts[] = {
+      "null", "true", "false", "0", "-1", "123456789012345678", "\"\"", "[]", "{}", "[1,[2,[3]],{}]",
+      R"({"a":1,"b":{"c":[true,null,"x"]},"z":"\u00e9"})", "{\"a\":\"\u5ba2\u60c5\u8d39 \xe5\xae\xa2\"}",
+      R"({"esc":"\"\\\b\f\n\r\t\u0001\u001f"})",
+      // Not canonical: written again.
+      "{ \"a\": 1 }", R"({"b":1,"a":2})", R"({"a":1,"a":2})", "-0", "1.0", "1.5", "1e3", "-12345678901234567890",
+      "12345678901234567890123", R"("\/")", R"("\u0041")", R"("\u00E9")", R"("\u000a")", R"({"\u0062":1,"a":2})",
+      R"(["a" ,"b"])", "[1,2]\n", R"({"k":"v"}  )"};
+  for (const char* text : texts) {
+    EXPECT_EQ(audit::canonical_json(text), nlohmann::json::parse(text).dump()) << text;
+  }
+  for (const char* bad : {"{", "[1,]", R"({"a":1,})", "\"\xff\"", "\"\xed\xa0\x80\"", "tru", "nul", "-", "\"a", "{\"a\"1}",
+                          R"("\u00zz")", "\"tab\there\"", "[1]x", "007"}) {
+    EXPECT_THROW(audit::canonical_json(bad), std::invalid_argument) << bad;
+  }
+  std::string deep(300, '[');
+  deep += std::string(300, ']');
+  EXPECT_EQ(audit::canonical_json(deep), nlohmann::json::parse(deep).dump()) << "nesting past the scan's depth is parsed";
+}
 
 class AuditTest : public SecurityTest {
  protected:
