@@ -232,10 +232,21 @@ std::string ApprovalService::ineligible(const Approval& a, const Step& step, con
 }
 
 std::vector<std::string> ApprovalService::eligible_users(const Approval& a, const Step& step) {
-  std::vector<std::string> out;
-  for (const auto& u : authorizer_.store().users()) {
-    if (u.status == "active" && u.id != a.submitter_id && ineligible(a, step, u.id).empty()) out.push_back(u.id);
+  // Only a holder of the step's role, or of a role granting its permission, can be eligible: those are asked,
+  // not every user. In login order, as approvers are listed.
+  std::vector<std::string> roles;
+  for (const std::string& role : authorizer_.roles().names()) {
+    const std::vector<std::string>* patterns = authorizer_.roles().patterns(role);
+    if (step.role.empty() ? patterns != nullptr && auth::permitted(*patterns, step.permission) : role == step.role) roles.push_back(role);
   }
+  std::vector<std::pair<std::string, std::string>> eligible;  // login, id
+  for (const std::string& id : authorizer_.store().holders_of(roles)) {
+    if (id == a.submitter_id || !ineligible(a, step, id).empty()) continue;
+    if (auto access = authorizer_.access_of(id)) eligible.emplace_back(access->login, id);
+  }
+  std::sort(eligible.begin(), eligible.end());
+  std::vector<std::string> out;
+  for (auto& [login, id] : eligible) out.push_back(std::move(id));
   return out;
 }
 

@@ -152,6 +152,21 @@ std::vector<User> IdentityStore::users() {
   return out;
 }
 
+std::vector<std::string> IdentityStore::holders_of(const std::vector<std::string>& roles) {
+  std::vector<std::string> out;
+  if (roles.empty()) return out;
+  std::string sql = "SELECT DISTINCT user_id FROM annex_role_assignments WHERE role IN (";
+  std::vector<Param> params;
+  for (const std::string& role : roles) {
+    sql += params.empty() ? "?" : ", ?";
+    params.push_back(Param::text(role));
+  }
+  Conn lease(db_, pinned_);
+  auto rs = store::run(lease.session(), sql + ")", params);
+  for (const auto& row : rs.rows) out.push_back(row[0].s);
+  return out;
+}
+
 void IdentityStore::update_user(const std::string& user_id, const std::string& display_name,
                                 const std::string& employee_number) {
   if (display_name.empty() || display_name.size() > 200) {

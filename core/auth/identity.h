@@ -81,6 +81,9 @@ class IdentityStore {
   void clear_failed_logins(const std::string& key);
 
   std::vector<User> users();
+  // The users holding any of `roles` (in any sector), by id: the few who may approve a step, without reading every
+  // user.
+  std::vector<std::string> holders_of(const std::vector<std::string>& roles);
   // Changes the display name and employee number. Throws IdentityError for an unknown user.
   void update_user(const std::string& user_id, const std::string& display_name, const std::string& employee_number);
   // Active users whose last login (or, never having logged in, whose creation) is older than `days` days.

@@ -324,6 +324,9 @@ std::vector<Migration> core_migrations(Dialect dialect) {
        // a push read and sorted all of the stream's delivered documents again.
        "CREATE INDEX annex_sync_documents_unheard ON annex_sync_documents (connection, stream, delivered_at, seq)"
        " WHERE state <> 'pending' AND notified = 0;"},
+      {21, "role holders",
+       // Who holds a role: the candidates for an approval step, read on every submission.
+       "CREATE INDEX annex_role_assignments_role ON annex_role_assignments (role, user_id);"},
   };
 }
 
