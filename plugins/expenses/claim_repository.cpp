@@ -122,6 +122,18 @@ void ClaimRepository::tally(annex::Transaction& txn, const std::string& claim_id
             {sign, claim_id, counted ? 1 : 0});
 }
 
+// Adds the stored claim to the claimant's daily submissions by purpose and customer when its status counts, or
+// takes it off (`sign` -1): called before its header changes and after.
+void ClaimRepository::tally_claim(annex::Transaction& txn, const std::string& claim_id, int sign) {
+  db_.query(txn,
+            "INSERT INTO expenses_related_days (claimant_id, submitted_on, purpose, party_id, claims, total)"
+            " SELECT claimant_id, substr(submitted_at, 1, 10), purpose, COALESCE(party_id, ''), ?, total * ? FROM expenses_claims"
+            " WHERE id = ? AND status IN ('submitted', 'approved', 'posted', 'paid') AND submitted_at IS NOT NULL"
+            " ON CONFLICT (claimant_id, submitted_on, purpose, party_id) DO UPDATE SET"
+            " claims = expenses_related_days.claims + excluded.claims, total = expenses_related_days.total + excluded.total",
+            {sign, sign, claim_id});
+}
+
 void ClaimRepository::insert(annex::Transaction& txn, const Claim& c) {
   db_.query(txn,
             std::string("INSERT INTO expenses_claims (") + kClaimColumns +
@@ -131,7 +143,10 @@ void ClaimRepository::insert(annex::Transaction& txn, const Claim& c) {
              c.chain_basis.is_null() ? std::optional<std::string>() : c.chain_basis.dump(), c.settled_advances, c.reimbursable,
              c.submitted_at, c.decided_at, c.paid_on, c.created_at, c.updated_at, c.version, c.posted_ref});
   write_lines(db_, txn, c);
-  if (counts(c.status)) tally(txn, c.id, true, 1);
+  if (counts(c.status)) {
+    tally(txn, c.id, true, 1);
+    tally_claim(txn, c.id, 1);
+  }
 }
 
 void ClaimRepository::update(annex::Transaction& txn, Claim& c, int64_t expected_version) {
@@ -144,6 +159,7 @@ void ClaimRepository::update(annex::Transaction& txn, Claim& c, int64_t expected
 }
 
 void ClaimRepository::update_header(annex::Transaction& txn, Claim& c, int64_t expected_version) {
+  tally_claim(txn, c.id, -1);
   annex::Rows changed = db_.query(
       txn,
       "UPDATE expenses_claims SET purpose = ?, period = ?, party_id = ?, opportunity_id = ?, contract_id = ?, status = ?,"
@@ -157,6 +173,7 @@ void ClaimRepository::update_header(annex::Transaction& txn, Claim& c, int64_t e
     throw annex::Error(ANNEX_ERR_CONFLICT, "the claim changed meanwhile; read it again", "If-Match");
   }
   c.version = expected_version + 1;
+  tally_claim(txn, c.id, 1);
   // Lines that start or stop counting move into or out of the daily totals first (all of a claim's lines count alike).
   const bool counted = counts(c.status);
   tally(txn, c.id, !counted, counted ? 1 : -1);
@@ -220,16 +237,22 @@ std::vector<std::pair<std::string, int>> ClaimRepository::receipt_uses(const std
 }
 
 ClaimRepository::Related ClaimRepository::related(const std::string& claimant, const std::optional<std::string>& party,
-                                                  const std::string& purpose, const std::string& from_instant,
+                                                  const std::string& purpose, const std::string& from_day,
                                                   const std::string& except, size_t listed, annex::Transaction* txn) const {
   std::string party_text = party.value_or("");
-  annex::Value params[] = {std::string_view(claimant), std::string_view(from_instant), std::string_view(except),
+  annex::Value params[] = {std::string_view(claimant), std::string_view(from_day), std::string_view(except),
                            std::string_view(party_text), std::string_view(purpose)};
+  Related out;
+  annex::Value sum_params[] = {std::string_view(claimant), std::string_view(from_day), std::string_view(party_text),
+                               std::string_view(purpose)};
+  annex::Rows sums = db_.query(txn,
+                               "SELECT CAST(COALESCE(SUM(claims), 0) AS BIGINT), CAST(COALESCE(SUM(total), 0) AS BIGINT)"
+                               " FROM expenses_related_days WHERE claimant_id = ? AND submitted_on >= ?"
+                               " AND ((party_id <> '' AND party_id = ?) OR purpose = ?)",
+                               sum_params);
   const std::string where =
       " FROM expenses_claims WHERE claimant_id = ? AND submitted_at >= ? AND id <> ?"
       " AND status IN ('submitted', 'approved', 'posted', 'paid') AND ((party_id IS NOT NULL AND party_id = ?) OR purpose = ?)";
-  Related out;
-  annex::Rows sums = db_.query(txn, "SELECT COUNT(*), CAST(COALESCE(SUM(total), 0) AS BIGINT)" + where, params);
   if (sums.next()) {
     out.count = sums.row().integer(0);
     out.total = sums.row().integer(1);

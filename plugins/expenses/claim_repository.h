@@ -41,22 +41,25 @@ class ClaimRepository {
                                                         const std::string& except, annex::Transaction* txn = nullptr) const;
   // Other lines (of any claim, or of this one) carrying the receipt: {claim_id, line_no}.
   std::vector<std::pair<std::string, int>> receipt_uses(const std::string& sha256, annex::Transaction* txn = nullptr) const;
-  // The claimant's claims submitted since `from_instant`, not rejected, for the same customer or the same purpose,
-  // leaving out `except`: their count and total, and the latest `listed` of them {id, total} — the list is what an
-  // approver reads, bounded so a busy claimant's chain basis does not grow with every claim.
+  // The claimant's claims submitted since the day `from_day` (YYYY-MM-DD) that count (not a draft, a returned or a
+  // rejected claim, so not the editable claim being submitted), for the same customer or the same purpose: their
+  // count and total (from the daily submissions the repository keeps), and the latest `listed` of them {id, total},
+  // leaving out `except` — the list is what an approver reads, bounded so a busy claimant's chain basis does not
+  // grow with every claim.
   struct Related {
     int64_t count = 0;
     int64_t total = 0;
     std::vector<std::pair<std::string, int64_t>> latest;
   };
   Related related(const std::string& claimant, const std::optional<std::string>& party, const std::string& purpose,
-                  const std::string& from_instant, const std::string& except, size_t listed,
+                  const std::string& from_day, const std::string& except, size_t listed,
                   annex::Transaction* txn = nullptr) const;
 
   const annex::Db& db() const { return db_; }
 
  private:
   void tally(annex::Transaction& txn, const std::string& claim_id, bool counted, int sign);
+  void tally_claim(annex::Transaction& txn, const std::string& claim_id, int sign);
   annex::Db db_;
 };
 

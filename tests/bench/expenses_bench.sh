@@ -92,6 +92,9 @@ SELECT printf('ec_%012x%012d', 1700000000000 + i / 5, i / 5), i % 5 + 1,
 FROM g;
 INSERT INTO expenses_claimed_days (claimant_id, category, spent_on, sanctioned)
 SELECT claimant_id, category, spent_on, SUM(sanctioned) FROM expenses_lines WHERE counted = 1 GROUP BY claimant_id, category, spent_on;
+INSERT INTO expenses_related_days (claimant_id, submitted_on, purpose, party_id, claims, total)
+SELECT claimant_id, substr(submitted_at, 1, 10), purpose, '', COUNT(*), SUM(total) FROM expenses_claims
+GROUP BY claimant_id, substr(submitted_at, 1, 10), purpose;
 COMMIT;
 ANALYZE;
 SQL

@@ -334,6 +334,14 @@ TEST_P(Expenses, SplittingAClaimNeitherDodgesARollingLimitNorTheFinanceStep) {
   EXPECT_EQ(s2["chain"]["amount"], money(600000));
   EXPECT_EQ(s2["chain"]["basis"]["claims"].size(), 2u);
   EXPECT_EQ(s2["approval"]["steps"], json::array({"head", "finance"})) << s2["approval"].dump();
+  // A rejected claim leaves the cumulative amount: 3,000.00 + 1,500.00 stays under the finance step.
+  decide(head_, s2["approval_id"], "reject");
+  ASSERT_TRUE(reaches("/api/v1/expenses/claims/" + s2["id"].get<std::string>(), "rejected"));
+  json t3 = draft(rep_, {line("2026-11-13", "travel", 150000)}, {{"party_id", customer_}, {"purpose", "training"}});
+  json s3 = json::parse(must(submit(rep_, t3), 200));
+  EXPECT_EQ(s3["chain"]["amount"], money(450000)) << s3["chain"].dump();
+  EXPECT_EQ(s3["chain"]["basis"]["other_claims"], 1) << s3["chain"].dump();
+  EXPECT_EQ(s3["approval"]["steps"], json::array({"head"})) << s3["approval"].dump();
 }
 
 // A claim may be submitted as it is drafted ("submit": true): the same policies, rolling limits and chain as a
