@@ -144,8 +144,8 @@ void ClaimRepository::insert(annex::Transaction& txn, const Claim& c) {
              c.submitted_at, c.decided_at, c.paid_on, c.created_at, c.updated_at, c.version, c.posted_ref});
   write_lines(db_, txn, c);
   if (counts(c.status)) {
+    tally_claim(txn, c.id, 1);  // in the order update_header takes them
     tally(txn, c.id, true, 1);
-    tally_claim(txn, c.id, 1);
   }
 }
 
@@ -159,6 +159,10 @@ void ClaimRepository::update(annex::Transaction& txn, Claim& c, int64_t expected
 }
 
 void ClaimRepository::update_header(annex::Transaction& txn, Claim& c, int64_t expected_version) {
+  // The claimant's row of expenses_claimant_locks first, as a submission takes it: a decision, a payment or a
+  // reduction changes the claimant's daily totals too, and on PostgreSQL two transactions that took those rows in
+  // different orders would deadlock. (A claimant who never submitted has no row, and no totals to change.)
+  db_.query(txn, "UPDATE expenses_claimant_locks SET submissions = submissions WHERE user_id = ?", {c.claimant_id});
   tally_claim(txn, c.id, -1);
   annex::Rows changed = db_.query(
       txn,
