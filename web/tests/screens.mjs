@@ -124,6 +124,8 @@ export const tests = [
       // removing a line leaves the focus on the line that takes its place
       await page.locator('button', { hasText: 'Remove line 1' }).click();
       assert.equal(await page.locator('[data-testid=claim-line]').count(), 1);
+      // The focus is put on it once the line is gone from the page, after the click returns.
+      await page.waitForFunction(() => /^line-\d+-date$/.test(document.activeElement && document.activeElement.id), null, { timeout: 5000 }).catch(() => {});
       assert.match(await page.evaluate(() => document.activeElement.id), /^line-\d+-date$/);
       await screenshot(page, 'mobile-claim-form');
       await page.goto(`${env.url}/expenses`);
