@@ -79,6 +79,8 @@ std::optional<std::string> attendees_json(const ClaimLine& l) {
 }
 
 bool counts(const std::string& status) { return status != "draft" && status != "rejected" && status != "returned"; }
+// counts(), as SQL over a claim's status.
+constexpr const char* kCountingStatus = "status IN ('submitted', 'approved', 'posted', 'paid')";
 
 void write_lines(const annex::Db& db, annex::Transaction& txn, const Claim& c) {
   for (const ClaimLine& l : c.lines) {
@@ -111,6 +113,11 @@ std::optional<Claim> ClaimRepository::find_by_approval(const std::string& approv
   return find(rows.row().text(0), txn);
 }
 
+void ClaimRepository::lock_claimant(annex::Transaction& txn, const std::string& claimant) {
+  db_.query(txn, "INSERT INTO expenses_claimant_locks (user_id, submissions) VALUES (?, 0) ON CONFLICT (user_id) DO NOTHING", {claimant});
+  db_.query(txn, "UPDATE expenses_claimant_locks SET submissions = submissions + 1 WHERE user_id = ?", {claimant});
+}
+
 // Adds the claim's stored lines that are counted (or not, as `counted` says) to the claimant's daily totals, or takes
 // them off (`sign` -1): called before lines stop counting or are deleted, and after they start counting or are written.
 void ClaimRepository::tally(annex::Transaction& txn, const std::string& claim_id, bool counted, int sign) {
@@ -128,7 +135,7 @@ void ClaimRepository::tally_claim(annex::Transaction& txn, const std::string& cl
   db_.query(txn,
             "INSERT INTO expenses_related_days (claimant_id, submitted_on, purpose, party_id, claims, total)"
             " SELECT claimant_id, substr(submitted_at, 1, 10), purpose, COALESCE(party_id, ''), ?, total * ? FROM expenses_claims"
-            " WHERE id = ? AND status IN ('submitted', 'approved', 'posted', 'paid') AND submitted_at IS NOT NULL"
+            " WHERE id = ? AND " + std::string(kCountingStatus) + " AND submitted_at IS NOT NULL"
             " ON CONFLICT (claimant_id, submitted_on, purpose, party_id) DO UPDATE SET"
             " claims = expenses_related_days.claims + excluded.claims, total = expenses_related_days.total + excluded.total",
             {sign, sign, claim_id});
@@ -143,26 +150,35 @@ void ClaimRepository::insert(annex::Transaction& txn, const Claim& c) {
              c.chain_basis.is_null() ? std::optional<std::string>() : c.chain_basis.dump(), c.settled_advances, c.reimbursable,
              c.submitted_at, c.decided_at, c.paid_on, c.created_at, c.updated_at, c.version, c.posted_ref});
   write_lines(db_, txn, c);
-  if (counts(c.status)) {
-    tally_claim(txn, c.id, 1);  // in the order update_header takes them
+  if (counts(c.status)) {  // a submission, which has taken the claimant's lock before reading the totals
+    tally_claim(txn, c.id, 1);
     tally(txn, c.id, true, 1);
   }
 }
 
+// A change of a claim changes its claimant's totals: the claimant's lock comes first, as a submission takes it, so
+// that on PostgreSQL a decision and a submission of the same person (which locks the audit chain's head before the
+// totals) run one after the other instead of deadlocking.
 void ClaimRepository::update(annex::Transaction& txn, Claim& c, int64_t expected_version) {
-  update_header(txn, c, expected_version);
-  const bool counted = counts(c.status);
-  if (counted) tally(txn, c.id, true, -1);
+  lock_claimant(txn, c.claimant_id);
+  tally(txn, c.id, true, -1);  // the stored lines, if they counted
+  write_header(txn, c, expected_version);
   db_.query(txn, "DELETE FROM expenses_lines WHERE claim_id = ?", {c.id});
   write_lines(db_, txn, c);
-  if (counted) tally(txn, c.id, true, 1);
+  if (counts(c.status)) tally(txn, c.id, true, 1);
 }
 
 void ClaimRepository::update_header(annex::Transaction& txn, Claim& c, int64_t expected_version) {
-  // The claimant's row of expenses_claimant_locks first, as a submission takes it: a decision, a payment or a
-  // reduction changes the claimant's daily totals too, and on PostgreSQL two transactions that took those rows in
-  // different orders would deadlock. (A claimant who never submitted has no row, and no totals to change.)
-  db_.query(txn, "UPDATE expenses_claimant_locks SET submissions = submissions WHERE user_id = ?", {c.claimant_id});
+  lock_claimant(txn, c.claimant_id);
+  // Lines that start or stop counting move into or out of the daily totals (all of a claim's lines count alike).
+  const bool counted = counts(c.status);
+  tally(txn, c.id, !counted, counted ? 1 : -1);
+  write_header(txn, c, expected_version);
+  db_.query(txn, "UPDATE expenses_lines SET claim_status = ?, counted = ? WHERE claim_id = ? AND (claim_status <> ? OR counted <> ?)",
+            {c.status, counted ? 1 : 0, c.id, c.status, counted ? 1 : 0});
+}
+
+void ClaimRepository::write_header(annex::Transaction& txn, Claim& c, int64_t expected_version) {
   tally_claim(txn, c.id, -1);
   annex::Rows changed = db_.query(
       txn,
@@ -178,11 +194,6 @@ void ClaimRepository::update_header(annex::Transaction& txn, Claim& c, int64_t e
   }
   c.version = expected_version + 1;
   tally_claim(txn, c.id, 1);
-  // Lines that start or stop counting move into or out of the daily totals first (all of a claim's lines count alike).
-  const bool counted = counts(c.status);
-  tally(txn, c.id, !counted, counted ? 1 : -1);
-  db_.query(txn, "UPDATE expenses_lines SET claim_status = ?, counted = ? WHERE claim_id = ? AND (claim_status <> ? OR counted <> ?)",
-            {c.status, counts(c.status) ? 1 : 0, c.id, c.status, counts(c.status) ? 1 : 0});
 }
 
 // `count` placeholders: "?, ?, ?".
@@ -254,9 +265,8 @@ ClaimRepository::Related ClaimRepository::related(const std::string& claimant, c
                                " FROM expenses_related_days WHERE claimant_id = ? AND submitted_on >= ?"
                                " AND ((party_id <> '' AND party_id = ?) OR purpose = ?)",
                                sum_params);
-  const std::string where =
-      " FROM expenses_claims WHERE claimant_id = ? AND submitted_at >= ? AND id <> ?"
-      " AND status IN ('submitted', 'approved', 'posted', 'paid') AND ((party_id IS NOT NULL AND party_id = ?) OR purpose = ?)";
+  const std::string where = " FROM expenses_claims WHERE claimant_id = ? AND submitted_at >= ? AND id <> ? AND " +
+                            std::string(kCountingStatus) + " AND ((party_id IS NOT NULL AND party_id = ?) OR purpose = ?)";
   if (sums.next()) {
     out.count = sums.row().integer(0);
     out.total = sums.row().integer(1);

@@ -22,7 +22,7 @@ class ClaimRepository {
   std::optional<Claim> find_by_approval(const std::string& approval_id, annex::Transaction* txn = nullptr) const;
   void insert(annex::Transaction& txn, const Claim& claim);
   // Writes the claim's header and replaces its lines; the stored version must be `expected_version` (else
-  // CONFLICT: changed meanwhile). Bumps claim.version.
+  // CONFLICT: changed meanwhile). Bumps claim.version. Takes the claimant's lock (below) first, as update_header does.
   void update(annex::Transaction& txn, Claim& claim, int64_t expected_version);
   // As update, for a change of the header alone (a decision, posting, payment): the lines keep their rows and
   // take the claim's new status, instead of being written again with every index they are in.
@@ -57,9 +57,15 @@ class ClaimRepository {
 
   const annex::Db& db() const { return db_; }
 
+  // One change of a claimant's claims at a time: a submission takes it before it reads the rolling limits and the
+  // cumulative amount, so that they see each other and splitting gains nothing even at the same instant.
+  void lock_claimant(annex::Transaction& txn, const std::string& claimant);
+
  private:
   void tally(annex::Transaction& txn, const std::string& claim_id, bool counted, int sign);
   void tally_claim(annex::Transaction& txn, const std::string& claim_id, int sign);
+  // The claim's row, if its version is `expected_version`, with its daily submissions moved along.
+  void write_header(annex::Transaction& txn, Claim& claim, int64_t expected_version);
   annex::Db db_;
 };
 

@@ -200,7 +200,7 @@ void Claims::create(const annex::Request& req, annex::Response& resp) {
       throw annex::Error(ANNEX_ERR_PERMISSION_DENIED, "you may not submit expense claims");
     }
     annex::Transaction txn = s_.db.begin();
-    lock_claimant(txn, caller);
+    claims_.lock_claimant(txn, caller);
     json approval = submit_in(txn, c, caller, who);
     claims_.insert(txn, c);
     json out = c.to_json();
@@ -293,7 +293,7 @@ void Claims::submit(const annex::Request& req, annex::Response& resp) {
   }
   const Claimant who = claimant(s_, caller);  // read before the writer turn: the claimant lock does not cover it
   annex::Transaction txn = s_.db.begin();
-  lock_claimant(txn, caller);
+  claims_.lock_claimant(txn, caller);
   Claim c = *claims_.find(seen.id, &txn);
   if (!c.editable()) throw annex::Error(ANNEX_ERR_CONFLICT, "the claim is " + c.status + " already", "status");
   rest::check_if_match(req, c.version);
@@ -305,12 +305,6 @@ void Claims::submit(const annex::Request& req, annex::Response& resp) {
   s_.audit.append(&txn, caller, "expenses.claim.submit", kClaim, c.id, before.dump(), after.dump());
   txn.commit();
   rest::respond(resp, after);
-}
-
-void Claims::lock_claimant(annex::Transaction& txn, const std::string& claimant) {
-  // One submission per claimant at a time, so the rolling limits and the cumulative amount see each other.
-  s_.db.query(txn, "INSERT INTO expenses_claimant_locks (user_id, submissions) VALUES (?, 0) ON CONFLICT (user_id) DO NOTHING", {claimant});
-  s_.db.query(txn, "UPDATE expenses_claimant_locks SET submissions = submissions + 1 WHERE user_id = ?", {claimant});
 }
 
 json Claims::submit_in(annex::Transaction& txn, Claim& c, const std::string& caller, const Claimant& who) {
