@@ -1,6 +1,7 @@
 #include "store/database.h"
 
 #include "store/sql.h"
+#include "store/writer_turn.h"
 
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
@@ -17,65 +18,9 @@
 #include <map>
 #include <mutex>
 #include <regex>
-#include <condition_variable>
-#include <deque>
 #include <thread>
 
 namespace annex::store {
-
-// SQLite has one writer at a time. Waiting on SQLite's own lock means polling it with growing sleeps (its busy
-// handler): under many writers most of the time goes asleep while the lock is free, and a writer may give up with
-// "database is locked". So a SQLite database's write transactions first take its writer turn here, which passes
-// to the next waiter the moment the previous transaction ends — in the order the writers came (a semaphore gives
-// no order, and under load some writers waited seconds while later ones went first). It may be given back on any
-// thread; a writer whose wait passes the timeout leaves the queue without holding up those behind it. Only the
-// writer next in line is woken (waking every waiter to let one through cost a sixth of the daemon's time under
-// 32 concurrent writers, all of it in the scheduler).
-//
-// The turn also carries the database's one writing connection. A pooled connection drops its whole page cache
-// whenever another connection has committed since its last transaction, so with writes spread over the pool every
-// transaction read each page it touched from the file again. Write transactions instead all run on `connection`,
-// whose cache stays valid because no other connection writes (see take_writer_turn).
-struct WriterTurn {
-  std::mutex mutex;
-  bool held = false;
-  std::deque<std::condition_variable*> waiting;  // in arrival order
-  std::chrono::milliseconds timeout{0};
-  sqlite_api::sqlite3* connection = nullptr;
-
-  bool take() {
-    std::unique_lock<std::mutex> lock(mutex);
-    if (!held && waiting.empty()) {
-      held = true;
-      return true;
-    }
-    std::condition_variable mine;
-    waiting.push_back(&mine);
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      if (!held && waiting.front() == &mine) {
-        waiting.pop_front();
-        held = true;
-        return true;
-      }
-      if (mine.wait_until(lock, deadline) == std::cv_status::timeout && (held || waiting.front() != &mine)) {
-        const bool first = waiting.front() == &mine;
-        waiting.erase(std::find(waiting.begin(), waiting.end(), &mine));
-        if (first && !held && !waiting.empty()) waiting.front()->notify_one();  // the next in line is first now
-        return false;
-      }
-    }
-  }
-  void take_or_throw() {
-    if (!take()) throw StoreError(StoreError::Kind::kPoolExhausted, "the database is busy: no turn to write came in time");
-  }
-  void give() {
-    // Notified under the lock: a waiter that timed out cannot have left (and destroyed its variable) meanwhile.
-    std::lock_guard<std::mutex> lock(mutex);
-    held = false;
-    if (!waiting.empty()) waiting.front()->notify_one();
-  }
-};
 
 namespace {
 std::mutex g_turns_mutex;
@@ -96,7 +41,11 @@ WriterTurn* turn_of(const Database* db) {
 // checkpoints on a connection of its own, PASSIVE as SQLite's own checkpoints are (never waiting for a reader or a
 // writer), beside the writers. A WAL starts over only after a checkpoint that copied all of it, which writers that
 // never pause would never let happen: once the WAL passes kRestartPages, the checkpoint copies what is left in the
-// writer turn, so the WAL stays within about that size (40 MB of 4 KB pages). It asks every kPages (16 MB) rather
+// writer turn, so the WAL stays within about that size (40 MB of 4 KB pages). That pass stops every writer, so it
+// is kept short: two passes beside the writers first (the second copies what came during the first), each
+// followed by a sync of the database file, leave it little to copy and sync; and it goes before the writers
+// waiting for the turn rather than after them (at the back of the queue the WAL grew by a dozen megabytes while it
+// waited, all of which the pass then synced with every writer stopped). It asks every kPages (16 MB) rather
 // than at SQLite's own 1,000: a checkpoint copies each page once however often it was written since the last one,
 // and the pages writers touch most (the ends of tables and indexes) are written many times over, so fewer, larger
 // checkpoints write and sync less (about 15% more claims per second under the expenses benchmark).
@@ -104,6 +53,7 @@ class Checkpointer {
  public:
   static constexpr int kPages = 4000;
   static constexpr int kRestartPages = 10000;
+  static constexpr int kReaderWaitMs = 100;
 
   explicit Checkpointer(std::string file) : file_(std::move(file)), thread_([this] { run(); }) {}
   ~Checkpointer() {
@@ -158,22 +108,37 @@ class Checkpointer {
         db_ = nullptr;
         return;  // asked again at the next commit past the threshold
       }
+      sqlite_api::sqlite3_busy_timeout(db_, kReaderWaitMs);  // the pass in the turn only (PASSIVE never waits)
     }
     // A failure (the file busy with a restore, a disk error) leaves the WAL as it is; the next commit asks again.
-    int pages = 0, copied = 0;
-    sqlite_api::sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &pages, &copied);
+    int pages = 0;
+    sqlite_api::sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &pages, nullptr);
     seen_.store(pages, std::memory_order_relaxed);
     WriterTurn* turn = turn_.load();
     if (pages < kRestartPages || turn == nullptr) return;
-    // A PASSIVE pass that writers overtook syncs none of the pages it copied into the database file; the pass in
-    // the turn syncs them all. Synced here first, that pass syncs only its own (in the turn: 17 → 13 ms a pass).
+    // A PASSIVE pass that writers overtook syncs none of the pages it copied into the database file; synced here,
+    // the pass in the turn syncs only its own.
+    sync_database_file();
+    sqlite_api::sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    sync_database_file();
+    if (!turn->take(/*ahead=*/true)) return;
+    // RESTART, not PASSIVE: a reader still on an older snapshot would keep a PASSIVE pass from copying the last
+    // frames, and the WAL could then not start over; RESTART waits for such readers (a bounded while: they are
+    // short) and leaves every reader on the database file, so the next commit starts the WAL over.
+    const int rc = sqlite_api::sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_RESTART, &pages, nullptr);
+    turn->give();
+    seen_.store(pages, std::memory_order_relaxed);
+    if (rc != SQLITE_OK) return;  // a reader outlasted the wait: the commit that asked again tries again
+    // Asks that came while this ran are answered. Kept, one would start another pass in the turn at once, over the
+    // old WAL's count and a fresh WAL with little in it.
+    std::lock_guard lock(mutex_);
+    asked_ = false;
+  }
+
+  void sync_database_file() const noexcept {
     if (int fd = ::open(file_.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
       ::fdatasync(fd);
       ::close(fd);
-    }
-    if (turn->take()) {
-      sqlite_api::sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-      turn->give();
     }
   }
 

@@ -3,6 +3,7 @@
 #include "store/database.h"
 #include "store/sql.h"
 #include "store/transaction.h"
+#include "store/writer_turn.h"
 #include "support/test_support.h"
 
 #include <soci/soci.h>
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -433,6 +435,65 @@ TEST(SqliteWriters, AWriteOutsideATransactionWaitsForTheTurnInsteadOfFailingOnSq
   EXPECT_EQ(written_in_order(holder.session(), "alone_t"), (std::vector<std::string>{"transaction", "alone"}));
 }
 
+TEST(SqliteWriters, TheTurnPassesInArrivalOrderAndACheckpointsPassGoesBeforeTheQueue) {
+  // Writers queue in the order they came; the checkpointer's pass in the turn (take(ahead)) goes before all of
+  // them, since every writer waits while it runs and the WAL it must sync grows while it waits. A writer whose
+  // wait times out leaves the queue without holding up those behind it.
+  WriterTurn turn;
+  turn.timeout = std::chrono::milliseconds(5000);
+  ASSERT_TRUE(turn.take());
+  std::mutex order_mutex;
+  std::vector<std::string> order;
+  auto queued = [&](size_t n) {
+    for (int i = 0; i < 500; ++i) {
+      {
+        std::lock_guard lock(turn.mutex);
+        if (turn.waiting.size() == n) return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    FAIL() << "never " << n << " waiting";
+  };
+  auto writer = [&](std::string name, bool ahead) {
+    return std::thread([&, name, ahead] {
+      if (!turn.take(ahead)) return;
+      {
+        std::lock_guard lock(order_mutex);
+        order.push_back(name);
+      }
+      turn.give();
+    });
+  };
+  std::thread first = writer("first", false);
+  queued(1);
+  std::thread second = writer("second", false);
+  queued(2);
+  std::thread checkpoint = writer("checkpoint", true);
+  queued(3);
+  turn.give();
+  for (std::thread* t : {&first, &second, &checkpoint}) t->join();
+  EXPECT_EQ(order, (std::vector<std::string>{"checkpoint", "first", "second"}));
+
+  // A waiter that gives up, first in line, leaves the turn to the one behind it.
+  auto set_timeout = [&](int ms) {
+    std::lock_guard lock(turn.mutex);
+    turn.timeout = std::chrono::milliseconds(ms);
+  };
+  set_timeout(100);
+  ASSERT_TRUE(turn.take());
+  std::atomic<bool> gave_up{false};
+  std::thread leaving([&] { gave_up = !turn.take(); });
+  queued(1);
+  set_timeout(5000);
+  std::thread staying = writer("staying", false);
+  queued(2);
+  leaving.join();
+  EXPECT_TRUE(gave_up);
+  turn.give();
+  staying.join();
+  EXPECT_EQ(order.back(), "staying");
+}
+
 TEST(SqliteWriters, WritersThatNeverPauseKeepTheWalBoundedAndLoseNothing) {
   // Checkpoints run beside the writers (database.cpp, Checkpointer), and a WAL starts over only after a checkpoint
   // that copied all of it: writers that never pause, with readers beside them, must still see it start over
@@ -441,7 +502,7 @@ TEST(SqliteWriters, WritersThatNeverPauseKeepTheWalBoundedAndLoseNothing) {
   DatabaseOptions options;
   auto owned = sqlite_with(dir, options, "CREATE TABLE wal_t (k INTEGER PRIMARY KEY, body BLOB NOT NULL)", 4);
   Database& db = *owned;
-  constexpr int kWriters = 2, kEach = 1000;  // 64 KiB each: about 34,000 pages of 4 KiB written in all
+  constexpr int kWriters = 2, kEach = 2000;  // 64 KiB each: about 68,000 pages of 4 KiB written in all
   std::atomic<bool> writing{true};
   std::atomic<int> failed{0};
   std::vector<std::thread> threads;
