@@ -9,9 +9,6 @@
 
 #include <libpq-fe.h>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -135,10 +132,14 @@ class Checkpointer {
     asked_ = false;
   }
 
+  // Through the connection's own handle: closing a descriptor of the database file of its own would drop every
+  // POSIX lock this process holds on it, and another process (annexctl, the sqlite3 shell) could then take this
+  // daemon's connections for gone, check the WAL into the file and delete it under them: a corrupt database.
   void sync_database_file() const noexcept {
-    if (int fd = ::open(file_.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
-      ::fdatasync(fd);
-      ::close(fd);
+    sqlite_api::sqlite3_file* file = nullptr;
+    if (sqlite_api::sqlite3_file_control(db_, "main", SQLITE_FCNTL_FILE_POINTER, &file) == SQLITE_OK && file != nullptr &&
+        file->pMethods != nullptr) {
+      file->pMethods->xSync(file, SQLITE_SYNC_NORMAL);
     }
   }
 

@@ -8,6 +8,10 @@
 
 #include <soci/soci.h>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -494,6 +498,25 @@ TEST(SqliteWriters, TheTurnPassesInArrivalOrderAndACheckpointsPassGoesBeforeTheQ
   EXPECT_EQ(order.back(), "staying");
 }
 
+// Whether a child process could lock SQLite's shared-lock range of `file` for writing, as a connection closing
+// last does before it checks the WAL in and deletes it. Asked from a child: a descriptor of the file opened and
+// closed here would drop this process's own locks on it.
+bool another_process_can_lock_exclusively(const std::string& file) {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    const int fd = ::open(file.c_str(), O_RDWR);
+    struct flock lock {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = 0x40000000 + 2;  // SQLite's PENDING_BYTE + 2: SHARED_FIRST
+    lock.l_len = 510;               // SHARED_SIZE
+    ::_exit(fd >= 0 && ::fcntl(fd, F_SETLK, &lock) == 0 ? 0 : 1);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 TEST(SqliteWriters, WritersThatNeverPauseKeepTheWalBoundedAndLoseNothing) {
   // Checkpoints run beside the writers (database.cpp, Checkpointer), and a WAL starts over only after a checkpoint
   // that copied all of it: writers that never pause, with readers beside them, must still see it start over
@@ -539,6 +562,9 @@ TEST(SqliteWriters, WritersThatNeverPauseKeepTheWalBoundedAndLoseNothing) {
   EXPECT_GE(restarts, 1u) << "the WAL never started over";
   const uintmax_t written = uintmax_t{kWriters} * kEach * 65536;
   EXPECT_LT(std::filesystem::file_size(options.target + "-wal"), written) << "the WAL holds everything ever written";
+  // The checkpoints left this process its lock on the database file: another process able to lock it exclusively
+  // would take every connection here for gone, check the WAL into the file and delete it under them.
+  EXPECT_FALSE(another_process_can_lock_exclusively(options.target));
   Lease lease(db);
   EXPECT_EQ(run(lease.session(), "SELECT COUNT(*), SUM(LENGTH(body)) FROM wal_t", {}).rows.at(0).at(0).i, kWriters * kEach);
 }
