@@ -1,6 +1,7 @@
 #include "store/database.h"
 
 #include "store/sql.h"
+#include "store/wal_writes.h"
 #include "store/writer_turn.h"
 
 #include <soci/postgresql/soci-postgresql.h>
@@ -197,6 +198,7 @@ Database::Database(const DatabaseOptions& options)
     std::call_once(configured, [] {
       sqlite_api::sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
       sqlite_api::sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+      install_gathered_wal_writes();  // after the configuration: it initializes SQLite
     });
     std::filesystem::path file(options_.target);
     if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
