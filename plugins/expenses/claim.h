@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace expenses {
@@ -82,6 +83,9 @@ struct Claim {
 
   // A claim can be changed by its claimant only while a draft or returned for changes.
   bool editable() const { return status == "draft" || status == "returned"; }
+  // The claim as JSON text, canonical (keys sorted, as json::dump writes them), with `approval` (JSON text) as its
+  // member "approval" when given; to_json() is the same, parsed.
+  std::string to_text(std::string_view approval = {}) const;
   json to_json() const;
 };
 

@@ -201,14 +201,13 @@ void Claims::create(const annex::Request& req, annex::Response& resp) {
     }
     annex::Transaction txn = s_.db.begin();
     claims_.lock_claimant(txn, caller);
-    json approval = submit_in(txn, c, caller, who);
+    const std::string approval = submit_in(txn, c, caller, who);
     claims_.insert(txn, c);
-    json out = c.to_json();
-    out["approval"] = approval;
-    s_.audit.append(&txn, caller, "expenses.claim.submit", kClaim, c.id, "", out.dump());
+    std::string out = c.to_text(approval);
+    s_.audit.append(&txn, caller, "expenses.claim.submit", kClaim, c.id, "", out);
     txn.commit();
     resp.header("Location", "/api/v1/expenses/claims/" + c.id);
-    rest::respond(resp, out, 201);
+    rest::respond(resp, std::move(out), c.version, 201);
     return;
   }
   // A draft counts towards no limit, so its policy results are read before the write transaction (which holds
@@ -216,11 +215,11 @@ void Claims::create(const annex::Request& req, annex::Response& resp) {
   policy_.evaluate(c, who, nullptr);
   annex::Transaction txn = s_.db.begin();
   claims_.insert(txn, c);
-  json out = c.to_json();
-  s_.audit.append(&txn, caller, "expenses.claim.create", kClaim, c.id, "", out.dump());
+  std::string out = c.to_text();
+  s_.audit.append(&txn, caller, "expenses.claim.create", kClaim, c.id, "", out);
   txn.commit();
   resp.header("Location", "/api/v1/expenses/claims/" + c.id);
-  rest::respond(resp, out, 201);
+  rest::respond(resp, std::move(out), c.version, 201);
 }
 
 void Claims::list(const annex::Request& req, annex::Response& resp) {
@@ -241,7 +240,10 @@ void Claims::list(const annex::Request& req, annex::Response& resp) {
                        }));
 }
 
-void Claims::get(const annex::Request& req, annex::Response& resp) { rest::respond(resp, reachable(req, "expenses.claim.read").to_json()); }
+void Claims::get(const annex::Request& req, annex::Response& resp) {
+  const Claim c = reachable(req, "expenses.claim.read");
+  rest::respond(resp, c.to_text(), c.version);
+}
 
 void Claims::review(const annex::Request& req, annex::Response& resp) {
   Claim c = reachable(req, "expenses.claim.read");
@@ -273,16 +275,16 @@ void Claims::replace(const annex::Request& req, annex::Response& resp) {
     throw annex::Error(ANNEX_ERR_CONFLICT, "the claim is " + c.status + "; only a draft or a returned claim can be changed", "status");
   }
   rest::check_if_match(req, c.version);
-  json before = c.to_json();
+  const std::string before = c.to_text();
   read_body(rest::parse_body(req), c, caller);
   c.updated_at = rest::utc_now();
   policy_.evaluate(c, claimant(s_, caller), nullptr);  // a draft's results, as on creation
   annex::Transaction txn = s_.db.begin();
   claims_.update(txn, c, c.version);
-  json after = c.to_json();
-  s_.audit.append(&txn, caller, "expenses.claim.update", kClaim, c.id, before.dump(), after.dump());
+  std::string after = c.to_text();
+  s_.audit.append(&txn, caller, "expenses.claim.update", kClaim, c.id, before, after);
   txn.commit();
-  rest::respond(resp, after);
+  rest::respond(resp, std::move(after), c.version);
 }
 
 void Claims::submit(const annex::Request& req, annex::Response& resp) {
@@ -297,17 +299,16 @@ void Claims::submit(const annex::Request& req, annex::Response& resp) {
   Claim c = *claims_.find(seen.id, &txn);
   if (!c.editable()) throw annex::Error(ANNEX_ERR_CONFLICT, "the claim is " + c.status + " already", "status");
   rest::check_if_match(req, c.version);
-  json before = c.to_json();
-  json approval = submit_in(txn, c, caller, who);
+  const std::string before = c.to_text();
+  const std::string approval = submit_in(txn, c, caller, who);
   claims_.update(txn, c, c.version);
-  json after = c.to_json();
-  after["approval"] = approval;
-  s_.audit.append(&txn, caller, "expenses.claim.submit", kClaim, c.id, before.dump(), after.dump());
+  std::string after = c.to_text(approval);
+  s_.audit.append(&txn, caller, "expenses.claim.submit", kClaim, c.id, before, after);
   txn.commit();
-  rest::respond(resp, after);
+  rest::respond(resp, std::move(after), c.version);
 }
 
-json Claims::submit_in(annex::Transaction& txn, Claim& c, const std::string& caller, const Claimant& who) {
+std::string Claims::submit_in(annex::Transaction& txn, Claim& c, const std::string& caller, const Claimant& who) {
   if (c.lines.empty()) rest::unprocessable("lines", "a claim needs at least one line");
   policy_.evaluate(c, who, &txn);
   for (size_t i = 0; i < c.lines.size(); ++i) {
@@ -340,12 +341,12 @@ json Claims::submit_in(annex::Transaction& txn, Claim& c, const std::string& cal
   c.status = "submitted";
   c.submitted_at = now;
   c.updated_at = now;
-  json approval = json::parse(c.approval_id && previous_status == "returned"
-                                  ? s_.approvals.resubmit(*c.approval_id, caller, &txn)
-                                  : s_.approvals.submit({settings_.claim_chain, kClaim, c.id, c.sector_id, caller, cumulative,
-                                                         settings_.company_currency},
-                                                        &txn));
-  if (!c.approval_id) c.approval_id = approval["id"].get<std::string>();
+  std::string approval = c.approval_id && previous_status == "returned"
+                             ? s_.approvals.resubmit(*c.approval_id, caller, &txn)
+                             : s_.approvals.submit({settings_.claim_chain, kClaim, c.id, c.sector_id, caller, cumulative,
+                                                    settings_.company_currency},
+                                                   &txn);
+  if (!c.approval_id) c.approval_id = json::parse(approval)["id"].get<std::string>();
   return approval;
 }
 
@@ -369,7 +370,7 @@ void Claims::sanction(const annex::Request& req, annex::Response& resp) {
     rest::unprocessable("sanctioned", "a line can be reduced, never raised: it claims " + shown(settings_, line->company_amount));
   }
   std::string reason = rest::req_string(body, "reason", 1000);
-  json before = c.to_json();
+  const std::string before = c.to_text();
   line->sanctioned = sanctioned->amount;
   line->sanction_reason = reason;
   c.sanctioned = 0;
@@ -377,10 +378,10 @@ void Claims::sanction(const annex::Request& req, annex::Response& resp) {
   c.updated_at = rest::utc_now();
   annex::Transaction txn = s_.db.begin();
   claims_.update(txn, c, c.version);
-  json after = c.to_json();
-  s_.audit.append(&txn, caller, "expenses.claim.sanction", kClaim, c.id, before.dump(), after.dump());
+  std::string after = c.to_text();
+  s_.audit.append(&txn, caller, "expenses.claim.sanction", kClaim, c.id, before, after);
   txn.commit();
-  rest::respond(resp, after);
+  rest::respond(resp, std::move(after), c.version);
 }
 
 void Claims::mark_paid(const annex::Request& req, annex::Response& resp) {

@@ -48,8 +48,8 @@ class Claims {
   ClaimLine read_line(const nlohmann::json& line, size_t index, LineLookups& seen) const;
   // Takes the claimant's submission lock in `txn`: one submission per person at a time.
   // Evaluates the policies again, refuses a blocked line or a warned one without its justification, chooses the
-  // chain by the cumulative amount and submits it for approval; `claim` turns submitted. Returns the approval.
-  nlohmann::json submit_in(annex::Transaction& txn, Claim& claim, const std::string& caller, const Claimant& who);
+  // chain by the cumulative amount and submits it for approval; `claim` turns submitted. Returns the approval as JSON text.
+  std::string submit_in(annex::Transaction& txn, Claim& claim, const std::string& caller, const Claimant& who);
 
   Services& s_;
   const Settings& settings_;
