@@ -23,6 +23,8 @@ function(_annex_generate_migrations target dir out_header)
     set(mname "${CMAKE_MATCH_2}")
     set(dialect "${CMAKE_MATCH_4}")
     file(READ "${file}" sql)
+    # The SQL is compiled in at configure time: a changed file configures again.
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${file}")
     if(sql MATCHES "\\)annex_sql\"")
       message(FATAL_ERROR "${target}: ${base} contains the reserved sequence )annex_sql\"")
     endif()
