@@ -510,29 +510,22 @@ TEST(SqliteWalWrites, ACommitReachesTheWalInOneWrite) {
   DatabaseOptions options;
   auto owned = sqlite_with(dir, options, "CREATE TABLE gather_t (k INTEGER PRIMARY KEY, body TEXT NOT NULL)", 2);
   Database& db = *owned;
-  const WalWriteCounts before = wal_write_counts();
-  {
+  auto commit_rows = [&](int from, int to) {
     Lease lease(db, Lease::kForWriting);
     ScopedTransaction txn(lease.session(), Dialect::kSqlite);
-    for (int k = 0; k < 12; ++k) {
+    for (int k = from; k < to; ++k) {
       Param p[] = {Param::integer(k), Param::integer(k)};
       run(lease.session(), kGatherRow, p);
     }
     txn.commit();
-  }
+  };
+  const WalWriteCounts before = wal_write_counts();
+  commit_rows(0, 12);
   const WalWriteCounts after = wal_write_counts();
   EXPECT_GE(after.asked - before.asked, 2u * 12) << "a header and a page per frame, twelve pages at least";
   EXPECT_EQ(after.made - before.made, 1u);
   // A commit larger than one write of the file (the unix VFS takes under 128 KiB a call) goes in a few pieces.
-  {
-    Lease lease(db, Lease::kForWriting);
-    ScopedTransaction txn(lease.session(), Dialect::kSqlite);
-    for (int k = 12; k < 212; ++k) {
-      Param p[] = {Param::integer(k), Param::integer(k)};
-      run(lease.session(), kGatherRow, p);
-    }
-    txn.commit();
-  }
+  commit_rows(12, 212);
   const WalWriteCounts large = wal_write_counts();
   EXPECT_GE(large.asked - after.asked, 2u * 200);
   EXPECT_LE(large.made - after.made, 10u);
