@@ -28,7 +28,7 @@ constexpr size_t kWriteAbove = size_t{1} << 20;
 constexpr size_t kLargestWrite = 31 * 4096;
 constexpr int kFrameHeaderBytes = 24;
 
-struct alignas(16) File {
+struct File {  // SQLite places files at 8-byte boundaries (after its own Wal object, for one)
   sqlite3_file base;       // its methods are kMethods once open
   sqlite3_file* real;      // the default VFS's file, in the same allocation right after this one
   bool wal = false;
@@ -38,6 +38,8 @@ struct alignas(16) File {
   sqlite3_int64 start = 0;
   bool commit_header = false;  // the last write was the header of a commit frame
 };
+
+static_assert(sizeof(File) % 8 == 0, "the default VFS's file follows at an 8-byte boundary");
 
 sqlite3_vfs* g_default = nullptr;
 sqlite3_vfs g_vfs;
