@@ -10,6 +10,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -519,9 +521,21 @@ std::unique_ptr<cluster::HeldLease> SyncEngine::hold_run(const ConnectionConfig&
   }
 }
 
+namespace {
+// "run_" + milliseconds since the epoch (12 hex digits) + 80 random bits: runs list by start time, which is kept
+// to the second, and then by id, so runs started within one second (by two daemons, say) list in the order they
+// started instead of at random.
+std::string new_run_id() {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  char time_part[16];
+  std::snprintf(time_part, sizeof time_part, "%012llx", static_cast<unsigned long long>(ms) & 0xffffffffffffULL);
+  return "run_" + std::string(time_part) + auth::new_id("").substr(0, 20);
+}
+}  // namespace
+
 RunReport SyncEngine::begin_run(const ConnectionConfig& c, const StreamConfig& s, const char* direction, bool dry_run) {
   RunReport r;
-  r.id = auth::new_id("run_");
+  r.id = new_run_id();
   r.connection = c.name;
   r.stream = s.name;
   r.direction = direction;

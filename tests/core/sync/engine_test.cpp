@@ -188,6 +188,21 @@ TEST_F(EngineTest, ExchangeRatesTakeOnlyRealDatesWrittenInFull) {
             "2028-02-29");
 }
 
+TEST_F(EngineTest, RunsStartedWithinOneSecondListNewestFirst) {
+  // Start times are kept to the second: runs started within one (by two daemons taking over from each other, say)
+  // still list newest first, as an operator reading the history expects.
+  std::vector<std::string> started;
+  for (int i = 0; i < 3; ++i) {
+    started.push_back(pull().id);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  const std::vector<RunReport> history = engine_->history("remote", 10);
+  ASSERT_GE(history.size(), 3u);
+  EXPECT_EQ(history[0].id, started[2]);
+  EXPECT_EQ(history[1].id, started[1]);
+  EXPECT_EQ(history[2].id, started[0]);
+}
+
 TEST_F(EngineTest, AnUnreachableRemoteIsRetriedThenTheRunSucceeds) {
   fake.fail_reads = 2;
   RunReport r = pull();
