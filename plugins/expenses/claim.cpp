@@ -83,7 +83,20 @@ class Writer {
     return *this;
   }
   Writer& value(std::string_view k, const json& v) { return raw(k, v.dump()); }
-  std::string& out() { return out_; }
+  // A list under `k`, each item written by `write(*this, item)`.
+  template <typename Items, typename Write>
+  Writer& list(std::string_view k, const Items& items, Write write) {
+    key(k);
+    out_ += '[';
+    bool first = true;
+    for (const auto& item : items) {
+      if (!first) out_ += ',';
+      first = false;
+      write(*this, item);
+    }
+    out_ += ']';
+    return *this;
+  }
 
  private:
   // As json::dump writes a string: most need no escaping; the rest are escaped by json itself.
@@ -105,27 +118,15 @@ class Writer {
 };
 
 void write_policy(Writer& w, const PolicyVerdict& policy) {
-  w.key("policy").open().text("outcome", outcome_name(policy.outcome)).key("results");
-  std::string& out = w.out();
-  out += '[';
-  for (size_t i = 0; i < policy.results.size(); ++i) {
-    const RuleResult& r = policy.results[i];
-    if (i > 0) out += ',';
+  w.key("policy").open().text("outcome", outcome_name(policy.outcome)).list("results", policy.results, [](Writer& w, const RuleResult& r) {
     w.open().value("figures", r.figures).text("message", r.message).text("outcome", outcome_name(r.outcome)).text("rule", r.rule).close();
-  }
-  out += ']';
+  });
   w.close();
 }
 
 void write_line(Writer& w, const ClaimLine& l, const std::string& company_currency) {
-  w.open().money("amount", l.amount, l.currency).integer_or_null("attendee_count", l.attendee_count).key("attendees");
-  std::string& out = w.out();
-  out += '[';
-  for (size_t i = 0; i < l.attendees.size(); ++i) {
-    if (i > 0) out += ',';
-    w.open().text("kind", l.attendees[i].kind).text("name", l.attendees[i].name).close();
-  }
-  out += ']';
+  w.open().money("amount", l.amount, l.currency).integer_or_null("attendee_count", l.attendee_count);
+  w.list("attendees", l.attendees, [](Writer& w, const Attendee& a) { w.open().text("kind", a.kind).text("name", a.name).close(); });
   w.text("category", l.category)
       .money("company_amount", l.company_amount, company_currency)
       .text_or_null("cost_centre", l.cost_centre)
@@ -163,14 +164,8 @@ std::string Claim::to_text(std::string_view approval) const {
       .text("created_at", created_at)
       .text_or_null("decided_at", decided_at)
       .text("id", id)
-      .key("lines");
-  out += '[';
-  for (size_t i = 0; i < lines.size(); ++i) {
-    if (i > 0) out += ',';
-    write_line(w, lines[i], currency);
-  }
-  out += ']';
-  w.text("number", id)
+      .list("lines", lines, [this](Writer& w, const ClaimLine& l) { write_line(w, l, currency); })
+      .text("number", id)
       .text_or_null("opportunity_id", opportunity_id)
       .text("owner_id", claimant_id)
       .text_or_null("paid_on", paid_on)
